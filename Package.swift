@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "BatchLedger",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "batchledger", targets: ["batchledger"]),
+        .library(name: "Ledger", targets: ["Ledger"]),
+        .library(name: "Flows", targets: ["Flows"]),
+        .library(name: "Templates", targets: ["Templates"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "Ledger",
+            dependencies: ["CSQLite", "COpenSSL"]
+        ),
+        .target(
+            name: "Templates"
+        ),
+        .target(
+            name: "Flows",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .executableTarget(
+            name: "batchledger",
+            dependencies: [
+                "Ledger", "Flows", "Templates",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CSQLite"]),
+        .testTarget(name: "FlowsTests", dependencies: ["Flows"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

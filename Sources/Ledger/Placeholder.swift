@@ -1,0 +1,2 @@
+/// The append-only SQLite event ledger.
+public enum LedgerModule {}

@@ -1,0 +1,2 @@
+/// A parsed Pebble-compatible template.
+public struct Template: Sendable {}
