@@ -41,7 +41,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CSQLite"]),
+        .executableTarget(
+            name: "ledger-bench",
+            dependencies: ["Ledger"],
+            path: "Tools/bench/LedgerBench"
+        ),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CSQLite", "ledger-bench"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
     ],

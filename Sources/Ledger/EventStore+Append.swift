@@ -1,0 +1,192 @@
+import Foundation
+
+/// What `append` wrote, or, for a retried idempotent append, what the first attempt wrote.
+public struct AppendResult: Sendable, Equatable {
+    public let events: [RecordedEvent]
+    /// True when the idempotency key had been used before and nothing new was written.
+    public let replayed: Bool
+}
+
+extension EventStore {
+    /// Appends `events` to `stream` atomically, as the next versions of the stream.
+    ///
+    /// - Parameters:
+    ///   - expectedVersion: checked inside the transaction; a mismatch throws `versionConflict` and writes nothing.
+    ///   - idempotencyKey: when given and already used for the same events in the same stream, nothing is written
+    ///     and the original rows come back with `replayed == true`; used for different events, it throws.
+    ///   - precondition: runs inside the write transaction before anything is written (a lease's fencing check);
+    ///     throwing from it aborts the append.
+    @discardableResult
+    public func append(
+        _ events: [NewEvent], to stream: String, expectedVersion: ExpectedVersion = .any,
+        idempotencyKey: String? = nil,
+        precondition: ((LedgerTransaction) throws(LedgerError) -> Void)? = nil
+    ) throws(LedgerError) -> AppendResult {
+        guard !events.isEmpty else { throw .invalidArgument("an append needs at least one event") }
+        guard !stream.isEmpty else { throw .invalidArgument("the stream name is empty") }
+        if let bad = events.first(where: { $0.type.isEmpty || $0.schemaVersion < 1 }) {
+            throw .invalidArgument("event type '\(bad.type)' with schema version \(bad.schemaVersion)")
+        }
+        let requestDigest = idempotencyKey.map { _ in Self.requestDigest(events, stream: stream) }
+        let clock = options.clock
+        let projections = options.projections
+        return try withWriter { (connection) throws(LedgerError) -> AppendResult in
+            try connection.immediateTransaction { () throws(LedgerError) -> AppendResult in
+                if let precondition {
+                    try precondition(LedgerTransaction(connection: connection))
+                }
+                if let idempotencyKey, let requestDigest,
+                    let previous = try Self.previousAppend(idempotencyKey, connection: connection)
+                {
+                    guard previous.stream == stream, previous.digest == requestDigest else {
+                        throw .idempotencyKeyReused(key: idempotencyKey, stream: stream)
+                    }
+                    let original = try Self.rows(from: previous.firstSeq, through: previous.lastSeq, connection)
+                    return AppendResult(events: original, replayed: true)
+                }
+                let head = try Self.streamHead(stream, connection)
+                switch expectedVersion {
+                case .any: break
+                case .noStream where head.version == 0: break
+                case .exactly(let version) where version == head.version: break
+                default: throw .versionConflict(stream: stream, expected: expectedVersion, actual: head.version)
+                }
+                let recorded = try Self.insert(
+                    events, stream: stream, after: head, recordedAt: Timestamp.rfc3339(clock()), connection)
+                if let idempotencyKey, let requestDigest {
+                    let insertKey = try connection.statement(
+                        "INSERT INTO append_keys(key, stream, first_seq, last_seq, request_sha256) VALUES (?,?,?,?,?)")
+                    insertKey.bind(1, idempotencyKey)
+                    insertKey.bind(2, stream)
+                    insertKey.bind(3, recorded.first!.seq)
+                    insertKey.bind(4, recorded.last!.seq)
+                    insertKey.bind(5, requestDigest.bytes)
+                    try insertKey.step()
+                }
+                try Self.updateProjections(projections, with: recorded, connection)
+                return AppendResult(events: recorded, replayed: false)
+            }
+        }
+    }
+
+    /// The stream's last version and stream hash (0 and zero for a new stream).
+    struct StreamHead {
+        var version: Int64
+        var streamHash: SHA256Digest
+    }
+
+    static func streamHead(_ stream: String, _ connection: Connection) throws(LedgerError) -> StreamHead {
+        let query = try connection.statement(
+            "SELECT version, stream_hash FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1")
+        query.bind(1, stream)
+        guard try query.step() else { return StreamHead(version: 0, streamHash: .zero) }
+        let head = StreamHead(version: query.int64(0), streamHash: query.digest(1))
+        query.reset()
+        return head
+    }
+
+    private static func insert(
+        _ events: [NewEvent], stream: String, after head: StreamHead, recordedAt: String, _ connection: Connection
+    ) throws(LedgerError) -> [RecordedEvent] {
+        let last = try connection.statement("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+        var seq: Int64 = 0
+        var prevHash = SHA256Digest.zero
+        if try last.step() {
+            seq = last.int64(0)
+            prevHash = last.digest(1)
+        }
+        last.reset()
+        let insert = try connection.statement(
+            """
+            INSERT INTO events(seq, stream, version, type, schema_version, recorded_at, payload, payload_sha256,
+                               prev_hash, hash, stream_hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        var version = head.version
+        var streamHash = head.streamHash
+        var recorded: [RecordedEvent] = []
+        recorded.reserveCapacity(events.count)
+        for event in events {
+            seq += 1
+            version += 1
+            let payloadDigest = SHA256Digest.of(event.payload)
+            let hash = HashChain.globalHash(
+                prev: prevHash, seq: seq, stream: stream, version: version, type: event.type,
+                schemaVersion: event.schemaVersion, recordedAt: recordedAt, payloadSHA256: payloadDigest)
+            let newStreamHash = HashChain.streamHash(
+                prev: streamHash, stream: stream, version: version, type: event.type,
+                schemaVersion: event.schemaVersion, recordedAt: recordedAt, payloadSHA256: payloadDigest)
+            insert.reset()
+            insert.bind(1, seq)
+            insert.bind(2, stream)
+            insert.bind(3, version)
+            insert.bind(4, event.type)
+            insert.bind(5, Int64(event.schemaVersion))
+            insert.bind(6, recordedAt)
+            insert.bind(7, event.payload)
+            insert.bind(8, payloadDigest.bytes)
+            insert.bind(9, prevHash.bytes)
+            insert.bind(10, hash.bytes)
+            insert.bind(11, newStreamHash.bytes)
+            try insert.step()
+            recorded.append(
+                RecordedEvent(
+                    seq: seq, stream: stream, version: version, type: event.type, schemaVersion: event.schemaVersion,
+                    recordedAt: recordedAt, payload: event.payload, payloadSHA256: payloadDigest, prevHash: prevHash,
+                    hash: hash, streamHash: newStreamHash))
+            prevHash = hash
+            streamHash = newStreamHash
+        }
+        return recorded
+    }
+
+    private struct PreviousAppend {
+        var stream: String
+        var firstSeq: Int64
+        var lastSeq: Int64
+        var digest: SHA256Digest
+    }
+
+    private static func previousAppend(_ key: String, connection: Connection) throws(LedgerError) -> PreviousAppend? {
+        let query = try connection.statement(
+            "SELECT stream, first_seq, last_seq, request_sha256 FROM append_keys WHERE key = ?")
+        query.bind(1, key)
+        guard try query.step() else { return nil }
+        let previous = PreviousAppend(
+            stream: query.text(0), firstSeq: query.int64(1), lastSeq: query.int64(2), digest: query.digest(3))
+        query.reset()
+        return previous
+    }
+
+    /// What identifies an append request for idempotency: the stream and each event's type, schema and payload.
+    private static func requestDigest(_ events: [NewEvent], stream: String) -> SHA256Digest {
+        var buffer = [UInt8]()
+        buffer.append(contentsOf: stream.utf8)
+        for event in events {
+            buffer.append(0)
+            buffer.append(contentsOf: event.type.utf8)
+            buffer.append(0)
+            buffer.append(contentsOf: String(event.schemaVersion).utf8)
+            buffer.append(0)
+            buffer.append(contentsOf: SHA256Digest.of(event.payload).bytes)
+        }
+        return SHA256Digest.of(buffer)
+    }
+}
+
+/// The open write transaction of an append, handed to its precondition (for fencing checks).
+public struct LedgerTransaction {
+    let connection: Connection
+
+    /// Reads one integer with a query that takes text arguments; nil when it returns no row or NULL.
+    public func integer(_ sql: String, _ arguments: String...) throws(LedgerError) -> Int64? {
+        let statement = try connection.statement(sql)
+        for (index, argument) in arguments.enumerated() {
+            statement.bind(Int32(index + 1), argument)
+        }
+        guard try statement.step(), !statement.isNull(0) else { return nil }
+        let value = statement.int64(0)
+        statement.reset()
+        return value
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+
+extension EventStore {
+    /// Folds the events just inserted (and any the cache missed, for example events appended by a process
+    /// that did not register the projection) into each registered projection, inside the append transaction.
+    static func updateProjections(
+        _ projections: [ProjectionRegistration], with events: [RecordedEvent], _ connection: Connection
+    ) throws(LedgerError) {
+        guard let first = events.first, let last = events.last else { return }
+        for projection in projections {
+            let checkpoint = try Self.checkpoint(of: projection, connection)
+            if let checkpoint, checkpoint.definitionVersion == projection.definitionVersion {
+                try foldRange(from: checkpoint.seq + 1, through: first.seq - 1, into: projection, connection)
+                try fold(events.filter { $0.seq > checkpoint.seq }, into: projection, connection)
+            } else {
+                // No cache yet, or one built by another definition: refold the whole log.
+                try clearCache(of: projection, connection)
+                try foldRange(from: 1, through: last.seq, into: projection, connection)
+            }
+            try setCheckpoint(of: projection, to: last.seq, connection)
+        }
+    }
+
+    /// Brings every registered projection's cache up to the end of the log.
+    public func refreshProjections() throws(LedgerError) {
+        let projections = options.projections
+        guard !projections.isEmpty else { return }
+        try withWriter { (connection) throws(LedgerError) in
+            try connection.immediateTransaction { () throws(LedgerError) in
+                let end = try Self.lastSeq(connection)
+                guard end > 0 else { return }
+                for projection in projections {
+                    let checkpoint = try Self.checkpoint(of: projection, connection)
+                    if let checkpoint, checkpoint.definitionVersion == projection.definitionVersion {
+                        try Self.foldRange(from: checkpoint.seq + 1, through: end, into: projection, connection)
+                    } else {
+                        try Self.clearCache(of: projection, connection)
+                        try Self.foldRange(from: 1, through: end, into: projection, connection)
+                    }
+                    try Self.setCheckpoint(of: projection, to: end, connection)
+                }
+            }
+        }
+    }
+
+    /// The cached state of `key` in projection `P` (brought up to date first), or nil when no event touched it.
+    public func cachedState<P: CachedProjection>(_ projection: P.Type, key: String) throws -> P.State? {
+        try refreshProjections()
+        return try withReader { connection in
+            let query = try connection.statement("SELECT state FROM projection_state WHERE projection = ? AND key = ?")
+            query.bind(1, P.name)
+            query.bind(2, key)
+            defer { query.reset() }
+            guard try query.step() else { return nil }
+            return try JSONDecoder().decode(P.State.self, from: query.data(0))
+        }
+    }
+
+    /// Every cached state of projection `P`, by key (brought up to date first).
+    public func cachedStates<P: CachedProjection>(_ projection: P.Type) throws -> [String: P.State] {
+        try refreshProjections()
+        return try withReader { connection in
+            let query = try connection.statement("SELECT key, state FROM projection_state WHERE projection = ?")
+            query.bind(1, P.name)
+            defer { query.reset() }
+            var states: [String: P.State] = [:]
+            while try query.step() {
+                states[query.text(0)] = try JSONDecoder().decode(P.State.self, from: query.data(1))
+            }
+            return states
+        }
+    }
+
+    /// Folds the whole log into `P` from scratch, without reading or touching the cache.
+    public func foldFromLog<P: CachedProjection>(_ projection: P.Type) throws -> [String: P.State] {
+        var states: [String: P.State] = [:]
+        try readAll { event in
+            guard let key = P.key(for: event) else { return }
+            try P.apply(event, to: &states[key, default: P.initialState(key: key)])
+        }
+        return states
+    }
+
+    /// Replaces the cache of `P` with a fold of the whole log; returns the number of keys.
+    @discardableResult
+    public func rebuild<P: CachedProjection>(_ projection: P.Type) throws -> Int {
+        let registration = ProjectionRegistration(P.self)
+        return try withWriter { (connection) throws(LedgerError) -> Int in
+            try connection.immediateTransaction { () throws(LedgerError) -> Int in
+                let end = try Self.lastSeq(connection)
+                try Self.clearCache(of: registration, connection)
+                try Self.foldRange(from: 1, through: end, into: registration, connection)
+                try Self.setCheckpoint(of: registration, to: end, connection)
+                let count = try connection.statement("SELECT count(*) FROM projection_state WHERE projection = ?")
+                count.bind(1, P.name)
+                try count.step()
+                defer { count.reset() }
+                return Int(count.int64(0))
+            }
+        }
+    }
+
+    // MARK: - Cache rows
+
+    private struct Checkpoint {
+        var definitionVersion: Int
+        var seq: Int64
+    }
+
+    private static func checkpoint(of projection: ProjectionRegistration, _ connection: Connection)
+        throws(LedgerError) -> Checkpoint?
+    {
+        let query = try connection.statement(
+            "SELECT definition_version, seq FROM projection_checkpoints WHERE projection = ?")
+        query.bind(1, projection.name)
+        guard try query.step() else { return nil }
+        let checkpoint = Checkpoint(definitionVersion: Int(query.int64(0)), seq: query.int64(1))
+        query.reset()
+        return checkpoint
+    }
+
+    private static func setCheckpoint(of projection: ProjectionRegistration, to seq: Int64, _ connection: Connection)
+        throws(LedgerError)
+    {
+        let upsert = try connection.statement(
+            """
+            INSERT INTO projection_checkpoints(projection, definition_version, seq) VALUES (?, ?, ?)
+            ON CONFLICT(projection) DO UPDATE SET definition_version = excluded.definition_version, seq = excluded.seq
+            """)
+        upsert.bind(1, projection.name)
+        upsert.bind(2, Int64(projection.definitionVersion))
+        upsert.bind(3, seq)
+        try upsert.step()
+    }
+
+    private static func clearCache(of projection: ProjectionRegistration, _ connection: Connection)
+        throws(LedgerError)
+    {
+        let delete = try connection.statement("DELETE FROM projection_state WHERE projection = ?")
+        delete.bind(1, projection.name)
+        try delete.step()
+    }
+
+    /// Folds the events `first...last` in chunks, so a rebuild of a long log keeps memory bounded.
+    private static func foldRange(
+        from first: Int64, through last: Int64, into projection: ProjectionRegistration, _ connection: Connection
+    ) throws(LedgerError) {
+        let chunk: Int64 = 10_000
+        var start = first
+        while start <= last {
+            let end = min(last, start + chunk - 1)
+            try fold(try rows(from: start, through: end, connection), into: projection, connection)
+            start = end + 1
+        }
+    }
+
+    /// Folds `events` into the cached rows of `projection`, one read and one write per key touched.
+    private static func fold(
+        _ events: [RecordedEvent], into projection: ProjectionRegistration, _ connection: Connection
+    )
+        throws(LedgerError)
+    {
+        var byKey: [String: [RecordedEvent]] = [:]
+        var order: [String] = []
+        for event in events {
+            guard let key = projection.key(event) else { continue }
+            if byKey[key] == nil { order.append(key) }
+            byKey[key, default: []].append(event)
+        }
+        let select = try connection.statement("SELECT state FROM projection_state WHERE projection = ? AND key = ?")
+        let upsert = try connection.statement(
+            """
+            INSERT INTO projection_state(projection, key, state) VALUES (?, ?, ?)
+            ON CONFLICT(projection, key) DO UPDATE SET state = excluded.state
+            """)
+        for key in order {
+            select.reset()
+            select.bind(1, projection.name)
+            select.bind(2, key)
+            let cached = try select.step() ? select.data(0) : nil
+            select.reset()
+            let state: Data
+            do {
+                state = try projection.fold(cached, key, byKey[key] ?? [])
+            } catch let error as LedgerError {
+                throw error
+            } catch {
+                throw .projection(name: projection.name, detail: "folding \(key) failed: \(error)")
+            }
+            upsert.reset()
+            upsert.bind(1, projection.name)
+            upsert.bind(2, key)
+            upsert.bind(3, state)
+            try upsert.step()
+        }
+    }
+
+    static func lastSeq(_ connection: Connection) throws(LedgerError) -> Int64 {
+        let query = try connection.statement("SELECT coalesce(max(seq), 0) FROM events")
+        defer { query.reset() }
+        try query.step()
+        return query.int64(0)
+    }
+}

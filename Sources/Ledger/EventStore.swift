@@ -1,0 +1,166 @@
+import CSQLite
+import Foundation
+import Synchronization
+
+/// The append-only event ledger: one SQLite file in WAL mode with `synchronous=FULL`.
+///
+/// One writer connection serialises appends inside the process; `BEGIN IMMEDIATE` serialises them across
+/// processes. Reads use their own connections, so a long scan never holds up an append.
+public final class EventStore: Sendable {
+    /// How to open a ledger.
+    public struct Options: Sendable {
+        /// How long a write waits for another process's lock before `LedgerError.locked`.
+        public var busyTimeout: Duration
+        /// Open without writing anything (no creation, no migration). Appends fail with `readOnly`.
+        public var readOnly: Bool
+        /// Projections kept up to date in every append transaction.
+        public var projections: [ProjectionRegistration]
+        /// The time recorded in `recorded_at`.
+        public var clock: @Sendable () -> Date
+        /// A quota on the file's size, in database pages (4 KiB each): a write past it fails as `diskFull`, and
+        /// is rolled back, exactly as on a full disk. Nil: no quota.
+        public var maximumPageCount: Int?
+
+        public init(
+            busyTimeout: Duration = .seconds(10), readOnly: Bool = false,
+            projections: [ProjectionRegistration] = [], clock: @escaping @Sendable () -> Date = { Date() },
+            maximumPageCount: Int? = nil
+        ) {
+            self.maximumPageCount = maximumPageCount
+            self.busyTimeout = busyTimeout
+            self.readOnly = readOnly
+            self.projections = projections
+            self.clock = clock
+        }
+    }
+
+    /// The ledger file.
+    public let path: String
+    let options: Options
+    let writer: Mutex<Connection?>
+    private let idleReaders = Mutex<[Connection]>([])
+
+    /// Opens the ledger at `path`, creating it (mode 0600, parent folders 0700) and migrating it as needed.
+    public init(path: String, options: Options = Options()) throws(LedgerError) {
+        self.path = path
+        self.options = options
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !exists {
+            if options.readOnly {
+                throw .cannotOpen(path: path, detail: "no such file")
+            }
+            try Self.createFile(at: path)
+        }
+        let connection = try Connection(path: path, readOnly: options.readOnly, busyTimeout: options.busyTimeout)
+        try Self.checkIdentity(connection)
+        try Self.configure(connection, readOnly: options.readOnly)
+        if options.readOnly {
+            let version = Int(try connection.pragma("user_version") ?? "0") ?? 0
+            if version > Schema.latestVersion {
+                throw .newerSchema(path: path, found: version, supported: Schema.latestVersion)
+            }
+            writer = Mutex(nil)
+        } else {
+            try Schema.migrate(connection, now: Timestamp.rfc3339(options.clock()))
+            if let pages = options.maximumPageCount {
+                _ = try connection.pragma("max_page_count = \(pages)")
+            }
+            writer = Mutex(connection)
+        }
+        if options.readOnly {
+            idleReaders.withLock { $0.append(connection) }
+        }
+    }
+
+    /// Creates an empty file readable by its owner only, so the WAL and shared-memory files SQLite adds get the
+    /// same mode.
+    private static func createFile(at path: String) throws(LedgerError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty && !FileManager.default.fileExists(atPath: folder) {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw .cannotOpen(path: path, detail: "cannot create folder \(folder): \(error.localizedDescription)")
+            }
+        }
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd < 0 {
+            let code = errno
+            if code == EEXIST { return }
+            let detail = String(cString: strerror(code))
+            if code == EROFS || code == EACCES {
+                throw .readOnly(path: path, detail: detail)
+            }
+            throw .cannotOpen(path: path, detail: detail)
+        }
+        close(fd)
+    }
+
+    /// Refuses files that are not ledgers: not SQLite, or SQLite of another application.
+    private static func checkIdentity(_ connection: Connection) throws(LedgerError) {
+        let applicationID = Int32(try connection.pragma("application_id") ?? "0") ?? 0
+        if applicationID == Schema.applicationID { return }
+        if applicationID != 0 {
+            throw .notALedger(path: connection.path, detail: "SQLite application id \(applicationID)")
+        }
+        let tables = try connection.oneShotStatement("SELECT count(*) FROM sqlite_master")
+        try tables.step()
+        if tables.int64(0) > 0 {
+            throw .notALedger(path: connection.path, detail: "an SQLite database of another application")
+        }
+    }
+
+    /// Sets and reads back the pragmas the ledger's durability depends on.
+    private static func configure(_ connection: Connection, readOnly: Bool) throws(LedgerError) {
+        if !readOnly {
+            let mode = try connection.pragma("journal_mode = WAL")
+            guard mode?.lowercased() == "wal" else {
+                throw .readOnly(
+                    path: connection.path, detail: "cannot switch to WAL mode (journal mode is \(mode ?? "unknown"))")
+            }
+        }
+        try connection.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", during: "configure")
+        let synchronous = try connection.pragma("synchronous")
+        guard synchronous == "2" else {
+            throw .sqlite(
+                path: connection.path, code: SQLITE_MISUSE,
+                message: "synchronous reads back as \(synchronous ?? "nothing"), not FULL (2)",
+                operation: "configure")
+        }
+    }
+
+    /// Runs `body` with a reader connection, taken from the pool or opened anew, and gives it back afterwards.
+    func withReader<T>(_ body: (Connection) throws -> T) throws -> T {
+        let pooled = idleReaders.withLock { readers in readers.popLast() }
+        let connection: Connection
+        if let pooled {
+            connection = pooled
+        } else {
+            connection = try Connection(path: path, readOnly: false, busyTimeout: options.busyTimeout)
+            try connection.execute("PRAGMA query_only = 1", during: "open reader")
+        }
+        defer {
+            let returned = connection
+            idleReaders.withLock { readers in
+                if readers.count < 4 { readers.append(returned) }
+            }
+        }
+        return try body(connection)
+    }
+
+    /// Runs `body` with the writer connection, or refuses when the ledger was opened read-only.
+    func withWriter<T: Sendable>(_ body: (Connection) throws(LedgerError) -> T) throws(LedgerError) -> T {
+        let result: Result<T, LedgerError> = writer.withLock { connection in
+            guard let connection else {
+                return .failure(.readOnly(path: path, detail: "opened read-only"))
+            }
+            do throws(LedgerError) {
+                return .success(try body(connection))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+}

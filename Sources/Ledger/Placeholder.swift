@@ -1,2 +1,0 @@
-/// The append-only SQLite event ledger.
-public enum LedgerModule {}

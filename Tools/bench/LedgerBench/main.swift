@@ -1,0 +1,107 @@
+// ledger-bench: the Swift side of the ledger benchmark (Tools/bench/ledger.sh), and a load generator that
+// several processes can run against one ledger at once.
+//
+//   ledger-bench init PATH                        create an empty ledger (schema only)
+//   ledger-bench single PATH N                    N durable appends of one event each
+//   ledger-bench batched PATH B K                 B transactions of K events each
+//   ledger-bench populate PATH N                  N events in batches of 1,000 over 100 streams
+//   ledger-bench scan PATH                        read every event and fold them (count by type, sum sizes)
+//   ledger-bench append PATH WORKER BATCHES SIZE  append BATCHES batches of SIZE events to stream "shared"
+//
+// Each workload prints one line: `<workload> <events> <seconds>`.
+import Foundation
+import Ledger
+
+/// The payload every benchmark event carries, byte for byte the same as the C baseline's.
+func payload(_ index: Int64) -> Data {
+    Data(
+        ("{\"attempt\":1,\"i\":\(index),\"jobName\":\"projects/bench/locations/us-central1/jobs/"
+            + "gcp-batch-runner-scrape-environment-info-a1\",\"newStatusEvents\":[],\"state\":\"RUNNING\","
+            + "\"task\":\"scrape_environment_info\"}").utf8)
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("ledger-bench: \(message)\n".utf8))
+    exit(2)
+}
+
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first, arguments.count >= 2 else {
+    fail("usage: ledger-bench init|single|batched|populate|scan|append PATH [ARGS]")
+}
+let path = arguments[1]
+func integer(_ index: Int) -> Int {
+    guard arguments.count > index, let value = Int(arguments[index]), value > 0 else {
+        fail("argument \(index) must be a positive integer")
+    }
+    return value
+}
+
+do {
+    let store = try EventStore(path: path)
+    switch command {
+    case "init":
+        break
+    case "single":
+        let count = integer(2)
+        let start = ContinuousClock.now
+        for index in 0..<count {
+            try store.append([NewEvent(type: "JobPolled", payload: payload(Int64(index)))], to: "bench")
+        }
+        print("single \(count) \(seconds(since: start))")
+    case "batched", "populate":
+        let batches: Int
+        let size: Int
+        if command == "batched" {
+            (batches, size) = (integer(2), integer(3))
+        } else {
+            (batches, size) = ((integer(2) + 999) / 1000, 1000)
+        }
+        let start = ContinuousClock.now
+        var index: Int64 = 0
+        for batch in 0..<batches {
+            var events: [NewEvent] = []
+            events.reserveCapacity(size)
+            for _ in 0..<size {
+                events.append(NewEvent(type: "JobPolled", payload: payload(index)))
+                index += 1
+            }
+            let stream = command == "batched" ? "bench" : "execution-\(batch % 100)"
+            try store.append(events, to: stream)
+        }
+        print("\(command) \(index) \(seconds(since: start))")
+    case "scan":
+        let start = ContinuousClock.now
+        var countsByType: [String: Int] = [:]
+        var payloadBytes = 0
+        var events = 0
+        try store.readAll { event in
+            countsByType[event.type, default: 0] += 1
+            payloadBytes += event.payload.count
+            events += 1
+        }
+        print("scan \(events) \(seconds(since: start)) bytes=\(payloadBytes) types=\(countsByType.count)")
+    case "append":
+        let worker = integer(2)
+        let batches = integer(3)
+        let size = integer(4)
+        for batch in 0..<batches {
+            let events = try (0..<size).map { index in
+                try NewEvent(
+                    type: "WorkerAppended",
+                    encoding: ["worker": worker, "batch": batch, "index": index])
+            }
+            try store.append(events, to: "shared")
+        }
+        print("append \(batches * size) worker=\(worker)")
+    default:
+        fail("unknown workload \(command)")
+    }
+} catch {
+    fail("\(error)")
+}

@@ -1,0 +1,194 @@
+/* The baseline of the ledger benchmark: the same three workloads as `ledger-bench`, written directly against
+ * libsqlite3 and libcrypto with the same pragmas, the same SQL, the same payload bytes and the same SHA-256
+ * hashing per event (payload digest, global chain link, stream chain link).
+ *
+ *   ledger_baseline single PATH N | batched PATH B K | scan PATH
+ * prints `<workload> <events> <seconds>` like ledger-bench. PATH must hold a ledger made by `ledger-bench init`.
+ */
+#include <openssl/sha.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static void die(sqlite3 *db, const char *what) {
+    fprintf(stderr, "ledger_baseline: %s: %s\n", what, db ? sqlite3_errmsg(db) : "");
+    exit(1);
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void put64(unsigned char **p, int64_t v) {
+    uint64_t b = (uint64_t)v;
+    for (int s = 56; s >= 0; s -= 8) *(*p)++ = (unsigned char)(b >> s);
+}
+
+static void putstr(unsigned char **p, const char *s, size_t n) {
+    uint32_t c = (uint32_t)n;
+    for (int s2 = 24; s2 >= 0; s2 -= 8) *(*p)++ = (unsigned char)(c >> s2);
+    memcpy(*p, s, n);
+    *p += n;
+}
+
+static void meta(unsigned char **p, const char *stream, int64_t version, const char *type, int64_t schema,
+                 const char *at) {
+    putstr(p, stream, strlen(stream));
+    put64(p, version);
+    putstr(p, type, strlen(type));
+    put64(p, schema);
+    putstr(p, at, strlen(at));
+}
+
+static void rfc3339(char *out, size_t size) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm parts;
+    time_t secs = tv.tv_sec;
+    gmtime_r(&secs, &parts);
+    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", parts.tm_year + 1900, parts.tm_mon + 1,
+             parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, (long)tv.tv_usec);
+}
+
+static sqlite3 *open_ledger(const char *path) {
+    sqlite3 *db;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) die(db, "open");
+    sqlite3_busy_timeout(db, 10000);
+    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", 0, 0, 0))
+        die(db, "pragmas");
+    return db;
+}
+
+/* One transaction appending `count` events to stream "bench", exactly as EventStore.append does. */
+static void append(sqlite3 *db, sqlite3_stmt *head, sqlite3_stmt *last, sqlite3_stmt *insert, int count,
+                   int64_t *index) {
+    static const char *stream = "bench", *type = "JobPolled";
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", 0, 0, 0)) die(db, "begin");
+    char at[96];
+    rfc3339(at, sizeof at);
+    int64_t version = 0, seq = 0;
+    unsigned char stream_hash[32] = {0}, prev[32] = {0};
+    sqlite3_reset(head);
+    sqlite3_bind_text(head, 1, stream, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(head) == SQLITE_ROW) {
+        version = sqlite3_column_int64(head, 0);
+        memcpy(stream_hash, sqlite3_column_blob(head, 1), 32);
+    }
+    sqlite3_reset(head);
+    sqlite3_reset(last);
+    if (sqlite3_step(last) == SQLITE_ROW) {
+        seq = sqlite3_column_int64(last, 0);
+        memcpy(prev, sqlite3_column_blob(last, 1), 32);
+    }
+    sqlite3_reset(last);
+    for (int e = 0; e < count; e++) {
+        char payload[512];
+        int n = snprintf(payload, sizeof payload,
+                         "{\"attempt\":1,\"i\":%lld,\"jobName\":\"projects/bench/locations/us-central1/jobs/"
+                         "gcp-batch-runner-scrape-environment-info-a1\",\"newStatusEvents\":[],\"state\":\"RUNNING\","
+                         "\"task\":\"scrape_environment_info\"}",
+                         (long long)(*index)++);
+        seq++;
+        version++;
+        unsigned char digest[32], hash[32], shash[32], buf[512], *p;
+        SHA256((unsigned char *)payload, n, digest);
+        p = buf;
+        memcpy(p, "BLG1", 4), p += 4;
+        memcpy(p, prev, 32), p += 32;
+        put64(&p, seq);
+        meta(&p, stream, version, type, 1, at);
+        memcpy(p, digest, 32), p += 32;
+        SHA256(buf, p - buf, hash);
+        p = buf;
+        memcpy(p, "BLS1", 4), p += 4;
+        memcpy(p, stream_hash, 32), p += 32;
+        meta(&p, stream, version, type, 1, at);
+        memcpy(p, digest, 32), p += 32;
+        SHA256(buf, p - buf, shash);
+        sqlite3_reset(insert);
+        sqlite3_bind_int64(insert, 1, seq);
+        sqlite3_bind_text(insert, 2, stream, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(insert, 3, version);
+        sqlite3_bind_text(insert, 4, type, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(insert, 5, 1);
+        sqlite3_bind_text(insert, 6, at, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(insert, 7, payload, n, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(insert, 8, digest, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(insert, 9, prev, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(insert, 10, hash, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(insert, 11, shash, 32, SQLITE_TRANSIENT);
+        if (sqlite3_step(insert) != SQLITE_DONE) die(db, "insert");
+        memcpy(prev, hash, 32);
+        memcpy(stream_hash, shash, 32);
+    }
+    if (sqlite3_exec(db, "COMMIT", 0, 0, 0)) die(db, "commit");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: ledger_baseline single PATH N | batched PATH B K | scan PATH\n");
+        return 2;
+    }
+    sqlite3 *db = open_ledger(argv[2]);
+    if (!strcmp(argv[1], "scan")) {
+        sqlite3_stmt *all;
+        if (sqlite3_prepare_v2(db,
+                               "SELECT seq, stream, version, type, schema_version, recorded_at, payload, "
+                               "payload_sha256, prev_hash, hash, stream_hash FROM events WHERE seq > ? AND seq <= ? "
+                               "ORDER BY seq",
+                               -1, &all, 0))
+            die(db, "prepare");
+        sqlite3_bind_int64(all, 1, 0);
+        sqlite3_bind_int64(all, 2, INT64_MAX);
+        double start = now();
+        long long events = 0, bytes = 0, polled = 0;
+        char *copy = malloc(1 << 16);
+        while (sqlite3_step(all) == SQLITE_ROW) {
+            /* Materialise every column, as the Swift reader builds a RecordedEvent. */
+            for (int c = 1; c <= 10; c++) {
+                if (c == 2 || c == 4) continue;
+                int n = sqlite3_column_bytes(all, c);
+                memcpy(copy, sqlite3_column_blob(all, c), n);
+            }
+            if (!strcmp((const char *)sqlite3_column_text(all, 3), "JobPolled")) polled++;
+            bytes += sqlite3_column_bytes(all, 6);
+            events++;
+        }
+        printf("scan %lld %f bytes=%lld polled=%lld\n", events, now() - start, bytes, polled);
+        free(copy);
+        sqlite3_finalize(all);
+    } else {
+        sqlite3_stmt *head, *last, *insert;
+        if (sqlite3_prepare_v2(db, "SELECT version, stream_hash FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1", -1, &head, 0) ||
+            sqlite3_prepare_v2(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", -1, &last, 0) ||
+            sqlite3_prepare_v2(db,
+                               "INSERT INTO events(seq, stream, version, type, schema_version, recorded_at, payload, "
+                               "payload_sha256, prev_hash, hash, stream_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                               -1, &insert, 0))
+            die(db, "prepare");
+        int64_t index = 0;
+        double start = now();
+        if (!strcmp(argv[1], "single") && argc == 4) {
+            int n = atoi(argv[3]);
+            for (int i = 0; i < n; i++) append(db, head, last, insert, 1, &index);
+        } else if (!strcmp(argv[1], "batched") && argc == 5) {
+            int b = atoi(argv[3]), k = atoi(argv[4]);
+            for (int i = 0; i < b; i++) append(db, head, last, insert, k, &index);
+        } else {
+            fprintf(stderr, "ledger_baseline: unknown workload\n");
+            return 2;
+        }
+        printf("%s %lld %f\n", argv[1], (long long)index, now() - start);
+        sqlite3_finalize(head);
+        sqlite3_finalize(last);
+        sqlite3_finalize(insert);
+    }
+    sqlite3_close(db);
+    return 0;
+}
