@@ -60,7 +60,7 @@ extension EventStore {
                     insertKey.bind(2, stream)
                     insertKey.bind(3, recorded.first!.seq)
                     insertKey.bind(4, recorded.last!.seq)
-                    insertKey.bind(5, requestDigest.bytes)
+                    insertKey.bind(5, requestDigest)
                     try insertKey.step()
                 }
                 try Self.updateProjections(projections, with: recorded, connection)
@@ -124,10 +124,10 @@ extension EventStore {
             insert.bind(5, Int64(event.schemaVersion))
             insert.bind(6, recordedAt)
             insert.bind(7, event.payload)
-            insert.bind(8, payloadDigest.bytes)
-            insert.bind(9, prevHash.bytes)
-            insert.bind(10, hash.bytes)
-            insert.bind(11, newStreamHash.bytes)
+            insert.bind(8, payloadDigest)
+            insert.bind(9, prevHash)
+            insert.bind(10, hash)
+            insert.bind(11, newStreamHash)
             try insert.step()
             recorded.append(
                 RecordedEvent(

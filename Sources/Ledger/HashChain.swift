@@ -1,20 +1,18 @@
 import Foundation
 
-/// The two hash chains of DESIGN §3. Fields are length-prefixed so that no two different envelopes hash the same.
+/// The two hash chains of DESIGN §3.
+///
+/// Layout of the hashed bytes: a 4-byte tag (`BLG1` for the global chain, `BLS1` for a stream's), the previous
+/// link (32 bytes), for the global chain only the `seq` (8 bytes, big-endian), then the stream, version, type,
+/// schema version and recorded time (text as a 4-byte big-endian length and UTF-8 bytes, integers as 8 bytes
+/// big-endian), then the payload's SHA-256. Length prefixes make every envelope hash differently.
 public enum HashChain {
     /// The global chain link of a row.
     public static func globalHash(
         prev: SHA256Digest, seq: Int64, stream: String, version: Int64, type: String, schemaVersion: Int,
         recordedAt: String, payloadSHA256: SHA256Digest
     ) -> SHA256Digest {
-        var buffer = [UInt8]()
-        buffer.reserveCapacity(160 + stream.utf8.count + type.utf8.count)
-        buffer.append(contentsOf: [0x42, 0x4c, 0x47, 0x31])  // "BLG1"
-        buffer.append(contentsOf: prev.bytes)
-        append(seq, to: &buffer)
-        appendMetadata(stream, version, type, schemaVersion, recordedAt, to: &buffer)
-        buffer.append(contentsOf: payloadSHA256.bytes)
-        return SHA256Digest.of(buffer)
+        link(tag: 0x424c_4731, prev: prev, seq: seq, stream, version, type, schemaVersion, recordedAt, payloadSHA256)
     }
 
     /// The per-stream chain link of an event; independent of `seq`, so it survives export and import.
@@ -22,45 +20,57 @@ public enum HashChain {
         prev: SHA256Digest, stream: String, version: Int64, type: String, schemaVersion: Int, recordedAt: String,
         payloadSHA256: SHA256Digest
     ) -> SHA256Digest {
-        var buffer = [UInt8]()
-        buffer.reserveCapacity(160 + stream.utf8.count + type.utf8.count)
-        buffer.append(contentsOf: [0x42, 0x4c, 0x53, 0x31])  // "BLS1"
-        buffer.append(contentsOf: prev.bytes)
-        appendMetadata(stream, version, type, schemaVersion, recordedAt, to: &buffer)
-        buffer.append(contentsOf: payloadSHA256.bytes)
-        return SHA256Digest.of(buffer)
+        link(tag: 0x424c_5331, prev: prev, seq: nil, stream, version, type, schemaVersion, recordedAt, payloadSHA256)
     }
 
-    private static func appendMetadata(
-        _ stream: String, _ version: Int64, _ type: String, _ schemaVersion: Int, _ recordedAt: String,
-        to buffer: inout [UInt8]
-    ) {
-        append(stream, to: &buffer)
-        append(version, to: &buffer)
-        append(type, to: &buffer)
-        append(Int64(schemaVersion), to: &buffer)
-        append(recordedAt, to: &buffer)
-    }
-
-    private static func append(_ value: Int64, to buffer: inout [UInt8]) {
-        let bits = UInt64(bitPattern: value)
-        for shift in stride(from: 56, through: 0, by: -8) {
-            buffer.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift)))
+    private static func link(
+        tag: UInt32, prev: SHA256Digest, seq: Int64?, _ stream: String, _ version: Int64, _ type: String,
+        _ schemaVersion: Int, _ recordedAt: String, _ payloadSHA256: SHA256Digest
+    ) -> SHA256Digest {
+        var stream = stream
+        var type = type
+        var recordedAt = recordedAt
+        let capacity = 4 + 32 + 8 + 3 * 4 + 3 * 8 + 32 + stream.utf8.count + type.utf8.count + recordedAt.utf8.count
+        return withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 8) { buffer in
+            var writer = ByteWriter(buffer: buffer)
+            writer.put(UInt64(tag), width: 4)
+            prev.withUnsafeBytes { writer.put($0) }
+            if let seq { writer.put(UInt64(bitPattern: seq), width: 8) }
+            writer.put(&stream)
+            writer.put(UInt64(bitPattern: version), width: 8)
+            writer.put(&type)
+            writer.put(UInt64(bitPattern: Int64(schemaVersion)), width: 8)
+            writer.put(&recordedAt)
+            payloadSHA256.withUnsafeBytes { writer.put($0) }
+            return SHA256Digest.of(buffer: UnsafeRawBufferPointer(rebasing: buffer[..<writer.offset]))
         }
     }
 
-    private static func append(_ value: String, to buffer: inout [UInt8]) {
-        let count = UInt32(value.utf8.count)
-        for shift in stride(from: 24, through: 0, by: -8) {
-            buffer.append(UInt8(truncatingIfNeeded: count >> UInt32(shift)))
+    private struct ByteWriter {
+        let buffer: UnsafeMutableRawBufferPointer
+        var offset = 0
+
+        mutating func put(_ value: UInt64, width: Int) {
+            for shift in stride(from: (width - 1) * 8, through: 0, by: -8) {
+                buffer[offset] = UInt8(truncatingIfNeeded: value >> UInt64(shift))
+                offset += 1
+            }
         }
-        buffer.append(contentsOf: value.utf8)
+
+        mutating func put(_ bytes: UnsafeRawBufferPointer) {
+            UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + bytes.count]).copyMemory(from: bytes)
+            offset += bytes.count
+        }
+
+        mutating func put(_ text: inout String) {
+            put(UInt64(text.utf8.count), width: 4)
+            text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+        }
     }
 }
 
 extension RecordedEvent {
-    /// Whether the stored payload digest, global hash and stream hash agree with the row's content, given the
-    /// previous links.
+    /// The global hash this row should have, given its stored previous link.
     func recomputedHash() -> SHA256Digest {
         HashChain.globalHash(
             prev: prevHash, seq: seq, stream: stream, version: version, type: type, schemaVersion: schemaVersion,

@@ -1,16 +1,33 @@
 import COpenSSL
 import Foundation
 
-/// A SHA-256 digest: 32 bytes, printed as lowercase hex.
+/// A SHA-256 digest: 32 bytes kept inline (no heap allocation), printed as lowercase hex.
 public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
-    public let bytes: [UInt8]
-
-    public init(bytes: [UInt8]) {
-        self.bytes = bytes
-    }
+    private var words: (UInt64, UInt64, UInt64, UInt64)
 
     /// The all-zero digest that the first event of a chain points back to.
-    public static let zero = SHA256Digest(bytes: [UInt8](repeating: 0, count: 32))
+    public static let zero = SHA256Digest(words: (0, 0, 0, 0))
+
+    private init(words: (UInt64, UInt64, UInt64, UInt64)) {
+        self.words = words
+    }
+
+    /// The digest held in `bytes`, which must be 32 bytes long; nil otherwise.
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 32 else { return nil }
+        var digest = SHA256Digest.zero
+        digest.withUnsafeMutableBytes { target in
+            for (index, byte) in bytes.enumerated() { target[index] = byte }
+        }
+        self = digest
+    }
+
+    /// The digest held in a 32-byte buffer (the caller checks the length).
+    init(copying buffer: UnsafeRawBufferPointer) {
+        var digest = SHA256Digest.zero
+        digest.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer.prefix(32))) }
+        self = digest
+    }
 
     /// Parses 64 hex characters; nil for anything else.
     public init?(hex: String) {
@@ -24,32 +41,61 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
             bytes.append(high << 4 | low)
             index += 2
         }
-        self.bytes = bytes
+        self.init(bytes: bytes)
+    }
+
+    /// The digest of `data`, computed with libcrypto.
+    public static func of(_ data: some ContiguousBytes) -> SHA256Digest {
+        data.withUnsafeBytes { of(buffer: $0) }
+    }
+
+    /// The digest of the bytes in `buffer`.
+    public static func of(buffer: UnsafeRawBufferPointer) -> SHA256Digest {
+        var digest = SHA256Digest.zero
+        digest.withUnsafeMutableBytes { out in
+            _ = COpenSSL.SHA256(
+                buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count,
+                out.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        }
+        return digest
+    }
+
+    public var bytes: [UInt8] {
+        withUnsafeBytes { Array($0) }
+    }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try Swift.withUnsafeBytes(of: words, body)
+    }
+
+    private mutating func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        try Swift.withUnsafeMutableBytes(of: &words, body)
     }
 
     public var hex: String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+        out.reserveCapacity(64)
+        withUnsafeBytes { bytes in
+            for byte in bytes {
+                out.append(digits[Int(byte >> 4)])
+                out.append(digits[Int(byte & 0x0f)])
+            }
         }
         return String(decoding: out, as: UTF8.self)
     }
 
     public var description: String { hex }
 
-    /// The digest of `data`, computed with libcrypto.
-    public static func of(_ data: some ContiguousBytes) -> SHA256Digest {
-        data.withUnsafeBytes { buffer in
-            var out = [UInt8](repeating: 0, count: 32)
-            out.withUnsafeMutableBufferPointer { digest in
-                _ = COpenSSL.SHA256(
-                    buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count, digest.baseAddress)
-            }
-            return SHA256Digest(bytes: out)
-        }
+    public static func == (lhs: SHA256Digest, rhs: SHA256Digest) -> Bool {
+        lhs.words == rhs.words
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
     }
 
     private static func nibble(_ c: UInt8) -> UInt8? {

@@ -16,9 +16,9 @@ final class Statement {
         sqlite3_finalize(raw)
     }
 
+    /// Makes the statement ready to run again. Bindings are kept: every caller binds all parameters anew.
     func reset() {
         sqlite3_reset(raw)
-        sqlite3_clear_bindings(raw)
     }
 
     func bind(_ index: Int32, _ value: Int64) {
@@ -77,10 +77,18 @@ final class Statement {
         return Data(bytes: pointer, count: count)
     }
 
+    /// A 32-byte blob column as a digest; a blob of another length (only a tampered row has one) reads as zero,
+    /// which `verify` then reports as a broken link.
     func digest(_ column: Int32) -> SHA256Digest {
         let count = Int(sqlite3_column_bytes(raw, column))
-        guard let pointer = sqlite3_column_blob(raw, column) else { return SHA256Digest(bytes: []) }
-        return SHA256Digest(bytes: Array(UnsafeRawBufferPointer(start: pointer, count: count)))
+        guard count == 32, let pointer = sqlite3_column_blob(raw, column) else { return .zero }
+        return SHA256Digest(copying: UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+
+    func bind(_ index: Int32, _ digest: SHA256Digest) {
+        _ = digest.withUnsafeBytes { buffer in
+            sqlite3_bind_blob(raw, index, buffer.baseAddress, 32, SQLITE_TRANSIENT)
+        }
     }
 }
 

@@ -13,12 +13,18 @@ import Foundation
 import Ledger
 
 /// The payload every benchmark event carries, byte for byte the same as the C baseline's.
+/// Built from fixed bytes and the index's digits, as the C side's `snprintf` does.
 func payload(_ index: Int64) -> Data {
-    Data(
-        ("{\"attempt\":1,\"i\":\(index),\"jobName\":\"projects/bench/locations/us-central1/jobs/"
-            + "gcp-batch-runner-scrape-environment-info-a1\",\"newStatusEvents\":[],\"state\":\"RUNNING\","
-            + "\"task\":\"scrape_environment_info\"}").utf8)
+    var bytes = payloadPrefix
+    bytes.reserveCapacity(payloadPrefix.count + 20 + payloadSuffix.count)
+    bytes.append(contentsOf: String(index).utf8)
+    bytes.append(contentsOf: payloadSuffix)
+    return Data(bytes)
 }
+let payloadPrefix = Array("{\"attempt\":1,\"i\":".utf8)
+let payloadSuffix = Array(
+    (",\"jobName\":\"projects/bench/locations/us-central1/jobs/gcp-batch-runner-scrape-environment-info-a1\","
+        + "\"newStatusEvents\":[],\"state\":\"RUNNING\",\"task\":\"scrape_environment_info\"}").utf8)
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("ledger-bench: \(message)\n".utf8))

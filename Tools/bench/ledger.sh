@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Ledger benchmark: BatchLedger's EventStore (Swift, release build) against a minimal C program with the same
+# pragmas, SQL, payload bytes and SHA-256 hashing (Tools/bench/ledger_baseline.c), measured in the same run.
+#
+#   Tools/bench/ledger.sh [--single N] [--batches B] [--scan-events N] [--rounds R]
+#
+# Prints, per workload, the median time of each side and the ratio baseline/ours (1.0 = as fast as C;
+# the targets are >= 0.9 for durable appends), and checks that a fold over the scanned events takes < 5 s.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+single=2000
+batches=500
+scan_events=1000000
+rounds=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --single) single=$2; shift 2 ;;
+    --batches) batches=$2; shift 2 ;;
+    --scan-events) scan_events=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ledger-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+swift build -c release --product ledger-bench >&2
+ours="$(swift build -c release --show-bin-path)/ledger-bench"
+cc -O2 -o "$work/ledger_baseline" Tools/bench/ledger_baseline.c -lsqlite3 -lcrypto
+baseline="$work/ledger_baseline"
+
+# run SIDE WORKLOAD ARGS...: a fresh ledger each time; prints the seconds.
+run() {
+  local side=$1; shift
+  local workload=$1; shift
+  local file="$work/$side-$RANDOM$RANDOM.ledger"
+  "$ours" init "$file"
+  local tool=$ours
+  [ "$side" = c ] && tool=$baseline
+  "$tool" "$workload" "$file" "$@" | awk '{print $3}'
+  rm -f "$file" "$file-wal" "$file-shm"
+}
+
+median() { python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+
+report() {
+  local name=$1 events=$2 swift_s=$3 c_s=$4 target=$5
+  python3 - "$name" "$events" "$swift_s" "$c_s" "$target" <<'PY'
+import sys
+name, events, ours, c, target = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+ratio = c / ours
+verdict = "" if target == "-" else ("  target >= %s: %s" % (target, "met" if ratio >= float(target) else "MISSED"))
+print("%-34s ours %8.3f s (%9.0f ev/s)   C %8.3f s (%9.0f ev/s)   ratio %.2f%s"
+      % (name, ours, events / ours, c, events / c, ratio, verdict))
+PY
+}
+
+declare -a s_single c_single s_batch c_batch
+for _ in $(seq "$rounds"); do
+  s_single+=("$(run swift single "$single")"); c_single+=("$(run c single "$single")")
+  s_batch+=("$(run swift batched "$batches" 100)"); c_batch+=("$(run c batched "$batches" 100)")
+done
+
+echo "ledger benchmark: median of $rounds rounds, WAL + synchronous=FULL, same SQL and hashing on both sides"
+report "(a) 1 event per transaction" "$single" "$(median "${s_single[@]}")" "$(median "${c_single[@]}")" 0.9
+report "(b) 100 events per transaction" "$((batches * 100))" "$(median "${s_batch[@]}")" "$(median "${c_batch[@]}")" 0.9
+
+scan_file="$work/scan.ledger"
+"$ours" init "$scan_file"
+"$ours" populate "$scan_file" "$scan_events" >/dev/null
+declare -a s_scan c_scan
+for _ in $(seq "$rounds"); do
+  s_scan+=("$("$ours" scan "$scan_file" | awk '{print $3}')")
+  c_scan+=("$("$baseline" scan "$scan_file" | awk '{print $3}')")
+done
+scan_median=$(median "${s_scan[@]}")
+report "(c) full scan with a fold" "$scan_events" "$scan_median" "$(median "${c_scan[@]}")" -
+python3 -c 'import sys; s=float(sys.argv[1]); n=int(sys.argv[2]); print("    fold over %d events in %.2f s: target < 5 s: %s" % (n, s, "met" if s < 5 else "MISSED"))' "$scan_median" "$scan_events"
