@@ -5,6 +5,7 @@ import ArgumentParser
 struct BatchLedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batchledger",
-        abstract: "Run Kestra script tasks on Google Cloud Batch, with every action kept in an SQLite ledger."
+        abstract: "Run Kestra script tasks on Google Cloud Batch, with every action kept in an SQLite ledger.",
+        subcommands: [VerifyCommand.self]
     )
 }
