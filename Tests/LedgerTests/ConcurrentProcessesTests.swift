@@ -28,15 +28,18 @@ struct ConcurrentProcessesTests {
         let path = folder.path("shared.ledger")
         _ = try EventStore(path: path)
         let tool = try Self.benchTool()
-        let batches = 150
+        let batches = 200
         let size = 7
+        let go = folder.path("go")
         let workers = try (1...2).map { worker in
             let process = Process()
             process.executableURL = tool
-            process.arguments = ["append", path, String(worker), String(batches), String(size)]
+            process.arguments = ["append", path, String(worker), String(batches), String(size), go]
             try process.run()
             return process
         }
+        // Both processes are up and waiting; let them start together.
+        try Data().write(to: URL(fileURLWithPath: go))
         for process in workers {
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)

@@ -6,7 +6,9 @@
 //   ledger-bench batched PATH B K                 B transactions of K events each
 //   ledger-bench populate PATH N                  N events in batches of 1,000 over 100 streams
 //   ledger-bench scan PATH                        read every event and fold them (count by type, sum sizes)
-//   ledger-bench append PATH WORKER BATCHES SIZE  append BATCHES batches of SIZE events to stream "shared"
+//   ledger-bench append PATH WORKER BATCHES SIZE [GO]
+//                                                 append BATCHES batches of SIZE events to stream "shared",
+//                                                 once the file GO exists (a start line for several processes)
 //
 // Each workload prints one line: `<workload> <events> <seconds>`.
 import Foundation
@@ -96,6 +98,13 @@ do {
         let worker = integer(2)
         let batches = integer(3)
         let size = integer(4)
+        if arguments.count > 5 {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !FileManager.default.fileExists(atPath: arguments[5]) {
+                guard ContinuousClock.now < deadline else { fail("start file \(arguments[5]) never appeared") }
+                usleep(1000)
+            }
+        }
         for batch in 0..<batches {
             let events = try (0..<size).map { index in
                 try NewEvent(
@@ -103,6 +112,9 @@ do {
                     encoding: ["worker": worker, "batch": batch, "index": index])
             }
             try store.append(events, to: "shared")
+            // Leave the lock free for a moment, as a real writer between steps does; SQLite's busy handler
+            // sleeps, so a writer in a tight loop would hold the others off until it finishes.
+            usleep(2000)
         }
         print("append \(batches * size) worker=\(worker)")
     default:
