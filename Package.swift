@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Ledger", targets: ["Ledger"]),
         .library(name: "Flows", targets: ["Flows"]),
         .library(name: "Templates", targets: ["Templates"]),
+        .library(name: "GoogleCloud", targets: ["GoogleCloud"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,6 +32,10 @@ let package = Package(
             name: "Templates"
         ),
         .target(
+            name: "GoogleCloud",
+            dependencies: ["COpenSSL"]
+        ),
+        .target(
             name: "Flows",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
@@ -49,6 +54,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CSQLite", "ledger-bench"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
+        .testTarget(name: "GoogleCloudTests", dependencies: ["GoogleCloud"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,134 @@
+import Foundation
+
+/// Cloud Logging v2 `entries:list`.
+public struct LoggingClient: Sendable {
+    static let service = "Cloud Logging"
+    public let caller: APICaller
+    public let endpoint: URL
+
+    public init(caller: APICaller, endpoint: URL) {
+        self.caller = caller
+        self.endpoint = endpoint
+    }
+
+    /// One page of entries. A page may be empty and still carry a token: the search is not finished.
+    public struct Page: Sendable, Equatable, Decodable {
+        public var entries: [LogEntry]
+        public var nextPageToken: String?
+
+        enum CodingKeys: String, CodingKey { case entries, nextPageToken }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            entries = try container.decodeIfPresent([LogEntry].self, forKey: .entries) ?? []
+            nextPageToken = try container.decodeIfPresent(String.self, forKey: .nextPageToken).flatMap {
+                $0.isEmpty ? nil : $0
+            }
+        }
+    }
+
+    public func list(
+        resourceNames: [String], filter: String, orderBy: String = "timestamp asc", pageSize: Int = 1000,
+        pageToken: String? = nil
+    ) async throws -> Page {
+        var body: [String: Any] = [
+            "resourceNames": resourceNames, "filter": filter, "orderBy": orderBy, "pageSize": pageSize,
+        ]
+        if let pageToken { body["pageToken"] = pageToken }
+        let request = HTTPRequest(
+            method: "POST", url: URLBuilder.url(endpoint, path: "/v2/entries:list"),
+            headers: ["Content-Type": "application/json"],
+            body: .data(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])))
+        let resource = resourceNames.joined(separator: ",")
+        let response = try await caller.send(
+            request, service: Self.service, method: "entries.list", resource: resource, idempotent: true)
+        return try APICaller.decode(
+            Page.self, from: response, service: Self.service, method: "entries.list", resource: resource)
+    }
+}
+
+/// A shared allowance of calls per minute (Cloud Logging allows about 60 `entries.list` per minute per
+/// project): every reader of the project draws from it, and waits when it is spent.
+public actor RequestBudget {
+    public let perMinute: Int
+    private var recent: [ContinuousClock.Instant] = []
+    private let sleep: @Sendable (Duration) async throws -> Void
+
+    public init(
+        perMinute: Int = 55,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) {
+        self.perMinute = max(1, perMinute)
+        self.sleep = sleep
+    }
+
+    /// Takes one call from the allowance, waiting until the oldest call of the last minute has aged out.
+    public func acquire() async throws {
+        while true {
+            let now = ContinuousClock.now
+            recent.removeAll { now - $0 >= .seconds(60) }
+            if recent.count < perMinute {
+                recent.append(now)
+                return
+            }
+            try await sleep(.seconds(60) - (now - recent[0]))
+        }
+    }
+
+    /// Calls taken in the last minute.
+    public var used: Int {
+        let now = ContinuousClock.now
+        return recent.filter { now - $0 < .seconds(60) }.count
+    }
+}
+
+/// Reads the task logs of many Batch jobs of one project with one query: an OR of their job uids, from the
+/// earliest cursor, paged; each job's entries are delivered once, in order, after its own cursor.
+public struct BatchLogReader: Sendable {
+    public let client: LoggingClient
+    public let project: String
+    public let budget: RequestBudget
+    public var pageSize = 1000
+
+    public init(client: LoggingClient, project: String, budget: RequestBudget) {
+        self.client = client
+        self.project = project
+        self.budget = budget
+    }
+
+    /// The filter for these jobs' task logs after `since` (inclusive: entries at the same time with a greater
+    /// insertId must not be lost; `read` drops what was already delivered).
+    public func filter(jobUIDs: [String], since: LogTimestamp?) -> String {
+        let uids = jobUIDs.sorted().map { "labels.job_uid=\"\($0)\"" }
+        var clauses = ["logName=\"projects/\(project)/logs/batch_task_logs\""]
+        clauses.append(uids.count == 1 ? uids[0] : "(\(uids.joined(separator: " OR ")))")
+        if let since, since != .distantPast { clauses.append("timestamp>=\"\(since)\"") }
+        return clauses.joined(separator: " AND ")
+    }
+
+    /// New entries per job uid since each job's cursor, with the cursors advanced past them.
+    public func read(_ cursors: [String: LogCursor]) async throws -> (
+        entries: [String: [LogEntry]], cursors: [String: LogCursor]
+    ) {
+        guard !cursors.isEmpty else { return ([:], cursors) }
+        let since = cursors.values.map(\.timestamp).min()
+        let query = filter(jobUIDs: Array(cursors.keys), since: since)
+        var result: [String: [LogEntry]] = [:]
+        var advanced = cursors
+        var token: String?
+        repeat {
+            try await budget.acquire()
+            let page = try await client.list(
+                resourceNames: ["projects/\(project)"], filter: query, pageSize: pageSize, pageToken: token)
+            for entry in page.entries {
+                guard let uid = entry.labels["job_uid"], let cursor = advanced[uid] else { continue }
+                let position = entry.position
+                guard cursor < position else { continue }
+                result[uid, default: []].append(entry)
+                advanced[uid] = position
+            }
+            token = page.nextPageToken
+        } while token != nil
+        return (result, advanced)
+    }
+}

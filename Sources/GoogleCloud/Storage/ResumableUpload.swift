@@ -1,0 +1,137 @@
+import Foundation
+
+/// A resumable upload session: chunks that are multiples of 256 KiB, each `PUT` answered by `308` with the range
+/// persisted so far; after a failure the session's status is asked (`bytes */TOTAL`) and the upload resumes from
+/// what the server has. A session the server forgot (404, 410) is started again, once.
+struct ResumableUpload {
+    let client: StorageClient
+    let file: URL
+    let bucket: String
+    let name: String
+    let contentType: String
+    let hashes: FileHashes
+    let ifGenerationMatch: Int64?
+    /// Chunk-level failures tolerated before giving up.
+    var maxFailures = 6
+
+    private var resource: String { StorageClient.resource(bucket, name) }
+    private var caller: APICaller { client.caller }
+
+    func run() async throws -> StorageObject {
+        var restarts = 0
+        while true {
+            let session = try await start()
+            do {
+                return try await send(to: session)
+            } catch let error as GoogleAPIError
+                where (error.httpStatus == 404 || error.httpStatus == 410) && restarts == 0
+            {
+                restarts += 1
+            }
+        }
+    }
+
+    /// Opens the session; its URI comes back in `Location`.
+    func start() async throws -> URL {
+        let url = URLBuilder.url(
+            client.endpoint, path: "/upload/storage/v1/b/\(PathSegment.encode(bucket))/o",
+            query: [("uploadType", "resumable"), ("ifGenerationMatch", ifGenerationMatch.map(String.init))])
+        let metadata: [String: String] = [
+            "name": name, "contentType": contentType, "crc32c": CRC32C.base64(hashes.crc32c),
+            "md5Hash": hashes.md5Base64,
+        ]
+        let request = HTTPRequest(
+            method: "POST", url: url,
+            headers: [
+                "Content-Type": "application/json; charset=UTF-8", "X-Upload-Content-Type": contentType,
+                "X-Upload-Content-Length": String(hashes.size),
+            ], body: .data(try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys])))
+        // Opening a session creates nothing, so it may always be retried.
+        let response = try await caller.send(
+            request, service: StorageClient.service, method: "objects.insert (resumable start)", resource: resource,
+            idempotent: true)
+        guard let location = response.header("Location"), let session = URL(string: location) else {
+            throw GoogleAPIError(
+                service: StorageClient.service, method: "objects.insert (resumable start)", resource: resource,
+                httpStatus: response.status, status: "MALFORMED_RESPONSE",
+                message: "no Location header with the session")
+        }
+        return session
+    }
+
+    private func send(to session: URL) async throws -> StorageObject {
+        guard let handle = FileHandle(forReadingAtPath: file.path) else {
+            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: file.path])
+        }
+        defer { try? handle.close() }
+        let total = hashes.size
+        var offset: Int64 = 0
+        var failures = 0
+        while true {
+            let length = Int(min(Int64(client.chunkSize), total - offset))
+            try handle.seek(toOffset: UInt64(offset))
+            let chunk = try handle.read(upToCount: length) ?? Data()
+            guard chunk.count == length else {
+                throw IntegrityError(object: resource, detail: "\(file.path) changed size while it was being uploaded")
+            }
+            let last = offset + Int64(length) - 1
+            let range = length == 0 ? "bytes */\(total)" : "bytes \(offset)-\(last)/\(total)"
+            var headers = ["Content-Range": range, "Content-Type": contentType]
+            if offset + Int64(length) == total {
+                headers["x-goog-hash"] = "crc32c=\(CRC32C.base64(hashes.crc32c)),md5=\(hashes.md5Base64)"
+            }
+            let request = HTTPRequest(
+                method: "PUT", url: session, headers: headers, body: .data(chunk), timeout: .seconds(300))
+            do {
+                let response = try await put(request)
+                if let object = try finished(response) { return object }
+                offset = Self.persisted(response)
+                failures = 0
+            } catch let error where Self.isResumable(error) && failures < maxFailures {
+                failures += 1
+                try await client.caller.retry.sleep(.milliseconds(200 * (1 << min(failures, 6))))
+                let status = try await query(session, total: total)
+                if let object = try finished(status) { return object }
+                offset = Self.persisted(status)
+            }
+        }
+    }
+
+    /// One PUT, without the caller's own retries: after a failure the session's status decides what to resend.
+    private func put(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let once = APICaller(transport: caller.transport, credentials: caller.credentials, retry: .none)
+        return try await once.send(
+            request, service: StorageClient.service, method: "objects.insert (resumable chunk)", resource: resource,
+            idempotent: true, accept: [308])
+    }
+
+    /// Asks how much of the upload the server holds.
+    func query(_ session: URL, total: Int64) async throws -> HTTPResponse {
+        let request = HTTPRequest(
+            method: "PUT", url: session, headers: ["Content-Range": "bytes */\(total)"], body: .data(Data()))
+        return try await caller.send(
+            request, service: StorageClient.service, method: "objects.insert (resumable status)", resource: resource,
+            idempotent: true, accept: [308])
+    }
+
+    private func finished(_ response: HTTPResponse) throws -> StorageObject? {
+        guard response.status == 200 || response.status == 201 else { return nil }
+        return try APICaller.decode(
+            StorageObject.self, from: response, service: StorageClient.service, method: "objects.insert (resumable)",
+            resource: resource)
+    }
+
+    /// The offset to continue from: one past the end of `Range: bytes=0-N`, or 0 without a Range.
+    static func persisted(_ response: HTTPResponse) -> Int64 {
+        guard let range = response.header("Range"), let dash = range.lastIndex(of: "-"),
+            let end = Int64(range[range.index(after: dash)...].trimmingCharacters(in: .whitespaces))
+        else { return 0 }
+        return end + 1
+    }
+
+    private static func isResumable(_ error: any Error) -> Bool {
+        if let error = error as? TransportError { return error.isRetryable }
+        if let error = error as? GoogleAPIError { return [408, 429, 500, 502, 503, 504].contains(error.httpStatus) }
+        return false
+    }
+}

@@ -1,0 +1,281 @@
+import Foundation
+
+/// Cloud Storage JSON API v1: uploads (multipart, or resumable above a threshold), streaming downloads checked
+/// against `x-goog-hash`, listing, deletion.
+public struct StorageClient: Sendable {
+    static let service = "Cloud Storage"
+    public let caller: APICaller
+    public let endpoint: URL
+    /// Files up to this size go in one multipart request; larger ones use a resumable session.
+    public var multipartThreshold: Int64 = 8 << 20
+    /// The size of each resumable chunk; a multiple of 256 KiB.
+    public var chunkSize: Int = 8 << 20
+
+    public init(caller: APICaller, endpoint: URL) {
+        self.caller = caller
+        self.endpoint = endpoint
+    }
+
+    static func objectPath(_ bucket: String, _ name: String) -> String {
+        "/storage/v1/b/\(PathSegment.encode(bucket))/o/\(PathSegment.encode(name))"
+    }
+
+    static func resource(_ bucket: String, _ name: String) -> String {
+        "gs://\(bucket)/\(name)"
+    }
+
+    // MARK: - Upload
+
+    /// Uploads `file` as `name`.
+    ///
+    /// With `ifGenerationMatch: 0` the object is created only if it does not exist; if it does, and its CRC32C
+    /// and size equal the file's (a retry of an upload whose answer was lost), the existing object is returned.
+    /// The CRC32C the server reports is compared with the file's.
+    public func upload(
+        file: URL, bucket: String, name: String, contentType: String = "application/octet-stream",
+        ifGenerationMatch: Int64? = nil
+    ) async throws -> StorageObject {
+        let hashes = try FileHashes.of(file)
+        let object: StorageObject
+        do {
+            if hashes.size <= multipartThreshold {
+                let data = try Data(contentsOf: file)
+                object = try await multipartUpload(
+                    data, bucket: bucket, name: name, contentType: contentType, hashes: hashes,
+                    ifGenerationMatch: ifGenerationMatch)
+            } else {
+                object = try await ResumableUpload(
+                    client: self, file: file, bucket: bucket, name: name,
+                    contentType: contentType, hashes: hashes,
+                    ifGenerationMatch: ifGenerationMatch
+                ).run()
+            }
+        } catch let error as GoogleAPIError where error.httpStatus == 412 && ifGenerationMatch == 0 {
+            guard let existing = try await metadata(bucket: bucket, name: name),
+                existing.size == hashes.size, existing.crc32c == CRC32C.base64(hashes.crc32c)
+            else { throw error }
+            return existing
+        }
+        try Self.check(object, size: hashes.size, crc32c: hashes.crc32c)
+        return object
+    }
+
+    /// Uploads bytes held in memory (small objects) in one multipart request.
+    public func upload(
+        data: Data, bucket: String, name: String, contentType: String = "application/octet-stream",
+        ifGenerationMatch: Int64? = nil
+    ) async throws -> StorageObject {
+        let crc = CRC32C.checksum(data)
+        let md5 = MD5Digest()
+        data.withUnsafeBytes { md5.update(buffer: $0) }
+        let hashes = FileHashes(crc32c: crc, md5Base64: md5.finalBase64(), size: Int64(data.count))
+        let object = try await multipartUpload(
+            data, bucket: bucket, name: name, contentType: contentType, hashes: hashes,
+            ifGenerationMatch: ifGenerationMatch)
+        try Self.check(object, size: hashes.size, crc32c: crc)
+        return object
+    }
+
+    static func check(_ object: StorageObject, size: Int64, crc32c: UInt32) throws {
+        if object.size != size {
+            throw IntegrityError(
+                object: resource(object.bucket, object.name),
+                detail: "sent \(size) bytes, the server stored \(object.size)")
+        }
+        if let reported = object.crc32c, reported != CRC32C.base64(crc32c) {
+            throw IntegrityError(
+                object: resource(object.bucket, object.name),
+                detail: "CRC32C sent \(CRC32C.base64(crc32c)), the server stored \(reported)")
+        }
+    }
+
+    private func multipartUpload(
+        _ data: Data, bucket: String, name: String, contentType: String, hashes: FileHashes, ifGenerationMatch: Int64?
+    ) async throws -> StorageObject {
+        let boundary = "batchledger-\(UUID().uuidString)"
+        let metadata: [String: String] = [
+            "name": name, "contentType": contentType, "crc32c": CRC32C.base64(hashes.crc32c),
+            "md5Hash": hashes.md5Base64,
+        ]
+        var body = Data()
+        body.append(Data("--\(boundary)\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".utf8))
+        body.append(try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys]))
+        body.append(Data("\r\n--\(boundary)\r\nContent-Type: \(contentType)\r\n\r\n".utf8))
+        body.append(data)
+        body.append(Data("\r\n--\(boundary)--\r\n".utf8))
+        let url = URLBuilder.url(
+            endpoint, path: "/upload/storage/v1/b/\(PathSegment.encode(bucket))/o",
+            query: [("uploadType", "multipart"), ("ifGenerationMatch", ifGenerationMatch.map(String.init))])
+        let request = HTTPRequest(
+            method: "POST", url: url,
+            headers: ["Content-Type": "multipart/related; boundary=\(boundary)", "Accept": "application/json"],
+            body: .data(body))
+        let response = try await caller.send(
+            request, service: Self.service, method: "objects.insert", resource: Self.resource(bucket, name),
+            idempotent: ifGenerationMatch != nil)
+        return try APICaller.decode(
+            StorageObject.self, from: response, service: Self.service, method: "objects.insert",
+            resource: Self.resource(bucket, name))
+    }
+
+    /// Uploads many files with at most `parallelism` transfers at a time; results in the input's order.
+    public func uploadAll(
+        _ files: [(file: URL, name: String)], bucket: String, ifGenerationMatch: Int64? = nil, parallelism: Int = 8
+    ) async throws -> [StorageObject] {
+        try await Self.bounded(files.count, parallelism: parallelism) { index in
+            try await upload(
+                file: files[index].file, bucket: bucket, name: files[index].name, ifGenerationMatch: ifGenerationMatch)
+        }
+    }
+
+    // MARK: - Read
+
+    /// The object's metadata, or nil when it does not exist.
+    public func metadata(bucket: String, name: String) async throws -> StorageObject? {
+        let request = HTTPRequest(method: "GET", url: URLBuilder.url(endpoint, path: Self.objectPath(bucket, name)))
+        let response = try await caller.send(
+            request, service: Self.service, method: "objects.get", resource: Self.resource(bucket, name),
+            idempotent: true, accept: [404])
+        if response.status == 404 { return nil }
+        return try APICaller.decode(
+            StorageObject.self, from: response, service: Self.service, method: "objects.get",
+            resource: Self.resource(bucket, name))
+    }
+
+    /// What a download delivered and checked.
+    public struct Download: Sendable, Equatable {
+        public var size: Int64
+        public var crc32c: UInt32
+        /// Whether the server sent hashes to compare with (emulators sometimes do not).
+        public var verified: Bool
+    }
+
+    /// Streams the object into `file` (written beside it first, then moved into place), and checks its CRC32C and
+    /// MD5 against `x-goog-hash`. A mismatch leaves no file behind.
+    public func download(bucket: String, name: String, to file: URL) async throws -> Download {
+        let folder = file.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let partial = folder.appendingPathComponent(".\(file.lastPathComponent).partial-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: partial) }
+        // The media link, as google-cloud-storage downloads.
+        let url = URLBuilder.url(endpoint, path: "/download" + Self.objectPath(bucket, name), query: [("alt", "media")])
+        let response = try await caller.download(
+            HTTPRequest(method: "GET", url: url, timeout: .seconds(300)), to: partial, service: Self.service,
+            method: "objects.get (media)", resource: Self.resource(bucket, name))
+        let hashes = try FileHashes.of(partial)
+        let reported = Self.parseHashHeader(response.header("x-goog-hash"))
+        if let crc = reported["crc32c"], crc != CRC32C.base64(hashes.crc32c) {
+            throw IntegrityError(
+                object: Self.resource(bucket, name),
+                detail: "downloaded CRC32C \(CRC32C.base64(hashes.crc32c)) differs from the server's \(crc)")
+        }
+        if let md5 = reported["md5"], md5 != hashes.md5Base64 {
+            throw IntegrityError(
+                object: Self.resource(bucket, name), detail: "downloaded MD5 differs from the server's \(md5)")
+        }
+        try? FileManager.default.removeItem(at: file)
+        try FileManager.default.moveItem(at: partial, to: file)
+        return Download(size: hashes.size, crc32c: hashes.crc32c, verified: reported["crc32c"] != nil)
+    }
+
+    /// Parses `x-goog-hash: crc32c=…,md5=…` (also sent as two header lines, which arrive joined by a comma).
+    static func parseHashHeader(_ header: String?) -> [String: String] {
+        guard let header else { return [:] }
+        var result: [String: String] = [:]
+        for part in header.split(separator: ",") {
+            let trimmed = part.trimmingCharacters(in: .whitespaces)
+            guard let equals = trimmed.firstIndex(of: "=") else { continue }
+            result[String(trimmed[..<equals]).lowercased()] = String(trimmed[trimmed.index(after: equals)...])
+        }
+        return result
+    }
+
+    /// One page of objects under `prefix`.
+    public func list(
+        bucket: String, prefix: String? = nil, delimiter: String? = nil, pageToken: String? = nil,
+        maxResults: Int? = nil
+    ) async throws -> ObjectListPage {
+        let url = URLBuilder.url(
+            endpoint, path: "/storage/v1/b/\(PathSegment.encode(bucket))/o",
+            query: [
+                ("prefix", prefix), ("delimiter", delimiter), ("pageToken", pageToken),
+                ("maxResults", maxResults.map(String.init)),
+            ])
+        let resource = "gs://\(bucket)/\(prefix ?? "")"
+        let response = try await caller.send(
+            HTTPRequest(method: "GET", url: url), service: Self.service, method: "objects.list", resource: resource,
+            idempotent: true)
+        return try APICaller.decode(
+            ObjectListPage.self, from: response, service: Self.service, method: "objects.list", resource: resource)
+    }
+
+    /// Every object under `prefix`, following page tokens.
+    public func listAll(bucket: String, prefix: String?) async throws -> [StorageObject] {
+        var objects: [StorageObject] = []
+        var token: String?
+        repeat {
+            let page = try await list(bucket: bucket, prefix: prefix, pageToken: token)
+            objects += page.items
+            token = page.nextPageToken
+        } while token != nil
+        return objects
+    }
+
+    // MARK: - Delete
+
+    /// Deletes the object; false when it was already gone (404 counts as done).
+    @discardableResult
+    public func delete(bucket: String, name: String, ifGenerationMatch: Int64? = nil) async throws -> Bool {
+        let url = URLBuilder.url(
+            endpoint, path: Self.objectPath(bucket, name),
+            query: [("ifGenerationMatch", ifGenerationMatch.map(String.init))])
+        let response = try await caller.send(
+            HTTPRequest(method: "DELETE", url: url), service: Self.service, method: "objects.delete",
+            resource: Self.resource(bucket, name), idempotent: true, accept: [404])
+        return response.status != 404
+    }
+
+    /// Deletes every object under `prefix`; returns how many were deleted.
+    @discardableResult
+    public func deleteAll(bucket: String, prefix: String, parallelism: Int = 8) async throws -> Int {
+        precondition(!prefix.isEmpty, "refusing to delete a whole bucket")
+        let objects = try await listAll(bucket: bucket, prefix: prefix)
+        let deleted = try await Self.bounded(objects.count, parallelism: parallelism) { index in
+            try await delete(bucket: bucket, name: objects[index].name)
+        }
+        return deleted.filter { $0 }.count
+    }
+
+    /// Creates a bucket (for emulators and tests); an existing bucket is fine.
+    public func createBucket(_ name: String, project: String) async throws {
+        let url = URLBuilder.url(endpoint, path: "/storage/v1/b", query: [("project", project)])
+        let body = try JSONSerialization.data(withJSONObject: ["name": name])
+        _ = try await caller.send(
+            HTTPRequest(method: "POST", url: url, headers: ["Content-Type": "application/json"], body: .data(body)),
+            service: Self.service, method: "buckets.insert", resource: "gs://\(name)", idempotent: true, accept: [409])
+    }
+
+    /// Runs `work(0..<count)` with at most `parallelism` at a time; results in index order.
+    static func bounded<T: Sendable>(
+        _ count: Int, parallelism: Int, _ work: @escaping @Sendable (Int) async throws -> T
+    ) async throws -> [T] {
+        try await withThrowingTaskGroup(of: (Int, T).self) { group in
+            var results = [T?](repeating: nil, count: count)
+            var next = 0
+            while next < min(count, max(1, parallelism)) {
+                let index = next
+                group.addTask { (index, try await work(index)) }
+                next += 1
+            }
+            while let (index, value) = try await group.next() {
+                results[index] = value
+                if next < count {
+                    let index = next
+                    group.addTask { (index, try await work(index)) }
+                    next += 1
+                }
+            }
+            return results.map { $0! }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+@testable import GoogleCloud
+
+/// A transport that records every request and answers from a script, in order. Downloads write the scripted
+/// body to the file, as a real transport streams it.
+final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
+    enum Answer {
+        case response(HTTPResponse)
+        case failure(TransportError.Kind)
+    }
+
+    private let lock = NSLock()
+    private var answers: [Answer]
+    private var recorded: [HTTPRequest] = []
+    /// Answers by path prefix, used (without being consumed) when the scripted queue is empty.
+    var fallback: (HTTPRequest) -> HTTPResponse? = { _ in nil }
+
+    init(_ answers: [Answer] = []) {
+        self.answers = answers
+    }
+
+    var requests: [HTTPRequest] { lock.withLock { recorded } }
+
+    func enqueue(_ answer: Answer) {
+        lock.withLock { answers.append(answer) }
+    }
+
+    private func next(for request: HTTPRequest) throws -> HTTPResponse {
+        let answer: Answer? = lock.withLock {
+            recorded.append(request)
+            return answers.isEmpty ? nil : answers.removeFirst()
+        }
+        switch answer {
+        case .response(let response)?: return response
+        case .failure(let kind)?:
+            throw TransportError(
+                kind: kind, method: request.method, url: request.url.absoluteString, detail: "scripted")
+        case nil:
+            if let response = fallback(request) { return response }
+            Issue.record("unexpected request \(request.method) \(request.url)")
+            return HTTPResponse(status: 599)
+        }
+    }
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try next(for: request)
+    }
+
+    func download(_ request: HTTPRequest, to file: URL) async throws -> HTTPResponse {
+        var response = try next(for: request)
+        if (200..<300).contains(response.status) {
+            try response.body.write(to: file)
+            response.body = Data()
+        }
+        return response
+    }
+}
+
+extension HTTPResponse {
+    static func json(_ text: String) -> HTTPResponse {
+        json(200, text)
+    }
+
+    static func json(_ status: Int, _ text: String, headers: [String: String] = [:]) -> HTTPResponse {
+        var all = headers
+        all["Content-Type"] = "application/json"
+        return HTTPResponse(status: status, headers: all, body: Data(text.utf8))
+    }
+}
+
+extension HTTPRequest {
+    /// The path and query, exactly as sent.
+    var target: String {
+        let components = URLComponents(url: url, resolvingAgainstBaseURL: false)!
+        return components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
+    }
+
+    var bodyData: Data {
+        if case .data(let data) = body { return data }
+        return Data()
+    }
+
+    var bodyJSON: Any? {
+        try? JSONSerialization.jsonObject(with: bodyData)
+    }
+}
+
+/// A retry policy that does not wait, and records the waits it was asked for.
+final class Waits: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waits: [Duration] = []
+
+    var recorded: [Duration] { lock.withLock { waits } }
+
+    func policy(maxAttempts: Int = 5) -> RetryPolicy {
+        RetryPolicy(maxAttempts: maxAttempts, sleep: { [self] duration in lock.withLock { waits.append(duration) } })
+    }
+}
+
+let endpoint = URL(string: "http://127.0.0.1:9999")!
+
+func caller(_ transport: ScriptedTransport, retry: RetryPolicy = .none, observer: RetryObserver? = nil) -> APICaller {
+    APICaller(transport: transport, credentials: AnonymousCredentials(), retry: retry, observer: observer)
+}
