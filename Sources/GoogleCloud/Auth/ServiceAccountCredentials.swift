@@ -57,8 +57,10 @@ public actor ServiceAccountCredentials: AccessTokenProvider {
             "iss": key.clientEmail, "scope": scopes.joined(separator: " "), "aud": tokenEndpoint.absoluteString,
             "iat": issued, "exp": issued + 3600,
         ]
-        let headerJSON = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        let claimsJSON = try JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])
+        let headerJSON = try JSONSerialization.data(
+            withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes])
+        let claimsJSON = try JSONSerialization.data(
+            withJSONObject: claims, options: [.sortedKeys, .withoutEscapingSlashes])
         let signingInput = Base64URL.encode(headerJSON) + "." + Base64URL.encode(claimsJSON)
         let signature: [UInt8]
         do {

@@ -38,7 +38,8 @@ public struct LoggingClient: Sendable {
         let request = HTTPRequest(
             method: "POST", url: URLBuilder.url(endpoint, path: "/v2/entries:list"),
             headers: ["Content-Type": "application/json"],
-            body: .data(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])))
+            body: .data(
+                try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])))
         let resource = resourceNames.joined(separator: ",")
         let response = try await caller.send(
             request, service: Self.service, method: "entries.list", resource: resource, idempotent: true)

@@ -45,7 +45,9 @@ struct ResumableUpload {
             headers: [
                 "Content-Type": "application/json; charset=UTF-8", "X-Upload-Content-Type": contentType,
                 "X-Upload-Content-Length": String(hashes.size),
-            ], body: .data(try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys])))
+            ],
+            body: .data(
+                try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys, .withoutEscapingSlashes])))
         // Opening a session creates nothing, so it may always be retried.
         let response = try await caller.send(
             request, service: StorageClient.service, method: "objects.insert (resumable start)", resource: resource,

@@ -99,7 +99,8 @@ public struct StorageClient: Sendable {
         ]
         var body = Data()
         body.append(Data("--\(boundary)\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".utf8))
-        body.append(try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys]))
+        body.append(
+            try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys, .withoutEscapingSlashes]))
         body.append(Data("\r\n--\(boundary)\r\nContent-Type: \(contentType)\r\n\r\n".utf8))
         body.append(data)
         body.append(Data("\r\n--\(boundary)--\r\n".utf8))

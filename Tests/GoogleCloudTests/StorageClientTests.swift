@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+
+@testable import GoogleCloud
+
+@Suite("Cloud Storage client")
+struct StorageClientTests {
+    let folder: URL
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("gcs-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String, _ data: Data) throws -> URL {
+        let url = folder.appendingPathComponent(name)
+        try data.write(to: url)
+        return url
+    }
+
+    func objectJSON(_ name: String, size: Int, crc: String, generation: Int = 17) -> String {
+        "{\"kind\": \"storage#object\", \"name\": \"\(name)\", \"bucket\": \"b\", \"generation\": \"\(generation)\", "
+            + "\"metageneration\": \"1\", \"size\": \"\(size)\", \"crc32c\": \"\(crc)\"}"
+    }
+
+    @Test("CRC32C and MD5 match the spec's test vectors")
+    func hashVectors() throws {
+        #expect(CRC32C.checksum(Data("123456789".utf8)) == 0xE306_9283)
+        let hello = Data("hello world\n".utf8)
+        #expect(CRC32C.base64(CRC32C.checksum(hello)) == "8P9ykg==")
+        let hashes = try FileHashes.of(try file("hello.txt", hello))
+        #expect(hashes.md5Base64 == "b1kCrCNwJL3QwXbLkwY9xA==")
+        var pieces = CRC32C()
+        pieces.update(Data("hello ".utf8))
+        pieces.update(Data("world\n".utf8))
+        #expect(pieces.base64 == "8P9ykg==")
+        #expect(CRC32C.parse(base64: "8P9ykg==") == CRC32C.checksum(hello))
+    }
+
+    @Test("a small file goes as multipart with its hashes in the metadata, as google-cloud-storage sends it")
+    func multipart() async throws {
+        let transport = ScriptedTransport([
+            .response(.json(objectJSON("in/small file é.txt", size: 12, crc: "8P9ykg==")))
+        ])
+        let client = StorageClient(caller: caller(transport), endpoint: endpoint)
+        let object = try await client.upload(
+            file: try file("small.txt", Data("hello world\n".utf8)), bucket: "b", name: "in/small file é.txt",
+            contentType: "text/plain", ifGenerationMatch: 0)
+        #expect(object.generation == 17)
+        let request = try #require(transport.requests.first)
+        #expect(request.target == "/upload/storage/v1/b/b/o?uploadType=multipart&ifGenerationMatch=0")
+        let contentType = try #require(request.header("Content-Type"))
+        #expect(contentType.hasPrefix("multipart/related; boundary="))
+        let boundary = String(contentType.dropFirst("multipart/related; boundary=".count))
+        let body = String(decoding: request.bodyData, as: UTF8.self)
+        #expect(body.hasPrefix("--\(boundary)\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{"))
+        #expect(body.contains("\"crc32c\":\"8P9ykg==\""))
+        #expect(body.contains("\"md5Hash\":\"b1kCrCNwJL3QwXbLkwY9xA==\""))
+        #expect(body.contains("\"name\":\"in/small file é.txt\""))
+        #expect(body.hasSuffix("\r\nContent-Type: text/plain\r\n\r\nhello world\n\r\n--\(boundary)--\r\n"))
+    }
+
+    @Test("a CRC32C that differs from what was sent is an integrity error")
+    func uploadIntegrity() async throws {
+        let transport = ScriptedTransport([.response(.json(objectJSON("x", size: 12, crc: "AAAAAA==")))])
+        let client = StorageClient(caller: caller(transport), endpoint: endpoint)
+        let error = await #expect(throws: IntegrityError.self) {
+            try await client.upload(data: Data("hello world\n".utf8), bucket: "b", name: "x")
+        }
+        #expect(error?.description.contains("CRC32C sent 8P9ykg==, the server stored AAAAAA==") == true)
+    }
+
+    @Test("a retried create-only upload whose object exists with the same CRC32C is taken as done")
+    func preconditionAdoption() async throws {
+        let conflict = HTTPResponse.json(412, "{\"error\": {\"code\": 412, \"message\": \"conditionNotMet\"}}")
+        let transport = ScriptedTransport([
+            .response(conflict), .response(.json(objectJSON("in/a.txt", size: 12, crc: "8P9ykg=="))),
+            .response(conflict), .response(.json(objectJSON("in/a.txt", size: 12, crc: "AAAAAA=="))),
+        ])
+        let client = StorageClient(caller: caller(transport), endpoint: endpoint)
+        let source = try file("a.txt", Data("hello world\n".utf8))
+        let adopted = try await client.upload(file: source, bucket: "b", name: "in/a.txt", ifGenerationMatch: 0)
+        #expect(adopted.crc32c == "8P9ykg==")
+        #expect(transport.requests[1].target == "/storage/v1/b/b/o/in%2Fa.txt")
+        await #expect(throws: GoogleAPIError.self) {
+            try await client.upload(file: source, bucket: "b", name: "in/a.txt", ifGenerationMatch: 0)
+        }
+    }
+
+    @Test("a large file goes resumable in 256 KiB-multiple chunks, and resumes from the server's Range after a failure")
+    func resumable() async throws {
+        var bytes = [UInt8](repeating: 0, count: 700_000)
+        for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: index &* 31) }
+        let data = Data(bytes)
+        let crc = CRC32C.base64(CRC32C.checksum(data))
+        let session = "http://127.0.0.1:9999/upload/storage/v1/b/b/o?uploadType=resumable&upload_id=abc"
+        let transport = ScriptedTransport([
+            .response(HTTPResponse(status: 200, headers: ["Location": session])),
+            .response(HTTPResponse(status: 308, headers: ["Range": "bytes=0-262143"])),
+            .failure(.connectionLost),
+            .response(HTTPResponse(status: 308, headers: ["Range": "bytes=0-393215"])),
+            .response(HTTPResponse(status: 308, headers: ["Range": "bytes=0-655359"])),
+            .response(.json(objectJSON("in/big.bin", size: 700_000, crc: crc))),
+        ])
+        var client = StorageClient(caller: caller(transport, retry: Waits().policy()), endpoint: endpoint)
+        client.multipartThreshold = 300_000
+        client.chunkSize = 262_144
+        let object = try await client.upload(
+            file: try file("big.bin", data), bucket: "b", name: "in/big.bin", ifGenerationMatch: 0)
+        #expect(object.size == 700_000)
+        let requests = transport.requests
+        #expect(requests[0].target == "/upload/storage/v1/b/b/o?uploadType=resumable&ifGenerationMatch=0")
+        #expect(requests[0].header("X-Upload-Content-Type") == "application/octet-stream")
+        #expect(requests[0].header("X-Upload-Content-Length") == "700000")
+        #expect((requests[0].bodyJSON as? [String: String])?["name"] == "in/big.bin")
+        #expect(requests[0].bodyJSON.map { ($0 as? [String: String])?["crc32c"] } == crc)
+        let ranges = requests.dropFirst().map { $0.header("Content-Range") }
+        #expect(
+            ranges == [
+                "bytes 0-262143/700000", "bytes 262144-524287/700000", "bytes */700000", "bytes 393216-655359/700000",
+                "bytes 655360-699999/700000",
+            ])
+        #expect(requests.dropFirst().allSatisfy { $0.url.absoluteString == session })
+        #expect(requests[3].bodyData.isEmpty, "the status query has no body")
+        #expect(requests[4].bodyData == data[393_216..<655_360])
+        #expect(requests.last?.header("x-goog-hash")?.hasPrefix("crc32c=\(crc)") == true)
+        #expect(requests.dropFirst().dropLast().allSatisfy { $0.header("x-goog-hash") == nil })
+    }
+
+    @Test("downloads are checked against x-goog-hash; a mismatch leaves no file")
+    func download() async throws {
+        let hello = Data("hello world\n".utf8)
+        let transport = ScriptedTransport([
+            .response(
+                HTTPResponse(
+                    status: 200, headers: ["X-Goog-Hash": "crc32c=8P9ykg==,md5=b1kCrCNwJL3QwXbLkwY9xA=="], body: hello)),
+            .response(HTTPResponse(status: 200, headers: ["x-goog-hash": "crc32c=AAAAAA=="], body: hello)),
+            .response(.json(404, "{\"error\": {\"code\": 404, \"message\": \"No such object: b/none\"}}")),
+        ])
+        let client = StorageClient(caller: caller(transport), endpoint: endpoint)
+        let target = folder.appendingPathComponent("out/nested/result.txt")
+        let result = try await client.download(bucket: "b", name: "out/result.txt", to: target)
+        #expect(result.verified)
+        #expect(result.size == 12)
+        #expect(try Data(contentsOf: target) == hello)
+        #expect(transport.requests[0].target == "/download/storage/v1/b/b/o/out%2Fresult.txt?alt=media")
+
+        let corrupt = folder.appendingPathComponent("corrupt.txt")
+        await #expect(throws: IntegrityError.self) {
+            try await client.download(bucket: "b", name: "x", to: corrupt)
+        }
+        #expect(!FileManager.default.fileExists(atPath: corrupt.path))
+        let missing = await #expect(throws: GoogleAPIError.self) {
+            try await client.download(bucket: "b", name: "none", to: folder.appendingPathComponent("none"))
+        }
+        #expect(missing?.httpStatus == 404)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
+            $0.contains("partial")
+        }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test("list pages and prefix deletion; a 404 on delete counts as already gone")
+    func listAndDelete() async throws {
+        let transport = ScriptedTransport([
+            .response(.json("{\"items\": [\(objectJSON("w/a", size: 1, crc: "x"))], \"nextPageToken\": \"w/a\"}")),
+            .response(.json("{\"items\": [\(objectJSON("w/b c", size: 1, crc: "x"))]}")),
+            .response(HTTPResponse(status: 204)),
+            .response(.json(404, "{}")),
+        ])
+        let client = StorageClient(caller: caller(transport), endpoint: endpoint)
+        let deleted = try await client.deleteAll(bucket: "b", prefix: "w/", parallelism: 1)
+        #expect(deleted == 1)
+        let targets = transport.requests.map(\.target)
+        #expect(targets[0] == "/storage/v1/b/b/o?prefix=w%2F")
+        #expect(targets[1] == "/storage/v1/b/b/o?prefix=w%2F&pageToken=w%2Fa")
+        #expect(Set(targets[2...]) == ["/storage/v1/b/b/o/w%2Fa", "/storage/v1/b/b/o/w%2Fb%20c"])
+        #expect(transport.requests[2...].allSatisfy { $0.method == "DELETE" })
+    }
+
+    @Test("an empty listing answers without items")
+    func emptyList() async throws {
+        let transport = ScriptedTransport([.response(.json("{\"kind\": \"storage#objects\"}"))])
+        let page = try await StorageClient(caller: caller(transport), endpoint: endpoint).list(
+            bucket: "b", prefix: "p/")
+        #expect(page.items.isEmpty && page.prefixes.isEmpty && page.nextPageToken == nil)
+    }
+}
