@@ -100,7 +100,7 @@ struct ErrorsAndRetriesTests {
     func deadline() async throws {
         let transport = ScriptedTransport()
         transport.fallback = { _ in .json(500, "{}") }
-        let policy = RetryPolicy(
+        let policy = BackoffPolicy(
             maxAttempts: 1000, deadline: .milliseconds(50), sleep: { try await Task.sleep(for: $0 / 100) })
         let started = ContinuousClock.now
         await #expect(throws: GoogleAPIError.self) {
@@ -114,7 +114,7 @@ struct ErrorsAndRetriesTests {
     @Test("backoff: full jitter under an exponential cap")
     func backoff() {
         var generator = SystemRandomNumberGenerator()
-        let policy = RetryPolicy(initialDelay: .seconds(1), multiplier: 2, maximumDelay: .seconds(32))
+        let policy = BackoffPolicy(initialDelay: .seconds(1), multiplier: 2, maximumDelay: .seconds(32))
         for retry in 0..<10 {
             let cap = min(pow(2, Double(retry)), 32)
             for _ in 0..<50 {

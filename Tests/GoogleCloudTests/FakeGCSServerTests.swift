@@ -84,7 +84,7 @@ struct FakeGCSServerTests {
         let transport = URLSessionTransport()
         var client = StorageClient(
             caller: APICaller(
-                transport: transport, credentials: AnonymousCredentials(), retry: RetryPolicy(maxAttempts: 3)),
+                transport: transport, credentials: AnonymousCredentials(), retry: BackoffPolicy(maxAttempts: 3)),
             endpoint: server.endpoint)
         client.multipartThreshold = 1 << 20
         client.chunkSize = 256 << 10

@@ -94,13 +94,13 @@ final class Waits: @unchecked Sendable {
 
     var recorded: [Duration] { lock.withLock { waits } }
 
-    func policy(maxAttempts: Int = 5) -> RetryPolicy {
-        RetryPolicy(maxAttempts: maxAttempts, sleep: { [self] duration in lock.withLock { waits.append(duration) } })
+    func policy(maxAttempts: Int = 5) -> BackoffPolicy {
+        BackoffPolicy(maxAttempts: maxAttempts, sleep: { [self] duration in lock.withLock { waits.append(duration) } })
     }
 }
 
 let endpoint = URL(string: "http://127.0.0.1:9999")!
 
-func caller(_ transport: ScriptedTransport, retry: RetryPolicy = .none, observer: RetryObserver? = nil) -> APICaller {
+func caller(_ transport: ScriptedTransport, retry: BackoffPolicy = .none, observer: RetryObserver? = nil) -> APICaller {
     APICaller(transport: transport, credentials: AnonymousCredentials(), retry: retry, observer: observer)
 }

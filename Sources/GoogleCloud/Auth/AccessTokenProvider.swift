@@ -36,7 +36,7 @@ struct CachedToken: Sendable, CustomStringConvertible {
 /// The shared token-endpoint exchange: POST a form, read `access_token` and `expires_in`.
 enum TokenExchange {
     static func fetch(
-        form: [(String, String)], endpoint: URL, origin: String, transport: any HTTPTransport, retry: RetryPolicy
+        form: [(String, String)], endpoint: URL, origin: String, transport: any HTTPTransport, retry: BackoffPolicy
     ) async throws -> (token: String, lifetime: Duration) {
         let body = form.map { "\($0.0)=\(formEncode($0.1))" }.joined(separator: "&")
         let request = HTTPRequest(

@@ -7,7 +7,7 @@ public actor AuthorizedUserCredentials: AccessTokenProvider {
     let refreshToken: String
     let tokenEndpoint: URL
     let transport: any HTTPTransport
-    let retry: RetryPolicy
+    let retry: BackoffPolicy
     let origin: String
     private var cached: CachedToken?
     private var lifetime: Duration = .seconds(3600)
@@ -17,7 +17,7 @@ public actor AuthorizedUserCredentials: AccessTokenProvider {
     /// Parses an `authorized_user` file.
     public init(
         json: Data, origin: String, tokenEndpoint: URL? = nil, transport: any HTTPTransport,
-        retry: RetryPolicy = RetryPolicy(maxAttempts: 4)
+        retry: BackoffPolicy = BackoffPolicy(maxAttempts: 4)
     ) throws {
         guard let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
             object["type"] as? String == "authorized_user"
@@ -85,7 +85,7 @@ public actor MetadataServerCredentials: AccessTokenProvider {
             throw CredentialsError.malformed(origin: "GCE_METADATA_HOST", detail: "\(host) is not a host[:port]")
         }
         let caller = APICaller(
-            transport: transport, credentials: AnonymousCredentials(), retry: RetryPolicy(maxAttempts: 3),
+            transport: transport, credentials: AnonymousCredentials(), retry: BackoffPolicy(maxAttempts: 3),
             observer: nil)
         let response = try await caller.send(
             HTTPRequest(method: "GET", url: url, headers: ["Metadata-Flavor": "Google"], timeout: .seconds(5)),

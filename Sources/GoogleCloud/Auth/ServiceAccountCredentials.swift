@@ -7,7 +7,7 @@ public actor ServiceAccountCredentials: AccessTokenProvider {
     public let scopes: [String]
     let tokenEndpoint: URL
     let transport: any HTTPTransport
-    let retry: RetryPolicy
+    let retry: BackoffPolicy
     let now: @Sendable () -> Date
     private var cached: CachedToken?
     private var lifetime: Duration = .seconds(3600)
@@ -17,7 +17,7 @@ public actor ServiceAccountCredentials: AccessTokenProvider {
 
     public init(
         key: ServiceAccountKey, scopes: [String] = [GoogleScopes.cloudPlatform], tokenEndpoint: URL? = nil,
-        transport: any HTTPTransport, retry: RetryPolicy = RetryPolicy(maxAttempts: 4),
+        transport: any HTTPTransport, retry: BackoffPolicy = BackoffPolicy(maxAttempts: 4),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.key = key

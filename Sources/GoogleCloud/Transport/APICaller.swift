@@ -5,11 +5,11 @@ import Foundation
 public struct APICaller: Sendable {
     public let transport: any HTTPTransport
     public let credentials: any AccessTokenProvider
-    public let retry: RetryPolicy
+    public let retry: BackoffPolicy
     public let observer: RetryObserver?
 
     public init(
-        transport: any HTTPTransport, credentials: any AccessTokenProvider, retry: RetryPolicy = RetryPolicy(),
+        transport: any HTTPTransport, credentials: any AccessTokenProvider, retry: BackoffPolicy = BackoffPolicy(),
         observer: RetryObserver? = nil
     ) {
         self.transport = transport
@@ -90,7 +90,7 @@ public struct APICaller: Sendable {
                 retryable = true
                 status = response.status
                 reason = "\(response.status) \(error.status)"
-                retryAfter = RetryPolicy.retryAfter(response.header("Retry-After"))
+                retryAfter = BackoffPolicy.retryAfter(response.header("Retry-After"))
                 if attempt >= retry.maxAttempts || ContinuousClock.now - started >= retry.deadline { throw error }
             case .failure(let error):
                 retryable = error.isRetryable && idempotent

@@ -3,7 +3,7 @@ import Foundation
 /// Truncated exponential backoff with full jitter, as Google's client libraries do: the n-th wait is a random
 /// duration in `0 ... min(initial × multiplier^n, maximum)`, or the server's `Retry-After` when it gives one,
 /// bounded by a number of attempts and by an overall deadline.
-public struct RetryPolicy: Sendable {
+public struct BackoffPolicy: Sendable {
     public var maxAttempts: Int
     public var initialDelay: Duration
     public var multiplier: Double
@@ -30,7 +30,7 @@ public struct RetryPolicy: Sendable {
     }
 
     /// One attempt and no retry.
-    public static let none = RetryPolicy(maxAttempts: 1)
+    public static let none = BackoffPolicy(maxAttempts: 1)
 
     /// The wait before retry number `retry` (0 for the first retry).
     public func delay(beforeRetry retry: Int, retryAfter: Duration?, using generator: inout some RandomNumberGenerator)
