@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Flows", targets: ["Flows"]),
         .library(name: "Templates", targets: ["Templates"]),
         .library(name: "GoogleCloud", targets: ["GoogleCloud"]),
+        .library(name: "Engine", targets: ["Engine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -39,10 +40,14 @@ let package = Package(
             name: "Flows",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        .target(
+            name: "Engine",
+            dependencies: ["Ledger", "Flows", "Templates", "GoogleCloud"]
+        ),
         .executableTarget(
             name: "batchledger",
             dependencies: [
-                "Ledger", "Flows", "Templates",
+                "Ledger", "Flows", "Templates", "GoogleCloud", "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,0 +1,98 @@
+import Foundation
+import GoogleCloud
+
+/// Everything one attempt of a script task needs, rendered: the job to create, what to stage, what to collect.
+/// It may hold secret values (in `job`): it is never recorded, only digests of it are.
+public struct AttemptPlan: Sendable {
+    /// A file to put into the working directory before the job starts.
+    public struct Upload: Sendable {
+        public enum Source: Sendable {
+            case data(Data)
+            case file(URL)
+        }
+
+        /// The path relative to the working directory.
+        public var name: String
+        public var source: Source
+
+        public init(name: String, source: Source) {
+            self.name = name
+            self.source = source
+        }
+    }
+
+    public var started: AttemptStarted
+    public var rendered: TaskRendered
+    public var location: BatchLocation
+    public var job: BatchJob
+    public var uploads: [Upload]
+    /// Matches paths relative to the working directory that are to be downloaded.
+    public var collects: @Sendable (String) -> Bool
+    public var collectsAnything: Bool
+    /// Where this attempt's output files go locally.
+    public var outputFolder: URL
+    /// Delete the job on success, and the bucket folder in every case.
+    public var deleteWhenDone: Bool
+    /// The client-side deadline of the watch (the job itself gets `maxRunDuration`).
+    public var timeout: Duration
+    /// The first poll interval; polls back off from it to `maxPollInterval`.
+    public var pollInterval: Duration
+    public var maxPollInterval: Duration
+    /// How long to keep reading logs after the job ended, for late entries.
+    public var logGrace: Duration
+    public var warningOnStdErr: Bool
+    /// Masks secret values in log lines and messages.
+    public var mask: @Sendable (String) -> String
+
+    public init(
+        started: AttemptStarted, rendered: TaskRendered, location: BatchLocation, job: BatchJob, uploads: [Upload],
+        collects: @escaping @Sendable (String) -> Bool, collectsAnything: Bool, outputFolder: URL,
+        deleteWhenDone: Bool, timeout: Duration, pollInterval: Duration, maxPollInterval: Duration,
+        logGrace: Duration, warningOnStdErr: Bool, mask: @escaping @Sendable (String) -> String
+    ) {
+        self.started = started
+        self.rendered = rendered
+        self.location = location
+        self.job = job
+        self.uploads = uploads
+        self.collects = collects
+        self.collectsAnything = collectsAnything
+        self.outputFolder = outputFolder
+        self.deleteWhenDone = deleteWhenDone
+        self.timeout = timeout
+        self.pollInterval = pollInterval
+        self.maxPollInterval = maxPollInterval
+        self.logGrace = logGrace
+        self.warningOnStdErr = warningOnStdErr
+        self.mask = mask
+    }
+
+    public var taskRunId: String { started.taskRunId }
+    public var attempt: Int { started.attempt }
+    public var prefix: String { started.workingDirId + "/" }
+    public var jobName: String { location.jobName(started.jobId) }
+}
+
+/// The Google services an execution uses.
+public struct CloudServices: Sendable {
+    public var batch: BatchClient
+    public var storage: StorageClient
+    public var logging: LoggingClient
+    /// Calls per minute allowed to `entries.list` per project.
+    public var logBudgetPerMinute: Int
+
+    public init(batch: BatchClient, storage: StorageClient, logging: LoggingClient, logBudgetPerMinute: Int) {
+        self.batch = batch
+        self.storage = storage
+        self.logging = logging
+        self.logBudgetPerMinute = logBudgetPerMinute
+    }
+}
+
+/// How an attempt ended.
+public enum AttemptOutcome: Sendable, Equatable {
+    /// SUCCEEDED or WARNING.
+    case succeeded(state: String)
+    case failed(reason: String, exitCode: Int?, preempted: Bool)
+    case cancelled(reason: String)
+}

@@ -1,0 +1,366 @@
+import Foundation
+import GoogleCloud
+import Ledger
+
+/// Drives one task attempt through stage → submit → watch → collect → teardown. Each step records its intent,
+/// performs the effect with an idempotency key, and records the outcome; the ledger alone tells where the
+/// attempt stands (`AttemptState`), so a later process can continue it.
+struct AttemptRunner {
+    let plan: AttemptPlan
+    let services: CloudServices
+    let recorder: ExecutionRecorder
+    let watcher: BatchWatcher
+    let logs: LogMultiplexer
+    let logCap: Int
+
+    private var taskRunId: String { plan.taskRunId }
+    private var attempt: Int { plan.attempt }
+
+    /// Runs the attempt from wherever its recorded state says it is.
+    func run() async throws -> AttemptOutcome {
+        var current = try await attemptState()
+        if !current.rendered {
+            try await recorder.record(.taskRendered(plan.rendered))
+        }
+        let bucket = plan.started.bucket
+        do {
+            if let bucket, !plan.uploads.isEmpty {
+                try await stage(bucket: bucket, state: current)
+            }
+            current = try await attemptState()
+            let job = try await submit(state: current)
+            let finished = try await watch(job)
+            return try await conclude(finished)
+        } catch is CancellationError {
+            try await withoutCancellation { try await kill(reason: "cancelled by the user") }
+            return .cancelled(reason: "cancelled by the user")
+        } catch let timeout as AttemptTimeout {
+            try await withoutCancellation { try await kill(reason: "timed out after \(timeout.limit)") }
+            let reason = "timed out after \(Self.format(timeout.limit))"
+            return .failed(reason: reason, exitCode: nil, preempted: false)
+        }
+    }
+
+    private func attemptState() async throws -> AttemptState {
+        guard let state = await recorder.state.taskRun(taskRunId)?.attempts.first(where: { $0.attempt == attempt }) else {
+            throw EngineError.configuration("attempt \(attempt) of \(taskRunId) was not started")
+        }
+        return state
+    }
+
+    // MARK: - Stage
+
+    private func stage(bucket: String, state: AttemptState) async throws {
+        var staged: [(upload: AttemptPlan.Upload, object: String, file: URL?, data: Data?, crc: String, size: Int64)] = []
+        for upload in plan.uploads {
+            let object = plan.prefix + upload.name
+            switch upload.source {
+            case .data(let data):
+                staged.append((upload, object, nil, data, CRC32C.base64(CRC32C.checksum(data)), Int64(data.count)))
+            case .file(let url):
+                let data = try Data(contentsOf: url, options: .mappedIfSafe)
+                staged.append((upload, object, url, data.count <= 8 << 20 ? data : nil,
+                               CRC32C.base64(CRC32C.checksum(data)), Int64(data.count)))
+            }
+        }
+        if state.uploadRequested.isEmpty {
+            try await recorder.record(
+                .uploadRequested(
+                    UploadRequested(
+                        taskRunId: taskRunId, attempt: attempt, bucket: bucket,
+                        objects: staged.map { StagedObject(object: $0.object, size: $0.size, crc32c: $0.crc) })))
+        }
+        try await withThrowingTaskGroup(of: FileUploaded?.self) { group in
+            var running = 0
+            for item in staged where state.uploaded[item.object] == nil {
+                if running >= 8, let done = try await group.next() {
+                    if let done { try await recorder.record(.fileUploaded(done)) }
+                    running -= 1
+                }
+                running += 1
+                group.addTask { [services, taskRunId, attempt] in
+                    let object: StorageObject
+                    if let data = item.data {
+                        object = try await services.storage.upload(
+                            data: data, bucket: bucket, name: item.object, ifGenerationMatch: 0)
+                    } else {
+                        object = try await services.storage.upload(
+                            file: item.file!, bucket: bucket, name: item.object, ifGenerationMatch: 0)
+                    }
+                    return FileUploaded(
+                        taskRunId: taskRunId, attempt: attempt, object: item.object, generation: object.generation,
+                        size: object.size, crc32c: object.crc32c ?? item.crc)
+                }
+            }
+            for try await done in group {
+                if let done { try await recorder.record(.fileUploaded(done)) }
+            }
+        }
+    }
+
+    // MARK: - Submit
+
+    private func submit(state: AttemptState) async throws -> BatchJob {
+        if let name = state.jobName {
+            // Created before (this process or an earlier one): continue with it.
+            if let job = try await services.batch.getJob(name) { return job }
+            throw JobVanished(name: name)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let specDigest = SHA256Digest.of(try encoder.encode(plan.job)).hex
+        if !state.createRequested {
+            try await recorder.record(
+                .jobCreateRequested(
+                    JobCreateRequested(
+                        taskRunId: taskRunId, attempt: attempt, jobId: plan.started.jobId,
+                        requestId: plan.started.requestId, specSHA256: specDigest)))
+        }
+        let creation = try await services.batch.createJob(
+            plan.job, in: plan.location, jobID: plan.started.jobId, requestID: plan.started.requestId)
+        let job = creation.job
+        let adopted: Bool
+        if case .adopted = creation { adopted = true } else { adopted = false }
+        try await recorder.record(
+            .jobCreated(
+                JobCreated(
+                    taskRunId: taskRunId, attempt: attempt, name: job.name ?? plan.jobName, uid: job.uid ?? "",
+                    adopted: adopted)))
+        return job
+    }
+
+    // MARK: - Watch
+
+    private func watch(_ created: BatchJob) async throws -> BatchJob {
+        let name = created.name ?? plan.jobName
+        let uid = created.uid ?? ""
+        let deadline = ContinuousClock.now + plan.timeout
+        var state = try await attemptState()
+        var cursor = LogCursor.start
+        if let time = state.logCursorTime, let timestamp = LogTimestamp(time) {
+            cursor = LogCursor(timestamp: timestamp, insertId: state.logCursorInsertId ?? "")
+        }
+        await logs.register(uid, after: cursor)
+        await watcher.watch(name)
+        defer {
+            Task { [logs, watcher] in
+                await logs.unregister(uid)
+                await watcher.unwatch(name)
+            }
+        }
+        var interval = plan.pollInterval
+        var seenEvents = state.statusEventsSeen
+        var job = created
+        while true {
+            try Task.checkCancellation()
+            guard let polled = try await watcher.job(name) else { throw JobVanished(name: name) }
+            job = polled
+            let jobState = job.status?.state.value ?? .unspecified
+            let events = job.status?.statusEvents ?? []
+            let fresh = events.count > seenEvents ? Array(events[seenEvents...]) : []
+            seenEvents = max(seenEvents, events.count)
+            // Every poll is recorded, compactly: the state and only the status events not seen before.
+            var batch: [ExecutionEvent] = [
+                .jobPolled(
+                    JobPolled(
+                        taskRunId: taskRunId, attempt: attempt, state: jobState.name,
+                        newStatusEvents: fresh.map(Self.change)))
+            ]
+            if jobState == .running || jobState.isTerminal {
+                batch += try await readLogs(uid)
+            }
+            try await recorder.record(batch)
+            if jobState.isTerminal { break }
+            if ContinuousClock.now >= deadline { throw AttemptTimeout(limit: plan.timeout) }
+            try await Task.sleep(for: min(interval, max(.milliseconds(1), deadline - ContinuousClock.now)))
+            interval = min(plan.maxPollInterval, interval * 3 / 2)
+            state = try await attemptState()
+        }
+        // Late log entries: read until a quiet round after the grace period.
+        let graceEnd = ContinuousClock.now + plan.logGrace
+        while true {
+            let batch = try await readLogs(uid)
+            if !batch.isEmpty { try await recorder.record(batch) }
+            if ContinuousClock.now >= graceEnd && batch.isEmpty { break }
+            try await Task.sleep(for: min(plan.pollInterval, .milliseconds(500)))
+        }
+        return job
+    }
+
+    /// Reads the job's new log lines and turns them into events: the lines (masked; protocol lines parsed,
+    /// not stored as lines) and what the protocol lines carried.
+    private func readLogs(_ uid: String) async throws -> [ExecutionEvent] {
+        let entries = try await logs.drain(uid)
+        guard let last = entries.last else { return [] }
+        var lines: [LogLine] = []
+        var vars: [String: JSONValue] = [:]
+        var metrics: [Metric] = []
+        var warnings: [String] = []
+        var dropped = 0
+        var budget = logCap - (await recorder.state.storedLogBytes)
+        for entry in entries {
+            let text = plan.mask(entry.text)
+            let stderr = ["ERROR", "CRITICAL", "ALERT", "EMERGENCY"].contains(entry.severity)
+            switch OutputProtocol.parse(text) {
+            case .message(let message):
+                vars.merge(message.outputs) { _, new in new }
+                metrics += message.metrics
+                for log in message.logs {
+                    lines.append(LogLine(time: entry.timestamp, severity: log.level, text: plan.mask(log.message), stderr: stderr))
+                }
+                if stderr {
+                    // Kestra counts stderr protocol lines toward warningOnStdErr too; keep the fact, not the line.
+                    lines.append(LogLine(time: entry.timestamp, severity: "ERROR", text: text, stderr: true))
+                }
+            case .invalid(let warning):
+                warnings.append(plan.mask(warning))
+                lines.append(LogLine(time: entry.timestamp, severity: entry.severity, text: text, stderr: stderr))
+            case .plain:
+                lines.append(LogLine(time: entry.timestamp, severity: entry.severity, text: text, stderr: stderr))
+            }
+        }
+        var kept: [LogLine] = []
+        for line in lines {
+            if budget >= line.text.utf8.count {
+                budget -= line.text.utf8.count
+                kept.append(line)
+            } else {
+                dropped += 1
+            }
+        }
+        var batch: [ExecutionEvent] = [
+            .logLinesReceived(
+                LogLinesReceived(
+                    taskRunId: taskRunId, attempt: attempt, lines: kept, droppedLines: dropped,
+                    cursorTime: last.timestamp, cursorInsertId: last.insertId))
+        ]
+        if !vars.isEmpty || !metrics.isEmpty || !warnings.isEmpty {
+            batch.append(
+                .outputsParsed(
+                    OutputsParsed(taskRunId: taskRunId, attempt: attempt, vars: vars, metrics: metrics, warnings: warnings)))
+        }
+        return batch
+    }
+
+    static func change(_ event: StatusEvent) -> JobStatusChange {
+        JobStatusChange(
+            type: event.type, description: event.description, time: event.eventTime, taskState: event.taskState?.value.name,
+            exitCode: event.taskExecution?.exitCode)
+    }
+
+    // MARK: - Collect and teardown
+
+    private func conclude(_ job: BatchJob) async throws -> AttemptOutcome {
+        let name = job.name ?? plan.jobName
+        let jobState = job.status?.state.value ?? .unspecified
+        var exitCode: Int?
+        if let tasks = try? await services.batch.listTasks(ofJob: name), let code = tasks.first?.exitCode {
+            exitCode = code
+        } else if let code = (job.status?.statusEvents ?? []).last(where: { $0.taskExecution?.exitCode != nil })?
+            .taskExecution?.exitCode
+        {
+            exitCode = code
+        }
+        if jobState == .succeeded && exitCode == nil { exitCode = 0 }
+        if let exitCode {
+            try await recorder.record(
+                .exitCodeObserved(
+                    ExitCodeObserved(
+                        taskRunId: taskRunId, attempt: attempt, exitCode: exitCode,
+                        meaning: BatchExitCode.meaning(of: exitCode))))
+        }
+        if let bucket = plan.started.bucket, plan.collectsAnything {
+            try await collect(bucket: bucket)
+        }
+        let succeeded = jobState == .succeeded
+        try await teardown(deleteJob: succeeded && plan.deleteWhenDone, reason: "task completed")
+        if succeeded {
+            let state = await recorder.state.taskRun(taskRunId)?.attempts.first { $0.attempt == attempt }
+            let warned = plan.warningOnStdErr && (state?.stderrLines ?? 0) > 0
+            return .succeeded(state: warned ? "WARNING" : "SUCCEEDED")
+        }
+        let reason: String
+        if let exitCode {
+            reason = "job \(plan.started.jobId) ended \(jobState.name) with \(BatchExitCode.describe(exitCode))"
+        } else {
+            reason = "job \(plan.started.jobId) ended \(jobState.name)"
+        }
+        return .failed(reason: plan.mask(reason), exitCode: exitCode, preempted: exitCode == 50001)
+    }
+
+    /// Downloads what the job wrote that the output globs select, verifying each file's CRC32C.
+    private func collect(bucket: String) async throws {
+        let state = try await attemptState()
+        let objects = try await services.storage.listAll(bucket: bucket, prefix: plan.prefix)
+        let wanted = objects.filter { object in
+            let relative = String(object.name.dropFirst(plan.prefix.count))
+            return !relative.isEmpty && !relative.hasSuffix("/") && plan.collects(relative)
+                && state.downloaded[relative] == nil
+        }
+        for object in wanted {
+            let relative = String(object.name.dropFirst(plan.prefix.count))
+            let destination = plan.outputFolder.appendingPathComponent(relative)
+            let download = try await services.storage.download(bucket: bucket, name: object.name, to: destination)
+            try await recorder.record(
+                .outputFileDownloaded(
+                    OutputFileDownloaded(
+                        taskRunId: taskRunId, attempt: attempt, name: relative, object: object.name,
+                        localPath: destination.standardizedFileURL.path, size: download.size,
+                        crc32c: CRC32C.base64(download.crc32c))))
+        }
+    }
+
+    /// Deletes the job (when asked) and the attempt's bucket folder (when `delete`), recording both.
+    func teardown(deleteJob: Bool, reason: String) async throws {
+        let state = try await attemptState()
+        if deleteJob, let name = state.jobName, !state.jobDeleted {
+            if !state.deleteRequested {
+                try await recorder.record(
+                    .jobDeleteRequested(
+                        JobDeleteRequested(
+                            taskRunId: taskRunId, attempt: attempt, name: name, requestId: plan.started.requestId + "-delete",
+                            reason: reason)))
+            }
+            let operation = try await services.batch.deleteJob(name, requestID: plan.started.requestId + "-delete", reason: reason)
+            if let operation { _ = try? await services.batch.waitForOperation(operation, every: plan.pollInterval, deadline: .seconds(60)) }
+            try await recorder.record(
+                .jobDeleted(JobDeleted(taskRunId: taskRunId, attempt: attempt, name: name, alreadyGone: operation == nil)))
+        }
+        if plan.deleteWhenDone, let bucket = plan.started.bucket, !state.stagingCleaned {
+            let deleted = try await services.storage.deleteAll(bucket: bucket, prefix: plan.prefix)
+            try await recorder.record(
+                .stagingCleaned(StagingCleaned(taskRunId: taskRunId, attempt: attempt, prefix: plan.prefix, objectsDeleted: deleted)))
+        }
+    }
+
+    /// Stops a running job (cancel or timeout): delete it, then clean up as after any end.
+    private func kill(reason: String) async throws {
+        let state = try await attemptState()
+        if state.jobName != nil {
+            try await teardown(deleteJob: true, reason: reason)
+        } else if plan.deleteWhenDone {
+            try await teardown(deleteJob: false, reason: reason)
+        }
+    }
+
+    static func format(_ duration: Duration) -> String {
+        let seconds = duration.seconds
+        return seconds >= 1 ? String(format: "%.1f s", seconds) : String(format: "%.0f ms", seconds * 1000)
+    }
+}
+
+/// The client-side deadline of an attempt passed.
+struct AttemptTimeout: Error {
+    var limit: Duration
+}
+
+/// Batch no longer knows a job the ledger says was created.
+public struct JobVanished: Error, CustomStringConvertible {
+    public var name: String
+    public var description: String { "Batch no longer knows job \(name) (deleted, or expired after 60 days)" }
+}
+
+/// Runs cleanup even when the surrounding task was cancelled.
+func withoutCancellation<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await Task.detached { try await body() }.value
+}

@@ -1,0 +1,256 @@
+import Foundation
+import GoogleCloud
+
+/// Where an execution's Google calls go.
+public struct Backend: Codable, Sendable, Equatable {
+    /// "local" (the embedded LocalCloud), "endpoint" (a standalone emulator or proxy) or "google".
+    public var kind: String
+    /// The base URL for "endpoint" (and, informationally, for "local").
+    public var endpoint: String?
+
+    public init(kind: String, endpoint: String?) {
+        self.kind = kind
+        self.endpoint = endpoint
+    }
+}
+
+/// A value that is a secret's reference: its name and the SHA-256 of its value, never the value.
+public struct SecretReference: Codable, Sendable, Hashable {
+    public var name: String
+    public var sha256: String
+
+    public init(name: String, sha256: String) {
+        self.name = name
+        self.sha256 = sha256
+    }
+}
+
+/// The first event: everything needed to continue the execution without the command line.
+public struct ExecutionStarted: Codable, Sendable, Equatable {
+    public var executionId: String
+    public var namespace: String
+    public var flowId: String
+    public var flowRevision: Int?
+    /// The flow file's path as given, and its full text.
+    public var flowPath: String
+    public var flowSource: String
+    public var flowSHA256: String
+    public var inputs: [String: JSONValue]
+    public var labels: [String: String]
+    public var backend: Backend
+    /// Where output files are downloaded (absolute).
+    public var outputDirectory: String
+    public var namespaceFilesDirectory: String?
+    /// Namespace file path → SHA-256 of its content, as they were when the execution started.
+    public var namespaceFileDigests: [String: String]
+    /// The parent execution, for a fork.
+    public var forkedFrom: String?
+}
+
+/// A task attempt begins: its identity and the names of everything it will create, before anything exists.
+public struct AttemptStarted: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var taskId: String
+    /// ForEach iteration value, if any.
+    public var value: String?
+    public var attempt: Int
+    /// The working-directory id: `/<wid>` in the container, `<wid>/` in the bucket.
+    public var workingDirId: String
+    public var jobId: String
+    public var requestId: String
+    public var project: String
+    public var projectSecret: SecretReference?
+    public var region: String
+    public var bucket: String?
+    public var bucketSecret: SecretReference?
+    public var provisioningModel: String
+}
+
+/// The task's templates were rendered: digests only.
+public struct TaskRendered: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    public var containerImage: String
+    public var commandsSHA256: String
+    /// Input file name → SHA-256 of its content.
+    public var inputFiles: [String: String]
+    public var environmentNames: [String]
+    public var secretsUsed: [SecretReference]
+}
+
+/// One object to stage.
+public struct StagedObject: Codable, Sendable, Equatable {
+    public var object: String
+    public var size: Int64
+    public var crc32c: String
+}
+
+public struct UploadRequested: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    public var bucket: String
+    public var objects: [StagedObject]
+}
+
+public struct FileUploaded: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    public var object: String
+    public var generation: Int64
+    public var size: Int64
+    public var crc32c: String
+}
+
+public struct JobCreateRequested: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    public var jobId: String
+    public var requestId: String
+    public var specSHA256: String
+}
+
+public struct JobCreated: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    public var name: String
+    public var uid: String
+    /// True when the job existed already (an earlier create whose answer was lost) and was adopted.
+    public var adopted: Bool
+}
+
+/// A status event of the job or its task, as Batch wrote it.
+public struct JobStatusChange: Codable, Sendable, Equatable {
+    public var type: String?
+    public var description: String?
+    public var time: String?
+    public var taskState: String?
+    public var exitCode: Int?
+}
+
+/// One poll: the state and only the status events not seen before.
+public struct JobPolled: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    public var state: String
+    public var newStatusEvents: [JobStatusChange]
+}
+
+/// A log line, masked, with its original time and severity.
+public struct LogLine: Codable, Sendable, Equatable {
+    public var time: String
+    public var severity: String
+    public var text: String
+    /// Whether the line came from stderr (Batch writes stderr at ERROR severity).
+    public var stderr: Bool
+}
+
+public struct LogLinesReceived: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    public var lines: [LogLine]
+    /// Lines past the per-execution cap: counted, not stored.
+    public var droppedLines: Int
+    /// The read position after these lines.
+    public var cursorTime: String
+    public var cursorInsertId: String
+}
+
+/// A metric from the script output protocol.
+public struct Metric: Codable, Sendable, Equatable {
+    public var name: String
+    /// counter, timer or gauge.
+    public var type: String
+    public var value: Double
+    public var tags: [String: String]
+}
+
+/// What the script printed in `::{…}::` lines.
+public struct OutputsParsed: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    public var vars: [String: JSONValue]
+    public var metrics: [Metric]
+    /// Problems such as invalid JSON in a protocol line.
+    public var warnings: [String]
+}
+
+public struct ExitCodeObserved: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    public var exitCode: Int
+    /// Batch's meaning for its reserved codes (50001 preempted …).
+    public var meaning: String?
+}
+
+public struct OutputFileDownloaded: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    /// The path relative to the working directory, the key in `outputFiles`.
+    public var name: String
+    public var object: String
+    public var localPath: String
+    public var size: Int64
+    public var crc32c: String
+}
+
+public struct JobDeleteRequested: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    public var name: String
+    public var requestId: String
+    public var reason: String
+}
+
+public struct JobDeleted: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    public var name: String
+    /// True when Batch no longer knew the job.
+    public var alreadyGone: Bool
+}
+
+public struct StagingCleaned: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    public var prefix: String
+    public var objectsDeleted: Int
+}
+
+/// A Google call that failed transiently and is being retried.
+public struct APICallRetried: Codable, Sendable, Equatable {
+    public var taskRunId: String?
+    public var call: String
+    public var failedAttempt: Int
+    public var status: Int?
+    public var reason: String
+    public var delaySeconds: Double
+}
+
+public struct TaskSucceeded: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    /// SUCCEEDED or WARNING.
+    public var state: String
+}
+
+public struct TaskFailed: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    public var reason: String
+    public var exitCode: Int?
+    /// Whether another attempt follows.
+    public var willRetry: Bool
+    /// Whether the flow goes on anyway (`allowFailure`).
+    public var allowed: Bool
+}
+
+public struct TaskCancelled: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    public var reason: String
+}
+
+public struct ExecutionFinished: Codable, Sendable, Equatable {
+    /// SUCCEEDED, WARNING, FAILED or CANCELLED.
+    public var state: String
+}

@@ -1,0 +1,273 @@
+import Foundation
+import GoogleCloud
+import Ledger
+
+/// The state of one execution: a pure fold over its events (`apply`), with no I/O. `show`, recovery and the
+/// running engine all read this same fold.
+public struct ExecutionState: Codable, Sendable, Equatable {
+    public var executionId: String = ""
+    public var namespace: String = ""
+    public var flowId: String = ""
+    /// RUNNING until `ExecutionFinished`; then SUCCEEDED, WARNING, FAILED or CANCELLED.
+    public var state: String = "CREATED"
+    public var startedAt: String?
+    public var endedAt: String?
+    public var started: ExecutionStarted?
+    /// Task runs in the order they began.
+    public var taskRuns: [TaskRunState] = []
+    public var storedLogBytes: Int = 0
+    public var droppedLogLines: Int = 0
+    public var lastSeq: Int64 = 0
+    public var version: Int64 = 0
+
+    public init() {}
+
+    public var isTerminal: Bool { ["SUCCEEDED", "WARNING", "FAILED", "CANCELLED"].contains(state) }
+
+    public func taskRun(_ id: String) -> TaskRunState? {
+        taskRuns.first { $0.taskRunId == id }
+    }
+
+    /// Folds one recorded event. Unknown event types (from a newer writer) are skipped.
+    public mutating func apply(_ recorded: RecordedEvent) throws {
+        lastSeq = recorded.seq
+        version = recorded.version
+        guard let event = try ExecutionEvent.decode(recorded) else { return }
+        apply(event, at: recorded.recordedAt)
+    }
+
+    /// Folds one event recorded at `time`.
+    public mutating func apply(_ event: ExecutionEvent, at time: String) {
+        switch event {
+        case .executionStarted(let started):
+            self.started = started
+            executionId = started.executionId
+            namespace = started.namespace
+            flowId = started.flowId
+            state = "RUNNING"
+            startedAt = time
+        case .attemptStarted(let attempt):
+            var run = taskRun(attempt.taskRunId)
+                ?? TaskRunState(taskRunId: attempt.taskRunId, taskId: attempt.taskId, value: attempt.value)
+            run.state = "RUNNING"
+            run.startedAt = run.startedAt ?? time
+            run.attempts.append(AttemptState(started: attempt, at: time))
+            run.jobName = nil
+            run.exitCode = nil
+            upsert(run)
+        case .taskRendered(let rendered):
+            updateAttempt(rendered.taskRunId, rendered.attempt) { $0.rendered = true }
+        case .uploadRequested(let request):
+            updateAttempt(request.taskRunId, request.attempt) { $0.uploadRequested = request.objects.map(\.object) }
+        case .fileUploaded(let file):
+            updateAttempt(file.taskRunId, file.attempt) { $0.uploaded[file.object] = file.crc32c }
+        case .jobCreateRequested(let request):
+            updateAttempt(request.taskRunId, request.attempt) { $0.createRequested = true }
+        case .jobCreated(let created):
+            updateAttempt(created.taskRunId, created.attempt) {
+                $0.jobName = created.name
+                $0.jobUid = created.uid
+            }
+            updateRun(created.taskRunId) { $0.jobName = created.name }
+        case .jobPolled(let poll):
+            updateAttempt(poll.taskRunId, poll.attempt) {
+                $0.jobState = poll.state
+                $0.statusEventsSeen += poll.newStatusEvents.count
+                $0.polls += 1
+            }
+        case .logLinesReceived(let lines):
+            updateAttempt(lines.taskRunId, lines.attempt) {
+                $0.logCursorTime = lines.cursorTime
+                $0.logCursorInsertId = lines.cursorInsertId
+                $0.logLines += lines.lines.count
+                $0.stderrLines += lines.lines.filter(\.stderr).count
+            }
+            storedLogBytes += lines.lines.reduce(0) { $0 + $1.text.utf8.count }
+            droppedLogLines += lines.droppedLines
+        case .outputsParsed(let outputs):
+            updateRun(outputs.taskRunId) { run in
+                run.vars.merge(outputs.vars) { _, new in new }
+                run.metrics += outputs.metrics
+            }
+        case .exitCodeObserved(let observed):
+            updateAttempt(observed.taskRunId, observed.attempt) { $0.exitCode = observed.exitCode }
+            updateRun(observed.taskRunId) { $0.exitCode = observed.exitCode }
+        case .outputFileDownloaded(let file):
+            updateAttempt(file.taskRunId, file.attempt) { $0.downloaded[file.name] = file.localPath }
+            updateRun(file.taskRunId) { $0.outputFiles[file.name] = file.localPath }
+        case .jobDeleteRequested(let request):
+            updateAttempt(request.taskRunId, request.attempt) { $0.deleteRequested = true }
+        case .jobDeleted(let deleted):
+            updateAttempt(deleted.taskRunId, deleted.attempt) { $0.jobDeleted = true }
+        case .stagingCleaned(let cleaned):
+            updateAttempt(cleaned.taskRunId, cleaned.attempt) { $0.stagingCleaned = true }
+        case .apiCallRetried(let retry):
+            if let id = retry.taskRunId { updateRun(id) { $0.apiRetries += 1 } }
+        case .taskSucceeded(let success):
+            updateAttempt(success.taskRunId, success.attempt) { $0.outcome = success.state }
+            updateRun(success.taskRunId) {
+                $0.state = success.state
+                $0.endedAt = time
+            }
+        case .taskFailed(let failure):
+            updateAttempt(failure.taskRunId, failure.attempt) {
+                $0.outcome = "FAILED"
+                $0.failureReason = failure.reason
+            }
+            updateRun(failure.taskRunId) {
+                $0.failureReason = failure.reason
+                if !failure.willRetry {
+                    $0.state = "FAILED"
+                    $0.allowedFailure = failure.allowed
+                    $0.endedAt = time
+                }
+            }
+        case .taskCancelled(let cancelled):
+            updateAttempt(cancelled.taskRunId, cancelled.attempt) { $0.outcome = "CANCELLED" }
+            updateRun(cancelled.taskRunId) {
+                $0.state = "CANCELLED"
+                $0.failureReason = cancelled.reason
+                $0.endedAt = time
+            }
+        case .executionFinished(let finished):
+            state = finished.state
+            endedAt = time
+        }
+    }
+
+    private mutating func upsert(_ run: TaskRunState) {
+        if let index = taskRuns.firstIndex(where: { $0.taskRunId == run.taskRunId }) {
+            taskRuns[index] = run
+        } else {
+            taskRuns.append(run)
+        }
+    }
+
+    private mutating func updateRun(_ id: String, _ change: (inout TaskRunState) -> Void) {
+        guard let index = taskRuns.firstIndex(where: { $0.taskRunId == id }) else { return }
+        change(&taskRuns[index])
+    }
+
+    private mutating func updateAttempt(_ id: String, _ attempt: Int, _ change: (inout AttemptState) -> Void) {
+        updateRun(id) { run in
+            guard let index = run.attempts.firstIndex(where: { $0.attempt == attempt }) else { return }
+            change(&run.attempts[index])
+        }
+    }
+
+    /// Folds a whole stream.
+    public static func fold(_ events: some Sequence<RecordedEvent>) throws -> ExecutionState {
+        var state = ExecutionState()
+        for event in events { try state.apply(event) }
+        return state
+    }
+}
+
+/// One task run (a task, or one ForEach iteration of it) across its attempts.
+public struct TaskRunState: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var taskId: String
+    public var value: String?
+    /// RUNNING, SUCCEEDED, WARNING, FAILED or CANCELLED.
+    public var state: String = "RUNNING"
+    public var attempts: [AttemptState] = []
+    public var vars: [String: JSONValue] = [:]
+    public var metrics: [Metric] = []
+    /// Output file name → absolute local path.
+    public var outputFiles: [String: String] = [:]
+    public var exitCode: Int?
+    public var jobName: String?
+    public var failureReason: String?
+    public var allowedFailure = false
+    public var apiRetries = 0
+    public var startedAt: String?
+    public var endedAt: String?
+
+    public init(taskRunId: String, taskId: String, value: String?) {
+        self.taskRunId = taskRunId
+        self.taskId = taskId
+        self.value = value
+    }
+
+    public var isTerminal: Bool { ["SUCCEEDED", "WARNING", "FAILED", "CANCELLED"].contains(state) }
+    public var currentAttempt: AttemptState? { attempts.last }
+}
+
+/// One attempt: what was asked of the outside world and what came back.
+public struct AttemptState: Codable, Sendable, Equatable {
+    public var attempt: Int
+    public var workingDirId: String
+    public var jobId: String
+    public var requestId: String
+    public var project: String
+    public var region: String
+    public var bucket: String?
+    public var provisioningModel: String
+    public var startedAt: String
+    public var rendered = false
+    public var uploadRequested: [String] = []
+    /// Object name → CRC32C.
+    public var uploaded: [String: String] = [:]
+    public var createRequested = false
+    public var jobName: String?
+    public var jobUid: String?
+    public var jobState: String?
+    public var statusEventsSeen = 0
+    public var polls = 0
+    public var logCursorTime: String?
+    public var logCursorInsertId: String?
+    public var logLines = 0
+    public var stderrLines = 0
+    public var exitCode: Int?
+    public var downloaded: [String: String] = [:]
+    public var deleteRequested = false
+    public var jobDeleted = false
+    public var stagingCleaned = false
+    public var outcome: String?
+    public var failureReason: String?
+
+    init(started: AttemptStarted, at time: String) {
+        attempt = started.attempt
+        workingDirId = started.workingDirId
+        jobId = started.jobId
+        requestId = started.requestId
+        project = started.project
+        region = started.region
+        bucket = started.bucket
+        provisioningModel = started.provisioningModel
+        startedAt = time
+    }
+}
+
+/// The small per-execution summary kept as a cached projection in the ledger (for `executions`).
+public struct ExecutionSummaryProjection: CachedProjection {
+    public struct State: Codable, Equatable, Sendable {
+        public var executionId = ""
+        public var namespace = ""
+        public var flowId = ""
+        public var state = "CREATED"
+        public var startedAt: String?
+        public var endedAt: String?
+    }
+
+    public static let name = "execution-summary"
+
+    public static func initialState(key: String) -> State { State() }
+
+    public static func apply(_ event: RecordedEvent, to state: inout State) throws {
+        switch event.type {
+        case "ExecutionStarted":
+            let started = try JSONDecoder().decode(ExecutionStarted.self, from: event.payload)
+            state.executionId = started.executionId
+            state.namespace = started.namespace
+            state.flowId = started.flowId
+            state.state = "RUNNING"
+            state.startedAt = event.recordedAt
+        case "ExecutionFinished":
+            state.state = try JSONDecoder().decode(ExecutionFinished.self, from: event.payload).state
+            state.endedAt = event.recordedAt
+        default:
+            break
+        }
+    }
+}
