@@ -1,0 +1,35 @@
+/// The parsed content of a `--secrets-file`: `NAME=value` lines, `#` comments, blank lines.
+public struct SecretsFile: Sendable {
+    /// Values by name, as written in the file (names upper-cased).
+    public private(set) var entries: [String: String] = [:]
+
+    /// Parses `contents`; `path` names the file in errors. A malformed line is an error naming the file and line,
+    /// never showing the line (it may hold a secret).
+    public init(contents: String, path: String) throws(SecretError) {
+        var lineNumber = 0
+        for rawLine in contents.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            var line = Substring(rawLine)
+            if line.hasSuffix("\r") { line = line.dropLast() }
+            let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            guard let equals = trimmed.firstIndex(of: "=") else {
+                throw .malformedLine(file: path, line: lineNumber, reason: "missing '='")
+            }
+            let name = trimmed[..<equals].trimmingCharacters(in: [" ", "\t"])
+            guard !name.isEmpty else { throw .malformedLine(file: path, line: lineNumber, reason: "empty name") }
+            guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") })
+            else {
+                throw .malformedLine(
+                    file: path, line: lineNumber, reason: "the name may only hold letters, digits, '_', '-' and '.'")
+            }
+            entries[name.uppercased()] = String(trimmed[trimmed.index(after: equals)...])
+        }
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingCharacters(in set: Set<Character>) -> String {
+        String(drop(while: { set.contains($0) }).reversed().drop(while: { set.contains($0) }).reversed())
+    }
+}
