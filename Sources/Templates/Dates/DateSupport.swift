@@ -177,7 +177,7 @@ enum DateSupport {
                 out += count <= 6 ? String(micros.prefix(count)) : micros + String(repeating: "0", count: count - 6)
             case "a": out += (c.hour ?? 0) < 12 ? "AM" : "PM"
             case "E":
-                let name = dayNames[((c.weekday ?? 1) + 6) % 7]
+                let name = dayNames[((c.weekday ?? 1) + 5) % 7]
                 out += count >= 4 ? name : String(name.prefix(3))
             case "X", "x", "Z":
                 out += offsetText(offset, letter: ch, count: count)

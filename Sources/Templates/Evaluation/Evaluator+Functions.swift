@@ -108,7 +108,7 @@ extension Evaluator {
     private func nestedFailure(_ failure: TemplateFailure, _ args: Arguments) -> TemplateFailure {
         TemplateFailure(
             failure.kind, at: args.position,
-            "in the text rendered by \(args.callee.replacingOccurrences(of: "function ", with: ""))"
+            "in the text rendered by \(args.callee.replacingOccurrences(of: "function '", with: "").dropLast())()"
                 + " (line \(failure.position.line + 1), column \(failure.position.column)): \(failure.message)")
     }
 }

@@ -7,6 +7,14 @@ extension Evaluator {
     )
         throws(TemplateFailure) -> Bool
     {
+        guard Self.testNames.contains(name) else {
+            var message = "unknown test '\(name)'"
+            if let suggestion = EditDistance.closest(to: name, among: Self.testNames) {
+                message += " (did you mean '\(suggestion)'?)"
+            }
+            throw TemplateFailure(
+                .unknownName, at: position, message + "; tests: \(Self.testNames.joined(separator: ", "))")
+        }
         if name == "defined" {
             // Pebble counts a null value as not defined.
             guard let value = try lenient(input) else { return false }
@@ -33,12 +41,7 @@ extension Evaluator {
             guard case .string(let text) = value else { return false }
             return (try? JSONReader.parse(text, maxDepth: limits.maxNesting)) != nil
         default:
-            var message = "unknown test '\(name)'"
-            if let suggestion = EditDistance.closest(to: name, among: Self.testNames) {
-                message += " (did you mean '\(suggestion)'?)"
-            }
-            throw TemplateFailure(
-                .unknownName, at: position, message + "; tests: \(Self.testNames.joined(separator: ", "))")
+            return false
         }
     }
 }

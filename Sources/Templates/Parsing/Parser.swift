@@ -119,13 +119,26 @@ struct Parser {
             try expectBlockClose("set")
             return .assignment(name: variable, value: value)
         case "elseif", "else", "endif", "endfor", "endraw":
+            if let opener, opener.tag == "if", name == "else" || name == "elseif" {
+                throw TemplateFailure(
+                    .syntax, at: position,
+                    "'{% \(name) %}' after '{% else %}': the '{% else %}' must come last in an 'if'")
+            }
+            if let opener, opener.tag == "for", name == "else" {
+                throw TemplateFailure(.syntax, at: position, "a '{% for %}' has at most one '{% else %}'")
+            }
             let owner = name == "endfor" ? "for" : name == "endraw" ? "raw" : "if"
-            let inside = opener.map { " (inside the '{% \($0.tag) %}' opened at line \($0.position.line + 1))" } ?? ""
-            throw TemplateFailure(.syntax, at: position, "'{% \(name) %}' without an open '{% \(owner) %}'\(inside)")
+            throw TemplateFailure(.syntax, at: position, "'{% \(name) %}' without an open '{% \(owner) %}'")
         default:
+            var message = "unknown tag '\(name)'"
+            if let suggestion = EditDistance.closest(
+                to: name, among: ["if", "elseif", "else", "endif", "for", "endfor", "set", "raw"])
+            {
+                message += " (did you mean '\(suggestion)'?)"
+            }
             throw TemplateFailure(
                 .unknownName, at: position,
-                "unknown tag '\(name)': supported tags are if, elseif, else, endif, for, else, endfor, set, raw")
+                message + ": supported tags are if/elseif/else/endif, for/else/endfor, set, raw/endraw")
         }
     }
 
