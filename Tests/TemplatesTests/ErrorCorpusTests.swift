@@ -78,6 +78,11 @@ struct ErrorCorpusTests {
             "{{ vars.list | join(1) }}",
             "flows/etl.yaml:12:25: filter 'join': argument 'separator' must be a string, not an integer"
         ),
+        (
+            "{{ 'x1y22z' | replace({'[0-9]+': '#'}, regexp=true) }}",
+            "flows/etl.yaml:12:24: filter 'replace': regexp=true is not supported: replace literal text, or do it in the "
+                + "script"
+        ),
         ("{{ 'abc' | number }}", "flows/etl.yaml:12:21: filter 'number': 'abc' is not a number"),
         ("{{ '%%%' | base64decode }}", "flows/etl.yaml:12:21: filter 'base64decode': the input is not valid Base64"),
         (

@@ -22,14 +22,17 @@ enum DateSupport {
         var message: String
     }
 
+    /// Dates are kept within years ±9999 so that calendar arithmetic stays well-defined.
+    static let maxSeconds = 253_402_300_799
+
     /// Microseconds since the epoch, or nil if `value` is not a date this engine understands.
     static func parse(_ value: TemplateValue, timeZone: TimeZone) -> Int64? {
         switch value {
         case .int(let seconds):
-            let (micros, overflow) = Int64(seconds).multipliedReportingOverflow(by: 1_000_000)
-            return overflow ? nil : micros
+            guard (-maxSeconds...maxSeconds).contains(seconds) else { return nil }
+            return Int64(seconds) * 1_000_000
         case .double(let seconds):
-            guard seconds.isFinite, abs(seconds) < 9e12 else { return nil }
+            guard seconds.isFinite, abs(seconds) <= Double(maxSeconds) else { return nil }
             return Int64((seconds * 1_000_000).rounded())
         case .string(let text): return parseISO(text, timeZone: timeZone)
         default: return nil
@@ -225,13 +228,16 @@ enum DateSupport {
         ]
         if let factor = fixed[unit.uppercased()] {
             let (delta, overflow) = Int64(amount).multipliedReportingOverflow(by: factor)
-            return overflow ? nil : micros &+ delta
+            let (sum, sumOverflow) = micros.addingReportingOverflow(delta)
+            guard !overflow, !sumOverflow, abs(sum / 1_000_000) <= maxSeconds else { return nil }
+            return sum
         }
         let calendarUnits: [String: (Calendar.Component, Int)] = [
             "DAYS": (.day, 1), "WEEKS": (.day, 7), "MONTHS": (.month, 1), "YEARS": (.year, 1), "DECADES": (.year, 10),
             "CENTURIES": (.year, 100),
         ]
-        guard let (component, multiplier) = calendarUnits[unit.uppercased()], abs(amount) < 1_000_000 else {
+        guard let (component, multiplier) = calendarUnits[unit.uppercased()], (-999_999...999_999).contains(amount)
+        else {
             return nil
         }
         var calendar = Calendar(identifier: .gregorian)
@@ -239,7 +245,9 @@ enum DateSupport {
         let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
         let fraction = micros - seconds * 1_000_000
         let date = Date(timeIntervalSince1970: TimeInterval(seconds))
-        guard let moved = calendar.date(byAdding: component, value: amount * multiplier, to: date) else { return nil }
+        guard let moved = calendar.date(byAdding: component, value: amount * multiplier, to: date),
+            abs(moved.timeIntervalSince1970) <= Double(maxSeconds)
+        else { return nil }
         return Int64(moved.timeIntervalSince1970.rounded()) * 1_000_000 + fraction
     }
 }

@@ -51,7 +51,8 @@ extension Evaluator {
             let high = try args.int(1, "end")
             let stepSize = try args.optionalInt(2, "step") ?? 1
             guard stepSize != 0 else { throw args.failure("step must not be 0") }
-            let count = stepSize > 0 ? (high - low) / stepSize + 1 : (low - high) / -stepSize + 1
+            let (span, overflow) = high.subtractingReportingOverflow(low)
+            let count = overflow || stepSize == Int.min ? Int.max : span / stepSize + 1
             guard count <= limits.maxRangeLength else {
                 throw args.failure("range has more than \(limits.maxRangeLength) items", kind: .limit)
             }

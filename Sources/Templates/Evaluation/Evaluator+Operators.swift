@@ -72,7 +72,8 @@ extension Evaluator {
             guard case .int(let low) = left, case .int(let high) = right else {
                 throw TemplateFailure(.type, at: position, "the range operator '..' needs two integers")
             }
-            guard high < low || high - low < limits.maxRangeLength else {
+            let (span, overflow) = high.subtractingReportingOverflow(low)
+            guard high < low || (!overflow && span < limits.maxRangeLength) else {
                 throw TemplateFailure(
                     .limit, at: position, "range \(low)..\(high) has more than \(limits.maxRangeLength) items")
             }

@@ -66,18 +66,13 @@ extension Evaluator {
         default:
             throw args.failure("expects a map of replacements ({'old': 'new'}) or two strings (old, new)")
         }
-        let regexp = try args.bool(2, "regexp", default: false)
+        if try args.bool(2, "regexp", default: false) {
+            // ICU regular expressions can backtrack for ever on hostile patterns; templates must not hang.
+            throw args.failure("regexp=true is not supported: replace literal text, or do it in the script")
+        }
         var result = text
-        for (search, replacement) in pairs {
-            if regexp {
-                guard let pattern = try? NSRegularExpression(pattern: search) else {
-                    throw args.failure("invalid regular expression '\(search)'")
-                }
-                let range = NSRange(result.startIndex..., in: result)
-                result = pattern.stringByReplacingMatches(in: result, range: range, withTemplate: replacement)
-            } else if !search.isEmpty {
-                result = result.replacingOccurrences(of: search, with: replacement)
-            }
+        for (search, replacement) in pairs where !search.isEmpty {
+            result = result.replacingOccurrences(of: search, with: replacement)
         }
         return result
     }

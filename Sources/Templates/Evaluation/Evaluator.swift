@@ -54,7 +54,9 @@ final class Evaluator {
                     emptyBody: emptyBody, position: position, into: &out)
             case .assignment(let name, let value):
                 try step(at: value.position)
-                scopes[scopes.count - 1][name] = try evaluate(value)
+                let result = try evaluate(value)
+                try checkNesting(of: result, at: value.position)
+                scopes[scopes.count - 1][name] = result
             }
         }
     }
@@ -105,6 +107,31 @@ final class Evaluator {
             if let keyVariable { scope[keyVariable] = item.key }
             for (name, value) in scope { scopes[scopes.count - 1][name] = value }
             try render(body, into: &out)
+        }
+    }
+
+    /// Values kept by `set` may not nest deeper than `maxNesting`: a loop that wraps a value in a list at each
+    /// iteration would otherwise build a value whose printing or release overflows the stack. The walk is paid for
+    /// in evaluation steps.
+    private func checkNesting(of value: TemplateValue, at position: TemplatePosition) throws(TemplateFailure) {
+        var stack: [(TemplateValue, Int)] = [(value, 1)]
+        while let (current, depth) = stack.popLast() {
+            let children: [TemplateValue]
+            switch current {
+            case .list(let items): children = items
+            case .map(let map): children = map.values
+            default: continue
+            }
+            if depth > limits.maxNesting {
+                throw TemplateFailure(.limit, at: position, "value nested deeper than \(limits.maxNesting) levels")
+            }
+            for child in children {
+                try step(at: position)
+                switch child {
+                case .list, .map: stack.append((child, depth + 1))
+                default: break
+                }
+            }
         }
     }
 

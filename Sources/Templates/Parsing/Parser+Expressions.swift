@@ -27,9 +27,7 @@ extension Parser {
 
     /// Parses a full expression, including the ternary.
     mutating func parseExpression() throws(TemplateFailure) -> Expression {
-        let start = try peek().position
-        try enterExpression(at: start)
-        defer { leaveExpression() }
+        // Every nesting level goes through `parseBinary`, which counts it.
         let condition = try parseBinary(minimum: 0)
         guard try peek().isSymbol("?") else { return condition }
         let question = try advance()

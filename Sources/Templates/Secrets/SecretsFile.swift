@@ -7,7 +7,8 @@ public struct SecretsFile: Sendable {
     /// never showing the line (it may hold a secret).
     public init(contents: String, path: String) throws(SecretError) {
         var lineNumber = 0
-        for rawLine in contents.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in contents.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        {
             lineNumber += 1
             var line = Substring(rawLine)
             if line.hasSuffix("\r") { line = line.dropLast() }
