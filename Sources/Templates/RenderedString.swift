@@ -3,7 +3,9 @@
 /// `text` holds secret values in clear (it goes to the task); anything written to a log, an error or an event
 /// should use `masked`, and the ledger should keep `secretUses` (names and digests, never values).
 /// `description` and `debugDescription` print the masked text.
-public struct RenderedString: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct RenderedString: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// The rendered text, secret values included.
     public let text: String
     /// The secrets `secret()` returned during the render, in first-use order.
@@ -30,6 +32,9 @@ public struct RenderedString: Sendable, Equatable, CustomStringConvertible, Cust
 
     public var description: String { masked }
     public var debugDescription: String { "RenderedString(\(masked.debugDescription), secrets: \(secretUses))" }
+
+    /// `dump()` and reflection show the masked text only.
+    public var customMirror: Mirror { Mirror(self, children: ["masked": masked, "secretUses": secretUses]) }
 
     public static func == (lhs: RenderedString, rhs: RenderedString) -> Bool {
         lhs.text == rhs.text && lhs.secretUses == rhs.secretUses

@@ -89,8 +89,10 @@ struct RenderingTests {
         ("{{ 'a.b.c' | substringBefore('.') }} {{ 'a.b.c' | substringAfter('.') }}", "a b.c"),
         ("{{ 'a.b.c' | substringBeforeLast('.') }} {{ 'a.b.c' | substringAfterLast('.') }}", "a.b c"),
         ("{{ 'no-sep' | substringBefore('.') }}|{{ 'no-sep' | substringAfter('.') }}|", "no-sep||"),
-        ("{{ 'a\nb\nc' | indent(2) }}", "a\n  b\n  c"),
+        ("{{ 'a\nb\n\nc' | indent(2) }}", "a\n  b\n  \n  c"),
+        ("{{ 'a\r\nb' | indent(1, '>') }}", "a\r\n>b"),
         ("{{ 'a\nb' | nindent(2) }}", "\n  a\n  b"),
+        ("{{ [' a-b ', {'k': 'c-d'}, 1] | replace({'-': '_'}) }}", "[\" a_b \",{\"k\":\"c_d\"},\"1\"]"),
         ("{{ 'Héllo, Wörld! 2024' | slugify }}", "hello-world-2024"),
         // Collection filters
         ("{{ vars.list | first }} {{ vars.list | last }} {{ 'abc' | first }}", "1 3 a"),

@@ -115,4 +115,29 @@ struct SecretTests {
         #expect(!rendered.containsSecrets)
         #expect(rendered.masked == "no braces")
     }
+
+    @Test func secretCarryingTypesNeverPrintValues() throws {
+        let file = try SecretsFile(contents: "API_KEY=file-secret-value", path: "s.env")
+        let store = SecretStore(environment: Fixtures.environment, file: file)
+        let rendered = try TemplateEngine.render(
+            "{{ secret('api_key') }}", origin: Fixtures.origin,
+            context: TemplateContext(secrets: store))
+        let masker = rendered.masker
+        var dumps: [String] = []
+        for value in [store, file, masker, rendered] as [Any] {
+            var text = ""
+            dump(value, to: &text)
+            dumps.append(text)
+            dumps.append(String(describing: value))
+            dumps.append(String(reflecting: value))
+        }
+        var contextDump = ""
+        dump(TemplateContext(secrets: store), to: &contextDump)
+        dumps.append(contextDump)
+        for text in dumps {
+            #expect(!text.contains("file-secret-value"), "\(text)")
+            #expect(!text.contains(Self.password), "\(text)")
+        }
+        #expect(store.description == "SecretStore(API_KEY, BROKEN, DB_PASSWORD, SHORT, WRAPPED)")
+    }
 }

@@ -15,7 +15,7 @@ enum DateSupport {
         "iso_date": "yyyy-MM-dd",
         "iso_date_time": "yyyy-MM-dd'T'HH:mm:ss.SSSSSS",
         "sql": "yyyy-MM-dd HH:mm:ss.SSSSSS",
-        "sql_seconds": "yyyy-MM-dd HH:mm:ss",
+        "sql_seq": "yyyy-MM-dd HH:mm:ss",
     ]
 
     struct PatternError: Error {

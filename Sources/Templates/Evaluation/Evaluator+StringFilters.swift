@@ -11,6 +11,8 @@ extension Evaluator {
             "slugify",
         ]
         guard known.contains(name) else { return nil }
+        if name == "replace", case .list = input { return try replaceInside(input, args) }
+        if name == "replace", case .map = input { return try replaceInside(input, args) }
         guard let text = try stringInput(input, args) else { return .null }
         switch name {
         case "upper": return .string(text.uppercased())
@@ -34,25 +36,40 @@ extension Evaluator {
             }
             return .string(out)
         case "trim": return .string(text.trimmingCharacters(in: .whitespacesAndNewlines))
-        case "replace": return .string(try replace(text, args))
+        case "replace": return .string(try replace(text, args))  // lists and maps are handled before
         case "split": return try split(text, args)
         case "startsWith": return .bool(text.hasPrefix(try args.string(0, "prefix")))
         case "endsWith": return .bool(text.hasSuffix(try args.string(0, "suffix")))
         case "substringBefore", "substringAfter", "substringBeforeLast", "substringAfterLast":
             return .string(Self.substring(name, text, separator: try args.string(0, "separator")))
         case "indent", "nindent":
+            // As Kestra: every line break (the text's own kind: CRLF, LFCR, LF or CR) is followed by the prefix;
+            // `nindent` also starts with a line break.
             let amount = try args.int(0, "amount")
             guard (0...1000).contains(amount) else { throw args.failure("amount must be between 0 and 1000") }
+            guard !text.isEmpty else { return .string(text) }
             let prefix = String(repeating: try args.optionalString(1, "prefix") ?? " ", count: amount)
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            var out = name == "nindent" ? "\n" + prefix : ""
-            for (index, line) in lines.enumerated() {
-                if index > 0 { out += "\n" + (line.isEmpty ? "" : prefix) }
-                out += line
-            }
-            return .string(out)
+            let newline = ["\r\n", "\n\r", "\n", "\r"].first { text.contains($0) } ?? "\n"
+            let source = name == "nindent" ? newline + text : text
+            return .string(source.replacingOccurrences(of: newline, with: newline + prefix))
         default:
             return .string(Self.slugify(text))
+        }
+    }
+
+    /// Kestra's `replace` also rewrites every string (and printed scalar) inside lists and maps.
+    private func replaceInside(_ value: TemplateValue, _ args: Arguments) throws(TemplateFailure) -> TemplateValue {
+        switch value {
+        case .list(let items):
+            var out: [TemplateValue] = []
+            for item in items { out.append(try replaceInside(item, args)) }
+            return .list(out)
+        case .map(let map):
+            var out = OrderedMap()
+            for entry in map.entries { out[entry.key] = try replaceInside(entry.value, args) }
+            return .map(out)
+        case .null: return .null
+        default: return .string(try replace(value.outputText, args))
         }
     }
 

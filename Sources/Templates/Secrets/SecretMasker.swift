@@ -4,7 +4,7 @@
 /// 9 stars becomes `**masked*`: a 12-character secret becomes `**masked****`, a 5-character one `*****`.
 /// Longer secrets are matched first, and a position already masked is never matched again, so overlapping secrets
 /// (`abc` and `abcdef`) cannot leave part of a value visible. Empty values are ignored.
-public struct SecretMasker: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct SecretMasker: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     private var secrets: [[UInt8]] = []
 
     /// A masker for `values`.
@@ -82,4 +82,5 @@ public struct SecretMasker: Sendable, CustomStringConvertible, CustomDebugString
     /// The number of values, never the values.
     public var description: String { "SecretMasker(\(secrets.count) secret\(secrets.count == 1 ? "" : "s"))" }
     public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["count": secrets.count]) }
 }

@@ -10,7 +10,7 @@ import Foundation
 ///
 /// Names are case-insensitive: both sources are stored, and looked up, upper-cased. When a name is in both, the
 /// **file wins**: it was named explicitly on the command line, the environment may be inherited.
-public struct SecretStore: Sendable {
+public struct SecretStore: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     private var encoded: [String: String] = [:]
     private var plain: [String: String] = [:]
 
@@ -42,4 +42,9 @@ public struct SecretStore: Sendable {
         }
         return String(decoding: data, as: UTF8.self)
     }
+
+    /// The secret names, never the values.
+    public var description: String { "SecretStore(\(names.joined(separator: ", ")))" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["names": names]) }
 }

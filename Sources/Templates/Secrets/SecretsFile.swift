@@ -1,5 +1,5 @@
 /// The parsed content of a `--secrets-file`: `NAME=value` lines, `#` comments, blank lines.
-public struct SecretsFile: Sendable {
+public struct SecretsFile: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// Values by name, as written in the file (names upper-cased).
     public private(set) var entries: [String: String] = [:]
 
@@ -27,6 +27,13 @@ public struct SecretsFile: Sendable {
             entries[name.uppercased()] = String(trimmed[trimmed.index(after: equals)...])
         }
     }
+}
+
+extension SecretsFile {
+    /// The names, never the values.
+    public var description: String { "SecretsFile(\(entries.keys.sorted().joined(separator: ", ")))" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["names": entries.keys.sorted()]) }
 }
 
 extension Substring {
