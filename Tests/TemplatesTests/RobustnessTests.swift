@@ -160,4 +160,26 @@ struct RobustnessTests {
         #expect(Fixtures.error("{{ 9223372036854775807 | date }}")?.kind == .type)
         #expect(Fixtures.error("{{ now() | dateAdd(9223372036854775807, 'SECONDS') }}")?.kind == .type)
     }
+
+    @Test func deepestNestingInsideDeepestRenderChainDoesNotOverflowTheStack() throws {
+        // Each render() level evaluates an expression and tags nested close to the limit, then renders itself
+        // again: the worst stack depth the limits allow.
+        let depth = 120
+        let expression = String(repeating: "1 + (", count: depth) + "render(t)" + String(repeating: ")", count: depth)
+        let tags =
+            String(repeating: "{% if true %}", count: 200) + "{{ \(expression) }}"
+            + String(repeating: "{% endif %}", count: 200)
+        var context = Fixtures.context()
+        context.variables["t"] = .string(tags)
+        let error = try #require(Fixtures.error("{{ render(t) }}", context: context))
+        #expect(error.kind == .limit)
+        #expect(error.message.hasSuffix("template nests expressions, tags and render() calls deeper than 400 levels"))
+        // The same shape within the limits renders.
+        let shallow =
+            String(repeating: "{% if true %}", count: 100) + "{{ 1 ~ (1 ~ render(u)) }}"
+            + String(repeating: "{% endif %}", count: 100)
+        context.variables["u"] = .string(shallow.replacingOccurrences(of: "render(u)", with: "2"))
+        context.variables["t"] = .string(shallow)
+        #expect(try Fixtures.render("{{ render(t) }}", context: context) == "11112")
+    }
 }

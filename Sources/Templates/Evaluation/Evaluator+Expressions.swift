@@ -1,62 +1,118 @@
 /// Expression evaluation: variables and access paths (strict or lenient), operators, tests, filters, functions.
 extension Evaluator {
     /// Evaluates `expression` strictly: an undefined variable or attribute is an error.
+    ///
+    /// This function recurses, so it only dispatches: each case lives in its own function, which keeps the frame
+    /// that every nesting level pays for small (debug builds give each local of a big switch its own stack slot).
     func evaluate(_ expression: Expression) throws(TemplateFailure) -> TemplateValue {
+        try enterNesting(at: expression.position)
+        defer { leaveNesting() }
         switch expression.kind {
-        case .literal(let value):
-            return value
-        case .variable(let name):
-            guard let value = variable(name) else {
-                throw undefined(expression.path, candidates: visibleNames, at: expression.position)
-            }
-            return value
-        case .attribute(let baseExpression, let name):
-            let base = try evaluate(baseExpression)
-            return try member(of: base, named: name, base: baseExpression, at: expression.position)
-        case .subscripted(let baseExpression, let indexExpression):
-            let base = try evaluate(baseExpression)
-            let index = try evaluate(indexExpression)
-            return try element(of: base, at: index, base: baseExpression, expression: expression)
-        case .list(let items):
-            var values: [TemplateValue] = []
-            for item in items { values.append(try evaluate(item)) }
-            return .list(values)
-        case .map(let entries):
-            var map = OrderedMap()
-            for entry in entries {
-                let key = try evaluate(entry.key)
-                map[key.outputText] = try evaluate(entry.value)
-            }
-            return .map(map)
-        case .unary(let op, let operandExpression):
-            return try unary(op, try evaluate(operandExpression), operand: operandExpression, at: expression.position)
-        case .binary(let op, let left, let right):
-            return try binary(op, left, right, at: expression.position)
+        case .literal(let value): return value
+        case .variable(let name): return try evaluateVariable(name, expression)
+        case .attribute(let base, let name): return try evaluateAttribute(base, name, expression)
+        case .subscripted(let base, let index): return try evaluateSubscript(base, index, expression)
+        case .list(let items): return try evaluateList(items)
+        case .map(let entries): return try evaluateMap(entries)
+        case .unary(let op, let operand): return try evaluateUnary(op, operand, expression)
+        case .binary(let op, let left, let right): return try binary(op, left, right, at: expression.position)
         case .ternary(let condition, let whenTrue, let whenFalse):
-            return try evaluate(condition).isTruthy ? try evaluate(whenTrue) : try evaluate(whenFalse)
-        case .filter(let inputExpression, let name, let arguments):
-            try step(at: expression.position)
-            let input: TemplateValue
-            if name == "default" {
-                input = try lenient(inputExpression) ?? .null
-            } else {
-                input = try evaluate(inputExpression)
-            }
-            let args = try evaluateArguments(arguments, for: "filter '\(name)'", at: expression.position)
-            return try applyFilter(name, to: input, args, inputExpression: inputExpression)
-        case .test(let inputExpression, let name, let arguments, let negated):
-            let result = try applyTest(name, inputExpression, arguments, at: expression.position)
-            return .bool(negated ? !result : result)
-        case .call(let name, let arguments):
-            try step(at: expression.position)
-            let args = try evaluateArguments(arguments, for: "function '\(name)'", at: expression.position)
-            return try callFunction(name, args)
+            return try evaluateTernary(condition, whenTrue, whenFalse)
+        case .filter(let input, let name, let arguments): return try evaluateFilter(input, name, arguments, expression)
+        case .test(let input, let name, let arguments, let negated):
+            return try evaluateTest(input, name, arguments, negated, expression)
+        case .call(let name, let arguments): return try evaluateCall(name, arguments, expression)
         }
+    }
+
+    private func evaluateVariable(_ name: String, _ expression: Expression) throws(TemplateFailure) -> TemplateValue {
+        guard let value = variable(name) else {
+            throw undefined(expression.path, candidates: visibleNames, at: expression.position)
+        }
+        return value
+    }
+
+    private func evaluateAttribute(_ baseExpression: Expression, _ name: String, _ expression: Expression)
+        throws(TemplateFailure) -> TemplateValue
+    {
+        let base = try evaluate(baseExpression)
+        return try member(of: base, named: name, base: baseExpression, at: expression.position)
+    }
+
+    private func evaluateSubscript(
+        _ baseExpression: Expression, _ indexExpression: Expression, _ expression: Expression
+    )
+        throws(TemplateFailure) -> TemplateValue
+    {
+        let base = try evaluate(baseExpression)
+        let index = try evaluate(indexExpression)
+        return try element(of: base, at: index, base: baseExpression, expression: expression)
+    }
+
+    private func evaluateList(_ items: [Expression]) throws(TemplateFailure) -> TemplateValue {
+        var values: [TemplateValue] = []
+        for item in items { values.append(try evaluate(item)) }
+        return .list(values)
+    }
+
+    private func evaluateMap(_ entries: [(key: Expression, value: Expression)]) throws(TemplateFailure) -> TemplateValue
+    {
+        var map = OrderedMap()
+        for entry in entries {
+            let key = try evaluate(entry.key)
+            map[key.outputText] = try evaluate(entry.value)
+        }
+        return .map(map)
+    }
+
+    private func evaluateUnary(_ op: String, _ operand: Expression, _ expression: Expression) throws(TemplateFailure)
+        -> TemplateValue
+    {
+        let value = try evaluate(operand)
+        return try unary(op, value, operand: operand, at: expression.position)
+    }
+
+    private func evaluateTernary(_ condition: Expression, _ whenTrue: Expression, _ whenFalse: Expression)
+        throws(TemplateFailure) -> TemplateValue
+    {
+        try evaluate(condition).isTruthy ? try evaluate(whenTrue) : try evaluate(whenFalse)
+    }
+
+    private func evaluateFilter(
+        _ inputExpression: Expression, _ name: String, _ arguments: [Expression.Argument], _ expression: Expression
+    ) throws(TemplateFailure) -> TemplateValue {
+        try step(at: expression.position)
+        let input: TemplateValue
+        if name == "default" {
+            input = try lenient(inputExpression) ?? .null
+        } else {
+            input = try evaluate(inputExpression)
+        }
+        let args = try evaluateArguments(arguments, for: "filter '\(name)'", at: expression.position)
+        return try applyFilter(name, to: input, args, inputExpression: inputExpression)
+    }
+
+    private func evaluateTest(
+        _ input: Expression, _ name: String, _ arguments: [Expression.Argument], _ negated: Bool,
+        _ expression: Expression
+    ) throws(TemplateFailure) -> TemplateValue {
+        let result = try applyTest(name, input, arguments, at: expression.position)
+        return .bool(negated ? !result : result)
+    }
+
+    private func evaluateCall(_ name: String, _ arguments: [Expression.Argument], _ expression: Expression)
+        throws(TemplateFailure) -> TemplateValue
+    {
+        try step(at: expression.position)
+        let args = try evaluateArguments(arguments, for: "function '\(name)'", at: expression.position)
+        return try callFunction(name, args)
     }
 
     /// Evaluates an access path leniently: nil when a variable, attribute, key or index along it is undefined
     /// (or when it reads through null). Used by `is defined`, `??` and `default`.
     func lenient(_ expression: Expression) throws(TemplateFailure) -> TemplateValue? {
+        try enterNesting(at: expression.position)
+        defer { leaveNesting() }
         switch expression.kind {
         case .variable(let name):
             return variable(name)

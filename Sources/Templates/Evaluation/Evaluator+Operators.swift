@@ -37,6 +37,13 @@ extension Evaluator {
         }
         let left = try evaluate(leftExpression)
         let right = try evaluate(rightExpression)
+        return try applyBinary(op, left, right, at: position)
+    }
+
+    /// A binary operator on two evaluated operands; kept out of `binary` so the recursive path has a small frame.
+    private func applyBinary(_ op: String, _ left: TemplateValue, _ right: TemplateValue, at position: TemplatePosition)
+        throws(TemplateFailure) -> TemplateValue
+    {
         switch op {
         case "==", "equals": return .bool(Self.equal(left, right))
         case "!=": return .bool(!Self.equal(left, right))

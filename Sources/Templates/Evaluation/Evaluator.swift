@@ -5,6 +5,7 @@ final class Evaluator {
     private(set) var secretsUsed: [(name: String, value: String)] = []
     private var scopes: [[String: TemplateValue]] = [[:]]
     private var steps = 0
+    private var nesting = 0
     var renderDepth = 0
 
     init(context: TemplateContext) {
@@ -23,6 +24,20 @@ final class Evaluator {
         }
     }
 
+    /// Counts one level of evaluation recursion (expressions, tag bodies, `render()` levels together), failing
+    /// past `maxEvaluationDepth` so that the combination of limits can never overflow the stack.
+    func enterNesting(at position: TemplatePosition) throws(TemplateFailure) {
+        nesting += 1
+        if nesting > limits.maxEvaluationDepth {
+            nesting -= 1
+            throw TemplateFailure(
+                .limit, at: position,
+                "template nests expressions, tags and render() calls deeper than \(limits.maxEvaluationDepth) levels")
+        }
+    }
+
+    func leaveNesting() { nesting -= 1 }
+
     func recordSecret(name: String, value: String) {
         if !secretsUsed.contains(where: { $0.name == name.uppercased() && $0.value == value }) {
             secretsUsed.append((name.uppercased(), value))
@@ -32,33 +47,53 @@ final class Evaluator {
     // MARK: - Statements
 
     func render(_ nodes: [Node], into out: inout String) throws(TemplateFailure) {
-        for node in nodes {
-            switch node {
-            case .text(let text):
-                try append(text, to: &out, at: .start)
-            case .output(let expression):
-                try step(at: expression.position)
-                try append(try evaluate(expression).outputText, to: &out, at: expression.position)
-            case .conditional(let branches):
-                for branch in branches {
-                    if let condition = branch.condition {
-                        try step(at: condition.position)
-                        guard try evaluate(condition).isTruthy else { continue }
-                    }
-                    try render(branch.body, into: &out)
-                    break
-                }
-            case .loop(let variable, let keyVariable, let iterable, let body, let emptyBody, let position):
-                try renderLoop(
-                    variable: variable, keyVariable: keyVariable, iterable: iterable, body: body,
-                    emptyBody: emptyBody, position: position, into: &out)
-            case .assignment(let name, let value):
-                try step(at: value.position)
-                let result = try evaluate(value)
-                try checkNesting(of: result, at: value.position)
-                scopes[scopes.count - 1][name] = result
-            }
+        for node in nodes { try render(node, into: &out) }
+    }
+
+    /// One statement. Like `evaluate`, it only dispatches, to keep the recursive frames small.
+    private func render(_ node: Node, into out: inout String) throws(TemplateFailure) {
+        switch node {
+        case .text(let text):
+            try append(text, to: &out, at: .start)
+        case .output(let expression):
+            try renderOutput(expression, into: &out)
+        case .conditional(let branches):
+            try renderConditional(branches, into: &out)
+        case .loop(let variable, let keyVariable, let iterable, let body, let emptyBody, let position):
+            try renderLoop(
+                variable: variable, keyVariable: keyVariable, iterable: iterable, body: body,
+                emptyBody: emptyBody, position: position, into: &out)
+        case .assignment(let name, let value):
+            try assign(name, value)
         }
+    }
+
+    private func renderOutput(_ expression: Expression, into out: inout String) throws(TemplateFailure) {
+        try step(at: expression.position)
+        let value = try evaluate(expression)
+        try append(value.outputText, to: &out, at: expression.position)
+    }
+
+    private func renderConditional(_ branches: [Node.Branch], into out: inout String) throws(TemplateFailure) {
+        for branch in branches {
+            if let condition = branch.condition {
+                try step(at: condition.position)
+                guard try evaluate(condition).isTruthy else { continue }
+                try enterNesting(at: condition.position)
+            } else {
+                try enterNesting(at: .start)
+            }
+            defer { leaveNesting() }
+            try render(branch.body, into: &out)
+            return
+        }
+    }
+
+    private func assign(_ name: String, _ value: Expression) throws(TemplateFailure) {
+        try step(at: value.position)
+        let result = try evaluate(value)
+        try checkNesting(of: result, at: value.position)
+        scopes[scopes.count - 1][name] = result
     }
 
     private func append(_ text: String, to out: inout String, at position: TemplatePosition) throws(TemplateFailure) {
@@ -93,8 +128,12 @@ final class Evaluator {
             try render(emptyBody, into: &out)
             return
         }
+        try enterNesting(at: position)
         scopes.append([:])
-        defer { scopes.removeLast() }
+        defer {
+            scopes.removeLast()
+            leaveNesting()
+        }
         for (index, item) in items.enumerated() {
             try step(at: position)
             var scope: [String: TemplateValue] = [
