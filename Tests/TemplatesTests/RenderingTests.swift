@@ -131,6 +131,13 @@ struct RenderingTests {
         ("{{ '2024-05-01T12:00:00+02:00' | date('HH:mm') }}", "10:00"),
         ("{{ 0 | date('yyyy-MM-dd HH:mm:ss') }}", "1970-01-01 00:00:00"),
         ("{{ execution.startDate | timestamp }}", "1714557600"),
+        ("{{ '01/05/2024 14:30' | date('yyyy-MM-dd HH:mm', existingFormat='dd/MM/yyyy HH:mm') }}", "2024-05-01 14:30"),
+        (
+            "{{ '20240501T023000.25+0200' | date('iso', existingFormat=\"yyyyMMdd'T'HHmmss.SSXX\") }}",
+            "2024-05-01T00:30:00.250000Z"
+        ),
+        ("{{ 'May 1, 2024 2:05 PM' | date('HH:mm', existingFormat='MMM d, yyyy h:mm a') }}", "14:05"),
+        ("{{ '01.05.2024' | dateAdd(1, 'DAYS', 'yyyy-MM-dd', existingFormat='dd.MM.yyyy') }}", "2024-05-02"),
         // Functions
         ("{{ now() }}", "2024-05-01T10:00:00.500000Z"),
         ("{{ now() | date('yyyy') }}", "2024"),

@@ -45,7 +45,8 @@ struct RobustnessTests {
         "length", "chunk(2)", "split(',')", "'", "\"", "'str'", "1", "2.5", "-", "+", "*", "/", "%", "~", "..", "??",
         "?", "==", "<", "and", "or", "not", "is", "defined", "null", "empty", "loop.index", "secret('short')",
         "render(vars.template)", "render('{{ 1 }}')", "fromJson('[1,{\"a\":2}]')", "range(1, 500)", "1..400",
-        "now()", "uuid()", "[x]", "x ~ x", "{'k': x}", "\u{0}", "é", "😀", "\\",
+        "now()", "uuid()", "date('yyyy', existingFormat='SSSSSSSSSSSSSSSSSSSSSSSS')", "'99999999999999999999999'",
+        "existingFormat='yyyyMMddHHmm'", "'2024-05-01'", "[x]", "x ~ x", "{'k': x}", "\u{0}", "é", "😀", "\\",
     ]
 
     @Test func fuzzTokenSoup() {

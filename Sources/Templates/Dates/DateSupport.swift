@@ -213,11 +213,11 @@ enum DateSupport {
         return (value < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - text.count)) + text
     }
 
-    private static let monthNames = [
+    static let monthNames = [
         "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
         "December",
     ]
-    private static let dayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    static let dayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
     /// Adds `amount` of a Java `ChronoUnit` (`SECONDS`, `DAYS`, `MONTHS`, …) to a date; calendar units follow the
     /// zone's calendar. Nil for an unknown unit.

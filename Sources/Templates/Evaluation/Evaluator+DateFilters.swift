@@ -8,10 +8,20 @@ extension Evaluator {
         guard name == "date" || name == "dateAdd" || name == "timestamp" else { return nil }
         if input == .null { return .null }
         let zone = try timeZone(args)
-        if args.named["existingFormat"] != nil {
-            throw args.failure("'existingFormat' is not supported: pass an ISO-8601 date or epoch seconds")
+        let parsed: Int64?
+        if let existingFormat = try args.optionalString(99, "existingFormat"), case .string(let text) = input {
+            do {
+                parsed = try DateSupport.parse(text, pattern: existingFormat, timeZone: zone)
+            } catch {
+                throw args.failure(error.message)
+            }
+            guard parsed != nil else {
+                throw args.failure("'\(text.prefix(40))' does not match the existingFormat '\(existingFormat)'")
+            }
+        } else {
+            parsed = DateSupport.parse(input, timeZone: zone)
         }
-        guard let micros = DateSupport.parse(input, timeZone: zone) else {
+        guard let micros = parsed else {
             throw args.failure(
                 "cannot read \(input.typeDescription) '\(input.outputText.prefix(40))' as a date: use ISO-8601 "
                     + "(2024-05-01T10:00:00Z) or epoch seconds")

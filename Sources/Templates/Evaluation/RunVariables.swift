@@ -6,9 +6,13 @@
 public struct RunVariables: Sendable {
     /// `flow.*`
     public struct Flow: Sendable {
+        /// `flow.id`
         public var id: String
+        /// `flow.namespace`
         public var namespace: String
+        /// `flow.revision`
         public var revision: Int?
+        /// `flow.tenantId` (null when absent)
         public var tenantId: String?
 
         /// The flow's identity.
@@ -22,9 +26,11 @@ public struct RunVariables: Sendable {
 
     /// `execution.*`
     public struct Execution: Sendable {
+        /// `execution.id`
         public var id: String
         /// ISO-8601 instant.
         public var startDate: String
+        /// `execution.originalId` (defaults to the id)
         public var originalId: String?
 
         /// The execution's identity and start.
@@ -37,15 +43,21 @@ public struct RunVariables: Sendable {
 
     /// `task.*` and `taskrun.*`
     public struct Task: Sendable {
+        /// `task.id`
         public var id: String
+        /// `task.type`
         public var type: String
+        /// `taskrun.id`
         public var runId: String?
         /// ISO-8601 instant.
         public var runStartDate: String?
+        /// `taskrun.attemptsCount`
         public var attemptsCount: Int
+        /// `taskrun.parentId`
         public var parentRunId: String?
         /// The current item inside a ForEach (`taskrun.value`).
         public var value: TemplateValue?
+        /// `taskrun.iteration`
         public var iteration: Int?
 
         /// The task being rendered and its run.
@@ -64,19 +76,27 @@ public struct RunVariables: Sendable {
         }
     }
 
+    /// The flow being run.
     public var flow: Flow
+    /// The execution.
     public var execution: Execution
+    /// The task being rendered; nil for flow-level templates.
     public var task: Task?
+    /// `inputs.*`: the execution inputs.
     public var inputs: OrderedMap
     /// `outputs.<taskId>.…` of the tasks that already ran.
     public var outputs: OrderedMap
     /// The flow's `variables:` block, unrendered (rendering stays explicit through `render()`).
     public var vars: OrderedMap
+    /// `labels.*`
     public var labels: OrderedMap
     /// Usually `TemplateContext.environmentVariables(from:)`.
     public var envs: TemplateValue
+    /// `workingDir`: the task working directory (inside the container for Batch).
     public var workingDir: String?
+    /// `outputDir`: only when the output directory is enabled.
     public var outputDir: String?
+    /// `bucketPath`: the task's `gs://` prefix.
     public var bucketPath: String?
 
     /// Variables for one task of one execution.
