@@ -64,3 +64,25 @@ struct ValueTests {
         #expect(run.variables.keys.prefix(4) == ["flow", "execution", "task", "taskrun"])
     }
 }
+
+/// The public JSON entry points used by the engine for script outputs.
+struct PublicJSONTests {
+    @Test func parseAndPrintThroughThePublicAPI() throws {
+        let value = try TemplateValue.parseJSON(#"{"rows": 10, "files": ["a.csv"]}"#)
+        #expect(value.json == #"{"rows":10,"files":["a.csv"]}"#)
+        #expect(TemplateValue.string("x").renderedText == "x")
+        #expect(throws: TemplateValue.JSONError(message: "expected ',' or '}' in an object", offset: 9)) {
+            try TemplateValue.parseJSON(#"{"a": 1 "b": 2}"#)
+        }
+    }
+
+    @Test func secretsFileLoadsFromDiskAndReportsMissingFiles() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tpl-secrets-\(getpid()).env").path
+        try "# test\nTOKEN=abc=def\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try SecretsFile.load(from: path).entries == ["TOKEN": "abc=def"])
+        #expect(throws: SecretError.self) { try SecretsFile.load(from: path + ".missing") }
+        let error = #expect(throws: SecretError.self) { try SecretsFile.load(from: "/nonexistent/secrets.env") }
+        #expect(error?.description.hasPrefix("cannot read the secrets file /nonexistent/secrets.env: ") == true)
+    }
+}

@@ -6,6 +6,8 @@ public enum SecretError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidBase64(name: String, variable: String)
     /// A line of the secrets file is not `NAME=value`.
     case malformedLine(file: String, line: Int, reason: String)
+    /// The secrets file could not be read.
+    case unreadableFile(path: String, reason: String)
 
     /// What failed and what to do, without any value.
     public var description: String {
@@ -18,6 +20,8 @@ public enum SecretError: Error, Sendable, Equatable, CustomStringConvertible {
             return "secret '\(name)' in \(variable) is not valid Base64: encode it with 'base64 -w0'"
         case .malformedLine(let file, let line, let reason):
             return "\(file):\(line): \(reason): expected NAME=value (the line is not shown, it may hold a secret)"
+        case .unreadableFile(let path, let reason):
+            return "cannot read the secrets file \(path): \(reason): check the --secrets-file path and its permissions"
         }
     }
 }

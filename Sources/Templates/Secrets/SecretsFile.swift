@@ -1,3 +1,5 @@
+import Foundation
+
 /// The parsed content of a `--secrets-file`: `NAME=value` lines, `#` comments, blank lines.
 public struct SecretsFile: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// Values by name, as written in the file (names upper-cased).
@@ -30,6 +32,20 @@ public struct SecretsFile: Sendable, CustomStringConvertible, CustomDebugStringC
 }
 
 extension SecretsFile {
+    /// Reads and parses the file at `path` (UTF-8).
+    public static func load(from path: String) throws(SecretError) -> SecretsFile {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .unreadableFile(path: path, reason: (error as NSError).localizedDescription)
+        }
+        guard let contents = String(data: data, encoding: .utf8) else {
+            throw .unreadableFile(path: path, reason: "it is not UTF-8 text")
+        }
+        return try SecretsFile(contents: contents, path: path)
+    }
+
     /// The names, never the values.
     public var description: String { "SecretsFile(\(entries.keys.sorted().joined(separator: ", ")))" }
     public var debugDescription: String { description }
