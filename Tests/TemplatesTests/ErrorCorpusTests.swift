@@ -62,6 +62,7 @@ struct ErrorCorpusTests {
         ("{{ 'a' + 1 }}", "flows/etl.yaml:12:17: cannot apply '+' to a string and an integer: use '~' to join strings"),
         ("{{ 1 / 0 }}", "flows/etl.yaml:12:15: division by zero"),
         ("{{ 9223372036854775807 + 1 }}", "flows/etl.yaml:12:33: integer overflow in '+'"),
+        ("{{ 1 in 5 }}", "flows/etl.yaml:12:15: 'in' needs a list, map or string, not an integer"),
         ("{{ 1 < 'a' }}", "flows/etl.yaml:12:15: cannot compare an integer with a string using '<'"),
         ("{{ 1..1000000 }}", "flows/etl.yaml:12:14: range 1..1000000 has more than 100000 items"),
         // Unknown names

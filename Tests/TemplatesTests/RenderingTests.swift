@@ -45,6 +45,10 @@ struct RenderingTests {
         ("{{ 1 equals 1 }}", "true"),
         ("{{ true and false }} {{ true or false }} {{ not true }}", "false true false"),
         ("{{ vars.list contains 2 }} {{ 'abc' contains 'b' }} {{ vars.nested contains 'deep' }}", "true true true"),
+        (
+            "{{ 2 in vars.list }} {{ 'z' not in vars.names }} {{ 'deep' in vars.nested }} {{ 1 + 1 in [2] }}",
+            "true true true true"
+        ),
         ("{{ inputs.count > 3 ? 'big' : 'small' }}", "big"),
         ("{{ false ? 1 : true ? 2 : 3 }}", "2"),
         // Null coalescing and tests

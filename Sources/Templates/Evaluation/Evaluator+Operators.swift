@@ -60,14 +60,11 @@ extension Evaluator {
             default: return .bool(order >= 0)
             }
         case "contains":
-            switch left {
-            case .list(let items): return .bool(items.contains { Self.equal($0, right) })
-            case .map(let map): return .bool(map[right.outputText] != nil)
-            case .string(let string): return .bool(string.contains(right.outputText))
-            default:
-                throw TemplateFailure(
-                    .type, at: position, "'contains' needs a list, map or string, not \(left.typeDescription)")
-            }
+            return .bool(try contains(left, right, op: op, at: position))
+        case "in":
+            return .bool(try contains(right, left, op: op, at: position))
+        case "not in":
+            return .bool(!(try contains(right, left, op: op, at: position)))
         case "~":
             let joined = left.outputText + right.outputText
             if joined.utf8.count > limits.maxOutputBytes {
@@ -125,6 +122,20 @@ extension Evaluator {
             guard b != 0 else { throw TemplateFailure(.type, at: position, "division by zero") }
             return .double(a.truncatingRemainder(dividingBy: b))
         default: throw TemplateFailure(.syntax, at: position, "unknown operator '\(op)'")
+        }
+    }
+
+    /// Whether `container` (a list, map keys, or string) holds `item`.
+    private func contains(_ container: TemplateValue, _ item: TemplateValue, op: String, at position: TemplatePosition)
+        throws(TemplateFailure) -> Bool
+    {
+        switch container {
+        case .list(let items): return items.contains { Self.equal($0, item) }
+        case .map(let map): return map[item.outputText] != nil
+        case .string(let string): return string.contains(item.outputText)
+        default:
+            throw TemplateFailure(
+                .type, at: position, "'\(op)' needs a list, map or string, not \(container.typeDescription)")
         }
     }
 

@@ -6,7 +6,7 @@
 /// | 10 | `or` |
 /// | 15 | `and` |
 /// | 20 | `contains` |
-/// | 30 | `==` `!=` `<` `>` `<=` `>=` `equals` |
+/// | 30 | `==` `!=` `<` `>` `<=` `>=` `equals` `in` `not in` |
 /// | 40 | `+` `-` |
 /// | 60 | `*` `/` `%` |
 /// | 100 | `\|` filter, `is` / `is not` test |
@@ -22,7 +22,7 @@ extension Parser {
         "|": 100, "~": 110, "..": 120, "??": 120,
     ]
     private static let wordPrecedence: [String: Int] = [
-        "or": 10, "and": 15, "contains": 20, "equals": 30, "is": 100,
+        "or": 10, "and": 15, "contains": 20, "equals": 30, "in": 30, "is": 100,
     ]
 
     /// Parses a full expression, including the ternary.
@@ -54,6 +54,13 @@ extension Parser {
         var left = try parseUnary()
         while true {
             let token = try peek()
+            if token.isName("not"), try peek(1).isName("in"), 30 >= minimum {
+                try advance()
+                try advance()
+                let right = try parseBinary(minimum: 31)
+                left = try make(.binary("not in", left, right), at: token.position, children: [left, right])
+                continue
+            }
             guard let (op, precedence) = infixOperator(token), precedence >= minimum else { return left }
             try advance()
             switch op {
