@@ -43,6 +43,8 @@ struct RenderingTests {
         // Comparisons and logic
         ("{{ 1 == 1.0 }} {{ 'a' != 'b' }} {{ 2 > 1 }} {{ 2 <= 1 }} {{ 'a' < 'b' }}", "true true true false true"),
         ("{{ 1 equals 1 }}", "true"),
+        ("{{ not false and false }} {{ not (false and false) }}", "false true"),
+        ("{{ vars.list | length is even }} {{ 1 + 1 == 2 is not null }}", "false true"),
         ("{{ true and false }} {{ true or false }} {{ not true }}", "false true false"),
         ("{{ vars.list contains 2 }} {{ 'abc' contains 'b' }} {{ vars.nested contains 'deep' }}", "true true true"),
         (

@@ -1,18 +1,18 @@
-/// The Pratt expression parser, with Pebble's operator precedences.
+/// The Pratt expression parser, with the operator precedences of Pebble 3 (`CoreExtension`) and Kestra's
+/// `Extension` (`??` at 120).
 ///
 /// | precedence | operators |
 /// |---|---|
-/// | 5 (prefix) | `not` (its operand extends over `and`/`or`, as in Pebble) |
 /// | 10 | `or` |
 /// | 15 | `and` |
-/// | 20 | `contains` |
+/// | 20 | `is` / `is not` test, `contains` |
 /// | 30 | `==` `!=` `<` `>` `<=` `>=` `equals` `in` `not in` |
 /// | 40 | `+` `-` |
 /// | 60 | `*` `/` `%` |
-/// | 100 | `\|` filter, `is` / `is not` test |
+/// | 100 | `\|` filter |
 /// | 110 | `~` |
 /// | 120 | `..` range, `??` null-coalescing |
-/// | 500 (prefix) | `-` `+` |
+/// | 500 (prefix) | `not` `-` `+` (so `not a and b` is `(not a) and b`) |
 ///
 /// The ternary `a ? b : c` binds loosest. All binary operators are left-associative.
 extension Parser {
@@ -22,7 +22,7 @@ extension Parser {
         "|": 100, "~": 110, "..": 120, "??": 120,
     ]
     private static let wordPrecedence: [String: Int] = [
-        "or": 10, "and": 15, "contains": 20, "equals": 30, "in": 30, "is": 100,
+        "or": 10, "and": 15, "contains": 20, "equals": 30, "in": 30, "is": 20,
     ]
 
     /// Parses a full expression, including the ternary.
@@ -94,7 +94,7 @@ extension Parser {
         switch token.kind {
         case .name("not"):
             try advance()
-            operand = try parseBinary(minimum: 5)
+            operand = try parseBinary(minimum: 500)
             return try make(.unary("not", operand), at: token.position, children: [operand])
         case .symbol("-"), .symbol("+"):
             try advance()
