@@ -147,6 +147,7 @@ struct RenderingTests {
         // Functions
         ("{{ now() }}", "2024-05-01T10:00:00.500000Z"),
         ("{{ now() | date('yyyy') }}", "2024"),
+        ("{{ now(format='HH:mm', timeZone='America/New_York') }}", "06:00"),
         ("{{ null ?? now() | date('yyyy-MM-dd') }}", "2024-05-01"),
         ("{{ uuid() }}", "00000000-0000-4000-8000-000000000001"),
         (

@@ -19,7 +19,8 @@ extension Evaluator {
             }
         case "now":
             let micros = Int64((context.clock().timeIntervalSince1970 * 1_000_000).rounded())
-            return .string(try format(micros, pattern: "iso", try timeZone(args), args))
+            let pattern = try args.optionalString(99, "format") ?? "iso"
+            return .string(try format(micros, pattern: pattern, try timeZone(args), args))
         case "uuid":
             return .string(context.makeUUID())
         case "json", "fromJson":
