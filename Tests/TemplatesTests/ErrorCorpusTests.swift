@@ -74,6 +74,10 @@ struct ErrorCorpusTests {
                 + "even, odd, iterable, map, json"
         ),
         // Filter and function arguments
+        (
+            "{{ vars.list | slice(2, 5) }}",
+            "flows/etl.yaml:12:25: filter 'slice': indices 2..<5 are out of range for 3 items"
+        ),
         ("{{ vars.list | chunk(0) }}", "flows/etl.yaml:12:25: filter 'chunk': size must be positive"),
         (
             "{{ vars.list | join(1) }}",

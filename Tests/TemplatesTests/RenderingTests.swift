@@ -58,6 +58,7 @@ struct RenderingTests {
         ("{{ undefinedThing ?? vars.nothing ?? 'last' }}", "last"),
         ("{{ vars.region ?? 'x' }}", "europe-west1"),
         ("{{ vars.missing.deeper ?? 'ok' }}", "ok"),
+        ("{{ vars.nothing ??? 'undefined only' }}|{{ vars.missing ??? 'fallback' }}", "|fallback"),
         ("{{ vars.region is defined }} {{ vars.missing is defined }} {{ nope is not defined }}", "true false true"),
         ("{{ vars.nothing is null }} {{ vars.region is null }}", "true false"),
         ("{{ vars.blank is empty }} {{ [] is empty }} {{ vars.list is not empty }}", "true true true"),
@@ -106,6 +107,10 @@ struct RenderingTests {
         ("{{ outputs.extract | keys }} {{ {'a': 1, 'b': 2} | values }}", "[\"vars\",\"outputFiles\"] [1,2]"),
         ("{{ vars.names | sort }} {{ vars.list | reverse }}", "[\"a\",\"b\",\"c\"] [3,2,1]"),
         ("{{ [1,2,3,4,5] | chunk(2) }}", "[[1,2],[3,4],[5]]"),
+        ("{{ vars.names | rsort }} {{ [[1, 2], 3, [4]] | flatten }}", "[\"c\",\"b\",\"a\"] [1,2,3,4]"),
+        ("{{ [1] | merge([2]) }} {{ {'a': 1, 'b': 2} | merge({'b': 3}) }}", "[1,2] {\"a\":1,\"b\":3}"),
+        ("{{ vars.list | slice(1) }} {{ 'héllo' | slice(1, 3) }}", "[2,3] él"),
+        ("{{ 'a long sentence' | abbreviate(9) }} {{ 'short' | abbreviate(9) }}", "a long... short"),
         (
             "{{ vars.missing | default('d') }} {{ vars.blank | default('d') }} {{ vars.region | default('d') }}",
             "d d europe-west1"
@@ -137,6 +142,11 @@ struct RenderingTests {
         ("{{ '2024-05-01T12:00:00+02:00' | date('HH:mm') }}", "10:00"),
         ("{{ 0 | date('yyyy-MM-dd HH:mm:ss') }}", "1970-01-01 00:00:00"),
         ("{{ execution.startDate | timestamp }}", "1714557600"),
+        (
+            "{{ execution.startDate | timestampMilli }} {{ execution.startDate | timestampMicro }}",
+            "1714557600123 1714557600123456"
+        ),
+        ("{{ execution.startDate | timestampNano }}", "1714557600123456000"),
         ("{{ '01/05/2024 14:30' | date('yyyy-MM-dd HH:mm', existingFormat='dd/MM/yyyy HH:mm') }}", "2024-05-01 14:30"),
         (
             "{{ '20240501T023000.25+0200' | date('iso', existingFormat=\"yyyyMMdd'T'HHmmss.SSXX\") }}",

@@ -46,7 +46,8 @@ struct RobustnessTests {
         "?", "==", "<", "and", "or", "not", "is", "in", "not in", "contains", "defined", "null", "empty", "loop.index",
         "secret('short')",
         "render(vars.template)", "render('{{ 1 }}')", "fromJson('[1,{\"a\":2}]')", "range(1, 500)", "1..400",
-        "now()", "uuid()", "date('yyyy', existingFormat='SSSSSSSSSSSSSSSSSSSSSSSS')", "'99999999999999999999999'",
+        "now()", "uuid()", "slice(1, 2)", "merge([1])", "flatten", "???", "abbreviate(3)", "timestampNano",
+        "date('yyyy', existingFormat='SSSSSSSSSSSSSSSSSSSSSSSS')", "'99999999999999999999999'",
         "existingFormat='yyyyMMddHHmm'", "'2024-05-01'", "[x]", "x ~ x", "{'k': x}", "\u{0}", "é", "😀", "\\",
     ]
 

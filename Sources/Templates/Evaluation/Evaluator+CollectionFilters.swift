@@ -50,6 +50,32 @@ extension Evaluator {
             }
             if failed { throw args.failure("can only sort lists of numbers or of strings") }
             return .list(sorted)
+        case "rsort":
+            guard case .list = input else { throw args.failure("needs a list, not \(input.typeDescription)") }
+            guard case .list(let sorted) = try collectionFilter("sort", input, args) ?? .null else { return .null }
+            return .list(sorted.reversed())
+        case "flatten":
+            guard case .list(let items) = input else {
+                throw args.failure("needs a list, not \(input.typeDescription)")
+            }
+            return .list(
+                items.flatMap { item -> [TemplateValue] in
+                    if case .list(let inner) = item { return inner }
+                    return [item]
+                })
+        case "merge":
+            let other = try args.required(0, "items")
+            switch (input, other) {
+            case (.list(let a), .list(let b)): return .list(a + b)
+            case (.map(var a), .map(let b)):
+                for entry in b.entries { a[entry.key] = entry.value }
+                return .map(a)
+            default:
+                throw args.failure(
+                    "merges two lists or two maps, not \(input.typeDescription) and \(other.typeDescription)")
+            }
+        case "slice":
+            return try slice(input, args)
         case "reverse":
             switch input {
             case .list(let items): return .list(items.reversed())
@@ -80,6 +106,30 @@ extension Evaluator {
             }
         default:
             return nil
+        }
+    }
+
+    /// Pebble's `slice(fromIndex, toIndex)` on a list or a string; indices out of range are an error.
+    private func slice(_ input: TemplateValue, _ args: Arguments) throws(TemplateFailure) -> TemplateValue {
+        let count: Int
+        switch input {
+        case .list(let items): count = items.count
+        case .string(let text): count = text.count
+        case .null: return .null
+        default: throw args.failure("needs a list or a string, not \(input.typeDescription)")
+        }
+        let from = try args.optionalInt(0, "fromIndex") ?? 0
+        let to = try args.optionalInt(1, "toIndex") ?? count
+        guard from >= 0, to <= count, from <= to else {
+            throw args.failure("indices \(from)..<\(to) are out of range for \(count) item\(count == 1 ? "" : "s")")
+        }
+        switch input {
+        case .list(let items): return .list(Array(items[from..<to]))
+        case .string(let text):
+            let start = text.index(text.startIndex, offsetBy: from)
+            let end = text.index(text.startIndex, offsetBy: to)
+            return .string(String(text[start..<end]))
+        default: return .null
         }
     }
 

@@ -5,7 +5,8 @@ extension Evaluator {
     func dateFilter(_ name: String, _ input: TemplateValue, _ args: Arguments) throws(TemplateFailure)
         -> TemplateValue?
     {
-        guard name == "date" || name == "dateAdd" || name == "timestamp" else { return nil }
+        let names: Set<String> = ["date", "dateAdd", "timestamp", "timestampMilli", "timestampMicro", "timestampNano"]
+        guard names.contains(name) else { return nil }
         if input == .null { return .null }
         let zone = try timeZone(args)
         let parsed: Int64?
@@ -38,6 +39,12 @@ extension Evaluator {
                 )
             }
             return .string(try format(moved, pattern: try args.optionalString(2, "format") ?? "iso", zone, args))
+        case "timestampMilli":
+            return .int(Int(micros >= 0 ? micros / 1_000 : (micros - 999) / 1_000))
+        case "timestampMicro":
+            return .int(Int(micros))
+        case "timestampNano":
+            return .int(Int(micros) * 1_000)  // dates stay within ±9999 years, so this cannot overflow
         default:
             return .int(Int(micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000))
         }

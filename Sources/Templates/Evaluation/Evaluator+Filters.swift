@@ -1,10 +1,14 @@
 /// Filter dispatch. Each family lives in its own file; an unknown name is an error that suggests the closest one.
 extension Evaluator {
     static let filterNames = [
-        "abs", "base64decode", "base64encode", "capitalize", "chunk", "date", "dateAdd", "default", "endsWith", "first",
-        "indent", "join", "json", "keys", "last", "length", "lower", "md5", "nindent", "number", "replace", "reverse",
-        "sha1", "sha256", "sha512", "slugify", "sort", "split", "startsWith", "substringAfter", "substringAfterLast",
-        "substringBefore", "substringBeforeLast", "timestamp", "title", "toJson", "trim", "upper", "urldecode",
+        "abbreviate", "abs", "base64decode", "base64encode", "capitalize", "chunk", "date", "dateAdd", "default",
+        "endsWith", "first",
+        "flatten", "indent", "join", "json", "keys", "last", "length", "lower", "md5", "merge", "nindent", "number",
+        "replace", "reverse", "rsort",
+        "sha1", "sha256", "sha512", "slice", "slugify", "sort", "split", "startsWith", "substringAfter",
+        "substringAfterLast",
+        "substringBefore", "substringBeforeLast", "timestamp", "timestampMicro", "timestampMilli", "timestampNano",
+        "title", "toJson", "trim", "upper", "urldecode",
         "urlencode", "values",
     ]
 

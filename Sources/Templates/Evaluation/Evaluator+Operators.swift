@@ -32,6 +32,10 @@ extension Evaluator {
         case "??":
             if let left = try lenient(leftExpression), left != .null { return left }
             return try evaluate(rightExpression)
+        case "???":
+            // Kestra's undefined-coalescing: only an undefined left side falls back; null is kept.
+            if let left = try lenient(leftExpression) { return left }
+            return try evaluate(rightExpression)
         default:
             break
         }

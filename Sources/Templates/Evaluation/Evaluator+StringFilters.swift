@@ -8,7 +8,7 @@ extension Evaluator {
         let known: Set<String> = [
             "upper", "lower", "capitalize", "title", "trim", "replace", "split", "startsWith", "endsWith",
             "substringBefore", "substringAfter", "substringBeforeLast", "substringAfterLast", "indent", "nindent",
-            "slugify",
+            "slugify", "abbreviate",
         ]
         guard known.contains(name) else { return nil }
         if name == "replace", case .list = input { return try replaceInside(input, args) }
@@ -35,6 +35,11 @@ extension Evaluator {
                 }
             }
             return .string(out)
+        case "abbreviate":
+            let length = try args.int(0, "length")
+            guard length >= 3 else { throw args.failure("length must be at least 3 (room for '...')") }
+            guard text.count > length else { return .string(text) }
+            return .string(String(text.prefix(length - 3)) + "...")
         case "trim": return .string(text.trimmingCharacters(in: .whitespacesAndNewlines))
         case "replace": return .string(try replace(text, args))  // lists and maps are handled before
         case "split": return try split(text, args)

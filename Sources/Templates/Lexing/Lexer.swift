@@ -259,6 +259,11 @@ struct Lexer {
 
     private mutating func lexSymbol(at start: TemplatePosition) throws(TemplateFailure) {
         let c = s[i]
+        if c == "?", at(1) == "?", at(2) == "?" {
+            advance(3)
+            pending.append(Token(kind: .symbol("???"), position: start))
+            return
+        }
         if let next = at(1) {
             var pair = String.UnicodeScalarView()
             pair.append(c)

@@ -11,7 +11,7 @@
 /// | 60 | `*` `/` `%` |
 /// | 100 | `\|` filter |
 /// | 110 | `~` |
-/// | 120 | `..` range, `??` null-coalescing |
+/// | 120 | `..` range, `??` null-coalescing, `???` undefined-coalescing |
 /// | 500 (prefix) | `not` `-` `+` (so `not a and b` is `(not a) and b`) |
 ///
 /// The ternary `a ? b : c` binds loosest. All binary operators are left-associative.
@@ -19,7 +19,7 @@ extension Parser {
     private static let symbolPrecedence: [String: Int] = [
         "==": 30, "!=": 30, "<": 30, ">": 30, "<=": 30, ">=": 30,
         "+": 40, "-": 40, "*": 60, "/": 60, "%": 60,
-        "|": 100, "~": 110, "..": 120, "??": 120,
+        "|": 100, "~": 110, "..": 120, "??": 120, "???": 120,
     ]
     private static let wordPrecedence: [String: Int] = [
         "or": 10, "and": 15, "contains": 20, "equals": 30, "in": 30, "is": 20,
