@@ -8,13 +8,21 @@ struct ErrorCorpusTests {
     static let corpus: [(template: String, expected: String)] = [
         // Undefined variables (strict mode), with suggestions
         ("{{ vars.regon }}", "flows/etl.yaml:12:18: undefined variable 'vars.regon' (did you mean 'vars.region'?)"),
-        ("{{ undefinedVar }}", "flows/etl.yaml:12:13: undefined variable 'undefinedVar'"),
+        (
+            "{{ undefinedVar }}",
+            "flows/etl.yaml:12:13: undefined variable 'undefinedVar' (if it may be missing, use '?? fallback' or "
+                + "'| default(fallback)')"
+        ),
         ("{{ input.name }}", "flows/etl.yaml:12:13: undefined variable 'input' (did you mean 'inputs'?)"),
         (
             "{{ outputs.extrct.vars.rows }}",
             "flows/etl.yaml:12:21: undefined variable 'outputs.extrct' (did you mean 'outputs.extract'?)"
         ),
         ("{{ outputDir }}", "flows/etl.yaml:12:13: undefined variable 'outputDir' (did you mean 'outputs'?)"),
+        (
+            "{{ outputs['extrct'] }}",
+            "flows/etl.yaml:12:20: undefined variable 'outputs['extrct']' (did you mean 'outputs.extract'?)"
+        ),
         ("{{ vars.list[5] }}", "flows/etl.yaml:12:22: index 5 is out of range for 'vars.list' (3 items)"),
         (
             "{{ vars.region.name }}",
@@ -119,7 +127,8 @@ struct ErrorCorpusTests {
         ),
         (
             "{{ render('{{ nope }}') }}",
-            "flows/etl.yaml:12:13: in the text rendered by render() (line 1, column 4): undefined variable 'nope'"
+            "flows/etl.yaml:12:13: in the text rendered by render() (line 1, column 4): undefined variable 'nope' "
+                + "(if it may be missing, use '?? fallback' or '| default(fallback)')"
         ),
         // Secrets
         (
@@ -167,6 +176,6 @@ struct ErrorCorpusTests {
         let origin = SourceLocation(file: "f.yaml", line: 3, column: 15)
         let error = try #require(Fixtures.error("gs://{{ vars.bucket }}/{{ nope }}", origin: origin))
         // `nope` is at template column 27 → file column 15 + 26.
-        #expect(error.description == "f.yaml:3:41: undefined variable 'nope'")
+        #expect(error.description.hasPrefix("f.yaml:3:41: undefined variable 'nope' (if it may be missing"))
     }
 }

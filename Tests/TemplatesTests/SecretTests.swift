@@ -110,6 +110,17 @@ struct SecretTests {
         #expect(!error.description.contains(Self.password))
     }
 
+    @Test func callersMaskErrorsWithTheRunWideMasker() throws {
+        // The value reaches the error through a variable, not through secret(): only the caller's masker knows it.
+        var context = Fixtures.context()
+        context.variables["leak"] = .string(Self.password)
+        let error = try #require(Fixtures.error("{{ leak | number }}", context: context))
+        #expect(error.message.contains(Self.password))
+        let masked = error.masked(by: SecretMasker(values: [Self.password]))
+        #expect(!masked.description.contains(Self.password))
+        #expect(masked.location == error.location && masked.kind == error.kind)
+    }
+
     @Test func plainStringsCarryNoSecret() throws {
         let rendered = try TemplateEngine.render("no braces", origin: Fixtures.origin, context: Fixtures.context())
         #expect(!rendered.containsSecrets)

@@ -37,4 +37,10 @@ public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible
 
     /// `file:line:column: message`.
     public var description: String { "\(location): \(message)" }
+
+    /// The same error with every value known to `masker` masked in its message. The engine already masks the
+    /// secrets of the failing render; callers apply the run-wide masker before logging or recording an error.
+    public func masked(by masker: SecretMasker) -> TemplateError {
+        TemplateError(kind, at: location, masker.mask(message))
+    }
 }

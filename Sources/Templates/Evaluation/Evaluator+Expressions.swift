@@ -132,13 +132,17 @@ extension Evaluator {
         }
     }
 
-    func undefined(_ path: String, candidates: [String], prefix: String = "", at position: TemplatePosition)
-        -> TemplateFailure
-    {
-        let name = path.split(separator: ".").last.map(String.init) ?? path
+    /// `undefined variable 'path'`, with the closest defined name when one looks like a typo, or else how to
+    /// tolerate a missing value.
+    func undefined(
+        _ path: String, name: String? = nil, candidates: [String], prefix: String = "", at position: TemplatePosition
+    ) -> TemplateFailure {
+        let name = name ?? path
         var message = "undefined variable '\(path)'"
         if let suggestion = EditDistance.closest(to: name, among: candidates) {
             message += " (did you mean '\(prefix)\(suggestion)'?)"
+        } else {
+            message += " (if it may be missing, use '?? fallback' or '| default(fallback)')"
         }
         return TemplateFailure(.undefinedVariable, at: position, message)
     }
@@ -152,8 +156,8 @@ extension Evaluator {
         case .map(let map):
             guard let value = map[name] else {
                 throw undefined(
-                    "\(baseExpression.path).\(name)", candidates: map.keys, prefix: "\(baseExpression.path).",
-                    at: position)
+                    "\(baseExpression.path).\(name)", name: name, candidates: map.keys,
+                    prefix: "\(baseExpression.path).", at: position)
             }
             return value
         case .null:
@@ -175,7 +179,8 @@ extension Evaluator {
         case (.map(let map), .string), (.map(let map), .int):
             guard let value = map[index.outputText] else {
                 throw undefined(
-                    expression.path, candidates: map.keys, prefix: "\(baseExpression.path).", at: expression.position)
+                    expression.path, name: index.outputText, candidates: map.keys, prefix: "\(baseExpression.path).",
+                    at: expression.position)
             }
             return value
         case (.list(let list), .int(let i)):
