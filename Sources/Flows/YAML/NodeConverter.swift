@@ -71,7 +71,7 @@ struct NodeConverter {
                 items.append(convert(item, depth: depth + 1, context: "- "))
                 if aborted { return placeholder }
             }
-            return YAMLNode(.sequence(items), at: here, isFlowStyle: sequence.style == .flow)
+            return YAMLNode(.sequence(items), at: here, isFlowStyle: startsWith("[", at: here))
         case .mapping(let mapping):
             if let template = unquotedTemplate(mapping, at: here) {
                 sink.error("template must be quoted: write \(context)\(Self.quoted(template))", at: here)
@@ -82,7 +82,7 @@ struct NodeConverter {
             for (keyNode, valueNode) in mapping {
                 let keyLocation = location(keyNode.mark)
                 guard case .scalar(let keyScalar) = keyNode else {
-                    if case .mapping(let inner) = keyNode, unquotedTemplate(inner, at: keyLocation) != nil {
+                    if case .mapping = keyNode, startsWith("{{", at: keyLocation) {
                         sink.error("a template cannot be a key: write the key as a plain string", at: keyLocation)
                     } else {
                         sink.error("mapping keys must be strings, found a \(Self.shape(keyNode))", at: keyLocation)
@@ -99,13 +99,23 @@ struct NodeConverter {
                 seen[key] = keyLocation
                 entries.append(YAMLEntry(key: Located(key, at: keyLocation), value: value))
             }
-            return YAMLNode(.mapping(entries), at: here, isFlowStyle: mapping.style == .flow)
+            return YAMLNode(.mapping(entries), at: here, isFlowStyle: startsWith("{", at: here))
         }
     }
 
-    /// The template text if `mapping` is `{{ … }}` written without quotes.
+    /// Whether the source text at `location` starts with `prefix`. (Yams 6.2.2 does not keep a
+    /// collection's flow or block style: it reads it from the end event.)
+    private func startsWith(_ prefix: String, at location: SourceLocation) -> Bool {
+        source.restOfLine(line: location.line, column: location.column).hasPrefix(prefix)
+    }
+
+    /// The template text if the mapping at `here` is `{{ … }}` written without quotes.
     private func unquotedTemplate(_ mapping: Node.Mapping, at here: SourceLocation) -> String? {
-        guard mapping.style == .flow else { return nil }
+        // `{{ x }}` is a flow mapping with one key, itself a mapping, and no value.
+        guard mapping.count == 1, let pair = mapping.first, case .mapping = pair.key,
+            case .scalar(let value) = pair.value, value.string.isEmpty, value.style != .singleQuoted,
+            value.style != .doubleQuoted
+        else { return nil }
         let rest = source.restOfLine(line: here.line, column: here.column)
         guard rest.hasPrefix("{{") || rest.hasPrefix("{%") else { return nil }
         let closing = rest.hasPrefix("{{") ? "}}" : "%}"

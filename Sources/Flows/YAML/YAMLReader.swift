@@ -46,13 +46,20 @@ struct YAMLReader {
             } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
                 let mark = adjust(line: context.mark.line, column: context.mark.column, edits: edits)
                 attempt += 1
-                guard attempt <= limits.maxDuplicateKeys,
+                let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+                if attempt > limits.maxDuplicateKeys {
+                    sink.error(
+                        "too many duplicate keys (more than \(limits.maxDuplicateKeys)): \(names) appears again "
+                            + "after line \(mark.line), column \(mark.column); remove the duplicates",
+                        at: SourceLocation(file: file, line: mark.line, column: mark.column))
+                    return (nil, sink.diagnostics)
+                }
+                guard
                     let renamed = Self.renameKey(
                         in: text, line: context.mark.line, column: context.mark.column, attempt)
                 else {
-                    let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
                     sink.error(
-                        "duplicate key \(names) (first defined at line \(mark.line), column \(mark.column))",
+                        "duplicate key \(names): defined here and again later in the same mapping; keep only one",
                         at: SourceLocation(file: file, line: mark.line, column: mark.column))
                     return (nil, sink.diagnostics)
                 }
@@ -116,6 +123,11 @@ struct YAMLReader {
             return FlowDiagnostic(text, at: SourceLocation(file: file, line: position.line, column: position.column))
         }
         switch error {
+        case .composer(_, let problem, let mark, _) where problem.contains("found another document"):
+            let position = adjust(line: mark.line, column: mark.column, edits: edits)
+            return FlowDiagnostic(
+                "a flow file must hold a single YAML document: remove this '---' and what follows, or split the file",
+                at: SourceLocation(file: file, line: position.line, column: position.column))
         case .scanner(let context, let problem, let mark, _),
             .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
@@ -134,12 +146,21 @@ struct YAMLReader {
     }
 
     private func hint(for problem: String, context: YamlError.Context?, line: Int, original: String) -> String {
-        if context?.text.contains("alias") == true || problem.contains("alias") {
+        if context?.text.contains("while scanning an alias") == true {
             return "; a value that starts with '*' (like a glob) must be quoted: write \"*.csv\""
+        }
+        if problem.contains("undefined alias") {
+            return "; an alias '*name' needs an anchor '&name' before it, or quote the value if '*' is literal"
         }
         let lineText = SourceText(original).restOfLine(line: line, column: 1)
         if lineText.contains(": {{") || lineText.contains("- {{") {
             return "; a value that starts with '{{' must be quoted: write key: \"{{ … }}\""
+        }
+        if lineText.hasPrefix("\t") || lineText.drop(while: { $0 == " " }).hasPrefix("\t") {
+            return "; indent YAML with spaces, not tabs"
+        }
+        if problem.contains("mapping values are not allowed") {
+            return "; check the indentation of this line, or quote a value that contains ': '"
         }
         return ""
     }

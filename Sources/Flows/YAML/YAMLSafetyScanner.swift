@@ -62,12 +62,19 @@ struct YAMLSafetyScanner {
             i += count
             column += count
         }
+        // A flow collection that is itself the node of a block level (`[a]` alone on a line, `- [a]`)
+        // is that level, not one more.
+        var levelAwaitsNode = false
+        var flowOffset = 0
+        var firstTooDeep: SourceLocation?
         func checkDepth() throws {
-            if blockStack.count + flowDepth > depthThreshold {
+            let depth = blockStack.count + flowDepth - flowOffset
+            if depth > reportedDepthLimit, firstTooDeep == nil { firstTooDeep = here() }
+            if depth > depthThreshold {
                 throw Stop.found(
                     FlowDiagnostic(
                         "nesting deeper than \(reportedDepthLimit) levels: a flow never needs such deep structures; "
-                            + "flatten it", at: here()))
+                            + "flatten it", at: firstTooDeep ?? here()))
             }
         }
         func aliasAsKey(_ location: SourceLocation) -> Stop {
@@ -119,6 +126,7 @@ struct YAMLSafetyScanner {
                     }
                     while let last = blockStack.last, last >= indent { blockStack.removeLast() }
                     blockStack.append(indent)
+                    levelAwaitsNode = true
                     effectiveIndent = indent
                     while i < n, s[i] == "-" || s[i] == "?" || s[i] == ":", followedBySpace(i) {
                         if s[i] == "?" { explicitKey = explicitKey ?? here() }
@@ -188,6 +196,8 @@ struct YAMLSafetyScanner {
             previousIsSpace = false
             let inFlow = flowDepth > 0
             if c == "[" || c == "{", inFlow || tokenStart {
+                if !inFlow { flowOffset = levelAwaitsNode ? 1 : 0 }
+                levelAwaitsNode = false
                 flowDepth += 1
                 flowHasAlias.append(false)
                 try checkDepth()
@@ -197,6 +207,7 @@ struct YAMLSafetyScanner {
             }
             if inFlow, c == "]" || c == "}" {
                 flowDepth -= 1
+                if flowDepth == 0 { flowOffset = 0 }
                 let hadAlias = flowHasAlias.removeLast()
                 let location = here()
                 advance()
@@ -204,6 +215,7 @@ struct YAMLSafetyScanner {
                 tokenStart = false
                 continue
             }
+            if !inFlow, c != "-", c != "?", c != "&", c != "!" { levelAwaitsNode = false }
             if inFlow, c == "," {
                 tokenStart = true
                 advance()
