@@ -145,3 +145,24 @@ import Testing
         #expect(seconds < 10)
     }
 }
+
+extension HostileInputTests {
+    @Test func oneLongLineOfFlowMappingsIsReadInLinearTime() {
+        let items = Array(repeating: "{a: 1}", count: 100_000).joined(separator: ", ")
+        let text = "id: x\nnamespace: y\nvariables: {v: [\(items)]}\ntasks: []\n"
+        var result: FlowParseResult?
+        let seconds = Self.elapsed { result = Self.parse(text) }
+        #expect(result?.flow?.variables?["v"]?.items?.count == 100_000)
+        #expect(seconds < 10)
+    }
+
+    @Test func blockScalarAtTheDocumentRootDoesNotHideLaterNesting() {
+        let text = "--- |\n  text\n---\n" + String(repeating: "[", count: 100_000)
+        let result = Self.parse(text)
+        #expect(
+            result.diagnostics.map(\.description) == [
+                "hostile.yaml:4:65: nesting deeper than 64 levels: a flow never needs such deep structures; flatten it"
+            ])
+        #expect(result.flow == nil)
+    }
+}

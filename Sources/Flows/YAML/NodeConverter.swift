@@ -106,7 +106,8 @@ struct NodeConverter {
     /// Whether the source text at `location` starts with `prefix`. (Yams 6.2.2 does not keep a
     /// collection's flow or block style: it reads it from the end event.)
     private func startsWith(_ prefix: String, at location: SourceLocation) -> Bool {
-        source.restOfLine(line: location.line, column: location.column).hasPrefix(prefix)
+        source.restOfLine(line: location.line, column: location.column, limit: prefix.unicodeScalars.count)
+            .hasPrefix(prefix)
     }
 
     /// The template text if the mapping at `here` is `{{ … }}` written without quotes.

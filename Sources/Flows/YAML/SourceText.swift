@@ -32,11 +32,12 @@ struct SourceText {
         return index <= scalars.count ? index : nil
     }
 
-    /// The rest of the line from a 1-based line and column, without the line break.
-    func restOfLine(line: Int, column: Int) -> String {
+    /// The rest of the line from a 1-based line and column, without the line break, and at most
+    /// `limit` characters (callers only look at the start, and a flow can be one very long line).
+    func restOfLine(line: Int, column: Int, limit: Int = 1_000) -> String {
         guard let start = index(line: line, column: column) else { return "" }
         var end = start
-        while end < scalars.count {
+        while end < scalars.count, end - start < limit {
             let c = scalars[end]
             if c == "\n" || c == "\r" || c == "\u{85}" || c == "\u{2028}" || c == "\u{2029}" { break }
             end += 1

@@ -100,7 +100,7 @@ struct YAMLSafetyScanner {
                 let indent = j - i
                 let whitespaceOnly = j == n || Self.isBreak(s[j]) || (s[j] == "\t" && restIsBlank(s, from: j))
                 if let parent = blockScalarParent {
-                    if whitespaceOnly || indent > parent {
+                    if (whitespaceOnly || indent > parent) && !isDocumentMarker(s, at: i) {
                         skipToBreak(s, &i, &column)
                         continue
                     }
@@ -122,6 +122,7 @@ struct YAMLSafetyScanner {
                         blockStack.removeAll()
                         advance(3)
                         tokenStart = true
+                        effectiveIndent = -1
                         continue
                     }
                     while let last = blockStack.last, last >= indent { blockStack.removeLast() }
@@ -270,6 +271,14 @@ struct YAMLSafetyScanner {
                     "explicit mapping keys ('? ') cannot be combined with aliases ('*'): write keys as plain strings",
                     at: explicitKey))
         }
+    }
+
+    private func isDocumentMarker(_ s: [Unicode.Scalar], at i: Int) -> Bool {
+        guard i + 2 < s.count,
+            (s[i] == "-" && s[i + 1] == "-" && s[i + 2] == "-")
+                || (s[i] == "." && s[i + 1] == "." && s[i + 2] == ".")
+        else { return false }
+        return i + 3 == s.count || s[i + 3] == " " || s[i + 3] == "\t" || Self.isBreak(s[i + 3])
     }
 
     private func restIsBlank(_ s: [Unicode.Scalar], from start: Int) -> Bool {
