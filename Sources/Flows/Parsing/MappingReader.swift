@@ -57,7 +57,11 @@ struct MappingReader {
     func rejectUnknown(known: [String], explanations: [String: String] = [:]) {
         for entry in entries where !known.contains(entry.key.value) {
             let key = entry.key.value
-            if let explanation = explanations[key] {
+            if key == "<<" {
+                context.error(
+                    "YAML merge keys ('<<') are not supported: copy the properties, or use pluginDefaults",
+                    at: entry.key.location)
+            } else if let explanation = explanations[key] {
                 context.error(explanation, at: entry.key.location)
             } else if let suggestion = Suggestion.closest(to: key, in: known) {
                 context.error(

@@ -161,7 +161,10 @@ struct ScriptTaskBuilder {
     private func readTaskRunner(_ reader: MappingReader) -> BatchRunner? {
         guard let node = reader.node("taskRunner") else { return nil }
         guard let raw = MappingReader(node, owner: "taskRunner", context: context) else { return nil }
-        guard let type = raw.string("type", required: true) else { return nil }
+        guard let type = raw.string("type", required: true) else {
+            raw.rejectUnknown(known: BatchRunnerBuilder.kestraProperties + BatchRunnerBuilder.extensionProperties)
+            return nil
+        }
         let merged = PluginDefaultsApplier(defaults: taskBuilder.pluginDefaults).apply(to: node, pluginType: type.value)
         guard let runnerReader = MappingReader(merged, owner: type.value, context: context) else { return nil }
         guard type.value == BatchRunner.typeName || type.value == BatchRunner.legacyTypeName else {

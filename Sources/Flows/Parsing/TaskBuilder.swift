@@ -5,6 +5,12 @@ struct TaskBuilder {
 
     static let commonProperties = ["id", "type", "description", "timeout", "retry", "allowFailure", "disabled"]
 
+    /// Every property of every supported task type, to suggest names when the type itself is missing.
+    static var allProperties: [String] {
+        commonProperties + ScriptTaskBuilder.scriptProperties
+            + ["commands", "script", "tasks", "concurrent", "values", "concurrencyLimit"]
+    }
+
     static var supportedTypes: [String] {
         ScriptTask.typeNames + [ParallelTask.typeName, ForEachTask.typeName]
     }
@@ -36,6 +42,7 @@ struct TaskBuilder {
         guard let raw = MappingReader(node, owner: "task", context: context) else { return nil }
         guard let type = raw.string("type", required: true) else {
             _ = raw.string("id", required: true)
+            raw.rejectUnknown(known: Self.allProperties)
             return nil
         }
         let merged = PluginDefaultsApplier(defaults: pluginDefaults).apply(to: node, pluginType: type.value)
