@@ -149,6 +149,17 @@ public struct NamespaceFiles: Sendable, Equatable {
     /// Where the block starts.
     public var location: SourceLocation
 
+    /// Whether the file at `relativePath` (relative to the namespace folder, `/`-separated) is copied:
+    /// the block is enabled, the path matches an `include` glob (or there is none), and no `exclude` glob.
+    /// Patterns that are templates or malformed match nothing.
+    public func selects(_ relativePath: String) -> Bool {
+        guard enabled.value else { return false }
+        func matchesAny(_ patterns: [Located<String>]) -> Bool {
+            patterns.contains { (try? GlobPattern($0.value))?.matches(relativePath) == true }
+        }
+        return (include.isEmpty || matchesAny(include)) && !matchesAny(exclude)
+    }
+
     /// Creates the block.
     public init(
         enabled: Located<Bool>, include: [Located<String>], exclude: [Located<String>], location: SourceLocation

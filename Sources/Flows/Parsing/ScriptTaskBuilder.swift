@@ -64,6 +64,8 @@ struct ScriptTaskBuilder {
         for pattern in outputFiles {
             if let problem = WorkingDirectoryPath.problem(pattern.value) {
                 context.error("outputFiles pattern '\(pattern.value)' \(problem)", at: pattern.location)
+            } else {
+                checkGlob(pattern, "outputFiles")
             }
         }
         if case .files(let files)? = inputFiles {
@@ -76,6 +78,8 @@ struct ScriptTaskBuilder {
         for glob in (namespaceFiles?.include ?? []) + (namespaceFiles?.exclude ?? []) {
             if let problem = WorkingDirectoryPath.problem(glob.value) {
                 context.error("namespaceFiles pattern '\(glob.value)' \(problem)", at: glob.location)
+            } else {
+                checkGlob(glob, "namespaceFiles")
             }
         }
         if let runner {
@@ -96,6 +100,16 @@ struct ScriptTaskBuilder {
             script: script, beforeCommands: beforeCommands, interpreter: interpreter, env: env, inputFiles: inputFiles,
             namespaceFiles: namespaceFiles, outputFiles: outputFiles, warningOnStdErr: warningOnStdErr,
             failFast: failFast, outputDirectory: outputDirectory, targetOS: targetOS, taskRunner: runner)
+    }
+
+    private func checkGlob(_ pattern: Located<String>, _ property: String) {
+        guard !YAMLScalar.isTemplate(pattern.value) else { return }
+        do {
+            _ = try GlobPattern(pattern.value)
+        } catch {
+            context.error(
+                "\(property) pattern '\(pattern.value)' is not a valid glob: \(error.reason)", at: pattern.location)
+        }
     }
 
     private func checkBucket(
