@@ -181,3 +181,40 @@ extension Flows.SourceLocation {
         Flows.SourceLocation(file: file, line: line, column: column)
     }
 }
+
+extension ValidFlowsTests {
+    @Test func pluginDefaultsCanCarryTheTaskRunner() throws {
+        let text = """
+            id: runner_from_defaults
+            namespace: company.team
+            pluginDefaults:
+              - type: io.kestra.plugin.scripts
+                values:
+                  taskRunner:
+                    type: io.kestra.plugin.ee.gcp.runner.Batch
+                    region: europe-west9
+                    bucket: shared-bucket
+            tasks:
+              - id: a
+                type: io.kestra.plugin.scripts.shell.Commands
+                outputFiles: [a.txt]
+                commands: [touch a.txt]
+              - id: b
+                type: io.kestra.plugin.scripts.python.Commands
+                taskRunner:
+                  type: io.kestra.plugin.ee.gcp.runner.Batch
+                  machineType: n2-standard-2
+                commands: [python -V]
+            """
+        let result = FlowParser.parse(source: text, file: "d.yaml")
+        #expect(result.diagnostics.map(\.description) == [])
+        let flow = try #require(result.flow)
+        let a = try Self.script(flow, "a")
+        #expect(a.taskRunner?.region.value == "europe-west9")
+        #expect(a.taskRunner?.region.location.line == 8)
+        #expect(a.taskRunner?.bucket?.value == "shared-bucket")
+        let b = try Self.script(flow, "b")
+        #expect(b.taskRunner?.machineType.value == "n2-standard-2")
+        #expect(b.taskRunner?.region.value == "europe-west9")
+    }
+}

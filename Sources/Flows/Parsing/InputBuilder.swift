@@ -11,9 +11,8 @@ struct InputBuilder {
         if let id, let problem = KestraRules.inputIDProblem(id.value) {
             context.error("input id '\(id.value)' is invalid: \(problem)", at: id.location)
         }
-        let owner = id.map { "input '\($0.value)'" } ?? "input"
-        let typed = MappingReader(
-            YAMLNode(.mapping(reader.entries), at: reader.location), owner: owner, context: context)!
+        let typed = reader.renamed(owner: id.map { "input '\($0.value)'" } ?? "input")
+        let owner = typed.owner
         typed.rejectUnknown(known: Self.properties)
         let type = typed.enumeration("type", FlowInput.InputType.self, required: true)
         let description = typed.string("description")

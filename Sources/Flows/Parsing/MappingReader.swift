@@ -22,6 +22,18 @@ struct MappingReader {
         self.entries = entries
     }
 
+    /// The same mapping, named differently in messages (once its id is known, for instance).
+    func renamed(owner: String) -> MappingReader {
+        MappingReader(context: context, owner: owner, location: location, entries: entries)
+    }
+
+    private init(context: ParseContext, owner: String, location: SourceLocation, entries: [YAMLEntry]) {
+        self.context = context
+        self.owner = owner
+        self.location = location
+        self.entries = entries
+    }
+
     /// The value of `key`, nil when absent or null.
     func node(_ key: String) -> YAMLNode? {
         guard let value = entries.first(where: { $0.key.value == key })?.value else { return nil }
