@@ -166,3 +166,32 @@ extension HostileInputTests {
         #expect(result.flow == nil)
     }
 }
+
+extension HostileInputTests {
+    /// Found by fuzzing: libyaml composes `*g` as a key in `[*g  i: x]` before failing, and Yams then
+    /// hashes the whole expansion (seconds, growing ninefold per level).
+    @Test(arguments: ["[*g  i: x]", "[*g : x]", "[*g, *g\n  i: x]", "{*g  i: x}"])
+    func aliasesThatCouldEndUpInAKeyAreRefusedFirst(tail: String) {
+        var text = "id: lol\nnamespace: company.team\nvariables:\n"
+        text += "  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        for (level, name) in ["b", "c", "d", "e", "f", "g"].enumerated() {
+            let previous = ["a", "b", "c", "d", "e", "f"][level]
+            text += "  \(name): &\(name) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ",") + "]\n"
+        }
+        text += "  h: \(tail)\n"
+        var result: FlowParseResult?
+        let seconds = Self.elapsed { result = Self.parse(text) }
+        #expect(result?.diagnostics.first?.message.hasPrefix("an alias ('*') cannot be used in a mapping key") == true)
+        #expect(result?.diagnostics.first?.location.line == 11)
+        #expect(seconds < 1)
+    }
+
+    @Test func aliasesAsValuesStayAllowed() throws {
+        let text =
+            "id: x\nnamespace: y\nvariables:\n  a: &a [1, 2]\n  b: *a # reuse: a\n  c: [*a, *a]\n  d: {k: *a}\ntasks: []\n"
+        let result = Self.parse(text)
+        #expect(
+            result.diagnostics.map(\.message) == ["property 'tasks' of flow must not be empty: add at least one task"])
+        #expect(result.flow?.variables?["d"]?["k"]?.items?.count == 2)
+    }
+}

@@ -88,6 +88,31 @@ struct YAMLSafetyScanner {
             while k < n, s[k] == " " || s[k] == "\t" { k += 1 }
             return k < n && s[k] == ":"
         }
+        // Whether the text after an alias could make it (part of) a mapping key: libyaml may still
+        // compose the key before reporting an error, and Yams then hashes the whole expansion.
+        func aliasMayBeKey(from start: Int, inFlow: Bool) -> Bool {
+            var k = start
+            if inFlow {
+                while k < n {
+                    let c = s[k]
+                    if c == ":" { return true }
+                    if c == "," || c == "[" || c == "]" || c == "{" || c == "}" { return false }
+                    k += 1
+                }
+                return false
+            }
+            var previousSpace = false
+            while k < n, !Self.isBreak(s[k]) {
+                let c = s[k]
+                if c == "#", previousSpace { return false }
+                if c == ":", k + 1 >= n || s[k + 1] == " " || s[k + 1] == "\t" || Self.isBreak(s[k + 1]) {
+                    return true
+                }
+                previousSpace = c == " " || c == "\t"
+                k += 1
+            }
+            return false
+        }
         func followedBySpace(_ k: Int) -> Bool {
             k + 1 >= n || s[k + 1] == " " || s[k + 1] == "\t" || Self.isBreak(s[k + 1])
         }
@@ -239,7 +264,7 @@ struct YAMLSafetyScanner {
                     advance()
                     while i < n, Self.isAnchorCharacter(s[i]) { advance() }
                     for index in flowHasAlias.indices { flowHasAlias[index] = true }
-                    if nextNonSpaceIsColon(from: i) { throw aliasAsKey(location) }
+                    if aliasMayBeKey(from: i, inFlow: inFlow) { throw aliasAsKey(location) }
                     tokenStart = false
                     continue
                 case "&", "!":
