@@ -218,3 +218,51 @@ extension ValidFlowsTests {
         #expect(b.taskRunner?.region.value == "europe-west9")
     }
 }
+
+extension ValidFlowsTests {
+    static func retryFlow(_ retry: String) -> String {
+        """
+        id: retries
+        namespace: company.team
+        tasks:
+          - id: t
+            type: io.kestra.plugin.scripts.shell.Commands
+            taskRunner: {type: io.kestra.plugin.ee.gcp.runner.Batch, region: europe-west9}
+            commands: [exit 1]
+            retry:
+        \(retry)
+        """
+    }
+
+    @Test func retryReadsKestrasOldAndNewAttemptNames() throws {
+        let old = FlowParser.parse(
+            source: Self.retryFlow("      type: constant\n      interval: PT1S\n      maxAttempt: 2"), file: "r.yaml")
+        #expect(old.diagnostics.isEmpty)
+        guard case .script(let task)? = old.flow?.tasks.first else { throw TestFailure("expected a script task") }
+        #expect(task.common.retry?.maxAttempts?.value == 2)
+        #expect(
+            task.common.retry?.kind
+                == .constant(
+                    interval: Located(
+                        ISODuration(seconds: 1), at: Flows.SourceLocation(file: "r.yaml", line: 10, column: 17))))
+
+        let both = FlowParser.parse(
+            source: Self.retryFlow(
+                "      type: constant\n      interval: PT1S\n      maxAttempt: 2\n      maxAttempts: 3"),
+            file: "r.yaml")
+        #expect(
+            both.diagnostics.map(\.description) == [
+                "r.yaml:11:7: 'maxAttempt' and 'maxAttempts' are the same property: keep only 'maxAttempts'"
+            ])
+
+        let unbounded = FlowParser.parse(
+            source: Self.retryFlow("      type: random\n      minInterval: PT1S\n      maxInterval: PT2S"),
+            file: "r.yaml")
+        #expect(unbounded.isValid)
+        #expect(
+            unbounded.diagnostics.map(\.description) == [
+                "r.yaml:9:7: warning: retry has neither 'maxAttempts' nor 'maxDuration', so a failing task is retried "
+                    + "forever: add maxAttempts: 3"
+            ])
+    }
+}

@@ -50,9 +50,9 @@ struct RetryBuilder {
             kind = .random(minInterval: minInterval, maxInterval: maxInterval)
         }
         if maxAttempts == nil, maxDuration == nil {
-            context.error(
-                "retry needs 'maxAttempts' or 'maxDuration', otherwise it retries forever: add maxAttempts: 3",
-                at: reader.location)
+            context.warning(
+                "retry has neither 'maxAttempts' nor 'maxDuration', so a failing task is retried forever: "
+                    + "add maxAttempts: 3", at: reader.location)
         }
         return RetryPolicy(
             kind: kind, maxAttempts: maxAttempts, maxDuration: maxDuration, warningOnRetry: warningOnRetry,
