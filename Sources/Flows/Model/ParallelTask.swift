@@ -1,0 +1,22 @@
+/// `io.kestra.plugin.core.flow.Parallel`: runs its `tasks` at the same time.
+public struct ParallelTask: Sendable, Equatable {
+    /// The type name.
+    public static let typeName = "io.kestra.plugin.core.flow.Parallel"
+
+    /// id, type and the other shared properties.
+    public var common: TaskCommon
+
+    /// The task id (`common.id`).
+    public var id: Located<String> { common.id }
+    /// The tasks to run (at least one).
+    public var tasks: [FlowTask]
+    /// How many tasks run at once; 0 (the default) means all of them.
+    public var concurrent: Located<Int>
+
+    /// Creates a parallel task.
+    public init(common: TaskCommon, tasks: [FlowTask], concurrent: Located<Int>) {
+        self.common = common
+        self.tasks = tasks
+        self.concurrent = concurrent
+    }
+}
