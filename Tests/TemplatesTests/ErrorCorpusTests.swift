@@ -86,6 +86,10 @@ struct ErrorCorpusTests {
             "{{ vars.list | slice(2, 5) }}",
             "flows/etl.yaml:12:25: filter 'slice': indices 2..<5 are out of range for 3 items"
         ),
+        (
+            "{{ '9999-01-01' | timestampNano }}",
+            "flows/etl.yaml:12:28: filter 'timestampNano': the date is out of the range of nanosecond timestamps"
+        ),
         ("{{ vars.list | chunk(0) }}", "flows/etl.yaml:12:25: filter 'chunk': size must be positive"),
         (
             "{{ vars.list | join(1) }}",

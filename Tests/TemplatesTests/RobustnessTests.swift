@@ -159,6 +159,10 @@ struct RobustnessTests {
         context.variables["loop1"] = "{{ render(loop1) }}"
         #expect(Fixtures.error("{{ render(loop1) }}", context: context)?.kind == .limit)
         #expect(Fixtures.error("{{ range(-9223372036854775807, 9223372036854775807) }}")?.kind == .limit)
+        #expect(Fixtures.error("{{ range(0, 9223372036854775807) }}")?.kind == .limit)
+        #expect(Fixtures.error("{{ range(9223372036854775807, 0, -1) }}")?.kind == .limit)
+        #expect(Fixtures.error("{{ '999999999999' | date('y', existingFormat='yyyyyyyyyyyy') }}")?.kind == .type)
+        #expect(Fixtures.error("{{ '9999-01-01' | timestampNano }}")?.kind == .type)
         #expect(Fixtures.error("{{ -9223372036854775807..9223372036854775807 }}")?.kind == .limit)
         #expect(Fixtures.error("{{ 9223372036854775807 | date }}")?.kind == .type)
         #expect(Fixtures.error("{{ now() | dateAdd(9223372036854775807, 'SECONDS') }}")?.kind == .type)

@@ -112,6 +112,10 @@ extension DateSupport {
             }
         }
         guard j == s.count else { return nil }
+        // Calendar arithmetic on absurd fields is not worth trusting: keep to years 0...9999 and small numbers.
+        guard (fields["y"] ?? 1970) <= 9999, (fields["d"] ?? 1) <= 31, (fields["D"] ?? 1) <= 366,
+            (fields["h"] ?? 1) <= 12
+        else { return nil }
         var hour = fields["H"] ?? fields["h"] ?? 0
         if let isPM, fields["h"] != nil { hour = hour % 12 + (isPM ? 12 : 0) }
         var calendar = Calendar(identifier: .gregorian)

@@ -44,7 +44,9 @@ extension Evaluator {
         case "timestampMicro":
             return .int(Int(micros))
         case "timestampNano":
-            return .int(Int(micros) * 1_000)  // dates stay within ±9999 years, so this cannot overflow
+            let (nanos, overflow) = Int(micros).multipliedReportingOverflow(by: 1_000)
+            guard !overflow else { throw args.failure("the date is out of the range of nanosecond timestamps") }
+            return .int(nanos)
         default:
             return .int(Int(micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000))
         }

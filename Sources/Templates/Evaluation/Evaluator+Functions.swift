@@ -53,8 +53,9 @@ extension Evaluator {
             let stepSize = try args.optionalInt(2, "step") ?? 1
             guard stepSize != 0 else { throw args.failure("step must not be 0") }
             let (span, overflow) = high.subtractingReportingOverflow(low)
-            let count = overflow || stepSize == Int.min ? Int.max : span / stepSize + 1
-            guard count <= limits.maxRangeLength else {
+            // `span / stepSize` is the item count minus one; comparing it avoids the overflow of adding one.
+            let steps = overflow || stepSize == Int.min ? Int.max : span / stepSize
+            guard steps < limits.maxRangeLength else {
                 throw args.failure("range has more than \(limits.maxRangeLength) items", kind: .limit)
             }
             return .list(stride(from: low, through: high, by: stepSize).map { .int($0) })
