@@ -49,7 +49,7 @@ struct TaskRenderer {
             let text = try render(Located(template, at: dynamic.location), context, secretsUsed)
                 .trimmingCharacters(in: .whitespaces)
             if let value = Int(text) { return value }
-            if case .mebibytes(let mib)? = Optional(MebibyteSize.parse(text)) { return mib }
+            if case .mebibytes(let mib) = MebibyteSize.parse(text) { return mib }
             throw FlowProblems(["\(dynamic.location): \(name) rendered to '\(secretsUsed.masker.mask(text))', not a number"])
         }
     }

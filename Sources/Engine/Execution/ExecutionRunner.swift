@@ -1,0 +1,229 @@
+import Flows
+import Foundation
+import GoogleCloud
+import Ledger
+import Templates
+
+/// Runs a flow: records `ExecutionStarted`, runs its tasks in order (Parallel and ForEach children
+/// concurrently), each script task as attempts on Batch, and records how the execution ended.
+public final class ExecutionRunner: Sendable {
+    public let store: EventStore
+    public let configuration: RunConfiguration
+
+    public init(store: EventStore, configuration: RunConfiguration) {
+        self.store = store
+        self.configuration = configuration
+    }
+
+    /// Parses and checks a flow file; every problem as `FILE:LINE:COLUMN: message`.
+    public static func load(flowPath: String, source: String) throws -> Flow {
+        let result = FlowParser.parse(source: source, file: flowPath)
+        let errors = result.diagnostics.filter { $0.severity == .error }
+        guard let flow = result.flow, errors.isEmpty else {
+            throw FlowProblems(errors.isEmpty ? ["\(flowPath): not a flow"] : errors.map(\.description))
+        }
+        if flow.disabled.value {
+            throw FlowProblems(["\(flow.disabled.location): the flow is disabled (disabled: true)"])
+        }
+        return flow
+    }
+
+    /// Starts a new execution of `flow` and runs it to the end. Returns the final state; throws `FlowProblems`
+    /// for a flow or template that cannot run (after recording the failure when the execution had started),
+    /// and other errors for I/O or refused Google calls.
+    public func run(flow: Flow, flowPath: String, source: String, inputs rawInputs: [String: String],
+                    executionId: String? = nil) async throws -> ExecutionState
+    {
+        let inputs = try InputResolver.resolve(flow.inputs, given: rawInputs)
+        var generator = SystemRandomNumberGenerator()
+        let id = executionId ?? Naming.executionID(using: &generator)
+        let namespaceFiles = try NamespaceFolder.list(configuration.namespaceFilesDirectory)
+        if configuration.namespaceFilesDirectory == nil, flow.allTasks.contains(where: Self.wantsNamespaceFiles) {
+            configuration.notice(
+                "no namespace files: ./namespaces/\(flow.namespace.value)/ does not exist and --namespace-files "
+                    + "was not given; tasks with namespaceFiles get none")
+        }
+        let started = ExecutionStarted(
+            executionId: id, namespace: flow.namespace.value, flowId: flow.id.value, flowRevision: flow.revision?.value,
+            flowPath: flowPath, flowSource: source, flowSHA256: SHA256Digest.of(Data(source.utf8)).hex,
+            inputs: inputs.mapValues(Convert.json), labels: Dictionary(flow.labels.map { ($0.key.value, $0.value.value) }) { a, _ in a },
+            backend: configuration.target.backend,
+            outputDirectory: configuration.outputDirectory.appendingPathComponent(id).standardizedFileURL.path,
+            namespaceFilesDirectory: configuration.namespaceFilesDirectory?.path,
+            namespaceFileDigests: namespaceFiles.mapValues { url in
+                (try? Data(contentsOf: url)).map { SHA256Digest.of($0).hex } ?? ""
+            }, forkedFrom: nil)
+        let recorder = ExecutionRecorder(store: store, executionId: id, observer: configuration.observer)
+        try await recorder.record(.executionStarted(started))
+        let execution = ExecutionContext(
+            flow: flow, started: started, inputs: inputs, namespaceFiles: namespaceFiles, recorder: recorder,
+            configuration: configuration,
+            registry: ServiceRegistry(target: configuration.target, executionLabel: Naming.labelValue(id)))
+        await execution.registry.observeRetries { event in
+            Task { try? await recorder.record(.apiCallRetried(APICallRetried(
+                taskRunId: nil, call: event.call, failedAttempt: event.failedAttempt, status: event.status,
+                reason: event.reason, delaySeconds: event.delay.seconds))) }
+        }
+        return try await execution.runAll()
+    }
+
+    static func wantsNamespaceFiles(_ task: FlowTask) -> Bool {
+        if case .script(let script) = task, let files = script.namespaceFiles { return files.enabled.value }
+        return false
+    }
+}
+
+/// The running state of one execution: its flow, context and services.
+final class ExecutionContext: Sendable {
+    let flow: Flow
+    let started: ExecutionStarted
+    let inputs: [String: TemplateValue]
+    let namespaceFiles: [String: URL]
+    let recorder: ExecutionRecorder
+    let configuration: RunConfiguration
+    let registry: ServiceRegistry
+
+    init(
+        flow: Flow, started: ExecutionStarted, inputs: [String: TemplateValue], namespaceFiles: [String: URL],
+        recorder: ExecutionRecorder, configuration: RunConfiguration, registry: ServiceRegistry
+    ) {
+        self.flow = flow
+        self.started = started
+        self.inputs = inputs
+        self.namespaceFiles = namespaceFiles
+        self.recorder = recorder
+        self.configuration = configuration
+        self.registry = registry
+    }
+
+    /// Where a task runs: the ForEach iterations around it.
+    struct Scope: Sendable {
+        /// Appended to task ids to make task-run ids (`[0]`, `[0][2]` …).
+        var suffix = ""
+        var value: TemplateValue?
+        var iteration: Int?
+        var parentRunId: String?
+    }
+
+    func runAll() async throws -> ExecutionState {
+        var problem: Error?
+        do {
+            _ = try await runTasks(flow.tasks, Scope())
+        } catch {
+            problem = error
+        }
+        let state = await recorder.state
+        let final: String
+        if problem is CancellationError || state.taskRuns.contains(where: { $0.state == "CANCELLED" }) {
+            final = "CANCELLED"
+        } else if problem != nil || state.taskRuns.contains(where: { $0.state == "FAILED" && !$0.allowedFailure }) {
+            final = "FAILED"
+        } else if state.taskRuns.contains(where: { $0.state == "WARNING" || ($0.state == "FAILED" && $0.allowedFailure) }) {
+            final = "WARNING"
+        } else {
+            final = "SUCCEEDED"
+        }
+        try await withoutCancellation { [recorder] in
+            try await recorder.record(.executionFinished(ExecutionFinished(state: final)))
+        }
+        if let problem, !(problem is CancellationError) { throw problem }
+        return await recorder.state
+    }
+
+    /// Runs tasks in order; false when one failed (and did not allow failure), which stops the rest.
+    func runTasks(_ tasks: [FlowTask], _ scope: Scope) async throws -> Bool {
+        for task in tasks where !task.common.disabled.value {
+            if !(try await runTask(task, scope)) { return false }
+        }
+        return true
+    }
+
+    func runTask(_ task: FlowTask, _ scope: Scope) async throws -> Bool {
+        switch task {
+        case .script(let script):
+            return try await ScriptTaskRun(context: self, task: script, scope: scope).run()
+        case .parallel(let parallel):
+            let children = parallel.tasks.filter { !$0.common.disabled.value }
+            let limit = parallel.concurrent.value <= 0 ? children.count : parallel.concurrent.value
+            let results = try await boundedConcurrently(children.count, limit: limit) { index in
+                try await self.runTask(children[index], scope)
+            }
+            return results.allSatisfy { $0 }
+        case .forEach(let forEach):
+            let values = try await forEachValues(forEach, scope)
+            let limit = forEach.concurrencyLimit.value <= 0 ? max(1, values.count) : forEach.concurrencyLimit.value
+            let results = try await boundedConcurrently(values.count, limit: limit) { index in
+                var inner = scope
+                inner.suffix += "[\(index)]"
+                inner.value = values[index]
+                inner.iteration = index
+                inner.parentRunId = forEach.id.value + scope.suffix
+                return try await self.runTasks(forEach.tasks, inner)
+            }
+            return results.allSatisfy { $0 }
+        }
+    }
+
+    func forEachValues(_ task: ForEachTask, _ scope: Scope) async throws -> [TemplateValue] {
+        switch task.values {
+        case .list(let nodes):
+            return nodes.map(Convert.templateValue)
+        case .json(_, let items):
+            return try items.map { try TemplateValue.parseJSON($0) }
+        case .template(let template):
+            let state = await recorder.state
+            let context = TemplateContext(
+                variables: variables(taskID: task.id.value, type: task.common.type.value, scope: scope, attempt: 0, state: state)
+                    .variables,
+                secrets: configuration.secrets)
+            let rendered = try TemplateEngine.render(
+                template.value, origin: Convert.origin(template.location), context: context)
+            if case .list(let items) = try? TemplateValue.parseJSON(rendered.text) { return items }
+            throw FlowProblems(["\(template.location): ForEach values rendered to something that is not a JSON list"])
+        }
+    }
+
+    /// The variables a task sees; `outputs` comes from the execution's fold (so a resumed execution sees the
+    /// same outputs).
+    func variables(taskID: String, type: String, scope: Scope, attempt: Int, state: ExecutionState) -> RunVariables {
+        var vars = OrderedMap()
+        if let node = flow.variables, case .map(let map) = Convert.templateValue(node) { vars = map }
+        var labels = OrderedMap()
+        for label in flow.labels { labels[label.key.value] = .string(label.value.value) }
+        var inputMap = OrderedMap()
+        for key in inputs.keys.sorted() { inputMap[key] = inputs[key]! }
+        return RunVariables(
+            flow: .init(id: flow.id.value, namespace: flow.namespace.value, revision: flow.revision?.value),
+            execution: .init(id: started.executionId, startDate: state.startedAt ?? ""),
+            task: .init(
+                id: taskID, type: type, runId: taskID + scope.suffix, attemptsCount: attempt,
+                parentRunId: scope.parentRunId, value: scope.value, iteration: scope.iteration),
+            inputs: inputMap, outputs: OutputsView.outputs(of: state), vars: vars, labels: labels,
+            envs: TemplateContext.environmentVariables(from: configuration.environment))
+    }
+
+}
+
+/// Runs `work(0..<count)` with at most `limit` at once; results in index order. The first error cancels the rest.
+func boundedConcurrently<T: Sendable>(
+    _ count: Int, limit: Int, _ work: @escaping @Sendable (Int) async throws -> T
+) async throws -> [T] {
+    try await withThrowingTaskGroup(of: (Int, T).self) { group in
+        var results = [T?](repeating: nil, count: count)
+        var next = 0
+        while next < min(count, max(1, limit)) {
+            let index = next
+            group.addTask { (index, try await work(index)) }
+            next += 1
+        }
+        while let (index, value) = try await group.next() {
+            results[index] = value
+            if next < count {
+                let index = next
+                group.addTask { (index, try await work(index)) }
+                next += 1
+            }
+        }
+        return results.map { $0! }
+    }
+}

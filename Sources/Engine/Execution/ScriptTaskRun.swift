@@ -1,0 +1,244 @@
+import Flows
+import Foundation
+import GoogleCloud
+import Ledger
+import Templates
+
+/// One script task (or one ForEach iteration of it): attempts until one succeeds, the retry policy gives up,
+/// or the user cancels.
+struct ScriptTaskRun {
+    let context: ExecutionContext
+    let task: ScriptTask
+    let scope: ExecutionContext.Scope
+
+    var taskRunId: String { task.id.value + scope.suffix }
+
+    /// True when the flow may go on (success, warning, or an allowed failure).
+    func run() async throws -> Bool {
+        guard let runner = task.taskRunner else {
+            throw FlowProblems([
+                "\(task.common.location): task \(task.id.value) has no taskRunner; BatchLedger runs script tasks on "
+                    + "Google Batch: add taskRunner with type \(BatchRunner.typeName)"
+            ])
+        }
+        let firstStart = ContinuousClock.now
+        var attempt = await (context.recorder.state.taskRun(taskRunId)?.attempts.count ?? 0)
+        var spotPreemptions = 0
+        var provisioning = Self.model(runner.provisioningModel.value)
+        while true {
+            attempt += 1
+            let outcome: AttemptOutcome
+            let masker: SecretMasker
+            do {
+                (outcome, masker) = try await runAttempt(attempt, runner: runner, provisioning: provisioning)
+            } catch let problem as TemplateError {
+                let masked = problem.masked(by: SecretMasker())
+                try await recordFailure(attempt: attempt, reason: masked.description, exitCode: nil, willRetry: false)
+                throw FlowProblems([masked.description])
+            } catch let problems as FlowProblems {
+                try await recordFailure(attempt: attempt, reason: problems.description, exitCode: nil, willRetry: false)
+                throw problems
+            } catch is CancellationError {
+                try await withoutCancellation { [context, taskRunId, attempt] in
+                    try await context.recorder.record(
+                        .taskCancelled(TaskCancelled(taskRunId: taskRunId, attempt: attempt, reason: "cancelled by the user")))
+                }
+                throw CancellationError()
+            } catch {
+                try await recordFailure(attempt: attempt, reason: "\(error)", exitCode: nil, willRetry: false)
+                throw error
+            }
+            switch outcome {
+            case .succeeded(let state):
+                try await context.recorder.record(
+                    .taskSucceeded(TaskSucceeded(taskRunId: taskRunId, attempt: attempt, state: state)))
+                return true
+            case .cancelled(let reason):
+                try await withoutCancellation { [context, taskRunId, attempt] in
+                    try await context.recorder.record(
+                        .taskCancelled(TaskCancelled(taskRunId: taskRunId, attempt: attempt, reason: reason)))
+                }
+                throw CancellationError()
+            case .failed(let reason, let exitCode, let preempted):
+                var delay: Duration?
+                if preempted && provisioning != .standard && spotPreemptions < context.configuration.spotAttemptsBeforeStandard + 1 {
+                    spotPreemptions += 1
+                    if spotPreemptions > context.configuration.spotAttemptsBeforeStandard {
+                        provisioning = .standard
+                    }
+                    delay = .zero
+                } else {
+                    delay = Self.retryDelay(task.common.retry, attempt: attempt, elapsed: ContinuousClock.now - firstStart)
+                }
+                let maskedReason = masker.mask(reason)
+                try await recordFailure(attempt: attempt, reason: maskedReason, exitCode: exitCode, willRetry: delay != nil)
+                guard let delay else { return task.common.allowFailure.value }
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    private func recordFailure(attempt: Int, reason: String, exitCode: Int?, willRetry: Bool) async throws {
+        guard await context.recorder.state.taskRun(taskRunId) != nil else {
+            // The attempt never started (a rendering problem before AttemptStarted): nothing to attach to.
+            return
+        }
+        try await context.recorder.record(
+            .taskFailed(
+                TaskFailed(
+                    taskRunId: taskRunId, attempt: attempt, reason: reason, exitCode: exitCode, willRetry: willRetry,
+                    allowed: !willRetry && task.common.allowFailure.value)))
+    }
+
+    static func model(_ model: BatchRunner.ProvisioningModel) -> GoogleCloud.ProvisioningModel {
+        switch model {
+        case .standard: return .standard
+        case .spot: return .spot
+        case .preemptible: return .preemptible
+        }
+    }
+
+    /// The wait before the next attempt under the task's `retry`, or nil when it allows no more.
+    static func retryDelay(_ policy: Flows.RetryPolicy?, attempt: Int, elapsed: Duration) -> Duration? {
+        guard let policy else { return nil }
+        if let max = policy.maxAttempts?.value, attempt >= max { return nil }
+        if let limit = policy.maxDuration?.value, elapsed >= limit.duration { return nil }
+        switch policy.kind {
+        case .constant(let interval):
+            return interval.value.duration
+        case .exponential(let interval, let maxInterval, let factor):
+            let base = interval.value.seconds * pow(factor?.value ?? 2, Double(attempt - 1))
+            return .seconds(min(base, maxInterval.value.seconds))
+        case .random(let low, let high):
+            return .seconds(Double.random(in: low.value.seconds...max(low.value.seconds, high.value.seconds)))
+        }
+    }
+
+    /// Renders, records `AttemptStarted`, and drives the attempt.
+    private func runAttempt(
+        _ attempt: Int, runner: BatchRunner, provisioning: GoogleCloud.ProvisioningModel
+    ) async throws -> (AttemptOutcome, SecretMasker) {
+        let configuration = context.configuration
+        let state = await context.recorder.state
+        let started = context.started
+        var generator = SystemRandomNumberGenerator()
+        let secretsUsed = TaskRenderer.SecretLedger()
+        let variables = context.variables(
+            taskID: task.id.value, type: task.common.type.value, scope: scope, attempt: attempt, state: state)
+        let selected = (task.namespaceFiles?.enabled.value ?? false)
+            ? context.namespaceFiles.filter { task.namespaceFiles!.selects($0.key) } : [:]
+        let renderer = TaskRenderer(
+            task: task, runner: runner, baseVariables: variables, secrets: configuration.secrets,
+            environment: configuration.environment, namespaceFiles: selected, knownFiles: OutputsView.files(of: state),
+            readNamespaceFile: Self.namespaceReader(configuration.namespaceFilesDirectory))
+        let placement = try renderer.placement(secretsUsed)
+        let wid = Naming.workingDirID(using: &generator)
+        let jobID = Naming.jobID(
+            namespace: started.namespace, flowId: started.flowId, taskId: task.id.value, executionId: started.executionId,
+            taskRunId: taskRunId, attempt: attempt)
+        let timeout = try taskTimeout(runner, renderer, secretsUsed)
+        let labels = Naming.jobLabels(
+            namespace: started.namespace, flowId: started.flowId, taskId: task.id.value,
+            executionId: started.executionId, taskRunId: taskRunId, attempt: attempt,
+            extra: Dictionary(runner.labels.map { ($0.key.value, $0.value.value) }) { a, _ in a })
+        let attemptStarted = AttemptStarted(
+            taskRunId: taskRunId, taskId: task.id.value, value: scope.value.map(Self.text), attempt: attempt,
+            workingDirId: wid, jobId: jobID, requestId: UUID().uuidString.lowercased(),
+            project: placement.projectSecret == nil ? placement.project : "", projectSecret: placement.projectSecret,
+            region: placement.region, bucket: placement.bucketSecret == nil ? placement.bucket : nil,
+            bucketSecret: placement.bucketSecret, provisioningModel: provisioning.name)
+        let outputDirID = task.outputDirectory.value ? Naming.workingDirID(using: &generator) : nil
+        let rendered = try renderer.render(
+            started: attemptStarted, placement: placement, provisioningModel: provisioning, timeout: timeout,
+            secretsUsed: secretsUsed, outputDirID: outputDirID, labels: labels)
+        let mask = secretsUsed.masker
+        if placement.bucket == nil && !rendered.uploads.isEmpty {
+            configuration.notice(
+                "\(task.id.value): \(rendered.uploads.count) input file(s) not uploaded: the task runner has no bucket")
+        }
+        try await context.recorder.record(.attemptStarted(attemptStarted))
+
+        let origin = "the serviceAccount of task \(task.id.value)"
+        let (key, services) = try await context.registry.services(
+            serviceAccountJSON: placement.serviceAccountJSON, scopes: placement.scopes, origin: origin)
+        let location = BatchLocation(project: placement.project, region: placement.region)
+        let globs = rendered.outputGlobs
+        let outputPrefix = outputDirID.map { $0 + "/" }
+        var planStarted = attemptStarted
+        planStarted.bucket = placement.bucket
+        let fast = configuration.target.fastPolling
+        let check = runner.completionCheckInterval
+        let plan = AttemptPlan(
+            started: planStarted, rendered: rendered.rendered, location: location, job: rendered.job,
+            uploads: placement.bucket == nil ? [] : rendered.uploads,
+            collects: { path in
+                if let outputPrefix, path.hasPrefix(outputPrefix) { return true }
+                return globs.contains { $0.matches(path) }
+            },
+            collectsAnything: !globs.isEmpty || outputPrefix != nil,
+            outputFolder: URL(fileURLWithPath: started.outputDirectory).appendingPathComponent(Self.folderName(taskRunId)),
+            deleteWhenDone: runner.delete.value, timeout: timeout + (fast ? .seconds(5) : .seconds(120)),
+            pollInterval: fast && check.isDefault ? .milliseconds(50) : check.value.duration,
+            maxPollInterval: fast && check.isDefault ? .milliseconds(400) : max(check.value.duration, .seconds(30)),
+            logGrace: fast && runner.waitForLogInterval.isDefault ? .milliseconds(250) : runner.waitForLogInterval.value.duration,
+            warningOnStdErr: try renderer.render(task.warningOnStdErr, renderer.context(variables), secretsUsed),
+            mask: { mask.mask($0) })
+        let attemptRunner = AttemptRunner(
+            plan: plan, services: services, recorder: context.recorder,
+            watcher: await context.registry.watcher(key: key, services: services, location: location),
+            logs: await context.registry.logs(key: key, services: services, project: placement.project),
+            logCap: configuration.maxStoredLogBytes)
+        do {
+            return (try await attemptRunner.run(), mask)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            // A refused call or I/O failure mid-attempt: clean what can be cleaned, then report.
+            try? await withoutCancellation { try await attemptRunner.teardown(deleteJob: false, reason: "failed") }
+            throw MaskedError(description: mask.mask("\(error)"))
+        }
+    }
+
+    /// The task's `timeout`, else the runner's `waitUntilCompletion`.
+    private func taskTimeout(_ runner: BatchRunner, _ renderer: TaskRenderer, _ secretsUsed: TaskRenderer.SecretLedger)
+        throws -> Duration
+    {
+        guard let timeout = task.common.timeout else { return runner.waitUntilCompletion.value.duration }
+        switch timeout.value {
+        case .value(let duration): return duration.duration
+        case .template(let template):
+            let text = try renderer.render(
+                Located(template, at: timeout.location), renderer.context(renderer.baseVariables), secretsUsed)
+            guard let duration = ISODuration.parse(text.trimmingCharacters(in: .whitespaces)) else {
+                throw FlowProblems(["\(timeout.location): timeout rendered to '\(text)', not an ISO-8601 duration such as PT1H"])
+            }
+            return duration.duration
+        }
+    }
+
+    /// `read(path)` over the namespace folder, refusing paths that leave it.
+    static func namespaceReader(_ folder: URL?) -> (@Sendable (String) throws -> String)? {
+        guard let folder else { return nil }
+        return { path in
+            if let problem = WorkingDirectoryPath.problem(path) {
+                throw FlowProblems(["read('\(path)'): \(problem)"])
+            }
+            return try String(contentsOf: folder.appendingPathComponent(path), encoding: .utf8)
+        }
+    }
+
+    static func text(_ value: TemplateValue) -> String {
+        if case .string(let text) = value { return text }
+        return value.json
+    }
+
+    /// The local folder of a task run's output files (`task[0]` → `task_0`).
+    static func folderName(_ taskRunId: String) -> String {
+        taskRunId.replacingOccurrences(of: "[", with: "_").replacingOccurrences(of: "]", with: "")
+    }
+}
+
+/// An error whose text was masked for secrets.
+public struct MaskedError: Error, CustomStringConvertible {
+    public var description: String
+}
