@@ -21,13 +21,15 @@ public actor LocalCloud {
 
     private let serverTask: Task<Void, any Error>
     private let batch: BatchService
+    private let logs: LogStore
     private let ownsDataDirectory: Bool
     private var stopped = false
 
     private init(
         endpoint: URL, configuration: LocalCloudConfiguration, dataDirectory: URL, ownsDataDirectory: Bool,
-        serverTask: Task<Void, any Error>, batch: BatchService
+        serverTask: Task<Void, any Error>, batch: BatchService, logs: LogStore
     ) {
+        self.logs = logs
         self.endpoint = endpoint
         self.configuration = configuration
         self.dataDirectory = dataDirectory
@@ -97,7 +99,7 @@ public actor LocalCloud {
         let hostText = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         return LocalCloud(
             endpoint: URL(string: "http://\(hostText):\(port)")!, configuration: configuration, dataDirectory: data,
-            ownsDataDirectory: ownsData, serverTask: serverTask, batch: batch)
+            ownsDataDirectory: ownsData, serverTask: serverTask, batch: batch, logs: logs)
     }
 
     /// Stops listening and kills the jobs' processes; a temporary data folder is removed.
@@ -115,6 +117,7 @@ public actor LocalCloud {
         guard !stopped else { return }
         stopped = true
         await batch.shutdown(killJobs: killJobs)
+        if !killJobs { await logs.detach() }
         serverTask.cancel()
         _ = await serverTask.result
         if ownsDataDirectory && killJobs { try? FileManager.default.removeItem(at: dataDirectory) }

@@ -377,11 +377,9 @@ actor BatchService {
                 killProcesses(of: name)
             }
         }
-        let all = Array(runners.values)
+        // Abandoned runners are left alone: cancelling them would make swift-subprocess kill their processes.
         if killJobs {
-            for runner in all { await runner.value }
-        } else {
-            for runner in all { runner.cancel() }
+            for runner in Array(runners.values) { await runner.value }
         }
     }
 }

@@ -31,6 +31,12 @@ actor LogStore {
         sequence = UInt64(entries.count)
     }
 
+    /// Stops writing to the state directory (the emulator was abandoned; a new one owns the file).
+    func detach() {
+        try? handle?.close()
+        handle = nil
+    }
+
     /// Appends lines of one task's output, one entry per line, with increasing timestamps and insertIds.
     func append(
         lines: [String], severity: String, project: String, jobUID: String, taskID: String,
