@@ -15,6 +15,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         .systemLibrary(
@@ -44,10 +46,18 @@ let package = Package(
             name: "Engine",
             dependencies: ["Ledger", "Flows", "Templates", "GoogleCloud"]
         ),
+        .target(
+            name: "LocalCloud",
+            dependencies: [
+                "COpenSSL",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
         .executableTarget(
             name: "batchledger",
             dependencies: [
-                "Ledger", "Flows", "Templates", "GoogleCloud", "Engine",
+                "Ledger", "Flows", "Templates", "GoogleCloud", "Engine", "LocalCloud",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,6 +70,7 @@ let package = Package(
         .testTarget(name: "FlowsTests", dependencies: ["Flows"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
         .testTarget(name: "GoogleCloudTests", dependencies: ["GoogleCloud"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LocalCloudTests", dependencies: ["LocalCloud"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,6 +6,6 @@ struct BatchLedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batchledger",
         abstract: "Run Kestra script tasks on Google Cloud Batch, with every action kept in an SQLite ledger.",
-        subcommands: [VerifyCommand.self]
+        subcommands: [VerifyCommand.self, EmulatorCommand.self]
     )
 }

@@ -1,0 +1,95 @@
+import Foundation
+
+/// The OAuth2 token endpoint (`POST /token`, JWT-bearer grant) and the check of bearer tokens.
+actor TokenService {
+    private let keys: [RSAKey]
+    private let requireAuth: Bool
+    private var tokens: [String: Date] = [:]
+    private let now: @Sendable () -> Date
+    private let audiences: Set<String>
+
+    init(keyFiles: [URL], requireAuth: Bool, now: @escaping @Sendable () -> Date) throws {
+        keys = try keyFiles.map { try RSAKey(serviceAccountFile: $0) }
+        if requireAuth && keys.isEmpty {
+            throw LocalCloudError.configuration(
+                "--require-auth needs at least one --service-account-key FILE to check assertions against")
+        }
+        self.requireAuth = requireAuth
+        self.now = now
+        audiences = ["https://oauth2.googleapis.com/token", "https://www.googleapis.com/oauth2/v4/token"]
+    }
+
+    static func base64URLDecode(_ text: Substring) -> Data? {
+        var base = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base.count % 4 != 0 { base += "=" }
+        return Data(base64Encoded: base)
+    }
+
+    /// Exchanges a JWT-bearer assertion for an access token, or says why the assertion is refused.
+    func exchange(form: Query, endpoint: String) throws(APIError) -> JSONValue {
+        func refuse(_ description: String) -> APIError {
+            APIError(
+                httpStatus: 400, status: "INVALID_ARGUMENT", message: description, reason: "invalid_grant",
+                shape: .oauth)
+        }
+        guard form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer" else {
+            throw APIError(
+                httpStatus: 400, status: "INVALID_ARGUMENT",
+                message:
+                    "grant_type must be urn:ietf:params:oauth:grant-type:jwt-bearer, got '\(form["grant_type"] ?? "")'",
+                reason: "unsupported_grant_type", shape: .oauth)
+        }
+        guard let assertion = form["assertion"] else { throw refuse("Missing required parameter: assertion") }
+        let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let headerData = Self.base64URLDecode(parts[0]),
+            let claimsData = Self.base64URLDecode(parts[1]), let signature = Self.base64URLDecode(parts[2]),
+            let header = try? JSONValue.parse(headerData), let claims = try? JSONValue.parse(claimsData)
+        else { throw refuse("Invalid JWT: the assertion is not three base64url JSON parts") }
+        guard header["alg"]?.stringValue == "RS256" else { throw refuse("Invalid JWT: alg must be RS256") }
+        guard let audience = claims["aud"]?.stringValue,
+            audiences.contains(audience) || audience == endpoint + "/token"
+        else { throw refuse("Invalid JWT: aud must be https://oauth2.googleapis.com/token") }
+        guard let expiry = claims["exp"]?.int64Value, let issuedAt = claims["iat"]?.int64Value else {
+            throw refuse("Invalid JWT: exp and iat are required")
+        }
+        let current = Int64(now().timeIntervalSince1970)
+        guard expiry > current else {
+            throw refuse(
+                "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim."
+            )
+        }
+        guard expiry - issuedAt <= 3600, issuedAt <= current + 300 else {
+            throw refuse("Invalid JWT: exp - iat must be at most 3600 seconds and iat not in the future")
+        }
+        if requireAuth {
+            let message = Data(assertion.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
+            let kid = header["kid"]?.stringValue
+            let candidates = keys.filter { kid == nil || $0.keyID == kid }
+            guard candidates.contains(where: { $0.verify(message: message, signature: signature) }) else {
+                throw refuse("Invalid JWT Signature.")
+            }
+        }
+        var bytes = [UInt8](repeating: 0, count: 24)
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+        let token =
+            "ya29.localcloud."
+            + Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        tokens[token] = now().addingTimeInterval(3600)
+        return .object(["access_token": .string(token), "expires_in": .int(3599), "token_type": .string("Bearer")])
+    }
+
+    /// With `requireAuth`, a request needs `Authorization: Bearer <token issued here and not expired>`.
+    func authorize(_ authorization: String?) throws(APIError) {
+        guard requireAuth else { return }
+        guard let authorization, authorization.hasPrefix("Bearer ") else {
+            throw APIError.unauthenticated(
+                "Request is missing required authentication credential. Expected OAuth 2 access token.")
+        }
+        let token = String(authorization.dropFirst(7))
+        guard let expiry = tokens[token], expiry > now() else {
+            throw APIError.unauthenticated("Request had invalid authentication credentials: unknown or expired token.")
+        }
+    }
+}

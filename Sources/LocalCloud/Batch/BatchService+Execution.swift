@@ -1,0 +1,218 @@
+import Foundation
+
+/// Running one attempt of a task: each runnable as a sandboxed local process, its output as log entries.
+extension BatchService {
+    /// Process interruptions (timeouts, injected faults) by "job#task", read when the process ends.
+    private static func interruptKey(_ name: String, _ index: Int) -> String { "\(name)#\(index)" }
+
+    func interrupt(_ name: String, _ index: Int, code: Int32) {
+        interrupts[Self.interruptKey(name, index)] = code
+        if let pid = jobs[name]?.tasks[index].pid { ProcessRunner.killGroup(pid) }
+    }
+
+    func takeInterrupt(_ name: String, _ index: Int) -> Int32? {
+        interrupts.removeValue(forKey: Self.interruptKey(name, index))
+    }
+
+    func recordProcess(_ name: String, _ index: Int, pid: Int32, exitFile: String) {
+        guard var record = jobs[name] else {
+            ProcessRunner.killGroup(pid)
+            return
+        }
+        record.tasks[index].pid = pid
+        record.tasks[index].pidStartTicks = ProcessRunner.startTicks(of: pid)
+        record.tasks[index].exitFile = exitFile
+        jobs[name] = record
+        persist(name)
+        if stopping.contains(name) { ProcessRunner.killGroup(pid) }
+    }
+
+    func clearProcess(_ name: String, _ index: Int) {
+        guard var record = jobs[name], record.tasks.indices.contains(index) else { return }
+        record.tasks[index].pid = nil
+        record.tasks[index].pidStartTicks = nil
+        jobs[name] = record
+        persist(name)
+    }
+
+    private static func environment(_ value: JSONValue?) -> [String: String] {
+        value?["variables"]?.objectValue?.compactMapValues { $0.stringValue } ?? [:]
+    }
+
+    /// The mounts of a task: each GCS volume at its `mountPath`, each container volume `HOST:CONTAINER[:ro|rw]`.
+    func mounts(for record: JobRecord, spec: JSONValue?, runnable: JSONValue) async throws(APIError) -> [Sandbox.Mount]
+    {
+        var volumeFolders: [(mountPath: String, folder: URL)] = []
+        var mounts: [Sandbox.Mount] = []
+        for volume in spec?["volumes"]?.arrayValue ?? [] {
+            guard let mountPath = volume["mountPath"]?.stringValue else { continue }
+            let folder: URL
+            if let remote = volume["gcs"]?["remotePath"]?.stringValue {
+                folder = try await deps.storage.folder(forRemotePath: remote)
+            } else {
+                folder = deps.workDirectory.appendingPathComponent("disks/\(record.uid)\(mountPath)")
+                try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            }
+            volumeFolders.append((mountPath, folder))
+            mounts.append(.init(source: folder.path, target: mountPath, readOnly: false))
+        }
+        for entry in runnable["container"]?["volumes"]?.arrayValue ?? [] {
+            guard let text = entry.stringValue else { continue }
+            let parts = text.split(separator: ":").map(String.init)
+            guard parts.count >= 2, parts[0].hasPrefix("/"), parts[1].hasPrefix("/") else {
+                throw APIError.invalidArgument("Invalid container volume '\(text)': expected HOST:CONTAINER[:ro|rw]")
+            }
+            let host = parts[0]
+            var source: URL?
+            for (mountPath, folder) in volumeFolders.sorted(by: { $0.mountPath.count > $1.mountPath.count }) {
+                if host == mountPath {
+                    source = folder
+                } else if host.hasPrefix(mountPath + "/") {
+                    source = folder.appendingPathComponent(String(host.dropFirst(mountPath.count + 1)))
+                }
+                if source != nil { break }
+            }
+            let resolved = source ?? deps.workDirectory.appendingPathComponent("disks/\(record.uid)\(host)")
+            try? FileManager.default.createDirectory(at: resolved, withIntermediateDirectories: true)
+            mounts.append(
+                .init(source: resolved.path, target: parts[1], readOnly: parts.count > 2 && parts[2].contains("ro")))
+        }
+        return mounts
+    }
+
+    /// The program of a runnable: `entrypoint` (split on spaces) followed by `commands`, or a script.
+    static func program(of runnable: JSONValue) -> [String]? {
+        if let container = runnable["container"] {
+            let entry = container["entrypoint"]?.stringValue?.split(separator: " ").map(String.init) ?? []
+            let commands = (container["commands"]?.arrayValue ?? []).compactMap { $0.stringValue }
+            let program = entry + commands
+            return program.isEmpty ? nil : program
+        }
+        if let script = runnable["script"] {
+            if let text = script["text"]?.stringValue { return ["/bin/sh", "-c", text] }
+            if let path = script["path"]?.stringValue { return ["/bin/sh", path] }
+        }
+        return nil
+    }
+
+    /// Runs the runnables of one attempt in order; returns the task's exit code.
+    func runAttempt(_ name: String, _ index: Int, attempt: Int) async -> Int32 {
+        guard let record = jobs[name] else { return 50000 }
+        let group = record.job["taskGroups"]?.arrayValue?.first
+        let spec = group?["taskSpec"]
+        let taskCount = record.tasks.count
+        let faultCode: Int32?
+        let faultAfter: Duration
+        if attempt == 0, let fault = record.faults.first(where: { $0.kind == "preempt" || $0.kind == "vm-lost" }) {
+            faultCode = fault.kind == "preempt" ? 50001 : 50002
+            faultAfter = .milliseconds(fault.afterMilliseconds)
+            if faultAfter == .zero { return faultCode! }
+        } else {
+            faultCode = nil
+            faultAfter = .zero
+        }
+        let started = ContinuousClock.now
+        let maxRun = (spec?["maxRunDuration"]?.stringValue).flatMap(GoogleDuration.parse)
+        let python = await deps.python.binDirectory.path
+        let logs = deps.logs
+        let project = record.project
+        let uid = record.uid
+        let location = record.location
+        let labels = record.job["labels"]?.objectValue?.compactMapValues { $0.stringValue } ?? [:]
+        let taskID = "\(uid)-group0-\(index)"
+        let loggingEnabled = record.job["logsPolicy"]?["destination"]?.stringValue != "PATH"
+        let faultTimer: Task<Void, Never>? = faultCode.map { code in
+            Task {
+                try? await Task.sleep(for: faultAfter)
+                if !Task.isCancelled { self.interrupt(name, index, code: code) }
+            }
+        }
+        defer { faultTimer?.cancel() }
+        for (runnableIndex, runnable) in (spec?["runnables"]?.arrayValue ?? []).enumerated() {
+            guard proceeds(name) else { return 50000 }
+            if runnable["barrier"] != nil { continue }
+            let output: @Sendable ([String], Bool) async -> Void = { lines, isError in
+                guard loggingEnabled else { return }
+                await logs.append(
+                    lines: lines, severity: isError ? "ERROR" : "INFO", project: project, jobUID: uid, taskID: taskID,
+                    jobLabels: labels, location: location)
+            }
+            guard let program = Self.program(of: runnable) else {
+                await output(
+                    [
+                        "LocalCloud cannot run runnable \(runnableIndex): it has no entrypoint or commands, and image defaults are unknown without a container engine"
+                    ],
+                    true)
+                return 127
+            }
+            let mounts: [Sandbox.Mount]
+            do {
+                mounts = try await self.mounts(for: record, spec: spec, runnable: runnable)
+            } catch {
+                await output([error.message], true)
+                return 50000
+            }
+            var environment: [String: String] = [
+                "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
+                "HOME": getuid() == 0 ? "/root" : "/tmp", "BATCH_TASK_INDEX": String(index),
+                "BATCH_TASK_COUNT": String(taskCount), "BATCH_TASK_RETRY_ATTEMPT": String(attempt),
+                "BATCH_JOB_UID": uid, "BATCH_JOB_ID": record.jobID,
+            ]
+            if let image = runnable["container"]?["imageUri"]?.stringValue, ImageRuntime.forImage(image) == .python {
+                environment["PATH"] = python + ":" + environment["PATH"]!
+                environment["VIRTUAL_ENV"] = (python as NSString).deletingLastPathComponent
+            }
+            environment.merge(Self.environment(spec?["environment"])) { $1 }
+            environment.merge(Self.environment(runnable["environment"])) { $1 }
+            guard let command = Sandbox.command(tool: deps.sandbox, mounts: mounts, program: program) else {
+                if case .unavailable(let message) = deps.sandbox { await output([message], true) }
+                return 50000
+            }
+            let exitFile = deps.workDirectory.appendingPathComponent("exit/\(uid)-\(index)-\(attempt)-\(runnableIndex)")
+            try? FileManager.default.createDirectory(
+                at: exitFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+            var limit = maxRun.map { $0 - (ContinuousClock.now - started).seconds }
+            if let timeout = runnable["timeout"]?.stringValue.flatMap(GoogleDuration.parse) {
+                limit = min(limit ?? timeout, timeout)
+            }
+            let deadline: Task<Void, Never>? = limit.map { seconds in
+                Task {
+                    try? await Task.sleep(for: .milliseconds(Int64(max(0, seconds) * 1000)))
+                    if !Task.isCancelled { self.interrupt(name, index, code: 50005) }
+                }
+            }
+            let outcome = await ProcessRunner.run(
+                .init(command: command, environment: environment, exitFile: exitFile),
+                onStart: { pid in await self.recordProcess(name, index, pid: pid, exitFile: exitFile.path) },
+                onOutput: output)
+            deadline?.cancel()
+            clearProcess(name, index)
+            let code: Int32
+            if let interrupted = takeInterrupt(name, index) {
+                code = interrupted
+                if interrupted == 50005 {
+                    await output(
+                        ["LocalCloud: the task exceeded its run time limit and was killed (exit code 50005)"], true)
+                }
+            } else {
+                switch outcome {
+                case .exited(let value): code = value
+                case .killed: code = 137
+                case .couldNotStart(let message):
+                    await output([message], true)
+                    code = 127
+                }
+            }
+            if code != 0 && !(runnable["ignoreExitStatus"].map { $0 == .bool(true) } ?? false) { return code }
+        }
+        return 0
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+extension APIError {
+    var messageText: String { message }
+}

@@ -1,0 +1,385 @@
+import Foundation
+
+/// Batch v1 state: jobs, their tasks, long-running operations and `requestId`s; it also owns the
+/// running jobs (the emulator process, not the client, keeps them going).
+actor BatchService {
+    struct Dependencies: Sendable {
+        var storage: StorageService
+        var logs: LogStore
+        var stats: EmulatorStats
+        var faults: FaultInjector
+        var python: PythonEnvironment
+        var sandbox: Sandbox.Tool
+        var startupDelay: Duration
+        var stateDirectory: URL?
+        var workDirectory: URL
+        var now: @Sendable () -> Date
+    }
+
+    let deps: Dependencies
+    var jobs: [String: JobRecord] = [:]
+    var requestIDs: [String: (name: String, at: Date)] = [:]
+    var operations: [String: JSONValue] = [:]
+    var runners: [String: Task<Void, Never>] = [:]
+    /// Jobs being cancelled or deleted: the runner stops and kills what runs.
+    var stopping: Set<String> = []
+    /// When true this instance no longer writes state (a test abandons it to simulate a crash).
+    var detached = false
+    var interrupts: [String: Int32] = [:]
+
+    init(_ deps: Dependencies) {
+        self.deps = deps
+    }
+
+    var now: Date { deps.now() }
+
+    // MARK: Persistence
+
+    private var jobsFolder: URL? { deps.stateDirectory?.appendingPathComponent("batch/jobs") }
+    private var operationsFolder: URL? { deps.stateDirectory?.appendingPathComponent("batch/operations") }
+
+    static func fileName(_ name: String) -> String { name.replacingOccurrences(of: "/", with: "~") + ".json" }
+
+    func persist(_ name: String) {
+        guard !detached, let folder = jobsFolder else { return }
+        let url = folder.appendingPathComponent(Self.fileName(name))
+        if let record = jobs[name] {
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .secondsSince1970
+            if let data = try? encoder.encode(record) { try? AtomicFile.write(data, to: url) }
+        } else {
+            try? FileManager.default.removeItem(at: url)
+        }
+    }
+
+    func persistOperation(_ name: String) {
+        guard !detached, let folder = operationsFolder, let operation = operations[name] else { return }
+        try? AtomicFile.write(operation.encoded(), to: folder.appendingPathComponent(Self.fileName(name)))
+    }
+
+    /// Loads persisted jobs and operations and takes over jobs that were running before the restart.
+    func restore() {
+        guard let folder = jobsFolder else { return }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        for file in (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
+        where file.pathExtension == "json" {
+            guard let data = try? Data(contentsOf: file), let record = try? decoder.decode(JobRecord.self, from: data)
+            else {
+                continue
+            }
+            jobs[record.name] = record
+            if let requestID = record.requestID { requestIDs[requestID] = (record.name, record.createdAt) }
+        }
+        if let operationsFolder {
+            for file
+                in (try? FileManager.default.contentsOfDirectory(at: operationsFolder, includingPropertiesForKeys: nil))
+                ?? []
+            {
+                if let data = try? Data(contentsOf: file), let operation = try? JSONValue.parse(data),
+                    let name = operation["name"]?.stringValue
+                {
+                    operations[name] = operation
+                }
+            }
+        }
+        for name in jobs.keys.sorted() where !(jobs[name]?.isTerminal ?? true) {
+            resume(name)
+        }
+    }
+
+    // MARK: jobs.create
+
+    /// `jobs.create`: idempotent by `requestId` for 60 minutes, 409 for an existing `jobId`.
+    func create(
+        project: String, location: String, jobID: String?, requestID: String?, body: JSONValue, integerEnums: Bool
+    )
+        async throws(APIError) -> JSONValue
+    {
+        if let requestID, let seen = requestIDs[requestID], now.timeIntervalSince(seen.at) < 3600,
+            let record = jobs[seen.name]
+        {
+            return record.rendered(now: now, integerEnums: integerEnums)
+        }
+        let id = jobID ?? Self.generatedJobID()
+        try JobSpec.validateJobID(id)
+        let parent = "projects/\(project)/locations/\(location)"
+        let name = "\(parent)/jobs/\(id)"
+        if jobs[name] != nil {
+            throw APIError.alreadyExists("Job \(name) already exists.")
+        }
+        let uid = Self.uid(for: id)
+        let created = now
+        let job = try JobSpec.normalize(
+            body, name: name, uid: uid, project: project, location: location, jobID: id, now: created)
+        let taskCount = Int(job["taskGroups"]?.arrayValue?.first?["taskCount"]?.int64Value ?? 1)
+        var record = JobRecord(
+            job: job, name: name, uid: uid, jobID: id, project: project, location: location, requestID: requestID,
+            createdAt: created, updatedAt: created, tasks: (0..<taskCount).map { TaskRecord(index: $0) })
+        record.faults = await deps.faults.jobFaults(jobID: id).map {
+            .init(
+                kind: $0.kind.rawValue,
+                afterMilliseconds: Int64(
+                    $0.after.components.seconds * 1000 + $0.after.components.attoseconds / 1_000_000_000_000_000))
+        }
+        // Re-check after the suspension: another create for the same id may have won.
+        if jobs[name] != nil { throw APIError.alreadyExists("Job \(name) already exists.") }
+        if let requestID, let seen = requestIDs[requestID], let existing = jobs[seen.name] {
+            return existing.rendered(now: now, integerEnums: integerEnums)
+        }
+        jobs[name] = record
+        if let requestID { requestIDs[requestID] = (name, created) }
+        persist(name)
+        await deps.stats.countJobCreated()
+        start(name)
+        return record.rendered(now: now, integerEnums: integerEnums)
+    }
+
+    static func generatedJobID() -> String {
+        "job-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
+    }
+
+    static func uid(for jobID: String) -> String {
+        let suffix = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        return "\(jobID.prefix(50))-\(suffix)"
+    }
+
+    // MARK: jobs.get / list
+
+    func get(_ name: String, integerEnums: Bool) throws(APIError) -> JSONValue {
+        guard let record = jobs[name] else { throw APIError.notFound("Job \(name) not found.") }
+        return record.rendered(now: now, integerEnums: integerEnums)
+    }
+
+    func list(parent: String, filter: String?, orderBy: String?, pageSize: Int?, pageToken: String?, integerEnums: Bool)
+        throws(APIError) -> JSONValue
+    {
+        let expression: FilterExpression?
+        do {
+            expression = try FilterExpression.parse(filter ?? "")
+        } catch {
+            throw APIError.invalidArgument("Invalid filter '\(filter ?? "")': \(error.description)")
+        }
+        var matched = jobs.values.filter { $0.name.hasPrefix(parent + "/jobs/") || parent.hasSuffix("/locations/-") }
+        matched = matched.filter { record in
+            expression?.matches { field, op, value in Self.compare(record, field, op, value) } ?? true
+        }
+        switch orderBy?.trimmingCharacters(in: .whitespaces) ?? "" {
+        case "name desc": matched.sort { $0.name > $1.name }
+        case "create_time": matched.sort { ($0.createdAt, $0.name) < ($1.createdAt, $1.name) }
+        case "create_time desc": matched.sort { ($0.createdAt, $0.name) > ($1.createdAt, $1.name) }
+        case "", "name": matched.sort { $0.name < $1.name }
+        default:
+            throw APIError.invalidArgument(
+                "Invalid orderBy '\(orderBy ?? "")': use name, name desc, create_time or create_time desc")
+        }
+        let size = min(max(pageSize ?? 100, 1), 1000)
+        let start = try Self.offset(pageToken)
+        var result: [String: JSONValue] = [:]
+        if start < matched.count {
+            let end = min(matched.count, start + size)
+            result["jobs"] = .array(matched[start..<end].map { $0.rendered(now: now, integerEnums: integerEnums) })
+            if end < matched.count { result["nextPageToken"] = .string(String(end)) }
+        }
+        return .object(result)
+    }
+
+    static func offset(_ token: String?) throws(APIError) -> Int {
+        guard let token, !token.isEmpty else { return 0 }
+        guard let value = Int(token), value >= 0 else {
+            throw APIError.invalidArgument("Invalid pageToken '\(token)': pass the nextPageToken of a previous answer")
+        }
+        return value
+    }
+
+    static func compare(_ record: JobRecord, _ field: String, _ op: FilterExpression.Operator, _ value: String) -> Bool
+    {
+        let actual: String?
+        switch field {
+        case "status.state", "state": actual = record.state
+        case "name": actual = record.name
+        case "uid": actual = record.uid
+        default:
+            if field.hasPrefix("labels.") {
+                actual = record.job["labels"]?[String(field.dropFirst(7))]?.stringValue
+            } else {
+                actual = nil
+            }
+        }
+        guard let actual else { return op == .notEqual }
+        switch op {
+        case .equal:
+            return actual == value || (field.hasSuffix("state") && BatchEnum.jobState.name(.string(value)) == actual)
+        case .has: return actual.contains(value)
+        case .notEqual: return actual != value
+        default: return LogStore.ordered(actual, op, value)
+        }
+    }
+
+    // MARK: tasks
+
+    private func task(_ jobName: String, _ index: String?) throws(APIError) -> JobRecord {
+        guard let record = jobs[jobName] else { throw APIError.notFound("Job \(jobName) not found.") }
+        if let index, Int(index).map({ !record.tasks.indices.contains($0) }) ?? true {
+            throw APIError.notFound("Task \(jobName)/taskGroups/group0/tasks/\(index) not found.")
+        }
+        return record
+    }
+
+    func getTask(job: String, index: String, integerEnums: Bool) throws(APIError) -> JSONValue {
+        try task(job, index).renderedTask(Int(index)!, integerEnums: integerEnums)
+    }
+
+    func listTasks(job: String, filter: String?, pageSize: Int?, pageToken: String?, integerEnums: Bool)
+        throws(APIError)
+        -> JSONValue
+    {
+        let record = try task(job, nil)
+        var indices = Array(record.tasks.indices)
+        if let filter, !filter.isEmpty {
+            let wanted = filter.replacingOccurrences(of: " ", with: "").replacingOccurrences(of: "\"", with: "")
+                .replacingOccurrences(of: "State=", with: "").replacingOccurrences(of: "status.state=", with: "")
+            indices = indices.filter { record.tasks[$0].state == wanted }
+        }
+        let size = min(max(pageSize ?? 100, 1), 1000)
+        let start = try Self.offset(pageToken)
+        var result: [String: JSONValue] = [:]
+        if start < indices.count {
+            let end = min(indices.count, start + size)
+            result["tasks"] = .array(indices[start..<end].map { record.renderedTask($0, integerEnums: integerEnums) })
+            if end < indices.count { result["nextPageToken"] = .string(String(end)) }
+        }
+        return .object(result)
+    }
+
+    // MARK: delete / cancel / operations
+
+    private func newOperation(project: String, location: String, target: String, verb: String) -> String {
+        let id =
+            "operation-" + String(Int64(now.timeIntervalSince1970 * 1000)) + "-"
+            + UUID().uuidString.lowercased().prefix(8)
+        let name = "projects/\(project)/locations/\(location)/operations/\(id)"
+        operations[name] = .object([
+            "name": .string(name), "done": .bool(false),
+            "metadata": .object([
+                "@type": .string("type.googleapis.com/google.cloud.batch.v1.OperationMetadata"),
+                "createTime": .string(RFC3339.format(now)), "target": .string(target), "verb": .string(verb),
+                "apiVersion": .string("v1"),
+            ]),
+        ])
+        persistOperation(name)
+        return name
+    }
+
+    func completeOperation(_ name: String) {
+        guard var operation = operations[name] else { return }
+        operation["done"] = .bool(true)
+        operation["response"] = .object(["@type": .string("type.googleapis.com/google.protobuf.Empty")])
+        if var metadata = operation["metadata"]?.objectValue {
+            metadata["endTime"] = .string(RFC3339.format(now))
+            operation["metadata"] = .object(metadata)
+        }
+        operations[name] = operation
+        persistOperation(name)
+    }
+
+    func getOperation(_ name: String) throws(APIError) -> JSONValue {
+        guard let operation = operations[name] else { throw APIError.notFound("Operation \(name) not found.") }
+        return operation
+    }
+
+    /// `jobs.delete`: DELETION_IN_PROGRESS at once, processes killed, the job gone when the operation is done.
+    func delete(_ name: String, requestID: String?) async throws(APIError) -> JSONValue {
+        if let requestID, let seen = requestIDs["delete:" + requestID], let operation = operations[seen.name] {
+            return operation
+        }
+        guard var record = jobs[name] else { throw APIError.notFound("Job \(name) not found.") }
+        if let existing = operations.values.first(where: {
+            $0["metadata"]?["target"]?.stringValue == name && $0["metadata"]?["verb"]?.stringValue == "delete"
+        }) {
+            return existing
+        }
+        let operationName = newOperation(
+            project: record.project, location: record.location, target: name, verb: "delete")
+        if let requestID { requestIDs["delete:" + requestID] = (operationName, now) }
+        setJobState(&record, "DELETION_IN_PROGRESS")
+        jobs[name] = record
+        persist(name)
+        stopping.insert(name)
+        killProcesses(of: name)
+        let runner = runners[name]
+        Task {
+            await runner?.value
+            await self.finishDeletion(name, operation: operationName)
+        }
+        return operations[operationName] ?? .null
+    }
+
+    private func finishDeletion(_ name: String, operation: String) async {
+        jobs[name] = nil
+        runners[name] = nil
+        stopping.remove(name)
+        persist(name)
+        completeOperation(operation)
+        await deps.stats.countJobDeleted()
+    }
+
+    /// `jobs.cancel`: CANCELLATION_IN_PROGRESS, processes killed, then CANCELLED.
+    func cancel(_ name: String) throws(APIError) -> JSONValue {
+        guard var record = jobs[name] else { throw APIError.notFound("Job \(name) not found.") }
+        if record.isTerminal || record.state == "DELETION_IN_PROGRESS" {
+            throw APIError(
+                httpStatus: 400, status: "FAILED_PRECONDITION",
+                message: "Job \(name) is \(record.state) and cannot be cancelled.", reason: "failedPrecondition")
+        }
+        let operationName = newOperation(
+            project: record.project, location: record.location, target: name, verb: "cancel")
+        setJobState(&record, "CANCELLATION_IN_PROGRESS")
+        jobs[name] = record
+        persist(name)
+        stopping.insert(name)
+        killProcesses(of: name)
+        let runner = runners[name]
+        Task {
+            await runner?.value
+            await self.finishCancellation(name, operation: operationName)
+        }
+        return operations[operationName] ?? .null
+    }
+
+    private func finishCancellation(_ name: String, operation: String) {
+        if var record = jobs[name], record.state == "CANCELLATION_IN_PROGRESS" {
+            for index in record.tasks.indices where !["SUCCEEDED", "FAILED"].contains(record.tasks[index].state) {
+                record.tasks[index].state = "FAILED"
+            }
+            record.endedAt = record.endedAt ?? now
+            setJobState(&record, "CANCELLED")
+            jobs[name] = record
+            persist(name)
+        }
+        stopping.remove(name)
+        runners[name] = nil
+        completeOperation(operation)
+    }
+
+    func killProcesses(of name: String) {
+        for task in jobs[name]?.tasks ?? [] {
+            if let pid = task.pid { ProcessRunner.killGroup(pid) }
+        }
+    }
+
+    /// Stops every runner; with `killJobs`, kills their processes too.
+    func shutdown(killJobs: Bool) async {
+        if !killJobs { detached = true }
+        if killJobs {
+            for name in jobs.keys {
+                stopping.insert(name)
+                killProcesses(of: name)
+            }
+        }
+        // Abandoned runners are left alone: cancelling them would make swift-subprocess kill their processes.
+        if killJobs {
+            for runner in Array(runners.values) { await runner.value }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+
+/// Counters served at `GET /_emulator/stats`, so a test can prove e.g. that no duplicate job was created.
+actor EmulatorStats {
+    private var requests: [String: Int] = [:]
+    private(set) var jobsCreated = 0
+    private(set) var jobsDeleted = 0
+    private var faultsInjected = 0
+
+    func countRequest(_ method: String) { requests[method, default: 0] += 1 }
+    func countJobCreated() { jobsCreated += 1 }
+    func countJobDeleted() { jobsDeleted += 1 }
+    func countFault() { faultsInjected += 1 }
+
+    /// The JSON answer: top-level integers plus `requests` per method, also flattened as `"jobs.create": 3`.
+    func snapshot() -> JSONValue {
+        var object: [String: JSONValue] = [
+            "jobsCreated": .int(Int64(jobsCreated)), "jobsDeleted": .int(Int64(jobsDeleted)),
+            "faultsInjected": .int(Int64(faultsInjected)),
+            "requests": .object(requests.mapValues { .int(Int64($0)) }),
+        ]
+        for (method, count) in requests { object[method] = .int(Int64(count)) }
+        return .object(object)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The one responder behind all four services: counts the request, applies faults and auth, dispatches.
+struct EmulatorResponder: HTTPResponder {
+    typealias Context = EmulatorContext
+
+    let batch: BatchRoutes
+    let storage: StorageRoutes
+    let logging: LoggingRoutes
+    let tokens: TokenService
+    let stats: EmulatorStats
+    let faults: FaultInjector
+    /// Largest request body accepted (uploads are collected in memory).
+    let maxBodySize = 2 << 30
+
+    /// Which service and method a request is for.
+    static func methodName(_ request: IncomingRequest) -> String {
+        if let name = BatchRoutes.methodName(request) ?? StorageRoutes.methodName(request)
+            ?? LoggingRoutes.methodName(request)
+        {
+            return name
+        }
+        if request.segments == ["token"] { return "token" }
+        return "unknown"
+    }
+
+    func respond(to request: Request, context: EmulatorContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: maxBodySize)
+        let host = request.head.authority ?? "127.0.0.1"
+        let incoming = IncomingRequest(
+            method: request.method.rawValue, rawPath: request.uri.path, query: Query(request.uri.query),
+            headers: request.headers, body: Data(buffer: body), baseURL: "http://\(host)")
+        if incoming.segments.first == "_emulator" {
+            if incoming.segments == ["_emulator", "stats"] { return Reply.json(await stats.snapshot()) }
+            if incoming.segments == ["_emulator", "health"] { return Reply.json(.object(["ok": .bool(true)])) }
+            return Reply.error(.notFound("Unknown emulator endpoint \(incoming.rawPath)"))
+        }
+        let method = Self.methodName(incoming)
+        await stats.countRequest(method)
+        let decision = await faults.decide(method: method)
+        if decision.latency > .zero { try? await Task.sleep(for: decision.latency) }
+        if let status = decision.status {
+            await stats.countFault()
+            let shape: APIError.Shape = method.hasPrefix("objects.") || method.hasPrefix("buckets.") ? .storage : .rpc
+            return Reply.error(
+                APIError(
+                    httpStatus: status, status: APIError.statusName(for: status),
+                    message: "LocalCloud injected fault: \(method) answered \(status) (--faults)",
+                    reason: status == 429 ? "rateLimitExceeded" : "backendError", shape: shape))
+        }
+        let response: Response
+        do {
+            response = try await dispatch(incoming, method: method)
+        } catch {
+            response = Reply.error(error)
+        }
+        if decision.drop {
+            await stats.countFault()
+            try? await context.channel.close()
+            throw ChannelError.ioOnClosedChannel
+        }
+        return response
+    }
+
+    private func dispatch(_ request: IncomingRequest, method: String) async throws(APIError) -> Response {
+        if method == "token" {
+            guard request.method == "POST" else { throw APIError.notFound("The token endpoint takes POST") }
+            let form = Query(String(decoding: request.body, as: UTF8.self))
+            return Reply.json(try await tokens.exchange(form: form, endpoint: request.baseURL))
+        }
+        try await tokens.authorize(request.header("authorization"))
+        if method.hasPrefix("jobs.") || method.hasPrefix("tasks.") || method == "operations.get"
+            || method == "batch.unknown"
+        {
+            return try await batch.handle(request)
+        }
+        if method == "entries.list" || method == "logging.unknown" { return try await logging.handle(request) }
+        if StorageRoutes.methodName(request) != nil { return try await storage.handle(request) }
+        throw APIError.notFound(
+            "LocalCloud serves /v1/projects/... (Batch), /storage/v1, /upload/storage/v1, /download/storage/v1 (Storage), "
+                + "/v2/entries:list (Logging), /token (OAuth) and /_emulator/stats; not \(request.method) \(request.rawPath)"
+        )
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Builders for the responses the emulator writes.
+enum Reply {
+    /// A JSON response with the given status.
+    static func json(_ value: JSONValue, status: Int = 200, headers: [(String, String)] = []) -> Response {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json; charset=UTF-8"
+        for (name, value) in headers {
+            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
+        }
+        let data = value.encoded()
+        return Response(
+            status: HTTPResponse.Status(code: status), headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Raw bytes with headers.
+    static func bytes(_ data: Data, status: Int = 200, headers: [(String, String)]) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in headers {
+            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: status), headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// An empty response (e.g. 204 after a Storage delete).
+    static func empty(status: Int, headers: [(String, String)] = []) -> Response {
+        bytes(Data(), status: status, headers: headers)
+    }
+
+    static func error(_ error: APIError) -> Response {
+        json(error.body(), status: error.httpStatus, headers: error.extraHeaders)
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The LocalCloud emulator: Google Batch v1, Cloud Storage JSON v1, Cloud Logging v2 (`entries:list`) and an
+/// OAuth2 token endpoint on one base URL, running job runnables as sandboxed local processes.
+///
+/// ```swift
+/// let cloud = try await LocalCloud.start(LocalCloudConfiguration())
+/// print(await cloud.endpoint)   // http://127.0.0.1:PORT
+/// await cloud.shutdown()
+/// ```
+public actor LocalCloud {
+    /// The base URL of all four services, e.g. `http://127.0.0.1:40123`.
+    public nonisolated let endpoint: URL
+    /// The configuration it was started with.
+    public nonisolated let configuration: LocalCloudConfiguration
+    /// The folder that holds objects, sidecars and exit files (the state directory, or a temporary one).
+    public nonisolated let dataDirectory: URL
+
+    private let serverTask: Task<Void, any Error>
+    private let batch: BatchService
+    private let logs: LogStore
+    private let ownsDataDirectory: Bool
+    private var stopped = false
+
+    private init(
+        endpoint: URL, configuration: LocalCloudConfiguration, dataDirectory: URL, ownsDataDirectory: Bool,
+        serverTask: Task<Void, any Error>, batch: BatchService, logs: LogStore
+    ) {
+        self.logs = logs
+        self.endpoint = endpoint
+        self.configuration = configuration
+        self.dataDirectory = dataDirectory
+        self.ownsDataDirectory = ownsDataDirectory
+        self.serverTask = serverTask
+        self.batch = batch
+    }
+
+    /// Starts an emulator and returns once it is listening.
+    public static func start(_ configuration: LocalCloudConfiguration) async throws -> LocalCloud {
+        let now: @Sendable () -> Date = { Date() }
+        let ownsData = configuration.stateDirectory == nil
+        let data =
+            configuration.stateDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("localcloud-\(UUID().uuidString)")
+        do {
+            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        } catch {
+            throw LocalCloudError.configuration("cannot create the state directory \(data.path): \(error)")
+        }
+        let storage = try StorageService(root: data.appendingPathComponent("storage"), now: now)
+        let logs = try LogStore(stateDirectory: configuration.stateDirectory, now: now)
+        let stats = EmulatorStats()
+        let faults = FaultInjector(plan: configuration.faults)
+        let tokens = try TokenService(
+            keyFiles: configuration.serviceAccountKeyFiles, requireAuth: configuration.requireAuth, now: now)
+        let batch = BatchService(
+            .init(
+                storage: storage, logs: logs, stats: stats, faults: faults,
+                python: PythonEnvironment(cacheDirectory: configuration.pythonCacheDirectory),
+                sandbox: Sandbox.detect(),
+                startupDelay: configuration.startupDelay, stateDirectory: configuration.stateDirectory,
+                workDirectory: data.appendingPathComponent("work"), now: now))
+        await batch.restore()
+        let responder = EmulatorResponder(
+            batch: BatchRoutes(service: batch), storage: StorageRoutes(service: storage),
+            logging: LoggingRoutes(store: logs), tokens: tokens, stats: stats, faults: faults)
+        let (portStream, portContinuation) = AsyncStream<Int?>.makeStream()
+        var logger = Logger(label: "LocalCloud")
+        logger.logLevel = .critical
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                portContinuation.yield(channel.localAddress?.port)
+                portContinuation.finish()
+            },
+            logger: logger)
+        let serverTask = Task {
+            defer { portContinuation.finish() }
+            try await app.run()
+        }
+        var port: Int?
+        for await value in portStream {
+            port = value
+            break
+        }
+        guard let port else {
+            serverTask.cancel()
+            let failure = await serverTask.result
+            if case .failure(let error) = failure {
+                throw LocalCloudError.configuration(
+                    "could not listen on \(configuration.host):\(configuration.port): \(error)")
+            }
+            throw LocalCloudError.configuration("could not listen on \(configuration.host):\(configuration.port)")
+        }
+        let hostText = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        return LocalCloud(
+            endpoint: URL(string: "http://\(hostText):\(port)")!, configuration: configuration, dataDirectory: data,
+            ownsDataDirectory: ownsData, serverTask: serverTask, batch: batch, logs: logs)
+    }
+
+    /// Stops listening and kills the jobs' processes; a temporary data folder is removed.
+    public func shutdown() async {
+        await stop(killJobs: true)
+    }
+
+    /// Stops listening but leaves the jobs' processes running and stops writing state, as if the emulator
+    /// process had been killed (used to test that a restarted emulator adopts them).
+    func abandon() async {
+        await stop(killJobs: false)
+    }
+
+    private func stop(killJobs: Bool) async {
+        guard !stopped else { return }
+        stopped = true
+        await batch.shutdown(killJobs: killJobs)
+        if !killJobs { await logs.detach() }
+        serverTask.cancel()
+        _ = await serverTask.result
+        if ownsDataDirectory && killJobs { try? FileManager.default.removeItem(at: dataDirectory) }
+    }
+}

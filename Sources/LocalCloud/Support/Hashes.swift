@@ -1,0 +1,84 @@
+import COpenSSL
+import Foundation
+
+/// CRC32C (Castagnoli, RFC 4960 appendix B), as Cloud Storage reports it: 4 bytes big-endian, base64.
+struct CRC32C: Sendable {
+    private static let table: [UInt32] = (0..<256).map { index -> UInt32 in
+        var crc = UInt32(index)
+        for _ in 0..<8 { crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+        return crc
+    }
+
+    private(set) var state: UInt32 = 0xFFFF_FFFF
+
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        var crc = state
+        Self.table.withUnsafeBufferPointer { table in
+            for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        }
+        state = crc
+    }
+
+    mutating func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
+
+    var value: UInt32 { state ^ 0xFFFF_FFFF }
+
+    var base64: String {
+        let v = value
+        return Data([UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)])
+            .base64EncodedString()
+    }
+}
+
+/// MD5 through libcrypto's EVP interface, reported as base64 like `md5Hash`.
+final class MD5Hasher {
+    private let context: OpaquePointer
+
+    init() {
+        context = EVP_MD_CTX_new()
+        EVP_DigestInit_ex(context, EVP_md5(), nil)
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        EVP_DigestUpdate(context, base, bytes.count)
+    }
+
+    func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
+
+    func finalBase64() -> String {
+        var digest = [UInt8](repeating: 0, count: 16)
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(context, &digest, &length)
+        return Data(digest.prefix(Int(length))).base64EncodedString()
+    }
+}
+
+/// The two hashes Cloud Storage keeps for every object.
+struct ObjectHashes: Sendable, Equatable, Codable {
+    var crc32c: String
+    var md5Hash: String
+
+    /// Hashes a file on disk in 1 MiB chunks.
+    static func ofFile(_ url: URL) throws -> ObjectHashes {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        var crc = CRC32C()
+        let md5 = MD5Hasher()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            crc.update(chunk)
+            md5.update(chunk)
+        }
+        return ObjectHashes(crc32c: crc.base64, md5Hash: md5.finalBase64())
+    }
+
+    static func of(_ data: Data) -> ObjectHashes {
+        var crc = CRC32C()
+        crc.update(data)
+        let md5 = MD5Hasher()
+        md5.update(data)
+        return ObjectHashes(crc32c: crc.base64, md5Hash: md5.finalBase64())
+    }
+}

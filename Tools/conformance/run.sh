@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs Google's Python clients (google-cloud-batch, -storage, -logging) against `batchledger emulator`.
+# Usage: Tools/conformance/run.sh [PATH_TO_BATCHLEDGER]
+# Without an argument, builds (under the shared build lock if /tmp/swiftbuild.lock is used) and uses the
+# debug binary. The virtual environment lives in .build-conformance/venv (git-ignored).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+
+binary=${1:-}
+if [ -z "$binary" ]; then
+  scratch=${CONFORMANCE_SCRATCH_PATH:-.build}
+  swift build --scratch-path "$scratch" --product batchledger >/dev/null
+  binary="$(swift build --scratch-path "$scratch" --show-bin-path)/batchledger"
+fi
+[ -x "$binary" ] || { echo "conformance: $binary is not an executable; build batchledger first" >&2; exit 2; }
+
+venv=${CONFORMANCE_VENV:-$root/.build-conformance/venv}
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import google.cloud.batch_v1, google.cloud.storage, google.cloud.logging' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check google-cloud-batch google-cloud-storage google-cloud-logging
+fi
+
+log=$(mktemp)
+state=$(mktemp -d)
+"$binary" emulator --port 0 --state-dir "$state" >"$log" 2>&1 &
+pid=$!
+cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$state" "$log"; }
+trap cleanup EXIT
+
+endpoint=""
+for _ in $(seq 1 100); do
+  endpoint=$(sed -n 's/^LocalCloud listening on //p' "$log" | head -1)
+  [ -n "$endpoint" ] && break
+  kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; echo "conformance: the emulator exited" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$endpoint" ] || { cat "$log" >&2; echo "conformance: the emulator did not print its endpoint" >&2; exit 1; }
+echo "conformance: emulator at $endpoint"
+"$venv/bin/python" "$root/Tools/conformance/test_clients.py" "$endpoint"
