@@ -266,3 +266,25 @@ extension ValidFlowsTests {
             ])
     }
 }
+
+extension ValidFlowsTests {
+    @Test func aBadPluginDefaultIsReportedOnceWhateverTheNumberOfTasks() {
+        let text = """
+            id: broad_defaults
+            namespace: company.team
+            pluginDefaults:
+              - type: io.kestra.plugin.core.flow
+                values:
+                  concurency: 2
+            tasks:
+              - id: a
+                type: io.kestra.plugin.core.flow.Parallel
+                tasks: [{id: a1, type: io.kestra.plugin.core.flow.Parallel, tasks: [{id: a2, type: io.kestra.plugin.core.flow.Parallel, tasks: []}]}]
+            """
+        let result = FlowParser.parse(source: text, file: "p.yaml")
+        #expect(
+            result.diagnostics.filter { $0.message.contains("concurency") }.map(\.description) == [
+                "p.yaml:6:7: unknown property 'concurency' for io.kestra.plugin.core.flow.Parallel (did you mean 'concurrent'?)"
+            ])
+    }
+}
