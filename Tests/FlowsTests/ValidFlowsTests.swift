@@ -288,3 +288,30 @@ extension ValidFlowsTests {
             ])
     }
 }
+
+extension ValidFlowsTests {
+    @Test func runnerLabelsLeaveRoomForTheRunnersOwn() {
+        func flow(labels count: Int) -> String {
+            let labels = (0..<count).map { "        l\($0): v" }.joined(separator: "\n")
+            return """
+                id: many_labels
+                namespace: company.team
+                tasks:
+                  - id: t
+                    type: io.kestra.plugin.scripts.shell.Commands
+                    commands: [echo]
+                    taskRunner:
+                      type: io.kestra.plugin.ee.gcp.runner.Batch
+                      region: europe-west9
+                      labels:
+                \(labels)
+                """
+        }
+        #expect(FlowParser.parse(source: flow(labels: 58), file: "l.yaml").isValid)
+        #expect(
+            FlowParser.parse(source: flow(labels: 59), file: "l.yaml").diagnostics.map(\.description) == [
+                "l.yaml:11:9: io.kestra.plugin.ee.gcp.runner.Batch has 59 labels; a Batch job may have 64 and the runner "
+                    + "sets 6, so at most 58 are allowed"
+            ])
+    }
+}
