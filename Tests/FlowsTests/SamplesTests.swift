@@ -58,6 +58,8 @@ import Testing
         #expect(runner.projectId?.value == "{{ secret('GCP_PROJECT_ID') }}")
         #expect(runner.region.value == "{{ vars.region }}")
         #expect(runner.region.location.line == 14)
+        #expect(runner.region.isTemplate)
+        #expect(!runner.machineType.isTemplate)
         #expect(runner.bucket?.value == "{{ secret('GCS_BUCKET') }}")
         #expect(runner.serviceAccount?.value == "{{ secret('GOOGLE_SA') }}")
         #expect(runner.machineType.value == "e2-medium")

@@ -266,3 +266,52 @@ extension ValidFlowsTests {
             ])
     }
 }
+
+extension ValidFlowsTests {
+    @Test func aBadPluginDefaultIsReportedOnceWhateverTheNumberOfTasks() {
+        let text = """
+            id: broad_defaults
+            namespace: company.team
+            pluginDefaults:
+              - type: io.kestra.plugin.core.flow
+                values:
+                  concurency: 2
+            tasks:
+              - id: a
+                type: io.kestra.plugin.core.flow.Parallel
+                tasks: [{id: a1, type: io.kestra.plugin.core.flow.Parallel, tasks: [{id: a2, type: io.kestra.plugin.core.flow.Parallel, tasks: []}]}]
+            """
+        let result = FlowParser.parse(source: text, file: "p.yaml")
+        #expect(
+            result.diagnostics.filter { $0.message.contains("concurency") }.map(\.description) == [
+                "p.yaml:6:7: unknown property 'concurency' for io.kestra.plugin.core.flow.Parallel (did you mean 'concurrent'?)"
+            ])
+    }
+}
+
+extension ValidFlowsTests {
+    @Test func runnerLabelsLeaveRoomForTheRunnersOwn() {
+        func flow(labels count: Int) -> String {
+            let labels = (0..<count).map { "        l\($0): v" }.joined(separator: "\n")
+            return """
+                id: many_labels
+                namespace: company.team
+                tasks:
+                  - id: t
+                    type: io.kestra.plugin.scripts.shell.Commands
+                    commands: [echo]
+                    taskRunner:
+                      type: io.kestra.plugin.ee.gcp.runner.Batch
+                      region: europe-west9
+                      labels:
+                \(labels)
+                """
+        }
+        #expect(FlowParser.parse(source: flow(labels: 58), file: "l.yaml").isValid)
+        #expect(
+            FlowParser.parse(source: flow(labels: 59), file: "l.yaml").diagnostics.map(\.description) == [
+                "l.yaml:11:9: io.kestra.plugin.ee.gcp.runner.Batch has 59 labels; a Batch job may have 64 and the runner "
+                    + "sets 6, so at most 58 are allowed"
+            ])
+    }
+}

@@ -24,6 +24,9 @@ import Testing
         #expect(ISODuration(seconds: 5_430).description == "PT1H30M30S")
         #expect(ISODuration(nanoseconds: 1_500_000_000).description == "PT1.5S")
         #expect(ISODuration(seconds: 0).description == "PT0S")
+        #expect(ISODuration(seconds: .max).nanoseconds == .max)
+        #expect(ISODuration(seconds: .min).description.hasPrefix("-PT2562047H"))
+        #expect(ISODuration.parse("PT99999999999999999999S") == nil)
         #expect(
             ISODuration.parse(ISODuration(nanoseconds: 86_400_250_000_000).description)?.nanoseconds
                 == 86_400_250_000_000)

@@ -35,9 +35,15 @@ public struct FlowDiagnostic: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension Array where Element == FlowDiagnostic {
-    /// Sorted by position (file, line, column), then by message, so output is stable.
+    /// Sorted by position (file, line, column), then by message, so output is stable; exact repeats
+    /// (a plugin default applied to several tasks fails the same way for each) are kept once.
     public func sortedByPosition() -> [FlowDiagnostic] {
-        sorted { ($0.location, $0.message) < ($1.location, $1.message) }
+        var result: [FlowDiagnostic] = []
+        for diagnostic in sorted(by: { ($0.location, $0.message) < ($1.location, $1.message) })
+        where result.last != diagnostic {
+            result.append(diagnostic)
+        }
+        return result
     }
 
     /// True when at least one diagnostic is an error.

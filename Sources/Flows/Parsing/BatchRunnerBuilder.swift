@@ -194,10 +194,12 @@ struct BatchRunnerBuilder {
 
     private func readLabels(_ reader: MappingReader, owner: String) -> [FlowLabel] {
         guard let pairs = reader.stringMap("labels") else { return [] }
-        if pairs.count > GoogleLabelRules.maxLabels, let node = reader.node("labels") {
+        let allowed = GoogleLabelRules.maxLabels - GoogleLabelRules.runnerKeys.count
+        if pairs.count > allowed, let node = reader.node("labels") {
             context.error(
-                "\(owner) has \(pairs.count) labels; Google allows at most \(GoogleLabelRules.maxLabels) "
-                    + "(and the runner adds 6)", at: node.location)
+                "\(owner) has \(pairs.count) labels; a Batch job may have \(GoogleLabelRules.maxLabels) and the "
+                    + "runner sets \(GoogleLabelRules.runnerKeys.count), so at most \(allowed) are allowed",
+                at: node.location)
         }
         var labels: [FlowLabel] = []
         for (key, value) in pairs {

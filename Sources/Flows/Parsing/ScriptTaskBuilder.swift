@@ -25,7 +25,7 @@ struct ScriptTaskBuilder {
                     + "\(other.rawValue); \(type.value) takes '\(modeProperty)'",
                 "docker": "'docker' is deprecated in Kestra: use 'containerImage' and 'taskRunner'",
                 "runner": "'runner' is deprecated in Kestra: use 'taskRunner'",
-            ])
+            ].merging(TaskBuilder.unsupportedProperties) { specific, _ in specific })
         let common = taskBuilder.buildCommon(reader, type: type)
         let containerImage = reader.string("containerImage")
         var commands: [Located<String>] = []

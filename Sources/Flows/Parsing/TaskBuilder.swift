@@ -5,6 +5,15 @@ struct TaskBuilder {
 
     static let commonProperties = ["id", "type", "description", "timeout", "retry", "allowFailure", "disabled"]
 
+    /// Kestra task properties BatchLedger does not implement, refused with a message that says so.
+    static let unsupportedProperties: [String: String] = {
+        var result: [String: String] = [:]
+        for key in ["workerGroup", "logLevel", "runIf", "allowWarning", "logToFile", "dependencies", "outputs"] {
+            result[key] = "'\(key)' is a Kestra task property that BatchLedger does not support: remove it"
+        }
+        return result
+    }()
+
     /// Every property of every supported task type, to suggest names when the type itself is missing.
     static var allProperties: [String] {
         commonProperties + ScriptTaskBuilder.scriptProperties
@@ -54,7 +63,8 @@ struct TaskBuilder {
         }
         switch type.value {
         case ParallelTask.typeName:
-            reader.rejectUnknown(known: Self.commonProperties + ["tasks", "concurrent"])
+            reader.rejectUnknown(
+                known: Self.commonProperties + ["tasks", "concurrent"], explanations: Self.unsupportedProperties)
             let common = buildCommon(reader, type: type)
             let tasks = buildList(reader, key: "tasks", owner: type.value)
             let concurrent =
@@ -62,7 +72,9 @@ struct TaskBuilder {
             guard let common else { return nil }
             return .parallel(ParallelTask(common: common, tasks: tasks, concurrent: concurrent))
         case ForEachTask.typeName:
-            reader.rejectUnknown(known: Self.commonProperties + ["values", "concurrencyLimit", "tasks"])
+            reader.rejectUnknown(
+                known: Self.commonProperties + ["values", "concurrencyLimit", "tasks"],
+                explanations: Self.unsupportedProperties)
             let common = buildCommon(reader, type: type)
             let values = ForEachValuesReader(context: context).read(reader)
             let limit =

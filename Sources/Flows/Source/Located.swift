@@ -24,3 +24,8 @@ public struct Located<Value: Sendable>: Sendable {
 
 extension Located: Equatable where Value: Equatable {}
 extension Located: Hashable where Value: Hashable {}
+
+extension Located where Value == String {
+    /// True when the string contains a Pebble expression or tag (`{{` or `{%`) and is rendered at run time.
+    public var isTemplate: Bool { YAMLScalar.isTemplate(value) }
+}

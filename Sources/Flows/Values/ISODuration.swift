@@ -8,8 +8,11 @@ public struct ISODuration: Sendable, Hashable, Comparable, CustomStringConvertib
     /// Creates a duration from nanoseconds.
     public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
 
-    /// Creates a duration from whole seconds.
-    public init(seconds: Int64) { self.nanoseconds = seconds * 1_000_000_000 }
+    /// Creates a duration from whole seconds (saturating at about ±292 years).
+    public init(seconds: Int64) {
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        self.nanoseconds = overflow ? (seconds < 0 ? Int64.min : Int64.max) : product
+    }
 
     /// The duration in seconds, with fractions.
     public var seconds: Double { Double(nanoseconds) / 1e9 }
@@ -20,7 +23,7 @@ public struct ISODuration: Sendable, Hashable, Comparable, CustomStringConvertib
     /// The ISO-8601 form, like `PT1H30M` or `PT0.5S`.
     public var description: String {
         if nanoseconds == 0 { return "PT0S" }
-        var rest = abs(nanoseconds)
+        var rest = nanoseconds.magnitude
         let sign = nanoseconds < 0 ? "-" : ""
         let hours = rest / 3_600_000_000_000
         rest %= 3_600_000_000_000

@@ -51,7 +51,6 @@ struct SourceText {
     static func location(ofCharacterOffset offset: Int, in text: String) -> (line: Int, column: Int) {
         var line = 1
         var column = 1
-        var previousWasCR = false
         for (index, character) in text.enumerated() {
             if index >= offset { break }
             if character == "\n" || character == "\r\n" || character == "\r" || character == "\u{85}"
@@ -59,13 +58,10 @@ struct SourceText {
             {
                 line += 1
                 column = 1
-                previousWasCR = false
             } else {
                 column += character.unicodeScalars.count
-                previousWasCR = false
             }
         }
-        _ = previousWasCR
         return (line, column)
     }
 }

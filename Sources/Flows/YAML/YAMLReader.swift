@@ -19,7 +19,10 @@ struct YAMLReader {
         let column: Int
     }
 
-    func read(_ source: String) -> (root: YAMLNode?, diagnostics: [FlowDiagnostic]) {
+    func read(_ text: String) -> (root: YAMLNode?, diagnostics: [FlowDiagnostic]) {
+        // A byte-order mark is not part of the text (editors do not count it as a column), and Yams,
+        // which tells libyaml the encoding, would otherwise read it as content.
+        let source = text.hasPrefix("\u{FEFF}") ? String(text.unicodeScalars.dropFirst()) : text
         var sink = DiagnosticSink()
         let start = SourceLocation(file: file, line: 1, column: 1)
         if source.utf8.count > limits.maxFileBytes {
