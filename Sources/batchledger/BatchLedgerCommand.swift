@@ -6,6 +6,9 @@ struct BatchLedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batchledger",
         abstract: "Run Kestra script tasks on Google Cloud Batch, with every action kept in an SQLite ledger.",
-        subcommands: [VerifyCommand.self, EmulatorCommand.self]
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, ShowCommand.self, ExecutionsCommand.self, LogsCommand.self,
+            VerifyCommand.self, EmulatorCommand.self,
+        ]
     )
 }

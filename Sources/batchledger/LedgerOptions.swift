@@ -6,7 +6,8 @@ struct LedgerOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The ledger file.", discussion: "Default: $BATCHLEDGER_LEDGER, else ~/.local/share/batchledger/ledger.sqlite.",
+            "The ledger file.",
+            discussion: "Default: $BATCHLEDGER_LEDGER, else ~/.local/share/batchledger/ledger.sqlite.",
             valueName: "path"))
     var ledger: String?
 

@@ -42,7 +42,8 @@ struct AttemptRunner {
     }
 
     private func attemptState() async throws -> AttemptState {
-        guard let state = await recorder.state.taskRun(taskRunId)?.attempts.first(where: { $0.attempt == attempt }) else {
+        guard let state = await recorder.state.taskRun(taskRunId)?.attempts.first(where: { $0.attempt == attempt })
+        else {
             throw EngineError.configuration("attempt \(attempt) of \(taskRunId) was not started")
         }
         return state
@@ -51,7 +52,8 @@ struct AttemptRunner {
     // MARK: - Stage
 
     private func stage(bucket: String, state: AttemptState) async throws {
-        var staged: [(upload: AttemptPlan.Upload, object: String, file: URL?, data: Data?, crc: String, size: Int64)] = []
+        var staged: [(upload: AttemptPlan.Upload, object: String, file: URL?, data: Data?, crc: String, size: Int64)] =
+            []
         for upload in plan.uploads {
             let object = plan.prefix + upload.name
             switch upload.source {
@@ -59,8 +61,11 @@ struct AttemptRunner {
                 staged.append((upload, object, nil, data, CRC32C.base64(CRC32C.checksum(data)), Int64(data.count)))
             case .file(let url):
                 let data = try Data(contentsOf: url, options: .mappedIfSafe)
-                staged.append((upload, object, url, data.count <= 8 << 20 ? data : nil,
-                               CRC32C.base64(CRC32C.checksum(data)), Int64(data.count)))
+                staged.append(
+                    (
+                        upload, object, url, data.count <= 8 << 20 ? data : nil,
+                        CRC32C.base64(CRC32C.checksum(data)), Int64(data.count)
+                    ))
             }
         }
         if state.uploadRequested.isEmpty {
@@ -101,10 +106,11 @@ struct AttemptRunner {
     // MARK: - Submit
 
     private func submit(state: AttemptState) async throws -> BatchJob {
-        if let name = state.jobName {
-            // Created before (this process or an earlier one): continue with it.
-            if let job = try await services.batch.getJob(name) { return job }
-            throw JobVanished(name: name)
+        if state.jobName != nil {
+            // Created before (this process or an earlier one): continue with it. The recorded name is masked
+            // when the project is a secret; the real one comes from the plan.
+            if let job = try await services.batch.getJob(plan.jobName) { return job }
+            throw JobVanished(name: plan.mask(plan.jobName))
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -153,7 +159,7 @@ struct AttemptRunner {
         var job = created
         while true {
             try Task.checkCancellation()
-            guard let polled = try await watcher.job(name) else { throw JobVanished(name: name) }
+            guard let polled = try await watcher.job(name) else { throw JobVanished(name: plan.mask(name)) }
             job = polled
             let jobState = job.status?.state.value ?? .unspecified
             let events = job.status?.statusEvents ?? []
@@ -206,7 +212,9 @@ struct AttemptRunner {
                 vars.merge(message.outputs) { _, new in new }
                 metrics += message.metrics
                 for log in message.logs {
-                    lines.append(LogLine(time: entry.timestamp, severity: log.level, text: plan.mask(log.message), stderr: stderr))
+                    lines.append(
+                        LogLine(
+                            time: entry.timestamp, severity: log.level, text: plan.mask(log.message), stderr: stderr))
                 }
                 if stderr {
                     // Kestra counts stderr protocol lines toward warningOnStdErr too; keep the fact, not the line.
@@ -237,14 +245,16 @@ struct AttemptRunner {
         if !vars.isEmpty || !metrics.isEmpty || !warnings.isEmpty {
             batch.append(
                 .outputsParsed(
-                    OutputsParsed(taskRunId: taskRunId, attempt: attempt, vars: vars, metrics: metrics, warnings: warnings)))
+                    OutputsParsed(
+                        taskRunId: taskRunId, attempt: attempt, vars: vars, metrics: metrics, warnings: warnings)))
         }
         return batch
     }
 
     static func change(_ event: StatusEvent) -> JobStatusChange {
         JobStatusChange(
-            type: event.type, description: event.description, time: event.eventTime, taskState: event.taskState?.value.name,
+            type: event.type, description: event.description, time: event.eventTime,
+            taskState: event.taskState?.value.name,
             exitCode: event.taskExecution?.exitCode)
     }
 
@@ -313,23 +323,32 @@ struct AttemptRunner {
     /// Deletes the job (when asked) and the attempt's bucket folder (when `delete`), recording both.
     func teardown(deleteJob: Bool, reason: String) async throws {
         let state = try await attemptState()
-        if deleteJob, let name = state.jobName, !state.jobDeleted {
+        if deleteJob, state.jobName != nil, !state.jobDeleted {
+            let name = plan.jobName
             if !state.deleteRequested {
                 try await recorder.record(
                     .jobDeleteRequested(
                         JobDeleteRequested(
-                            taskRunId: taskRunId, attempt: attempt, name: name, requestId: plan.started.requestId + "-delete",
+                            taskRunId: taskRunId, attempt: attempt, name: name,
+                            requestId: plan.started.requestId + "-delete",
                             reason: reason)))
             }
-            let operation = try await services.batch.deleteJob(name, requestID: plan.started.requestId + "-delete", reason: reason)
-            if let operation { _ = try? await services.batch.waitForOperation(operation, every: plan.pollInterval, deadline: .seconds(60)) }
+            let operation = try await services.batch.deleteJob(
+                name, requestID: plan.started.requestId + "-delete", reason: reason)
+            if let operation {
+                _ = try? await services.batch.waitForOperation(
+                    operation, every: plan.pollInterval, deadline: .seconds(60))
+            }
             try await recorder.record(
-                .jobDeleted(JobDeleted(taskRunId: taskRunId, attempt: attempt, name: name, alreadyGone: operation == nil)))
+                .jobDeleted(
+                    JobDeleted(taskRunId: taskRunId, attempt: attempt, name: name, alreadyGone: operation == nil)))
         }
         if plan.deleteWhenDone, let bucket = plan.started.bucket, !state.stagingCleaned {
             let deleted = try await services.storage.deleteAll(bucket: bucket, prefix: plan.prefix)
             try await recorder.record(
-                .stagingCleaned(StagingCleaned(taskRunId: taskRunId, attempt: attempt, prefix: plan.prefix, objectsDeleted: deleted)))
+                .stagingCleaned(
+                    StagingCleaned(taskRunId: taskRunId, attempt: attempt, prefix: plan.prefix, objectsDeleted: deleted)
+                ))
         }
     }
 

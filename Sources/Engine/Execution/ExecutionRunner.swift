@@ -31,9 +31,10 @@ public final class ExecutionRunner: Sendable {
     /// Starts a new execution of `flow` and runs it to the end. Returns the final state; throws `FlowProblems`
     /// for a flow or template that cannot run (after recording the failure when the execution had started),
     /// and other errors for I/O or refused Google calls.
-    public func run(flow: Flow, flowPath: String, source: String, inputs rawInputs: [String: String],
-                    executionId: String? = nil) async throws -> ExecutionState
-    {
+    public func run(
+        flow: Flow, flowPath: String, source: String, inputs rawInputs: [String: String],
+        executionId: String? = nil
+    ) async throws -> ExecutionState {
         let inputs = try InputResolver.resolve(flow.inputs, given: rawInputs)
         var generator = SystemRandomNumberGenerator()
         let id = executionId ?? Naming.executionID(using: &generator)
@@ -46,7 +47,8 @@ public final class ExecutionRunner: Sendable {
         let started = ExecutionStarted(
             executionId: id, namespace: flow.namespace.value, flowId: flow.id.value, flowRevision: flow.revision?.value,
             flowPath: flowPath, flowSource: source, flowSHA256: SHA256Digest.of(Data(source.utf8)).hex,
-            inputs: inputs.mapValues(Convert.json), labels: Dictionary(flow.labels.map { ($0.key.value, $0.value.value) }) { a, _ in a },
+            inputs: inputs.mapValues(Convert.json),
+            labels: Dictionary(flow.labels.map { ($0.key.value, $0.value.value) }) { a, _ in a },
             backend: configuration.target.backend,
             outputDirectory: configuration.outputDirectory.appendingPathComponent(id).standardizedFileURL.path,
             namespaceFilesDirectory: configuration.namespaceFilesDirectory?.path,
@@ -60,9 +62,13 @@ public final class ExecutionRunner: Sendable {
             configuration: configuration,
             registry: ServiceRegistry(target: configuration.target, executionLabel: Naming.labelValue(id)))
         await execution.registry.observeRetries { event in
-            Task { try? await recorder.record(.apiCallRetried(APICallRetried(
-                taskRunId: nil, call: event.call, failedAttempt: event.failedAttempt, status: event.status,
-                reason: event.reason, delaySeconds: event.delay.seconds))) }
+            Task {
+                try? await recorder.record(
+                    .apiCallRetried(
+                        APICallRetried(
+                            taskRunId: nil, call: event.call, failedAttempt: event.failedAttempt, status: event.status,
+                            reason: event.reason, delaySeconds: event.delay.seconds)))
+            }
         }
         return try await execution.runAll()
     }
@@ -118,7 +124,9 @@ final class ExecutionContext: Sendable {
             final = "CANCELLED"
         } else if problem != nil || state.taskRuns.contains(where: { $0.state == "FAILED" && !$0.allowedFailure }) {
             final = "FAILED"
-        } else if state.taskRuns.contains(where: { $0.state == "WARNING" || ($0.state == "FAILED" && $0.allowedFailure) }) {
+        } else if state.taskRuns.contains(where: {
+            $0.state == "WARNING" || ($0.state == "FAILED" && $0.allowedFailure)
+        }) {
             final = "WARNING"
         } else {
             final = "SUCCEEDED"
@@ -173,8 +181,10 @@ final class ExecutionContext: Sendable {
         case .template(let template):
             let state = await recorder.state
             let context = TemplateContext(
-                variables: variables(taskID: task.id.value, type: task.common.type.value, scope: scope, attempt: 0, state: state)
-                    .variables,
+                variables: variables(
+                    taskID: task.id.value, type: task.common.type.value, scope: scope, attempt: 0, state: state
+                )
+                .variables,
                 secrets: configuration.secrets)
             let rendered = try TemplateEngine.render(
                 template.value, origin: Convert.origin(template.location), context: context)

@@ -1,6 +1,6 @@
+import Flows
 import Foundation
 import GoogleCloud
-import Flows
 import Templates
 
 /// How later tasks see earlier outputs, derived from the execution's fold: `outputs.<taskId>.vars.<key>`,
@@ -37,7 +37,8 @@ enum OutputsView {
     static func uri(state: ExecutionState, run: TaskRunState, name: String) -> String {
         let namespace = state.namespace.replacingOccurrences(of: ".", with: "/")
         let runPath = run.taskRunId.replacingOccurrences(of: "[", with: "_").replacingOccurrences(of: "]", with: "")
-        return "kestra:///\(namespace)/\(state.flowId)/executions/\(state.executionId)/tasks/\(run.taskId)/\(runPath)/\(name)"
+        return
+            "kestra:///\(namespace)/\(state.flowId)/executions/\(state.executionId)/tasks/\(run.taskId)/\(runPath)/\(name)"
     }
 
     /// Every output file of the execution so far: URI → local file.
@@ -114,12 +115,14 @@ enum NamespaceFolder {
     static func list(_ folder: URL?) throws -> [String: URL] {
         guard let folder else { return [:] }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
             throw FlowProblems(["--namespace-files \(folder.path): no such folder"])
         }
         var files: [String: URL] = [:]
         let base = folder.standardizedFileURL.path
-        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) else {
+        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey])
+        else {
             return [:]
         }
         for case let url as URL in walker {

@@ -41,7 +41,8 @@ struct ScriptTaskRun {
             } catch is CancellationError {
                 try await withoutCancellation { [context, taskRunId, attempt] in
                     try await context.recorder.record(
-                        .taskCancelled(TaskCancelled(taskRunId: taskRunId, attempt: attempt, reason: "cancelled by the user")))
+                        .taskCancelled(
+                            TaskCancelled(taskRunId: taskRunId, attempt: attempt, reason: "cancelled by the user")))
                 }
                 throw CancellationError()
             } catch {
@@ -61,17 +62,21 @@ struct ScriptTaskRun {
                 throw CancellationError()
             case .failed(let reason, let exitCode, let preempted):
                 var delay: Duration?
-                if preempted && provisioning != .standard && spotPreemptions < context.configuration.spotAttemptsBeforeStandard + 1 {
+                if preempted && provisioning != .standard
+                    && spotPreemptions < context.configuration.spotAttemptsBeforeStandard + 1
+                {
                     spotPreemptions += 1
                     if spotPreemptions > context.configuration.spotAttemptsBeforeStandard {
                         provisioning = .standard
                     }
                     delay = .zero
                 } else {
-                    delay = Self.retryDelay(task.common.retry, attempt: attempt, elapsed: ContinuousClock.now - firstStart)
+                    delay = Self.retryDelay(
+                        task.common.retry, attempt: attempt, elapsed: ContinuousClock.now - firstStart)
                 }
                 let maskedReason = masker.mask(reason)
-                try await recordFailure(attempt: attempt, reason: maskedReason, exitCode: exitCode, willRetry: delay != nil)
+                try await recordFailure(
+                    attempt: attempt, reason: maskedReason, exitCode: exitCode, willRetry: delay != nil)
                 guard let delay else { return task.common.allowFailure.value }
                 try await Task.sleep(for: delay)
             }
@@ -125,7 +130,8 @@ struct ScriptTaskRun {
         let secretsUsed = TaskRenderer.SecretLedger()
         let variables = context.variables(
             taskID: task.id.value, type: task.common.type.value, scope: scope, attempt: attempt, state: state)
-        let selected = (task.namespaceFiles?.enabled.value ?? false)
+        let selected =
+            (task.namespaceFiles?.enabled.value ?? false)
             ? context.namespaceFiles.filter { task.namespaceFiles!.selects($0.key) } : [:]
         let renderer = TaskRenderer(
             task: task, runner: runner, baseVariables: variables, secrets: configuration.secrets,
@@ -134,7 +140,8 @@ struct ScriptTaskRun {
         let placement = try renderer.placement(secretsUsed)
         let wid = Naming.workingDirID(using: &generator)
         let jobID = Naming.jobID(
-            namespace: started.namespace, flowId: started.flowId, taskId: task.id.value, executionId: started.executionId,
+            namespace: started.namespace, flowId: started.flowId, taskId: task.id.value,
+            executionId: started.executionId,
             taskRunId: taskRunId, attempt: attempt)
         let timeout = try taskTimeout(runner, renderer, secretsUsed)
         let labels = Naming.jobLabels(
@@ -156,6 +163,7 @@ struct ScriptTaskRun {
             configuration.notice(
                 "\(task.id.value): \(rendered.uploads.count) input file(s) not uploaded: the task runner has no bucket")
         }
+        await context.recorder.addSecrets(mask)
         try await context.recorder.record(.attemptStarted(attemptStarted))
 
         let origin = "the serviceAccount of task \(task.id.value)"
@@ -176,11 +184,13 @@ struct ScriptTaskRun {
                 return globs.contains { $0.matches(path) }
             },
             collectsAnything: !globs.isEmpty || outputPrefix != nil,
-            outputFolder: URL(fileURLWithPath: started.outputDirectory).appendingPathComponent(Self.folderName(taskRunId)),
+            outputFolder: URL(fileURLWithPath: started.outputDirectory).appendingPathComponent(
+                Self.folderName(taskRunId)),
             deleteWhenDone: runner.delete.value, timeout: timeout + (fast ? .seconds(5) : .seconds(120)),
             pollInterval: fast && check.isDefault ? .milliseconds(50) : check.value.duration,
             maxPollInterval: fast && check.isDefault ? .milliseconds(400) : max(check.value.duration, .seconds(30)),
-            logGrace: fast && runner.waitForLogInterval.isDefault ? .milliseconds(250) : runner.waitForLogInterval.value.duration,
+            logGrace: fast && runner.waitForLogInterval.isDefault
+                ? .milliseconds(250) : runner.waitForLogInterval.value.duration,
             warningOnStdErr: try renderer.render(task.warningOnStdErr, renderer.context(variables), secretsUsed),
             mask: { mask.mask($0) })
         let attemptRunner = AttemptRunner(
@@ -210,7 +220,9 @@ struct ScriptTaskRun {
             let text = try renderer.render(
                 Located(template, at: timeout.location), renderer.context(renderer.baseVariables), secretsUsed)
             guard let duration = ISODuration.parse(text.trimmingCharacters(in: .whitespaces)) else {
-                throw FlowProblems(["\(timeout.location): timeout rendered to '\(text)', not an ISO-8601 duration such as PT1H"])
+                throw FlowProblems([
+                    "\(timeout.location): timeout rendered to '\(text)', not an ISO-8601 duration such as PT1H"
+                ])
             }
             return duration.duration
         }

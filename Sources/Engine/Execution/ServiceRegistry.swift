@@ -22,7 +22,9 @@ actor ServiceRegistry {
     }
 
     /// The services for a task whose runner gives `serviceAccountJSON` (rendered) or none.
-    func services(serviceAccountJSON: String?, scopes: [String], origin: String) throws -> (key: String, services: CloudServices) {
+    func services(serviceAccountJSON: String?, scopes: [String], origin: String) throws -> (
+        key: String, services: CloudServices
+    ) {
         let key = serviceAccountJSON.map { SHA256Digest.of(Data($0.utf8)).hex } ?? "default"
         let cacheKey = key + "|" + scopes.joined(separator: " ")
         if let existing = services[cacheKey] { return (cacheKey, existing) }
@@ -45,7 +47,8 @@ actor ServiceRegistry {
         let caller = APICaller(
             transport: target.transport, credentials: credentials,
             retry: target.fastPolling
-                ? BackoffPolicy(maxAttempts: 8, initialDelay: .milliseconds(100), maximumDelay: .seconds(2), deadline: .seconds(60))
+                ? BackoffPolicy(
+                    maxAttempts: 8, initialDelay: .milliseconds(100), maximumDelay: .seconds(2), deadline: .seconds(60))
                 : BackoffPolicy(),
             observer: observer)
         let created = CloudServices(

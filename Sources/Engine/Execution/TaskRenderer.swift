@@ -34,12 +34,15 @@ struct TaskRenderer {
     }
 
     func render(_ located: Located<String>, _ context: TemplateContext, _ secretsUsed: SecretLedger) throws -> String {
-        let rendered = try TemplateEngine.render(located.value, origin: Convert.origin(located.location), context: context)
+        let rendered = try TemplateEngine.render(
+            located.value, origin: Convert.origin(located.location), context: context)
         secretsUsed.add(rendered)
         return rendered.text
     }
 
-    func render(_ dynamic: Located<Dynamic<Int>>?, _ context: TemplateContext, _ secretsUsed: SecretLedger, name: String)
+    func render(
+        _ dynamic: Located<Dynamic<Int>>?, _ context: TemplateContext, _ secretsUsed: SecretLedger, name: String
+    )
         throws -> Int?
     {
         guard let dynamic else { return nil }
@@ -50,11 +53,15 @@ struct TaskRenderer {
                 .trimmingCharacters(in: .whitespaces)
             if let value = Int(text) { return value }
             if case .mebibytes(let mib) = MebibyteSize.parse(text) { return mib }
-            throw FlowProblems(["\(dynamic.location): \(name) rendered to '\(secretsUsed.masker.mask(text))', not a number"])
+            throw FlowProblems([
+                "\(dynamic.location): \(name) rendered to '\(secretsUsed.masker.mask(text))', not a number"
+            ])
         }
     }
 
-    func render(_ dynamic: Located<Dynamic<Bool>>, _ context: TemplateContext, _ secretsUsed: SecretLedger) throws -> Bool {
+    func render(_ dynamic: Located<Dynamic<Bool>>, _ context: TemplateContext, _ secretsUsed: SecretLedger) throws
+        -> Bool
+    {
         switch dynamic.value {
         case .value(let value): return value
         case .template(let template):
@@ -110,7 +117,8 @@ struct TaskRenderer {
         let serviceAccount = try runner.serviceAccount.map { try render($0, context, secretsUsed) }
         let scopes = try runner.scopes.map { try render($0, context, secretsUsed) }
         return Placement(
-            project: project, region: region, bucket: bucket, serviceAccountJSON: serviceAccount?.isEmpty == true ? nil : serviceAccount,
+            project: project, region: region, bucket: bucket,
+            serviceAccountJSON: serviceAccount?.isEmpty == true ? nil : serviceAccount,
             scopes: scopes, projectSecret: projectSecret, bucketSecret: bucketSecret)
     }
 
@@ -232,7 +240,8 @@ struct TaskRenderer {
             secretsUsed: secretsUsed.uses.map { SecretReference(name: $0.name, sha256: $0.sha256) }
                 .sorted { $0.name < $1.name })
         return Rendered(
-            job: job, uploads: uploads, outputGlobs: globs, outputDirID: outputDirID, rendered: rendered, timeout: timeout)
+            job: job, uploads: uploads, outputGlobs: globs, outputDirID: outputDirID, rendered: rendered,
+            timeout: timeout)
     }
 
     struct RenderedInputFile {
@@ -248,7 +257,8 @@ struct TaskRenderer {
         case .files(let files)?:
             return try files.map { file in
                 RenderedInputFile(
-                    name: try render(file.name, context, secretsUsed), content: try render(file.content, context, secretsUsed),
+                    name: try render(file.name, context, secretsUsed),
+                    content: try render(file.content, context, secretsUsed),
                     location: file.name.location)
             }
         case .template(let template)?:
@@ -275,20 +285,26 @@ struct TaskRenderer {
         let mounted = placement.bucket != nil
         let entryPoint = try runner.entryPoint.map { try render($0, context, secretsUsed) }
         let container = BatchJob.Container(
-            imageUri: image, entrypoint: entryPoint.isEmpty ? nil : entryPoint.joined(separator: " "), commands: commands,
+            imageUri: image, entrypoint: entryPoint.isEmpty ? nil : entryPoint.joined(separator: " "),
+            commands: commands,
             volumes: mounted ? ["/mnt/disks/share:/\(wid)"] : nil)
         var compute: BatchJob.ComputeResource?
         if let resource = runner.computeResource {
             compute = BatchJob.ComputeResource(
                 cpuMilli: try render(resource.cpuMilli, context, secretsUsed, name: "cpu").map { WireInt64(Int64($0)) },
-                memoryMib: try render(resource.memoryMiB, context, secretsUsed, name: "memory").map { WireInt64(Int64($0)) },
-                bootDiskMib: try render(resource.bootDiskMiB, context, secretsUsed, name: "bootDisk").map { WireInt64(Int64($0)) })
+                memoryMib: try render(resource.memoryMiB, context, secretsUsed, name: "memory").map {
+                    WireInt64(Int64($0))
+                },
+                bootDiskMib: try render(resource.bootDiskMiB, context, secretsUsed, name: "bootDisk").map {
+                    WireInt64(Int64($0))
+                })
         }
         let maxRetryCount = try render(Optional(runner.maxRetryCount), context, secretsUsed, name: "maxRetryCount") ?? 0
         let seconds = max(1, Int(timeout.seconds.rounded(.up)))
         let spec = BatchJob.TaskSpec(
             runnables: [BatchJob.Runnable(container: container, environment: BatchJob.Environment(variables: env))],
-            volumes: mounted ? [BatchJob.Volume(gcsRemotePath: "\(placement.bucket!)/\(wid)", mountPath: "/mnt/disks/share")] : nil,
+            volumes: mounted
+                ? [BatchJob.Volume(gcsRemotePath: "\(placement.bucket!)/\(wid)", mountPath: "/mnt/disks/share")] : nil,
             computeResource: compute, maxRetryCount: maxRetryCount == 0 ? nil : maxRetryCount,
             maxRunDuration: "\(seconds)s",
             lifecyclePolicies: runner.lifecyclePolicies.isEmpty
@@ -301,7 +317,8 @@ struct TaskRenderer {
         let machineType = try render(runner.machineType, context, secretsUsed)
         let reservation = try runner.reservation.map { try render($0, context, secretsUsed) }
         let accelerators = try runner.accelerators.map { accelerator in
-            BatchJob.Accelerator(type: try render(accelerator.type, context, secretsUsed), count: Int64(accelerator.count.value))
+            BatchJob.Accelerator(
+                type: try render(accelerator.type, context, secretsUsed), count: Int64(accelerator.count.value))
         }
         var interfaces = try runner.networkInterfaces.map { interface in
             BatchJob.NetworkInterface(
@@ -317,14 +334,16 @@ struct TaskRenderer {
             instances: [
                 BatchJob.InstancePolicyOrTemplate(
                     policy: BatchJob.InstancePolicy(
-                        machineType: machineType, provisioningModel: provisioningModel == .standard ? nil : provisioningModel,
+                        machineType: machineType,
+                        provisioningModel: provisioningModel == .standard ? nil : provisioningModel,
                         reservation: reservation, accelerators: accelerators.isEmpty ? nil : accelerators),
                     installGpuDrivers: runner.accelerators.contains { $0.installGpuDrivers.value } ? true : nil)
             ],
             network: interfaces.isEmpty ? nil : BatchJob.NetworkPolicy(networkInterfaces: interfaces),
             serviceAccount: computeAccount.map { BatchJob.ServiceAccount(email: $0) })
         return BatchJob(
-            taskGroups: [BatchJob.TaskGroup(taskCount: 1, taskSpec: spec)], allocationPolicy: allocation, labels: labels,
+            taskGroups: [BatchJob.TaskGroup(taskCount: 1, taskSpec: spec)], allocationPolicy: allocation,
+            labels: labels,
             logsPolicy: BatchJob.LogsPolicy(destination: "CLOUD_LOGGING"))
     }
 }

@@ -47,7 +47,8 @@ public struct ExecutionState: Codable, Sendable, Equatable {
             state = "RUNNING"
             startedAt = time
         case .attemptStarted(let attempt):
-            var run = taskRun(attempt.taskRunId)
+            var run =
+                taskRun(attempt.taskRunId)
                 ?? TaskRunState(taskRunId: attempt.taskRunId, taskId: attempt.taskId, value: attempt.value)
             run.state = "RUNNING"
             run.startedAt = run.startedAt ?? time

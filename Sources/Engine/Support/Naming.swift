@@ -46,9 +46,10 @@ public enum Naming {
     /// A deterministic Batch job id (≤ 63 characters, `^[a-z]([a-z0-9-]*[a-z0-9])?$`): Kestra's
     /// `namespace-flow-task` slug, then a digest of the execution and task run, then the attempt. The same
     /// execution, task run and attempt always give the same id; another attempt gives another id.
-    public static func jobID(namespace: String, flowId: String, taskId: String, executionId: String, taskRunId: String,
-                             attempt: Int) -> String
-    {
+    public static func jobID(
+        namespace: String, flowId: String, taskId: String, executionId: String, taskRunId: String,
+        attempt: Int
+    ) -> String {
         let digest = SHA256Digest.of(Data("\(executionId)/\(taskRunId)".utf8)).hex.prefix(8)
         let suffix = "-\(digest)-a\(attempt)"
         var base = slug("\(namespace)-\(flowId)-\(taskId)")

@@ -41,13 +41,19 @@ public enum OutputProtocol {
         }
         if case .array(let metrics)? = object["metrics"] {
             for case .object(let metric) in metrics {
-                guard case .string(let name)? = metric["name"], case .number(let value)? = metric["value"] else { continue }
+                guard case .string(let name)? = metric["name"], case .number(let value)? = metric["value"] else {
+                    continue
+                }
                 var type = "counter"
                 if case .string(let kind)? = metric["type"] { type = kind }
                 var tags: [String: String] = [:]
                 if case .object(let tagObject)? = metric["tags"] {
                     for (key, tagValue) in tagObject {
-                        if case .string(let text) = tagValue { tags[key] = text } else { tags[key] = tagValue.compactText }
+                        if case .string(let text) = tagValue {
+                            tags[key] = text
+                        } else {
+                            tags[key] = tagValue.compactText
+                        }
                     }
                 }
                 message.metrics.append(Metric(name: name, type: type, value: value, tags: tags))
