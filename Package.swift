@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
         .testTarget(name: "GoogleCloudTests", dependencies: ["GoogleCloud"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LocalCloudTests", dependencies: ["LocalCloud"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["batchledger"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -165,16 +165,17 @@ struct AttemptRunner {
             let events = job.status?.statusEvents ?? []
             let fresh = events.count > seenEvents ? Array(events[seenEvents...]) : []
             seenEvents = max(seenEvents, events.count)
-            // Every poll is recorded, compactly: the state and only the status events not seen before.
-            var batch: [ExecutionEvent] = [
-                .jobPolled(
-                    JobPolled(
-                        taskRunId: taskRunId, attempt: attempt, state: jobState.name,
-                        newStatusEvents: fresh.map(Self.change)))
-            ]
+            // Every poll is recorded, compactly: the state and only the status events not seen before. The log
+            // lines read in the same round go first, so they show before the state they led to.
+            var batch: [ExecutionEvent] = []
             if jobState == .running || jobState.isTerminal {
                 batch += try await readLogs(uid)
             }
+            batch.append(
+                .jobPolled(
+                    JobPolled(
+                        taskRunId: taskRunId, attempt: attempt, state: jobState.name,
+                        newStatusEvents: fresh.map(Self.change))))
             try await recorder.record(batch)
             if jobState.isTerminal { break }
             if ContinuousClock.now >= deadline { throw AttemptTimeout(limit: plan.timeout) }
