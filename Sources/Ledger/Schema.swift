@@ -66,6 +66,19 @@ enum Schema {
                 CREATE INDEX events_by_type_time ON events(type, recorded_at);
                 CREATE INDEX events_by_time ON events(recorded_at);
                 """),
+        Migration(
+            version: 3, name: "leases with fencing tokens",
+            sql: """
+                CREATE TABLE leases(
+                    stream TEXT PRIMARY KEY,
+                    token INTEGER NOT NULL,
+                    owner TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    host TEXT NOT NULL,
+                    heartbeat_at REAL NOT NULL,
+                    released INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                """),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }

@@ -25,6 +25,8 @@ public enum ExecutionEvent: Sendable, Equatable {
     case taskFailed(TaskFailed)
     case taskCancelled(TaskCancelled)
     case executionFinished(ExecutionFinished)
+    case reconciled(Reconciled)
+    case recoveryFailed(RecoveryFailed)
 
     /// The ledger `type` of each case.
     public var type: String {
@@ -49,6 +51,8 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .taskFailed: return "TaskFailed"
         case .taskCancelled: return "TaskCancelled"
         case .executionFinished: return "ExecutionFinished"
+        case .reconciled: return "Reconciled"
+        case .recoveryFailed: return "RecoveryFailed"
         }
     }
 
@@ -79,6 +83,8 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .taskFailed(let value): payload = value
         case .taskCancelled(let value): payload = value
         case .executionFinished(let value): payload = value
+        case .reconciled(let value): payload = value
+        case .recoveryFailed(let value): payload = value
         }
         return NewEvent(type: type, schemaVersion: Self.schemaVersion, payload: try CanonicalJSON.encode(payload))
     }
@@ -113,6 +119,8 @@ public enum ExecutionEvent: Sendable, Equatable {
         case "TaskFailed": return .taskFailed(try read(TaskFailed.self))
         case "TaskCancelled": return .taskCancelled(try read(TaskCancelled.self))
         case "ExecutionFinished": return .executionFinished(try read(ExecutionFinished.self))
+        case "Reconciled": return .reconciled(try read(Reconciled.self))
+        case "RecoveryFailed": return .recoveryFailed(try read(RecoveryFailed.self))
         default: return nil
         }
     }

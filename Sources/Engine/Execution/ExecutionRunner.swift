@@ -55,7 +55,16 @@ public final class ExecutionRunner: Sendable {
             namespaceFileDigests: namespaceFiles.mapValues { url in
                 (try? Data(contentsOf: url)).map { SHA256Digest.of($0).hex } ?? ""
             }, forkedFrom: nil)
-        let recorder = ExecutionRecorder(store: store, executionId: id, observer: configuration.observer)
+        guard case .acquired(let token) = try store.acquireLease(id, owner: "batchledger run") else {
+            throw EngineError.configuration("execution \(id) is already being driven by another process")
+        }
+        let heartbeat = Self.heartbeat(store, id, token)
+        defer {
+            heartbeat.cancel()
+            try? store.releaseLease(id, token: token)
+        }
+        let recorder = ExecutionRecorder(
+            store: store, executionId: id, leaseToken: token, observer: configuration.observer)
         try await recorder.record(.executionStarted(started))
         let execution = ExecutionContext(
             flow: flow, started: started, inputs: inputs, namespaceFiles: namespaceFiles, recorder: recorder,
@@ -73,6 +82,87 @@ public final class ExecutionRunner: Sendable {
         return try await execution.runAll()
     }
 
+    /// Renews the lease every two seconds while the execution is driven.
+    static func heartbeat(_ store: EventStore, _ stream: String, _ token: Int64) -> Task<Void, Never> {
+        Task.detached {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(2))
+                if Task.isCancelled { return }
+                _ = try? store.heartbeatLease(stream, token: token)
+            }
+        }
+    }
+
+    /// What `resume` did with an execution.
+    public enum ResumeOutcome: Sendable {
+        /// Driven to its end (whatever state that is).
+        case finished(ExecutionState)
+        /// Already ended before; nothing to do.
+        case alreadyTerminal(ExecutionState)
+        /// Another live process drives it.
+        case heldBy(LeaseHolder)
+    }
+
+    /// The most recoveries that may fail before an execution is given up and marked FAILED.
+    public static let recoveryFailureCap = 5
+
+    /// Resumes an interrupted execution from its ledger: everything comes from `ExecutionStarted` and the fold;
+    /// every interrupted step is reconciled with Batch and Cloud Storage before it continues. A failure is
+    /// recorded (`RecoveryFailed`) and rethrown; after `recoveryFailureCap` of them the execution is marked FAILED.
+    public func resume(_ executionId: String) async throws -> ResumeOutcome {
+        guard let state = try store.executionState(executionId), let started = state.started else {
+            throw EngineError.configuration("no execution \(executionId) in \(store.path)")
+        }
+        if state.isTerminal { return .alreadyTerminal(state) }
+        let token: Int64
+        switch try store.acquireLease(executionId, owner: "batchledger recover") {
+        case .heldBy(let holder): return .heldBy(holder)
+        case .acquired(let acquired): token = acquired
+        }
+        let heartbeat = Self.heartbeat(store, executionId, token)
+        defer {
+            heartbeat.cancel()
+            try? store.releaseLease(executionId, token: token)
+        }
+        let recorder = ExecutionRecorder(
+            store: store, executionId: executionId, state: state, leaseToken: token, observer: configuration.observer)
+        do {
+            let flow = try Self.load(flowPath: started.flowPath, source: started.flowSource)
+            let folder =
+                configuration.namespaceFilesDirectory
+                ?? started.namespaceFilesDirectory.map { URL(fileURLWithPath: $0) }
+            let namespaceFiles = try NamespaceFolder.list(folder)
+            for (path, url) in namespaceFiles {
+                let digest = (try? Data(contentsOf: url)).map { SHA256Digest.of($0).hex }
+                if let recorded = started.namespaceFileDigests[path], recorded != digest {
+                    configuration.notice("namespace file \(path) changed since the execution started")
+                }
+            }
+            let execution = ExecutionContext(
+                flow: flow, started: started, inputs: started.inputs.mapValues(Convert.templateValue),
+                namespaceFiles: namespaceFiles, recorder: recorder, configuration: configuration,
+                registry: ServiceRegistry(target: configuration.target, executionLabel: Naming.labelValue(executionId)),
+                recovering: true)
+            return .finished(try await execution.runAll())
+        } catch let error as LedgerError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let failures = await recorder.state.recoveryFailures + 1
+            let givenUp = failures >= Self.recoveryFailureCap || error is FlowProblems
+            let reason = await recorder.masker.mask("\(error)")
+            try await withoutCancellation {
+                try await recorder.record(
+                    .recoveryFailed(RecoveryFailed(reason: reason, failures: failures, givenUp: givenUp)))
+                if givenUp, await !recorder.state.isTerminal {
+                    try await recorder.record(.executionFinished(ExecutionFinished(state: "FAILED")))
+                }
+            }
+            throw MaskedError(description: reason)
+        }
+    }
+
     static func wantsNamespaceFiles(_ task: FlowTask) -> Bool {
         if case .script(let script) = task, let files = script.namespaceFiles { return files.enabled.value }
         return false
@@ -88,11 +178,15 @@ final class ExecutionContext: Sendable {
     let recorder: ExecutionRecorder
     let configuration: RunConfiguration
     let registry: ServiceRegistry
+    /// True when resuming an interrupted execution (failures of the outside world do not end it).
+    let recovering: Bool
 
     init(
         flow: Flow, started: ExecutionStarted, inputs: [String: TemplateValue], namespaceFiles: [String: URL],
-        recorder: ExecutionRecorder, configuration: RunConfiguration, registry: ServiceRegistry
+        recorder: ExecutionRecorder, configuration: RunConfiguration, registry: ServiceRegistry,
+        recovering: Bool = false
     ) {
+        self.recovering = recovering
         self.flow = flow
         self.started = started
         self.inputs = inputs
@@ -117,6 +211,12 @@ final class ExecutionContext: Sendable {
             _ = try await runTasks(flow.tasks, Scope())
         } catch {
             problem = error
+        }
+        if recovering, let problem, !(problem is CancellationError), !(problem is FlowProblems),
+            !(problem is TemplateError)
+        {
+            // Recovery of this execution failed this time; it stays interrupted for the next recover.
+            throw problem
         }
         let state = await recorder.state
         let final: String

@@ -17,6 +17,8 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     public var taskRuns: [TaskRunState] = []
     public var storedLogBytes: Int = 0
     public var droppedLogLines: Int = 0
+    /// Failed recovery attempts so far.
+    public var recoveryFailures: Int = 0
     public var lastSeq: Int64 = 0
     public var version: Int64 = 0
 
@@ -53,7 +55,7 @@ public struct ExecutionState: Codable, Sendable, Equatable {
             run.state = "RUNNING"
             run.startedAt = run.startedAt ?? time
             run.attempts.append(AttemptState(started: attempt, at: time))
-            run.jobName = nil
+            run.jobName = attempt.jobId
             run.exitCode = nil
             upsert(run)
         case .taskRendered(let rendered):
@@ -69,7 +71,6 @@ public struct ExecutionState: Codable, Sendable, Equatable {
                 $0.jobName = created.name
                 $0.jobUid = created.uid
             }
-            updateRun(created.taskRunId) { $0.jobName = created.name }
         case .jobPolled(let poll):
             updateAttempt(poll.taskRunId, poll.attempt) {
                 $0.jobState = poll.state
@@ -133,6 +134,10 @@ public struct ExecutionState: Codable, Sendable, Equatable {
         case .executionFinished(let finished):
             state = finished.state
             endedAt = time
+        case .reconciled(let reconciled):
+            updateAttempt(reconciled.taskRunId, reconciled.attempt) { $0.reconciliations += 1 }
+        case .recoveryFailed(let failure):
+            recoveryFailures = failure.failures
         }
     }
 
@@ -226,8 +231,12 @@ public struct AttemptState: Codable, Sendable, Equatable {
     public var stagingCleaned = false
     public var outcome: String?
     public var failureReason: String?
+    public var reconciliations = 0
+    /// The attempt as it started (names, ids, secret references), for resuming it.
+    public var started: AttemptStarted?
 
     init(started: AttemptStarted, at time: String) {
+        self.started = started
         attempt = started.attempt
         workingDirId = started.workingDirId
         jobId = started.jobId
