@@ -66,6 +66,11 @@ let package = Package(
             dependencies: ["Ledger"],
             path: "Tools/bench/LedgerBench"
         ),
+        .executableTarget(
+            name: "storage-bench",
+            dependencies: ["GoogleCloud"],
+            path: "Tools/bench/StorageBench"
+        ),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CSQLite", "ledger-bench"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
