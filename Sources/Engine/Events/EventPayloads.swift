@@ -275,3 +275,25 @@ public struct RecoveryFailed: Codable, Sendable, Equatable {
     /// True when the cap was reached and the execution is given up (marked FAILED).
     public var givenUp: Bool
 }
+
+/// A fork takes a task run's outcome from its parent execution instead of running it again.
+public struct TaskAdopted: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var taskId: String
+    public var value: String?
+    public var fromExecution: String
+    /// The parent's event that ended the task run (its global seq when the fork was made).
+    public var parentSeq: Int64
+    public var state: String
+    public var vars: [String: JSONValue]
+    public var metrics: [Metric]
+    public var outputFiles: [String: String]
+    public var exitCode: Int?
+    public var jobId: String?
+}
+
+/// Recorded in the parent: an execution was forked from it.
+public struct ExecutionForked: Codable, Sendable, Equatable {
+    public var child: String
+    public var fromTask: String
+}

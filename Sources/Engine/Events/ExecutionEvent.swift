@@ -27,6 +27,8 @@ public enum ExecutionEvent: Sendable, Equatable {
     case executionFinished(ExecutionFinished)
     case reconciled(Reconciled)
     case recoveryFailed(RecoveryFailed)
+    case taskAdopted(TaskAdopted)
+    case executionForked(ExecutionForked)
 
     /// The ledger `type` of each case.
     public var type: String {
@@ -53,6 +55,8 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .executionFinished: return "ExecutionFinished"
         case .reconciled: return "Reconciled"
         case .recoveryFailed: return "RecoveryFailed"
+        case .taskAdopted: return "TaskAdopted"
+        case .executionForked: return "ExecutionForked"
         }
     }
 
@@ -85,6 +89,8 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .executionFinished(let value): payload = value
         case .reconciled(let value): payload = value
         case .recoveryFailed(let value): payload = value
+        case .taskAdopted(let value): payload = value
+        case .executionForked(let value): payload = value
         }
         return NewEvent(type: type, schemaVersion: Self.schemaVersion, payload: try CanonicalJSON.encode(payload))
     }
@@ -121,6 +127,8 @@ public enum ExecutionEvent: Sendable, Equatable {
         case "ExecutionFinished": return .executionFinished(try read(ExecutionFinished.self))
         case "Reconciled": return .reconciled(try read(Reconciled.self))
         case "RecoveryFailed": return .recoveryFailed(try read(RecoveryFailed.self))
+        case "TaskAdopted": return .taskAdopted(try read(TaskAdopted.self))
+        case "ExecutionForked": return .executionForked(try read(ExecutionForked.self))
         default: return nil
         }
     }

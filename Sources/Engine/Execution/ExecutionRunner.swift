@@ -35,7 +35,51 @@ public final class ExecutionRunner: Sendable {
         flow: Flow, flowPath: String, source: String, inputs rawInputs: [String: String],
         executionId: String? = nil
     ) async throws -> ExecutionState {
-        let inputs = try InputResolver.resolve(flow.inputs, given: rawInputs)
+        try await start(
+            flow: flow, flowPath: flowPath, source: source,
+            inputs: try InputResolver.resolve(flow.inputs, given: rawInputs), executionId: executionId)
+    }
+
+    /// Starts a new execution that takes the outcomes of `parentId`'s task runs before the top-level task
+    /// `fromTask`, and runs `fromTask` and what follows. The parent keeps its history; both point at each other.
+    public func fork(_ parentId: String, fromTask: String, executionId: String? = nil) async throws -> ExecutionState {
+        guard let parent = try store.executionState(parentId), let started = parent.started else {
+            throw EngineError.configuration("no execution \(parentId) in \(store.path)")
+        }
+        let flow = try Self.load(flowPath: started.flowPath, source: started.flowSource)
+        let topLevel = flow.tasks.map(\.id.value)
+        guard let index = topLevel.firstIndex(of: fromTask) else {
+            throw FlowProblems([
+                "fork --from \(fromTask): flow \(started.namespace)/\(started.flowId) has no top-level task \(fromTask) "
+                    + "(its top-level tasks: \(topLevel.joined(separator: ", ")))"
+            ])
+        }
+        func ids(_ task: FlowTask) -> [String] { [task.id.value] + task.childTasks.flatMap(ids) }
+        let before = Set(flow.tasks[..<index].flatMap(ids))
+        var adopted: [TaskAdopted] = []
+        for run in parent.taskRuns where before.contains(run.taskId) {
+            guard run.isTerminal, run.state != "CANCELLED", run.state != "FAILED" || run.allowedFailure else {
+                throw FlowProblems([
+                    "fork --from \(fromTask): task run \(run.taskRunId) of \(parentId) ended \(run.state); fork from "
+                        + "\(run.taskId) (or an earlier task) instead"
+                ])
+            }
+            adopted.append(
+                TaskAdopted(
+                    taskRunId: run.taskRunId, taskId: run.taskId, value: run.value, fromExecution: parentId,
+                    parentSeq: parent.lastSeq, state: run.state, vars: run.vars, metrics: run.metrics,
+                    outputFiles: run.outputFiles, exitCode: run.exitCode, jobId: run.jobName))
+        }
+        return try await start(
+            flow: flow, flowPath: started.flowPath, source: started.flowSource,
+            inputs: started.inputs.mapValues(Convert.templateValue), executionId: executionId,
+            forkedFrom: (parentId, parent.version, fromTask), adopted: adopted)
+    }
+
+    private func start(
+        flow: Flow, flowPath: String, source: String, inputs: [String: TemplateValue], executionId: String?,
+        forkedFrom: (id: String, version: Int64, task: String)? = nil, adopted: [TaskAdopted] = []
+    ) async throws -> ExecutionState {
         var generator = SystemRandomNumberGenerator()
         let id = executionId ?? Naming.executionID(using: &generator)
         let namespaceFiles = try NamespaceFolder.list(configuration.namespaceFilesDirectory)
@@ -54,7 +98,7 @@ public final class ExecutionRunner: Sendable {
             namespaceFilesDirectory: configuration.namespaceFilesDirectory?.path,
             namespaceFileDigests: namespaceFiles.mapValues { url in
                 (try? Data(contentsOf: url)).map { SHA256Digest.of($0).hex } ?? ""
-            }, forkedFrom: nil)
+            }, forkedFrom: forkedFrom?.id)
         guard case .acquired(let token) = try store.acquireLease(id, owner: "batchledger run") else {
             throw EngineError.configuration("execution \(id) is already being driven by another process")
         }
@@ -65,7 +109,13 @@ public final class ExecutionRunner: Sendable {
         }
         let recorder = ExecutionRecorder(
             store: store, executionId: id, leaseToken: token, observer: configuration.observer)
-        try await recorder.record(.executionStarted(started))
+        try await recorder.record([.executionStarted(started)] + adopted.map { ExecutionEvent.taskAdopted($0) })
+        if let forkedFrom {
+            // The parent learns of its child; its state does not change.
+            try store.append(
+                [try ExecutionEvent.executionForked(ExecutionForked(child: id, fromTask: forkedFrom.task)).encoded()],
+                to: forkedFrom.id, expectedVersion: .exactly(forkedFrom.version))
+        }
         let execution = ExecutionContext(
             flow: flow, started: started, inputs: inputs, namespaceFiles: namespaceFiles, recorder: recorder,
             configuration: configuration,

@@ -19,6 +19,8 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     public var droppedLogLines: Int = 0
     /// Failed recovery attempts so far.
     public var recoveryFailures: Int = 0
+    /// Executions forked from this one.
+    public var forks: [String] = []
     public var lastSeq: Int64 = 0
     public var version: Int64 = 0
 
@@ -138,6 +140,20 @@ public struct ExecutionState: Codable, Sendable, Equatable {
             updateAttempt(reconciled.taskRunId, reconciled.attempt) { $0.reconciliations += 1 }
         case .recoveryFailed(let failure):
             recoveryFailures = failure.failures
+        case .taskAdopted(let adopted):
+            var run = TaskRunState(taskRunId: adopted.taskRunId, taskId: adopted.taskId, value: adopted.value)
+            run.state = adopted.state
+            run.vars = adopted.vars
+            run.metrics = adopted.metrics
+            run.outputFiles = adopted.outputFiles
+            run.exitCode = adopted.exitCode
+            run.jobName = adopted.jobId
+            run.adoptedFrom = adopted.fromExecution
+            run.startedAt = time
+            run.endedAt = time
+            upsert(run)
+        case .executionForked(let fork):
+            forks.append(fork.child)
         }
     }
 
@@ -186,6 +202,8 @@ public struct TaskRunState: Codable, Sendable, Equatable {
     public var failureReason: String?
     public var allowedFailure = false
     public var apiRetries = 0
+    /// The parent execution whose outcome a fork took.
+    public var adoptedFrom: String?
     public var startedAt: String?
     public var endedAt: String?
 
