@@ -215,8 +215,11 @@ struct TransientErrorTests {
                 "jobs.create=503x2,jobs.get=429x3,objects.insert=503x2,objects.list=500x1,entries.list=429x2,tasks.list=503x1,objects.download=503x1",
             ])
         let result = try cli.run(
-            ["run", CLI.sample("multi_task.yaml"), "--endpoint", emulator.endpoint, "--secrets-file", CLI.sample("local.env"),
-             "--json"])
+            [
+                "run", CLI.sample("multi_task.yaml"), "--endpoint", emulator.endpoint, "--secrets-file",
+                CLI.sample("local.env"),
+                "--json",
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try #require(try? JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8)))
         #expect(report.state == "SUCCEEDED")
