@@ -260,6 +260,7 @@ struct AttemptRunner {
             let batch = try await readLogs(uid)
             if !batch.isEmpty { try await recorder.record(batch) }
             if ContinuousClock.now >= graceEnd && batch.isEmpty { break }
+            if plan.logGrace == .zero { break }
             try await Task.sleep(for: min(plan.pollInterval, .milliseconds(500)))
         }
         return job
@@ -392,36 +393,41 @@ struct AttemptRunner {
         }
     }
 
-    /// Deletes the job (when asked) and the attempt's bucket folder (when `delete`), recording both.
+    /// Deletes the job (when asked) and the attempt's bucket folder (when `delete`), recording both. The two are
+    /// independent, so they run at the same time.
     func teardown(deleteJob: Bool, reason: String) async throws {
         let state = try await attemptState()
-        if deleteJob, state.jobName != nil, !state.jobDeleted {
-            let name = plan.jobName
-            if !state.deleteRequested {
-                try await recorder.record(
-                    .jobDeleteRequested(
-                        JobDeleteRequested(
-                            taskRunId: taskRunId, attempt: attempt, name: name,
-                            requestId: plan.started.requestId + "-delete",
-                            reason: reason)))
-            }
-            let operation = try await services.batch.deleteJob(
-                name, requestID: plan.started.requestId + "-delete", reason: reason)
-            if let operation {
-                _ = try? await services.batch.waitForOperation(
-                    operation, every: plan.pollInterval, deadline: .seconds(60))
-            }
+        async let job: Void = removeJob(state, deleteJob: deleteJob, reason: reason)
+        async let staging: Void = cleanStaging(state)
+        try await job
+        try await staging
+    }
+
+    private func removeJob(_ state: AttemptState, deleteJob: Bool, reason: String) async throws {
+        guard deleteJob, state.jobName != nil, !state.jobDeleted else { return }
+        let name = plan.jobName
+        let requestID = plan.started.requestId + "-delete"
+        if !state.deleteRequested {
             try await recorder.record(
-                .jobDeleted(
-                    JobDeleted(taskRunId: taskRunId, attempt: attempt, name: name, alreadyGone: operation == nil)))
+                .jobDeleteRequested(
+                    JobDeleteRequested(
+                        taskRunId: taskRunId, attempt: attempt, name: name, requestId: requestID, reason: reason)))
         }
-        if plan.deleteWhenDone, let bucket = plan.started.bucket, !state.stagingCleaned {
-            let deleted = try await services.storage.deleteAll(bucket: bucket, prefix: plan.prefix)
-            try await recorder.record(
-                .stagingCleaned(
-                    StagingCleaned(taskRunId: taskRunId, attempt: attempt, prefix: plan.prefix, objectsDeleted: deleted)
-                ))
+        let operation = try await services.batch.deleteJob(name, requestID: requestID, reason: reason)
+        if let operation {
+            _ = try? await services.batch.waitForOperation(
+                operation, every: plan.pollInterval / 2, deadline: .seconds(60))
         }
+        try await recorder.record(
+            .jobDeleted(JobDeleted(taskRunId: taskRunId, attempt: attempt, name: name, alreadyGone: operation == nil)))
+    }
+
+    private func cleanStaging(_ state: AttemptState) async throws {
+        guard plan.deleteWhenDone, let bucket = plan.started.bucket, !state.stagingCleaned else { return }
+        let deleted = try await services.storage.deleteAll(bucket: bucket, prefix: plan.prefix)
+        try await recorder.record(
+            .stagingCleaned(
+                StagingCleaned(taskRunId: taskRunId, attempt: attempt, prefix: plan.prefix, objectsDeleted: deleted)))
     }
 
     /// Stops a running job (cancel or timeout): delete it, then clean up as after any end.

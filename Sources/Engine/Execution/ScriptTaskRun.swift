@@ -219,10 +219,10 @@ struct ScriptTaskRun {
             outputFolder: URL(fileURLWithPath: started.outputDirectory).appendingPathComponent(
                 Self.folderName(taskRunId)),
             deleteWhenDone: runner.delete.value, timeout: timeout + (fast ? .seconds(5) : .seconds(120)),
-            pollInterval: fast && check.isDefault ? .milliseconds(50) : check.value.duration,
-            maxPollInterval: fast && check.isDefault ? .milliseconds(400) : max(check.value.duration, .seconds(30)),
+            pollInterval: fast && check.isDefault ? .milliseconds(20) : check.value.duration,
+            maxPollInterval: fast && check.isDefault ? .milliseconds(100) : max(check.value.duration, .seconds(30)),
             logGrace: fast && runner.waitForLogInterval.isDefault
-                ? .milliseconds(250) : runner.waitForLogInterval.value.duration,
+                ? .zero : runner.waitForLogInterval.value.duration,
             warningOnStdErr: try renderer.render(task.warningOnStdErr, renderer.context(variables), secretsUsed),
             mask: { mask.mask($0) })
         let attemptRunner = AttemptRunner(
