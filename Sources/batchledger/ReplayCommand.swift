@@ -6,24 +6,58 @@ import Ledger
 import LocalCloud
 import Templates
 
-/// `batchledger replay EXECUTION`: step through an execution event by event.
-struct ReplayCommand: ParsableCommand {
+/// `batchledger replay EXECUTION`: step through an execution event by event, or check that the engine still
+/// makes the recorded decisions.
+struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Step through an execution, event by event, with the state change each one made.",
-        discussion: "Use show --at SEQ for the whole state right after one event.")
+        discussion: """
+            Use show --at SEQ for the whole state right after one event. With --check, the engine runs again over
+            the recorded history, every Google call answered from the ledger, and the command fails (exit 1),
+            naming the first differing step, if the engine would now decide differently.
+            """)
 
     @Argument(help: "The execution id.")
     var execution: String
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
-    func run() throws {
+    @Flag(help: "Decision replay: run the engine against the recorded history and compare its decisions.")
+    var check = false
+
+    @Option(help: "A file of NAME=value lines with the secrets the execution used (for --check).")
+    var secretsFile: String?
+
+    func run() async throws {
         let store = try openLedgerForReading(ledgerOptions)
         _ = try loadExecution(store, execution)
-        for step in try Timeline.steps(of: execution, in: store) {
-            print("\(step.seq)  \(step.time)  \(step.type)  \(step.summary)")
-            for change in step.changes { print("      → \(change)") }
+        guard check else {
+            for step in try Timeline.steps(of: execution, in: store) {
+                print("\(step.seq)  \(step.time)  \(step.type)  \(step.summary)")
+                for change in step.changes { print("      → \(change)") }
+            }
+            return
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let secrets: SecretStore
+        do {
+            secrets = SecretStore(environment: environment, file: try secretsFile.map { try SecretsFile.load(from: $0) })
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        do {
+            let report = try await DecisionReplay.check(execution, in: store, secrets: secrets, environment: environment)
+            print(
+                "decision replay of \(execution): \(report.taskRuns) task run(s), \(report.decisions) decisions, "
+                    + "all as recorded")
+        } catch let divergence as DecisionReplay.Divergence {
+            print(divergence.description)
+            throw ExitCode(1)
+        } catch {
+            printError("batchledger replay --check: \(error)")
+            throw ExitCode(3)
         }
     }
 }

@@ -166,7 +166,8 @@ struct ScriptTaskRun {
             try Self.checkUnchanged(resume.projectSecret, now: placement.projectSecret, property: "projectId")
             try Self.checkUnchanged(resume.bucketSecret, now: placement.bucketSecret, property: "bucket")
         }
-        let wid = resume?.workingDirId ?? Naming.workingDirID(using: &generator)
+        let recorded = configuration.recordedNames?(taskRunId, attempt)
+        let wid = resume?.workingDirId ?? recorded?.workingDirId ?? Naming.workingDirID(using: &generator)
         let jobID =
             resume?.jobId
             ?? Naming.jobID(
@@ -180,7 +181,7 @@ struct ScriptTaskRun {
             extra: Dictionary(runner.labels.map { ($0.key.value, $0.value.value) }) { a, _ in a })
         let attemptStarted = AttemptStarted(
             taskRunId: taskRunId, taskId: task.id.value, value: scope.value.map(Self.text), attempt: attempt,
-            workingDirId: wid, jobId: jobID, requestId: resume?.requestId ?? UUID().uuidString.lowercased(),
+            workingDirId: wid, jobId: jobID, requestId: resume?.requestId ?? recorded?.requestId ?? UUID().uuidString.lowercased(),
             project: placement.projectSecret == nil ? placement.project : "", projectSecret: placement.projectSecret,
             region: placement.region, bucket: placement.bucketSecret == nil ? placement.bucket : nil,
             bucketSecret: placement.bucketSecret, provisioningModel: provisioning.name)
