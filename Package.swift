@@ -76,7 +76,8 @@ let package = Package(
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
         .testTarget(name: "GoogleCloudTests", dependencies: ["GoogleCloud"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LocalCloudTests", dependencies: ["LocalCloud"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["batchledger"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["batchledger", "Engine", "Ledger", "Templates"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -42,13 +42,15 @@ struct ReplayCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let secrets: SecretStore
         do {
-            secrets = SecretStore(environment: environment, file: try secretsFile.map { try SecretsFile.load(from: $0) })
+            secrets = SecretStore(
+                environment: environment, file: try secretsFile.map { try SecretsFile.load(from: $0) })
         } catch {
             printError("\(error)")
             throw ExitCode(2)
         }
         do {
-            let report = try await DecisionReplay.check(execution, in: store, secrets: secrets, environment: environment)
+            let report = try await DecisionReplay.check(
+                execution, in: store, secrets: secrets, environment: environment)
             print(
                 "decision replay of \(execution): \(report.taskRuns) task run(s), \(report.decisions) decisions, "
                     + "all as recorded")

@@ -181,7 +181,8 @@ struct ScriptTaskRun {
             extra: Dictionary(runner.labels.map { ($0.key.value, $0.value.value) }) { a, _ in a })
         let attemptStarted = AttemptStarted(
             taskRunId: taskRunId, taskId: task.id.value, value: scope.value.map(Self.text), attempt: attempt,
-            workingDirId: wid, jobId: jobID, requestId: resume?.requestId ?? recorded?.requestId ?? UUID().uuidString.lowercased(),
+            workingDirId: wid, jobId: jobID,
+            requestId: resume?.requestId ?? recorded?.requestId ?? UUID().uuidString.lowercased(),
             project: placement.projectSecret == nil ? placement.project : "", projectSecret: placement.projectSecret,
             region: placement.region, bucket: placement.bucketSecret == nil ? placement.bucket : nil,
             bucketSecret: placement.bucketSecret, provisioningModel: provisioning.name)

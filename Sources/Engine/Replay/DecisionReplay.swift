@@ -35,7 +35,9 @@ public enum DecisionReplay {
         spotAttemptsBeforeStandard: Int = 2
     ) async throws -> Report {
         var recordedEvents: [ExecutionEvent] = []
-        try store.readStream(executionId) { recordedEvents.append(try ExecutionEvent.decode($0) ?? .executionFinished(ExecutionFinished(state: "?"))) }
+        try store.readStream(executionId) {
+            recordedEvents.append(try ExecutionEvent.decode($0) ?? .executionFinished(ExecutionFinished(state: "?")))
+        }
         guard let state = try store.executionState(executionId), var started = state.started else {
             throw EngineError.configuration("no execution \(executionId) in \(store.path)")
         }
@@ -55,7 +57,8 @@ public enum DecisionReplay {
         let transport = ReplayTransport(events: recordedEvents, state: state)
         var configuration = RunConfiguration(
             target: CloudTarget(
-                backend: started.backend, endpoints: GoogleEndpoints(base: URL(string: "http://replay")!), emulated: true,
+                backend: started.backend, endpoints: GoogleEndpoints(base: URL(string: "http://replay")!),
+                emulated: true,
                 defaultCredentials: nil, transport: transport, fastPolling: true),
             secrets: secrets, environment: environment, outputDirectory: scratch.appendingPathComponent("outputs"),
             namespaceFilesDirectory: started.namespaceFilesDirectory.map { URL(fileURLWithPath: $0) },
@@ -83,7 +86,9 @@ public enum DecisionReplay {
         let left = decisions(recorded)
         let right = decisions(replayed)
         var count = 0
-        for taskRun in (left.keys.sorted() + right.keys.sorted()).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } } {
+        for taskRun in (left.keys.sorted() + right.keys.sorted()).reduce(into: [String]()) {
+            if !$0.contains($1) { $0.append($1) }
+        } {
             let a = left[taskRun] ?? []
             let b = right[taskRun] ?? []
             for index in 0..<max(a.count, b.count) {
@@ -106,18 +111,27 @@ public enum DecisionReplay {
             case .attemptStarted(let e):
                 add(e.taskRunId, "AttemptStarted #\(e.attempt) job \(e.jobId) \(e.provisioningModel)")
             case .taskRendered(let e):
-                add(e.taskRunId, "TaskRendered #\(e.attempt) image \(e.containerImage) commands \(e.commandsSHA256.prefix(12)) files \(e.inputFiles.keys.sorted())")
+                add(
+                    e.taskRunId,
+                    "TaskRendered #\(e.attempt) image \(e.containerImage) commands \(e.commandsSHA256.prefix(12)) files \(e.inputFiles.keys.sorted())"
+                )
             case .uploadRequested(let e):
-                add(e.taskRunId, "UploadRequested #\(e.attempt) \(e.objects.map { "\($0.object):\($0.crc32c)" }.sorted())")
+                add(
+                    e.taskRunId,
+                    "UploadRequested #\(e.attempt) \(e.objects.map { "\($0.object):\($0.crc32c)" }.sorted())")
             case .jobCreateRequested(let e):
                 add(e.taskRunId, "JobCreateRequested #\(e.attempt) \(e.jobId) spec \(e.specSHA256.prefix(12))")
             case .exitCodeObserved(let e): add(e.taskRunId, "ExitCodeObserved #\(e.attempt) \(e.exitCode)")
-            case .outputFileDownloaded(let e): add(e.taskRunId, "OutputFileDownloaded #\(e.attempt) \(e.name) \(e.crc32c)")
+            case .outputFileDownloaded(let e):
+                add(e.taskRunId, "OutputFileDownloaded #\(e.attempt) \(e.name) \(e.crc32c)")
             case .jobDeleteRequested(let e): add(e.taskRunId, "JobDeleteRequested #\(e.attempt)")
             case .stagingCleaned(let e): add(e.taskRunId, "StagingCleaned #\(e.attempt)")
             case .taskSucceeded(let e): add(e.taskRunId, "TaskSucceeded #\(e.attempt) \(e.state)")
             case .taskFailed(let e):
-                add(e.taskRunId, "TaskFailed #\(e.attempt) exit \(e.exitCode.map(String.init) ?? "-") retry \(e.willRetry) allowed \(e.allowed)")
+                add(
+                    e.taskRunId,
+                    "TaskFailed #\(e.attempt) exit \(e.exitCode.map(String.init) ?? "-") retry \(e.willRetry) allowed \(e.allowed)"
+                )
             case .taskCancelled(let e): add(e.taskRunId, "TaskCancelled #\(e.attempt)")
             case .taskAdopted(let e): add(e.taskRunId, "TaskAdopted \(e.state)")
             case .executionFinished(let e): add("(execution)", "ExecutionFinished \(e.state)")

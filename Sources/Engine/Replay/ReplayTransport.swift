@@ -47,11 +47,19 @@ final class ReplayTransport: HTTPTransport, @unchecked Sendable {
 
     private func json(_ object: Any, status: Int = 200, headers: [String: String] = [:]) -> HTTPResponse {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return HTTPResponse(status: status, headers: headers.merging(["Content-Type": "application/json"]) { a, _ in a }, body: data)
+        return HTTPResponse(
+            status: status, headers: headers.merging(["Content-Type": "application/json"]) { a, _ in a }, body: data)
     }
 
     private func notRecorded(_ request: HTTPRequest) -> HTTPResponse {
-        json(["error": ["code": 404, "message": "the recorded execution has no answer for \(request.method) \(request.url.path)", "status": "NOT_FOUND"]], status: 404)
+        json(
+            [
+                "error": [
+                    "code": 404,
+                    "message": "the recorded execution has no answer for \(request.method) \(request.url.path)",
+                    "status": "NOT_FOUND",
+                ]
+            ], status: 404)
     }
 
     private func answer(_ request: HTTPRequest) -> HTTPResponse {
@@ -69,7 +77,9 @@ final class ReplayTransport: HTTPTransport, @unchecked Sendable {
 
     // MARK: Batch
 
-    private func jobObject(_ name: String, attempt: AttemptStarted, poll: JobPolled?, events: [JobStatusChange]) -> [String: Any] {
+    private func jobObject(_ name: String, attempt: AttemptStarted, poll: JobPolled?, events: [JobStatusChange])
+        -> [String: Any]
+    {
         let key = "\(attempt.taskRunId)#\(attempt.attempt)"
         return [
             "name": name, "uid": created[key]?.uid ?? "replay-\(attempt.jobId)",
@@ -102,7 +112,9 @@ final class ReplayTransport: HTTPTransport, @unchecked Sendable {
             if parts.contains("tasks") {
                 let code = state.taskRun(attempt.taskRunId)?.attempts.first { $0.attempt == attempt.attempt }?.exitCode
                 var status: [String: Any] = ["state": "SUCCEEDED"]
-                if let code { status["statusEvents"] = [["type": "STATUS_CHANGED", "taskExecution": ["exitCode": code]]] }
+                if let code {
+                    status["statusEvents"] = [["type": "STATUS_CHANGED", "taskExecution": ["exitCode": code]]]
+                }
                 return json(["tasks": [["name": "\(name)/taskGroups/group0/tasks/0", "status": status]]])
             }
             if request.method == "DELETE" {
@@ -122,9 +134,11 @@ final class ReplayTransport: HTTPTransport, @unchecked Sendable {
                 let recorded = polls[key] ?? []
                 let index = min(pollCursor[key, default: 0], max(0, recorded.count - 1))
                 pollCursor[key] = index + 1
-                jobs.append(jobObject(
-                    String(path.dropFirst(4)) + "/\(id)", attempt: attempt, poll: recorded.isEmpty ? nil : recorded[index],
-                    events: recorded.prefix(index + 1).flatMap(\.newStatusEvents)))
+                jobs.append(
+                    jobObject(
+                        String(path.dropFirst(4)) + "/\(id)", attempt: attempt,
+                        poll: recorded.isEmpty ? nil : recorded[index],
+                        events: recorded.prefix(index + 1).flatMap(\.newStatusEvents)))
             }
             return json(["jobs": jobs])
         }
@@ -165,7 +179,8 @@ final class ReplayTransport: HTTPTransport, @unchecked Sendable {
                 {
                     message["metrics"] = metrics
                 }
-                let text = (try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys]))
+                let text =
+                    (try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys]))
                     .map { "::" + String(decoding: $0, as: UTF8.self) + "::" } ?? ""
                 entries.append([
                     "timestamp": (logs[key]?.last?.cursorTime) ?? "2000-01-01T00:00:00Z",
@@ -191,7 +206,8 @@ final class ReplayTransport: HTTPTransport, @unchecked Sendable {
                     let name = metadata["name"]
                 else { return notRecorded(request) }
                 return HTTPResponse(
-                    status: 200, headers: ["Location": "http://replay/upload/storage/v1/b/\(bucket)/o?upload_id=\(name)"])
+                    status: 200,
+                    headers: ["Location": "http://replay/upload/storage/v1/b/\(bucket)/o?upload_id=\(name)"])
             }
             let name: String
             if let id = query["upload_id"] {
@@ -205,20 +221,24 @@ final class ReplayTransport: HTTPTransport, @unchecked Sendable {
             }
             guard let uploaded = uploads[name] else { return notRecorded(request) }
             return json([
-                "name": name, "bucket": bucket, "generation": String(uploaded.generation), "size": String(uploaded.size),
+                "name": name, "bucket": bucket, "generation": String(uploaded.generation),
+                "size": String(uploaded.size),
                 "crc32c": uploaded.crc32c,
             ])
         }
         if path.hasPrefix("/download/"), let name = objectName {
-            guard let downloaded = downloads[name], let data = FileManager.default.contents(atPath: downloaded.localPath)
+            guard let downloaded = downloads[name],
+                let data = FileManager.default.contents(atPath: downloaded.localPath)
             else { return notRecorded(request) }
             return HTTPResponse(status: 200, headers: ["x-goog-hash": "crc32c=\(downloaded.crc32c)"], body: data)
         }
         if let name = objectName {
             if request.method == "DELETE" { return HTTPResponse(status: 204) }
             if let uploaded = uploads[name] {
-                return json(["name": name, "bucket": bucket, "generation": String(uploaded.generation),
-                             "size": String(uploaded.size), "crc32c": uploaded.crc32c])
+                return json([
+                    "name": name, "bucket": bucket, "generation": String(uploaded.generation),
+                    "size": String(uploaded.size), "crc32c": uploaded.crc32c,
+                ])
             }
             return notRecorded(request)
         }
@@ -226,10 +246,14 @@ final class ReplayTransport: HTTPTransport, @unchecked Sendable {
         let prefix = query["prefix"] ?? ""
         var items: [[String: Any]] = []
         for (name, file) in downloads where name.hasPrefix(prefix) {
-            items.append(["name": name, "bucket": bucket, "size": String(file.size), "crc32c": file.crc32c, "generation": "1"])
+            items.append([
+                "name": name, "bucket": bucket, "size": String(file.size), "crc32c": file.crc32c, "generation": "1",
+            ])
         }
         for (name, file) in uploads where name.hasPrefix(prefix) && downloads[name] == nil {
-            items.append(["name": name, "bucket": bucket, "size": String(file.size), "crc32c": file.crc32c, "generation": "1"])
+            items.append([
+                "name": name, "bucket": bucket, "size": String(file.size), "crc32c": file.crc32c, "generation": "1",
+            ])
         }
         return json(["items": items.sorted { ($0["name"] as! String) < ($1["name"] as! String) }])
     }
