@@ -86,9 +86,9 @@ public enum DecisionReplay {
         let left = decisions(recorded)
         let right = decisions(replayed)
         var count = 0
-        for taskRun in (left.keys.sorted() + right.keys.sorted()).reduce(into: [String]()) {
-            if !$0.contains($1) { $0.append($1) }
-        } {
+        var order = left.keys.sorted()
+        for key in right.keys.sorted() where left[key] == nil { order.append(key) }
+        for taskRun in order {
             let a = left[taskRun] ?? []
             let b = right[taskRun] ?? []
             for index in 0..<max(a.count, b.count) {
