@@ -27,6 +27,55 @@ enum Recovery {
         var detail: String?
     }
 
+    struct Summary: Encodable {
+        var recovered: [Entry]
+        /// Batch calls made to reconcile (not to watch afterwards).
+        var jobsListCalls: Int
+        var jobsGetCalls: Int
+    }
+
+    /// Resumes one execution; never throws (a failure is an entry).
+    static func resumeOne(
+        _ id: String, store: EventStore, secrets: SecretStore, environment: [String: String],
+        transport: URLSessionTransport, directory: JobDirectory, shared: SharedRegistries, console: Console
+    ) async -> Entry {
+        do {
+            guard let state = try store.executionState(id), let started = state.started else {
+                console.error("\(id): no such execution in \(store.path)")
+                return Entry(executionId: id, outcome: "failed", state: nil, detail: "no such execution in the ledger")
+            }
+            if state.isTerminal {
+                return Entry(executionId: id, outcome: "already-terminal", state: state.state, detail: nil)
+            }
+            console.status("resuming execution \(id) · flow \(started.namespace)/\(started.flowId)")
+            let (target, embedded) = try await CloudTargets.recorded(
+                started.backend, environment: environment, transport: transport)
+            defer { if let embedded { Task { await embedded.shutdown() } } }
+            let display = RunDisplay(console: console)
+            var configuration = RunConfiguration(
+                target: target, secrets: secrets, environment: environment,
+                outputDirectory: URL(fileURLWithPath: started.outputDirectory).deletingLastPathComponent(),
+                namespaceFilesDirectory: nil, observer: { event, state in display.show(event, state) },
+                notice: { console.note($0) })
+            configuration.jobDirectory = directory
+            configuration.sharedServices = await shared.registry(for: target)
+            let runner = ExecutionRunner(store: store, configuration: configuration)
+            switch try await runner.resume(id) {
+            case .finished(let final):
+                console.status("execution \(id) \(final.state)")
+                return Entry(executionId: id, outcome: "finished", state: final.state, detail: nil)
+            case .alreadyTerminal(let final):
+                return Entry(executionId: id, outcome: "already-terminal", state: final.state, detail: nil)
+            case .heldBy(let holder):
+                console.note("execution \(id) is being driven by \(holder); left to it")
+                return Entry(executionId: id, outcome: "held", state: "RUNNING", detail: "\(holder)")
+            }
+        } catch {
+            console.error("execution \(id): recovery failed: \(error)")
+            return Entry(executionId: id, outcome: "failed", state: "RUNNING", detail: "\(error)")
+        }
+    }
+
     static func resume(_ ids: [String], options: RecoveryOptions) async throws -> [Entry] {
         let console = Console(json: options.json)
         let environment = ProcessInfo.processInfo.environment
@@ -48,51 +97,44 @@ enum Recovery {
             throw ExitCode(3)
         }
         let transport = URLSessionTransport()
-        var entries: [Entry] = []
-        for id in ids {
-            guard let state = try store.executionState(id), let started = state.started else {
-                entries.append(
-                    Entry(executionId: id, outcome: "failed", state: nil, detail: "no such execution in the ledger"))
-                console.error("\(id): no such execution in \(store.path)")
-                continue
-            }
-            if state.isTerminal {
-                entries.append(Entry(executionId: id, outcome: "already-terminal", state: state.state, detail: nil))
-                continue
-            }
-            console.status("resuming execution \(id) · flow \(started.namespace)/\(started.flowId)")
-            var cloud: LocalCloud?
-            do {
-                let (target, embedded) = try await CloudTargets.recorded(
-                    started.backend, environment: environment, transport: transport)
-                cloud = embedded
-                let display = RunDisplay(console: console)
-                let configuration = RunConfiguration(
-                    target: target, secrets: secrets, environment: environment,
-                    outputDirectory: URL(fileURLWithPath: started.outputDirectory).deletingLastPathComponent(),
-                    namespaceFilesDirectory: nil, observer: { event, state in display.show(event, state) },
-                    notice: { console.note($0) })
-                let runner = ExecutionRunner(store: store, configuration: configuration)
-                switch try await runner.resume(id) {
-                case .finished(let final):
-                    console.status("execution \(id) \(final.state)")
-                    entries.append(Entry(executionId: id, outcome: "finished", state: final.state, detail: nil))
-                case .alreadyTerminal(let final):
-                    entries.append(Entry(executionId: id, outcome: "already-terminal", state: final.state, detail: nil))
-                case .heldBy(let holder):
-                    console.note("execution \(id) is being driven by \(holder); left to it")
-                    entries.append(Entry(executionId: id, outcome: "held", state: "RUNNING", detail: "\(holder)"))
+        let directory = JobDirectory()
+        let shared = SharedRegistries()
+        let started = ContinuousClock.now
+        // Executions are independent: resume several at once, sharing one view of Batch's jobs.
+        let entries = try await withThrowingTaskGroup(of: Entry.self) { group in
+            var results: [Entry] = []
+            var next = 0
+            func add() {
+                let id = ids[next]
+                next += 1
+                group.addTask {
+                    await resumeOne(
+                        id, store: store, secrets: secrets, environment: environment, transport: transport,
+                        directory: directory, shared: shared, console: console)
                 }
-            } catch {
-                console.error("execution \(id): recovery failed: \(error)")
-                entries.append(Entry(executionId: id, outcome: "failed", state: "RUNNING", detail: "\(error)"))
             }
-            if let cloud { await cloud.shutdown() }
+            while next < min(ids.count, 512) { add() }
+            while let entry = try await group.next() {
+                results.append(entry)
+                if next < ids.count { add() }
+            }
+            return results.sorted { $0.executionId < $1.executionId }
+        }
+        let elapsed = ContinuousClock.now - started
+        let lists = await directory.listCalls
+        let gets = await directory.getCalls
+        if !ids.isEmpty {
+            console.note(
+                "reconciled \(ids.count) execution(s) with \(lists) jobs.list and \(gets) jobs.get call(s) in "
+                    + String(format: "%.1f s", elapsed.seconds))
         }
         if options.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(["recovered": entries]), as: UTF8.self))
+            print(
+                String(
+                    decoding: try encoder.encode(Summary(recovered: entries, jobsListCalls: lists, jobsGetCalls: gets)),
+                    as: UTF8.self))
         }
         return entries
     }
@@ -136,5 +178,20 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         let entries = try await Recovery.resume([execution], options: options)
         if entries.contains(where: { $0.outcome == "failed" }) { throw ExitCode(3) }
+    }
+}
+
+/// One service registry per recorded endpoint, shared by the executions a recover resumes there (a --local
+/// execution gets its own emulator, so it is not shared).
+actor SharedRegistries {
+    private var registries: [String: ServiceRegistry] = [:]
+
+    func registry(for target: CloudTarget) -> ServiceRegistry? {
+        guard target.backend.kind != "local" else { return nil }
+        let key = target.backend.kind + "|" + (target.backend.endpoint ?? "")
+        if let existing = registries[key] { return existing }
+        let registry = ServiceRegistry(sharedBy: target)
+        registries[key] = registry
+        return registry
     }
 }

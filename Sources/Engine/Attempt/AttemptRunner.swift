@@ -12,6 +12,8 @@ struct AttemptRunner {
     let watcher: BatchWatcher
     let logs: LogMultiplexer
     let logCap: Int
+    /// Recovery's shared view of Batch's jobs (nil outside recovery).
+    var directory: JobDirectory? = nil
 
     private var taskRunId: String { plan.taskRunId }
     private var attempt: Int { plan.attempt }
@@ -68,7 +70,12 @@ struct AttemptRunner {
         var outcome: AttemptOutcome?
         var vanished = false
         if state.jobName != nil || state.createRequested {
-            let job = try await services.batch.getJob(plan.jobName)
+            let job: BatchJob?
+            if let directory {
+                job = try await directory.job(plan.jobName, in: plan.location, client: services.batch)
+            } else {
+                job = try await services.batch.getJob(plan.jobName)
+            }
             if let job {
                 let jobState = job.status?.state.value ?? .unspecified
                 observed = "job \(jobState.name)"

@@ -15,10 +15,10 @@ public actor BatchWatcher {
     private var roundNumber = 0
     private var roundOf: [String: Int] = [:]
 
-    public init(client: BatchClient, location: BatchLocation, executionLabel: String) {
+    public init(client: BatchClient, location: BatchLocation, filter: String) {
         self.client = client
         self.location = location
-        filter = "labels.batchledger-execution=\"\(executionLabel)\""
+        self.filter = filter
     }
 
     public func watch(_ jobName: String) { watched.insert(jobName) }

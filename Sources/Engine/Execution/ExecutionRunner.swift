@@ -120,16 +120,7 @@ public final class ExecutionRunner: Sendable {
             flow: flow, started: started, inputs: inputs, namespaceFiles: namespaceFiles, recorder: recorder,
             configuration: configuration,
             registry: ServiceRegistry(target: configuration.target, executionLabel: Naming.labelValue(id)))
-        await execution.registry.observeRetries { event in
-            Task {
-                try? await recorder.record(
-                    .apiCallRetried(
-                        APICallRetried(
-                            taskRunId: nil, call: event.call, failedAttempt: event.failedAttempt, status: event.status,
-                            reason: event.reason, delaySeconds: event.delay.seconds)))
-            }
-        }
-        return try await execution.runAll()
+        return try await ServiceRegistry.$retryRecorder.withValue(recorder) { try await execution.runAll() }
     }
 
     /// Renews the lease every two seconds while the execution is driven.
@@ -191,9 +182,11 @@ public final class ExecutionRunner: Sendable {
             let execution = ExecutionContext(
                 flow: flow, started: started, inputs: started.inputs.mapValues(Convert.templateValue),
                 namespaceFiles: namespaceFiles, recorder: recorder, configuration: configuration,
-                registry: ServiceRegistry(target: configuration.target, executionLabel: Naming.labelValue(executionId)),
+                registry: configuration.sharedServices
+                    ?? ServiceRegistry(target: configuration.target, executionLabel: Naming.labelValue(executionId)),
                 recovering: true)
-            return .finished(try await execution.runAll())
+            return .finished(
+                try await ServiceRegistry.$retryRecorder.withValue(recorder) { try await execution.runAll() })
         } catch let error as LedgerError {
             throw error
         } catch is CancellationError {

@@ -58,6 +58,10 @@ public struct RunConfiguration: Sendable {
     /// Names an attempt takes instead of fresh random ones (decision replay gives the recorded ones):
     /// (task run, attempt) → (working-directory id, request id).
     public var recordedNames: (@Sendable (String, Int) -> (workingDirId: String, requestId: String)?)?
+    /// Shared by the executions one `recover` resumes: one `jobs.list` per location instead of a `jobs.get` per job.
+    public var jobDirectory: JobDirectory?
+    /// Shared by the executions one `recover` resumes: their jobs are watched together.
+    public var sharedServices: ServiceRegistry?
 
     public init(
         target: CloudTarget, secrets: SecretStore, environment: [String: String], outputDirectory: URL,

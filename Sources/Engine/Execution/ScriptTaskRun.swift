@@ -231,7 +231,7 @@ struct ScriptTaskRun {
             plan: plan, services: services, recorder: context.recorder,
             watcher: await context.registry.watcher(key: key, services: services, location: location),
             logs: await context.registry.logs(key: key, services: services, project: placement.project),
-            logCap: configuration.maxStoredLogBytes)
+            logCap: configuration.maxStoredLogBytes, directory: configuration.jobDirectory)
         do {
             return (try await attemptRunner.run(resuming: resume != nil), mask)
         } catch let error as CancellationError {

@@ -2,24 +2,31 @@ import Foundation
 import GoogleCloud
 import Ledger
 
-/// The Google clients of an execution, one set per identity (a task's `serviceAccount`, or the default
-/// credentials), with one job watcher per location and one log multiplexer per project.
-actor ServiceRegistry {
+/// The Google clients of an execution (or of all the executions one `recover` resumes), one set per identity (a
+/// task's `serviceAccount`, or the default credentials), with one job watcher per location and one log
+/// multiplexer per project, so that many jobs are watched with few calls.
+public actor ServiceRegistry {
     let target: CloudTarget
-    let executionLabel: String
+    /// The `jobs.list` filter of the watchers: one execution's label, or every BatchLedger job's.
+    let watchFilter: String
     private var services: [String: CloudServices] = [:]
     private var watchers: [String: BatchWatcher] = [:]
     private var multiplexers: [String: LogMultiplexer] = [:]
-    private var retryObserver: RetryObserver?
 
+    /// Services for one execution.
     init(target: CloudTarget, executionLabel: String) {
         self.target = target
-        self.executionLabel = executionLabel
+        watchFilter = "labels.batchledger-execution=\"\(executionLabel)\""
     }
 
-    func observeRetries(_ observer: @escaping RetryObserver) {
-        retryObserver = observer
+    /// Services shared by several executions (recovery): watchers list every BatchLedger job.
+    public init(sharedBy target: CloudTarget) {
+        self.target = target
+        watchFilter = "labels.\(Naming.managedLabel)=\"\(Naming.managedValue)\""
     }
+
+    /// The execution whose recorder receives the retries of calls made in the current task.
+    @TaskLocal static var retryRecorder: ExecutionRecorder?
 
     /// The services for a task whose runner gives `serviceAccountJSON` (rendered) or none.
     func services(serviceAccountJSON: String?, scopes: [String], origin: String) throws -> (
@@ -43,7 +50,17 @@ actor ServiceRegistry {
                 "no Google credentials for \(origin): set the task runner's serviceAccount, set "
                     + "GOOGLE_APPLICATION_CREDENTIALS, or run gcloud auth application-default login")
         }
-        let observer = retryObserver
+        // Each retry is recorded in the execution whose task made the call.
+        let observer: RetryObserver = { event in
+            guard let recorder = ServiceRegistry.retryRecorder else { return }
+            Task {
+                try? await recorder.record(
+                    .apiCallRetried(
+                        APICallRetried(
+                            taskRunId: nil, call: event.call, failedAttempt: event.failedAttempt, status: event.status,
+                            reason: event.reason, delaySeconds: event.delay.seconds)))
+            }
+        }
         let caller = APICaller(
             transport: target.transport, credentials: credentials,
             retry: target.fastPolling
@@ -63,7 +80,7 @@ actor ServiceRegistry {
     func watcher(key: String, services: CloudServices, location: BatchLocation) -> BatchWatcher {
         let id = key + "|" + location.description
         if let existing = watchers[id] { return existing }
-        let watcher = BatchWatcher(client: services.batch, location: location, executionLabel: executionLabel)
+        let watcher = BatchWatcher(client: services.batch, location: location, filter: watchFilter)
         watchers[id] = watcher
         return watcher
     }
