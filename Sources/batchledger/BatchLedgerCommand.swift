@@ -8,7 +8,8 @@ struct BatchLedgerCommand: AsyncParsableCommand {
         abstract: "Run Kestra script tasks on Google Cloud Batch, with every action kept in an SQLite ledger.",
         subcommands: [
             RunCommand.self, ValidateCommand.self, ShowCommand.self, ExecutionsCommand.self, LogsCommand.self,
-            VerifyCommand.self, EmulatorCommand.self,
+            VerifyCommand.self, EmulatorCommand.self, EventsCommand.self, AuditCommand.self, ExportCommand.self,
+            ImportCommand.self,
         ]
     )
 }
