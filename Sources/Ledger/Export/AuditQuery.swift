@@ -57,10 +57,16 @@ enum AuditSQL {
 }
 
 extension EventStore {
-    /// The SQL and its text arguments (after the leading `seq > ?`) for `filter`.
+    /// The SQL and its arguments for `filter` (the first is the seq when `afterSeq` is set).
     static func auditSQL(_ filter: AuditFilter, columns: String) -> (sql: String, arguments: [String]) {
-        var conditions = ["seq > ?"]
+        // `seq > 0` is left out: on a rowid range the planner would scan the whole table in seq order instead of
+        // using the index of a more selective condition.
+        var conditions: [String] = []
         var arguments: [String] = []
+        if filter.events.afterSeq > 0 {
+            conditions.append("seq > ?")
+            arguments.append(String(filter.events.afterSeq))
+        }
         let events = filter.events
         if !events.types.isEmpty {
             conditions.append("type IN (\(events.types.map { _ in "?" }.joined(separator: ",")))")
@@ -92,6 +98,7 @@ extension EventStore {
         for condition in filter.payload {
             conditions.append(AuditSQL.condition(condition, &arguments))
         }
+        if conditions.isEmpty { conditions.append("1") }
         var sql = "SELECT \(columns) FROM events WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq"
         if let limit = events.limit { sql += " LIMIT \(max(0, limit))" }
         return (sql, arguments)
@@ -104,9 +111,12 @@ extension EventStore {
         let (sql, arguments) = Self.auditSQL(filter, columns: Self.columns)
         try withReader { connection in
             let query = try connection.oneShotStatement(sql)
-            query.bind(1, filter.events.afterSeq)
             for (index, argument) in arguments.enumerated() {
-                query.bind(Int32(index + 2), argument)
+                if index == 0 && filter.events.afterSeq > 0 {
+                    query.bind(1, filter.events.afterSeq)
+                } else {
+                    query.bind(Int32(index + 1), argument)
+                }
             }
             while try query.step() {
                 try body(Self.event(from: query))
