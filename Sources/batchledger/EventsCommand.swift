@@ -27,7 +27,11 @@ struct EventsCommand: ParsableCommand {
 
     func run() throws {
         let store = try openLedgerForReading(ledgerOptions)
-        _ = try loadExecution(store, execution)
+        // Existence only: the trail must print even when the execution's fold fails (that is when it is needed).
+        guard try store.currentVersion(of: execution) > 0 else {
+            printError("batchledger: no execution \(execution) in \(store.path); batchledger executions lists them")
+            throw ExitCode(2)
+        }
         let printer = EventPrinter(json: json, showExecution: false)
         try store.audit(AuditFilter(events: EventFilter(types: type, streams: [execution]))) { event in
             printer.print(event)

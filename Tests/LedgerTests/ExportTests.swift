@@ -164,6 +164,58 @@ struct ExportTests {
     }
 }
 
+@Suite("Envelope lines")
+struct ExportLineTests {
+    @Test("a line reads back to the same event, whatever its strings hold")
+    func roundTrip() throws {
+        let payload = Data(#"{"a":"}{][\"\\","b":[1,{"c":null}],"d":"é☃\n"}"#.utf8)
+        let event = RecordedEvent(
+            seq: 42, stream: "exec \"1\"\\\t\u{1}é", version: 7, type: "Type,\n", schemaVersion: 3,
+            recordedAt: "2026-11-29T20:00:00.000001Z", payload: payload, payloadSHA256: SHA256Digest.of(payload),
+            prevHash: SHA256Digest.of(Data("p".utf8)), hash: SHA256Digest.of(Data("h".utf8)),
+            streamHash: SHA256Digest.of(Data("s".utf8)))
+        let line = Data(ExportFormat.line(for: event))
+        #expect(!line.contains(UInt8(ascii: "\n")))
+        #expect(try JSONSerialization.jsonObject(with: line) is [String: Any], "the line is valid JSON")
+        #expect(try ExportFormat.event(fromLine: line) == event)
+
+        // Members in another order, with spaces, and a field this version does not know: still read.
+        let reordered = Data(
+            (#"{ "payload" : {"x":1} , "seq":1,"stream":"s","version":1,"type":"T","schema_version":1,"#
+                + #""recorded_at":"t","payload_sha256":"\#(SHA256Digest.zero.hex)","prev_hash":"\#(SHA256Digest.zero.hex)","#
+                + #""hash":"\#(SHA256Digest.zero.hex)","stream_hash":"\#(SHA256Digest.zero.hex)","later":[1] }"#).utf8)
+        let read = try ExportFormat.event(fromLine: reordered)
+        #expect(read.payload == Data(#"{"x":1}"#.utf8))
+        #expect(read.seq == 1 && read.stream == "s")
+    }
+
+    @Test("a line with a field of the wrong type, or trailing garbage, is refused with the field's name")
+    func refused() throws {
+        let good = String(
+            decoding: ExportFormat.line(
+                for: RecordedEvent(
+                    seq: 1, stream: "s", version: 1, type: "T", schemaVersion: 1, recordedAt: "t",
+                    payload: Data("{}".utf8), payloadSHA256: .zero, prevHash: .zero, hash: .zero, streamHash: .zero)),
+            as: UTF8.self)
+        func detail(_ text: String) -> String? {
+            do {
+                _ = try ExportFormat.event(fromLine: Data(text.utf8))
+                return nil
+            } catch {
+                return error.detail
+            }
+        }
+        #expect(detail(good) == nil)
+        #expect(
+            detail(good.replacingOccurrences(of: "\"seq\":1", with: "\"seq\":\"1\"")) == "field seq has the wrong type")
+        #expect(
+            detail(good.replacingOccurrences(of: "\"hash\":\"00", with: "\"hash\":\"zz")) == "hash is not 64 hex digits"
+        )
+        #expect(detail(good + "x") == "not a JSON object")
+        #expect(detail(String(good.dropLast())) == "not a JSON object")
+    }
+}
+
 @Suite("verify --export finds tampering")
 struct ExportTamperTests {
     let folder: TemporaryFolder

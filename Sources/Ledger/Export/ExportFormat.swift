@@ -234,148 +234,188 @@ extension ExportFormat {
         out.append(UInt8(ascii: "\""))
     }
 
-    private struct Envelope: Decodable {
-        var seq: Int64
-        var stream: String
-        var version: Int64
-        var type: String
-        var schemaVersion: Int
-        var recordedAt: String
-        var payloadSHA256: String
-        var prevHash: String
-        var hash: String
-        var streamHash: String
-        var payloadB64: String?
-
-        enum CodingKeys: String, CodingKey {
-            case seq, stream, version, type, hash
-            case schemaVersion = "schema_version"
-            case recordedAt = "recorded_at"
-            case payloadSHA256 = "payload_sha256"
-            case prevHash = "prev_hash"
-            case streamHash = "stream_hash"
-            case payloadB64 = "payload_b64"
-        }
-    }
-
-    /// Reads one envelope line; the error's text says which field is wrong.
-    static func event(fromLine line: Data) throws(LineError) -> RecordedEvent {
-        let envelope: Envelope
-        do {
-            envelope = try JSONDecoder().decode(Envelope.self, from: line)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw LineError("field \(key.stringValue) is missing")
-        } catch let DecodingError.typeMismatch(_, context) {
-            throw LineError("field \(context.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type")
-        } catch {
-            throw LineError("not JSON")
-        }
-        func digest(_ text: String, _ field: String) throws(LineError) -> SHA256Digest {
-            guard let digest = SHA256Digest(hex: text) else { throw LineError("\(field) is not 64 hex digits") }
-            return digest
-        }
-        let payload: Data
-        if let base64 = envelope.payloadB64 {
-            guard let decoded = Data(base64Encoded: base64) else { throw LineError("payload_b64 is not base64") }
-            payload = decoded
-        } else {
-            guard let span = topLevelValueSpan(of: "payload", in: line) else {
-                throw LineError("field payload is missing")
-            }
-            payload = Data([UInt8](line)[span])
-        }
-        return RecordedEvent(
-            seq: envelope.seq, stream: envelope.stream, version: envelope.version, type: envelope.type,
-            schemaVersion: envelope.schemaVersion, recordedAt: envelope.recordedAt, payload: payload,
-            payloadSHA256: try digest(envelope.payloadSHA256, "payload_sha256"),
-            prevHash: try digest(envelope.prevHash, "prev_hash"), hash: try digest(envelope.hash, "hash"),
-            streamHash: try digest(envelope.streamHash, "stream_hash"))
-    }
-
     struct LineError: Error {
         var detail: String
         init(_ detail: String) { self.detail = detail }
+    }
+
+    /// The envelope fields, in the order `line(for:)` writes them.
+    private static let fieldNames = [
+        "seq", "stream", "version", "type", "schema_version", "recorded_at", "payload_sha256", "prev_hash", "hash",
+        "stream_hash", "payload", "payload_b64",
+    ].map { Array($0.utf8) }
+
+    /// Reads one envelope line in a single pass (no `JSONDecoder`: a million lines must read quickly); the error
+    /// says which field is missing or wrong. Unknown fields are ignored.
+    static func event(fromLine line: Data) throws(LineError) -> RecordedEvent {
+        let bytes = [UInt8](line)
+        guard let fields = topLevelFields(bytes) else { throw LineError("not a JSON object") }
+        var spans = [Range<Int>?](repeating: nil, count: fieldNames.count)
+        for (key, value) in fields {
+            let name = bytes[key]
+            if let index = fieldNames.firstIndex(where: { $0.elementsEqual(name) }) { spans[index] = value }
+        }
+        func span(_ index: Int) throws(LineError) -> Range<Int> {
+            guard let span = spans[index] else {
+                throw LineError("field \(String(decoding: fieldNames[index], as: UTF8.self)) is missing")
+            }
+            return span
+        }
+        func wrongType(_ index: Int) -> LineError {
+            LineError("field \(String(decoding: fieldNames[index], as: UTF8.self)) has the wrong type")
+        }
+        func integer(_ index: Int) throws(LineError) -> Int64 {
+            let range = try span(index)
+            guard let value = Int64(String(decoding: bytes[range], as: UTF8.self)) else { throw wrongType(index) }
+            return value
+        }
+        func string(_ index: Int) throws(LineError) -> String {
+            let range = try span(index)
+            guard let text = jsonString(bytes[range]) else { throw wrongType(index) }
+            return text
+        }
+        func digest(_ index: Int) throws(LineError) -> SHA256Digest {
+            guard let digest = SHA256Digest(hex: try string(index)) else {
+                throw LineError("\(String(decoding: fieldNames[index], as: UTF8.self)) is not 64 hex digits")
+            }
+            return digest
+        }
+        let seq = try integer(0)
+        let stream = try string(1)
+        let version = try integer(2)
+        let type = try string(3)
+        guard let schemaVersion = Int(exactly: try integer(4)) else { throw wrongType(4) }
+        let recordedAt = try string(5)
+        let digests = (try digest(6), try digest(7), try digest(8), try digest(9))
+        let payload: Data
+        if spans[11] != nil {
+            guard let decoded = Data(base64Encoded: try string(11)) else {
+                throw LineError("payload_b64 is not base64")
+            }
+            payload = decoded
+        } else {
+            payload = Data(bytes[try span(10)])
+        }
+        return RecordedEvent(
+            seq: seq, stream: stream, version: version, type: type, schemaVersion: schemaVersion,
+            recordedAt: recordedAt, payload: payload, payloadSHA256: digests.0, prevHash: digests.1, hash: digests.2,
+            streamHash: digests.3)
+    }
+
+    /// The text of a JSON string literal (with its quotes); nil when `literal` is not one.
+    static func jsonString(_ literal: ArraySlice<UInt8>) -> String? {
+        guard literal.count >= 2, literal.first == UInt8(ascii: "\""), literal.last == UInt8(ascii: "\"") else {
+            return nil
+        }
+        let inner = literal.dropFirst().dropLast()
+        if !inner.contains(UInt8(ascii: "\\")) {
+            return String(bytes: inner, encoding: .utf8)
+        }
+        return (try? JSONSerialization.jsonObject(with: Data(literal), options: [.fragmentsAllowed])) as? String
     }
 
     /// The byte range of the value of top-level key `key` in the JSON object `line`, exactly as written.
     static func topLevelValueSpan(of key: String, in line: Data) -> Range<Int>? {
         let bytes = [UInt8](line)
         let wanted = Array(key.utf8)
-        var index = 0
-        func skipSpace() {
-            while index < bytes.count, [0x20, 0x09, 0x0a, 0x0d].contains(bytes[index]) { index += 1 }
-        }
-        /// Moves past one string starting at `index` (a quote); returns its raw content range.
-        func skipString() -> Range<Int>? {
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        return topLevelFields(bytes)?.first { bytes[$0.key].elementsEqual(wanted) }?.value
+    }
+
+    /// Each top-level member of the JSON object in `bytes`: the key's raw content and the value's exact bytes.
+    /// Nil when `bytes` is not one object. Values are delimited, not validated (the digests check them).
+    static func topLevelFields(_ bytes: [UInt8]) -> [(key: Range<Int>, value: Range<Int>)]? {
+        bytes.withUnsafeBufferPointer { bytes in
+            var index = 0
+            let quote = UInt8(ascii: "\"")
+            let backslash = UInt8(ascii: "\\")
+            func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0a || byte == 0x0d }
+            func skipSpace() {
+                while index < bytes.count, isSpace(bytes[index]) { index += 1 }
+            }
+            /// Moves past one string starting at `index` (a quote); returns its raw content range.
+            func skipString() -> Range<Int>? {
+                guard index < bytes.count, bytes[index] == quote else { return nil }
+                index += 1
+                let start = index
+                while index < bytes.count {
+                    let byte = bytes[index]
+                    if byte == backslash {
+                        index += 2
+                    } else if byte == quote {
+                        index += 1
+                        return start..<(index - 1)
+                    } else {
+                        index += 1
+                    }
+                }
+                return nil
+            }
+            /// Moves past one value of any kind.
+            func skipValue() -> Bool {
+                guard index < bytes.count else { return false }
+                switch bytes[index] {
+                case quote:
+                    return skipString() != nil
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    var depth = 0
+                    while index < bytes.count {
+                        switch bytes[index] {
+                        case quote:
+                            guard skipString() != nil else { return false }
+                            continue
+                        case UInt8(ascii: "{"), UInt8(ascii: "["):
+                            depth += 1
+                        case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                            depth -= 1
+                            if depth == 0 {
+                                index += 1
+                                return true
+                            }
+                        default: break
+                        }
+                        index += 1
+                    }
+                    return false
+                default:
+                    let start = index
+                    while index < bytes.count {
+                        let byte = bytes[index]
+                        if byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]")
+                            || isSpace(byte)
+                        {
+                            break
+                        }
+                        index += 1
+                    }
+                    return index > start
+                }
+            }
+            var fields: [(key: Range<Int>, value: Range<Int>)] = []
+            skipSpace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return nil }
             index += 1
-            let start = index
-            while index < bytes.count {
-                if bytes[index] == UInt8(ascii: "\\") {
-                    index += 2
-                    continue
-                }
-                if bytes[index] == UInt8(ascii: "\"") {
-                    let range = start..<index
+            skipSpace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { return [] }
+            while true {
+                skipSpace()
+                guard let key = skipString() else { return nil }
+                skipSpace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
+                index += 1
+                skipSpace()
+                let start = index
+                guard skipValue() else { return nil }
+                fields.append((key, start..<index))
+                skipSpace()
+                guard index < bytes.count else { return nil }
+                if bytes[index] == UInt8(ascii: "}") {
                     index += 1
-                    return range
+                    skipSpace()
+                    return index == bytes.count ? fields : nil
                 }
+                guard bytes[index] == UInt8(ascii: ",") else { return nil }
                 index += 1
             }
-            return nil
-        }
-        /// Moves past one value of any kind.
-        func skipValue() -> Bool {
-            guard index < bytes.count else { return false }
-            switch bytes[index] {
-            case UInt8(ascii: "\""):
-                return skipString() != nil
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                var depth = 0
-                while index < bytes.count {
-                    switch bytes[index] {
-                    case UInt8(ascii: "\""):
-                        guard skipString() != nil else { return false }
-                        continue
-                    case UInt8(ascii: "{"), UInt8(ascii: "["):
-                        depth += 1
-                    case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                        depth -= 1
-                        if depth == 0 {
-                            index += 1
-                            return true
-                        }
-                    default: break
-                    }
-                    index += 1
-                }
-                return false
-            default:
-                while index < bytes.count,
-                    ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x09, 0x0a, 0x0d].contains(
-                        bytes[index])
-                {
-                    index += 1
-                }
-                return true
-            }
-        }
-        skipSpace()
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return nil }
-        index += 1
-        while true {
-            skipSpace()
-            guard let name = skipString() else { return nil }
-            skipSpace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
-            index += 1
-            skipSpace()
-            let start = index
-            guard skipValue() else { return nil }
-            if Array(bytes[name]) == wanted { return start..<index }
-            skipSpace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ",") else { return nil }
-            index += 1
         }
     }
 }
