@@ -158,6 +158,35 @@ struct ExportEndToEndTests {
         #expect(missing.stderr.contains("no execution nope"))
     }
 
+    @Test("verify rebuilds the execution-summary projection and exits 1 when its cache was changed behind its back")
+    func verifyProjection() throws {
+        let (cli, id) = try ran(CLI.sample("multi_task.yaml"))
+        let clean = try cli.run(["verify"])
+        #expect(clean.status == 0)
+        #expect(
+            clean.stdout.contains("projection execution-summary rebuilt from the log equals its cache (1 executions)"))
+        let sqlite = try #require(
+            ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "the sqlite3 tool is needed to tamper with the cache")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: sqlite)
+        process.arguments = [
+            cli.ledger,
+            "UPDATE projection_state SET state = CAST(replace(CAST(state AS TEXT), 'SUCCEEDED', 'FAILED') AS BLOB) "
+                + "WHERE projection = 'execution-summary'",
+        ]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let dirty = try cli.run(["verify"])
+        #expect(dirty.status == 1)
+        #expect(
+            dirty.stdout.contains("projection execution-summary: the cache differs from a fold of the log for \(id)"))
+        let json = try cli.run(["verify", "--json"])
+        #expect(json.status == 1)
+        #expect(json.stdout.contains("\"valid\":false"))
+    }
+
     @Test("CSV: a header and one row per event")
     func csv() throws {
         let (cli, id) = try ran(CLI.sample("multi_task.yaml"))
