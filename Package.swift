@@ -66,12 +66,18 @@ let package = Package(
             dependencies: ["Ledger"],
             path: "Tools/bench/LedgerBench"
         ),
+        .executableTarget(
+            name: "storage-bench",
+            dependencies: ["GoogleCloud"],
+            path: "Tools/bench/StorageBench"
+        ),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CSQLite", "ledger-bench"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
         .testTarget(name: "GoogleCloudTests", dependencies: ["GoogleCloud"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LocalCloudTests", dependencies: ["LocalCloud"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["batchledger"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["batchledger", "Engine", "Ledger", "Templates"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

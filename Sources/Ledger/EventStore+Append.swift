@@ -104,6 +104,11 @@ extension EventStore {
             """)
         var version = head.version
         var streamHash = head.streamHash
+        // Bindings stay between steps (reset does not clear them): what is the same for the whole batch is bound
+        // once.
+        insert.reset()
+        insert.bind(2, stream)
+        insert.bind(6, recordedAt)
         var recorded: [RecordedEvent] = []
         recorded.reserveCapacity(events.count)
         for event in events {
@@ -116,19 +121,17 @@ extension EventStore {
             let newStreamHash = HashChain.streamHash(
                 prev: streamHash, stream: stream, version: version, type: event.type,
                 schemaVersion: event.schemaVersion, recordedAt: recordedAt, payloadSHA256: payloadDigest)
-            insert.reset()
             insert.bind(1, seq)
-            insert.bind(2, stream)
             insert.bind(3, version)
             insert.bind(4, event.type)
             insert.bind(5, Int64(event.schemaVersion))
-            insert.bind(6, recordedAt)
             insert.bind(7, event.payload)
             insert.bind(8, payloadDigest)
             insert.bind(9, prevHash)
             insert.bind(10, hash)
             insert.bind(11, newStreamHash)
             try insert.step()
+            insert.reset()
             recorded.append(
                 RecordedEvent(
                     seq: seq, stream: stream, version: version, type: event.type, schemaVersion: event.schemaVersion,

@@ -27,6 +27,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidArgument(String)
     /// A projection's cached state could not be decoded or encoded.
     case projection(name: String, detail: String)
+    /// Another process took over the lease of an execution this process was driving.
+    case leaseLost(stream: String)
     /// Any other SQLite failure, with its result code.
     case sqlite(path: String, code: Int32, message: String, operation: String)
 
@@ -63,6 +65,9 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
             return "invalid ledger append: \(detail)"
         case .projection(let name, let detail):
             return "projection \(name): \(detail); run batchledger verify, which rebuilds projections from the log"
+        case .leaseLost(let stream):
+            return "execution \(stream) is now driven by another process (its lease was taken over); this process "
+                + "stopped writing to it"
         case .sqlite(let path, let code, let message, let operation):
             return "\(path): SQLite error \(code) during \(operation): \(message)"
         }

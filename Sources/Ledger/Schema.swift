@@ -67,7 +67,20 @@ enum Schema {
                 CREATE INDEX events_by_time ON events(recorded_at);
                 """),
         Migration(
-            version: 3, name: "import provenance; audit index by task run",
+            version: 3, name: "leases with fencing tokens",
+            sql: """
+                CREATE TABLE leases(
+                    stream TEXT PRIMARY KEY,
+                    token INTEGER NOT NULL,
+                    owner TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    host TEXT NOT NULL,
+                    heartbeat_at REAL NOT NULL,
+                    released INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                """),
+        Migration(
+            version: 4, name: "import provenance; audit index by task run",
             sql: """
                 CREATE TABLE imports(
                     imported_seq INTEGER PRIMARY KEY,

@@ -6,18 +6,31 @@ import Foundation
 final class Console: @unchecked Sendable {
     let json: Bool
     let color: Bool
+    /// Whether progress goes to a terminal (then a live status line is kept at the bottom).
+    let terminal: Bool
     private let lock = NSLock()
+    private var liveLine = ""
 
     init(json: Bool) {
         self.json = json
-        let terminal = isatty(json ? STDERR_FILENO : STDOUT_FILENO) == 1
-        color =
-            terminal && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-            && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+        terminal =
+            isatty(json ? STDERR_FILENO : STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+        color = terminal && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
     }
 
+    private var progress: FileHandle { json ? FileHandle.standardError : FileHandle.standardOutput }
+
     func status(_ line: String) {
-        write(line, to: json ? FileHandle.standardError : FileHandle.standardOutput)
+        write(line, to: progress)
+    }
+
+    /// Replaces the live status line (terminals only): one line at the bottom, redrawn under new output.
+    func live(_ line: String) {
+        guard terminal else { return }
+        lock.withLock {
+            liveLine = line
+            progress.write(Data(("\r\u{1B}[2K" + line).utf8))
+        }
     }
 
     func note(_ line: String) {
@@ -29,7 +42,16 @@ final class Console: @unchecked Sendable {
     }
 
     private func write(_ line: String, to handle: FileHandle) {
-        lock.withLock { handle.write(Data((line + "\n").utf8)) }
+        lock.withLock {
+            if terminal && !liveLine.isEmpty {
+                // Clear the live line, print, then draw it again below.
+                progress.write(Data("\r\u{1B}[2K".utf8))
+                handle.write(Data((line + "\n").utf8))
+                progress.write(Data(liveLine.utf8))
+            } else {
+                handle.write(Data((line + "\n").utf8))
+            }
+        }
     }
 
     /// A state word, coloured on a terminal.
@@ -52,13 +74,56 @@ final class RunDisplay: @unchecked Sendable {
     private let lock = NSLock()
     private var lastState: [String: String] = [:]
     private var started: [String: Date] = [:]
+    /// Task runs in progress: state, attempt, since when.
+    private var running: [String: (state: String, attempt: Int, since: Date)] = [:]
+    private var ticker: Task<Void, Never>?
 
     init(console: Console) {
         self.console = console
+        if console.terminal {
+            ticker = Task.detached { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(250))
+                    self?.redrawLive()
+                }
+            }
+        }
+    }
+
+    deinit {
+        ticker?.cancel()
+    }
+
+    /// The live line: each running task run with its state, elapsed time and attempt.
+    private func redrawLive() {
+        let line: String = lock.withLock {
+            running.sorted { $0.key < $1.key }.map { id, run in
+                "\(id) \(run.state) \(String(format: "%.1f", Date().timeIntervalSince(run.since))) s (attempt \(run.attempt))"
+            }.joined(separator: " · ")
+        }
+        console.live(line)
     }
 
     func show(_ event: ExecutionEvent, _ state: ExecutionState) {
-        lock.withLock { render(event, state) }
+        lock.withLock {
+            track(event)
+            render(event, state)
+        }
+        if console.terminal { redrawLive() }
+    }
+
+    private func track(_ event: ExecutionEvent) {
+        switch event {
+        case .attemptStarted(let attempt):
+            running[attempt.taskRunId] = ("STARTING", attempt.attempt, running[attempt.taskRunId]?.since ?? Date())
+        case .jobPolled(let poll):
+            if let run = running[poll.taskRunId] { running[poll.taskRunId] = (poll.state, run.attempt, run.since) }
+        case .taskSucceeded(let done): running[done.taskRunId] = nil
+        case .taskFailed(let failed) where !failed.willRetry: running[failed.taskRunId] = nil
+        case .taskCancelled(let cancelled): running[cancelled.taskRunId] = nil
+        case .executionFinished: running = [:]
+        default: break
+        }
     }
 
     private func render(_ event: ExecutionEvent, _ state: ExecutionState) {

@@ -216,6 +216,17 @@ struct EventDescription {
             return (e.taskRunId, "\(run(e.taskRunId, e.attempt)) \(e.reason)")
         case .executionFinished(let e):
             return (nil, e.state)
+        case .reconciled(let e):
+            return (
+                e.taskRunId,
+                "\(run(e.taskRunId, e.attempt)) at \(e.recordedStep): observed \(e.observed); \(e.action)"
+            )
+        case .recoveryFailed(let e):
+            return (nil, "failure \(e.failures): \(e.reason)" + (e.givenUp ? " (given up: execution FAILED)" : ""))
+        case .taskAdopted(let e):
+            return (e.taskRunId, "\(e.taskRunId) \(e.state) adopted from \(e.fromExecution) (seq \(e.parentSeq))")
+        case .executionForked(let e):
+            return (nil, "forked into \(e.child) from task \(e.fromTask)")
         }
     }
 }

@@ -176,6 +176,7 @@ enum TimelinePageBuilder {
             case .taskCancelled(let e):
                 add(e.taskRunId, e.attempt, "cancelled", detail(e.taskRunId, e.attempt))
                 ends[e.taskRunId, default: [:]][e.attempt] = time
+            case .reconciled(let e): add(e.taskRunId, e.attempt, "reconciled", detail(e.taskRunId, e.attempt))
             default: break
             }
         }

@@ -49,6 +49,12 @@ struct ExportEndToEndTests {
         #expect(after.stdout == before.stdout)
         #expect(try cli.run(["verify", "--ledger", other]).status == 0)
         #expect(try cli.run(["verify"]).status == 0)
+        // Decision replay runs on the imported copy as on the original: the events are the same, only seqs moved.
+        let replay = try cli.run([
+            "replay", id, "--check", "--secrets-file", CLI.sample("local.env"), "--ledger", other,
+        ])
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        #expect(replay.stdout.contains("all as recorded"))
         // The imported execution answers audits like a native one.
         let created = try cli.run(["audit", "--type", "JobCreated", "--ledger", other])
         #expect(created.stdout.split(separator: "\n").count == 3, "\(created.stdout)")

@@ -202,3 +202,35 @@ struct RunTests {
         #expect(try cli.run(["verify"]).status == 0)
     }
 }
+
+@Suite("Transient Google errors", .serialized)
+struct TransientErrorTests {
+    @Test("bursts of 429 and 503 on every API are absorbed by the retries, and each retry is recorded")
+    func burstsAbsorbed() throws {
+        let cli = try CLI()
+        let emulator = try Emulator(
+            cli,
+            arguments: [
+                "--faults",
+                "jobs.create=503x2,jobs.get=429x3,objects.insert=503x2,objects.list=500x1,entries.list=429x2,tasks.list=503x1,objects.download=503x1",
+            ])
+        let result = try cli.run(
+            [
+                "run", CLI.sample("multi_task.yaml"), "--endpoint", emulator.endpoint, "--secrets-file",
+                CLI.sample("local.env"),
+                "--json",
+            ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try? JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8)))
+        #expect(report.state == "SUCCEEDED")
+        #expect(report.tasks.allSatisfy { $0.attempts == 1 }, "retries of calls are not new attempts")
+        let stats = try emulator.stats()
+        #expect(stats["jobsCreated"] as? Int == 2, "a retried jobs.create made no duplicate job")
+        #expect((stats["faultsInjected"] as? Int ?? 0) >= 10)
+        let trail = try cli.run(["logs", report.executionId])
+        #expect(trail.stdout.contains("sum of squares: 14"))
+        // Each absorbed failure is an APICallRetried event in the ledger.
+        let store = String(decoding: cli.ledgerBytes(), as: UTF8.self)
+        #expect(store.components(separatedBy: "APICallRetried").count - 1 >= 10)
+    }
+}

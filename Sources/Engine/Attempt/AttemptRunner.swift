@@ -17,20 +17,27 @@ struct AttemptRunner {
     private var attempt: Int { plan.attempt }
 
     /// Runs the attempt from wherever its recorded state says it is.
-    func run() async throws -> AttemptOutcome {
+    func run(resuming: Bool = false) async throws -> AttemptOutcome {
         var current = try await attemptState()
         if !current.rendered {
             try await recorder.record(.taskRendered(plan.rendered))
         }
         let bucket = plan.started.bucket
         do {
-            if let bucket, !plan.uploads.isEmpty {
+            if resuming, let outcome = try await reconcile(current) {
+                return outcome
+            }
+            current = try await attemptState()
+            if let bucket, !plan.uploads.isEmpty, current.jobName == nil {
                 try await stage(bucket: bucket, state: current)
             }
             current = try await attemptState()
             let job = try await submit(state: current)
             let finished = try await watch(job)
-            return try await conclude(finished)
+            let name = finished.name ?? plan.jobName
+            return try await conclude(
+                name: name, jobState: finished.status?.state.value ?? .unspecified,
+                events: finished.status?.statusEvents ?? [])
         } catch is CancellationError {
             try await withoutCancellation { try await kill(reason: "cancelled by the user") }
             return .cancelled(reason: "cancelled by the user")
@@ -39,6 +46,70 @@ struct AttemptRunner {
             let reason = "timed out after \(Self.format(timeout.limit))"
             return .failed(reason: reason, exitCode: nil, preempted: false)
         }
+    }
+
+    /// Recovery: compares what the ledger says with what Batch says, records it, and either finishes an attempt
+    /// whose job already ended (returning its outcome) or returns nil to continue the steps from where they are.
+    private func reconcile(_ state: AttemptState) async throws -> AttemptOutcome? {
+        let recordedStep: String
+        if let jobState = state.jobState, JobState(name: jobState).isTerminal {
+            recordedStep = "job ended \(jobState)"
+        } else if state.jobName != nil {
+            recordedStep = "watching job"
+        } else if state.createRequested {
+            recordedStep = "job create requested"
+        } else if !state.uploadRequested.isEmpty {
+            recordedStep = "uploading (\(state.uploaded.count) of \(state.uploadRequested.count) recorded)"
+        } else {
+            recordedStep = "rendered"
+        }
+        var observed = "nothing to ask"
+        var action = "continue"
+        var outcome: AttemptOutcome?
+        var vanished = false
+        if state.jobName != nil || state.createRequested {
+            let job = try await services.batch.getJob(plan.jobName)
+            if let job {
+                let jobState = job.status?.state.value ?? .unspecified
+                observed = "job \(jobState.name)"
+                action =
+                    jobState.isTerminal
+                    ? "collect the results"
+                    : (state.jobName == nil ? "adopt the job and watch it" : "watch it from the stored log cursor")
+            } else if let recorded = state.jobState, JobState(name: recorded).isTerminal || state.deleteRequested {
+                observed = "job already deleted"
+                action = "finish the teardown"
+            } else if state.jobName != nil {
+                observed = "job unknown to Batch (deleted, or expired)"
+                action = "fail the attempt; the task's retry policy decides"
+                vanished = true
+            } else {
+                observed = "no such job"
+                action = "create it (same job id and request id)"
+            }
+        } else if !state.uploadRequested.isEmpty, let bucket = plan.started.bucket {
+            var present = 0
+            for object in state.uploadRequested
+            where try await services.storage.metadata(bucket: bucket, name: object) != nil {
+                present += 1
+            }
+            observed = "\(present) of \(state.uploadRequested.count) objects present"
+            action = "upload the rest (create-only, CRC32C compared)"
+        }
+        try await recorder.record(
+            .reconciled(
+                Reconciled(
+                    taskRunId: taskRunId, attempt: attempt, recordedStep: recordedStep, observed: plan.mask(observed),
+                    action: action)))
+        if vanished {
+            return .failed(
+                reason: "job \(plan.started.jobId) is unknown to Batch (deleted, or expired after 60 days)",
+                exitCode: nil, preempted: false)
+        }
+        if let recorded = state.jobState, JobState(name: recorded).isTerminal {
+            outcome = try await conclude(name: plan.jobName, jobState: JobState(name: recorded), events: [])
+        }
+        return outcome
     }
 
     private func attemptState() async throws -> AttemptState {
@@ -189,6 +260,7 @@ struct AttemptRunner {
             let batch = try await readLogs(uid)
             if !batch.isEmpty { try await recorder.record(batch) }
             if ContinuousClock.now >= graceEnd && batch.isEmpty { break }
+            if plan.logGrace == .zero { break }
             try await Task.sleep(for: min(plan.pollInterval, .milliseconds(500)))
         }
         return job
@@ -261,19 +333,19 @@ struct AttemptRunner {
 
     // MARK: - Collect and teardown
 
-    private func conclude(_ job: BatchJob) async throws -> AttemptOutcome {
-        let name = job.name ?? plan.jobName
-        let jobState = job.status?.state.value ?? .unspecified
-        var exitCode: Int?
-        if let tasks = try? await services.batch.listTasks(ofJob: name), let code = tasks.first?.exitCode {
-            exitCode = code
-        } else if let code = (job.status?.statusEvents ?? []).last(where: { $0.taskExecution?.exitCode != nil })?
-            .taskExecution?.exitCode
-        {
-            exitCode = code
+    private func conclude(name: String, jobState: JobState, events: [StatusEvent]) async throws -> AttemptOutcome {
+        let recorded = try await attemptState()
+        var exitCode = recorded.exitCode
+        let alreadyObserved = exitCode != nil
+        if exitCode == nil {
+            if let tasks = try? await services.batch.listTasks(ofJob: name), let code = tasks.first?.exitCode {
+                exitCode = code
+            } else if let code = events.last(where: { $0.taskExecution?.exitCode != nil })?.taskExecution?.exitCode {
+                exitCode = code
+            }
         }
         if jobState == .succeeded && exitCode == nil { exitCode = 0 }
-        if let exitCode {
+        if let exitCode, !alreadyObserved {
             try await recorder.record(
                 .exitCodeObserved(
                     ExitCodeObserved(
@@ -321,36 +393,41 @@ struct AttemptRunner {
         }
     }
 
-    /// Deletes the job (when asked) and the attempt's bucket folder (when `delete`), recording both.
+    /// Deletes the job (when asked) and the attempt's bucket folder (when `delete`), recording both. The two are
+    /// independent, so they run at the same time.
     func teardown(deleteJob: Bool, reason: String) async throws {
         let state = try await attemptState()
-        if deleteJob, state.jobName != nil, !state.jobDeleted {
-            let name = plan.jobName
-            if !state.deleteRequested {
-                try await recorder.record(
-                    .jobDeleteRequested(
-                        JobDeleteRequested(
-                            taskRunId: taskRunId, attempt: attempt, name: name,
-                            requestId: plan.started.requestId + "-delete",
-                            reason: reason)))
-            }
-            let operation = try await services.batch.deleteJob(
-                name, requestID: plan.started.requestId + "-delete", reason: reason)
-            if let operation {
-                _ = try? await services.batch.waitForOperation(
-                    operation, every: plan.pollInterval, deadline: .seconds(60))
-            }
+        async let job: Void = removeJob(state, deleteJob: deleteJob, reason: reason)
+        async let staging: Void = cleanStaging(state)
+        try await job
+        try await staging
+    }
+
+    private func removeJob(_ state: AttemptState, deleteJob: Bool, reason: String) async throws {
+        guard deleteJob, state.jobName != nil, !state.jobDeleted else { return }
+        let name = plan.jobName
+        let requestID = plan.started.requestId + "-delete"
+        if !state.deleteRequested {
             try await recorder.record(
-                .jobDeleted(
-                    JobDeleted(taskRunId: taskRunId, attempt: attempt, name: name, alreadyGone: operation == nil)))
+                .jobDeleteRequested(
+                    JobDeleteRequested(
+                        taskRunId: taskRunId, attempt: attempt, name: name, requestId: requestID, reason: reason)))
         }
-        if plan.deleteWhenDone, let bucket = plan.started.bucket, !state.stagingCleaned {
-            let deleted = try await services.storage.deleteAll(bucket: bucket, prefix: plan.prefix)
-            try await recorder.record(
-                .stagingCleaned(
-                    StagingCleaned(taskRunId: taskRunId, attempt: attempt, prefix: plan.prefix, objectsDeleted: deleted)
-                ))
+        let operation = try await services.batch.deleteJob(name, requestID: requestID, reason: reason)
+        if let operation {
+            _ = try? await services.batch.waitForOperation(
+                operation, every: plan.pollInterval / 2, deadline: .seconds(60))
         }
+        try await recorder.record(
+            .jobDeleted(JobDeleted(taskRunId: taskRunId, attempt: attempt, name: name, alreadyGone: operation == nil)))
+    }
+
+    private func cleanStaging(_ state: AttemptState) async throws {
+        guard plan.deleteWhenDone, let bucket = plan.started.bucket, !state.stagingCleaned else { return }
+        let deleted = try await services.storage.deleteAll(bucket: bucket, prefix: plan.prefix)
+        try await recorder.record(
+            .stagingCleaned(
+                StagingCleaned(taskRunId: taskRunId, attempt: attempt, prefix: plan.prefix, objectsDeleted: deleted)))
     }
 
     /// Stops a running job (cancel or timeout): delete it, then clean up as after any end.

@@ -254,3 +254,46 @@ public struct ExecutionFinished: Codable, Sendable, Equatable {
     /// SUCCEEDED, WARNING, FAILED or CANCELLED.
     public var state: String
 }
+
+/// What recovery found outside when it resumed an attempt.
+public struct Reconciled: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    /// The step the ledger said the attempt was at (e.g. "job create requested", "watching").
+    public var recordedStep: String
+    /// What Batch and Cloud Storage said (e.g. "job RUNNING", "job unknown to Batch", "2 of 2 objects present").
+    public var observed: String
+    /// What recovery does next.
+    public var action: String
+}
+
+/// Recovery of an execution failed this time; it is retried on the next `recover`, up to a cap.
+public struct RecoveryFailed: Codable, Sendable, Equatable {
+    public var reason: String
+    /// How many recoveries have failed so far, this one included.
+    public var failures: Int
+    /// True when the cap was reached and the execution is given up (marked FAILED).
+    public var givenUp: Bool
+}
+
+/// A fork takes a task run's outcome from its parent execution instead of running it again.
+public struct TaskAdopted: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var taskId: String
+    public var value: String?
+    public var fromExecution: String
+    /// The parent's event that ended the task run (its global seq when the fork was made).
+    public var parentSeq: Int64
+    public var state: String
+    public var vars: [String: JSONValue]
+    public var metrics: [Metric]
+    public var outputFiles: [String: String]
+    public var exitCode: Int?
+    public var jobId: String?
+}
+
+/// Recorded in the parent: an execution was forked from it.
+public struct ExecutionForked: Codable, Sendable, Equatable {
+    public var child: String
+    public var fromTask: String
+}

@@ -25,6 +25,10 @@ public enum ExecutionEvent: Sendable, Equatable {
     case taskFailed(TaskFailed)
     case taskCancelled(TaskCancelled)
     case executionFinished(ExecutionFinished)
+    case reconciled(Reconciled)
+    case recoveryFailed(RecoveryFailed)
+    case taskAdopted(TaskAdopted)
+    case executionForked(ExecutionForked)
 
     /// The ledger `type` of each case.
     public var type: String {
@@ -49,6 +53,10 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .taskFailed: return "TaskFailed"
         case .taskCancelled: return "TaskCancelled"
         case .executionFinished: return "ExecutionFinished"
+        case .reconciled: return "Reconciled"
+        case .recoveryFailed: return "RecoveryFailed"
+        case .taskAdopted: return "TaskAdopted"
+        case .executionForked: return "ExecutionForked"
         }
     }
 
@@ -79,6 +87,10 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .taskFailed(let value): payload = value
         case .taskCancelled(let value): payload = value
         case .executionFinished(let value): payload = value
+        case .reconciled(let value): payload = value
+        case .recoveryFailed(let value): payload = value
+        case .taskAdopted(let value): payload = value
+        case .executionForked(let value): payload = value
         }
         return NewEvent(type: type, schemaVersion: Self.schemaVersion, payload: try CanonicalJSON.encode(payload))
     }
@@ -113,6 +125,10 @@ public enum ExecutionEvent: Sendable, Equatable {
         case "TaskFailed": return .taskFailed(try read(TaskFailed.self))
         case "TaskCancelled": return .taskCancelled(try read(TaskCancelled.self))
         case "ExecutionFinished": return .executionFinished(try read(ExecutionFinished.self))
+        case "Reconciled": return .reconciled(try read(Reconciled.self))
+        case "RecoveryFailed": return .recoveryFailed(try read(RecoveryFailed.self))
+        case "TaskAdopted": return .taskAdopted(try read(TaskAdopted.self))
+        case "ExecutionForked": return .executionForked(try read(ExecutionForked.self))
         default: return nil
         }
     }

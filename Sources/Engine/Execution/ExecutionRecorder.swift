@@ -14,14 +14,18 @@ public actor ExecutionRecorder {
     /// Every secret value rendered in this execution so far: masked in every string of every event.
     public private(set) var masker = SecretMasker()
 
-    /// Starts recording a stream that holds `state` (empty for a new execution).
+    /// The lease token every append must still hold (nil: no lease).
+    public let leaseToken: Int64?
+
+    /// Starts recording a stream that holds `state` (empty for a new execution), fenced by `leaseToken`.
     public init(
-        store: EventStore, executionId: String, state: ExecutionState = ExecutionState(),
+        store: EventStore, executionId: String, state: ExecutionState = ExecutionState(), leaseToken: Int64? = nil,
         observer: (@Sendable (ExecutionEvent, ExecutionState) -> Void)? = nil
     ) {
         self.store = store
         self.executionId = executionId
         self.state = state
+        self.leaseToken = leaseToken
         self.observer = observer
     }
 
@@ -52,7 +56,9 @@ public actor ExecutionRecorder {
             }
         }
         let expected: ExpectedVersion = state.version == 0 ? .noStream : .exactly(state.version)
-        let result = try store.append(encoded, to: executionId, expectedVersion: expected)
+        let result = try store.append(
+            encoded, to: executionId, expectedVersion: expected,
+            precondition: leaseToken.map { EventStore.fence(executionId, token: $0) })
         for (event, row) in zip(masked, result.events) {
             state.lastSeq = row.seq
             state.version = row.version

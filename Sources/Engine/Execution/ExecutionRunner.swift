@@ -35,7 +35,51 @@ public final class ExecutionRunner: Sendable {
         flow: Flow, flowPath: String, source: String, inputs rawInputs: [String: String],
         executionId: String? = nil
     ) async throws -> ExecutionState {
-        let inputs = try InputResolver.resolve(flow.inputs, given: rawInputs)
+        try await start(
+            flow: flow, flowPath: flowPath, source: source,
+            inputs: try InputResolver.resolve(flow.inputs, given: rawInputs), executionId: executionId)
+    }
+
+    /// Starts a new execution that takes the outcomes of `parentId`'s task runs before the top-level task
+    /// `fromTask`, and runs `fromTask` and what follows. The parent keeps its history; both point at each other.
+    public func fork(_ parentId: String, fromTask: String, executionId: String? = nil) async throws -> ExecutionState {
+        guard let parent = try store.executionState(parentId), let started = parent.started else {
+            throw EngineError.configuration("no execution \(parentId) in \(store.path)")
+        }
+        let flow = try Self.load(flowPath: started.flowPath, source: started.flowSource)
+        let topLevel = flow.tasks.map(\.id.value)
+        guard let index = topLevel.firstIndex(of: fromTask) else {
+            throw FlowProblems([
+                "fork --from \(fromTask): flow \(started.namespace)/\(started.flowId) has no top-level task \(fromTask) "
+                    + "(its top-level tasks: \(topLevel.joined(separator: ", ")))"
+            ])
+        }
+        func ids(_ task: FlowTask) -> [String] { [task.id.value] + task.childTasks.flatMap(ids) }
+        let before = Set(flow.tasks[..<index].flatMap(ids))
+        var adopted: [TaskAdopted] = []
+        for run in parent.taskRuns where before.contains(run.taskId) {
+            guard run.isTerminal, run.state != "CANCELLED", run.state != "FAILED" || run.allowedFailure else {
+                throw FlowProblems([
+                    "fork --from \(fromTask): task run \(run.taskRunId) of \(parentId) ended \(run.state); fork from "
+                        + "\(run.taskId) (or an earlier task) instead"
+                ])
+            }
+            adopted.append(
+                TaskAdopted(
+                    taskRunId: run.taskRunId, taskId: run.taskId, value: run.value, fromExecution: parentId,
+                    parentSeq: parent.lastSeq, state: run.state, vars: run.vars, metrics: run.metrics,
+                    outputFiles: run.outputFiles, exitCode: run.exitCode, jobId: run.jobName))
+        }
+        return try await start(
+            flow: flow, flowPath: started.flowPath, source: started.flowSource,
+            inputs: started.inputs.mapValues(Convert.templateValue), executionId: executionId,
+            forkedFrom: (parentId, parent.version, fromTask), adopted: adopted)
+    }
+
+    private func start(
+        flow: Flow, flowPath: String, source: String, inputs: [String: TemplateValue], executionId: String?,
+        forkedFrom: (id: String, version: Int64, task: String)? = nil, adopted: [TaskAdopted] = []
+    ) async throws -> ExecutionState {
         var generator = SystemRandomNumberGenerator()
         let id = executionId ?? Naming.executionID(using: &generator)
         let namespaceFiles = try NamespaceFolder.list(configuration.namespaceFilesDirectory)
@@ -54,9 +98,24 @@ public final class ExecutionRunner: Sendable {
             namespaceFilesDirectory: configuration.namespaceFilesDirectory?.path,
             namespaceFileDigests: namespaceFiles.mapValues { url in
                 (try? Data(contentsOf: url)).map { SHA256Digest.of($0).hex } ?? ""
-            }, forkedFrom: nil)
-        let recorder = ExecutionRecorder(store: store, executionId: id, observer: configuration.observer)
-        try await recorder.record(.executionStarted(started))
+            }, forkedFrom: forkedFrom?.id)
+        guard case .acquired(let token) = try store.acquireLease(id, owner: "batchledger run") else {
+            throw EngineError.configuration("execution \(id) is already being driven by another process")
+        }
+        let heartbeat = Self.heartbeat(store, id, token)
+        defer {
+            heartbeat.cancel()
+            try? store.releaseLease(id, token: token)
+        }
+        let recorder = ExecutionRecorder(
+            store: store, executionId: id, leaseToken: token, observer: configuration.observer)
+        try await recorder.record([.executionStarted(started)] + adopted.map { ExecutionEvent.taskAdopted($0) })
+        if let forkedFrom {
+            // The parent learns of its child; its state does not change.
+            try store.append(
+                [try ExecutionEvent.executionForked(ExecutionForked(child: id, fromTask: forkedFrom.task)).encoded()],
+                to: forkedFrom.id, expectedVersion: .exactly(forkedFrom.version))
+        }
         let execution = ExecutionContext(
             flow: flow, started: started, inputs: inputs, namespaceFiles: namespaceFiles, recorder: recorder,
             configuration: configuration,
@@ -71,6 +130,87 @@ public final class ExecutionRunner: Sendable {
             }
         }
         return try await execution.runAll()
+    }
+
+    /// Renews the lease every two seconds while the execution is driven.
+    static func heartbeat(_ store: EventStore, _ stream: String, _ token: Int64) -> Task<Void, Never> {
+        Task.detached {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(2))
+                if Task.isCancelled { return }
+                _ = try? store.heartbeatLease(stream, token: token)
+            }
+        }
+    }
+
+    /// What `resume` did with an execution.
+    public enum ResumeOutcome: Sendable {
+        /// Driven to its end (whatever state that is).
+        case finished(ExecutionState)
+        /// Already ended before; nothing to do.
+        case alreadyTerminal(ExecutionState)
+        /// Another live process drives it.
+        case heldBy(LeaseHolder)
+    }
+
+    /// The most recoveries that may fail before an execution is given up and marked FAILED.
+    public static let recoveryFailureCap = 5
+
+    /// Resumes an interrupted execution from its ledger: everything comes from `ExecutionStarted` and the fold;
+    /// every interrupted step is reconciled with Batch and Cloud Storage before it continues. A failure is
+    /// recorded (`RecoveryFailed`) and rethrown; after `recoveryFailureCap` of them the execution is marked FAILED.
+    public func resume(_ executionId: String) async throws -> ResumeOutcome {
+        guard let state = try store.executionState(executionId), let started = state.started else {
+            throw EngineError.configuration("no execution \(executionId) in \(store.path)")
+        }
+        if state.isTerminal { return .alreadyTerminal(state) }
+        let token: Int64
+        switch try store.acquireLease(executionId, owner: "batchledger recover") {
+        case .heldBy(let holder): return .heldBy(holder)
+        case .acquired(let acquired): token = acquired
+        }
+        let heartbeat = Self.heartbeat(store, executionId, token)
+        defer {
+            heartbeat.cancel()
+            try? store.releaseLease(executionId, token: token)
+        }
+        let recorder = ExecutionRecorder(
+            store: store, executionId: executionId, state: state, leaseToken: token, observer: configuration.observer)
+        do {
+            let flow = try Self.load(flowPath: started.flowPath, source: started.flowSource)
+            let folder =
+                configuration.namespaceFilesDirectory
+                ?? started.namespaceFilesDirectory.map { URL(fileURLWithPath: $0) }
+            let namespaceFiles = try NamespaceFolder.list(folder)
+            for (path, url) in namespaceFiles {
+                let digest = (try? Data(contentsOf: url)).map { SHA256Digest.of($0).hex }
+                if let recorded = started.namespaceFileDigests[path], recorded != digest {
+                    configuration.notice("namespace file \(path) changed since the execution started")
+                }
+            }
+            let execution = ExecutionContext(
+                flow: flow, started: started, inputs: started.inputs.mapValues(Convert.templateValue),
+                namespaceFiles: namespaceFiles, recorder: recorder, configuration: configuration,
+                registry: ServiceRegistry(target: configuration.target, executionLabel: Naming.labelValue(executionId)),
+                recovering: true)
+            return .finished(try await execution.runAll())
+        } catch let error as LedgerError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let failures = await recorder.state.recoveryFailures + 1
+            let givenUp = failures >= Self.recoveryFailureCap || error is FlowProblems
+            let reason = await recorder.masker.mask("\(error)")
+            try await withoutCancellation {
+                try await recorder.record(
+                    .recoveryFailed(RecoveryFailed(reason: reason, failures: failures, givenUp: givenUp)))
+                if givenUp, await !recorder.state.isTerminal {
+                    try await recorder.record(.executionFinished(ExecutionFinished(state: "FAILED")))
+                }
+            }
+            throw MaskedError(description: reason)
+        }
     }
 
     static func wantsNamespaceFiles(_ task: FlowTask) -> Bool {
@@ -88,11 +228,15 @@ final class ExecutionContext: Sendable {
     let recorder: ExecutionRecorder
     let configuration: RunConfiguration
     let registry: ServiceRegistry
+    /// True when resuming an interrupted execution (failures of the outside world do not end it).
+    let recovering: Bool
 
     init(
         flow: Flow, started: ExecutionStarted, inputs: [String: TemplateValue], namespaceFiles: [String: URL],
-        recorder: ExecutionRecorder, configuration: RunConfiguration, registry: ServiceRegistry
+        recorder: ExecutionRecorder, configuration: RunConfiguration, registry: ServiceRegistry,
+        recovering: Bool = false
     ) {
+        self.recovering = recovering
         self.flow = flow
         self.started = started
         self.inputs = inputs
@@ -117,6 +261,12 @@ final class ExecutionContext: Sendable {
             _ = try await runTasks(flow.tasks, Scope())
         } catch {
             problem = error
+        }
+        if recovering, let problem, !(problem is CancellationError), !(problem is FlowProblems),
+            !(problem is TemplateError)
+        {
+            // Recovery of this execution failed this time; it stays interrupted for the next recover.
+            throw problem
         }
         let state = await recorder.state
         let final: String

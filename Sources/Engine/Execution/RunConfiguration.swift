@@ -55,6 +55,9 @@ public struct RunConfiguration: Sendable {
     public var observer: (@Sendable (ExecutionEvent, ExecutionState) -> Void)?
     /// Tells the user things that are not events (a missing namespace folder, a cap reached).
     public var notice: @Sendable (String) -> Void
+    /// Names an attempt takes instead of fresh random ones (decision replay gives the recorded ones):
+    /// (task run, attempt) → (working-directory id, request id).
+    public var recordedNames: (@Sendable (String, Int) -> (workingDirId: String, requestId: String)?)?
 
     public init(
         target: CloudTarget, secrets: SecretStore, environment: [String: String], outputDirectory: URL,

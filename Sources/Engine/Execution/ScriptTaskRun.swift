@@ -22,15 +22,35 @@ struct ScriptTaskRun {
             ])
         }
         let firstStart = ContinuousClock.now
-        var attempt = await (context.recorder.state.taskRun(taskRunId)?.attempts.count ?? 0)
-        var spotPreemptions = 0
-        var provisioning = Self.model(runner.provisioningModel.value)
+        let existing = await context.recorder.state.taskRun(taskRunId)
+        if let existing, existing.isTerminal {
+            // Recorded in full already (a resumed execution): its outcome stands.
+            switch existing.state {
+            case "SUCCEEDED", "WARNING": return true
+            case "CANCELLED": throw CancellationError()
+            default: return existing.allowedFailure
+            }
+        }
+        var attempt = existing?.attempts.count ?? 0
+        var resume: AttemptStarted?
+        if let last = existing?.attempts.last, last.outcome == nil, let started = last.started {
+            // An attempt that a crash interrupted: continue it, with the names it recorded.
+            resume = started
+            attempt -= 1
+        }
+        var spotPreemptions = existing?.attempts.filter { $0.exitCode == 50001 }.count ?? 0
+        var provisioning =
+            resume.map { GoogleCloud.ProvisioningModel(name: $0.provisioningModel) }
+            ?? Self.model(runner.provisioningModel.value)
+        if spotPreemptions > context.configuration.spotAttemptsBeforeStandard { provisioning = .standard }
         while true {
             attempt += 1
             let outcome: AttemptOutcome
             let masker: SecretMasker
             do {
-                (outcome, masker) = try await runAttempt(attempt, runner: runner, provisioning: provisioning)
+                (outcome, masker) = try await runAttempt(
+                    attempt, runner: runner, provisioning: provisioning, resume: resume)
+                resume = nil
             } catch let problem as TemplateError {
                 let masked = problem.masked(by: SecretMasker())
                 try await recordFailure(attempt: attempt, reason: masked.description, exitCode: nil, willRetry: false)
@@ -46,7 +66,11 @@ struct ScriptTaskRun {
                 }
                 throw CancellationError()
             } catch {
-                try await recordFailure(attempt: attempt, reason: "\(error)", exitCode: nil, willRetry: false)
+                // A Google call refused after its retries, or local I/O. A run records the task as failed;
+                // recovery leaves it as it is, so that a later recover can continue it.
+                if !context.recovering {
+                    try await recordFailure(attempt: attempt, reason: "\(error)", exitCode: nil, willRetry: false)
+                }
                 throw error
             }
             switch outcome {
@@ -121,7 +145,7 @@ struct ScriptTaskRun {
 
     /// Renders, records `AttemptStarted`, and drives the attempt.
     private func runAttempt(
-        _ attempt: Int, runner: BatchRunner, provisioning: GoogleCloud.ProvisioningModel
+        _ attempt: Int, runner: BatchRunner, provisioning: GoogleCloud.ProvisioningModel, resume: AttemptStarted?
     ) async throws -> (AttemptOutcome, SecretMasker) {
         let configuration = context.configuration
         let state = await context.recorder.state
@@ -138,11 +162,18 @@ struct ScriptTaskRun {
             environment: configuration.environment, namespaceFiles: selected, knownFiles: OutputsView.files(of: state),
             readNamespaceFile: Self.namespaceReader(configuration.namespaceFilesDirectory))
         let placement = try renderer.placement(secretsUsed)
-        let wid = Naming.workingDirID(using: &generator)
-        let jobID = Naming.jobID(
-            namespace: started.namespace, flowId: started.flowId, taskId: task.id.value,
-            executionId: started.executionId,
-            taskRunId: taskRunId, attempt: attempt)
+        if let resume {
+            try Self.checkUnchanged(resume.projectSecret, now: placement.projectSecret, property: "projectId")
+            try Self.checkUnchanged(resume.bucketSecret, now: placement.bucketSecret, property: "bucket")
+        }
+        let recorded = configuration.recordedNames?(taskRunId, attempt)
+        let wid = resume?.workingDirId ?? recorded?.workingDirId ?? Naming.workingDirID(using: &generator)
+        let jobID =
+            resume?.jobId
+            ?? Naming.jobID(
+                namespace: started.namespace, flowId: started.flowId, taskId: task.id.value,
+                executionId: started.executionId,
+                taskRunId: taskRunId, attempt: attempt)
         let timeout = try taskTimeout(runner, renderer, secretsUsed)
         let labels = Naming.jobLabels(
             namespace: started.namespace, flowId: started.flowId, taskId: task.id.value,
@@ -150,7 +181,8 @@ struct ScriptTaskRun {
             extra: Dictionary(runner.labels.map { ($0.key.value, $0.value.value) }) { a, _ in a })
         let attemptStarted = AttemptStarted(
             taskRunId: taskRunId, taskId: task.id.value, value: scope.value.map(Self.text), attempt: attempt,
-            workingDirId: wid, jobId: jobID, requestId: UUID().uuidString.lowercased(),
+            workingDirId: wid, jobId: jobID,
+            requestId: resume?.requestId ?? recorded?.requestId ?? UUID().uuidString.lowercased(),
             project: placement.projectSecret == nil ? placement.project : "", projectSecret: placement.projectSecret,
             region: placement.region, bucket: placement.bucketSecret == nil ? placement.bucket : nil,
             bucketSecret: placement.bucketSecret, provisioningModel: provisioning.name)
@@ -164,7 +196,9 @@ struct ScriptTaskRun {
                 "\(task.id.value): \(rendered.uploads.count) input file(s) not uploaded: the task runner has no bucket")
         }
         await context.recorder.addSecrets(mask)
-        try await context.recorder.record(.attemptStarted(attemptStarted))
+        if resume == nil {
+            try await context.recorder.record(.attemptStarted(attemptStarted))
+        }
 
         let origin = "the serviceAccount of task \(task.id.value)"
         let (key, services) = try await context.registry.services(
@@ -187,10 +221,10 @@ struct ScriptTaskRun {
             outputFolder: URL(fileURLWithPath: started.outputDirectory).appendingPathComponent(
                 Self.folderName(taskRunId)),
             deleteWhenDone: runner.delete.value, timeout: timeout + (fast ? .seconds(5) : .seconds(120)),
-            pollInterval: fast && check.isDefault ? .milliseconds(50) : check.value.duration,
-            maxPollInterval: fast && check.isDefault ? .milliseconds(400) : max(check.value.duration, .seconds(30)),
+            pollInterval: fast && check.isDefault ? .milliseconds(20) : check.value.duration,
+            maxPollInterval: fast && check.isDefault ? .milliseconds(100) : max(check.value.duration, .seconds(30)),
             logGrace: fast && runner.waitForLogInterval.isDefault
-                ? .milliseconds(250) : runner.waitForLogInterval.value.duration,
+                ? .zero : runner.waitForLogInterval.value.duration,
             warningOnStdErr: try renderer.render(task.warningOnStdErr, renderer.context(variables), secretsUsed),
             mask: { mask.mask($0) })
         let attemptRunner = AttemptRunner(
@@ -199,13 +233,24 @@ struct ScriptTaskRun {
             logs: await context.registry.logs(key: key, services: services, project: placement.project),
             logCap: configuration.maxStoredLogBytes)
         do {
-            return (try await attemptRunner.run(), mask)
+            return (try await attemptRunner.run(resuming: resume != nil), mask)
         } catch let error as CancellationError {
             throw error
         } catch {
             // A refused call or I/O failure mid-attempt: clean what can be cleaned, then report.
             try? await withoutCancellation { try await attemptRunner.teardown(deleteJob: false, reason: "failed") }
             throw MaskedError(description: mask.mask("\(error)"))
+        }
+    }
+
+    /// A secret that names where the attempt runs must still have the value it had when the attempt started.
+    static func checkUnchanged(_ recorded: SecretReference?, now: SecretReference?, property: String) throws {
+        guard let recorded else { return }
+        guard let now, now == recorded else {
+            throw FlowProblems([
+                "the task runner's \(property) came from secret \(recorded.name), whose value has changed since the "
+                    + "execution started (its SHA-256 differs): restore the original value to resume this execution"
+            ])
         }
     }
 

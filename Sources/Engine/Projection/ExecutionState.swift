@@ -17,6 +17,10 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     public var taskRuns: [TaskRunState] = []
     public var storedLogBytes: Int = 0
     public var droppedLogLines: Int = 0
+    /// Failed recovery attempts so far.
+    public var recoveryFailures: Int = 0
+    /// Executions forked from this one.
+    public var forks: [String] = []
     public var lastSeq: Int64 = 0
     public var version: Int64 = 0
 
@@ -53,7 +57,7 @@ public struct ExecutionState: Codable, Sendable, Equatable {
             run.state = "RUNNING"
             run.startedAt = run.startedAt ?? time
             run.attempts.append(AttemptState(started: attempt, at: time))
-            run.jobName = nil
+            run.jobName = attempt.jobId
             run.exitCode = nil
             upsert(run)
         case .taskRendered(let rendered):
@@ -69,7 +73,6 @@ public struct ExecutionState: Codable, Sendable, Equatable {
                 $0.jobName = created.name
                 $0.jobUid = created.uid
             }
-            updateRun(created.taskRunId) { $0.jobName = created.name }
         case .jobPolled(let poll):
             updateAttempt(poll.taskRunId, poll.attempt) {
                 $0.jobState = poll.state
@@ -133,6 +136,24 @@ public struct ExecutionState: Codable, Sendable, Equatable {
         case .executionFinished(let finished):
             state = finished.state
             endedAt = time
+        case .reconciled(let reconciled):
+            updateAttempt(reconciled.taskRunId, reconciled.attempt) { $0.reconciliations += 1 }
+        case .recoveryFailed(let failure):
+            recoveryFailures = failure.failures
+        case .taskAdopted(let adopted):
+            var run = TaskRunState(taskRunId: adopted.taskRunId, taskId: adopted.taskId, value: adopted.value)
+            run.state = adopted.state
+            run.vars = adopted.vars
+            run.metrics = adopted.metrics
+            run.outputFiles = adopted.outputFiles
+            run.exitCode = adopted.exitCode
+            run.jobName = adopted.jobId
+            run.adoptedFrom = adopted.fromExecution
+            run.startedAt = time
+            run.endedAt = time
+            upsert(run)
+        case .executionForked(let fork):
+            forks.append(fork.child)
         }
     }
 
@@ -181,6 +202,8 @@ public struct TaskRunState: Codable, Sendable, Equatable {
     public var failureReason: String?
     public var allowedFailure = false
     public var apiRetries = 0
+    /// The parent execution whose outcome a fork took.
+    public var adoptedFrom: String?
     public var startedAt: String?
     public var endedAt: String?
 
@@ -226,8 +249,12 @@ public struct AttemptState: Codable, Sendable, Equatable {
     public var stagingCleaned = false
     public var outcome: String?
     public var failureReason: String?
+    public var reconciliations = 0
+    /// The attempt as it started (names, ids, secret references), for resuming it.
+    public var started: AttemptStarted?
 
     init(started: AttemptStarted, at time: String) {
+        self.started = started
         attempt = started.attempt
         workingDirId = started.workingDirId
         jobId = started.jobId

@@ -30,7 +30,7 @@ public struct AuditFilter: Sendable, Equatable {
 
 /// The SQL the audit queries share with the schema's indexes.
 enum AuditSQL {
-    /// Exactly the expression of index `events_by_task_run` (migration 3), so the planner can use it.
+    /// Exactly the expression of index `events_by_task_run` (migration 4), so the planner can use it.
     static let taskRunExpression =
         "CASE WHEN json_valid(CAST(payload AS TEXT)) THEN json_extract(CAST(payload AS TEXT), '$.taskRunId') END"
 

@@ -25,6 +25,14 @@ final class Statement {
         sqlite3_bind_int64(raw, index, value)
     }
 
+    func bind(_ index: Int32, _ value: Double) {
+        sqlite3_bind_double(raw, index, value)
+    }
+
+    func double(_ column: Int32) -> Double {
+        sqlite3_column_double(raw, column)
+    }
+
     func bind(_ index: Int32, _ value: String) {
         sqlite3_bind_text(raw, index, value, -1, SQLITE_TRANSIENT)
     }

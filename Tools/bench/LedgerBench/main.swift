@@ -17,11 +17,11 @@ import Ledger
 /// The payload every benchmark event carries, byte for byte the same as the C baseline's.
 /// Built from fixed bytes and the index's digits, as the C side's `snprintf` does.
 func payload(_ index: Int64) -> Data {
-    var bytes = payloadPrefix
-    bytes.reserveCapacity(payloadPrefix.count + 20 + payloadSuffix.count)
+    var bytes = Data(capacity: payloadPrefix.count + 20 + payloadSuffix.count)
+    bytes.append(contentsOf: payloadPrefix)
     bytes.append(contentsOf: String(index).utf8)
     bytes.append(contentsOf: payloadSuffix)
-    return Data(bytes)
+    return bytes
 }
 let payloadPrefix = Array("{\"attempt\":1,\"i\":".utf8)
 let payloadSuffix = Array(

@@ -1,0 +1,118 @@
+import Foundation
+import Ledger
+
+/// The timeline a person reads when debugging: each event with a one-line summary and the state change it made.
+public enum Timeline {
+    public struct Step: Sendable {
+        public var seq: Int64
+        public var time: String
+        public var type: String
+        public var summary: String
+        public var changes: [String]
+    }
+
+    /// Folds the execution event by event, describing each one and what it changed.
+    public static func steps(of executionId: String, in store: EventStore) throws -> [Step] {
+        var state = ExecutionState()
+        var steps: [Step] = []
+        try store.readStream(executionId) { recorded in
+            let before = state
+            try state.apply(recorded)
+            let event = try ExecutionEvent.decode(recorded)
+            steps.append(
+                Step(
+                    seq: recorded.seq, time: recorded.recordedAt, type: recorded.type,
+                    summary: event.map(summary) ?? "(an event type this version does not know)",
+                    changes: changes(from: before, to: state)))
+        }
+        return steps
+    }
+
+    /// A short description of an event.
+    public static func summary(_ event: ExecutionEvent) -> String {
+        switch event {
+        case .executionStarted(let e):
+            return "flow \(e.namespace)/\(e.flowId) on \(e.backend.kind)\(e.backend.endpoint.map { " \($0)" } ?? "")"
+                + (e.forkedFrom.map { ", forked from \($0)" } ?? "")
+        case .attemptStarted(let e):
+            return
+                "\(e.taskRunId) attempt \(e.attempt): job \(e.jobId), working dir /\(e.workingDirId), \(e.provisioningModel)"
+        case .taskRendered(let e):
+            return "\(e.taskRunId) rendered: image \(e.containerImage), \(e.inputFiles.count) input file(s)"
+                + (e.secretsUsed.isEmpty ? "" : ", secrets \(e.secretsUsed.map(\.name).joined(separator: ", "))")
+        case .uploadRequested(let e):
+            return "\(e.taskRunId) will upload \(e.objects.map(\.object).joined(separator: ", "))"
+        case .fileUploaded(let e): return "\(e.taskRunId) uploaded \(e.object) (\(e.size) B, crc32c \(e.crc32c))"
+        case .jobCreateRequested(let e): return "\(e.taskRunId) creating job \(e.jobId) (request \(e.requestId))"
+        case .jobCreated(let e):
+            return "\(e.taskRunId) job \(e.name)\(e.adopted ? " adopted (it existed)" : " created")"
+        case .jobPolled(let e):
+            return "\(e.taskRunId) job \(e.state)"
+                + (e.newStatusEvents.isEmpty
+                    ? "" : ": " + e.newStatusEvents.compactMap(\.description).joined(separator: " | "))
+        case .logLinesReceived(let e):
+            return "\(e.taskRunId) \(e.lines.count) log line(s)"
+                + (e.droppedLines > 0 ? ", \(e.droppedLines) dropped" : "")
+        case .outputsParsed(let e):
+            return "\(e.taskRunId) outputs \(e.vars.keys.sorted().joined(separator: ", "))"
+                + (e.metrics.isEmpty ? "" : ", \(e.metrics.count) metric(s)")
+                + (e.warnings.isEmpty ? "" : ", warnings: \(e.warnings.joined(separator: "; "))")
+        case .exitCodeObserved(let e):
+            return "\(e.taskRunId) exit code \(e.exitCode)" + (e.meaning.map { " (\($0))" } ?? "")
+        case .outputFileDownloaded(let e): return "\(e.taskRunId) downloaded \(e.name) → \(e.localPath)"
+        case .jobDeleteRequested(let e): return "\(e.taskRunId) deleting job (\(e.reason))"
+        case .jobDeleted(let e): return "\(e.taskRunId) job deleted" + (e.alreadyGone ? " (it was already gone)" : "")
+        case .stagingCleaned(let e): return "\(e.taskRunId) cleaned \(e.prefix) (\(e.objectsDeleted) object(s))"
+        case .apiCallRetried(let e):
+            return "\(e.call): \(e.reason), retry in \(String(format: "%.1f", e.delaySeconds)) s"
+        case .taskSucceeded(let e): return "\(e.taskRunId) \(e.state)"
+        case .taskFailed(let e):
+            return "\(e.taskRunId) failed: \(e.reason)"
+                + (e.willRetry ? " (will retry)" : e.allowed ? " (allowed)" : "")
+        case .taskCancelled(let e): return "\(e.taskRunId) cancelled: \(e.reason)"
+        case .executionFinished(let e): return e.state
+        case .reconciled(let e):
+            return
+                "\(e.taskRunId) attempt \(e.attempt): recorded \(e.recordedStep); observed \(e.observed); \(e.action)"
+        case .recoveryFailed(let e):
+            return "recovery failed (\(e.failures)): \(e.reason)" + (e.givenUp ? "; given up" : "")
+        case .taskAdopted(let e): return "\(e.taskRunId) \(e.state), taken from \(e.fromExecution)"
+        case .executionForked(let e): return "forked as \(e.child) from task \(e.fromTask)"
+        }
+    }
+
+    /// What changed between two folds, in words.
+    public static func changes(from before: ExecutionState, to after: ExecutionState) -> [String] {
+        var changes: [String] = []
+        if before.state != after.state { changes.append("execution \(before.state) → \(after.state)") }
+        for run in after.taskRuns {
+            let old = before.taskRun(run.taskRunId)
+            if old == nil { changes.append("task run \(run.taskRunId) appears (\(run.state))") }
+            if let old, old.state != run.state { changes.append("\(run.taskRunId) \(old.state) → \(run.state)") }
+            if let attempt = run.attempts.last {
+                let previous = old?.attempts.first { $0.attempt == attempt.attempt }
+                if previous?.jobState != attempt.jobState, let state = attempt.jobState {
+                    changes.append("\(run.taskRunId) job \(previous?.jobState ?? "-") → \(state)")
+                }
+                if previous == nil && old != nil {
+                    changes.append("\(run.taskRunId) attempt \(attempt.attempt) begins")
+                }
+                if (previous?.logLines ?? 0) != attempt.logLines {
+                    changes.append("\(run.taskRunId) log lines \(previous?.logLines ?? 0) → \(attempt.logLines)")
+                }
+            }
+            let newVars = Set(run.vars.keys).subtracting(old?.vars.keys ?? [:].keys)
+            if !newVars.isEmpty {
+                changes.append("\(run.taskRunId) vars + \(newVars.sorted().joined(separator: ", "))")
+            }
+            let newFiles = Set(run.outputFiles.keys).subtracting(old?.outputFiles.keys ?? [:].keys)
+            if !newFiles.isEmpty {
+                changes.append("\(run.taskRunId) files + \(newFiles.sorted().joined(separator: ", "))")
+            }
+            if old?.exitCode != run.exitCode, let code = run.exitCode {
+                changes.append("\(run.taskRunId) exit code \(code)")
+            }
+        }
+        return changes
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import GoogleCloud
+import Ledger
+import Templates
+
+/// Decision replay: runs the engine again over a recorded execution, with every Google call answered from the
+/// ledger (`ReplayTransport`), into a scratch ledger, and compares the engine's decisions (what it rendered,
+/// staged, created, collected, retried, and how each task and the execution ended) with the recorded ones.
+/// A change to the engine that would decide differently on the same history is caught, with the first
+/// differing step named.
+public enum DecisionReplay {
+    /// The first step where the engine now decides differently.
+    public struct Divergence: Error, Sendable, CustomStringConvertible {
+        public var taskRunId: String
+        public var step: Int
+        public var recorded: String?
+        public var replayed: String?
+
+        public var description: String {
+            "decision replay diverges at \(taskRunId) step \(step + 1): recorded \(recorded ?? "(nothing)"), "
+                + "the engine now decides \(replayed ?? "(nothing)")"
+        }
+    }
+
+    /// What a check compared.
+    public struct Report: Sendable {
+        public var taskRuns: Int
+        public var decisions: Int
+    }
+
+    /// Replays `executionId` from `store`. `secrets` must give the values the execution used (digests are
+    /// compared); `spotAttemptsBeforeStandard` is the engine rule the run used.
+    public static func check(
+        _ executionId: String, in store: EventStore, secrets: SecretStore, environment: [String: String],
+        spotAttemptsBeforeStandard: Int = 2
+    ) async throws -> Report {
+        var recordedEvents: [ExecutionEvent] = []
+        try store.readStream(executionId) {
+            recordedEvents.append(try ExecutionEvent.decode($0) ?? .executionFinished(ExecutionFinished(state: "?")))
+        }
+        guard let state = try store.executionState(executionId), var started = state.started else {
+            throw EngineError.configuration("no execution \(executionId) in \(store.path)")
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        started.outputDirectory = scratch.appendingPathComponent("outputs").path
+        started.backend = Backend(kind: "replay", endpoint: "http://replay")
+        let replayStore = try EventStore(path: scratch.appendingPathComponent("replay.ledger").path)
+        try replayStore.append([try ExecutionEvent.executionStarted(started).encoded()], to: executionId)
+
+        var names: [String: (String, String)] = [:]
+        for case .attemptStarted(let attempt) in recordedEvents {
+            names["\(attempt.taskRunId)#\(attempt.attempt)"] = (attempt.workingDirId, attempt.requestId)
+        }
+        let recordedNames = names
+        let transport = ReplayTransport(events: recordedEvents, state: state)
+        var configuration = RunConfiguration(
+            target: CloudTarget(
+                backend: started.backend, endpoints: GoogleEndpoints(base: URL(string: "http://replay")!),
+                emulated: true,
+                defaultCredentials: nil, transport: transport, fastPolling: true),
+            secrets: secrets, environment: environment, outputDirectory: scratch.appendingPathComponent("outputs"),
+            namespaceFilesDirectory: started.namespaceFilesDirectory.map { URL(fileURLWithPath: $0) },
+            spotAttemptsBeforeStandard: spotAttemptsBeforeStandard)
+        configuration.recordedNames = { taskRun, attempt in
+            recordedNames["\(taskRun)#\(attempt)"].map { (workingDirId: $0.0, requestId: $0.1) }
+        }
+        let runner = ExecutionRunner(store: replayStore, configuration: configuration)
+        do {
+            _ = try await runner.resume(executionId)
+        } catch {
+            // A divergence may make the replay fail outright (a call the history cannot answer); the comparison
+            // below names the first differing step, which is the useful part.
+        }
+        var replayedEvents: [ExecutionEvent] = []
+        try replayStore.readStream(executionId) { event in
+            if let decoded = try ExecutionEvent.decode(event) { replayedEvents.append(decoded) }
+        }
+        return try compare(recorded: recordedEvents, replayed: replayedEvents)
+    }
+
+    /// Compares the decisions of two histories, task run by task run (concurrent task runs may interleave
+    /// differently), then the execution's end.
+    static func compare(recorded: [ExecutionEvent], replayed: [ExecutionEvent]) throws -> Report {
+        let left = decisions(recorded)
+        let right = decisions(replayed)
+        var count = 0
+        var order = left.keys.sorted()
+        for key in right.keys.sorted() where left[key] == nil { order.append(key) }
+        for taskRun in order {
+            let a = left[taskRun] ?? []
+            let b = right[taskRun] ?? []
+            for index in 0..<max(a.count, b.count) {
+                let x = index < a.count ? a[index] : nil
+                let y = index < b.count ? b[index] : nil
+                if x != y { throw Divergence(taskRunId: taskRun, step: index, recorded: x, replayed: y) }
+                count += 1
+            }
+        }
+        return Report(taskRuns: left.keys.filter { $0 != "(execution)" }.count, decisions: count)
+    }
+
+    /// The decisions in a history, by task run; outcomes of the outside world (polls, log lines, uploads done,
+    /// retried calls) are left out, since the replay serves them from the history itself.
+    static func decisions(_ events: [ExecutionEvent]) -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        func add(_ key: String, _ text: String) { result[key, default: []].append(text) }
+        for event in events {
+            switch event {
+            case .attemptStarted(let e):
+                add(e.taskRunId, "AttemptStarted #\(e.attempt) job \(e.jobId) \(e.provisioningModel)")
+            case .taskRendered(let e):
+                add(
+                    e.taskRunId,
+                    "TaskRendered #\(e.attempt) image \(e.containerImage) commands \(e.commandsSHA256.prefix(12)) files \(e.inputFiles.keys.sorted())"
+                )
+            case .uploadRequested(let e):
+                add(
+                    e.taskRunId,
+                    "UploadRequested #\(e.attempt) \(e.objects.map { "\($0.object):\($0.crc32c)" }.sorted())")
+            case .jobCreateRequested(let e):
+                add(e.taskRunId, "JobCreateRequested #\(e.attempt) \(e.jobId) spec \(e.specSHA256.prefix(12))")
+            case .exitCodeObserved(let e): add(e.taskRunId, "ExitCodeObserved #\(e.attempt) \(e.exitCode)")
+            case .outputFileDownloaded(let e):
+                add(e.taskRunId, "OutputFileDownloaded #\(e.attempt) \(e.name) \(e.crc32c)")
+            case .jobDeleteRequested(let e): add(e.taskRunId, "JobDeleteRequested #\(e.attempt)")
+            case .stagingCleaned(let e): add(e.taskRunId, "StagingCleaned #\(e.attempt)")
+            case .taskSucceeded(let e): add(e.taskRunId, "TaskSucceeded #\(e.attempt) \(e.state)")
+            case .taskFailed(let e):
+                add(
+                    e.taskRunId,
+                    "TaskFailed #\(e.attempt) exit \(e.exitCode.map(String.init) ?? "-") retry \(e.willRetry) allowed \(e.allowed)"
+                )
+            case .taskCancelled(let e): add(e.taskRunId, "TaskCancelled #\(e.attempt)")
+            case .taskAdopted(let e): add(e.taskRunId, "TaskAdopted \(e.state)")
+            case .executionFinished(let e): add("(execution)", "ExecutionFinished \(e.state)")
+            default: break
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,56 @@
+import Engine
+import Foundation
+import GoogleCloud
+import LocalCloud
+
+/// Builds where Google calls go, for `run` (from its options) and for `recover` (from a recorded backend).
+enum CloudTargets {
+    /// The embedded LocalCloud, started for this process.
+    static func local(transport: any HTTPTransport) async throws -> (CloudTarget, LocalCloud) {
+        let cloud = try await LocalCloud.start(LocalCloudConfiguration(host: "127.0.0.1", port: 0, stateDirectory: nil))
+        let target = CloudTarget(
+            backend: Backend(kind: "local", endpoint: cloud.endpoint.absoluteString),
+            endpoints: GoogleEndpoints(base: cloud.endpoint), emulated: true, defaultCredentials: nil,
+            transport: transport, fastPolling: true)
+        return (target, cloud)
+    }
+
+    /// A standalone emulator (or any base URL serving all four APIs).
+    static func endpoint(_ url: URL, transport: any HTTPTransport) -> CloudTarget {
+        let endpoints = GoogleEndpoints(base: url)
+        return CloudTarget(
+            backend: Backend(kind: "endpoint", endpoint: endpoints.batch.absoluteString), endpoints: endpoints,
+            emulated: true, defaultCredentials: nil, transport: transport, fastPolling: true)
+    }
+
+    /// Google, with Application Default Credentials when there are any.
+    static func google(
+        environment: [String: String], transport: any HTTPTransport
+    ) throws -> (target: CloudTarget, hasCredentials: Bool) {
+        let resolved = try GoogleEndpoints.resolve(override: nil, environment: environment)
+        let found = try ApplicationDefaultCredentials.find(environment: environment, transport: transport)
+        let target = CloudTarget(
+            backend: Backend(kind: "google", endpoint: nil), endpoints: resolved.endpoints, emulated: false,
+            defaultCredentials: found?.provider, transport: transport, fastPolling: false)
+        return (target, found != nil)
+    }
+
+    /// The target a recorded execution used. A `--local` run's embedded emulator died with its process: a new one
+    /// is started, which knows none of the old jobs (they are reconciled as unknown to Batch).
+    static func recorded(_ backend: Backend, environment: [String: String], transport: any HTTPTransport) async throws
+        -> (CloudTarget, LocalCloud?)
+    {
+        switch backend.kind {
+        case "local":
+            let (target, cloud) = try await local(transport: transport)
+            return (target, cloud)
+        case "endpoint":
+            guard let text = backend.endpoint, let url = URL(string: text) else {
+                throw EngineError.configuration("the recorded endpoint \(backend.endpoint ?? "(none)") is not a URL")
+            }
+            return (endpoint(url, transport: transport), nil)
+        default:
+            return (try google(environment: environment, transport: transport).target, nil)
+        }
+    }
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Cloud Storage client benchmark: upload and download of one large file (default 1 GiB) against a standalone
+# batchledger emulator, by BatchLedger's client and by curl, side by side in the same run.
+# Prints each side's throughput, the ratio ours/curl (target >= 0.8) and our peak memory growth (target < 64 MiB).
+#
+#   Tools/bench/storage.sh [--size-mib N] [--rounds R]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+size_mib=1024
+rounds=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --size-mib) size_mib=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+swift build -c release --product storage-bench >&2
+swift build -c release --product batchledger >&2
+bin="$(swift build -c release --show-bin-path)"
+work=$(mktemp -d "${TMPDIR:-/tmp}/storage-bench.XXXXXX")
+"$bin/batchledger" emulator --port 0 --state-dir "$work/state" >"$work/emulator.log" 2>&1 &
+emulator=$!
+trap 'kill $emulator 2>/dev/null; wait $emulator 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do
+  endpoint=$(sed -n 's/^LocalCloud listening on //p' "$work/emulator.log" | head -1)
+  [ -n "$endpoint" ] && break
+  sleep 0.1
+done
+[ -n "${endpoint:-}" ] || { echo "the emulator did not start" >&2; exit 1; }
+
+head -c $((size_mib * 1024 * 1024)) /dev/urandom >"$work/source.bin"
+bytes=$((size_mib * 1024 * 1024))
+curl -s -X POST -H 'Content-Type: application/json' -d '{"name":"bench"}' "$endpoint/storage/v1/b?project=bench" >/dev/null
+
+median() { python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+declare -a ours_up curl_up ours_down curl_down growth_up growth_down
+for round in $(seq "$rounds"); do
+  read -r _ _ seconds growth < <("$bin/storage-bench" upload "$endpoint" bench "ours-$round.bin" "$work/source.bin")
+  ours_up+=("$seconds"); growth_up+=("$growth")
+  seconds=$(curl -s -o /dev/null -w '%{time_total}' -X POST -H 'Content-Type: application/octet-stream' \
+    --data-binary @"$work/source.bin" "$endpoint/upload/storage/v1/b/bench/o?uploadType=media&name=curl-$round.bin")
+  curl_up+=("$seconds")
+  read -r _ _ seconds growth < <("$bin/storage-bench" download "$endpoint" bench "ours-$round.bin" "$work/copy.bin")
+  ours_down+=("$seconds"); growth_down+=("$growth")
+  cmp -s "$work/source.bin" "$work/copy.bin" || { echo "downloaded copy differs" >&2; exit 1; }
+  rm -f "$work/copy.bin"
+  seconds=$(curl -s -o "$work/curl-copy.bin" -w '%{time_total}' "$endpoint/download/storage/v1/b/bench/o/curl-$round.bin?alt=media")
+  curl_down+=("$seconds")
+  rm -f "$work/curl-copy.bin"
+done
+
+python3 - "$bytes" "$(median "${ours_up[@]}")" "$(median "${curl_up[@]}")" "$(median "${ours_down[@]}")" \
+  "$(median "${curl_down[@]}")" "$(printf '%s\n' "${growth_up[@]}" | sort -n | tail -1)" \
+  "$(printf '%s\n' "${growth_down[@]}" | sort -n | tail -1)" <<'PY'
+import sys
+size, ours_up, curl_up, ours_down, curl_down, grow_up, grow_down = int(sys.argv[1]), *map(float, sys.argv[2:])
+mib = size / 1048576
+def line(name, ours, curl, growth):
+    ratio = curl / ours
+    print("%-9s %6.0f MiB  ours %6.2f s (%6.0f MiB/s)  curl %6.2f s (%6.0f MiB/s)  ratio %.2f (target >= 0.8: %s)"
+          "  peak memory growth %.1f MiB (target < 64: %s)"
+          % (name, mib, ours, mib / ours, curl, mib / curl, ratio, "met" if ratio >= 0.8 else "MISSED", growth,
+             "met" if growth < 64 else "MISSED"))
+line("upload", ours_up, curl_up, grow_up)
+line("download", ours_down, curl_down, grow_down)
+PY
