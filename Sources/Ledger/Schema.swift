@@ -79,6 +79,23 @@ enum Schema {
                     released INTEGER NOT NULL DEFAULT 0
                 ) WITHOUT ROWID;
                 """),
+        Migration(
+            version: 4, name: "import provenance; audit index by task run",
+            sql: """
+                CREATE TABLE imports(
+                    imported_seq INTEGER PRIMARY KEY,
+                    stream TEXT NOT NULL,
+                    source_ledger TEXT NOT NULL,
+                    source_seq INTEGER NOT NULL,
+                    source_hash BLOB NOT NULL CHECK (length(source_hash) = 32),
+                    source_stream_hash BLOB NOT NULL CHECK (length(source_stream_hash) = 32),
+                    imported_at TEXT NOT NULL
+                );
+                CREATE INDEX imports_by_stream ON imports(stream, source_seq);
+                CREATE INDEX events_by_task_run ON events(
+                    CASE WHEN json_valid(CAST(payload AS TEXT))
+                    THEN json_extract(CAST(payload AS TEXT), '$.taskRunId') END);
+                """),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }

@@ -10,7 +10,8 @@ struct BatchLedgerCommand: AsyncParsableCommand {
             RunCommand.self, RecoverCommand.self, ResumeCommand.self, ReplayCommand.self, ForkCommand.self,
             ValidateCommand.self, ShowCommand.self,
             ExecutionsCommand.self, LogsCommand.self,
-            VerifyCommand.self, EmulatorCommand.self,
+            VerifyCommand.self, EmulatorCommand.self, EventsCommand.self, AuditCommand.self, ExportCommand.self,
+            ImportCommand.self,
         ]
     )
 }

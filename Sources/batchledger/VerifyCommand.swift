@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Ledger
 
@@ -8,7 +9,12 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check the ledger's hash chains, its immutability triggers and its file structure.",
         discussion: "Exit status 0 when everything checks out, 1 with the first bad seq otherwise, 3 when the ledger "
-            + "cannot be read.")
+            + "cannot be read. The execution-summary projection is rebuilt from the log and compared with its "
+            + "cache. With --export FILE, checks an NDJSON export offline instead (no ledger needed): exit 1 names "
+            + "the first bad line and seq.")
+
+    @Option(name: .long, help: "Verify this NDJSON export instead of the ledger.")
+    var export: String?
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
@@ -16,11 +22,17 @@ struct VerifyCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        if let export {
+            try verifyExport(export)
+            return
+        }
         let path = ledgerOptions.path
         let report: VerificationReport
+        let projection: ProjectionCheck
         do {
             let store = try EventStore(path: path, options: .init(readOnly: true))
             report = try store.verify()
+            projection = try store.checkProjection(ExecutionSummaryProjection.self)
         } catch {
             printError("batchledger verify: \(error)")
             throw ExitCode(3)
@@ -36,13 +48,28 @@ struct VerifyCommand: ParsableCommand {
                 object["firstBadSeq"] = problem.seq
                 object["problem"] = problem.description
             }
+            object["projections"] = [
+                [
+                    "name": projection.projection, "valid": projection.isValid,
+                    "keysCompared": projection.keysCompared, "mismatchedKeys": projection.mismatchedKeys,
+                ]
+            ]
+            if !projection.isValid { object["valid"] = false }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
-        } else if report.isValid {
+        } else if report.isValid && projection.isValid {
             print(
                 "\(path): \(report.eventsChecked) events in \(report.streamsChecked) executions; hash chains intact, "
-                    + "immutability triggers in place, storage ok")
+                    + "immutability triggers in place, storage ok; projection \(projection.projection) rebuilt "
+                    + "from the log equals its cache (\(projection.keysCompared) executions)")
         } else {
+            if !projection.isValid {
+                print(
+                    "\(path): projection \(projection.projection): the cache differs from a fold of the log for "
+                        + projection.mismatchedKeys.joined(separator: ", ")
+                        + " (through seq \(projection.checkpointSeq ?? 0)); the log is the truth: the cache was "
+                        + "changed outside batchledger")
+            }
             if let problem = report.firstProblem {
                 print("\(path): \(problem)")
             }
@@ -52,6 +79,40 @@ struct VerifyCommand: ParsableCommand {
             if report.storageCheck != "ok" {
                 print("\(path): SQLite structure check: \(report.storageCheck)")
             }
+        }
+        if !report.isValid || !projection.isValid { throw ExitCode(1) }
+    }
+
+    private func verifyExport(_ file: String) throws {
+        let report: ExportVerificationReport
+        do {
+            report = try ExportVerifier.verify(path: file)
+        } catch {
+            printError("batchledger verify: \(error)")
+            throw ExitCode(3)
+        }
+        if json {
+            var object: [String: Any] = [
+                "export": file, "valid": report.isValid, "eventsChecked": report.eventsChecked,
+                "executionsChecked": report.executionsChecked, "globalChainChecked": report.globalChainChecked,
+            ]
+            if let problem = report.firstProblem {
+                object["firstBadLine"] = problem.line
+                if let seq = problem.seq { object["firstBadSeq"] = seq }
+                object["problem"] = problem.description
+            }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else if let problem = report.firstProblem {
+            print("\(file): \(problem)")
+        } else {
+            print(
+                "\(file): \(report.eventsChecked) events of \(report.executionsChecked) executions; every execution's "
+                    + "hash chain intact"
+                    + (report.globalChainChecked
+                        ? ", global chain intact"
+                        : " (global chain not checked: the export "
+                            + "holds some executions only)"))
         }
         if !report.isValid { throw ExitCode(1) }
     }
