@@ -6,6 +6,20 @@ import NIOCore
 /// The LocalCloud emulator: Google Batch v1, Cloud Storage JSON v1, Cloud Logging v2 (`entries:list`) and an
 /// OAuth2 token endpoint on one base URL, running job runnables as sandboxed local processes.
 ///
+/// Paths served from `endpoint`: `/v1/projects/...` (Batch), `/storage/v1/...`, `/upload/storage/v1/...`,
+/// `/download/storage/v1/...` (Storage), `/v2/entries:list` (Logging), `/token` (OAuth), `/_emulator/stats`.
+///
+/// How jobs run: each runnable's `entrypoint` + `commands` (or script text) runs as a local process in its own
+/// process group, inside a bubblewrap mount namespace where every GCS volume's `mountPath` and every container
+/// volume target (`/mnt/disks/share:/<wid>`) is bound to the bucket folder; `/tmp` is private to the job.
+/// No container engine is used: images of the Kestra Python family get a cached virtual environment with the
+/// `kestra` package, every other image runs with the host's programs (a status event of type `IMAGE_RUNTIME`
+/// says which). stdout lines are INFO entries, stderr lines ERROR entries in `batch_task_logs`, written only
+/// when `logsPolicy.destination` is `CLOUD_LOGGING`, as on Batch.
+///
+/// Restarts: with a state directory a job's process outlives the emulator (its exit code goes to a file);
+/// a restarted emulator watches it to its end. Output written while no emulator ran is not logged.
+///
 /// ```swift
 /// let cloud = try await LocalCloud.start(LocalCloudConfiguration())
 /// print(await cloud.endpoint)   // http://127.0.0.1:PORT
@@ -41,6 +55,8 @@ public actor LocalCloud {
     /// Starts an emulator and returns once it is listening.
     public static func start(_ configuration: LocalCloudConfiguration) async throws -> LocalCloud {
         let now: @Sendable () -> Date = { Date() }
+        let tokens = try TokenService(
+            keyFiles: configuration.serviceAccountKeyFiles, requireAuth: configuration.requireAuth, now: now)
         let ownsData = configuration.stateDirectory == nil
         let data =
             configuration.stateDirectory
@@ -54,8 +70,6 @@ public actor LocalCloud {
         let logs = try LogStore(stateDirectory: configuration.stateDirectory, now: now)
         let stats = EmulatorStats()
         let faults = FaultInjector(plan: configuration.faults)
-        let tokens = try TokenService(
-            keyFiles: configuration.serviceAccountKeyFiles, requireAuth: configuration.requireAuth, now: now)
         let batch = BatchService(
             .init(
                 storage: storage, logs: logs, stats: stats, faults: faults,
@@ -89,6 +103,8 @@ public actor LocalCloud {
         }
         guard let port else {
             serverTask.cancel()
+            await batch.shutdown(killJobs: true)
+            if ownsData { try? FileManager.default.removeItem(at: data) }
             let failure = await serverTask.result
             if case .failure(let error) = failure {
                 throw LocalCloudError.configuration(

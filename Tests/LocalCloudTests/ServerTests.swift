@@ -84,6 +84,26 @@ struct SandboxTests {
         #expect(try String(contentsOf: folder.appendingPathComponent("exit"), encoding: .utf8) == "0\n")
     }
 
+    @Test("the root-only unshare fallback binds the mounts too")
+    func unshareFallback() async throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return }
+        let folder = temporaryDirectory("lc-unshare")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let target = folder.appendingPathComponent("inside/share").path
+        let command = try #require(
+            Sandbox.command(
+                tool: .unshare("/usr/bin/unshare"),
+                mounts: [.init(source: folder.path, target: target, readOnly: false)],
+                program: ["/bin/sh", "-c", "echo via-unshare > \(target)/proof.txt"]))
+        let outcome = await ProcessRunner.run(
+            .init(
+                command: command, environment: ["PATH": "/usr/bin:/bin"],
+                exitFile: folder.appendingPathComponent("exit")),
+            onStart: { _ in }, onOutput: { _, _ in })
+        #expect(outcome == .exited(0))
+        #expect(try String(contentsOf: folder.appendingPathComponent("proof.txt"), encoding: .utf8) == "via-unshare\n")
+    }
+
     @Test("images of the Kestra Python family map to the Python environment")
     func imageRuntime() {
         #expect(ImageRuntime.forImage("ghcr.io/kestra-io/pydata:latest") == .python)

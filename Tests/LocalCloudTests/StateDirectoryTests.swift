@@ -46,7 +46,7 @@ struct StateDirectoryTests {
         let client = TestClient(first)
         _ = try await client.send(
             "POST", "\(parent)/jobs?jobId=survivor",
-            json: shellJob("sleep 1.5; echo done > /data/marker.txt; exit 4", bucketPath: "surv"))
+            json: shellJob("sleep 1.5; echo done > /mnt/disks/share/marker.txt; exit 4", bucketPath: "surv"))
         _ = try await waitForJob(client, "projects/p/locations/us-central1/jobs/survivor", states: ["RUNNING"])
         try await Task.sleep(for: .milliseconds(300))
         await first.abandon()

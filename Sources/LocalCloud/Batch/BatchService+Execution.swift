@@ -120,7 +120,8 @@ extension BatchService {
         let location = record.location
         let labels = record.job["labels"]?.objectValue?.compactMapValues { $0.stringValue } ?? [:]
         let taskID = "\(uid)-group0-\(index)"
-        let loggingEnabled = record.job["logsPolicy"]?["destination"]?.stringValue != "PATH"
+        // As on Batch: task logs reach Cloud Logging only with logsPolicy.destination = CLOUD_LOGGING.
+        let loggingEnabled = record.job["logsPolicy"]?["destination"]?.stringValue == "CLOUD_LOGGING"
         let faultTimer: Task<Void, Never>? = faultCode.map { code in
             Task {
                 try? await Task.sleep(for: faultAfter)

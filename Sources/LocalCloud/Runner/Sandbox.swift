@@ -48,7 +48,11 @@ enum Sandbox {
     /// every folder that is an ancestor of a mount target (so new folders appear only in the namespace).
     static func bubblewrapArguments(mounts: [Mount]) -> [String] {
         let targets = mounts.map { normalize($0.target) }
-        var arguments = ["--die-with-parent", "--unshare-pid", "--tmpfs", "/", "--proc", "/proc", "--dev", "/dev"]
+        var arguments = [
+            "--die-with-parent", "--unshare-pid", "--unsetenv", "LOCALCLOUD_EXIT_FILE", "--tmpfs", "/", "--proc",
+            "/proc",
+            "--dev", "/dev",
+        ]
         func populate(_ folder: String) {
             let entries = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
             for entry in entries {

@@ -34,8 +34,10 @@ struct TestClient: Sendable {
     let base: URL
     let session: URLSession
 
-    init(_ cloud: LocalCloud) {
-        base = cloud.endpoint
+    init(_ cloud: LocalCloud) { self.init(base: cloud.endpoint) }
+
+    init(base: URL) {
+        self.base = base
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 30
         session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
