@@ -54,6 +54,11 @@ public actor LocalCloud {
 
     /// Starts an emulator and returns once it is listening.
     public static func start(_ configuration: LocalCloudConfiguration) async throws -> LocalCloud {
+        try await start(configuration, sandbox: Sandbox.detect())
+    }
+
+    /// Starts an emulator with a given sandbox tool (tests use it to simulate a host without bubblewrap).
+    static func start(_ configuration: LocalCloudConfiguration, sandbox: Sandbox.Tool) async throws -> LocalCloud {
         let now: @Sendable () -> Date = { Date() }
         let tokens = try TokenService(
             keyFiles: configuration.serviceAccountKeyFiles, requireAuth: configuration.requireAuth, now: now)
@@ -74,7 +79,7 @@ public actor LocalCloud {
             .init(
                 storage: storage, logs: logs, stats: stats, faults: faults,
                 python: PythonEnvironment(cacheDirectory: configuration.pythonCacheDirectory),
-                sandbox: Sandbox.detect(),
+                sandbox: sandbox,
                 startupDelay: configuration.startupDelay, stateDirectory: configuration.stateDirectory,
                 workDirectory: data.appendingPathComponent("work"), now: now))
         await batch.restore()

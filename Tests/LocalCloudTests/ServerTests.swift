@@ -84,6 +84,20 @@ struct SandboxTests {
         #expect(try String(contentsOf: folder.appendingPathComponent("exit"), encoding: .utf8) == "0\n")
     }
 
+    @Test("without bubblewrap or unshare, a job fails with a message naming the package to install")
+    func noSandboxTool() async throws {
+        let cloud = try await LocalCloud.start(LocalCloudConfiguration(), sandbox: .unavailable(Sandbox.missingMessage))
+        let client = TestClient(cloud)
+        _ = try await client.send("POST", "\(parent)/jobs?jobId=no-sandbox", json: shellJob("true"))
+        let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/no-sandbox")
+        await cloud.shutdown()
+        #expect(done["status"]?["state"] == .string("FAILED"))
+        let descriptions = (done["status"]?["statusEvents"]?.arrayValue ?? []).compactMap {
+            $0["description"]?.stringValue
+        }
+        #expect(descriptions.contains { $0.contains("apt-get install bubblewrap") })
+    }
+
     @Test("the root-only unshare fallback binds the mounts too")
     func unshareFallback() async throws {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return }

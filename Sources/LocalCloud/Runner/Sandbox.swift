@@ -33,11 +33,14 @@ enum Sandbox {
         {
             return .unshare(unshare)
         }
-        return .unavailable(
-            "LocalCloud runs job commands in a private mount namespace and needs bubblewrap: install it with "
-                + "'apt-get install bubblewrap' (Debian/Ubuntu) or 'dnf install bubblewrap'; as root, 'unshare' from util-linux also works"
-        )
+        return .unavailable(missingMessage)
     }
+
+    /// What to tell the user when no sandbox tool is installed.
+    static let missingMessage =
+        "LocalCloud runs job commands in a private mount namespace and needs bubblewrap: install it with "
+        + "'apt-get install bubblewrap' (Debian/Ubuntu) or 'dnf install bubblewrap'; as root, 'unshare' from "
+        + "util-linux also works"
 
     private static func normalize(_ path: String) -> String {
         let parts = path.split(separator: "/").filter { $0 != "." && !$0.isEmpty }
