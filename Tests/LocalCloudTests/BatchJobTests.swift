@@ -183,7 +183,7 @@ struct BatchJobTests {
     @Test("jobs.delete returns an Operation, kills the process, and the job is gone when it is done")
     func deletion() async throws {
         try await withCloud { _, client in
-            _ = try await client.send("POST", "\(parent)/jobs?jobId=del", json: shellJob("sleep 30"))
+            _ = try await client.send("POST", "\(parent)/jobs?jobId=del", json: shellJob("sleep 3032"))
             _ = try await waitForJob(client, "projects/p/locations/us-central1/jobs/del", states: ["RUNNING"])
             try await Task.sleep(for: .milliseconds(200))
             let started = Date()
@@ -200,6 +200,7 @@ struct BatchJobTests {
             #expect(done)
             #expect(Date().timeIntervalSince(started) < 5, "delete must kill the sleeping process")
             #expect(try await client.get("\(parent)/jobs/del").status == 404)
+            #expect(processes(running: ["sleep", "3032"]).isEmpty)
             let stats = try await client.get("/_emulator/stats").json
             #expect(stats["jobsDeleted"] == .int(1))
         }
@@ -209,13 +210,15 @@ struct BatchJobTests {
     func cancellation() async throws {
         try await withCloud { _, client in
             _ = try await client.send(
-                "POST", "\(parent)/jobs?jobId=cancel-me", json: shellJob("sleep 30 & sleep 30; wait"))
+                "POST", "\(parent)/jobs?jobId=cancel-me", json: shellJob("sleep 3031 & sleep 3031; wait"))
             _ = try await waitForJob(client, "projects/p/locations/us-central1/jobs/cancel-me", states: ["RUNNING"])
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(processes(running: ["sleep", "3031"]).count == 2)
             let operation = try await client.send("POST", "\(parent)/jobs/cancel-me:cancel", json: .object([:]))
             #expect(operation.status == 200)
             let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/cancel-me", timeout: 10)
             #expect(done["status"]?["state"] == .string("CANCELLED"))
+            #expect(processes(running: ["sleep", "3031"]).isEmpty, "both sleeps of the process group are killed")
         }
     }
 

@@ -138,3 +138,15 @@ func temporaryDirectory(_ name: String = "lc-test") -> URL {
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// Processes whose command line is exactly `arguments` (read from /proc).
+func processes(running arguments: [String]) -> [Int32] {
+    let wanted = Data(arguments.joined(separator: "\0").utf8) + Data([0])
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { entry -> Int32? in
+        guard let pid = Int32(entry),
+            let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"), cmdline == wanted
+        else { return nil }
+        return pid
+    }
+}
