@@ -81,7 +81,7 @@ extension BatchService {
             let runtime = ImageRuntime.forImage(image)
             addNote(
                 name, type: "IMAGE_RUNTIME",
-                runtime.describe(image: image, pythonDirectory: await deps.python.directory))
+                runtime.describe(image: image, pythonDirectory: deps.python.directory))
             if runtime == .python, let problem = await deps.python.prepare() {
                 addNote(name, type: "IMAGE_RUNTIME", problem)
                 for index in record.tasks.indices {

@@ -342,7 +342,7 @@ actor BatchService {
         let runner = runners[name]
         Task {
             await runner?.value
-            await self.finishCancellation(name, operation: operationName)
+            self.finishCancellation(name, operation: operationName)
         }
         return operations[operationName] ?? .null
     }

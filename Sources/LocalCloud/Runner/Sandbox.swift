@@ -67,7 +67,7 @@ enum Sandbox {
                     continue
                 }
                 var isDirectory: ObjCBool = false
-                FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+                _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
                 if isDirectory.boolValue && targets.contains(where: { $0.hasPrefix(path + "/") }) {
                     arguments += ["--tmpfs", path]
                     populate(path)

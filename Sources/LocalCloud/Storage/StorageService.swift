@@ -423,7 +423,7 @@ actor StorageService {
             ifGenerationMatch: session.ifGenerationMatch, ifGenerationNotMatch: session.ifGenerationNotMatch
         )
         .check(current(session.bucket, session.name))
-        FileManager.default.createFile(atPath: sessionDataURL(session.id).path, contents: nil)
+        _ = FileManager.default.createFile(atPath: sessionDataURL(session.id).path, contents: nil)
         save(session)
     }
 
