@@ -146,7 +146,7 @@ extension BatchService {
                     true)
                 return 127
             }
-            let mounts: [Sandbox.Mount]
+            var mounts: [Sandbox.Mount]
             do {
                 mounts = try await self.mounts(for: record, spec: spec, runnable: runnable)
             } catch {
@@ -161,7 +161,10 @@ extension BatchService {
             ]
             if let image = runnable["container"]?["imageUri"]?.stringValue, ImageRuntime.forImage(image) == .python {
                 environment["PATH"] = python + ":" + environment["PATH"]!
-                environment["VIRTUAL_ENV"] = (python as NSString).deletingLastPathComponent
+                let venv = (python as NSString).deletingLastPathComponent
+                environment["VIRTUAL_ENV"] = venv
+                // The cache may live where the job sees other content (its private /tmp): bind it explicitly.
+                mounts.insert(.init(source: venv, target: venv, readOnly: true), at: 0)
             }
             environment.merge(Self.environment(spec?["environment"])) { $1 }
             environment.merge(Self.environment(runnable["environment"])) { $1 }
