@@ -25,7 +25,15 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -n "$endpoint" ] || { cat "$log" >&2; echo "bench: the emulator did not start" >&2; exit 1; }
+peak_file=$(mktemp)
+( peak=0; while kill -0 "$pid" 2>/dev/null; do
+    n=$(pgrep -c -f '^sleep 1$' || true); if [ "$n" -gt "$peak" ]; then peak=$n; echo "$peak" >"$peak_file"; fi
+    sleep 0.05; done ) &
+sampler=$!
 python3 "$(dirname "$0")/emulator_jobs.py" "$endpoint" "$jobs"
+kill "$sampler" 2>/dev/null || true
+echo "at most $(cat "$peak_file" 2>/dev/null || echo 0) 'sleep 1' processes were seen alive at once (sampled every 50 ms)"
+rm -f "$peak_file"
 hwm_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
 rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
 awk -v hwm="$hwm_kb" -v rss="$rss_kb" -v n="$jobs" 'BEGIN {
