@@ -175,6 +175,9 @@ struct BatchJobTests {
                 token = page.json["nextPageToken"]?.stringValue
             } while token != nil
             #expect(names == (0..<5).reversed().map { "projects/p/locations/us-central1/jobs/list-\($0)" })
+            let everywhere = try await client.get("/v1/projects/p/locations/-/jobs")
+            #expect(everywhere.json["jobs"]?.arrayValue?.count == 5)
+            #expect(try await client.get("/v1/projects/other/locations/-/jobs").json == .object([:]))
             let none = try await client.get("\(parent)/jobs?filter=labels.execution%3D%22zzz%22")
             #expect(none.json == .object([:]))
         }
@@ -261,6 +264,71 @@ struct BatchJobTests {
                 $0["taskState"] == .string("RUNNING")
             }
             #expect(runs.count == 1, "FAIL_TASK on exit code 2 must not retry")
+        }
+    }
+
+    @Test("several tasks get BATCH_TASK_INDEX; script runnables; tasks.list filters by state")
+    func tasksAndScripts() async throws {
+        try await withCloud { _, client in
+            let job: JSONValue = .object([
+                "taskGroups": .array([
+                    .object([
+                        "taskCount": .int(3), "parallelism": .string("2"),
+                        "taskSpec": .object([
+                            "runnables": .array([
+                                .object([
+                                    "script": .object([
+                                        "text": .string(
+                                            "echo task-$BATCH_TASK_INDEX-of-$BATCH_TASK_COUNT; [ $BATCH_TASK_INDEX != 1 ]"
+                                        )
+                                    ])
+                                ])
+                            ])
+                        ]),
+                    ])
+                ]),
+                "logsPolicy": .object(["destination": .string("CLOUD_LOGGING")]),
+            ])
+            let created = try await client.send("POST", "\(parent)/jobs?jobId=three", json: job)
+            #expect(created.json["taskGroups"]?.arrayValue?.first?["taskCount"] == .string("3"))
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/three")
+            #expect(done["status"]?["state"] == .string("FAILED"))
+            #expect(done["status"]?["taskGroups"]?["group0"]?["counts"]?["SUCCEEDED"] == .string("2"))
+            #expect(done["status"]?["taskGroups"]?["group0"]?["counts"]?["FAILED"] == .string("1"))
+            let failed = try await client.get("\(parent)/jobs/three/taskGroups/group0/tasks?filter=State%3DFAILED")
+            #expect(
+                failed.json["tasks"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
+                    == ["projects/p/locations/us-central1/jobs/three/taskGroups/group0/tasks/1"])
+            let uid = try #require(done["uid"]?.stringValue)
+            let logs = try await client.send(
+                "POST", "/v2/entries:list",
+                json: .object([
+                    "resourceNames": .array([.string("projects/p")]), "filter": .string("labels.job_uid=\"\(uid)\""),
+                ]))
+            let lines = Set((logs.json["entries"]?.arrayValue ?? []).compactMap { $0["textPayload"]?.stringValue })
+            #expect(lines == ["task-0-of-3", "task-1-of-3", "task-2-of-3"])
+        }
+    }
+
+    @Test("a runnable's timeout kills it")
+    func runnableTimeout() async throws {
+        try await withCloud { _, client in
+            let job: JSONValue = .object([
+                "taskGroups": .array([
+                    .object([
+                        "taskSpec": .object([
+                            "runnables": .array([
+                                .object(["script": .object(["text": .string("sleep 20")]), "timeout": .string("0.5s")])
+                            ])
+                        ])
+                    ])
+                ])
+            ])
+            _ = try await client.send("POST", "\(parent)/jobs?jobId=runnable-timeout", json: job)
+            let done = try await waitForJob(
+                client, "projects/p/locations/us-central1/jobs/runnable-timeout", timeout: 10)
+            #expect(done["status"]?["state"] == .string("FAILED"))
+            #expect(lastExitCode(done) == 50005)
         }
     }
 

@@ -160,7 +160,9 @@ actor BatchService {
         } catch {
             throw APIError.invalidArgument("Invalid filter '\(filter ?? "")': \(error.description)")
         }
-        var matched = jobs.values.filter { $0.name.hasPrefix(parent + "/jobs/") || parent.hasSuffix("/locations/-") }
+        // `locations/-` lists the project's jobs in every location.
+        let prefix = parent.hasSuffix("/locations/-") ? String(parent.dropLast(1)) : parent + "/jobs/"
+        var matched = jobs.values.filter { $0.name.hasPrefix(prefix) }
         matched = matched.filter { record in
             expression?.matches { field, op, value in Self.compare(record, field, op, value) } ?? true
         }
