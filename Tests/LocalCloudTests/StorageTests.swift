@@ -58,6 +58,20 @@ struct StorageTests {
         }
     }
 
+    @Test("a 3 MB upload does not stall on Expect: 100-continue (libcurl sends it for large bodies)")
+    func largeUploadIsFast() async throws {
+        try await withCloud { _, client in
+            let data = Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+            let started = ContinuousClock.now
+            let response = try await client.send(
+                "POST", "/upload/storage/v1/b/bkt/o?uploadType=media&name=large.bin", body: data)
+            let elapsed = (ContinuousClock.now - started).seconds
+            #expect(response.status == 200)
+            #expect(response.json["size"] == .string("3000000"))
+            #expect(elapsed < 0.8, "took \(elapsed) s")
+        }
+    }
+
     @Test("multipart upload verifies the client's crc32c and md5Hash")
     func multipartHashes() async throws {
         try await withCloud { _, client in
