@@ -36,14 +36,16 @@ public actor LocalCloud {
     private let serverTask: Task<Void, any Error>
     private let batch: BatchService
     private let logs: LogStore
+    private let lock: StateLock?
     private let ownsDataDirectory: Bool
     private var stopped = false
 
     private init(
         endpoint: URL, configuration: LocalCloudConfiguration, dataDirectory: URL, ownsDataDirectory: Bool,
-        serverTask: Task<Void, any Error>, batch: BatchService, logs: LogStore
+        serverTask: Task<Void, any Error>, batch: BatchService, logs: LogStore, lock: StateLock?
     ) {
         self.logs = logs
+        self.lock = lock
         self.endpoint = endpoint
         self.configuration = configuration
         self.dataDirectory = dataDirectory
@@ -71,6 +73,7 @@ public actor LocalCloud {
         } catch {
             throw LocalCloudError.configuration("cannot create the state directory \(data.path): \(error)")
         }
+        let lock = try configuration.stateDirectory.map { try StateLock(directory: $0) }
         let storage = try StorageService(root: data.appendingPathComponent("storage"), now: now)
         let logs = try LogStore(stateDirectory: configuration.stateDirectory, now: now)
         let stats = EmulatorStats()
@@ -109,6 +112,7 @@ public actor LocalCloud {
         guard let port else {
             serverTask.cancel()
             await batch.shutdown(killJobs: true)
+            lock?.release()
             if ownsData { try? FileManager.default.removeItem(at: data) }
             let failure = await serverTask.result
             if case .failure(let error) = failure {
@@ -120,7 +124,7 @@ public actor LocalCloud {
         let hostText = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         return LocalCloud(
             endpoint: URL(string: "http://\(hostText):\(port)")!, configuration: configuration, dataDirectory: data,
-            ownsDataDirectory: ownsData, serverTask: serverTask, batch: batch, logs: logs)
+            ownsDataDirectory: ownsData, serverTask: serverTask, batch: batch, logs: logs, lock: lock)
     }
 
     /// Stops listening and kills the jobs' processes; a temporary data folder is removed.
@@ -139,6 +143,7 @@ public actor LocalCloud {
         stopped = true
         await batch.shutdown(killJobs: killJobs)
         if !killJobs { await logs.detach() }
+        lock?.release()
         serverTask.cancel()
         _ = await serverTask.result
         if ownsDataDirectory && killJobs { try? FileManager.default.removeItem(at: dataDirectory) }

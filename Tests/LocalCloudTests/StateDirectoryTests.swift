@@ -59,6 +59,23 @@ struct StateDirectoryTests {
         await second.shutdown()
     }
 
+    @Test("a second emulator on the same state directory is refused with a message")
+    func exclusive() async throws {
+        let state = temporaryDirectory("lc-state")
+        defer { try? FileManager.default.removeItem(at: state) }
+        try await withCloud(LocalCloudConfiguration(stateDirectory: state)) { _, _ in
+            do {
+                let second = try await LocalCloud.start(LocalCloudConfiguration(stateDirectory: state))
+                await second.shutdown()
+                Issue.record("the second emulator started")
+            } catch {
+                #expect("\(error)".contains("in use by another LocalCloud emulator (pid \(getpid()))"))
+            }
+        }
+        let third = try await LocalCloud.start(LocalCloudConfiguration(stateDirectory: state))
+        await third.shutdown()
+    }
+
     @Test("a running job whose process died with the emulator is failed with an event saying so")
     func failsLostJob() async throws {
         let state = temporaryDirectory("lc-state")
