@@ -34,6 +34,8 @@ python3 "$(dirname "$0")/emulator_jobs.py" "$endpoint" "$jobs"
 kill "$sampler" 2>/dev/null || true
 echo "at most $(cat "$peak_file" 2>/dev/null || echo 0) 'sleep 1' processes were seen alive at once (sampled every 50 ms)"
 rm -f "$peak_file"
+cpu_ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+echo "emulator CPU time (user + system): $(awk -v t="$cpu_ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t / hz}') s"
 hwm_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
 rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
 awk -v hwm="$hwm_kb" -v rss="$rss_kb" -v n="$jobs" 'BEGIN {

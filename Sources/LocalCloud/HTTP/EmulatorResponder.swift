@@ -23,7 +23,7 @@ struct EmulatorResponder: HTTPResponder {
         {
             return name
         }
-        if request.segments == ["token"] { return "token" }
+        if request.segments == ["token"] || request.segments == ["oauth2", "v4", "token"] { return "token" }
         return "unknown"
     }
 
