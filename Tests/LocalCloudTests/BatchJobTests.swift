@@ -334,13 +334,20 @@ struct BatchJobTests {
 
     @Test("the start-up delay keeps a job QUEUED, then SCHEDULED, before it runs")
     func startupDelay() async throws {
-        try await withCloud(LocalCloudConfiguration(startupDelay: .milliseconds(800))) { _, client in
+        try await withCloud(LocalCloudConfiguration(startupDelay: .seconds(2))) { _, client in
+            let started = Date()
             let created = try await client.send("POST", "\(parent)/jobs?jobId=slow-boot", json: shellJob("true"))
             #expect(created.json["status"]?["state"] == .string("QUEUED"))
-            try await Task.sleep(for: .milliseconds(150))
-            #expect(try await client.get("\(parent)/jobs/slow-boot").json["status"]?["state"] == .string("QUEUED"))
+            let state = try await client.get("\(parent)/jobs/slow-boot").json["status"]?["state"]
+            if Date().timeIntervalSince(started) < 0.9 { #expect(state == .string("QUEUED")) }
+            let running = try await waitForJob(
+                client, "projects/p/locations/us-central1/jobs/slow-boot",
+                states: ["SCHEDULED", "RUNNING", "SUCCEEDED"])
+            #expect(Date().timeIntervalSince(started) >= 0.9, "SCHEDULED after half the delay")
+            #expect(running["status"]?["state"] != nil)
             let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/slow-boot")
             #expect(done["status"]?["state"] == .string("SUCCEEDED"))
+            #expect(Date().timeIntervalSince(started) >= 1.9, "RUNNING only after the whole delay")
         }
     }
 }
