@@ -141,6 +141,7 @@ struct BatchJobTests {
             #expect(noID1.json["name"]?.stringValue?.contains("/jobs/job-") == true)
             let stats = try await client.get("/_emulator/stats").json
             #expect(stats["jobsCreated"] == .int(2))
+            #expect((stats["jobStates"]?.objectValue?.values.compactMap { $0.int64Value }.reduce(0, +)) == 2)
             #expect(stats["jobs.create"] == .int(5))
         }
     }

@@ -144,6 +144,13 @@ actor BatchService {
         return "\(jobID.prefix(50))-\(suffix)"
     }
 
+    /// How many jobs are in each state (for `/_emulator/stats`).
+    func stateCounts() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for record in jobs.values { counts[record.state, default: 0] += 1 }
+        return counts
+    }
+
     // MARK: jobs.get / list
 
     func get(_ name: String, integerEnums: Bool) throws(APIError) -> JSONValue {
