@@ -93,6 +93,16 @@ struct AuthTests {
             #expect(authorized.status == 200)
             let wrong = try await client.send("GET", "\(parent)/jobs", headers: ["Authorization": "Bearer nope"])
             #expect(wrong.status == 401)
+            // gapic clients send a service account's self-signed JWT as the bearer token.
+            let selfSigned = try await client.send(
+                "GET", "\(parent)/jobs", headers: ["Authorization": "Bearer \(try account.assertion())"])
+            #expect(selfSigned.status == 200)
+            let forged = try await client.send(
+                "GET", "\(parent)/jobs", headers: ["Authorization": "Bearer \(try account.assertion(tamper: true))"])
+            #expect(forged.status == 401)
+            let expired = try await client.send(
+                "GET", "\(parent)/jobs", headers: ["Authorization": "Bearer \(try account.assertion(expiresIn: -5))"])
+            #expect(expired.status == 401)
         }
     }
 
