@@ -68,6 +68,28 @@ struct BatchJobTests {
         }
     }
 
+    @Test("Kestra's output-dir placeholder object <wid>/<oid>/ is a folder the job writes into")
+    func outputDirectoryPlaceholder() async throws {
+        try await withCloud { _, client in
+            let placeholder = try await client.send(
+                "POST", "/upload/storage/v1/b/kestra/o?uploadType=media&name=w1%2Fo1%2F", body: Data())
+            #expect(placeholder.status == 200)
+            _ = try await client.send(
+                "POST", "\(parent)/jobs?jobId=outputs",
+                json: shellJob("echo '{}' > /w1/o1/out.json", bucketPath: "kestra/w1", wid: "w1"))
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/outputs")
+            #expect(done["status"]?["state"] == .string("SUCCEEDED"))
+            let listing = try await client.get("/storage/v1/b/kestra/o?prefix=w1")
+            #expect(
+                listing.json["items"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == [
+                    "w1/o1/", "w1/o1/out.json",
+                ])
+            #expect(try await client.send("DELETE", "/storage/v1/b/kestra/o/w1%2Fo1%2Fout.json").status == 204)
+            #expect(try await client.send("DELETE", "/storage/v1/b/kestra/o/w1%2Fo1%2F").status == 204)
+            #expect(try await client.get("/storage/v1/b/kestra/o?prefix=w1").json["items"] == nil)
+        }
+    }
+
     @Test("a failing command fails the job with the container's exit code")
     func failingJob() async throws {
         try await withCloud { _, client in
