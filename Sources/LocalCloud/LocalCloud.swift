@@ -65,6 +65,7 @@ public actor LocalCloud {
         let tokens = try TokenService(
             keyFiles: configuration.serviceAccountKeyFiles, requireAuth: configuration.requireAuth, now: now)
         let ownsData = configuration.stateDirectory == nil
+        if ownsData { sweepAbandonedDataDirectories() }
         let data =
             configuration.stateDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("localcloud-\(UUID().uuidString)")
@@ -73,7 +74,8 @@ public actor LocalCloud {
         } catch {
             throw LocalCloudError.configuration("cannot create the state directory \(data.path): \(error)")
         }
-        let lock = try configuration.stateDirectory.map { try StateLock(directory: $0) }
+        // A temporary folder is locked too, so a later emulator can tell it from one whose owner died.
+        let lock: StateLock? = try StateLock(directory: data)
         let storage = try StorageService(root: data.appendingPathComponent("storage"), now: now)
         let logs = try LogStore(stateDirectory: configuration.stateDirectory, now: now)
         let stats = EmulatorStats()
@@ -126,6 +128,25 @@ public actor LocalCloud {
         return LocalCloud(
             endpoint: URL(string: "http://\(hostText):\(port)")!, configuration: configuration, dataDirectory: data,
             ownsDataDirectory: ownsData, serverTask: serverTask, batch: batch, logs: logs, lock: lock)
+    }
+
+    /// Removes temporary data folders (`localcloud-*`) left by emulators that ended without `shutdown()`
+    /// (a process that exited or crashed): their lock file is no longer held.
+    static func sweepAbandonedDataDirectories() {
+        let temporary = FileManager.default.temporaryDirectory
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+        for name in names where name.hasPrefix("localcloud-") {
+            let folder = temporary.appendingPathComponent(name)
+            let lockFile = folder.appendingPathComponent(".localcloud.lock").path
+            // Only folders idle for a minute: a starting emulator is never touched.
+            guard
+                let modified = (try? FileManager.default.attributesOfItem(atPath: lockFile))?[.modificationDate]
+                    as? Date,
+                Date().timeIntervalSince(modified) > 60, let probe = try? StateLock(directory: folder)
+            else { continue }
+            probe.release()
+            try? FileManager.default.removeItem(at: folder)
+        }
     }
 
     /// Stops listening and kills the jobs' processes; a temporary data folder is removed.

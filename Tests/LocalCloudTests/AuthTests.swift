@@ -29,8 +29,10 @@ private func base64URL(_ data: Data) -> String {
 }
 
 /// A service-account key file made with the openssl command, and a JWT signer for it.
-private struct ServiceAccount {
+private final class ServiceAccount {
     let folder = temporaryDirectory("lc-sa")
+
+    deinit { try? FileManager.default.removeItem(at: folder) }
     var keyFile: URL { folder.appendingPathComponent("key.pem") }
     var jsonFile: URL { folder.appendingPathComponent("sa.json") }
 

@@ -30,6 +30,14 @@ private final class EmulatorProcess: @unchecked Sendable {
         try process.run()
     }
 
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: output.deletingLastPathComponent())
+    }
+
     var text: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
 
     /// The endpoint from the first line, waiting up to `timeout` seconds.

@@ -8,7 +8,21 @@ final class StateLock: @unchecked Sendable {
     /// Takes the lock or says which emulator holds it.
     init(directory: URL) throws {
         let path = directory.appendingPathComponent(".localcloud.lock").path
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        descriptor = open(path, O_RDWR | O_CLOEXEC)
+        if descriptor < 0 && errno == ENOENT {
+            // Create the file already locked, then publish it: nobody can see it unlocked.
+            let staging = directory.appendingPathComponent(".localcloud.lock.\(getpid()).\(UUID().uuidString)").path
+            descriptor = open(staging, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw LocalCloudError.io("create \(staging)", errno) }
+            if flock(descriptor, LOCK_EX | LOCK_NB) != 0 || link(staging, path) != 0 {
+                // Someone else published a lock file meanwhile: fall back to locking theirs.
+                close(descriptor)
+                unlink(staging)
+                descriptor = open(path, O_RDWR | O_CLOEXEC)
+            } else {
+                unlink(staging)
+            }
+        }
         guard descriptor >= 0 else { throw LocalCloudError.io("open \(path)", errno) }
         if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(
