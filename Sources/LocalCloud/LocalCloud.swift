@@ -17,12 +17,14 @@ import NIOCore
 /// says which). stdout lines are INFO entries, stderr lines ERROR entries in `batch_task_logs`, written only
 /// when `logsPolicy.destination` is `CLOUD_LOGGING`, as on Batch.
 ///
-/// Restarts: with a state directory a job's process outlives the emulator (its exit code goes to a file);
-/// a restarted emulator watches it to its end. Output written while no emulator ran is not logged.
+/// Restarts: `shutdown()` kills the jobs' processes. If the emulator process dies instead (crash, SIGKILL),
+/// the jobs go on (their exit codes go to files) and an emulator restarted on the same state directory
+/// watches them to their end; output written while no emulator ran is not logged. Temporary data folders
+/// of emulators that ended without `shutdown()` are removed by the next emulator that starts.
 ///
 /// ```swift
 /// let cloud = try await LocalCloud.start(LocalCloudConfiguration())
-/// print(await cloud.endpoint)   // http://127.0.0.1:PORT
+/// print(cloud.endpoint)   // http://127.0.0.1:PORT
 /// await cloud.shutdown()
 /// ```
 public actor LocalCloud {
