@@ -333,6 +333,26 @@ struct BatchJobTests {
         }
     }
 
+    @Test("secretVariables cannot be resolved locally, and a status event says so")
+    func secretVariables() async throws {
+        try await withCloud { _, client in
+            let job = shellJob(
+                "test -z \"$TOKEN\"",
+                extraSpec: [
+                    "environment": .object([
+                        "secretVariables": .object(["TOKEN": .string("projects/p/secrets/token/versions/1")])
+                    ])
+                ])
+            _ = try await client.send("POST", "\(parent)/jobs?jobId=secrets", json: job)
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/secrets")
+            #expect(done["status"]?["state"] == .string("SUCCEEDED"))
+            let notes = (done["status"]?["statusEvents"]?.arrayValue ?? []).filter {
+                $0["type"] == .string("SECRET_VARIABLES")
+            }
+            #expect(notes.first?["description"]?.stringValue?.contains("TOKEN") == true)
+        }
+    }
+
     @Test("a runnable's timeout kills it")
     func runnableTimeout() async throws {
         try await withCloud { _, client in

@@ -75,7 +75,16 @@ extension BatchService {
         guard proceeds(name) else { return }
         transition(name, to: "SCHEDULED")
         for index in record.tasks.indices { setTaskState(name, index, "ASSIGNED") }
-        let runnables = record.job["taskGroups"]?.arrayValue?.first?["taskSpec"]?["runnables"]?.arrayValue ?? []
+        let spec = record.job["taskGroups"]?.arrayValue?.first?["taskSpec"]
+        let runnables = spec?["runnables"]?.arrayValue ?? []
+        let secretNames = ([spec?["environment"]] + runnables.map { $0["environment"] })
+            .flatMap { $0?["secretVariables"]?.objectValue?.keys.map { $0 } ?? [] }
+        if !secretNames.isEmpty {
+            addNote(
+                name, type: "SECRET_VARIABLES",
+                "LocalCloud has no Secret Manager: secretVariables \(Set(secretNames).sorted().joined(separator: ", ")) "
+                    + "are not set in the job; pass local values with environment.variables instead.")
+        }
         let images = runnables.compactMap { $0["container"]?["imageUri"]?.stringValue }
         for image in Set(images).sorted() {
             let runtime = ImageRuntime.forImage(image)
