@@ -353,6 +353,47 @@ struct BatchJobTests {
         }
     }
 
+    @Test("background runnables are killed when the others end; after a failure only alwaysRun runnables run")
+    func backgroundAndAlwaysRun() async throws {
+        try await withCloud { _, client in
+            func script(_ text: String, _ extra: [String: JSONValue] = [:]) -> JSONValue {
+                var runnable: [String: JSONValue] = ["script": .object(["text": .string(text)])]
+                for (key, value) in extra { runnable[key] = value }
+                return .object(runnable)
+            }
+            let job: JSONValue = .object([
+                "taskGroups": .array([
+                    .object([
+                        "taskSpec": .object([
+                            "runnables": .array([
+                                script("echo sidecar; sleep 3033", ["background": .bool(true)]),
+                                script("echo main; exit 2"),
+                                script("echo skipped"),
+                                script("echo cleanup", ["alwaysRun": .bool(true)]),
+                            ])
+                        ])
+                    ])
+                ]),
+                "logsPolicy": .object(["destination": .string("CLOUD_LOGGING")]),
+            ])
+            let started = Date()
+            _ = try await client.send("POST", "\(parent)/jobs?jobId=sidecar", json: job)
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/sidecar", timeout: 20)
+            #expect(Date().timeIntervalSince(started) < 10, "the background sleep must not hold the task")
+            #expect(done["status"]?["state"] == .string("FAILED"))
+            #expect(lastExitCode(done) == 2)
+            #expect(processes(running: ["sleep", "3033"]).isEmpty)
+            let uid = try #require(done["uid"]?.stringValue)
+            let logs = try await client.send(
+                "POST", "/v2/entries:list",
+                json: .object([
+                    "resourceNames": .array([.string("projects/p")]), "filter": .string("labels.job_uid=\"\(uid)\""),
+                ]))
+            let lines = Set((logs.json["entries"]?.arrayValue ?? []).compactMap { $0["textPayload"]?.stringValue })
+            #expect(lines.subtracting(["sidecar"]) == ["main", "cleanup"], "\(lines)")
+        }
+    }
+
     @Test("a runnable's timeout kills it")
     func runnableTimeout() async throws {
         try await withCloud { _, client in

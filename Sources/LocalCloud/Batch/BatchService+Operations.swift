@@ -113,6 +113,7 @@ extension BatchService {
     func killProcesses(of name: String) {
         for task in jobs[name]?.tasks ?? [] {
             if let pid = task.pid { ProcessRunner.killGroup(pid) }
+            for pid in backgroundPIDs["\(name)#\(task.index)"] ?? [] { ProcessRunner.killGroup(pid) }
         }
     }
 

@@ -26,6 +26,8 @@ actor BatchService {
     /// When true this instance no longer writes state (a test abandons it to simulate a crash).
     var detached = false
     var interrupts: [String: Int32] = [:]
+    /// Process groups of background runnables by "job#task".
+    var backgroundPIDs: [String: Set<Int32>] = [:]
 
     init(_ deps: Dependencies) {
         self.deps = deps
