@@ -9,24 +9,32 @@ struct EmulatorCommand: AsyncParsableCommand {
         commandName: "emulator",
         abstract: "Run LocalCloud: Google Batch v1, Cloud Storage, Cloud Logging and OAuth emulated on one local port.",
         discussion: """
-            Prints "LocalCloud listening on http://HOST:PORT" as its first line, then serves until SIGINT or SIGTERM.
-            Point Google's clients at that URL: Batch api_endpoint, STORAGE_EMULATOR_HOST, Logging api_endpoint.
-            Jobs' container commands run as local processes in a bubblewrap sandbox where the job's mount paths
-            exist; Kestra's Python images run in a cached virtual environment with the kestra package.
+            Prints "LocalCloud listening on http://HOST:PORT" as its first line, then
+            serves until SIGINT or SIGTERM. Point Google's clients at that URL (Batch
+            and Logging: api_endpoint; Storage: STORAGE_EMULATOR_HOST). Job commands
+            run as local processes in a bubblewrap sandbox in which the job's mount
+            paths exist; Kestra's Python images run in a cached virtual environment
+            with the kestra package; other images use the host's programs.
 
             Fault grammar for --faults (rules separated by ',' or ';'):
-              METHOD=STATUS          every call of METHOD answers STATUS        jobs.get=503
-              METHOD=STATUSxN        the first N calls                           jobs.create=503x2
-              METHOD=STATUS@R        a random fraction R of the calls            jobs.get=429@0.3
-              METHOD=STATUS#I+J      the calls numbered I and J (1-based)        objects.insert=500#2+4
-              METHOD=drop[xN|@R|#I]  perform the call, then drop the connection  jobs.create=dropx1
-              METHOD=latency:D       delay each call by D (ms, s, m)             entries.list=latency:500ms
-              job:KIND[@PREFIX][/D]  KIND preempt (exit 50001), vm-lost (exit 50002) or stuck-queued; without
-                                     PREFIX the next job created, with it every job whose id starts with PREFIX;
-                                     D = run time before the fault                job:preempt@train-/2s
-            METHOD is a name from GET /_emulator/stats: jobs.create, jobs.get, jobs.list, jobs.delete, jobs.cancel,
-            tasks.list, tasks.get, operations.get, buckets.insert, buckets.get, objects.insert, objects.upload,
-            objects.get, objects.download, objects.list, objects.delete, entries.list, token; or * for all.
+              METHOD=STATUS        every call answers STATUS       jobs.get=503
+              METHOD=STATUSxN      the first N calls               jobs.create=503x2
+              METHOD=STATUS@R      a random fraction R of calls    jobs.get=429@0.3
+              METHOD=STATUS#I+J    calls number I and J (1-based)  objects.insert=500#2+4
+              METHOD=drop[xN|@R|#I]  run the call, then drop the connection
+                                                                   jobs.create=dropx1
+              METHOD=latency:D     delay each call by D (ms, s, m)  *=latency:50ms
+              job:KIND[@PREFIX][/D]  KIND = preempt (exit 50001), vm-lost (exit
+                                   50002) or stuck-queued; no PREFIX: the next job
+                                   created; PREFIX: every job whose id starts with
+                                   it; D: how long it runs first  job:preempt@train-/2s
+            METHOD: a name counted in GET /_emulator/stats (jobs.create, jobs.get,
+            jobs.list, jobs.delete, jobs.cancel, tasks.list, tasks.get,
+            operations.get, buckets.insert, buckets.get, objects.insert,
+            objects.upload, objects.get, objects.download, objects.list,
+            objects.delete, entries.list, token), or * for every method.
+            --fault-rate R answers a fraction R of all API calls with 429, 500 or
+            503, or drops the connection.
             """)
 
     @Option(help: "Address to listen on.")

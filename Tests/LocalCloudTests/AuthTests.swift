@@ -29,8 +29,10 @@ private func base64URL(_ data: Data) -> String {
 }
 
 /// A service-account key file made with the openssl command, and a JWT signer for it.
-private struct ServiceAccount {
+private final class ServiceAccount {
     let folder = temporaryDirectory("lc-sa")
+
+    deinit { try? FileManager.default.removeItem(at: folder) }
     var keyFile: URL { folder.appendingPathComponent("key.pem") }
     var jsonFile: URL { folder.appendingPathComponent("sa.json") }
 
@@ -93,6 +95,16 @@ struct AuthTests {
             #expect(authorized.status == 200)
             let wrong = try await client.send("GET", "\(parent)/jobs", headers: ["Authorization": "Bearer nope"])
             #expect(wrong.status == 401)
+            // gapic clients send a service account's self-signed JWT as the bearer token.
+            let selfSigned = try await client.send(
+                "GET", "\(parent)/jobs", headers: ["Authorization": "Bearer \(try account.assertion())"])
+            #expect(selfSigned.status == 200)
+            let forged = try await client.send(
+                "GET", "\(parent)/jobs", headers: ["Authorization": "Bearer \(try account.assertion(tamper: true))"])
+            #expect(forged.status == 401)
+            let expired = try await client.send(
+                "GET", "\(parent)/jobs", headers: ["Authorization": "Bearer \(try account.assertion(expiresIn: -5))"])
+            #expect(expired.status == 401)
         }
     }
 

@@ -68,6 +68,28 @@ struct BatchJobTests {
         }
     }
 
+    @Test("Kestra's output-dir placeholder object <wid>/<oid>/ is a folder the job writes into")
+    func outputDirectoryPlaceholder() async throws {
+        try await withCloud { _, client in
+            let placeholder = try await client.send(
+                "POST", "/upload/storage/v1/b/kestra/o?uploadType=media&name=w1%2Fo1%2F", body: Data())
+            #expect(placeholder.status == 200)
+            _ = try await client.send(
+                "POST", "\(parent)/jobs?jobId=outputs",
+                json: shellJob("echo '{}' > /w1/o1/out.json", bucketPath: "kestra/w1", wid: "w1"))
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/outputs")
+            #expect(done["status"]?["state"] == .string("SUCCEEDED"))
+            let listing = try await client.get("/storage/v1/b/kestra/o?prefix=w1")
+            #expect(
+                listing.json["items"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == [
+                    "w1/o1/", "w1/o1/out.json",
+                ])
+            #expect(try await client.send("DELETE", "/storage/v1/b/kestra/o/w1%2Fo1%2Fout.json").status == 204)
+            #expect(try await client.send("DELETE", "/storage/v1/b/kestra/o/w1%2Fo1%2F").status == 204)
+            #expect(try await client.get("/storage/v1/b/kestra/o?prefix=w1").json["items"] == nil)
+        }
+    }
+
     @Test("a failing command fails the job with the container's exit code")
     func failingJob() async throws {
         try await withCloud { _, client in
@@ -141,6 +163,7 @@ struct BatchJobTests {
             #expect(noID1.json["name"]?.stringValue?.contains("/jobs/job-") == true)
             let stats = try await client.get("/_emulator/stats").json
             #expect(stats["jobsCreated"] == .int(2))
+            #expect((stats["jobStates"]?.objectValue?.values.compactMap { $0.int64Value }.reduce(0, +)) == 2)
             #expect(stats["jobs.create"] == .int(5))
         }
     }
@@ -175,6 +198,9 @@ struct BatchJobTests {
                 token = page.json["nextPageToken"]?.stringValue
             } while token != nil
             #expect(names == (0..<5).reversed().map { "projects/p/locations/us-central1/jobs/list-\($0)" })
+            let everywhere = try await client.get("/v1/projects/p/locations/-/jobs")
+            #expect(everywhere.json["jobs"]?.arrayValue?.count == 5)
+            #expect(try await client.get("/v1/projects/other/locations/-/jobs").json == .object([:]))
             let none = try await client.get("\(parent)/jobs?filter=labels.execution%3D%22zzz%22")
             #expect(none.json == .object([:]))
         }
@@ -183,7 +209,7 @@ struct BatchJobTests {
     @Test("jobs.delete returns an Operation, kills the process, and the job is gone when it is done")
     func deletion() async throws {
         try await withCloud { _, client in
-            _ = try await client.send("POST", "\(parent)/jobs?jobId=del", json: shellJob("sleep 30"))
+            _ = try await client.send("POST", "\(parent)/jobs?jobId=del", json: shellJob("sleep 3032"))
             _ = try await waitForJob(client, "projects/p/locations/us-central1/jobs/del", states: ["RUNNING"])
             try await Task.sleep(for: .milliseconds(200))
             let started = Date()
@@ -200,6 +226,7 @@ struct BatchJobTests {
             #expect(done)
             #expect(Date().timeIntervalSince(started) < 5, "delete must kill the sleeping process")
             #expect(try await client.get("\(parent)/jobs/del").status == 404)
+            #expect(processes(running: ["sleep", "3032"]).isEmpty)
             let stats = try await client.get("/_emulator/stats").json
             #expect(stats["jobsDeleted"] == .int(1))
         }
@@ -209,13 +236,15 @@ struct BatchJobTests {
     func cancellation() async throws {
         try await withCloud { _, client in
             _ = try await client.send(
-                "POST", "\(parent)/jobs?jobId=cancel-me", json: shellJob("sleep 30 & sleep 30; wait"))
+                "POST", "\(parent)/jobs?jobId=cancel-me", json: shellJob("sleep 3031 & sleep 3031; wait"))
             _ = try await waitForJob(client, "projects/p/locations/us-central1/jobs/cancel-me", states: ["RUNNING"])
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(processes(running: ["sleep", "3031"]).count == 2)
             let operation = try await client.send("POST", "\(parent)/jobs/cancel-me:cancel", json: .object([:]))
             #expect(operation.status == 200)
             let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/cancel-me", timeout: 10)
             #expect(done["status"]?["state"] == .string("CANCELLED"))
+            #expect(processes(running: ["sleep", "3031"]).isEmpty, "both sleeps of the process group are killed")
         }
     }
 
@@ -261,15 +290,148 @@ struct BatchJobTests {
         }
     }
 
+    @Test("several tasks get BATCH_TASK_INDEX; script runnables; tasks.list filters by state")
+    func tasksAndScripts() async throws {
+        try await withCloud { _, client in
+            let job: JSONValue = .object([
+                "taskGroups": .array([
+                    .object([
+                        "taskCount": .int(3), "parallelism": .string("2"),
+                        "taskSpec": .object([
+                            "runnables": .array([
+                                .object([
+                                    "script": .object([
+                                        "text": .string(
+                                            "echo task-$BATCH_TASK_INDEX-of-$BATCH_TASK_COUNT; [ $BATCH_TASK_INDEX != 1 ]"
+                                        )
+                                    ])
+                                ])
+                            ])
+                        ]),
+                    ])
+                ]),
+                "logsPolicy": .object(["destination": .string("CLOUD_LOGGING")]),
+            ])
+            let created = try await client.send("POST", "\(parent)/jobs?jobId=three", json: job)
+            #expect(created.json["taskGroups"]?.arrayValue?.first?["taskCount"] == .string("3"))
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/three")
+            #expect(done["status"]?["state"] == .string("FAILED"))
+            #expect(done["status"]?["taskGroups"]?["group0"]?["counts"]?["SUCCEEDED"] == .string("2"))
+            #expect(done["status"]?["taskGroups"]?["group0"]?["counts"]?["FAILED"] == .string("1"))
+            let failed = try await client.get("\(parent)/jobs/three/taskGroups/group0/tasks?filter=State%3DFAILED")
+            #expect(
+                failed.json["tasks"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
+                    == ["projects/p/locations/us-central1/jobs/three/taskGroups/group0/tasks/1"])
+            let uid = try #require(done["uid"]?.stringValue)
+            let logs = try await client.send(
+                "POST", "/v2/entries:list",
+                json: .object([
+                    "resourceNames": .array([.string("projects/p")]), "filter": .string("labels.job_uid=\"\(uid)\""),
+                ]))
+            let lines = Set((logs.json["entries"]?.arrayValue ?? []).compactMap { $0["textPayload"]?.stringValue })
+            #expect(lines == ["task-0-of-3", "task-1-of-3", "task-2-of-3"])
+        }
+    }
+
+    @Test("secretVariables cannot be resolved locally, and a status event says so")
+    func secretVariables() async throws {
+        try await withCloud { _, client in
+            let job = shellJob(
+                "test -z \"$TOKEN\"",
+                extraSpec: [
+                    "environment": .object([
+                        "secretVariables": .object(["TOKEN": .string("projects/p/secrets/token/versions/1")])
+                    ])
+                ])
+            _ = try await client.send("POST", "\(parent)/jobs?jobId=secrets", json: job)
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/secrets")
+            #expect(done["status"]?["state"] == .string("SUCCEEDED"))
+            let notes = (done["status"]?["statusEvents"]?.arrayValue ?? []).filter {
+                $0["type"] == .string("SECRET_VARIABLES")
+            }
+            #expect(notes.first?["description"]?.stringValue?.contains("TOKEN") == true)
+        }
+    }
+
+    @Test("background runnables are killed when the others end; after a failure only alwaysRun runnables run")
+    func backgroundAndAlwaysRun() async throws {
+        try await withCloud { _, client in
+            func script(_ text: String, _ extra: [String: JSONValue] = [:]) -> JSONValue {
+                var runnable: [String: JSONValue] = ["script": .object(["text": .string(text)])]
+                for (key, value) in extra { runnable[key] = value }
+                return .object(runnable)
+            }
+            let job: JSONValue = .object([
+                "taskGroups": .array([
+                    .object([
+                        "taskSpec": .object([
+                            "runnables": .array([
+                                script("echo sidecar; sleep 3033", ["background": .bool(true)]),
+                                script("echo main; exit 2"),
+                                script("echo skipped"),
+                                script("echo cleanup", ["alwaysRun": .bool(true)]),
+                            ])
+                        ])
+                    ])
+                ]),
+                "logsPolicy": .object(["destination": .string("CLOUD_LOGGING")]),
+            ])
+            let started = Date()
+            _ = try await client.send("POST", "\(parent)/jobs?jobId=sidecar", json: job)
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/sidecar", timeout: 20)
+            #expect(Date().timeIntervalSince(started) < 10, "the background sleep must not hold the task")
+            #expect(done["status"]?["state"] == .string("FAILED"))
+            #expect(lastExitCode(done) == 2)
+            #expect(processes(running: ["sleep", "3033"]).isEmpty)
+            let uid = try #require(done["uid"]?.stringValue)
+            let logs = try await client.send(
+                "POST", "/v2/entries:list",
+                json: .object([
+                    "resourceNames": .array([.string("projects/p")]), "filter": .string("labels.job_uid=\"\(uid)\""),
+                ]))
+            let lines = Set((logs.json["entries"]?.arrayValue ?? []).compactMap { $0["textPayload"]?.stringValue })
+            #expect(lines.subtracting(["sidecar"]) == ["main", "cleanup"], "\(lines)")
+        }
+    }
+
+    @Test("a runnable's timeout kills it")
+    func runnableTimeout() async throws {
+        try await withCloud { _, client in
+            let job: JSONValue = .object([
+                "taskGroups": .array([
+                    .object([
+                        "taskSpec": .object([
+                            "runnables": .array([
+                                .object(["script": .object(["text": .string("sleep 20")]), "timeout": .string("0.5s")])
+                            ])
+                        ])
+                    ])
+                ])
+            ])
+            _ = try await client.send("POST", "\(parent)/jobs?jobId=runnable-timeout", json: job)
+            let done = try await waitForJob(
+                client, "projects/p/locations/us-central1/jobs/runnable-timeout", timeout: 10)
+            #expect(done["status"]?["state"] == .string("FAILED"))
+            #expect(lastExitCode(done) == 50005)
+        }
+    }
+
     @Test("the start-up delay keeps a job QUEUED, then SCHEDULED, before it runs")
     func startupDelay() async throws {
-        try await withCloud(LocalCloudConfiguration(startupDelay: .milliseconds(800))) { _, client in
+        try await withCloud(LocalCloudConfiguration(startupDelay: .seconds(2))) { _, client in
+            let started = Date()
             let created = try await client.send("POST", "\(parent)/jobs?jobId=slow-boot", json: shellJob("true"))
             #expect(created.json["status"]?["state"] == .string("QUEUED"))
-            try await Task.sleep(for: .milliseconds(150))
-            #expect(try await client.get("\(parent)/jobs/slow-boot").json["status"]?["state"] == .string("QUEUED"))
+            let state = try await client.get("\(parent)/jobs/slow-boot").json["status"]?["state"]
+            if Date().timeIntervalSince(started) < 0.9 { #expect(state == .string("QUEUED")) }
+            let running = try await waitForJob(
+                client, "projects/p/locations/us-central1/jobs/slow-boot",
+                states: ["SCHEDULED", "RUNNING", "SUCCEEDED"])
+            #expect(Date().timeIntervalSince(started) >= 0.9, "SCHEDULED after half the delay")
+            #expect(running["status"]?["state"] != nil)
             let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/slow-boot")
             #expect(done["status"]?["state"] == .string("SUCCEEDED"))
+            #expect(Date().timeIntervalSince(started) >= 1.9, "RUNNING only after the whole delay")
         }
     }
 }

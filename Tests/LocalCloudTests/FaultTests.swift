@@ -100,6 +100,9 @@ struct FaultTests {
             _ = try await client.send("POST", "\(parent)/jobs?jobId=lost-1", json: shellJob("sleep 5"))
             _ = try await client.send("POST", "\(parent)/jobs?jobId=stuck-1", json: shellJob("true"))
             _ = try await client.send("POST", "\(parent)/jobs?jobId=fine-1", json: shellJob("true"))
+            _ = try await client.send(
+                "POST", "\(parent)/jobs?jobId=pre-retried",
+                json: shellJob("true", extraSpec: ["maxRetryCount": .int(1)]))
             let preempted = try await waitForJob(client, "projects/p/locations/us-central1/jobs/pre-1", timeout: 10)
             #expect(preempted["status"]?["state"] == .string("FAILED"))
             #expect(lastExitCode(preempted) == 50001)
@@ -111,6 +114,21 @@ struct FaultTests {
             let fine = try await waitForJob(client, "projects/p/locations/us-central1/jobs/fine-1")
             #expect(fine["status"]?["state"] == .string("SUCCEEDED"))
             #expect(try await client.get("\(parent)/jobs/stuck-1").json["status"]?["state"] == .string("QUEUED"))
+            let retried = try await waitForJob(client, "projects/p/locations/us-central1/jobs/pre-retried")
+            #expect(retried["status"]?["state"] == .string("SUCCEEDED"), "a preempted task is retried like on Batch")
+            let codes = (retried["status"]?["statusEvents"]?.arrayValue ?? []).compactMap {
+                $0["taskExecution"]?["exitCode"]?.int64Value
+            }
+            #expect(codes == [50001, 0])
+            let operation = try await client.send("DELETE", "\(parent)/jobs/stuck-1")
+            let operationName = try #require(operation.json["name"]?.stringValue)
+            var done = false
+            for _ in 0..<100 where !done {
+                done = try await client.get("/v1/\(operationName)").json["done"] == .bool(true)
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(done, "a job stuck in QUEUED can still be deleted")
+            #expect(try await client.get("\(parent)/jobs/stuck-1").status == 404)
         }
     }
 

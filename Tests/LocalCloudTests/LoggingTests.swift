@@ -50,6 +50,25 @@ struct LoggingTests {
         #expect(RFC3339.format(z) == "2026-01-01T00:00:00.000000Z")
     }
 
+    @Test("without logsPolicy CLOUD_LOGGING a job writes no entries, as on Batch")
+    func noLogsPolicy() async throws {
+        try await withCloud { _, client in
+            var job = shellJob("echo silent")
+            job["logsPolicy"] = nil
+            _ = try await client.send("POST", "\(parent)/jobs?jobId=quiet", json: job)
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/quiet")
+            #expect(done["status"]?["state"] == .string("SUCCEEDED"))
+            let uid = try #require(done["uid"]?.stringValue)
+            let logs = try await client.send(
+                "POST", "/v2/entries:list",
+                json: .object([
+                    "resourceNames": .array([.string("projects/p")]), "filter": .string("labels.job_uid=\"\(uid)\""),
+                ]))
+            #expect(logs.status == 200)
+            #expect(logs.json["entries"] == nil)
+        }
+    }
+
     @Test("entries:list filters, orders and pages a job's stdout and stderr")
     func entries() async throws {
         try await withCloud { _, client in

@@ -27,6 +27,29 @@ struct PythonImageTests {
                 $0["description"]?.stringValue
             }
             #expect(events.contains { $0.contains("runs image python:3.11-slim as the Python virtual environment") })
+            // Kestra's own image, with commands and no entrypoint: `python` is the venv's.
+            let pydata: JSONValue = .object([
+                "taskGroups": .array([
+                    .object([
+                        "taskSpec": .object([
+                            "runnables": .array([
+                                .object([
+                                    "container": .object([
+                                        "imageUri": .string("ghcr.io/kestra-io/pydata:latest"),
+                                        "commands": .array([
+                                            .string("python"), .string("-c"),
+                                            .string("import kestra, sys; sys.exit(3)"),
+                                        ]),
+                                    ])
+                                ])
+                            ])
+                        ])
+                    ])
+                ])
+            ])
+            _ = try await client.send("POST", "\(parent)/jobs?jobId=pydata", json: pydata)
+            let pydataDone = try await waitForJob(client, "projects/p/locations/us-central1/jobs/pydata", timeout: 240)
+            #expect(lastExitCode(pydataDone) == 3, "the script ran and its exit code came back")
         }
     }
 }

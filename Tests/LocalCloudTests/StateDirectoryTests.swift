@@ -46,7 +46,7 @@ struct StateDirectoryTests {
         let client = TestClient(first)
         _ = try await client.send(
             "POST", "\(parent)/jobs?jobId=survivor",
-            json: shellJob("sleep 1.5; echo done > /data/marker.txt; exit 4", bucketPath: "surv"))
+            json: shellJob("sleep 1.5; echo done > /mnt/disks/share/marker.txt; exit 4", bucketPath: "surv"))
         _ = try await waitForJob(client, "projects/p/locations/us-central1/jobs/survivor", states: ["RUNNING"])
         try await Task.sleep(for: .milliseconds(300))
         await first.abandon()
@@ -57,6 +57,23 @@ struct StateDirectoryTests {
         #expect(done["status"]?["state"] == .string("FAILED"))
         #expect(lastExitCode(done) == 4, "the exit code written while no emulator watched")
         await second.shutdown()
+    }
+
+    @Test("a second emulator on the same state directory is refused with a message")
+    func exclusive() async throws {
+        let state = temporaryDirectory("lc-state")
+        defer { try? FileManager.default.removeItem(at: state) }
+        try await withCloud(LocalCloudConfiguration(stateDirectory: state)) { _, _ in
+            do {
+                let second = try await LocalCloud.start(LocalCloudConfiguration(stateDirectory: state))
+                await second.shutdown()
+                Issue.record("the second emulator started")
+            } catch {
+                #expect("\(error)".contains("in use by another LocalCloud emulator (pid \(getpid()))"))
+            }
+        }
+        let third = try await LocalCloud.start(LocalCloudConfiguration(stateDirectory: state))
+        await third.shutdown()
     }
 
     @Test("a running job whose process died with the emulator is failed with an event saying so")

@@ -51,10 +51,32 @@ struct StorageTests {
             #expect(range.status == 206)
             #expect(range.text == "world")
             #expect(range.header("Content-Range") == "bytes 6-10/12")
+            let unencoded = try await client.get("/download/storage/v1/b/bkt/o/dir/hello.txt?alt=media")
+            #expect(unencoded.text == "hello world\n", "an object name sent with raw slashes")
             let deleted = try await client.send("DELETE", "/storage/v1/b/bkt/o/dir%2Fhello.txt")
             #expect(deleted.status == 204)
             #expect(deleted.body.isEmpty)
             #expect(try await client.get("/storage/v1/b/bkt/o/dir%2Fhello.txt").status == 404)
+        }
+    }
+
+    @Test("a 2 MB upload does not stall on Expect: 100-continue (curl sends it for large bodies)")
+    func largeUploadIsFast() async throws {
+        try await withCloud { _, client in
+            let data = Data((0..<2_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+            func upload(_ name: String, headers: [String: String]) async throws -> Double {
+                let started = ContinuousClock.now
+                let response = try await client.send(
+                    "POST", "/upload/storage/v1/b/bkt/o?uploadType=media&name=\(name)", body: data, headers: headers)
+                #expect(response.json["size"] == .string("2000000"))
+                return (ContinuousClock.now - started).seconds
+            }
+            // The same upload with Expect suppressed is the baseline; a 100-continue stall would add 1 s.
+            let baseline = try await upload("baseline.bin", headers: ["Expect": ""])
+            let plain = try await upload("plain.bin", headers: [:])
+            #expect(plain - baseline < 0.5, "\(plain) s against \(baseline) s without Expect")
+            let expecting = try await upload("expect.bin", headers: ["Expect": "100-continue"])
+            #expect(expecting - baseline < 0.5, "\(expecting) s with Expect: 100-continue against \(baseline) s")
         }
     }
 

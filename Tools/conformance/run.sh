@@ -37,4 +37,34 @@ for _ in $(seq 1 100); do
 done
 [ -n "$endpoint" ] || { cat "$log" >&2; echo "conformance: the emulator did not print its endpoint" >&2; exit 1; }
 echo "conformance: emulator at $endpoint"
-"$venv/bin/python" "$root/Tools/conformance/test_clients.py" "$endpoint"
+results=$(mktemp)
+"$venv/bin/python" "$root/Tools/conformance/test_clients.py" "$endpoint" | tee -a "$results"
+
+# --require-auth with google-auth's own service-account flow: two keys made here, one trusted.
+keys=$(mktemp -d)
+for name in trusted other; do
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$keys/$name.pem" 2>/dev/null
+  python3 - "$keys/$name.pem" "$keys/$name.json" "$name" <<'PY'
+import json, sys
+pem = open(sys.argv[1]).read()
+json.dump({"type": "service_account", "project_id": "conformance-project", "private_key_id": f"kid-{sys.argv[3]}",
+           "private_key": pem, "client_email": f"{sys.argv[3]}@conformance-project.iam.gserviceaccount.com",
+           "client_id": "1", "token_uri": "https://oauth2.googleapis.com/token"}, open(sys.argv[2], "w"))
+PY
+done
+auth_log=$(mktemp)
+"$binary" emulator --port 0 --require-auth --service-account-key "$keys/trusted.json" >"$auth_log" 2>&1 &
+auth_pid=$!
+trap 'cleanup; kill "$auth_pid" 2>/dev/null || true; rm -rf "$keys" "$auth_log"' EXIT
+auth_endpoint=""
+for _ in $(seq 1 100); do
+  auth_endpoint=$(sed -n 's/^LocalCloud listening on //p' "$auth_log" | head -1)
+  [ -n "$auth_endpoint" ] && break
+  sleep 0.1
+done
+[ -n "$auth_endpoint" ] || { cat "$auth_log" >&2; echo "conformance: the --require-auth emulator did not start" >&2; exit 1; }
+"$venv/bin/python" "$root/Tools/conformance/test_auth.py" "$auth_endpoint" "$keys/trusted.json" "$keys/other.json" \
+  | tee -a "$results"
+total=$(grep -c '^ok ' "$results")
+rm -f "$results"
+echo "conformance: $total passed, 0 failed"

@@ -88,8 +88,25 @@ actor TokenService {
                 "Request is missing required authentication credential. Expected OAuth 2 access token.")
         }
         let token = String(authorization.dropFirst(7))
-        guard let expiry = tokens[token], expiry > now() else {
-            throw APIError.unauthenticated("Request had invalid authentication credentials: unknown or expired token.")
+        if let expiry = tokens[token], expiry > now() { return }
+        // Google's gapic clients send service accounts' self-signed JWTs directly as bearer tokens.
+        if isValidSelfSignedJWT(token) { return }
+        throw APIError.unauthenticated("Request had invalid authentication credentials: unknown or expired token.")
+    }
+
+    /// A JWT signed by one of the trusted keys (RS256), with `exp` in the future.
+    private func isValidSelfSignedJWT(_ token: String) -> Bool {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let headerData = Self.base64URLDecode(parts[0]),
+            let claimsData = Self.base64URLDecode(parts[1]), let signature = Self.base64URLDecode(parts[2]),
+            let header = try? JSONValue.parse(headerData), let claims = try? JSONValue.parse(claimsData),
+            header["alg"]?.stringValue == "RS256", let expiry = claims["exp"]?.int64Value,
+            expiry > Int64(now().timeIntervalSince1970)
+        else { return false }
+        let message = Data(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
+        let kid = header["kid"]?.stringValue
+        return keys.filter { kid == nil || $0.keyID == kid }.contains {
+            $0.verify(message: message, signature: signature)
         }
     }
 }

@@ -120,7 +120,8 @@ extension BatchService {
         let location = record.location
         let labels = record.job["labels"]?.objectValue?.compactMapValues { $0.stringValue } ?? [:]
         let taskID = "\(uid)-group0-\(index)"
-        let loggingEnabled = record.job["logsPolicy"]?["destination"]?.stringValue != "PATH"
+        // As on Batch: task logs reach Cloud Logging only with logsPolicy.destination = CLOUD_LOGGING.
+        let loggingEnabled = record.job["logsPolicy"]?["destination"]?.stringValue == "CLOUD_LOGGING"
         let faultTimer: Task<Void, Never>? = faultCode.map { code in
             Task {
                 try? await Task.sleep(for: faultAfter)
@@ -128,9 +129,16 @@ extension BatchService {
             }
         }
         defer { faultTimer?.cancel() }
+        // The first failing runnable's code; later runnables run only with alwaysRun, as on Batch.
+        var failure: Int32?
+        var backgroundRuns: [Task<Void, Never>] = []
         for (runnableIndex, runnable) in (spec?["runnables"]?.arrayValue ?? []).enumerated() {
-            guard proceeds(name) else { return 50000 }
+            guard proceeds(name) else {
+                failure = failure ?? 50000
+                break
+            }
             if runnable["barrier"] != nil { continue }
+            if failure != nil && runnable["alwaysRun"] != .bool(true) { continue }
             let output: @Sendable ([String], Bool) async -> Void = { lines, isError in
                 guard loggingEnabled else { return }
                 await logs.append(
@@ -143,14 +151,16 @@ extension BatchService {
                         "LocalCloud cannot run runnable \(runnableIndex): it has no entrypoint or commands, and image defaults are unknown without a container engine"
                     ],
                     true)
-                return 127
+                failure = failure ?? 127
+                continue
             }
-            let mounts: [Sandbox.Mount]
+            var mounts: [Sandbox.Mount]
             do {
                 mounts = try await self.mounts(for: record, spec: spec, runnable: runnable)
             } catch {
                 await output([error.message], true)
-                return 50000
+                failure = failure ?? 50000
+                continue
             }
             var environment: [String: String] = [
                 "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
@@ -160,17 +170,32 @@ extension BatchService {
             ]
             if let image = runnable["container"]?["imageUri"]?.stringValue, ImageRuntime.forImage(image) == .python {
                 environment["PATH"] = python + ":" + environment["PATH"]!
-                environment["VIRTUAL_ENV"] = (python as NSString).deletingLastPathComponent
+                let venv = (python as NSString).deletingLastPathComponent
+                environment["VIRTUAL_ENV"] = venv
+                // The cache may live where the job sees other content (its private /tmp): bind it explicitly.
+                mounts.insert(.init(source: venv, target: venv, readOnly: true), at: 0)
             }
             environment.merge(Self.environment(spec?["environment"])) { $1 }
             environment.merge(Self.environment(runnable["environment"])) { $1 }
             guard let command = Sandbox.command(tool: deps.sandbox, mounts: mounts, program: program) else {
                 if case .unavailable(let message) = deps.sandbox { await output([message], true) }
-                return 50000
+                failure = failure ?? 50000
+                continue
             }
             let exitFile = deps.workDirectory.appendingPathComponent("exit/\(uid)-\(index)-\(attempt)-\(runnableIndex)")
             try? FileManager.default.createDirectory(
                 at: exitFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if runnable["background"] == .bool(true) {
+                // Runs beside the next runnables and is killed when they are done.
+                let launch = ProcessRunner.Launch(command: command, environment: environment, exitFile: exitFile)
+                backgroundRuns.append(
+                    Task {
+                        _ = await ProcessRunner.run(
+                            launch, onStart: { pid in await self.addBackground(name, index, pid: pid) },
+                            onOutput: output)
+                    })
+                continue
+            }
             var limit = maxRun.map { $0 - (ContinuousClock.now - started).seconds }
             if let timeout = runnable["timeout"]?.stringValue.flatMap(GoogleDuration.parse) {
                 limit = min(limit ?? timeout, timeout)
@@ -203,9 +228,23 @@ extension BatchService {
                     code = 127
                 }
             }
-            if code != 0 && !(runnable["ignoreExitStatus"].map { $0 == .bool(true) } ?? false) { return code }
+            if code != 0 && runnable["ignoreExitStatus"] != .bool(true) { failure = failure ?? code }
         }
-        return 0
+        stopBackground(name, index)
+        for run in backgroundRuns { await run.value }
+        return failure ?? 0
+    }
+
+    func addBackground(_ name: String, _ index: Int, pid: Int32) {
+        backgroundPIDs[Self.interruptKey(name, index), default: []].insert(pid)
+        if stopping.contains(name) { ProcessRunner.killGroup(pid) }
+    }
+
+    /// Kills the background runnables of a task.
+    func stopBackground(_ name: String, _ index: Int) {
+        for pid in backgroundPIDs.removeValue(forKey: Self.interruptKey(name, index)) ?? [] {
+            ProcessRunner.killGroup(pid)
+        }
     }
 }
 

@@ -75,13 +75,22 @@ extension BatchService {
         guard proceeds(name) else { return }
         transition(name, to: "SCHEDULED")
         for index in record.tasks.indices { setTaskState(name, index, "ASSIGNED") }
-        let runnables = record.job["taskGroups"]?.arrayValue?.first?["taskSpec"]?["runnables"]?.arrayValue ?? []
+        let spec = record.job["taskGroups"]?.arrayValue?.first?["taskSpec"]
+        let runnables = spec?["runnables"]?.arrayValue ?? []
+        let secretNames = ([spec?["environment"]] + runnables.map { $0["environment"] })
+            .flatMap { $0?["secretVariables"]?.objectValue?.keys.map { $0 } ?? [] }
+        if !secretNames.isEmpty {
+            addNote(
+                name, type: "SECRET_VARIABLES",
+                "LocalCloud has no Secret Manager: secretVariables \(Set(secretNames).sorted().joined(separator: ", ")) "
+                    + "are not set in the job; pass local values with environment.variables instead.")
+        }
         let images = runnables.compactMap { $0["container"]?["imageUri"]?.stringValue }
         for image in Set(images).sorted() {
             let runtime = ImageRuntime.forImage(image)
             addNote(
                 name, type: "IMAGE_RUNTIME",
-                runtime.describe(image: image, pythonDirectory: await deps.python.directory))
+                runtime.describe(image: image, pythonDirectory: deps.python.directory))
             if runtime == .python, let problem = await deps.python.prepare() {
                 addNote(name, type: "IMAGE_RUNTIME", problem)
                 for index in record.tasks.indices {

@@ -55,7 +55,7 @@ enum JobSpec {
             try BatchEnum.schedulingPolicy.normalize(
                 &group, "schedulingPolicy", path: "job.task_groups[0].scheduling_policy")
             var groupValue = JSONValue.object(group)
-            let hasSpec = try groupValue.withObject("taskSpec") { spec throws(APIError) in
+            let hasSpec: Void? = try groupValue.withObject("taskSpec") { spec throws(APIError) in
                 try normalizeTaskSpec(&spec)
             }
             guard hasSpec != nil else {

@@ -12,7 +12,8 @@ actor EmulatorStats {
     func countJobDeleted() { jobsDeleted += 1 }
     func countFault() { faultsInjected += 1 }
 
-    /// The JSON answer: top-level integers plus `requests` per method, also flattened as `"jobs.create": 3`.
+    /// The JSON answer: top-level integers plus `requests` per method, also flattened as `"jobs.create": 3`
+    /// (the responder adds `jobStates`, the number of jobs per state).
     func snapshot() -> JSONValue {
         var object: [String: JSONValue] = [
             "jobsCreated": .int(Int64(jobsCreated)), "jobsDeleted": .int(Int64(jobsDeleted)),

@@ -36,9 +36,19 @@ public struct FaultPlan: Sendable, Equatable {
             case latency(Duration)
         }
 
+        /// The method name (`jobs.create`) or `*`.
         public var method: String
+        /// What happens to a hit call.
         public var effect: Effect
+        /// Which calls are hit.
         public var trigger: Trigger
+
+        /// A rule for `method`.
+        public init(method: String, effect: Effect, trigger: Trigger) {
+            self.method = method
+            self.effect = effect
+            self.trigger = trigger
+        }
     }
 
     /// A fault that happens to a job rather than to a request.
@@ -50,13 +60,24 @@ public struct FaultPlan: Sendable, Equatable {
             case stuckQueued = "stuck-queued"
         }
 
+        /// Which fault.
         public var kind: Kind
         /// nil: the next job created (once); otherwise every job whose id starts with it.
         public var jobIDPrefix: String?
+        /// How long the task runs before the fault happens.
         public var after: Duration
+
+        /// A job fault.
+        public init(kind: Kind, jobIDPrefix: String?, after: Duration) {
+            self.kind = kind
+            self.jobIDPrefix = jobIDPrefix
+            self.after = after
+        }
     }
 
+    /// Faults on requests, in the order given.
     public var methodRules: [MethodRule] = []
+    /// Faults on jobs.
     public var jobRules: [JobRule] = []
     /// `--fault-rate`: fraction of all API requests answered with 429, 500 or 503 (some connections dropped).
     public var randomRate: Double = 0
@@ -64,6 +85,7 @@ public struct FaultPlan: Sendable, Equatable {
     /// No faults.
     public static let none = FaultPlan()
 
+    /// A plan from rules (see `parse` for the text form).
     public init(methodRules: [MethodRule] = [], jobRules: [JobRule] = [], randomRate: Double = 0) {
         self.methodRules = methodRules
         self.jobRules = jobRules

@@ -23,7 +23,7 @@ struct EmulatorResponder: HTTPResponder {
         {
             return name
         }
-        if request.segments == ["token"] { return "token" }
+        if request.segments == ["token"] || request.segments == ["oauth2", "v4", "token"] { return "token" }
         return "unknown"
     }
 
@@ -34,7 +34,11 @@ struct EmulatorResponder: HTTPResponder {
             method: request.method.rawValue, rawPath: request.uri.path, query: Query(request.uri.query),
             headers: request.headers, body: Data(buffer: body), baseURL: "http://\(host)")
         if incoming.segments.first == "_emulator" {
-            if incoming.segments == ["_emulator", "stats"] { return Reply.json(await stats.snapshot()) }
+            if incoming.segments == ["_emulator", "stats"] {
+                var snapshot = await stats.snapshot()
+                snapshot["jobStates"] = .object(await batch.service.stateCounts().mapValues { .int(Int64($0)) })
+                return Reply.json(snapshot)
+            }
             if incoming.segments == ["_emulator", "health"] { return Reply.json(.object(["ok": .bool(true)])) }
             return Reply.error(.notFound("Unknown emulator endpoint \(incoming.rawPath)"))
         }

@@ -24,7 +24,7 @@ actor LogStore {
                 if let entry = try? decoder.decode(LogEntry.self, from: Data(line)) { entries.append(entry) }
             }
         } else {
-            FileManager.default.createFile(atPath: file.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         }
         handle = try FileHandle(forWritingTo: file)
         _ = try handle?.seekToEnd()

@@ -34,8 +34,10 @@ enum ProcessRunner {
         }
         environment["LOCALCLOUD_EXIT_FILE"] = launch.exitFile.path
         // The wrapper shell writes the exit status; it survives the emulator, bubblewrap dies with it.
+        // SIGPIPE is ignored so a job whose emulator died gets EPIPE on output instead of being killed.
+        // The file is read only once the wrapper has exited, so writing it in place is safe.
         let wrapper =
-            "\"$@\"; rc=$?; echo $rc > \"$LOCALCLOUD_EXIT_FILE.tmp\" && mv \"$LOCALCLOUD_EXIT_FILE.tmp\" \"$LOCALCLOUD_EXIT_FILE\"; exit $rc"
+            "trap '' PIPE; \"$@\"; rc=$?; echo $rc > \"$LOCALCLOUD_EXIT_FILE\"; exit $rc"
         do {
             let result = try await Subprocess.run(
                 .path("/bin/sh"), arguments: Arguments(["-c", wrapper, "sh"] + launch.command),

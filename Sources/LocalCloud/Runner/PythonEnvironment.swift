@@ -42,7 +42,7 @@ actor PythonEnvironment {
             }
             return
                 "LocalCloud could not build the Python environment \(directory.path) (python3 -m venv; pip install kestra): "
-                + (result.standardError ?? "").suffix(2000)
+                + result.standardError.suffix(2000)
         } catch {
             return
                 "LocalCloud could not run python3 to build \(directory.path): \(error). Install python3 and python3-venv."

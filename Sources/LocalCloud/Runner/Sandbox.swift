@@ -33,11 +33,14 @@ enum Sandbox {
         {
             return .unshare(unshare)
         }
-        return .unavailable(
-            "LocalCloud runs job commands in a private mount namespace and needs bubblewrap: install it with "
-                + "'apt-get install bubblewrap' (Debian/Ubuntu) or 'dnf install bubblewrap'; as root, 'unshare' from util-linux also works"
-        )
+        return .unavailable(missingMessage)
     }
+
+    /// What to tell the user when no sandbox tool is installed.
+    static let missingMessage =
+        "LocalCloud runs job commands in a private mount namespace and needs bubblewrap: install it with "
+        + "'apt-get install bubblewrap' (Debian/Ubuntu) or 'dnf install bubblewrap'; as root, 'unshare' from "
+        + "util-linux also works"
 
     private static func normalize(_ path: String) -> String {
         let parts = path.split(separator: "/").filter { $0 != "." && !$0.isEmpty }
@@ -48,7 +51,11 @@ enum Sandbox {
     /// every folder that is an ancestor of a mount target (so new folders appear only in the namespace).
     static func bubblewrapArguments(mounts: [Mount]) -> [String] {
         let targets = mounts.map { normalize($0.target) }
-        var arguments = ["--die-with-parent", "--unshare-pid", "--tmpfs", "/", "--proc", "/proc", "--dev", "/dev"]
+        var arguments = [
+            "--die-with-parent", "--unshare-pid", "--unsetenv", "LOCALCLOUD_EXIT_FILE", "--tmpfs", "/", "--proc",
+            "/proc",
+            "--dev", "/dev",
+        ]
         func populate(_ folder: String) {
             let entries = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
             for entry in entries {
@@ -60,7 +67,7 @@ enum Sandbox {
                     continue
                 }
                 var isDirectory: ObjCBool = false
-                FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+                _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
                 if isDirectory.boolValue && targets.contains(where: { $0.hasPrefix(path + "/") }) {
                     arguments += ["--tmpfs", path]
                     populate(path)

@@ -6,8 +6,19 @@ struct StorageRoutes: Sendable {
     let service: StorageService
 
     /// The method name (for stats and faults) of a Storage request, or nil when the path is not Storage's.
+    /// Path segments with an object name that was sent with raw `/` folded back into one segment
+    /// (Google encodes `/` as `%2F`; some tools do not).
+    static func segments(_ request: IncomingRequest) -> [String] {
+        var s = request.segments
+        let base = s.first == "download" ? 1 : 0
+        if s.count > base + 6, s[base + 4] == "o", s[base] == "storage" {
+            s = Array(s[..<(base + 5)]) + [s[(base + 5)...].joined(separator: "/")]
+        }
+        return s
+    }
+
     static func methodName(_ request: IncomingRequest) -> String? {
-        let s = request.segments
+        let s = segments(request)
         if s.starts(with: ["storage", "v1", "b"]) {
             switch (request.method, s.count) {
             case ("POST", 3): return "buckets.insert"
@@ -29,7 +40,7 @@ struct StorageRoutes: Sendable {
     }
 
     func handle(_ request: IncomingRequest) async throws(APIError) -> Response {
-        var s = request.segments
+        var s = Self.segments(request)
         if s.first == "resumable" { s.removeFirst() }
         if s.first == "upload" { return try await upload(request, bucket: s.count >= 5 ? s[4] : "") }
         let download = s.first == "download"

@@ -36,10 +36,10 @@ actor StorageService {
     }
 
     let root: URL
-    private let objectsRoot: URL
+    let objectsRoot: URL
     private let metaRoot: URL
     private let bucketsMetaRoot: URL
-    private let uploadsRoot: URL
+    let uploadsRoot: URL
     private let now: @Sendable () -> Date
     private var lastGeneration: Int64 = 0
 
@@ -152,11 +152,11 @@ actor StorageService {
         }
     }
 
-    private func fileURL(_ bucket: String, _ name: String) -> URL {
+    func fileURL(_ bucket: String, _ name: String) -> URL {
         objectsRoot.appendingPathComponent(bucket).appendingPathComponent(name)
     }
 
-    private func sidecarURL(_ bucket: String, _ name: String) -> URL {
+    func sidecarURL(_ bucket: String, _ name: String) -> URL {
         metaRoot.appendingPathComponent(bucket).appendingPathComponent(name + ".__meta.json")
     }
 
@@ -328,162 +328,5 @@ actor StorageService {
             try? FileManager.default.removeItem(at: url)
         }
         try? FileManager.default.removeItem(at: sidecarURL(bucket, name))
-    }
-
-    /// `objects.list`: every object name under the bucket folder, with prefix, delimiter and paging.
-    func list(
-        bucket: String, prefix: String, delimiter: String?, maxResults: Int, pageToken: String?,
-        startOffset: String?, endOffset: String?, baseURL: String
-    ) throws(APIError) -> JSONValue {
-        guard bucketExists(bucket) else {
-            throw APIError.notFound("The specified bucket does not exist.", shape: .storage)
-        }
-        var names: [String] = []
-        let bucketFolder = objectsRoot.appendingPathComponent(bucket)
-        let startFolder: URL
-        if let slash = prefix.lastIndex(of: "/") {
-            startFolder = bucketFolder.appendingPathComponent(String(prefix[..<slash]))
-        } else {
-            startFolder = bucketFolder
-        }
-        let base = bucketFolder.standardizedFileURL.path + "/"
-        if let enumerator = FileManager.default.enumerator(
-            at: startFolder, includingPropertiesForKeys: [.isDirectoryKey], options: [])
-        {
-            for case let url as URL in enumerator {
-                let path = url.standardizedFileURL.path
-                guard path.hasPrefix(base) else { continue }
-                let relative = String(path.dropFirst(base.count))
-                let isDirectory = (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) ?? false
-                if isDirectory {
-                    if FileManager.default.fileExists(atPath: sidecarURL(bucket, relative + "/").path) {
-                        names.append(relative + "/")
-                    }
-                } else if !url.lastPathComponent.hasPrefix(".") || !url.lastPathComponent.hasSuffix(".tmp") {
-                    names.append(relative)
-                }
-            }
-        }
-        names = names.filter { name in
-            name.hasPrefix(prefix) && (startOffset.map { name >= $0 } ?? true) && (endOffset.map { name < $0 } ?? true)
-        }.sorted()
-        // Keys in order: an object, or a prefix that stands for every object under it.
-        var keys: [(key: String, isPrefix: Bool)] = []
-        var seenPrefixes = Set<String>()
-        for name in names {
-            if let delimiter, !delimiter.isEmpty,
-                let range = name.range(
-                    of: delimiter, range: name.index(name.startIndex, offsetBy: prefix.count)..<name.endIndex)
-            {
-                let collapsed = String(name[..<range.upperBound])
-                if seenPrefixes.insert(collapsed).inserted { keys.append((collapsed, true)) }
-            } else {
-                keys.append((name, false))
-            }
-        }
-        if let pageToken { keys = keys.filter { $0.key > pageToken } }
-        let page = keys.prefix(maxResults)
-        var items: [JSONValue] = []
-        var prefixes: [JSONValue] = []
-        for entry in page {
-            if entry.isPrefix {
-                prefixes.append(.string(entry.key))
-            } else if let object = current(bucket, entry.key) {
-                items.append(object.json(baseURL: baseURL))
-            }
-        }
-        var result: [String: JSONValue] = ["kind": .string("storage#objects")]
-        if !items.isEmpty { result["items"] = .array(items) }
-        if !prefixes.isEmpty { result["prefixes"] = .array(prefixes) }
-        if keys.count > page.count, let last = page.last { result["nextPageToken"] = .string(last.key) }
-        return .object(result)
-    }
-
-    // MARK: Resumable uploads
-
-    private func sessionURL(_ id: String) -> URL { uploadsRoot.appendingPathComponent(id + ".json") }
-    func sessionDataURL(_ id: String) -> URL { uploadsRoot.appendingPathComponent(id + ".data") }
-
-    private func save(_ session: UploadSession) {
-        if let data = try? JSONEncoder().encode(session) { try? AtomicFile.write(data, to: sessionURL(session.id)) }
-    }
-
-    private func load(_ id: String) -> UploadSession? {
-        guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }),
-            let data = try? Data(contentsOf: sessionURL(id))
-        else { return nil }
-        return try? JSONDecoder().decode(UploadSession.self, from: data)
-    }
-
-    /// Starts a resumable session after checking the preconditions against the current object.
-    func startUpload(_ session: UploadSession) throws(APIError) {
-        try Self.validateBucketName(session.bucket)
-        try Self.validateObjectName(session.name)
-        try Preconditions(
-            ifGenerationMatch: session.ifGenerationMatch, ifGenerationNotMatch: session.ifGenerationNotMatch
-        )
-        .check(current(session.bucket, session.name))
-        FileManager.default.createFile(atPath: sessionDataURL(session.id).path, contents: nil)
-        save(session)
-    }
-
-    /// The result of one `PUT` on a session.
-    enum ChunkResult: Sendable {
-        case incomplete(received: Int64)
-        case complete(ObjectMetadata)
-    }
-
-    /// Handles one chunk (or a status query when `data` is empty and `first` is nil).
-    func putChunk(
-        id: String, first: Int64?, total: Int64?, data: Data, hashHeader: (crc32c: String?, md5: String?)
-    ) throws(APIError) -> ChunkResult {
-        guard var session = load(id) else {
-            throw APIError.notFound("No such upload session: \(id). Start a new resumable upload.", shape: .storage)
-        }
-        if let generation = session.finalGeneration {
-            if let object = current(session.bucket, session.name), object.generation == generation {
-                return .complete(object)
-            }
-            throw APIError.notFound("The upload session \(id) finished and its object is gone.", shape: .storage)
-        }
-        if let first {
-            guard first <= session.received else {
-                throw APIError.invalidArgument(
-                    "Chunk starts at byte \(first) but only \(session.received) bytes were received; "
-                        + "query the status with 'Content-Range: bytes */*' and resume from there", shape: .storage)
-            }
-            let skip = Int(session.received - first)
-            if skip < data.count {
-                guard let handle = try? FileHandle(forWritingTo: sessionDataURL(id)) else {
-                    throw APIError.notFound("Upload session data for \(id) is gone.", shape: .storage)
-                }
-                _ = try? handle.seekToEnd()
-                try? handle.write(contentsOf: data.dropFirst(skip))
-                try? handle.close()
-                session.received += Int64(data.count - skip)
-            }
-        }
-        guard let total, session.received >= total else {
-            save(session)
-            return .incomplete(received: session.received)
-        }
-        let object = try insert(
-            bucket: session.bucket, name: session.name, contents: nil, file: sessionDataURL(id),
-            contentType: session.contentType, metadata: session.metadata,
-            preconditions: Preconditions(
-                ifGenerationMatch: session.ifGenerationMatch, ifGenerationNotMatch: session.ifGenerationNotMatch),
-            expectedCRC32C: hashHeader.crc32c ?? session.expectedCRC32C,
-            expectedMD5: hashHeader.md5 ?? session.expectedMD5)
-        session.finalGeneration = object.generation
-        save(session)
-        return .complete(object)
-    }
-
-    /// `DELETE <session>`: abandons the upload.
-    func cancelUpload(id: String) -> Bool {
-        guard load(id) != nil else { return false }
-        try? FileManager.default.removeItem(at: sessionURL(id))
-        try? FileManager.default.removeItem(at: sessionDataURL(id))
-        return true
     }
 }

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Writes files so that a crash leaves either the old or the new content, never a torn one.
 enum AtomicFile {
     /// Writes `data` to a temporary sibling, then renames it over `url`, creating parent folders.
@@ -7,7 +11,27 @@ enum AtomicFile {
         let folder = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        try data.write(to: temporary)
+        // Plain write(2), no fsync: the rename protects against an emulator crash, which is what state
+        // directories are for; Data.write's fsync made every job state change wait on the disk.
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw LocalCloudError.io("create \(temporary.path)", errno) }
+        var written = 0
+        let failed = data.withUnsafeBytes { bytes -> Int32? in
+            while written < bytes.count {
+                let result = Glibc.write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                written += result
+            }
+            return nil
+        }
+        close(descriptor)
+        if let failed {
+            try? FileManager.default.removeItem(at: temporary)
+            throw LocalCloudError.io("write \(temporary.path)", failed)
+        }
         if rename(temporary.path, url.path) != 0 {
             let code = errno
             try? FileManager.default.removeItem(at: temporary)

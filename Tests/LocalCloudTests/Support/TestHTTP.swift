@@ -34,8 +34,10 @@ struct TestClient: Sendable {
     let base: URL
     let session: URLSession
 
-    init(_ cloud: LocalCloud) {
-        base = cloud.endpoint
+    init(_ cloud: LocalCloud) { self.init(base: cloud.endpoint) }
+
+    init(base: URL) {
+        self.base = base
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 30
         session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
@@ -135,4 +137,16 @@ func temporaryDirectory(_ name: String = "lc-test") -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
+}
+
+/// Processes whose command line is exactly `arguments` (read from /proc).
+func processes(running arguments: [String]) -> [Int32] {
+    let wanted = Data(arguments.joined(separator: "\0").utf8) + Data([0])
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { entry -> Int32? in
+        guard let pid = Int32(entry),
+            let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"), cmdline == wanted
+        else { return nil }
+        return pid
+    }
 }
