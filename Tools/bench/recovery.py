@@ -91,6 +91,9 @@ def main():
                 reconciled = db.execute("SELECT count(*) FROM events WHERE type = 'Reconciled'").fetchone()[0]
             reconcile_seconds = datetime.fromisoformat(last.replace("Z", "+00:00")).timestamp() - began.timestamp()
             finished = sum(1 for entry in summary["recovered"] if entry["outcome"] == "finished")
+            failures = [entry for entry in summary["recovered"] if entry["outcome"] != "finished"]
+            for entry in failures[:3]:
+                print(f"  not finished: {entry['executionId']}: {entry['outcome']} {entry.get('detail') or ''}"[:300])
             print(f"recover: {finished} of {options.executions} driven to their end; {reconciled} attempts reconciled "
                   f"in {reconcile_seconds:.1f} s with {summary['jobsListCalls']} jobs.list and "
                   f"{summary['jobsGetCalls']} jobs.get call(s) (emulator: {after['jobs.list'] - before.get('jobs.list', 0)}"
