@@ -101,3 +101,23 @@ struct LoggingClientTests {
         await #expect(throws: CancellationError.self) { try await budget.acquire() }
     }
 }
+
+@Suite("Log filters stay within Cloud Logging's limit")
+struct LogFilterLimitTests {
+    @Test("a thousand jobs are read in several queries, each filter under 20,000 characters")
+    func manyJobs() async throws {
+        let transport = ScriptedTransport()
+        transport.fallback = { _ in .json("{}") }
+        let reader = BatchLogReader(
+            client: LoggingClient(caller: caller(transport), endpoint: endpoint), project: "p",
+            budget: RequestBudget(perMinute: 10_000))
+        var cursors: [String: LogCursor] = [:]
+        for index in 0..<1000 { cursors["job-uid-\(index)-0123456789abcdef"] = .start }
+        _ = try await reader.read(cursors)
+        let filters = transport.requests.compactMap { ($0.bodyJSON as? [String: Any])?["filter"] as? String }
+        #expect(filters.count > 1)
+        #expect(filters.allSatisfy { $0.count < 20_000 })
+        let asked = filters.flatMap { $0.components(separatedBy: "labels.job_uid=\"").dropFirst() }.count
+        #expect(asked == 1000, "every job is in exactly one query")
+    }
+}

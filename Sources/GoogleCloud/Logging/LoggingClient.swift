@@ -107,29 +107,46 @@ public struct BatchLogReader: Sendable {
         return clauses.joined(separator: " AND ")
     }
 
-    /// New entries per job uid since each job's cursor, with the cursors advanced past them.
+    /// Cloud Logging refuses filters longer than 20,000 characters: many jobs are read in groups that fit.
+    public static let maxFilterLength = 19_000
+
+    /// New entries per job uid since each job's cursor, with the cursors advanced past them. One query per
+    /// group of jobs whose filter fits Cloud Logging's limit (one query for up to a few hundred jobs).
     public func read(_ cursors: [String: LogCursor]) async throws -> (
         entries: [String: [LogEntry]], cursors: [String: LogCursor]
     ) {
         guard !cursors.isEmpty else { return ([:], cursors) }
-        let since = cursors.values.map(\.timestamp).min()
-        let query = filter(jobUIDs: Array(cursors.keys), since: since)
+        var groups: [[String]] = [[]]
+        var length = 0
+        for uid in cursors.keys.sorted() {
+            let clause = uid.utf8.count + 32
+            if length + clause > Self.maxFilterLength - 200, !groups[groups.count - 1].isEmpty {
+                groups.append([])
+                length = 0
+            }
+            groups[groups.count - 1].append(uid)
+            length += clause
+        }
         var result: [String: [LogEntry]] = [:]
         var advanced = cursors
-        var token: String?
-        repeat {
-            try await budget.acquire()
-            let page = try await client.list(
-                resourceNames: ["projects/\(project)"], filter: query, pageSize: pageSize, pageToken: token)
-            for entry in page.entries {
-                guard let uid = entry.labels["job_uid"], let cursor = advanced[uid] else { continue }
-                let position = entry.position
-                guard cursor < position else { continue }
-                result[uid, default: []].append(entry)
-                advanced[uid] = position
-            }
-            token = page.nextPageToken
-        } while token != nil
+        for group in groups {
+            let since = group.compactMap { cursors[$0]?.timestamp }.min()
+            let query = filter(jobUIDs: group, since: since)
+            var token: String?
+            repeat {
+                try await budget.acquire()
+                let page = try await client.list(
+                    resourceNames: ["projects/\(project)"], filter: query, pageSize: pageSize, pageToken: token)
+                for entry in page.entries {
+                    guard let uid = entry.labels["job_uid"], let cursor = advanced[uid] else { continue }
+                    let position = entry.position
+                    guard cursor < position else { continue }
+                    result[uid, default: []].append(entry)
+                    advanced[uid] = position
+                }
+                token = page.nextPageToken
+            } while token != nil
+        }
         return (result, advanced)
     }
 }
