@@ -138,7 +138,12 @@ public enum HTMLTimeline {
 
     static func duration(_ from: String?, _ to: String?) -> String {
         guard let start = seconds(from), let end = seconds(to) else { return "–" }
-        let elapsed = max(0, end - start)
+        return length(max(0, end - start))
+    }
+
+    /// A length of time, to a precision that suits it (ms under a second).
+    static func length(_ elapsed: Double) -> String {
+        if elapsed < 1 { return String(format: "%.0f ms", elapsed * 1000) }
         if elapsed < 60 { return String(format: "%.1f s", elapsed) }
         return String(format: "%d min %02d s", Int(elapsed) / 60, Int(elapsed) % 60)
     }
@@ -205,8 +210,8 @@ public enum HTMLTimeline {
             html += "title=\"\(escape("\(run.id): \(run.state), \(duration(run.startedAt, run.endedAt))"))\">"
             html += "\(escape(duration(run.startedAt, run.endedAt)))</div></div></div>\n"
         }
-        html += "</div>\n<div class=\"axis\"><span>0 s</span><span>\(String(format: "%.1f s", span / 2))</span>"
-        html += "<span>\(String(format: "%.1f s", span))</span></div>\n"
+        html += "</div>\n<div class=\"axis\"><span>0 s</span><span>\(length(span / 2))</span>"
+        html += "<span>\(length(span))</span></div>\n"
 
         html += "<h2>Task runs</h2>\n"
         for run in page.taskRuns {
