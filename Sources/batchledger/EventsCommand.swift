@@ -37,6 +37,9 @@ struct EventsCommand: ParsableCommand {
             printer.print(event)
         }
         printer.finish()
+        if printer.count == 0 && !json {
+            printError("batchledger events: no event of \(execution) matches")
+        }
     }
 }
 

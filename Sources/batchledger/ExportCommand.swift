@@ -191,7 +191,8 @@ enum TimelinePageBuilder {
                 },
                 vars: run.vars.keys.sorted().map { ($0, run.vars[$0]!.compactText) },
                 files: run.outputFiles.keys.sorted().map { ($0, run.outputFiles[$0]!) },
-                failureReason: run.failureReason)
+                failureReason: run.failureReason,
+                note: run.adoptedFrom.map { "adopted from \($0)" } ?? run.value)
         }
         return HTMLTimeline.render(
             TimelinePage(

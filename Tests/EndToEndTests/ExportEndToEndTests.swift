@@ -218,6 +218,7 @@ struct ExportEndToEndTests {
         let page = "\(pages)/\(id).html"
         let html = try String(contentsOfFile: page, encoding: .utf8)
         #expect(html.components(separatedBy: "class=\"bar\"").count == 4)
+        #expect(html.contains("probe[0] · us-central1"), "a ForEach run is labelled with its value")
 
         guard
             let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: {

@@ -43,11 +43,14 @@ public struct TimelinePage: Sendable, Equatable {
         public var vars: [(String, String)]
         public var files: [(String, String)]
         public var failureReason: String?
+        /// A short note shown beside the id (a ForEach value, "adopted from …").
+        public var note: String?
 
         public init(
             id: String, state: String, startedAt: String?, endedAt: String?, attempts: [Attempt],
-            vars: [(String, String)], files: [(String, String)], failureReason: String?
+            vars: [(String, String)], files: [(String, String)], failureReason: String?, note: String? = nil
         ) {
+            self.note = note
             self.id = id
             self.state = state
             self.startedAt = startedAt
@@ -63,7 +66,7 @@ public struct TimelinePage: Sendable, Equatable {
                 && lhs.endedAt == rhs.endedAt && lhs.attempts == rhs.attempts
                 && lhs.vars.map { [$0.0, $0.1] } == rhs.vars.map { [$0.0, $0.1] }
                 && lhs.files.map { [$0.0, $0.1] } == rhs.files.map { [$0.0, $0.1] }
-                && lhs.failureReason == rhs.failureReason
+                && lhs.failureReason == rhs.failureReason && lhs.note == rhs.note
         }
     }
 
@@ -135,7 +138,12 @@ public enum HTMLTimeline {
 
     static func duration(_ from: String?, _ to: String?) -> String {
         guard let start = seconds(from), let end = seconds(to) else { return "–" }
-        let elapsed = max(0, end - start)
+        return length(max(0, end - start))
+    }
+
+    /// A length of time, to a precision that suits it (ms under a second).
+    static func length(_ elapsed: Double) -> String {
+        if elapsed < 1 { return String(format: "%.0f ms", elapsed * 1000) }
         if elapsed < 60 { return String(format: "%.1f s", elapsed) }
         return String(format: "%d min %02d s", Int(elapsed) / 60, Int(elapsed) % 60)
     }
@@ -194,20 +202,23 @@ public enum HTMLTimeline {
             let end = seconds(run.endedAt) ?? (seconds(page.endedAt) ?? start)
             let left = (start - origin) / span * 100
             let width = max(end - start, 0) / span * 100
-            html += "<div class=\"row\"><div class=\"label\" title=\"\(escape(run.id))\">\(escape(run.id))</div>"
+            let label = run.id + (run.note.map { " · \($0)" } ?? "")
+            html += "<div class=\"row\"><div class=\"label\" title=\"\(escape(label))\">\(escape(label))</div>"
             html += "<div class=\"track\">"
             html += "<div class=\"bar\" data-taskrun=\"\(escape(run.id))\" data-state=\"\(escape(run.state))\" "
             html += "style=\"left:\(String(format: "%.3f", left))%;width:\(String(format: "%.3f", width))%\" "
             html += "title=\"\(escape("\(run.id): \(run.state), \(duration(run.startedAt, run.endedAt))"))\">"
             html += "\(escape(duration(run.startedAt, run.endedAt)))</div></div></div>\n"
         }
-        html += "</div>\n<div class=\"axis\"><span>0 s</span><span>\(String(format: "%.1f s", span / 2))</span>"
-        html += "<span>\(String(format: "%.1f s", span))</span></div>\n"
+        html += "</div>\n<div class=\"axis\"><span>0 s</span><span>\(length(span / 2))</span>"
+        html += "<span>\(length(span))</span></div>\n"
 
         html += "<h2>Task runs</h2>\n"
         for run in page.taskRuns {
             html += "<div class=\"task\" data-taskrun=\"\(escape(run.id))\">\n"
-            html += "<b><code>\(escape(run.id))</code></b> <span class=\"state \(escape(run.state))\">"
+            html += "<b><code>\(escape(run.id))</code></b> "
+            if let note = run.note { html += "<span class=\"meta\">\(escape(note))</span> " }
+            html += "<span class=\"state \(escape(run.state))\">"
             html += "\(escape(run.state))</span> <span class=\"meta\">\(escape(run.startedAt ?? "–")) → "
             html += "\(escape(run.endedAt ?? "–")) (\(escape(duration(run.startedAt, run.endedAt))))</span>\n"
             if let reason = run.failureReason, run.state != "SUCCEEDED" {
