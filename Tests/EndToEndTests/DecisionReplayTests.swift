@@ -40,3 +40,24 @@ struct DecisionReplayTests {
         #expect(error?.replayed?.hasSuffix("STANDARD") == true)
     }
 }
+
+@Suite("Recorded histories replay")
+struct HistoryCorpusTests {
+    /// Histories exported from real runs of the samples on LocalCloud (`Fixtures/histories/`). A change to the
+    /// engine that alters a decision on any of them fails here. Their output files are not on this machine: the
+    /// replay stands in for them.
+    @Test(
+        "every recorded history in the corpus replays with the same decisions",
+        arguments: [
+            "gcp_batch_runner", "multi_task", "foreach", "failing",
+        ])
+    func corpus(_ name: String) throws {
+        let cli = try CLI()
+        let imported = try cli.run(["import", CLI.fixture("histories/\(name).ndjson")])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let id = try #require(try cli.run(["executions"]).stdout.split(separator: " ").first.map(String.init))
+        let check = try cli.run(["replay", id, "--check", "--secrets-file", CLI.sample("local.env")])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        #expect(check.stdout.contains("all as recorded"))
+    }
+}

@@ -15,10 +15,13 @@ public enum DecisionReplay {
         public var step: Int
         public var recorded: String?
         public var replayed: String?
+        /// Why the replayed run stopped early, when it did.
+        public var replayStopped: String?
 
         public var description: String {
             "decision replay diverges at \(taskRunId) step \(step + 1): recorded \(recorded ?? "(nothing)"), "
                 + "the engine now decides \(replayed ?? "(nothing)")"
+                + (replayStopped.map { " (the replay stopped: \($0))" } ?? "")
         }
     }
 
@@ -67,17 +70,24 @@ public enum DecisionReplay {
             recordedNames["\(taskRun)#\(attempt)"].map { (workingDirId: $0.0, requestId: $0.1) }
         }
         let runner = ExecutionRunner(store: replayStore, configuration: configuration)
+        var failure: String?
         do {
             _ = try await runner.resume(executionId)
         } catch {
             // A divergence may make the replay fail outright (a call the history cannot answer); the comparison
-            // below names the first differing step, which is the useful part.
+            // below names the first differing step, and the failure says why the replay stopped.
+            failure = "\(error)"
         }
         var replayedEvents: [ExecutionEvent] = []
         try replayStore.readStream(executionId) { event in
             if let decoded = try ExecutionEvent.decode(event) { replayedEvents.append(decoded) }
         }
-        return try compare(recorded: recordedEvents, replayed: replayedEvents)
+        do {
+            return try compare(recorded: recordedEvents, replayed: replayedEvents)
+        } catch var divergence as Divergence {
+            divergence.replayStopped = failure
+            throw divergence
+        }
     }
 
     /// Compares the decisions of two histories, task run by task run (concurrent task runs may interleave
@@ -118,12 +128,12 @@ public enum DecisionReplay {
             case .uploadRequested(let e):
                 add(
                     e.taskRunId,
-                    "UploadRequested #\(e.attempt) \(e.objects.map { "\($0.object):\($0.crc32c)" }.sorted())")
+                    "UploadRequested #\(e.attempt) \(e.objects.map(\.object).sorted())")
             case .jobCreateRequested(let e):
                 add(e.taskRunId, "JobCreateRequested #\(e.attempt) \(e.jobId) spec \(e.specSHA256.prefix(12))")
             case .exitCodeObserved(let e): add(e.taskRunId, "ExitCodeObserved #\(e.attempt) \(e.exitCode)")
             case .outputFileDownloaded(let e):
-                add(e.taskRunId, "OutputFileDownloaded #\(e.attempt) \(e.name) \(e.crc32c)")
+                add(e.taskRunId, "OutputFileDownloaded #\(e.attempt) \(e.name)")
             case .jobDeleteRequested(let e): add(e.taskRunId, "JobDeleteRequested #\(e.attempt)")
             case .stagingCleaned(let e): add(e.taskRunId, "StagingCleaned #\(e.attempt)")
             case .taskSucceeded(let e): add(e.taskRunId, "TaskSucceeded #\(e.attempt) \(e.state)")
