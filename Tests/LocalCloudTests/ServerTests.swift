@@ -48,6 +48,10 @@ struct ServerTests {
             atPath: abandoned.appendingPathComponent(".localcloud.lock").path, contents: nil,
             attributes: [.modificationDate: Date().addingTimeInterval(-120)])
         LocalCloud.sweepAbandonedDataDirectories()
+        // Emulators starting in parallel tests sweep too; one of them may be the one removing it.
+        for _ in 0..<50 where FileManager.default.fileExists(atPath: abandoned.path) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         #expect(!FileManager.default.fileExists(atPath: abandoned.path))
         #expect(FileManager.default.fileExists(atPath: live.dataDirectory.path))
         await live.shutdown()

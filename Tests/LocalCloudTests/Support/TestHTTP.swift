@@ -72,11 +72,15 @@ func withCloud<T>(
     _ body: (LocalCloud, TestClient) async throws -> T
 ) async throws -> T {
     let cloud = try await LocalCloud.start(configuration)
+    let client = TestClient(cloud)
+    // Connections are closed before the server stops, so none is being accepted while it shuts down.
     do {
-        let result = try await body(cloud, TestClient(cloud))
+        let result = try await body(cloud, client)
+        client.session.invalidateAndCancel()
         await cloud.shutdown()
         return result
     } catch {
+        client.session.invalidateAndCancel()
         await cloud.shutdown()
         throw error
     }
