@@ -41,7 +41,7 @@ private final class EmulatorProcess: @unchecked Sendable {
     var text: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
 
     /// The endpoint from the first line, waiting up to `timeout` seconds.
-    func endpoint(timeout: Double = 5) async throws -> URL? {
+    func endpoint(timeout: Double = 30) async throws -> URL? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let line = text.split(separator: "\n").first, line.hasPrefix("LocalCloud listening on ") {
