@@ -149,3 +149,50 @@ struct RecoveryTests {
         #expect(try cli.run(["verify"]).status == 0)
     }
 }
+
+@Suite("A recovery that fails", .serialized)
+struct FailedRecoveryTests {
+    @Test("is recorded, leaves the execution interrupted, and the next recover finishes it")
+    func failedRecoveryIsRetried() throws {
+        let cli = try CLI()
+        let state = cli.folder.appendingPathComponent("emulator-state").path
+        let port = String(try freePort())
+        var emulator: Emulator? = try Emulator(cli, arguments: ["--port", port, "--state-dir", state])
+        let endpoint = try #require(emulator?.endpoint)
+        let crashed = try cli.run(
+            ["run", CLI.fixture("slow_then_done.yaml"), "--endpoint", endpoint],
+            environment: ["BATCHLEDGER_CRASH_AFTER_EVENTS": "6"])
+        #expect(crashed.status == 137)
+        emulator = nil  // the emulator goes away
+
+        let failed = try cli.run(["recover", "--json"])
+        #expect(failed.status == 3)
+        #expect(failed.stdout.contains("\"outcome\" : \"failed\""))
+        let id = try #require(try cli.run(["executions"]).stdout.split(separator: " ").first.map(String.init))
+        #expect(try cli.run(["replay", id]).stdout.contains("RecoveryFailed  recovery failed (1)"))
+        #expect(try cli.run(["executions", "--json"]).stdout.contains("\"state\" : \"RUNNING\""))
+
+        emulator = try Emulator(cli, arguments: ["--port", port, "--state-dir", state])
+        let recovered = try cli.run(["recover"])
+        #expect(recovered.status == 0, "\(recovered.stderr)")
+        #expect(try cli.run(["show", id]).stdout.contains("· SUCCEEDED"))
+        #expect(try cli.run(["verify"]).status == 0)
+        _ = emulator
+    }
+
+    func freePort() throws -> Int {
+        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(socket, generic, length) == 0 && getsockname(socket, generic, &length) == 0
+            }
+        }
+        guard bound else { throw CocoaError(.featureUnsupported) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
