@@ -41,7 +41,7 @@ for round in $(seq "$rounds"); do
   read -r _ _ seconds growth < <("$bin/storage-bench" upload "$endpoint" bench "ours-$round.bin" "$work/source.bin")
   ours_up+=("$seconds"); growth_up+=("$growth")
   seconds=$(curl -s -o /dev/null -w '%{time_total}' -X POST -H 'Content-Type: application/octet-stream' \
-    --data-binary @"$work/source.bin" "$endpoint/upload/storage/v1/b/bench/o?uploadType=media&name=curl-$round.bin")
+    -T "$work/source.bin" "$endpoint/upload/storage/v1/b/bench/o?uploadType=media&name=curl-$round.bin")
   curl_up+=("$seconds")
   read -r _ _ seconds growth < <("$bin/storage-bench" download "$endpoint" bench "ours-$round.bin" "$work/copy.bin")
   ours_down+=("$seconds"); growth_down+=("$growth")
