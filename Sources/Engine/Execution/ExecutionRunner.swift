@@ -356,27 +356,3 @@ final class ExecutionContext: Sendable {
     }
 
 }
-
-/// Runs `work(0..<count)` with at most `limit` at once; results in index order. The first error cancels the rest.
-func boundedConcurrently<T: Sendable>(
-    _ count: Int, limit: Int, _ work: @escaping @Sendable (Int) async throws -> T
-) async throws -> [T] {
-    try await withThrowingTaskGroup(of: (Int, T).self) { group in
-        var results = [T?](repeating: nil, count: count)
-        var next = 0
-        while next < min(count, max(1, limit)) {
-            let index = next
-            group.addTask { (index, try await work(index)) }
-            next += 1
-        }
-        while let (index, value) = try await group.next() {
-            results[index] = value
-            if next < count {
-                let index = next
-                group.addTask { (index, try await work(index)) }
-                next += 1
-            }
-        }
-        return results.map { $0! }
-    }
-}

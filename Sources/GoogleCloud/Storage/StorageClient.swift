@@ -123,7 +123,7 @@ public struct StorageClient: Sendable {
     public func uploadAll(
         _ files: [(file: URL, name: String)], bucket: String, ifGenerationMatch: Int64? = nil, parallelism: Int = 8
     ) async throws -> [StorageObject] {
-        try await Self.bounded(files.count, parallelism: parallelism) { index in
+        try await boundedConcurrently(files.count, limit: parallelism) { index in
             try await upload(
                 file: files[index].file, bucket: bucket, name: files[index].name, ifGenerationMatch: ifGenerationMatch)
         }
@@ -241,7 +241,7 @@ public struct StorageClient: Sendable {
     public func deleteAll(bucket: String, prefix: String, parallelism: Int = 8) async throws -> Int {
         precondition(!prefix.isEmpty, "refusing to delete a whole bucket")
         let objects = try await listAll(bucket: bucket, prefix: prefix)
-        let deleted = try await Self.bounded(objects.count, parallelism: parallelism) { index in
+        let deleted = try await boundedConcurrently(objects.count, limit: parallelism) { index in
             try await delete(bucket: bucket, name: objects[index].name)
         }
         return deleted.filter { $0 }.count
@@ -256,27 +256,28 @@ public struct StorageClient: Sendable {
             service: Self.service, method: "buckets.insert", resource: "gs://\(name)", idempotent: true, accept: [409])
     }
 
-    /// Runs `work(0..<count)` with at most `parallelism` at a time; results in index order.
-    static func bounded<T: Sendable>(
-        _ count: Int, parallelism: Int, _ work: @escaping @Sendable (Int) async throws -> T
-    ) async throws -> [T] {
-        try await withThrowingTaskGroup(of: (Int, T).self) { group in
-            var results = [T?](repeating: nil, count: count)
-            var next = 0
-            while next < min(count, max(1, parallelism)) {
+}
+
+/// Runs `work(0..<count)` with at most `limit` at once; results in index order. The first error cancels the rest.
+public func boundedConcurrently<T: Sendable>(
+    _ count: Int, limit: Int, _ work: @escaping @Sendable (Int) async throws -> T
+) async throws -> [T] {
+    try await withThrowingTaskGroup(of: (Int, T).self) { group in
+        var results = [T?](repeating: nil, count: count)
+        var next = 0
+        while next < min(count, max(1, limit)) {
+            let index = next
+            group.addTask { (index, try await work(index)) }
+            next += 1
+        }
+        while let (index, value) = try await group.next() {
+            results[index] = value
+            if next < count {
                 let index = next
                 group.addTask { (index, try await work(index)) }
                 next += 1
             }
-            while let (index, value) = try await group.next() {
-                results[index] = value
-                if next < count {
-                    let index = next
-                    group.addTask { (index, try await work(index)) }
-                    next += 1
-                }
-            }
-            return results.map { $0! }
         }
+        return results.map { $0! }
     }
 }
