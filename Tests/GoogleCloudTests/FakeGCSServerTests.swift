@@ -37,7 +37,7 @@ final class FakeGCSServer: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let transport = URLSessionTransport()
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if let response = try? await transport.send(
                 HTTPRequest(method: "GET", url: endpoint.appendingPathComponent("storage/v1/b"), timeout: .seconds(1))),
@@ -48,7 +48,7 @@ final class FakeGCSServer: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         process.terminate()
-        Issue.record("fake-gcs-server did not answer on \(endpoint) within 15 s")
+        Issue.record("fake-gcs-server did not answer on \(endpoint) within 60 s")
         throw CancellationError()
     }
 
