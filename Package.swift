@@ -28,6 +28,11 @@ let package = Package(
             name: "COpenSSL",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CCurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "CCRC32C"),
         .target(
             name: "Ledger",
             dependencies: ["CSQLite", "COpenSSL"]
@@ -37,7 +42,7 @@ let package = Package(
         ),
         .target(
             name: "GoogleCloud",
-            dependencies: ["COpenSSL"]
+            dependencies: ["COpenSSL", "CCurl", "CCRC32C"]
         ),
         .target(
             name: "Flows",
@@ -51,6 +56,7 @@ let package = Package(
             name: "LocalCloud",
             dependencies: [
                 "COpenSSL",
+                "CCRC32C",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -76,7 +82,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CSQLite", "ledger-bench"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
-        .testTarget(name: "GoogleCloudTests", dependencies: ["GoogleCloud"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GoogleCloudTests", dependencies: ["GoogleCloud", "CCRC32C"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LocalCloudTests", dependencies: ["LocalCloud"]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["batchledger", "Engine", "Ledger", "Templates"], exclude: ["Fixtures"]),

@@ -37,7 +37,7 @@ enum Recovery {
     /// Resumes one execution; never throws (a failure is an entry).
     static func resumeOne(
         _ id: String, store: EventStore, secrets: SecretStore, environment: [String: String],
-        transport: URLSessionTransport, directory: JobDirectory, shared: SharedRegistries, console: Console
+        transport: CurlTransport, directory: JobDirectory, shared: SharedRegistries, console: Console
     ) async -> Entry {
         do {
             guard let state = try store.executionState(id), let started = state.started else {
@@ -96,7 +96,7 @@ enum Recovery {
             console.error("batchledger: \(error)")
             throw ExitCode(3)
         }
-        let transport = URLSessionTransport()
+        let transport = CurlTransport()
         let directory = JobDirectory()
         let shared = SharedRegistries()
         let started = ContinuousClock.now

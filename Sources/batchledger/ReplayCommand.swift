@@ -92,7 +92,7 @@ struct ForkCommand: AsyncParsableCommand {
         let parent = try loadExecution(store, execution)
         guard let started = parent.started else { throw ExitCode(2) }
         let environment = ProcessInfo.processInfo.environment
-        let transport = URLSessionTransport()
+        let transport = CurlTransport()
         var embedded: LocalCloud?
         let target: CloudTarget
         do {

@@ -88,7 +88,7 @@ struct RunCommand: AsyncParsableCommand {
             environment: environment, file: try secretsFile.map { try SecretsFile.load(from: $0) })
         let namespaceFolder = try namespaceFolder(namespace: parsed.namespace.value)
 
-        let transport = URLSessionTransport()
+        let transport = CurlTransport()
         var embedded: LocalCloud?
         let target: CloudTarget
         if local && endpoint != nil {

@@ -36,7 +36,7 @@ final class FakeGCSServer: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let transport = URLSessionTransport()
+        let transport = CurlTransport()
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if let response = try? await transport.send(
@@ -78,10 +78,12 @@ final class FakeGCSServer: @unchecked Sendable {
 
 @Suite("Cloud Storage client against fake-gcs-server", .enabled(if: FakeGCSServer.binary != nil))
 struct FakeGCSServerTests {
-    @Test("upload small and large files, list with pagination, download verified, delete a prefix")
-    func roundTrip() async throws {
+    @Test(
+        "upload small and large files, list with pagination, download verified, delete a prefix",
+        arguments: ["libcurl", "URLSession"])
+    func roundTrip(transportName: String) async throws {
         let server = try await FakeGCSServer()
-        let transport = URLSessionTransport()
+        let transport: any HTTPTransport = transportName == "libcurl" ? CurlTransport() : URLSessionTransport()
         var client = StorageClient(
             caller: APICaller(
                 transport: transport, credentials: AnonymousCredentials(), retry: BackoffPolicy(maxAttempts: 3)),

@@ -78,8 +78,14 @@ extension HTTPRequest {
     }
 
     var bodyData: Data {
-        if case .data(let data) = body { return data }
-        return Data()
+        switch body {
+        case .data(let data): return data
+        case .file(let file): return (try? Data(contentsOf: file)) ?? Data()
+        case .fileRange(let file, let offset, let length):
+            guard let whole = try? Data(contentsOf: file) else { return Data() }
+            return whole.subdata(in: Int(offset)..<Int(offset + length))
+        case .none: return Data()
+        }
     }
 
     var bodyJSON: Any? {

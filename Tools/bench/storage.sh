@@ -2,17 +2,20 @@
 # Cloud Storage client benchmark: upload and download of one large file (default 1 GiB) against a standalone
 # batchledger emulator, by BatchLedger's client and by curl, side by side in the same run.
 # Prints each side's throughput, the ratio ours/curl (target >= 0.8) and our peak memory growth (target < 64 MiB).
+# The client uses its libcurl transport; --urlsession also measures it over Foundation's URLSession.
 #
-#   Tools/bench/storage.sh [--size-mib N] [--rounds R]
+#   Tools/bench/storage.sh [--size-mib N] [--rounds R] [--urlsession]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 size_mib=1024
 rounds=2
+urlsession=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
+    --urlsession) urlsession=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -36,7 +39,7 @@ bytes=$((size_mib * 1024 * 1024))
 curl -s -X POST -H 'Content-Type: application/json' -d '{"name":"bench"}' "$endpoint/storage/v1/b?project=bench" >/dev/null
 
 median() { python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
-declare -a ours_up curl_up ours_down curl_down growth_up growth_down
+declare -a ours_up curl_up ours_down curl_down growth_up growth_down us_up us_down us_growth_up us_growth_down
 for round in $(seq "$rounds"); do
   read -r _ _ seconds growth < <("$bin/storage-bench" upload "$endpoint" bench "ours-$round.bin" "$work/source.bin")
   ours_up+=("$seconds"); growth_up+=("$growth")
@@ -50,13 +53,28 @@ for round in $(seq "$rounds"); do
   seconds=$(curl -s -o "$work/curl-copy.bin" -w '%{time_total}' "$endpoint/download/storage/v1/b/bench/o/curl-$round.bin?alt=media")
   curl_down+=("$seconds")
   rm -f "$work/curl-copy.bin"
+  if [ "$urlsession" = 1 ]; then
+    read -r _ _ seconds growth < <(STORAGE_BENCH_TRANSPORT=urlsession "$bin/storage-bench" upload "$endpoint" bench \
+      "us-$round.bin" "$work/source.bin")
+    us_up+=("$seconds"); us_growth_up+=("$growth")
+    read -r _ _ seconds growth < <(STORAGE_BENCH_TRANSPORT=urlsession "$bin/storage-bench" download "$endpoint" bench \
+      "us-$round.bin" "$work/copy.bin")
+    us_down+=("$seconds"); us_growth_down+=("$growth")
+    cmp -s "$work/source.bin" "$work/copy.bin" || { echo "downloaded copy differs" >&2; exit 1; }
+    rm -f "$work/copy.bin"
+  fi
 done
 
+peak() { printf '%s\n' "$@" | sort -n | tail -1; }
+extra=()
+if [ "$urlsession" = 1 ]; then
+  extra=("$(median "${us_up[@]}")" "$(median "${us_down[@]}")" "$(peak "${us_growth_up[@]}")" \
+    "$(peak "${us_growth_down[@]}")")
+fi
 python3 - "$bytes" "$(median "${ours_up[@]}")" "$(median "${curl_up[@]}")" "$(median "${ours_down[@]}")" \
-  "$(median "${curl_down[@]}")" "$(printf '%s\n' "${growth_up[@]}" | sort -n | tail -1)" \
-  "$(printf '%s\n' "${growth_down[@]}" | sort -n | tail -1)" <<'PY'
+  "$(median "${curl_down[@]}")" "$(peak "${growth_up[@]}")" "$(peak "${growth_down[@]}")" "${extra[@]}" <<'PY'
 import sys
-size, ours_up, curl_up, ours_down, curl_down, grow_up, grow_down = int(sys.argv[1]), *map(float, sys.argv[2:])
+size, ours_up, curl_up, ours_down, curl_down, grow_up, grow_down = int(sys.argv[1]), *map(float, sys.argv[2:8])
 mib = size / 1048576
 def line(name, ours, curl, growth):
     ratio = curl / ours
@@ -66,4 +84,9 @@ def line(name, ours, curl, growth):
              "met" if growth < 64 else "MISSED"))
 line("upload", ours_up, curl_up, grow_up)
 line("download", ours_down, curl_down, grow_down)
+if len(sys.argv) > 8:
+    us_up, us_down, us_grow_up, us_grow_down = map(float, sys.argv[8:12])
+    print("over Foundation's URLSession, for comparison:")
+    line("upload", us_up, curl_up, us_grow_up)
+    line("download", us_down, curl_down, us_grow_down)
 PY

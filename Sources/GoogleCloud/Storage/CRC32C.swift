@@ -1,7 +1,8 @@
+import CCRC32C
 import Foundation
 
 /// CRC-32C (Castagnoli, RFC 4960 appendix B), as Cloud Storage reports it: 4 bytes big-endian, Base64.
-/// Slicing-by-8, so hashing keeps up with the network.
+/// Computed with the CPU's CRC32 instruction where there is one, so hashing keeps up with the network.
 public struct CRC32C: Sendable, Equatable {
     public private(set) var value: UInt32 = 0
 
@@ -19,28 +20,8 @@ public struct CRC32C: Sendable, Equatable {
     }
 
     public mutating func update(buffer: UnsafeRawBufferPointer) {
-        var crc = ~value
-        var index = 0
-        let count = buffer.count
-        Self.tables.withUnsafeBufferPointer { table in
-            while count - index >= 8 {
-                let low =
-                    UInt32(buffer[index]) | UInt32(buffer[index + 1]) << 8 | UInt32(buffer[index + 2]) << 16
-                    | UInt32(buffer[index + 3]) << 24
-                let one = crc ^ low
-                crc =
-                    table[7 * 256 + Int(one & 0xff)] ^ table[6 * 256 + Int((one >> 8) & 0xff)]
-                    ^ table[5 * 256 + Int((one >> 16) & 0xff)] ^ table[4 * 256 + Int(one >> 24)]
-                    ^ table[3 * 256 + Int(buffer[index + 4])] ^ table[2 * 256 + Int(buffer[index + 5])]
-                    ^ table[1 * 256 + Int(buffer[index + 6])] ^ table[Int(buffer[index + 7])]
-                index += 8
-            }
-            while index < count {
-                crc = table[Int((crc ^ UInt32(buffer[index])) & 0xff)] ^ (crc >> 8)
-                index += 1
-            }
-        }
-        value = ~crc
+        guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
+        value = batchledger_crc32c_update(value, base, buffer.count)
     }
 
     /// Base64 of the big-endian bytes, as in `crc32c` fields and `x-goog-hash` headers.
@@ -58,23 +39,4 @@ public struct CRC32C: Sendable, Equatable {
         guard let data = Data(base64Encoded: base64), data.count == 4 else { return nil }
         return data.reduce(0) { $0 << 8 | UInt32($1) }
     }
-
-    private static let tables: [UInt32] = {
-        var tables = [UInt32](repeating: 0, count: 8 * 256)
-        for byte in 0..<256 {
-            var crc = UInt32(byte)
-            for _ in 0..<8 {
-                crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1
-            }
-            tables[byte] = crc
-        }
-        for byte in 0..<256 {
-            var crc = tables[byte]
-            for slice in 1..<8 {
-                crc = tables[Int(crc & 0xff)] ^ (crc >> 8)
-                tables[slice * 256 + byte] = crc
-            }
-        }
-        return tables
-    }()
 }

@@ -42,6 +42,7 @@ struct FileHashes {
         let md5 = MD5Digest()
         var size: Int64 = 0
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            try Task.checkCancellation()
             chunk.withUnsafeBytes { buffer in
                 crc.update(buffer: buffer)
                 md5.update(buffer: buffer)
@@ -49,5 +50,71 @@ struct FileHashes {
             size += Int64(chunk.count)
         }
         return FileHashes(crc32c: crc.value, md5Base64: md5.finalBase64(), size: size)
+    }
+}
+
+/// The CRC32C and MD5 of a body as it arrives, hashed on a queue of their own so that hashing overlaps with
+/// receiving: the transfer's thread only copies each piece into a block and hands full blocks over, waiting when
+/// `maxBlocksInFlight` are queued (so memory stays bounded at about 5 × `blockSize`). Starts over when a download
+/// is attempted again.
+final class StreamingHashes: TransferObserver, @unchecked Sendable {
+    static let blockSize = 2 << 20
+    static let maxBlocksInFlight = 4
+
+    private let queue = DispatchQueue(label: "batchledger.storage.hashes")
+    private let slots = DispatchSemaphore(value: maxBlocksInFlight)
+    /// Owned by the thread that calls `received` (one at a time).
+    private var block = Data()
+    /// Owned by `queue`.
+    private var crc = CRC32C()
+    private var md5 = MD5Digest()
+    private var size: Int64 = 0
+
+    func restart() {
+        block = Data()
+        queue.sync {
+            crc = CRC32C()
+            md5 = MD5Digest()
+            size = 0
+        }
+    }
+
+    func received(_ bytes: UnsafeRawBufferPointer) {
+        var rest = bytes
+        while !rest.isEmpty {
+            if block.isEmpty { block.reserveCapacity(Self.blockSize) }
+            let take = min(rest.count, Self.blockSize - block.count)
+            block.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[..<take]))
+            rest = UnsafeRawBufferPointer(rebasing: rest[take...])
+            if block.count == Self.blockSize { handOver() }
+        }
+    }
+
+    private func handOver() {
+        let full = block
+        block = Data()
+        slots.wait()
+        queue.async { [self] in
+            hash(full)
+            slots.signal()
+        }
+    }
+
+    private func hash(_ data: Data) {
+        data.withUnsafeBytes { buffer in
+            crc.update(buffer: buffer)
+            md5.update(buffer: buffer)
+        }
+        size += Int64(data.count)
+    }
+
+    /// Waits for every block to be hashed.
+    func finish() -> FileHashes {
+        let last = block
+        block = Data()
+        return queue.sync {
+            hash(last)
+            return FileHashes(crc32c: crc.value, md5Base64: md5.finalBase64(), size: size)
+        }
     }
 }

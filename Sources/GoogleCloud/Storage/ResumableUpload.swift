@@ -1,15 +1,19 @@
 import Foundation
 
-/// A resumable upload session: chunks that are multiples of 256 KiB, each `PUT` answered by `308` with the range
-/// persisted so far; after a failure the session's status is asked (`bytes */TOTAL`) and the upload resumes from
-/// what the server has. A session the server forgot (404, 410) is started again, once.
+/// A resumable upload session: chunks that are multiples of 256 KiB, streamed from the file, each `PUT` answered
+/// by `308` with the range persisted so far; after a failure the session's status is asked (`bytes */TOTAL`) and
+/// the upload resumes from what the server has. A session the server forgot (404, 410) is started again, once.
+///
+/// The file's CRC32C and MD5 are computed beside the upload (`hashes`) and sent with the last chunk in
+/// `x-goog-hash`, so the server refuses to create an object whose bytes differ from the file's.
 struct ResumableUpload {
     let client: StorageClient
     let file: URL
     let bucket: String
     let name: String
     let contentType: String
-    let hashes: FileHashes
+    let size: Int64
+    let hashes: Task<FileHashes, any Error>
     let ifGenerationMatch: Int64?
     /// Chunk-level failures tolerated before giving up.
     var maxFailures = 6
@@ -36,15 +40,12 @@ struct ResumableUpload {
         let url = URLBuilder.url(
             client.endpoint, path: "/upload/storage/v1/b/\(PathSegment.encode(bucket))/o",
             query: [("uploadType", "resumable"), ("ifGenerationMatch", ifGenerationMatch.map(String.init))])
-        let metadata: [String: String] = [
-            "name": name, "contentType": contentType, "crc32c": CRC32C.base64(hashes.crc32c),
-            "md5Hash": hashes.md5Base64,
-        ]
+        let metadata: [String: String] = ["name": name, "contentType": contentType]
         let request = HTTPRequest(
             method: "POST", url: url,
             headers: [
                 "Content-Type": "application/json; charset=UTF-8", "X-Upload-Content-Type": contentType,
-                "X-Upload-Content-Length": String(hashes.size),
+                "X-Upload-Content-Length": String(size),
             ],
             body: .data(
                 try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys, .withoutEscapingSlashes])))
@@ -62,28 +63,26 @@ struct ResumableUpload {
     }
 
     private func send(to session: URL) async throws -> StorageObject {
-        guard let handle = FileHandle(forReadingAtPath: file.path) else {
-            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: file.path])
-        }
-        defer { try? handle.close() }
-        let total = hashes.size
+        let total = size
         var offset: Int64 = 0
         var failures = 0
         while true {
-            let length = Int(min(Int64(client.chunkSize), total - offset))
-            try handle.seek(toOffset: UInt64(offset))
-            let chunk = try handle.read(upToCount: length) ?? Data()
-            guard chunk.count == length else {
-                throw IntegrityError(object: resource, detail: "\(file.path) changed size while it was being uploaded")
+            let length = min(Int64(client.chunkSize), total - offset)
+            guard try StorageClient.size(of: file) == total else {
+                throw StorageClient.changedWhileReading(file, bucket, name)
             }
-            let last = offset + Int64(length) - 1
+            let last = offset + length - 1
             let range = length == 0 ? "bytes */\(total)" : "bytes \(offset)-\(last)/\(total)"
             var headers = ["Content-Range": range, "Content-Type": contentType]
-            if offset + Int64(length) == total {
+            if offset + length == total {
+                let hashes = try await hashes.value
+                guard hashes.size == total else { throw StorageClient.changedWhileReading(file, bucket, name) }
                 headers["x-goog-hash"] = "crc32c=\(CRC32C.base64(hashes.crc32c)),md5=\(hashes.md5Base64)"
             }
             let request = HTTPRequest(
-                method: "PUT", url: session, headers: headers, body: .data(chunk), timeout: .seconds(300))
+                method: "PUT", url: session, headers: headers,
+                body: length == 0 ? .data(Data()) : .fileRange(file, offset: offset, length: length),
+                timeout: .seconds(300))
             do {
                 let response = try await put(request)
                 if let object = try finished(response) { return object }

@@ -8,8 +8,9 @@ public struct StorageClient: Sendable {
     public let endpoint: URL
     /// Files up to this size go in one multipart request; larger ones use a resumable session.
     public var multipartThreshold: Int64 = 8 << 20
-    /// The size of each resumable chunk; a multiple of 256 KiB.
-    public var chunkSize: Int = 8 << 20
+    /// The size of each resumable chunk; a multiple of 256 KiB. Chunks stream from the file, so their size costs
+    /// no memory with `CurlTransport`.
+    public var chunkSize: Int = 32 << 20
 
     public init(caller: APICaller, endpoint: URL) {
         self.caller = caller
@@ -35,29 +36,50 @@ public struct StorageClient: Sendable {
         file: URL, bucket: String, name: String, contentType: String = "application/octet-stream",
         ifGenerationMatch: Int64? = nil
     ) async throws -> StorageObject {
-        let hashes = try FileHashes.of(file)
+        let size = try Self.size(of: file)
+        // Small files are hashed first and go in one request; a large file's hashes are computed beside the
+        // upload, from the same file, and sent with its last chunk.
+        let hashing: Task<FileHashes, any Error> =
+            size <= multipartThreshold
+            ? Task { try FileHashes.of(file) } : Task.detached(priority: .medium) { try FileHashes.of(file) }
+        defer { hashing.cancel() }
         let object: StorageObject
         do {
-            if hashes.size <= multipartThreshold {
+            if size <= multipartThreshold {
+                let hashes = try await hashing.value
                 let data = try Data(contentsOf: file)
+                guard Int64(data.count) == hashes.size else { throw Self.changedWhileReading(file, bucket, name) }
                 object = try await multipartUpload(
                     data, bucket: bucket, name: name, contentType: contentType, hashes: hashes,
                     ifGenerationMatch: ifGenerationMatch)
             } else {
                 object = try await ResumableUpload(
                     client: self, file: file, bucket: bucket, name: name,
-                    contentType: contentType, hashes: hashes,
+                    contentType: contentType, size: size, hashes: hashing,
                     ifGenerationMatch: ifGenerationMatch
                 ).run()
             }
         } catch let error as GoogleAPIError where error.httpStatus == 412 && ifGenerationMatch == 0 {
+            let hashes = try await hashing.value
             guard let existing = try await metadata(bucket: bucket, name: name),
                 existing.size == hashes.size, existing.crc32c == CRC32C.base64(hashes.crc32c)
             else { throw error }
             return existing
         }
+        let hashes = try await hashing.value
+        guard hashes.size == size else { throw Self.changedWhileReading(file, bucket, name) }
         try Self.check(object, size: hashes.size, crc32c: hashes.crc32c)
         return object
+    }
+
+    static func size(of file: URL) throws -> Int64 {
+        let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
+        return (attributes[.size] as? NSNumber)?.int64Value ?? 0
+    }
+
+    static func changedWhileReading(_ file: URL, _ bucket: String, _ name: String) -> IntegrityError {
+        IntegrityError(
+            object: resource(bucket, name), detail: "\(file.path) changed size while it was being uploaded")
     }
 
     /// Uploads bytes held in memory (small objects) in one multipart request.
@@ -152,7 +174,7 @@ public struct StorageClient: Sendable {
     }
 
     /// Streams the object into `file` (written beside it first, then moved into place), and checks its CRC32C and
-    /// MD5 against `x-goog-hash`. A mismatch leaves no file behind.
+    /// MD5 against `x-goog-hash`, hashing the bytes as they arrive. A mismatch leaves no file behind.
     public func download(bucket: String, name: String, to file: URL) async throws -> Download {
         let folder = file.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -160,10 +182,11 @@ public struct StorageClient: Sendable {
         defer { try? FileManager.default.removeItem(at: partial) }
         // The media link, as google-cloud-storage downloads.
         let url = URLBuilder.url(endpoint, path: "/download" + Self.objectPath(bucket, name), query: [("alt", "media")])
+        let hashing = StreamingHashes()
         let response = try await caller.download(
-            HTTPRequest(method: "GET", url: url, timeout: .seconds(300)), to: partial, service: Self.service,
-            method: "objects.get (media)", resource: Self.resource(bucket, name))
-        let hashes = try FileHashes.of(partial)
+            HTTPRequest(method: "GET", url: url, timeout: .seconds(300)), to: partial, observer: hashing,
+            service: Self.service, method: "objects.get (media)", resource: Self.resource(bucket, name))
+        let hashes = hashing.finish()
         let reported = Self.parseHashHeader(response.header("x-goog-hash"))
         if let crc = reported["crc32c"], crc != CRC32C.base64(hashes.crc32c) {
             throw IntegrityError(

@@ -34,16 +34,20 @@ public struct APICaller: Sendable {
         }
     }
 
-    /// Like `send`, streaming a 2xx body into `file`.
+    /// Like `send`, streaming a 2xx body into `file`, and showing it to `observer` on the way.
     public func download(
-        _ request: HTTPRequest, to file: URL, service: String, method: String, resource: String,
-        accept: Set<Int> = []
+        _ request: HTTPRequest, to file: URL, observer: (any TransferObserver)? = nil, service: String,
+        method: String, resource: String, accept: Set<Int> = []
     ) async throws -> HTTPResponse {
         try await perform(
             request, service: service, method: method, resource: resource, idempotent: true,
             accept: accept
         ) { request in
-            try await transport.download(request, to: file)
+            if let observer {
+                try await transport.download(request, to: file, observer: observer)
+            } else {
+                try await transport.download(request, to: file)
+            }
         }
     }
 

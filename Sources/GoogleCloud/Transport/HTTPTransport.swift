@@ -11,6 +11,8 @@ public struct HTTPRequest: Sendable, Equatable {
         case data(Data)
         /// Sent by streaming from a file, never loaded whole.
         case file(URL)
+        /// `length` bytes of a file from `offset`, streamed (a resumable upload's chunk).
+        case fileRange(URL, offset: Int64, length: Int64)
     }
 
     public var method: String
@@ -61,6 +63,36 @@ public protocol HTTPTransport: Sendable {
     /// Sends `request` and streams a 2xx response body into `file` (replacing it); other bodies stay in memory
     /// for the error message.
     func download(_ request: HTTPRequest, to file: URL) async throws -> HTTPResponse
+
+    /// Like `download(_:to:)`, also showing every byte of a 2xx body to `observer` (to hash it on the way in).
+    /// `observer.restart()` comes before the first byte of each attempt.
+    func download(_ request: HTTPRequest, to file: URL, observer: any TransferObserver) async throws -> HTTPResponse
+}
+
+/// Sees a downloaded body as it arrives, from one thread at a time.
+public protocol TransferObserver: AnyObject, Sendable {
+    /// A new attempt begins: forget every byte seen so far.
+    func restart()
+    func received(_ bytes: UnsafeRawBufferPointer)
+}
+
+extension HTTPTransport {
+    /// For transports that cannot show bytes in flight: downloads, then reads the file back once.
+    public func download(_ request: HTTPRequest, to file: URL, observer: any TransferObserver) async throws
+        -> HTTPResponse
+    {
+        let response = try await download(request, to: file)
+        guard (200..<300).contains(response.status) else { return response }
+        guard let handle = FileHandle(forReadingAtPath: file.path) else {
+            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: file.path])
+        }
+        defer { try? handle.close() }
+        observer.restart()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            chunk.withUnsafeBytes { observer.received($0) }
+        }
+        return response
+    }
 }
 
 /// A failure below HTTP: no connection, a reset, a timeout.

@@ -34,6 +34,10 @@ public final class URLSessionTransport: HTTPTransport {
                 (data, response) = try await session.upload(for: urlRequest, from: body)
             case .file(let file):
                 (data, response) = try await session.upload(for: urlRequest, fromFile: file)
+            case .fileRange(let file, let offset, let length):
+                // URLSession cannot stream part of a file: the range is read into memory.
+                (data, response) = try await session.upload(
+                    for: urlRequest, from: try Self.read(file, offset: offset, length: length))
             }
             return try Self.response(response, body: data, request: request)
         } catch let error as URLError {
@@ -58,6 +62,19 @@ public final class URLSessionTransport: HTTPTransport {
         } catch let error as URLError {
             throw Self.transportError(error, request: request)
         }
+    }
+
+    static func read(_ file: URL, offset: Int64, length: Int64) throws -> Data {
+        guard let handle = FileHandle(forReadingAtPath: file.path) else {
+            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: file.path])
+        }
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        let data = try handle.read(upToCount: Int(length)) ?? Data()
+        guard data.count == Int(length) else {
+            throw CocoaError(.fileReadTooLarge, userInfo: [NSFilePathErrorKey: file.path])
+        }
+        return data
     }
 
     private func makeURLRequest(_ request: HTTPRequest) -> URLRequest {

@@ -1,27 +1,17 @@
+import CCRC32C
 import COpenSSL
 import Foundation
 
 /// CRC32C (Castagnoli, RFC 4960 appendix B), as Cloud Storage reports it: 4 bytes big-endian, base64.
 struct CRC32C: Sendable {
-    private static let table: [UInt32] = (0..<256).map { index -> UInt32 in
-        var crc = UInt32(index)
-        for _ in 0..<8 { crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
-        return crc
-    }
-
-    private(set) var state: UInt32 = 0xFFFF_FFFF
+    private(set) var value: UInt32 = 0
 
     mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        var crc = state
-        Self.table.withUnsafeBufferPointer { table in
-            for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        }
-        state = crc
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        value = batchledger_crc32c_update(value, base, bytes.count)
     }
 
     mutating func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
-
-    var value: UInt32 { state ^ 0xFFFF_FFFF }
 
     var base64: String {
         let v = value

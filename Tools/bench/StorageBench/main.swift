@@ -21,8 +21,12 @@ guard arguments.count == 5, let endpoint = URL(string: arguments[1]) else {
     FileHandle.standardError.write(Data("usage: storage-bench upload|download ENDPOINT BUCKET OBJECT FILE\n".utf8))
     exit(2)
 }
+// BatchLedger's transport; STORAGE_BENCH_TRANSPORT=urlsession measures Foundation's URLSession instead.
+let transport: any HTTPTransport =
+    ProcessInfo.processInfo.environment["STORAGE_BENCH_TRANSPORT"] == "urlsession"
+    ? URLSessionTransport() : CurlTransport()
 let client = StorageClient(
-    caller: APICaller(transport: URLSessionTransport(), credentials: AnonymousCredentials()), endpoint: endpoint)
+    caller: APICaller(transport: transport, credentials: AnonymousCredentials()), endpoint: endpoint)
 let file = URL(fileURLWithPath: arguments[4])
 let baseline = residentKiB("VmRSS")
 let start = ContinuousClock.now
