@@ -9,14 +9,17 @@ final class RecordingObserver: TransferObserver, @unchecked Sendable {
     private let lock = NSLock()
     private var seen = Data()
     private var restarts = 0
+    private var answer: [String: String] = [:]
 
     var bytes: Data { lock.withLock { seen } }
     var restartCount: Int { lock.withLock { restarts } }
+    var headers: [String: String] { lock.withLock { answer } }
 
-    func restart() {
+    func begin(headers: [String: String]) {
         lock.withLock {
             seen = Data()
             restarts += 1
+            answer = headers
         }
     }
     func received(_ bytes: UnsafeRawBufferPointer) { lock.withLock { seen.append(contentsOf: bytes) } }
@@ -136,6 +139,7 @@ struct CurlTransportTests {
         #expect(try Data(contentsOf: target) == payload)
         #expect(observer.bytes == payload)
         #expect(observer.restartCount == 1)
+        #expect(observer.headers["Content-Length"] == String(payload.count), "the observer sees the answer's headers")
 
         let absent = folder.appendingPathComponent("absent.bin")
         let missing = try await transport.download(

@@ -165,6 +165,38 @@ struct StorageClientTests {
         #expect(leftovers.isEmpty)
     }
 
+    @Test("CRC32C is checked when sent, MD5 when it is the only hash or when both are asked for")
+    func downloadChecks() async throws {
+        let hello = Data("hello world\n".utf8)
+        let goodCRC = "8P9ykg=="
+        let goodMD5 = "b1kCrCNwJL3QwXbLkwY9xA=="
+        let badMD5 = "AAAAAAAAAAAAAAAAAAAAAA=="
+        let transport = ScriptedTransport([
+            .response(HTTPResponse(status: 200, headers: ["x-goog-hash": "md5=\(goodMD5)"], body: hello)),
+            .response(HTTPResponse(status: 200, headers: ["x-goog-hash": "md5=\(badMD5)"], body: hello)),
+            .response(
+                HTTPResponse(status: 200, headers: ["x-goog-hash": "crc32c=\(goodCRC),md5=\(badMD5)"], body: hello)),
+            .response(
+                HTTPResponse(status: 200, headers: ["x-goog-hash": "crc32c=\(goodCRC),md5=\(badMD5)"], body: hello)),
+            .response(HTTPResponse(status: 200, body: hello)),
+        ])
+        var client = StorageClient(caller: caller(transport), endpoint: endpoint)
+        let target = folder.appendingPathComponent("checked.txt")
+        #expect(try await client.download(bucket: "b", name: "x", to: target).verified, "MD5 alone is checked")
+        await #expect(throws: IntegrityError.self, "a wrong MD5 alone is caught") {
+            try await client.download(bucket: "b", name: "x", to: target)
+        }
+        let crcOnly = try await client.download(bucket: "b", name: "x", to: target)
+        #expect(crcOnly.verified, "by default CRC32C answers for the object, as in Google's clients")
+        client.downloadCheck = .crc32cAndMD5
+        await #expect(throws: IntegrityError.self, "asked for both, a wrong MD5 is caught beside a right CRC32C") {
+            try await client.download(bucket: "b", name: "x", to: target)
+        }
+        let unverified = try await client.download(bucket: "b", name: "x", to: target)
+        #expect(!unverified.verified, "no hash from the server: delivered, and said to be unchecked")
+        #expect(try Data(contentsOf: target) == hello)
+    }
+
     @Test("list pages and prefix deletion; a 404 on delete counts as already gone")
     func listAndDelete() async throws {
         let transport = ScriptedTransport([

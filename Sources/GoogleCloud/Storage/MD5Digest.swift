@@ -53,68 +53,99 @@ struct FileHashes {
     }
 }
 
-/// The CRC32C and MD5 of a body as it arrives, hashed on a queue of their own so that hashing overlaps with
-/// receiving: the transfer's thread only copies each piece into a block and hands full blocks over, waiting when
-/// `maxBlocksInFlight` are queued (so memory stays bounded at about 5 × `blockSize`). Starts over when a download
-/// is attempted again.
+/// The CRC32C (and, when `wantsMD5` says so for the answer's headers, the MD5) of a body as it arrives, hashed on
+/// a queue of their own so that hashing overlaps with receiving: the transfer's thread only copies each piece into a block and hands full blocks over, waiting when
+/// `maxBlocksInFlight` are queued. The blocks are allocated once and reused, so memory stays at about
+/// (`maxBlocksInFlight` + 1) × `blockSize`. Starts over when a download is attempted again.
 final class StreamingHashes: TransferObserver, @unchecked Sendable {
     static let blockSize = 2 << 20
     static let maxBlocksInFlight = 4
 
     private let queue = DispatchQueue(label: "batchledger.storage.hashes")
     private let slots = DispatchSemaphore(value: maxBlocksInFlight)
+    private let lock = NSLock()
+    /// Blocks not in use, and every block ever allocated (freed at the end).
+    private var free: [UnsafeMutableRawPointer] = []
+    private var allocated: [UnsafeMutableRawPointer] = []
     /// Owned by the thread that calls `received` (one at a time).
-    private var block = Data()
+    private var block: UnsafeMutableRawPointer?
+    private var filled = 0
     /// Owned by `queue`.
     private var crc = CRC32C()
-    private var md5 = MD5Digest()
+    private var md5: MD5Digest?
     private var size: Int64 = 0
+    private let wantsMD5: @Sendable ([String: String]) -> Bool
 
-    func restart() {
-        block = Data()
+    init(wantsMD5: @escaping @Sendable ([String: String]) -> Bool) {
+        self.wantsMD5 = wantsMD5
+    }
+
+    deinit {
+        queue.sync {}
+        for pointer in allocated { pointer.deallocate() }
+    }
+
+    func begin(headers: [String: String]) {
+        filled = 0
+        let md5 = wantsMD5(headers) ? MD5Digest() : nil
         queue.sync {
             crc = CRC32C()
-            md5 = MD5Digest()
+            self.md5 = md5
             size = 0
         }
     }
 
     func received(_ bytes: UnsafeRawBufferPointer) {
-        var rest = bytes
-        while !rest.isEmpty {
-            if block.isEmpty { block.reserveCapacity(Self.blockSize) }
-            let take = min(rest.count, Self.blockSize - block.count)
-            block.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[..<take]))
-            rest = UnsafeRawBufferPointer(rebasing: rest[take...])
-            if block.count == Self.blockSize { handOver() }
+        guard var source = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        while remaining > 0 {
+            let target = block ?? takeBlock()
+            let take = min(remaining, Self.blockSize - filled)
+            (target + filled).copyMemory(from: source, byteCount: take)
+            filled += take
+            source += take
+            remaining -= take
+            if filled == Self.blockSize { handOver() }
         }
     }
 
+    private func takeBlock() -> UnsafeMutableRawPointer {
+        let pointer = lock.withLock { () -> UnsafeMutableRawPointer in
+            if let reused = free.popLast() { return reused }
+            let fresh = UnsafeMutableRawPointer.allocate(byteCount: Self.blockSize, alignment: 64)
+            allocated.append(fresh)
+            return fresh
+        }
+        block = pointer
+        filled = 0
+        return pointer
+    }
+
+    /// Queues the current block for hashing; waits while `maxBlocksInFlight` are queued.
     private func handOver() {
-        let full = block
-        block = Data()
+        guard let full = block else { return }
+        let count = filled
+        block = nil
+        filled = 0
         slots.wait()
+        let address = UInt(bitPattern: full)
         queue.async { [self] in
-            hash(full)
+            let full = UnsafeMutableRawPointer(bitPattern: address)!
+            hash(UnsafeRawBufferPointer(start: full, count: count))
+            lock.withLock { free.append(full) }
             slots.signal()
         }
     }
 
-    private func hash(_ data: Data) {
-        data.withUnsafeBytes { buffer in
-            crc.update(buffer: buffer)
-            md5.update(buffer: buffer)
-        }
-        size += Int64(data.count)
+    private func hash(_ buffer: UnsafeRawBufferPointer) {
+        crc.update(buffer: buffer)
+        md5?.update(buffer: buffer)
+        size += Int64(buffer.count)
     }
 
-    /// Waits for every block to be hashed.
-    func finish() -> FileHashes {
-        let last = block
-        block = Data()
-        return queue.sync {
-            hash(last)
-            return FileHashes(crc32c: crc.value, md5Base64: md5.finalBase64(), size: size)
-        }
+    /// Waits for every block to be hashed: the CRC32C, the MD5 if it was computed, and the byte count.
+    func finish() -> (crc32c: UInt32, md5Base64: String?, size: Int64) {
+        handOver()
+        return queue.sync { (crc.value, md5?.finalBase64(), size) }
     }
 }

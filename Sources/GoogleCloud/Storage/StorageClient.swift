@@ -12,6 +12,18 @@ public struct StorageClient: Sendable {
     /// no memory with `CurlTransport`.
     public var chunkSize: Int = 32 << 20
 
+    /// Which of `x-goog-hash`'s checksums a download verifies.
+    public enum DownloadCheck: Sendable {
+        /// CRC32C when the server sends one, else MD5: one checksum, CRC32C first, as Google's own clients
+        /// verify (`checksum="auto"` in google-cloud-storage, gcloud's default).
+        case crc32cElseMD5
+        /// Both, when the server sends both. MD5 runs at well under a gigabyte a second on one core, so it bounds
+        /// a large download's throughput.
+        case crc32cAndMD5
+    }
+
+    public var downloadCheck: DownloadCheck = .crc32cElseMD5
+
     public init(caller: APICaller, endpoint: URL) {
         self.caller = caller
         self.endpoint = endpoint
@@ -169,12 +181,12 @@ public struct StorageClient: Sendable {
     public struct Download: Sendable, Equatable {
         public var size: Int64
         public var crc32c: UInt32
-        /// Whether the server sent hashes to compare with (emulators sometimes do not).
+        /// Whether a hash the server sent was compared (emulators sometimes send none).
         public var verified: Bool
     }
 
-    /// Streams the object into `file` (written beside it first, then moved into place), and checks its CRC32C and
-    /// MD5 against `x-goog-hash`, hashing the bytes as they arrive. A mismatch leaves no file behind.
+    /// Streams the object into `file` (written beside it first, then moved into place), and checks it against
+    /// `x-goog-hash` as `downloadCheck` says, hashing the bytes as they arrive. A mismatch leaves no file behind.
     public func download(bucket: String, name: String, to file: URL) async throws -> Download {
         let folder = file.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -182,7 +194,11 @@ public struct StorageClient: Sendable {
         defer { try? FileManager.default.removeItem(at: partial) }
         // The media link, as google-cloud-storage downloads.
         let url = URLBuilder.url(endpoint, path: "/download" + Self.objectPath(bucket, name), query: [("alt", "media")])
-        let hashing = StreamingHashes()
+        let check = downloadCheck
+        let hashing = StreamingHashes { headers in
+            let reported = Self.parseHashHeader(HTTPResponse(status: 200, headers: headers).header("x-goog-hash"))
+            return reported["md5"] != nil && (check == .crc32cAndMD5 || reported["crc32c"] == nil)
+        }
         let response = try await caller.download(
             HTTPRequest(method: "GET", url: url, timeout: .seconds(300)), to: partial, observer: hashing,
             service: Self.service, method: "objects.get (media)", resource: Self.resource(bucket, name))
@@ -193,13 +209,15 @@ public struct StorageClient: Sendable {
                 object: Self.resource(bucket, name),
                 detail: "downloaded CRC32C \(CRC32C.base64(hashes.crc32c)) differs from the server's \(crc)")
         }
-        if let md5 = reported["md5"], md5 != hashes.md5Base64 {
+        if let md5 = reported["md5"], let computed = hashes.md5Base64, md5 != computed {
             throw IntegrityError(
                 object: Self.resource(bucket, name), detail: "downloaded MD5 differs from the server's \(md5)")
         }
         try? FileManager.default.removeItem(at: file)
         try FileManager.default.moveItem(at: partial, to: file)
-        return Download(size: hashes.size, crc32c: hashes.crc32c, verified: reported["crc32c"] != nil)
+        return Download(
+            size: hashes.size, crc32c: hashes.crc32c,
+            verified: reported["crc32c"] != nil || hashes.md5Base64 != nil)
     }
 
     /// Parses `x-goog-hash: crc32c=…,md5=…` (also sent as two header lines, which arrive joined by a comma).

@@ -183,7 +183,16 @@ private final class CurlTransfer: @unchecked Sendable {
             throw TransportError(
                 kind: .other, method: request.method, url: request.url.redactedDescription, detail: fileFailure)
         }
-        // Repeated headers, whatever their case, become one, comma-joined (as Foundation does).
+        let answer = joinedHeaders()
+        if let destination, (200..<300).contains(status), descriptor < 0 {
+            // An empty body still makes a file.
+            try openDestination(destination)
+        }
+        return HTTPResponse(status: status, headers: answer, body: body)
+    }
+
+    /// Repeated headers, whatever their case, become one, comma-joined (as Foundation does).
+    private func joinedHeaders() -> [String: String] {
         var answer: [String: String] = [:]
         var spelling: [String: String] = [:]
         for (name, value) in headers {
@@ -194,11 +203,7 @@ private final class CurlTransfer: @unchecked Sendable {
                 answer[name] = value
             }
         }
-        if let destination, (200..<300).contains(status), descriptor < 0 {
-            // An empty body still makes a file.
-            try openDestination(destination)
-        }
-        return HTTPResponse(status: status, headers: answer, body: body)
+        return answer
     }
 
     private func configureMethod(_ handle: UnsafeMutableRawPointer, _ me: UnsafeMutableRawPointer) {
@@ -312,7 +317,7 @@ private final class CurlTransfer: @unchecked Sendable {
                 ])
         }
         descriptor = opened
-        observer?.restart()
+        observer?.begin(headers: joinedHeaders())
     }
 
     /// Fills `buffer` from the body; 0 at its end.

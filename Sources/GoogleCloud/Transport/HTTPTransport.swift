@@ -65,14 +65,15 @@ public protocol HTTPTransport: Sendable {
     func download(_ request: HTTPRequest, to file: URL) async throws -> HTTPResponse
 
     /// Like `download(_:to:)`, also showing every byte of a 2xx body to `observer` (to hash it on the way in).
-    /// `observer.restart()` comes before the first byte of each attempt.
+    /// `observer.begin(headers:)` comes before the first byte of each attempt's 2xx body.
     func download(_ request: HTTPRequest, to file: URL, observer: any TransferObserver) async throws -> HTTPResponse
 }
 
 /// Sees a downloaded body as it arrives, from one thread at a time.
 public protocol TransferObserver: AnyObject, Sendable {
-    /// A new attempt begins: forget every byte seen so far.
-    func restart()
+    /// A 2xx body begins (again, when a download is retried): forget every byte seen so far. `headers` are the
+    /// answer's, so the observer can choose what to compute.
+    func begin(headers: [String: String])
     func received(_ bytes: UnsafeRawBufferPointer)
 }
 
@@ -87,7 +88,7 @@ extension HTTPTransport {
             throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: file.path])
         }
         defer { try? handle.close() }
-        observer.restart()
+        observer.begin(headers: response.headers)
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
             chunk.withUnsafeBytes { observer.received($0) }
         }

@@ -29,6 +29,24 @@ enum Reply {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// An object's bytes, streamed from its file in pieces of 1 MiB.
+    static func stream(_ bytes: ObjectBytes, status: Int = 200, headers: [(String, String)]) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in headers {
+            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
+        }
+        let body = ResponseBody(contentLength: Int(bytes.length)) { writer in
+            var position: Int64 = 0
+            while position < bytes.length {
+                let piece = try bytes.read(at: position, count: 1 << 20)
+                position += Int64(piece.readableBytes)
+                try await writer.write(piece)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: HTTPResponse.Status(code: status), headers: fields, body: body)
+    }
+
     /// An empty response (e.g. 204 after a Storage delete).
     static func empty(status: Int, headers: [(String, String)] = []) -> Response {
         bytes(Data(), status: status, headers: headers)

@@ -113,7 +113,7 @@ struct StorageRoutes: Sendable {
                 }
             }
         }
-        let (current, data) = try await service.read(
+        let (current, bytes) = try await service.open(
             bucket: bucket, name: name, generation: object.generation, preconditions: .init(Query(nil)), range: range)
         var headers = [
             ("Content-Type", current.contentType), ("x-goog-hash", "crc32c=\(current.crc32c),md5=\(current.md5Hash)"),
@@ -124,9 +124,9 @@ struct StorageRoutes: Sendable {
         ]
         if let range {
             headers.append(("Content-Range", "bytes \(range.lowerBound)-\(range.upperBound)/\(current.size)"))
-            return Reply.bytes(data, status: 206, headers: headers)
+            return Reply.stream(bytes, status: 206, headers: headers)
         }
-        return Reply.bytes(data, headers: headers)
+        return Reply.stream(bytes, headers: headers)
     }
 
     /// `x-goog-hash: crc32c=…,md5=…` (one header or several).

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Cloud Storage state: each bucket is a folder of plain files (so a job's mounted volume *is* the bucket
 /// prefix), with metadata sidecars kept in a separate tree, and resumable sessions under `uploads/`.
 actor StorageService {
@@ -292,24 +296,30 @@ actor StorageService {
         return object
     }
 
-    /// Reads an object's bytes (or a range of them) with its metadata.
-    func read(
+    /// Opens an object's bytes (or a range of them) with its metadata. The open file keeps these bytes even if
+    /// the object is replaced while they are being sent (a replacement is a new file renamed into place).
+    func open(
         bucket: String, name: String, generation: Int64?, preconditions: Preconditions, range: ClosedRange<Int64>?
-    )
-        throws(APIError) -> (ObjectMetadata, Data)
-    {
+    ) throws(APIError) -> (ObjectMetadata, ObjectBytes) {
         let object = try get(bucket: bucket, name: name, generation: generation, preconditions: preconditions)
-        if name.hasSuffix("/") { return (object, Data()) }
-        guard let handle = try? FileHandle(forReadingFrom: fileURL(bucket, name)) else {
+        if name.hasSuffix("/") { return (object, ObjectBytes(descriptor: -1, offset: 0, length: 0)) }
+        let descriptor = Glibc.open(fileURL(bucket, name).path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
             throw APIError.notFound("No such object: \(bucket)/\(name)", shape: .storage)
         }
-        defer { try? handle.close() }
+        let offset = range?.lowerBound ?? 0
+        let length = range.map { $0.upperBound - $0.lowerBound + 1 } ?? object.size
+        return (object, ObjectBytes(descriptor: descriptor, offset: offset, length: length))
+    }
+
+    /// Reads an object's bytes (or a range of them) whole, with its metadata.
+    func read(
+        bucket: String, name: String, generation: Int64?, preconditions: Preconditions, range: ClosedRange<Int64>?
+    ) throws(APIError) -> (ObjectMetadata, Data) {
+        let (object, bytes) = try open(
+            bucket: bucket, name: name, generation: generation, preconditions: preconditions, range: range)
         do {
-            if let range {
-                try handle.seek(toOffset: UInt64(range.lowerBound))
-                return (object, try handle.read(upToCount: Int(range.upperBound - range.lowerBound + 1)) ?? Data())
-            }
-            return (object, try handle.readToEnd() ?? Data())
+            return (object, try bytes.readAll())
         } catch {
             throw APIError(
                 httpStatus: 500, status: "INTERNAL", message: "LocalCloud could not read \(bucket)/\(name): \(error)",
