@@ -1,10 +1,11 @@
 #include "crc32c.h"
 
+#include <pthread.h>
 #include <string.h>
 
 // Slicing-by-8 tables for the reflected polynomial 0x82F63B78, built once.
 static uint32_t table[8][256];
-static int table_ready;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 static void build_table(void) {
     for (uint32_t byte = 0; byte < 256; byte++) {
@@ -21,13 +22,10 @@ static void build_table(void) {
             table[slice][byte] = crc;
         }
     }
-    __atomic_store_n(&table_ready, 1, __ATOMIC_RELEASE);
 }
 
 uint32_t batchledger_crc32c_update_portable(uint32_t crc, const void *data, size_t length) {
-    if (!__atomic_load_n(&table_ready, __ATOMIC_ACQUIRE)) {
-        build_table(); // idempotent: racing threads write the same values
-    }
+    pthread_once(&table_once, build_table);
     const unsigned char *bytes = data;
     uint32_t state = ~crc;
     while (length >= 8) {

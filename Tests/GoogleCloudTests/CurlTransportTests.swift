@@ -203,6 +203,44 @@ struct CurlTransportTests {
         #expect(ContinuousClock.now - cancelled < .seconds(10))
     }
 
+    @Test("a header with a line break is refused; a body file that shrinks says so; session ids never print")
+    func refusalsAndRedaction() async throws {
+        let server = try RawHTTPServer { _ in .bytes(RawHTTPServer.answer(200), close: false) }
+        defer { server.stop() }
+        let transport = CurlTransport()
+        let injected = await #expect(throws: TransportError.self) {
+            try await transport.send(
+                HTTPRequest(method: "GET", url: server.url, headers: ["Content-Type": "text/plain\r\nX-Evil: 1"]))
+        }
+        #expect(injected?.description.contains("line break") == true)
+        #expect(server.requests.isEmpty, "nothing was sent")
+
+        let small = folder.appendingPathComponent("small.bin")
+        try Data(repeating: 1, count: 1000).write(to: small)
+        let shrunk = await #expect(throws: TransportError.self) {
+            try await transport.send(
+                HTTPRequest(
+                    method: "PUT", url: server.url.appendingPathComponent("upload"),
+                    body: .fileRange(small, offset: 0, length: 5000)))
+        }
+        #expect(shrunk?.description.contains("small.bin") == true)
+        #expect(shrunk?.description.contains("before the 5000 bytes") == true)
+
+        let closed = try RawHTTPServer { _ in .bytes(Data(), close: true) }
+        let port = closed.port
+        closed.stop()
+        let session = URL(
+            string: "http://127.0.0.1:\(port)/upload/storage/v1/b/b/o?uploadType=resumable&upload_id=SECRET-SESSION")!
+        let failed = await #expect(throws: TransportError.self) {
+            try await transport.send(HTTPRequest(method: "PUT", url: session, body: .data(Data("x".utf8))))
+        }
+        #expect(failed?.description.contains("SECRET-SESSION") == false)
+        #expect(failed?.description.contains("upload_id=REDACTED") == true)
+        #expect(
+            URL(string: "https://x/o?X-Goog-Signature=abc&access_token=t&alt=media")!.redactedDescription
+                == "https://x/o?X-Goog-Signature=REDACTED&access_token=REDACTED&alt=media")
+    }
+
     @Test("the CPU's CRC32C equals the table's at every length and alignment")
     func crcPaths() {
         var bytes = [UInt8](repeating: 0, count: 4096 + 16)

@@ -63,13 +63,14 @@ final class RawHTTPServer: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops accepting; connections already open end with their client.
+    /// Stops accepting; connections already open end with their client. The accepting thread closes the socket
+    /// itself, so that its descriptor number cannot be reused by another server while it still waits on it.
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }

@@ -51,6 +51,14 @@ struct StorageTests {
             #expect(range.status == 206)
             #expect(range.text == "world")
             #expect(range.header("Content-Range") == "bytes 6-10/12")
+            let suffix = try await client.send(
+                "GET", "/storage/v1/b/bkt/o/dir%2Fhello.txt?alt=media", headers: ["Range": "bytes=-6"])
+            #expect(suffix.text == "world\n")
+            for empty in ["bytes=-0", "bytes=--1", "bytes=20-"] {
+                let refused = try await client.send(
+                    "GET", "/storage/v1/b/bkt/o/dir%2Fhello.txt?alt=media", headers: ["Range": empty])
+                #expect(refused.status == 416, "\(empty)")
+            }
             let unencoded = try await client.get("/download/storage/v1/b/bkt/o/dir/hello.txt?alt=media")
             #expect(unencoded.text == "hello world\n", "an object name sent with raw slashes")
             let deleted = try await client.send("DELETE", "/storage/v1/b/bkt/o/dir%2Fhello.txt")

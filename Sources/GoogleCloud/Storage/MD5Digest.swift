@@ -81,7 +81,8 @@ final class StreamingHashes: TransferObserver, @unchecked Sendable {
     }
 
     deinit {
-        queue.sync {}
+        // Each queued block holds a reference to this object, so none is left when it goes (and this may run on
+        // `queue` itself, where waiting for the queue would never end).
         for pointer in allocated { pointer.deallocate() }
     }
 
@@ -144,8 +145,10 @@ final class StreamingHashes: TransferObserver, @unchecked Sendable {
     }
 
     /// Waits for every block to be hashed: the CRC32C, the MD5 if it was computed, and the byte count.
-    func finish() -> (crc32c: UInt32, md5Base64: String?, size: Int64) {
+    func finish() async -> (crc32c: UInt32, md5Base64: String?, size: Int64) {
         handOver()
-        return queue.sync { (crc.value, md5?.finalBase64(), size) }
+        return await withCheckedContinuation { continuation in
+            queue.async { [self] in continuation.resume(returning: (crc.value, md5?.finalBase64(), size)) }
+        }
     }
 }

@@ -75,7 +75,7 @@ struct ResumableUpload {
             let range = length == 0 ? "bytes */\(total)" : "bytes \(offset)-\(last)/\(total)"
             var headers = ["Content-Range": range, "Content-Type": contentType]
             if offset + length == total {
-                let hashes = try await hashes.value
+                let hashes = try await StorageClient.value(of: hashes)
                 guard hashes.size == total else { throw StorageClient.changedWhileReading(file, bucket, name) }
                 headers["x-goog-hash"] = "crc32c=\(CRC32C.base64(hashes.crc32c)),md5=\(hashes.md5Base64)"
             }

@@ -23,6 +23,9 @@ public final class CurlTransport: HTTPTransport {
 
     private static let globalInit: Void = {
         _ = batchledger_curl_global_init()
+        // With CURLOPT_NOSIGNAL (required with threads) libcurl no longer guards against SIGPIPE, which a TLS write
+        // to a closed connection can raise; the failure must come back as an error, not end the process.
+        signal(SIGPIPE, SIG_IGN)
     }()
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
@@ -68,15 +71,14 @@ private final class HandlePool: @unchecked Sendable {
         lock.lock()
         let handle = idle.popLast()
         lock.unlock()
-        if let handle {
-            curl_easy_reset(handle)
-            return handle
-        }
+        if let handle { return handle }
         guard let handle = curl_easy_init() else { fatalError("libcurl could not create a handle (out of memory)") }
         return handle
     }
 
     func give(back handle: UnsafeMutableRawPointer) {
+        // Drops the finished transfer's pointers (error buffer, header list, callbacks' data); keeps connections.
+        curl_easy_reset(handle)
         lock.lock()
         if idle.count < keep {
             idle.append(handle)
@@ -105,6 +107,8 @@ private final class CurlTransfer: @unchecked Sendable {
     /// The download's file, opened at the first byte of a 2xx body.
     private var descriptor: Int32 = -1
     private var fileFailure: String?
+    /// Why the request's body could not be read to its end.
+    private var bodyFailure: String?
     private var source: BodySource = .none
     private var lastProgress = ContinuousClock.now
     private var lastCount: Int64 = -1
@@ -117,6 +121,9 @@ private final class CurlTransfer: @unchecked Sendable {
     private static let errorBodyLimit = 1 << 20
     private static let receiveBuffer = 512 << 10
     private static let sendBuffer = 512 << 10
+    /// Bodies from this size on wait for `100 Continue`, so a refused request does not send them in vain.
+    private static let expectContinueThreshold: Int64 = 1 << 20
+    private static let connectTimeout: Duration = .seconds(30)
 
     init(request: HTTPRequest, destination: URL?, observer: (any TransferObserver)?) {
         self.request = request
@@ -141,13 +148,28 @@ private final class CurlTransfer: @unchecked Sendable {
         self.handle = handle
         defer {
             if descriptor >= 0 { close(descriptor) }
-            if case .file(let file, _, _, _) = source { close(file) }
+            if case .file(let file, _, _, _, _) = source { close(file) }
         }
-        source = try BodySource(request.body)
+        if isCancelled { throw CancellationError() }
+        let url = request.url.redactedDescription
+        for (name, value) in request.headers where (name + value).utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
+            throw TransportError(
+                kind: .other, method: request.method, url: url,
+                detail: "the header \(name) has a line break in its name or value; refused")
+        }
+        do {
+            source = try BodySource(request.body)
+        } catch {
+            throw TransportError(kind: .other, method: request.method, url: url, detail: "\(error)")
+        }
         var errorBuffer = [CChar](repeating: 0, count: Int(batchledger_curl_error_size))
         var list: UnsafeMutablePointer<curl_slist>?
         for (name, value) in request.headers {
             list = curl_slist_append(list, "\(name): \(value)")
+        }
+        if source.length < Self.expectContinueThreshold && request.header("Expect") == nil {
+            // libcurl asks for 100 Continue before any body; for a small one the round trip costs more than it saves.
+            list = curl_slist_append(list, "Expect:")
         }
         defer { curl_slist_free_all(list) }
 
@@ -161,7 +183,8 @@ private final class CurlTransfer: @unchecked Sendable {
                 _ = batchledger_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
                 _ = batchledger_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, Self.receiveBuffer)
                 _ = batchledger_curl_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, Self.sendBuffer)
-                _ = batchledger_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(idleTimeout))
+                _ = batchledger_curl_setopt_long(
+                    handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(min(idleTimeout, Self.connectTimeout)))
                 _ = batchledger_curl_setopt_list(handle, CURLOPT_HTTPHEADER, list)
                 _ = batchledger_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, me)
                 _ = batchledger_curl_setopt_write(handle, CURLOPT_WRITEFUNCTION, curlWrite)
@@ -242,9 +265,13 @@ private final class CurlTransfer: @unchecked Sendable {
         if code == CURLE_WRITE_ERROR, let fileFailure {
             return TransportError(kind: .other, method: request.method, url: url, detail: fileFailure)
         }
+        if code == CURLE_ABORTED_BY_CALLBACK, let bodyFailure {
+            return TransportError(kind: .other, method: request.method, url: url, detail: bodyFailure)
+        }
         let kind: TransportError.Kind
         switch code {
-        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_SSL_CONNECT_ERROR:
+            // A TLS handshake reset sent nothing yet: as safe to try again as a refused connection.
             kind = .cannotConnect
         case CURLE_OPERATION_TIMEDOUT:
             kind = .timedOut
@@ -322,7 +349,12 @@ private final class CurlTransfer: @unchecked Sendable {
 
     /// Fills `buffer` from the body; 0 at its end.
     fileprivate func sendBody(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        source.read(into: buffer)
+        do {
+            return try source.read(into: buffer)
+        } catch {
+            bodyFailure = "\(error)"
+            return Int(batchledger_curl_readfunc_abort)
+        }
     }
 
     fileprivate func rewindBody(to offset: Int64) -> Bool {
@@ -348,7 +380,13 @@ private final class CurlTransfer: @unchecked Sendable {
 private enum BodySource {
     case none
     case data(Data, position: Int)
-    case file(Int32, start: Int64, length: Int64, position: Int64)
+    case file(Int32, path: String, start: Int64, length: Int64, position: Int64)
+
+    struct Unreadable: Error, CustomStringConvertible {
+        var path: String
+        var reason: String
+        var description: String { "cannot read \(path): \(reason)" }
+    }
 
     init(_ body: HTTPRequest.Body) throws {
         switch body {
@@ -360,18 +398,16 @@ private enum BodySource {
             let descriptor = try Self.openForReading(url)
             var info = stat()
             fstat(descriptor, &info)
-            self = .file(descriptor, start: 0, length: Int64(info.st_size), position: 0)
+            self = .file(descriptor, path: url.path, start: 0, length: Int64(info.st_size), position: 0)
         case .fileRange(let url, let offset, let length):
-            self = .file(try Self.openForReading(url), start: offset, length: length, position: 0)
+            self = .file(
+                try Self.openForReading(url), path: url.path, start: offset, length: length, position: 0)
         }
     }
 
     private static func openForReading(_ url: URL) throws -> Int32 {
         let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw TransportError(
-                kind: .other, method: "read", url: url.path, detail: String(cString: strerror(errno)))
-        }
+        guard descriptor >= 0 else { throw Unreadable(path: url.path, reason: String(cString: strerror(errno))) }
         return descriptor
     }
 
@@ -379,11 +415,11 @@ private enum BodySource {
         switch self {
         case .none: return 0
         case .data(let data, _): return Int64(data.count)
-        case .file(_, _, let length, _): return length
+        case .file(_, _, _, let length, _): return length
         }
     }
 
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         switch self {
         case .none:
             return 0
@@ -395,15 +431,20 @@ private enum BodySource {
             }
             self = .data(data, position: position + count)
             return count
-        case .file(let descriptor, let start, let length, let position):
+        case .file(let descriptor, let path, let start, let length, let position):
             let wanted = Int(min(Int64(buffer.count), length - position))
             guard wanted > 0 else { return 0 }
             while true {
                 let result = pread(descriptor, buffer.baseAddress!, wanted, off_t(start + position))
                 if result < 0 && errno == EINTR { continue }
                 // A file that shrank, or cannot be read, ends the transfer with an error.
-                guard result > 0 else { return Int(batchledger_curl_readfunc_abort) }
-                self = .file(descriptor, start: start, length: length, position: position + Int64(result))
+                if result < 0 { throw Unreadable(path: path, reason: String(cString: strerror(errno))) }
+                if result == 0 {
+                    throw Unreadable(
+                        path: path, reason: "it ended at byte \(start + position), before the \(length) bytes to send")
+                }
+                self = .file(
+                    descriptor, path: path, start: start, length: length, position: position + Int64(result))
                 return result
             }
         }
@@ -414,8 +455,8 @@ private enum BodySource {
         switch self {
         case .none: return offset == 0
         case .data(let data, _): self = .data(data, position: Int(offset))
-        case .file(let descriptor, let start, let length, _):
-            self = .file(descriptor, start: start, length: length, position: offset)
+        case .file(let descriptor, let path, let start, let length, _):
+            self = .file(descriptor, path: path, start: start, length: length, position: offset)
         }
         return true
     }

@@ -132,13 +132,19 @@ private final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Se
 }
 
 extension URL {
-    /// The URL without its query's `access_token` or `upload_id`-like secrets; safe to print.
+    /// Query parameters that carry a credential: a token, an API key, a JWT assertion, a resumable upload's session
+    /// (anyone holding it may upload to it), a signed URL's signature.
+    static let secretQueryItems: Set<String> = [
+        "access_token", "key", "assertion", "upload_id", "x-goog-signature", "x-goog-credential",
+    ]
+
+    /// The URL with those parameters' values replaced by `REDACTED`; safe to print.
     var redactedDescription: String {
-        guard var components = URLComponents(url: self, resolvingAgainstBaseURL: false) else { return absoluteString }
+        guard var components = URLComponents(url: self, resolvingAgainstBaseURL: false) else { return "(a URL)" }
         components.queryItems = components.queryItems?.map { item in
-            ["access_token", "key", "assertion"].contains(item.name)
+            Self.secretQueryItems.contains(item.name.lowercased())
                 ? URLQueryItem(name: item.name, value: "REDACTED") : item
         }
-        return components.string ?? absoluteString
+        return components.string ?? "(a URL)"
     }
 }

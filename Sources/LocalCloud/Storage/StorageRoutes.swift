@@ -100,6 +100,12 @@ struct StorageRoutes: Sendable {
             if spec.count == 2 {
                 let size = object.size
                 if spec[0].isEmpty, let suffix = Int64(spec[1]) {
+                    guard suffix > 0 else {
+                        throw APIError(
+                            httpStatus: 416, status: "OUT_OF_RANGE",
+                            message: "Requested range \(header) is not satisfiable: a suffix must be at least 1 byte",
+                            reason: "requestedRangeNotSatisfiable", shape: .storage)
+                    }
                     range = max(0, size - suffix)...(size - 1)
                 } else if let start = Int64(spec[0]) {
                     let end = Int64(spec[1]).map { min($0, size - 1) } ?? (size - 1)

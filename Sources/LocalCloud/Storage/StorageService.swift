@@ -307,6 +307,15 @@ actor StorageService {
         guard descriptor >= 0 else {
             throw APIError.notFound("No such object: \(bucket)/\(name)", shape: .storage)
         }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, Int64(info.st_size) == object.size else {
+            close(descriptor)
+            throw APIError(
+                httpStatus: 500, status: "INTERNAL",
+                message:
+                    "LocalCloud's file for \(bucket)/\(name) does not hold the \(object.size) bytes its metadata says",
+                reason: "backendError", shape: .storage)
+        }
         let offset = range?.lowerBound ?? 0
         let length = range.map { $0.upperBound - $0.lowerBound + 1 } ?? object.size
         return (object, ObjectBytes(descriptor: descriptor, offset: offset, length: length))
