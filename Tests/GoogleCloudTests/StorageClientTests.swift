@@ -179,6 +179,10 @@ struct StorageClientTests {
             .response(
                 HTTPResponse(status: 200, headers: ["x-goog-hash": "crc32c=\(goodCRC),md5=\(badMD5)"], body: hello)),
             .response(HTTPResponse(status: 200, body: hello)),
+            .response(
+                HTTPResponse(
+                    status: 200, headers: ["x-goog-hash": "crc32c=AAAAAA==", "x-goog-stored-content-encoding": "gzip"],
+                    body: hello)),
         ])
         var client = StorageClient(caller: caller(transport), endpoint: endpoint)
         let target = folder.appendingPathComponent("checked.txt")
@@ -194,6 +198,8 @@ struct StorageClientTests {
         }
         let unverified = try await client.download(bucket: "b", name: "x", to: target)
         #expect(!unverified.verified, "no hash from the server: delivered, and said to be unchecked")
+        let transcoded = try await client.download(bucket: "b", name: "x", to: target)
+        #expect(!transcoded.verified, "stored gzipped, served decompressed: the stored hashes cannot be compared")
         #expect(try Data(contentsOf: target) == hello)
     }
 
