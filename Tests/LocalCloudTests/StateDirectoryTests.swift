@@ -87,7 +87,7 @@ struct StateDirectoryTests {
             try await Task.sleep(for: .milliseconds(300))
         }
         try await withCloud(configuration) { _, client in
-            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/lost", timeout: 10)
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/lost", timeout: 60)
             #expect(done["status"]?["state"] == .string("FAILED"))
             let descriptions = (done["status"]?["statusEvents"]?.arrayValue ?? []).compactMap {
                 $0["description"]?.stringValue
