@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Testing
 
@@ -178,6 +179,39 @@ struct FailedRecoveryTests {
         #expect(try cli.run(["show", id]).stdout.contains("· SUCCEEDED"))
         #expect(try cli.run(["verify"]).status == 0)
         _ = emulator
+    }
+
+    @Test("after five failed recoveries the execution is given up: FAILED, and recover no longer picks it")
+    func failedRecoveriesAreCapped() throws {
+        let cli = try CLI()
+        let state = cli.folder.appendingPathComponent("emulator-state").path
+        var emulator: Emulator? = try Emulator(
+            cli, arguments: ["--port", String(try freePort()), "--state-dir", state])
+        let endpoint = try #require(emulator?.endpoint)
+        let crashed = try cli.run(
+            ["run", CLI.fixture("slow_then_done.yaml"), "--endpoint", endpoint],
+            environment: ["BATCHLEDGER_CRASH_AFTER_EVENTS": "6"])
+        #expect(crashed.status == 137)
+        emulator = nil  // the emulator goes away for good
+        let id = try #require(try cli.run(["executions"]).stdout.split(separator: " ").first.map(String.init))
+
+        for attempt in 1...(ExecutionRunner.recoveryFailureCap - 1) {
+            let failed = try cli.run(["recover", "--json"])
+            #expect(failed.status == 3, "recovery \(attempt)")
+            #expect(try cli.run(["executions", "--json"]).stdout.contains("\"state\" : \"RUNNING\""))
+        }
+        let last = try cli.run(["recover", "--json"])
+        #expect(last.status == 3)
+        let timeline = try cli.run(["replay", id]).stdout
+        #expect(timeline.contains("recovery failed (\(ExecutionRunner.recoveryFailureCap)): "))
+        #expect(timeline.contains("; given up"))
+        #expect(timeline.components(separatedBy: "; given up").count == 2, "given up once, at the last failure")
+        #expect(try cli.run(["executions", "--json"]).stdout.contains("\"state\" : \"FAILED\""))
+
+        let after = try cli.run(["recover", "--json"])
+        #expect(after.status == 0, "a given-up execution is not recovered again: \(after.stdout)")
+        #expect(!after.stdout.contains("\"outcome\" : \"failed\""))
+        #expect(try cli.run(["verify"]).status == 0)
     }
 
     func freePort() throws -> Int {
