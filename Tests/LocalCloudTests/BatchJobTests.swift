@@ -404,7 +404,7 @@ struct BatchJobTests {
                     .object([
                         "taskSpec": .object([
                             "runnables": .array([
-                                .object(["script": .object(["text": .string("sleep 20")]), "timeout": .string("0.5s")])
+                                .object(["script": .object(["text": .string("sleep 300")]), "timeout": .string("0.5s")])
                             ])
                         ])
                     ])
@@ -412,7 +412,7 @@ struct BatchJobTests {
             ])
             _ = try await client.send("POST", "\(parent)/jobs?jobId=runnable-timeout", json: job)
             let done = try await waitForJob(
-                client, "projects/p/locations/us-central1/jobs/runnable-timeout", timeout: 10)
+                client, "projects/p/locations/us-central1/jobs/runnable-timeout", timeout: 120)
             #expect(done["status"]?["state"] == .string("FAILED"))
             #expect(lastExitCode(done) == 50005)
         }

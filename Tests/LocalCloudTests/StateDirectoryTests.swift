@@ -46,14 +46,14 @@ struct StateDirectoryTests {
         let client = TestClient(first)
         _ = try await client.send(
             "POST", "\(parent)/jobs?jobId=survivor",
-            json: shellJob("sleep 6; echo done > /mnt/disks/share/marker.txt; exit 4", bucketPath: "surv"))
+            json: shellJob("sleep 15; echo done > /mnt/disks/share/marker.txt; exit 4", bucketPath: "surv"))
         _ = try await waitForJob(client, "projects/p/locations/us-central1/jobs/survivor", states: ["RUNNING"])
         try await Task.sleep(for: .milliseconds(300))
         await first.abandon()
         let second = try await LocalCloud.start(configuration)
         let client2 = TestClient(second)
         #expect(try await client2.get("\(parent)/jobs/survivor").json["status"]?["state"] == .string("RUNNING"))
-        let done = try await waitForJob(client2, "projects/p/locations/us-central1/jobs/survivor", timeout: 60)
+        let done = try await waitForJob(client2, "projects/p/locations/us-central1/jobs/survivor", timeout: 120)
         #expect(done["status"]?["state"] == .string("FAILED"))
         #expect(lastExitCode(done) == 4, "the exit code written while no emulator watched")
         await second.shutdown()

@@ -119,6 +119,41 @@ struct StorageTests {
         }
     }
 
+    @Test("uploads go to files as they arrive: a 5 MiB media upload and a 412, with no spooled body left behind")
+    func spooledUploads() async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let uploads = state.appendingPathComponent("storage/uploads")
+        try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
+        // A body a previous emulator was receiving when it stopped.
+        try Data("partial".utf8).write(to: uploads.appendingPathComponent("spool-left-by-a-crash"))
+        try await withCloud(LocalCloudConfiguration(stateDirectory: state)) { _, client in
+            let spooled = { () -> [String] in
+                let names = try FileManager.default.subpathsOfDirectory(atPath: state.path)
+                return names.filter { ($0 as NSString).lastPathComponent.hasPrefix("spool-") }
+            }
+            #expect(try spooled().isEmpty, "leftovers are removed at start")
+            let data = Data((0..<(5 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) })
+            let hashes = ObjectHashes.of(data)
+            let upload = try await client.send(
+                "POST", "/upload/storage/v1/b/bkt/o?uploadType=media&name=big.bin&ifGenerationMatch=0", body: data,
+                headers: ["x-goog-hash": "crc32c=\(hashes.crc32c),md5=\(hashes.md5Hash)"])
+            #expect(upload.status == 200)
+            #expect(upload.json["size"] == .string(String(5 << 20)))
+            #expect(upload.json["md5Hash"] == .string(hashes.md5Hash))
+            let again = try await client.send(
+                "POST", "/upload/storage/v1/b/bkt/o?uploadType=media&name=big.bin&ifGenerationMatch=0", body: data)
+            #expect(again.status == 412)
+            let corrupt = try await client.send(
+                "POST", "/upload/storage/v1/b/bkt/o?uploadType=media&name=bad.bin", body: data,
+                headers: ["x-goog-hash": "crc32c=AAAAAA=="])
+            #expect(corrupt.status == 400)
+            let download = try await client.get("/download/storage/v1/b/bkt/o/big.bin?alt=media")
+            #expect(download.body == data)
+            #expect(try spooled().isEmpty, "each spooled body is moved into place or removed")
+        }
+    }
+
     @Test("resumable upload: 256 KiB chunks answer 308 with Range, a status query resumes, the last chunk finalizes")
     func resumable() async throws {
         try await withCloud { _, client in

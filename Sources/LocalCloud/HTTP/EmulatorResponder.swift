@@ -13,7 +13,7 @@ struct EmulatorResponder: HTTPResponder {
     let tokens: TokenService
     let stats: EmulatorStats
     let faults: FaultInjector
-    /// Largest request body accepted (uploads are collected in memory).
+    /// Largest request body collected in memory (object uploads are written to files instead).
     let maxBodySize = 2 << 30
 
     /// Which service and method a request is for.
@@ -27,12 +27,23 @@ struct EmulatorResponder: HTTPResponder {
         return "unknown"
     }
 
+    /// Object uploads (a media upload, a resumable session's chunk) go to a file as they arrive, not to memory.
+    static func spoolsBody(method: String, path: String, query: Query) -> Bool {
+        guard method == "POST" || method == "PUT", path.hasPrefix("/upload/storage/v1/b/") else { return false }
+        return query["upload_id"] != nil || (method == "POST" && (query["uploadType"] ?? "media") == "media")
+    }
+
     func respond(to request: Request, context: EmulatorContext) async throws -> Response {
-        let body = try await request.body.collect(upTo: maxBodySize)
         let host = request.head.authority ?? "127.0.0.1"
-        let incoming = IncomingRequest(
-            method: request.method.rawValue, rawPath: request.uri.path, query: Query(request.uri.query),
-            headers: request.headers, body: Data(buffer: body), baseURL: "http://\(host)")
+        let query = Query(request.uri.query)
+        var incoming = IncomingRequest(
+            method: request.method.rawValue, rawPath: request.uri.path, query: query,
+            headers: request.headers, body: Data(), baseURL: "http://\(host)")
+        if Self.spoolsBody(method: incoming.method, path: incoming.rawPath, query: query) {
+            incoming.bodyFile = try await SpooledBody.write(request.body, into: storage.service.uploadsRoot)
+        } else {
+            incoming.body = Data(buffer: try await request.body.collect(upTo: maxBodySize))
+        }
         if incoming.segments.first == "_emulator" {
             if incoming.segments == ["_emulator", "stats"] {
                 var snapshot = await stats.snapshot()

@@ -1,7 +1,8 @@
 import Foundation
 import HTTPTypes
 
-/// A request with its body collected, as the service handlers see it.
+/// A request with its body collected, as the service handlers see it: in memory, or, for object uploads, in a
+/// file (`bodyFile`, with `body` empty).
 struct IncomingRequest: Sendable {
     var method: String
     /// The path as sent, still percent-encoded (`/storage/v1/b/bkt/o/a%2Fb`).
@@ -9,6 +10,9 @@ struct IncomingRequest: Sendable {
     var query: Query
     var headers: HTTPFields
     var body: Data
+    /// The body written to a file as it arrived (media uploads and resumable chunks), so that no upload is held in
+    /// memory; nil when the body is in `body`.
+    var bodyFile: SpooledBody? = nil
     /// `http://HOST:PORT` as the client addressed the emulator, for `Location`, `selfLink` and `mediaLink`.
     var baseURL: String
 

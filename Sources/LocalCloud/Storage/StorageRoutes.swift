@@ -167,8 +167,8 @@ struct StorageRoutes: Sendable {
                 throw APIError.invalidArgument("Object name is required (query parameter 'name').", shape: .storage)
             }
             let object = try await service.insert(
-                bucket: bucket, name: name, contents: request.body, file: nil,
-                contentType: request.header("content-type"),
+                bucket: bucket, name: name, contents: request.bodyFile == nil ? request.body : nil,
+                file: request.bodyFile?.url, contentType: request.header("content-type"),
                 metadata: nil, preconditions: preconditions, expectedCRC32C: hashHeader.crc32c,
                 expectedMD5: hashHeader.md5)
             return Reply.json(object.json(baseURL: request.baseURL))
@@ -218,8 +218,9 @@ struct StorageRoutes: Sendable {
             _ = await service.cancelUpload(id: id)
             return Reply.empty(status: 499)
         }
+        let chunk: ChunkBytes = request.bodyFile.map { .file($0) } ?? .data(request.body)
         var first: Int64? = 0
-        var total: Int64? = Int64(request.body.count)
+        var total: Int64? = chunk.count
         if let header = request.header("content-range") {
             // "bytes a-b/N", "bytes a-b/*", "bytes */N", "bytes */*"
             let spec = header.replacingOccurrences(of: "bytes", with: "").trimmingCharacters(in: .whitespaces)
@@ -232,16 +233,16 @@ struct StorageRoutes: Sendable {
                 first = nil
             } else {
                 let bounds = halves[0].split(separator: "-").compactMap { Int64($0) }
-                guard bounds.count == 2, bounds[1] - bounds[0] + 1 == Int64(request.body.count) else {
+                guard bounds.count == 2, bounds[1] - bounds[0] + 1 == chunk.count else {
                     throw APIError.invalidArgument(
-                        "Content-Range '\(header)' does not match the \(request.body.count) bytes sent.",
+                        "Content-Range '\(header)' does not match the \(chunk.count) bytes sent.",
                         shape: .storage)
                 }
                 first = bounds[0]
             }
         }
         let result = try await service.putChunk(
-            id: id, first: first, total: total, data: request.body,
+            id: id, first: first, total: total, chunk: chunk,
             hashHeader: Self.parseHashHeader(request.header("x-goog-hash")))
         switch result {
         case .complete(let object):

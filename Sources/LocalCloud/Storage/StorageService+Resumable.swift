@@ -1,5 +1,28 @@
 import Foundation
 
+/// One `PUT`'s bytes: in memory, or spooled to a file as they arrived.
+enum ChunkBytes: Sendable {
+    case data(Data)
+    case file(SpooledBody)
+
+    var count: Int64 {
+        switch self {
+        case .data(let data): return Int64(data.count)
+        case .file(let spooled): return spooled.count
+        }
+    }
+
+    func append(from offset: Int64, to handle: FileHandle) throws {
+        switch self {
+        case .data(let data):
+            _ = try handle.seekToEnd()
+            try handle.write(contentsOf: data.dropFirst(Int(offset)))
+        case .file(let spooled):
+            try spooled.append(from: offset, to: handle)
+        }
+    }
+}
+
 /// Resumable upload sessions: chunks appended to `uploads/<id>.data`, the object written when complete.
 extension StorageService {
     func sessionURL(_ id: String) -> URL { uploadsRoot.appendingPathComponent(id + ".json") }
@@ -34,9 +57,9 @@ extension StorageService {
         case complete(ObjectMetadata)
     }
 
-    /// Handles one chunk (or a status query when `data` is empty and `first` is nil).
+    /// Handles one chunk (or a status query when `chunk` is empty and `first` is nil).
     func putChunk(
-        id: String, first: Int64?, total: Int64?, data: Data, hashHeader: (crc32c: String?, md5: String?)
+        id: String, first: Int64?, total: Int64?, chunk: ChunkBytes, hashHeader: (crc32c: String?, md5: String?)
     ) throws(APIError) -> ChunkResult {
         guard var session = load(id) else {
             throw APIError.notFound("No such upload session: \(id). Start a new resumable upload.", shape: .storage)
@@ -53,15 +76,21 @@ extension StorageService {
                     "Chunk starts at byte \(first) but only \(session.received) bytes were received; "
                         + "query the status with 'Content-Range: bytes */*' and resume from there", shape: .storage)
             }
-            let skip = Int(session.received - first)
-            if skip < data.count {
+            let skip = session.received - first
+            if skip < chunk.count {
                 guard let handle = try? FileHandle(forWritingTo: sessionDataURL(id)) else {
                     throw APIError.notFound("Upload session data for \(id) is gone.", shape: .storage)
                 }
-                _ = try? handle.seekToEnd()
-                try? handle.write(contentsOf: data.dropFirst(skip))
-                try? handle.close()
-                session.received += Int64(data.count - skip)
+                defer { try? handle.close() }
+                do {
+                    try chunk.append(from: skip, to: handle)
+                } catch {
+                    throw APIError(
+                        httpStatus: 500, status: "INTERNAL",
+                        message: "LocalCloud could not store a chunk of upload \(id): \(error)",
+                        reason: "backendError", shape: .storage)
+                }
+                session.received += chunk.count - skip
             }
         }
         guard let total, session.received >= total else {

@@ -57,6 +57,11 @@ actor StorageService {
         for folder in [objectsRoot, metaRoot, bucketsMetaRoot, uploadsRoot] {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         }
+        // Bodies of requests that a previous emulator process was receiving when it stopped.
+        for leftover in (try? FileManager.default.contentsOfDirectory(atPath: uploadsRoot.path)) ?? []
+        where leftover.hasPrefix("spool-") {
+            try? FileManager.default.removeItem(at: uploadsRoot.appendingPathComponent(leftover))
+        }
     }
 
     // MARK: Buckets
