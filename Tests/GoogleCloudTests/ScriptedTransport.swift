@@ -14,6 +14,9 @@ final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
     private let lock = NSLock()
     private var answers: [Answer]
     private var recorded: [HTTPRequest] = []
+    /// Whether it claims to stream file bodies, as `CurlTransport` does.
+    var streams = false
+    var streamsFileBodies: Bool { streams }
     /// Answers by path prefix, used (without being consumed) when the scripted queue is empty.
     var fallback: (HTTPRequest) -> HTTPResponse? = { _ in nil }
 

@@ -40,23 +40,44 @@ curl -s -X POST -H 'Content-Type: application/json' -d '{"name":"bench"}' "$endp
 
 median() { python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 declare -a ours_up curl_up ours_down curl_down growth_up growth_down us_up us_down us_growth_up us_growth_down
-for round in $(seq "$rounds"); do
-  read -r _ _ seconds growth < <("$bin/storage-bench" upload "$endpoint" bench "ours-$round.bin" "$work/source.bin")
+# Each transfer starts after `sync`, so that none pays for writing back what an earlier one left in the page cache,
+# and the two sides take turns going first.
+ours_upload() {
+  sync
+  read -r _ _ seconds growth < <("$bin/storage-bench" upload "$endpoint" bench "ours-$1.bin" "$work/source.bin")
   ours_up+=("$seconds"); growth_up+=("$growth")
-  seconds=$(curl -s -o /dev/null -w '%{time_total}' -X POST -H 'Content-Type: application/octet-stream' \
-    -T "$work/source.bin" "$endpoint/upload/storage/v1/b/bench/o?uploadType=media&name=curl-$round.bin")
-  curl_up+=("$seconds")
-  read -r _ _ seconds growth < <("$bin/storage-bench" download "$endpoint" bench "ours-$round.bin" "$work/copy.bin")
+}
+curl_upload() {
+  sync
+  curl_up+=("$(curl -s -o /dev/null -w '%{time_total}' -X POST -H 'Content-Type: application/octet-stream' \
+    -T "$work/source.bin" "$endpoint/upload/storage/v1/b/bench/o?uploadType=media&name=curl-$1.bin")")
+}
+ours_download() {
+  sync
+  read -r _ _ seconds growth < <("$bin/storage-bench" download "$endpoint" bench "ours-$1.bin" "$work/copy.bin")
   ours_down+=("$seconds"); growth_down+=("$growth")
   cmp -s "$work/source.bin" "$work/copy.bin" || { echo "downloaded copy differs" >&2; exit 1; }
   rm -f "$work/copy.bin"
-  seconds=$(curl -s -o "$work/curl-copy.bin" -w '%{time_total}' "$endpoint/download/storage/v1/b/bench/o/curl-$round.bin?alt=media")
-  curl_down+=("$seconds")
+}
+curl_download() {
+  sync
+  curl_down+=("$(curl -s -o "$work/curl-copy.bin" -w '%{time_total}' \
+    "$endpoint/download/storage/v1/b/bench/o/curl-$1.bin?alt=media")")
+  cmp -s "$work/source.bin" "$work/curl-copy.bin" || { echo "curl's copy differs" >&2; exit 1; }
   rm -f "$work/curl-copy.bin"
+}
+for round in $(seq "$rounds"); do
+  if [ $((round % 2)) = 1 ]; then
+    ours_upload "$round"; curl_upload "$round"; ours_download "$round"; curl_download "$round"
+  else
+    curl_upload "$round"; ours_upload "$round"; curl_download "$round"; ours_download "$round"
+  fi
   if [ "$urlsession" = 1 ]; then
+    sync
     read -r _ _ seconds growth < <(STORAGE_BENCH_TRANSPORT=urlsession "$bin/storage-bench" upload "$endpoint" bench \
       "us-$round.bin" "$work/source.bin")
     us_up+=("$seconds"); us_growth_up+=("$growth")
+    sync
     read -r _ _ seconds growth < <(STORAGE_BENCH_TRANSPORT=urlsession "$bin/storage-bench" download "$endpoint" bench \
       "us-$round.bin" "$work/copy.bin")
     us_down+=("$seconds"); us_growth_down+=("$growth")

@@ -30,26 +30,27 @@ final class MD5Digest {
 /// The CRC32C and MD5 of a file, read in 1 MiB pieces.
 struct FileHashes {
     var crc32c: UInt32
-    var md5Base64: String
+    /// Nil when it was not asked for.
+    var md5Base64: String?
     var size: Int64
 
-    static func of(_ file: URL) throws -> FileHashes {
+    static func of(_ file: URL, md5 wantsMD5: Bool = true) throws -> FileHashes {
         guard let handle = FileHandle(forReadingAtPath: file.path) else {
             throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: file.path])
         }
         defer { try? handle.close() }
         var crc = CRC32C()
-        let md5 = MD5Digest()
+        let md5 = wantsMD5 ? MD5Digest() : nil
         var size: Int64 = 0
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
             try Task.checkCancellation()
             chunk.withUnsafeBytes { buffer in
                 crc.update(buffer: buffer)
-                md5.update(buffer: buffer)
+                md5?.update(buffer: buffer)
             }
             size += Int64(chunk.count)
         }
-        return FileHashes(crc32c: crc.value, md5Base64: md5.finalBase64(), size: size)
+        return FileHashes(crc32c: crc.value, md5Base64: md5?.finalBase64(), size: size)
     }
 }
 

@@ -67,7 +67,7 @@ struct ResumableUpload {
         var offset: Int64 = 0
         var failures = 0
         while true {
-            let length = min(Int64(client.chunkSize), total - offset)
+            let length = chunkLength(from: offset)
             guard try StorageClient.size(of: file) == total else {
                 throw StorageClient.changedWhileReading(file, bucket, name)
             }
@@ -77,7 +77,8 @@ struct ResumableUpload {
             if offset + length == total {
                 let hashes = try await StorageClient.value(of: hashes)
                 guard hashes.size == total else { throw StorageClient.changedWhileReading(file, bucket, name) }
-                headers["x-goog-hash"] = "crc32c=\(CRC32C.base64(hashes.crc32c)),md5=\(hashes.md5Base64)"
+                headers["x-goog-hash"] =
+                    "crc32c=\(CRC32C.base64(hashes.crc32c))" + (hashes.md5Base64.map { ",md5=\($0)" } ?? "")
             }
             let request = HTTPRequest(
                 method: "PUT", url: session, headers: headers,
@@ -96,6 +97,19 @@ struct ResumableUpload {
                 offset = Self.persisted(status)
             }
         }
+    }
+
+    /// How much to send from `offset`. With `chunkSize` set, chunks of that size. Otherwise, over a streaming
+    /// transport, everything but the last 256 KiB or less goes in one request while the file's hashes are computed
+    /// beside it, and that last piece follows with them (`x-goog-hash` must precede the body it describes);
+    /// over another transport, 8 MiB chunks.
+    func chunkLength(from offset: Int64) -> Int64 {
+        let quantum: Int64 = 256 << 10
+        if let chunk = client.chunkSize { return min(Int64(chunk), size - offset) }
+        guard caller.transport.streamsFileBodies else { return min(8 << 20, size - offset) }
+        let bulkEnd = ((size - 1) / quantum) * quantum
+        guard offset < bulkEnd, (bulkEnd - offset) % quantum == 0 else { return size - offset }
+        return bulkEnd - offset
     }
 
     /// One PUT, without the caller's own retries: after a failure the session's status decides what to resend.

@@ -28,6 +28,8 @@ public final class CurlTransport: HTTPTransport {
         signal(SIGPIPE, SIG_IGN)
     }()
 
+    public var streamsFileBodies: Bool { true }
+
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         try await perform(CurlTransfer(request: request, destination: nil, observer: nil))
     }

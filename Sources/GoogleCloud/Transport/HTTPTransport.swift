@@ -64,6 +64,9 @@ public protocol HTTPTransport: Sendable {
     /// for the error message.
     func download(_ request: HTTPRequest, to file: URL) async throws -> HTTPResponse
 
+    /// Whether `.file` and `.fileRange` bodies are streamed from disk (true) or read into memory first.
+    var streamsFileBodies: Bool { get }
+
     /// Like `download(_:to:)`, also showing every byte of a 2xx body to `observer` (to hash it on the way in).
     /// `observer.begin(headers:)` comes before the first byte of each attempt's 2xx body.
     func download(_ request: HTTPRequest, to file: URL, observer: any TransferObserver) async throws -> HTTPResponse
@@ -78,6 +81,8 @@ public protocol TransferObserver: AnyObject, Sendable {
 }
 
 extension HTTPTransport {
+    public var streamsFileBodies: Bool { false }
+
     /// For transports that cannot show bytes in flight: downloads, then reads the file back once.
     public func download(_ request: HTTPRequest, to file: URL, observer: any TransferObserver) async throws
         -> HTTPResponse

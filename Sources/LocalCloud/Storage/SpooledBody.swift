@@ -50,14 +50,24 @@ final class SpooledBody: Sendable {
         return SpooledBody(url: url, count: count)
     }
 
-    /// Appends the bytes from `offset` on to the end of `handle`, in pieces of 1 MiB.
+    /// Appends the bytes from `offset` on to the end of `handle`, copied inside the kernel (sendfile).
     func append(from offset: Int64, to handle: FileHandle) throws {
-        let source = try FileHandle(forReadingFrom: url)
-        defer { try? source.close() }
-        try source.seek(toOffset: UInt64(offset))
-        _ = try handle.seekToEnd()
-        while let piece = try source.read(upToCount: 1 << 20), !piece.isEmpty {
-            try handle.write(contentsOf: piece)
+        let source = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard source >= 0 else { throw LocalCloudError.io("read a spooled upload", errno) }
+        defer { close(source) }
+        let target = handle.fileDescriptor
+        // sendfile writes at the target's own offset: its end.
+        guard lseek(target, 0, SEEK_END) >= 0 else { throw LocalCloudError.io("append to an upload", errno) }
+        var from = off_t(offset)
+        var remaining = count - offset
+        while remaining > 0 {
+            let copied = sendfile(target, source, &from, Int(min(remaining, 1 << 30)))
+            if copied < 0 {
+                if errno == EINTR { continue }
+                throw LocalCloudError.io("append to an upload", errno)
+            }
+            if copied == 0 { throw LocalCloudError.io("append to an upload (the spooled body ended early)", EIO) }
+            remaining -= Int64(copied)
         }
     }
 }

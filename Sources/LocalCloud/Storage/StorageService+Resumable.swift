@@ -77,7 +77,12 @@ extension StorageService {
                         + "query the status with 'Content-Range: bytes */*' and resume from there", shape: .storage)
             }
             let skip = session.received - first
-            if skip < chunk.count {
+            if session.received == 0, skip == 0, case .file(let spooled) = chunk, spooled.count > 0,
+                rename(spooled.url.path, sessionDataURL(id).path) == 0
+            {
+                // The session's first bytes: the spooled file becomes its data, with no copy.
+                session.received = spooled.count
+            } else if skip < chunk.count {
                 guard let handle = try? FileHandle(forWritingTo: sessionDataURL(id)) else {
                     throw APIError.notFound("Upload session data for \(id) is gone.", shape: .storage)
                 }
