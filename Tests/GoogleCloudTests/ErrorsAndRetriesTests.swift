@@ -101,13 +101,14 @@ struct ErrorsAndRetriesTests {
         let transport = ScriptedTransport()
         transport.fallback = { _ in .json(500, "{}") }
         let policy = BackoffPolicy(
-            maxAttempts: 1000, deadline: .milliseconds(50), sleep: { try await Task.sleep(for: $0 / 100) })
+            maxAttempts: 1000, deadline: .milliseconds(50), sleep: { _ in try await Task.sleep(for: .milliseconds(5)) })
         let started = ContinuousClock.now
         await #expect(throws: GoogleAPIError.self) {
             try await caller(transport, retry: policy).send(
                 request(), service: "Batch", method: "jobs.get", resource: "n", idempotent: true)
         }
-        // Without the deadline this would make 1,000 attempts; the wall-clock bound is loose on purpose.
+        // Every wait lasts 5 ms, so the 50 ms deadline allows about 11 attempts; without it there would be 1,000.
+        // The wall-clock bound is loose on purpose.
         #expect(ContinuousClock.now - started < .seconds(60))
         #expect(transport.requests.count < 100)
     }

@@ -35,20 +35,33 @@ struct FileHashes {
     var size: Int64
 
     static func of(_ file: URL, md5 wantsMD5: Bool = true) throws -> FileHashes {
-        guard let handle = FileHandle(forReadingAtPath: file.path) else {
+        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
             throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: file.path])
         }
-        defer { try? handle.close() }
+        defer { close(descriptor) }
         var crc = CRC32C()
         let md5 = wantsMD5 ? MD5Digest() : nil
         var size: Int64 = 0
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+        // One buffer, read into again and again (a new one per piece would fault its pages in each time).
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        while true {
             try Task.checkCancellation()
-            chunk.withUnsafeBytes { buffer in
-                crc.update(buffer: buffer)
-                md5?.update(buffer: buffer)
+            let count = read(descriptor, buffer.baseAddress!, buffer.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw CocoaError(
+                    .fileReadUnknown,
+                    userInfo: [
+                        NSFilePathErrorKey: file.path, NSLocalizedDescriptionKey: String(cString: strerror(errno)),
+                    ])
             }
-            size += Int64(chunk.count)
+            if count == 0 { break }
+            let piece = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+            crc.update(buffer: piece)
+            md5?.update(buffer: piece)
+            size += Int64(count)
         }
         return FileHashes(crc32c: crc.value, md5Base64: md5?.finalBase64(), size: size)
     }
