@@ -85,23 +85,28 @@ extension EventStore {
         return head
     }
 
-    private static func insert(
-        _ events: [NewEvent], stream: String, after head: StreamHead, recordedAt: String, _ connection: Connection
-    ) throws(LedgerError) -> [RecordedEvent] {
+    /// The last `seq` and global hash: where the next event links on (0 and zero for an empty ledger).
+    static func globalTail(_ connection: Connection) throws(LedgerError) -> (seq: Int64, hash: SHA256Digest) {
         let last = try connection.statement("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-        var seq: Int64 = 0
-        var prevHash = SHA256Digest.zero
-        if try last.step() {
-            seq = last.int64(0)
-            prevHash = last.digest(1)
-        }
-        last.reset()
-        let insert = try connection.statement(
+        defer { last.reset() }
+        return try last.step() ? (last.int64(0), last.digest(1)) : (0, .zero)
+    }
+
+    /// The statement that inserts one event row, every column bound by position.
+    static func eventInsertStatement(_ connection: Connection) throws(LedgerError) -> Statement {
+        try connection.statement(
             """
             INSERT INTO events(seq, stream, version, type, schema_version, recorded_at, payload, payload_sha256,
                                prev_hash, hash, stream_hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
+    }
+
+    private static func insert(
+        _ events: [NewEvent], stream: String, after head: StreamHead, recordedAt: String, _ connection: Connection
+    ) throws(LedgerError) -> [RecordedEvent] {
+        var (seq, prevHash) = try globalTail(connection)
+        let insert = try eventInsertStatement(connection)
         var version = head.version
         var streamHash = head.streamHash
         // Bindings stay between steps (reset does not clear them): what is the same for the whole batch is bound

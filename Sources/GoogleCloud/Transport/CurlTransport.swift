@@ -102,7 +102,6 @@ private final class CurlTransfer: @unchecked Sendable {
     let destination: URL?
     let observer: (any TransferObserver)?
 
-    private var handle: UnsafeMutableRawPointer?
     private var status = 0
     private var headers: [(String, String)] = []
     private var body = Data()
@@ -147,7 +146,6 @@ private final class CurlTransfer: @unchecked Sendable {
     }
 
     func run(on handle: UnsafeMutableRawPointer) throws -> HTTPResponse {
-        self.handle = handle
         defer {
             if descriptor >= 0 { close(descriptor) }
             if case .file(let file, _, _, _, _) = source { close(file) }

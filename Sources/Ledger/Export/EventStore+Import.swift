@@ -109,20 +109,8 @@ extension EventStore {
         let projections = options.projections
         return try withWriter { (connection) throws(LedgerError) -> [RecordedEvent] in
             try connection.immediateTransaction { () throws(LedgerError) -> [RecordedEvent] in
-                let last = try connection.statement("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-                var seq: Int64 = 0
-                var prevHash = SHA256Digest.zero
-                if try last.step() {
-                    seq = last.int64(0)
-                    prevHash = last.digest(1)
-                }
-                last.reset()
-                let insert = try connection.statement(
-                    """
-                    INSERT INTO events(seq, stream, version, type, schema_version, recorded_at, payload, payload_sha256,
-                                       prev_hash, hash, stream_hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
+                var (seq, prevHash) = try EventStore.globalTail(connection)
+                let insert = try EventStore.eventInsertStatement(connection)
                 let provenance = try connection.statement(
                     """
                     INSERT INTO imports(imported_seq, stream, source_ledger, source_seq, source_hash,

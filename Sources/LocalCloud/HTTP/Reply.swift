@@ -7,11 +7,8 @@ import NIOCore
 enum Reply {
     /// A JSON response with the given status.
     static func json(_ value: JSONValue, status: Int = 200, headers: [(String, String)] = []) -> Response {
-        var fields = HTTPFields()
+        var fields = Self.fields(headers)
         fields[.contentType] = "application/json; charset=UTF-8"
-        for (name, value) in headers {
-            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
-        }
         let data = value.encoded()
         return Response(
             status: HTTPResponse.Status(code: status), headers: fields,
@@ -20,10 +17,7 @@ enum Reply {
 
     /// Raw bytes with headers.
     static func bytes(_ data: Data, status: Int = 200, headers: [(String, String)]) -> Response {
-        var fields = HTTPFields()
-        for (name, value) in headers {
-            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
-        }
+        let fields = Self.fields(headers)
         return Response(
             status: HTTPResponse.Status(code: status), headers: fields,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
@@ -31,10 +25,7 @@ enum Reply {
 
     /// An object's bytes, streamed from its file in pieces of 1 MiB.
     static func stream(_ bytes: ObjectBytes, status: Int = 200, headers: [(String, String)]) -> Response {
-        var fields = HTTPFields()
-        for (name, value) in headers {
-            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
-        }
+        let fields = Self.fields(headers)
         let body = ResponseBody(contentLength: Int(bytes.length)) { writer in
             var position: Int64 = 0
             while position < bytes.length {
@@ -45,6 +36,14 @@ enum Reply {
             try await writer.finish(nil)
         }
         return Response(status: HTTPResponse.Status(code: status), headers: fields, body: body)
+    }
+
+    private static func fields(_ headers: [(String, String)]) -> HTTPFields {
+        var fields = HTTPFields()
+        for (name, value) in headers {
+            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
+        }
+        return fields
     }
 
     /// An empty response (e.g. 204 after a Storage delete).

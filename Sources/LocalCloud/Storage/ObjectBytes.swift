@@ -22,10 +22,6 @@ final class ObjectBytes: Sendable {
         if descriptor >= 0 { close(descriptor) }
     }
 
-    struct ReadError: Error, CustomStringConvertible {
-        var description: String
-    }
-
     /// Up to `count` bytes from `position` (relative to `offset`) into a new buffer.
     func read(at position: Int64, count: Int, allocator: ByteBufferAllocator = ByteBufferAllocator()) throws
         -> ByteBuffer
@@ -35,31 +31,15 @@ final class ObjectBytes: Sendable {
         guard wanted > 0 else { return buffer }
         let descriptor = self.descriptor
         let start = offset + position
-        let read = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wanted) { target in
+        _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wanted) { target in
             while true {
                 let result = pread(descriptor, target.baseAddress!, wanted, off_t(start))
                 if result < 0 && errno == EINTR { continue }
-                guard result > 0 else {
-                    throw ReadError(
-                        description: result == 0
-                            ? "the file ended early" : String(cString: strerror(errno)))
-                }
+                // The file was checked against the object's size when it was opened; ending early is EIO.
+                guard result > 0 else { throw LocalCloudError.io("read an object's file", result == 0 ? EIO : errno) }
                 return result
             }
         }
-        _ = read
         return buffer
-    }
-
-    /// Every byte, in memory (for small objects).
-    func readAll() throws -> Data {
-        var data = Data()
-        var position: Int64 = 0
-        while position < length {
-            let piece = try read(at: position, count: 1 << 20)
-            data.append(contentsOf: piece.readableBytesView)
-            position += Int64(piece.readableBytes)
-        }
-        return data
     }
 }

@@ -326,21 +326,6 @@ actor StorageService {
         return (object, ObjectBytes(descriptor: descriptor, offset: offset, length: length))
     }
 
-    /// Reads an object's bytes (or a range of them) whole, with its metadata.
-    func read(
-        bucket: String, name: String, generation: Int64?, preconditions: Preconditions, range: ClosedRange<Int64>?
-    ) throws(APIError) -> (ObjectMetadata, Data) {
-        let (object, bytes) = try open(
-            bucket: bucket, name: name, generation: generation, preconditions: preconditions, range: range)
-        do {
-            return (object, try bytes.readAll())
-        } catch {
-            throw APIError(
-                httpStatus: 500, status: "INTERNAL", message: "LocalCloud could not read \(bucket)/\(name): \(error)",
-                reason: "backendError", shape: .storage)
-        }
-    }
-
     func delete(bucket: String, name: String, generation: Int64?, preconditions: Preconditions) throws(APIError) {
         _ = try get(bucket: bucket, name: name, generation: generation, preconditions: preconditions)
         let url = fileURL(bucket, name)
