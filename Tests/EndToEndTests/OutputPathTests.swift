@@ -96,6 +96,7 @@ struct OutputPathTests {
                   region: europe-west9
                   bucket: batchledger-local
                 commands:
+                  - mkdir -p {{ \(selection == 2 ? "outputDir" : "workingDir") }}
                   - echo kept > {{ \(selection == 2 ? "outputDir" : "workingDir") }}/kept.txt
 
             """ + outputs
