@@ -202,10 +202,10 @@ struct RecoverCommand: AsyncParsableCommand {
         commandName: "recover",
         abstract: "Resume every execution a crash or a kill interrupted, reconciling each step with Batch and Storage.",
         discussion: """
-            Everything comes from the ledger (flow, inputs, endpoint, output folder); secrets are read again from the
-            environment and --secrets-file. Executions loaded with batchledger import are left alone (said on
-            standard error) unless --include-imported. Exit status 0 when every interrupted execution was driven to
-            its end (or is being driven by another live process, or there was nothing to do), 2 when an imported
+            Everything comes from the ledger (flow, inputs, endpoint, output folder); secrets are read again from the \
+            environment and --secrets-file. Executions loaded with batchledger import are left alone (said on \
+            standard error) unless --include-imported. Exit status 0 when every interrupted execution was driven to \
+            its end (or is being driven by another live process, or there was nothing to do), 2 when an imported \
             execution was left alone, 3 when recovery failed for any.
             """)
 
@@ -228,7 +228,7 @@ struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume", abstract: "Resume one interrupted execution.",
         discussion: """
-            An execution loaded with batchledger import is refused (exit 2) unless --include-imported. Exit status 0
+            An execution loaded with batchledger import is refused (exit 2) unless --include-imported. Exit status 0 \
             when it was driven to its end (or another live process drives it), 3 when recovery failed.
             """)
 

@@ -11,8 +11,10 @@ struct ImportedHistoryTests {
         let emulator = try Emulator(cli)
         // Interrupted while its job runs (the failpoint stops the process after the 8th event).
         let crashed = try cli.run(
-            ["run", CLI.fixture("slow_then_done.yaml"), "--endpoint", emulator.endpoint, "--secrets-file",
-             CLI.sample("local.env")],
+            [
+                "run", CLI.fixture("slow_then_done.yaml"), "--endpoint", emulator.endpoint, "--secrets-file",
+                CLI.sample("local.env"),
+            ],
             environment: ["BATCHLEDGER_CRASH_AFTER_EVENTS": "8"])
         #expect(crashed.status == 137, "\(crashed.stderr)")
         let id = try #require(crashed.stdout.split(separator: " ").dropFirst().first.map(String.init))

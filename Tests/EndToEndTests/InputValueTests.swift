@@ -60,8 +60,9 @@ struct InputValueTests {
     @Test("a huge value is quoted in at most a few hundred characters")
     func hugeValueIsCut() throws {
         let cli = try CLI()
-        for input in ["ratio=" + String(repeating: "9", count: 100_000), "count=" + String(repeating: "9", count: 100_000)]
-        {
+        for input in [
+            "ratio=" + String(repeating: "9", count: 100_000), "count=" + String(repeating: "9", count: 100_000),
+        ] {
             let result = try cli.run(["run", try flow(cli), "--local", "--input", input])
             #expect(result.status == 2, "\(result.stderr.prefix(300))")
             #expect(result.stderr.count < 1_000, "\(result.stderr.count) characters: \(result.stderr.prefix(300))")

@@ -23,7 +23,8 @@ struct NamespaceFileTests {
                 atPath: namespace.appendingPathComponent("link.txt").path,
                 withDestinationPath: private_.appendingPathComponent("secret.txt").path)
             try FileManager.default.createSymbolicLink(
-                atPath: namespace.appendingPathComponent("relative.txt").path, withDestinationPath: "../private/secret.txt")
+                atPath: namespace.appendingPathComponent("relative.txt").path,
+                withDestinationPath: "../private/secret.txt")
             try FileManager.default.createSymbolicLink(
                 atPath: namespace.appendingPathComponent("folder").path, withDestinationPath: private_.path)
             try FileManager.default.createSymbolicLink(

@@ -34,10 +34,12 @@ struct OutputPathTests {
         let outside = root.appendingPathComponent("outside")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("dir"), withDestinationURL: outside)
+        try FileManager.default.createSymbolicLink(
+            at: folder.appendingPathComponent("dir"), withDestinationURL: outside)
         let target = outside.appendingPathComponent("victim.txt")
         try Data("keep".utf8).write(to: target)
-        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("file.txt"), withDestinationURL: target)
+        try FileManager.default.createSymbolicLink(
+            at: folder.appendingPathComponent("file.txt"), withDestinationURL: target)
         try Data("x".utf8).write(to: folder.appendingPathComponent("plain"))
 
         for (name, expected) in [
@@ -47,7 +49,8 @@ struct OutputPathTests {
             #expect(throws: OutputPathRefusal.self, "\(name)") {
                 try OutputPath.destination(for: name, in: folder)
             }
-            let reason = (try? OutputPath.destination(for: name, in: folder)).map { "accepted \($0.path)" }
+            let reason =
+                (try? OutputPath.destination(for: name, in: folder)).map { "accepted \($0.path)" }
                 ?? refusalReason(name, folder)
             #expect(reason.contains(expected), "\(name): \(reason)")
         }
@@ -57,7 +60,9 @@ struct OutputPathTests {
         let fine = try OutputPath.destination(for: "a/b/c.txt", in: folder)
         #expect(fine.path == folder.appendingPathComponent("a/b/c.txt").path)
         var isDirectory: ObjCBool = false
-        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("a/b").path, isDirectory: &isDirectory))
+        #expect(
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent("a/b").path, isDirectory: &isDirectory)
+        )
         #expect(isDirectory.boolValue)
     }
 

@@ -1,6 +1,5 @@
-import Testing
-
 import Flows
+import Testing
 
 /// Input defaults must be values the ledger can record: a FLOAT default is a finite number.
 @Suite struct InputDefaultsTests {
@@ -33,7 +32,8 @@ import Flows
     func nonFiniteFloatDefaults(defaults: String) {
         let found = errors(type: "FLOAT", defaults: defaults)
         #expect(found.count == 1, "\(defaults): \(found)")
-        #expect(found.first?.hasPrefix("inputs.yaml:6:15: 'defaults' of input 'value' must be a finite number") == true,
+        #expect(
+            found.first?.hasPrefix("inputs.yaml:6:15: 'defaults' of input 'value' must be a finite number") == true,
             "\(found)")
     }
 

@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import Templates
+import Testing
 
 /// `read(path)` errors name the path and the template's location, without echoing a huge or hostile argument.
 @Suite struct ReadPathMessageTests {
@@ -36,11 +35,13 @@ import Templates
     @Test("control characters in the path are escaped, so a message cannot rewrite the terminal")
     func controlCharactersAreEscaped() throws {
         let error = try #require(
-            Fixtures.error("{{ read(p) }}", context: {
-                var context = context()
-                context.variables["p"] = .string("x\u{1B}[2J\ny")
-                return context
-            }()))
+            Fixtures.error(
+                "{{ read(p) }}",
+                context: {
+                    var context = context()
+                    context.variables["p"] = .string("x\u{1B}[2J\ny")
+                    return context
+                }()))
         #expect(error.message.contains("cannot read 'x\\u{1b}[2J\\u{a}y'"), "\(error.message)")
         #expect(!error.message.contains("\u{1B}"))
     }

@@ -83,7 +83,9 @@ public enum OutputPath {
     private static func ensureFolder(_ path: String, shown: String) throws {
         var status = stat()
         if lstat(path, &status) != 0 {
-            guard errno == ENOENT else { throw OutputPathRefusal(reason: "\(shown): \(String(cString: strerror(errno)))") }
+            guard errno == ENOENT else {
+                throw OutputPathRefusal(reason: "\(shown): \(String(cString: strerror(errno)))")
+            }
             if mkdir(path, 0o755) == 0 { return }
             guard errno == EEXIST, lstat(path, &status) == 0 else {
                 throw OutputPathRefusal(reason: "cannot create folder \(shown): \(String(cString: strerror(errno)))")
