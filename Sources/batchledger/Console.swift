@@ -154,6 +154,10 @@ final class RunDisplay: @unchecked Sendable {
             }
         case .outputsParsed(let outputs):
             for warning in outputs.warnings { console.note("\(outputs.taskRunId): \(warning)") }
+        case .outputFileRefused(let refused):
+            console.note(
+                "\(refused.taskRunId): output object \(OutputPath.quoted(refused.object)) not downloaded: "
+                    + refused.reason)
         case .taskSucceeded(let success):
             let run = state.taskRun(success.taskRunId)
             let seconds = started[success.taskRunId].map { Date().timeIntervalSince($0) } ?? 0

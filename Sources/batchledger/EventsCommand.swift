@@ -230,6 +230,11 @@ struct EventDescription {
             return (e.taskRunId, "\(e.taskRunId) \(e.state) adopted from \(e.fromExecution) (seq \(e.parentSeq))")
         case .executionForked(let e):
             return (nil, "forked into \(e.child) from task \(e.fromTask)")
+        case .outputFileRefused(let e):
+            return (
+                e.taskRunId,
+                "\(run(e.taskRunId, e.attempt)) refused \(OutputPath.quoted(e.object)): \(e.reason)"
+            )
         }
     }
 }

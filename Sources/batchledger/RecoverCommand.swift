@@ -15,13 +15,20 @@ struct RecoveryOptions: ParsableArguments {
 
     @Flag(help: "Print one JSON document at the end (everything else on standard error).")
     var json = false
+
+    @Flag(
+        help: """
+            Also drive executions loaded with batchledger import. Their flow, folders and endpoint come from the \
+            export, so without this flag they are refused (exit 2): use it only for an export you trust.
+            """)
+    var includeImported = false
 }
 
 /// Drives interrupted executions to their end.
 enum Recovery {
     struct Entry: Encodable {
         var executionId: String
-        /// finished, already-terminal, held, failed
+        /// finished, already-terminal, held, failed, imported (refused: loaded by import)
         var outcome: String
         var state: String?
         var detail: String?
@@ -76,7 +83,9 @@ enum Recovery {
         }
     }
 
-    static func resume(_ ids: [String], options: RecoveryOptions) async throws -> [Entry] {
+    /// Resumes `ids`; an imported execution is refused (an `imported` entry) unless `--include-imported`.
+    /// `command` is what the user ran (`recover` or `resume`), for the messages.
+    static func resume(_ ids: [String], options: RecoveryOptions, command: String) async throws -> [Entry] {
         let console = Console(json: options.json)
         let environment = ProcessInfo.processInfo.environment
         let secrets: SecretStore
@@ -94,6 +103,14 @@ enum Recovery {
                 options: .init(projections: [ProjectionRegistration(ExecutionSummaryProjection.self)]))
         } catch {
             console.error("batchledger: \(error)")
+            throw ExitCode(3)
+        }
+        var refused: [Entry] = []
+        var ids = ids
+        do {
+            (ids, refused) = try screenImported(ids, store: store, options: options, command: command, console: console)
+        } catch {
+            console.error("batchledger \(command): \(error)")
             throw ExitCode(3)
         }
         let transport = CurlTransport()
@@ -118,7 +135,7 @@ enum Recovery {
                 results.append(entry)
                 if next < ids.count { add() }
             }
-            return results.sorted { $0.executionId < $1.executionId }
+            return (results + refused).sorted { $0.executionId < $1.executionId }
         }
         let elapsed = ContinuousClock.now - started
         let lists = await directory.listCalls
@@ -138,6 +155,45 @@ enum Recovery {
         }
         return entries
     }
+
+    /// Splits `ids` into those to drive and the imported ones refused (each said on standard error). With
+    /// `--include-imported` every id is driven, each imported one noted.
+    static func screenImported(
+        _ ids: [String], store: EventStore, options: RecoveryOptions, command: String, console: Console
+    ) throws -> (drive: [String], refused: [Entry]) {
+        var drive: [String] = []
+        var refused: [Entry] = []
+        for id in ids {
+            guard let origin = try ImportedHistory.origin(of: id, in: store) else {
+                drive.append(id)
+                continue
+            }
+            if options.includeImported {
+                console.note(
+                    "execution \(id) was imported from ledger \(MessageQuote.quoted(origin.sourceLedger)); driving "
+                        + "it as \(ImportedHistory.overrideFlag) asks")
+                drive.append(id)
+                continue
+            }
+            let override =
+                command == "recover"
+                ? "batchledger recover \(ImportedHistory.overrideFlag) (or batchledger resume \(id) "
+                    + "\(ImportedHistory.overrideFlag))"
+                : "batchledger \(command) \(id) \(ImportedHistory.overrideFlag)"
+            let message = ImportedHistory.refusal(id, origin: origin, command: command, override: override)
+            console.error(message)
+            refused.append(Entry(executionId: id, outcome: "imported", state: nil, detail: message))
+        }
+        return (drive, refused)
+    }
+
+    /// The exit status of recover and resume: 3 when recovery failed for any, 2 when an imported execution was
+    /// refused, else 0.
+    static func exitCode(_ entries: [Entry]) -> ExitCode? {
+        if entries.contains(where: { $0.outcome == "failed" }) { return ExitCode(3) }
+        if entries.contains(where: { $0.outcome == "imported" }) { return ExitCode(2) }
+        return nil
+    }
 }
 
 /// `batchledger recover`: resume every interrupted execution.
@@ -146,9 +202,11 @@ struct RecoverCommand: AsyncParsableCommand {
         commandName: "recover",
         abstract: "Resume every execution a crash or a kill interrupted, reconciling each step with Batch and Storage.",
         discussion: """
-            Everything comes from the ledger (flow, inputs, endpoint, output folder); secrets are read again from the
-            environment and --secrets-file. Exit status 0 when every interrupted execution was driven to its end (or
-            is being driven by another live process, or there was nothing to do), 3 when recovery failed for any.
+            Everything comes from the ledger (flow, inputs, endpoint, output folder); secrets are read again from the \
+            environment and --secrets-file. Executions loaded with batchledger import are left alone (said on \
+            standard error) unless --include-imported. Exit status 0 when every interrupted execution was driven to \
+            its end (or is being driven by another live process, or there was nothing to do), 2 when an imported \
+            execution was left alone, 3 when recovery failed for any.
             """)
 
     @OptionGroup var options: RecoveryOptions
@@ -160,15 +218,19 @@ struct RecoverCommand: AsyncParsableCommand {
         if interrupted.isEmpty && !options.json {
             print("nothing to recover: no interrupted execution in \(store.path)")
         }
-        let entries = try await Recovery.resume(interrupted, options: options)
-        if entries.contains(where: { $0.outcome == "failed" }) { throw ExitCode(3) }
+        let entries = try await Recovery.resume(interrupted, options: options, command: "recover")
+        if let code = Recovery.exitCode(entries) { throw code }
     }
 }
 
 /// `batchledger resume EXECUTION`.
 struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "resume", abstract: "Resume one interrupted execution.")
+        commandName: "resume", abstract: "Resume one interrupted execution.",
+        discussion: """
+            An execution loaded with batchledger import is refused (exit 2) unless --include-imported. Exit status 0 \
+            when it was driven to its end (or another live process drives it), 3 when recovery failed.
+            """)
 
     @Argument(help: "The execution id.")
     var execution: String
@@ -176,8 +238,8 @@ struct ResumeCommand: AsyncParsableCommand {
     @OptionGroup var options: RecoveryOptions
 
     func run() async throws {
-        let entries = try await Recovery.resume([execution], options: options)
-        if entries.contains(where: { $0.outcome == "failed" }) { throw ExitCode(3) }
+        let entries = try await Recovery.resume([execution], options: options, command: "resume")
+        if let code = Recovery.exitCode(entries) { throw code }
     }
 }
 

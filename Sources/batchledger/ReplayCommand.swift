@@ -70,7 +70,8 @@ struct ForkCommand: AsyncParsableCommand {
         commandName: "fork",
         abstract: "Start a new execution that takes the parent's outcomes before TASK and runs TASK and what follows.",
         discussion: "The parent is left as it is; the ledger links both ways. Where the parent ran (local emulator, "
-            + "endpoint, Google) is where the fork runs; --local or --endpoint choose otherwise.")
+            + "endpoint, Google) is where the fork runs; --local or --endpoint choose otherwise. A parent loaded "
+            + "with batchledger import is refused (exit 2) unless --include-imported.")
 
     @Argument(help: "The parent execution id.")
     var execution: String
@@ -91,6 +92,25 @@ struct ForkCommand: AsyncParsableCommand {
         let store = try openLedgerForReading(recovery.ledgerOptions)
         let parent = try loadExecution(store, execution)
         guard let started = parent.started else { throw ExitCode(2) }
+        do {
+            if let origin = try ImportedHistory.origin(of: execution, in: store) {
+                guard recovery.includeImported else {
+                    console.error(
+                        ImportedHistory.refusal(
+                            execution, origin: origin, command: "fork",
+                            override: "batchledger fork \(execution) --from \(from) \(ImportedHistory.overrideFlag)"))
+                    throw ExitCode(2)
+                }
+                console.note(
+                    "execution \(execution) was imported from ledger \(MessageQuote.quoted(origin.sourceLedger)); "
+                        + "forking it as \(ImportedHistory.overrideFlag) asks")
+            }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            console.error("batchledger fork: \(error)")
+            throw ExitCode(3)
+        }
         let environment = ProcessInfo.processInfo.environment
         let transport = CurlTransport()
         var embedded: LocalCloud?

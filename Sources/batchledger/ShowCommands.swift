@@ -59,6 +59,9 @@ struct ShowCommand: ParsableCommand {
             print(line)
             for key in task.vars.keys.sorted() { print("    vars.\(key) = \(task.vars[key]!.compactText)") }
             for name in task.outputFiles.keys.sorted() { print("    file \(name) → \(task.outputFiles[name]!)") }
+            for (object, reason) in (task.refusedOutputFiles ?? [:]).sorted(by: { $0.key < $1.key }) {
+                print("    refused object \(OutputPath.quoted(object)): \(reason)")
+            }
             if let reason = task.failureReason, task.state != "SUCCEEDED" { print("    reason: \(reason)") }
         }
     }

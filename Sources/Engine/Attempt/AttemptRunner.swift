@@ -378,18 +378,28 @@ struct AttemptRunner {
         return .failed(reason: plan.mask(reason), exitCode: exitCode, preempted: exitCode == 50001)
     }
 
-    /// Downloads what the job wrote that the output globs select, verifying each file's CRC32C.
+    /// Downloads what the job wrote that the output globs select, verifying each file's CRC32C. An object whose
+    /// name would not make a file inside the task run's folder is not downloaded; the refusal is recorded.
     private func collect(bucket: String) async throws {
         let state = try await attemptState()
         let objects = try await services.storage.listAll(bucket: bucket, prefix: plan.prefix)
         let wanted = objects.filter { object in
             let relative = String(object.name.dropFirst(plan.prefix.count))
             return !relative.isEmpty && !relative.hasSuffix("/") && plan.collects(relative)
-                && state.downloaded[relative] == nil
+                && state.downloaded[relative] == nil && state.refusedOutputs[object.name] == nil
         }
         for object in wanted {
             let relative = String(object.name.dropFirst(plan.prefix.count))
-            let destination = plan.outputFolder.appendingPathComponent(relative)
+            let destination: URL
+            do {
+                destination = try OutputPath.destination(for: relative, in: plan.outputFolder)
+            } catch let refusal as OutputPathRefusal {
+                try await recorder.record(
+                    .outputFileRefused(
+                        OutputFileRefused(
+                            taskRunId: taskRunId, attempt: attempt, object: object.name, reason: refusal.reason)))
+                continue
+            }
             let download = try await services.storage.download(bucket: bucket, name: object.name, to: destination)
             try await recorder.record(
                 .outputFileDownloaded(

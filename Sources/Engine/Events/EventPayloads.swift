@@ -297,3 +297,14 @@ public struct ExecutionForked: Codable, Sendable, Equatable {
     public var child: String
     public var fromTask: String
 }
+
+/// An object the job wrote under its working directory that was not downloaded: its name would not make a file
+/// inside the task run's output folder (a `..`, `.` or empty segment, a leading `/`, a backslash, a control
+/// character), or a folder on the way already exists as a symbolic link or a file.
+public struct OutputFileRefused: Codable, Sendable, Equatable {
+    public var taskRunId: String
+    public var attempt: Int
+    /// The object's full name in the bucket, as listed.
+    public var object: String
+    public var reason: String
+}

@@ -29,6 +29,7 @@ public enum ExecutionEvent: Sendable, Equatable {
     case recoveryFailed(RecoveryFailed)
     case taskAdopted(TaskAdopted)
     case executionForked(ExecutionForked)
+    case outputFileRefused(OutputFileRefused)
 
     /// The ledger `type` of each case.
     public var type: String {
@@ -57,6 +58,7 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .recoveryFailed: return "RecoveryFailed"
         case .taskAdopted: return "TaskAdopted"
         case .executionForked: return "ExecutionForked"
+        case .outputFileRefused: return "OutputFileRefused"
         }
     }
 
@@ -91,6 +93,7 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .recoveryFailed(let value): payload = value
         case .taskAdopted(let value): payload = value
         case .executionForked(let value): payload = value
+        case .outputFileRefused(let value): payload = value
         }
         return NewEvent(type: type, schemaVersion: Self.schemaVersion, payload: try CanonicalJSON.encode(payload))
     }
@@ -129,6 +132,7 @@ public enum ExecutionEvent: Sendable, Equatable {
         case "RecoveryFailed": return .recoveryFailed(try read(RecoveryFailed.self))
         case "TaskAdopted": return .taskAdopted(try read(TaskAdopted.self))
         case "ExecutionForked": return .executionForked(try read(ExecutionForked.self))
+        case "OutputFileRefused": return .outputFileRefused(try read(OutputFileRefused.self))
         default: return nil
         }
     }

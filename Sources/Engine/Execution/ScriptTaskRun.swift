@@ -273,15 +273,9 @@ struct ScriptTaskRun {
         }
     }
 
-    /// `read(path)` over the namespace folder, refusing paths that leave it.
+    /// `read(path)` over the namespace folder, refusing paths that leave it (`..`, absolute, symbolic links).
     static func namespaceReader(_ folder: URL?) -> (@Sendable (String) throws -> String)? {
-        guard let folder else { return nil }
-        return { path in
-            if let problem = WorkingDirectoryPath.problem(path) {
-                throw FlowProblems(["read('\(path)'): \(problem)"])
-            }
-            return try String(contentsOf: folder.appendingPathComponent(path), encoding: .utf8)
-        }
+        folder.map(NamespaceFolder.reader)
     }
 
     static func text(_ value: TemplateValue) -> String {

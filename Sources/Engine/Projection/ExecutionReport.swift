@@ -15,6 +15,8 @@ public struct ExecutionReport: Codable, Sendable, Equatable {
         public var metrics: [Metric]
         /// Output file name → absolute local path.
         public var outputFiles: [String: String]
+        /// Objects the job wrote that were not downloaded: full object name → why.
+        public var refusedOutputFiles: [String: String]?
         public var failureReason: String?
     }
 
@@ -40,7 +42,9 @@ public struct ExecutionReport: Codable, Sendable, Equatable {
             TaskEntry(
                 id: run.taskId, value: run.value, state: run.state, attempts: run.attempts.count,
                 jobName: run.attempts.last?.jobId, exitCode: run.exitCode, vars: run.vars, metrics: run.metrics,
-                outputFiles: run.outputFiles, failureReason: run.failureReason)
+                outputFiles: run.outputFiles,
+                refusedOutputFiles: run.refusedOutputFiles.isEmpty ? nil : run.refusedOutputFiles,
+                failureReason: run.failureReason)
         }
     }
 

@@ -154,6 +154,9 @@ public struct ExecutionState: Codable, Sendable, Equatable {
             upsert(run)
         case .executionForked(let fork):
             forks.append(fork.child)
+        case .outputFileRefused(let refused):
+            updateAttempt(refused.taskRunId, refused.attempt) { $0.refusedOutputs[refused.object] = refused.reason }
+            updateRun(refused.taskRunId) { $0.refusedOutputFiles[refused.object] = refused.reason }
         }
     }
 
@@ -197,6 +200,8 @@ public struct TaskRunState: Codable, Sendable, Equatable {
     public var metrics: [Metric] = []
     /// Output file name → absolute local path.
     public var outputFiles: [String: String] = [:]
+    /// Objects not downloaded (full object name → why); see `OutputFileRefused`.
+    public var refusedOutputFiles: [String: String] = [:]
     public var exitCode: Int?
     public var jobName: String?
     public var failureReason: String?
@@ -244,6 +249,8 @@ public struct AttemptState: Codable, Sendable, Equatable {
     public var stderrLines = 0
     public var exitCode: Int?
     public var downloaded: [String: String] = [:]
+    /// Objects not downloaded: full object name → why.
+    public var refusedOutputs: [String: String] = [:]
     public var deleteRequested = false
     public var jobDeleted = false
     public var stagingCleaned = false

@@ -78,6 +78,8 @@ public enum Timeline {
             return "recovery failed (\(e.failures)): \(e.reason)" + (e.givenUp ? "; given up" : "")
         case .taskAdopted(let e): return "\(e.taskRunId) \(e.state), taken from \(e.fromExecution)"
         case .executionForked(let e): return "forked as \(e.child) from task \(e.fromTask)"
+        case .outputFileRefused(let e):
+            return "\(e.taskRunId) refused output object \(OutputPath.quoted(e.object)): \(e.reason)"
         }
     }
 

@@ -46,23 +46,32 @@ struct InputBuilder {
         case (.string, _): ok = true
         case (.int, .int): ok = true
         case (.int, .string(let text)): ok = Int(text) != nil
-        case (.float, .int), (.float, .float): ok = true
-        case (.float, .string(let text)): ok = Double(text) != nil
+        case (.float, .int): ok = true
+        // JSON and the ledger hold only finite numbers: .inf, .nan and 1e999 are not FLOAT values.
+        case (.float, .float(let number)): ok = number.isFinite
+        case (.float, .string(let text)):
+            ok = Double(text)?.isFinite == true && text.allSatisfy { "0123456789+-.eE".contains($0) }
         case (.boolean, .bool): ok = true
         case (.boolean, .string(let text)): ok = ["true", "false"].contains(text.lowercased())
         default: ok = false
         }
         if !ok {
             context.error(
-                "'defaults' of \(owner) must be \(expected(type)), found '\(scalar.text)'", at: value.location)
+                "'defaults' of \(owner) must be \(expected(type)), found '\(Self.shown(scalar.text))'",
+                at: value.location)
         }
+    }
+
+    /// At most 200 characters of a value, for a message.
+    static func shown(_ text: String) -> String {
+        text.count > 200 ? text.prefix(200) + "… (\(text.utf8.count) bytes)" : text
     }
 
     private func expected(_ type: FlowInput.InputType) -> String {
         switch type {
         case .string: return "a string"
         case .int: return "a whole number (INT)"
-        case .float: return "a number (FLOAT)"
+        case .float: return "a finite number (FLOAT)"
         case .boolean: return "true or false (BOOLEAN)"
         case .json: return "JSON"
         }

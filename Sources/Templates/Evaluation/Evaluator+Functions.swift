@@ -39,13 +39,14 @@ extension Evaluator {
             return .string(try renderNested(text, recursive: recursive, args))
         case "read":
             let path = try args.string(0, "path")
+            let shown = Self.quotedPath(path)
             guard let reader = context.readNamespaceFile else {
-                throw args.failure("namespace files are not available here: cannot read '\(path)'", kind: .file)
+                throw args.failure("namespace files are not available here: cannot read \(shown)", kind: .file)
             }
             do {
                 return .string(try reader(path))
             } catch {
-                throw args.failure("cannot read '\(path)': \(error)", kind: .file)
+                throw args.failure("cannot read \(shown): \(error)", kind: .file)
             }
         case "range":
             let low = try args.int(0, "start")
