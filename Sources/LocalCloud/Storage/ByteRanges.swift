@@ -3,9 +3,9 @@ import Foundation
 /// The byte-range headers of Storage requests, parsed strictly: decimal digits only, every sum checked for
 /// overflow, so that no header value can trap the emulator (a bad one is a 400 or 416 in Google's shape).
 enum ByteRanges {
-    /// A non-negative decimal byte position, or nil (no sign, no spaces, at most 18 digits: below 2^63).
+    /// A non-negative decimal byte position up to 2^63-1, or nil (no sign, no spaces; Int64 refuses larger values).
     static func position(_ text: Substring) -> Int64? {
-        guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        guard !text.isEmpty, text.utf8.count <= 19, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
         return Int64(text)
     }
 
@@ -27,7 +27,7 @@ enum ByteRanges {
         func malformed(_ why: String) -> APIError {
             APIError.invalidArgument(
                 "Malformed Content-Range \(quoted(header)): \(why). Send 'bytes FIRST-LAST/TOTAL', "
-                    + "'bytes FIRST-LAST/*' or 'bytes */TOTAL' with positions below 2^63.", shape: .storage)
+                    + "'bytes FIRST-LAST/*' or 'bytes */TOTAL' with positions below 2^63 - 1.", shape: .storage)
         }
         var text = Substring(header).drop(while: { $0 == " " })
         guard text.hasPrefix("bytes") else { throw malformed("it does not start with 'bytes'") }

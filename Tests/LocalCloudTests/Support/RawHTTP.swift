@@ -20,9 +20,16 @@ enum RawHTTP {
         guard let port = endpoint.port.flatMap(UInt16.init(exactly:)) else {
             throw Failure(description: "\(endpoint) has no port")
         }
-        return try await Task.detached {
-            try exchange(method: method, target: target, port: port, headers: headers, body: body)
-        }.value
+        // Blocking socket calls run on a thread of their own, never on the cooperative pool that the in-process
+        // emulator needs to answer.
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Result {
+                        try exchange(method: method, target: target, port: port, headers: headers, body: body)
+                    })
+            }
+        }
     }
 
     private struct Failure: Error, CustomStringConvertible {
