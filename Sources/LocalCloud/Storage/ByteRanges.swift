@@ -77,8 +77,9 @@ enum ByteRanges {
                 reason: "requestedRangeNotSatisfiable", shape: .storage)
         }
         if parts[0].isEmpty {
-            guard let suffix = position(parts[1]) else { return nil }
-            guard suffix > 0 else { throw unsatisfiable("a suffix must be at least 1 byte") }
+            guard let suffix = position(parts[1]), suffix > 0 else {
+                throw unsatisfiable("a suffix must be a byte count of at least 1")
+            }
             return max(0, size - suffix)...(size - 1)
         }
         guard let start = position(parts[0]) else { return nil }

@@ -30,6 +30,9 @@ final class StateLock: @unchecked Sendable {
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(
                 in: .whitespacesAndNewlines)
             close(descriptor)
+            // deinit runs after a throw from here (every property is set): it must not close the number again,
+            // which by then may be another file's.
+            descriptor = -1
             throw LocalCloudError.configuration(
                 "the state directory \(directory.path) is in use by another LocalCloud emulator"
                     + (holder.map { $0.isEmpty ? "" : " (pid \($0))" } ?? "")
