@@ -17,6 +17,11 @@ import NIOCore
 /// says which). stdout lines are INFO entries, stderr lines ERROR entries in `batch_task_logs`, written only
 /// when `logsPolicy.destination` is `CLOUD_LOGGING`, as on Batch.
 ///
+/// Who can call it: it listens on 127.0.0.1 unless told otherwise, and refuses to start on any other address
+/// without `requireAuth`. With `requiredBearerToken` (the embedded emulator of `run --local`), every request must
+/// carry that token. Its state folder is private (`0700`, files `0600`), and Storage names are checked and resolved
+/// below it without following links (`StorageNames`, `ConfinedFolder`).
+///
 /// Restarts: `shutdown()` kills the jobs' processes. If the emulator process dies instead (crash, SIGKILL),
 /// the jobs go on (their exit codes go to files) and an emulator restarted on the same state directory
 /// watches them to their end; output written while no emulator ran is not logged. Temporary data folders

@@ -2,12 +2,13 @@ import Foundation
 
 /// How to run a LocalCloud emulator.
 public struct LocalCloudConfiguration: Sendable {
-    /// Address to listen on (default 127.0.0.1).
+    /// Address to listen on (default 127.0.0.1); any other than a loopback address needs `requireAuth`.
     public var host: String
     /// Port to listen on; 0 picks a free one (read it back from `LocalCloud.endpoint`).
     public var port: Int
-    /// Where jobs, objects and logs are kept across restarts; nil keeps them in a temporary folder that
-    /// `shutdown()` removes.
+    /// Where jobs, objects and logs are kept across restarts (made private, `0700`; a folder of another user or a
+    /// shared one such as /tmp is refused); nil keeps them in a new `0700` temporary folder that `shutdown()`
+    /// removes.
     public var stateDirectory: URL?
     /// Time a job spends in QUEUED and SCHEDULED before it runs (stands for VM boot); zero by default.
     public var startupDelay: Duration

@@ -3,23 +3,27 @@ import GoogleCloud
 
 /// The credentials of a `run --local` engine: the embedded emulator's per-run bearer token, which only this
 /// process holds (it is never printed, recorded or given to jobs).
-struct StaticTokenCredentials: AccessTokenProvider {
+struct StaticTokenCredentials: AccessTokenProvider, CustomStringConvertible, CustomDebugStringConvertible {
     let token: String
 
     func accessToken() async throws -> String? { token }
     func invalidate() async {}
     var identity: String { "the embedded emulator's per-run token" }
+    var description: String { "StaticTokenCredentials(token hidden)" }
+    var debugDescription: String { description }
 }
 
 /// The transport to the embedded emulator: a request to it without an `Authorization` header gets the per-run
 /// token. That is the OAuth token exchange of a task runner's `serviceAccount` (made without credentials), which the
 /// emulator answers only for the holder of the run's token; requests that carry a token keep theirs.
-struct EmbeddedEmulatorTransport: HTTPTransport {
+struct EmbeddedEmulatorTransport: HTTPTransport, CustomStringConvertible, CustomDebugStringConvertible {
     let base: any HTTPTransport
     let endpoint: URL
     let token: String
 
     var streamsFileBodies: Bool { base.streamsFileBodies }
+    var description: String { "EmbeddedEmulatorTransport(\(endpoint.absoluteString), token hidden)" }
+    var debugDescription: String { description }
 
     /// The request with the run's token when it goes to the emulator and carries no credentials.
     func authorized(_ request: HTTPRequest) -> HTTPRequest {

@@ -105,7 +105,8 @@ struct EmulatorCommand: AsyncParsableCommand {
                 (0...65535).contains(value)
             else {
                 throw ValidationError(
-                    "--port \(Self.quoted(port)) is not valid: give a port number from 0 to 65535 (0 picks a free port)")
+                    "--port \(Self.quoted(port)) is not valid: give a port number from 0 to 65535 (0 picks a free port)"
+                )
             }
             return value
         }
@@ -113,7 +114,8 @@ struct EmulatorCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try portNumber
-        _ = try Self.number(startupDelay, option: "--startup-delay", in: 0...Self.maxStartupDelaySeconds, unit: " seconds")
+        _ = try Self.number(
+            startupDelay, option: "--startup-delay", in: 0...Self.maxStartupDelaySeconds, unit: " seconds")
         _ = try Self.number(faultRate, option: "--fault-rate", in: 0...1)
         if !requireAuth && !LocalCloudConfiguration.isLoopback(host: host) {
             throw ValidationError(

@@ -61,8 +61,10 @@ private struct LocalRun {
 
     func quick() throws -> CLI.Result {
         try cli.run(
-            ["run", cli.folder.appendingPathComponent("quick.yaml").path, "--local", "--secrets-file",
-             CLI.sample("local.env")],
+            [
+                "run", cli.folder.appendingPathComponent("quick.yaml").path, "--local", "--secrets-file",
+                CLI.sample("local.env"),
+            ],
             environment: environment)
     }
 

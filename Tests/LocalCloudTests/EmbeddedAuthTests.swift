@@ -33,9 +33,10 @@ struct EmbeddedAuthTests {
                 ("POST", "/v2/entries:list"),
             ]
             for (method, path) in paths {
-                for headers in [[:], ["Authorization": "Bearer wrong"], ["Authorization": "Bearer \(token)x"],
-                    ["Authorization": token]]
-                {
+                for headers in [
+                    [:], ["Authorization": "Bearer wrong"], ["Authorization": "Bearer \(token)x"],
+                    ["Authorization": token],
+                ] {
                     let answer = try await client.send(
                         method, path, body: method == "POST" ? Data("{}".utf8) : nil, headers: headers)
                     #expect(answer.status == 401, "\(method) \(path) \(headers.keys): \(answer.status)")
@@ -48,7 +49,8 @@ struct EmbeddedAuthTests {
                     "POST", "/upload/storage/v1/b/bkt/o?uploadType=media&name=a.txt", body: Data("a".utf8),
                     headers: authorized
                 ).status == 200)
-            #expect(try await client.send("GET", "/storage/v1/b/bkt/o/a.txt?alt=media", headers: authorized).text == "a")
+            #expect(
+                try await client.send("GET", "/storage/v1/b/bkt/o/a.txt?alt=media", headers: authorized).text == "a")
 
             #expect(try await exchange(client).status == 401, "nobody else can have a token issued")
             #expect(try await exchange(client, headers: ["Authorization": "Bearer wrong"]).status == 401)
@@ -71,7 +73,8 @@ struct EmbeddedAuthTests {
             #expect(!LocalCloudConfiguration.isLoopback(host: host), "\(host)")
             let refusal = try #require(LocalCloudConfiguration(host: host).refusal)
             #expect(refusal.contains("--require-auth"))
-            #expect(LocalCloudConfiguration(host: host, requiredBearerToken: LocalCloud.makeBearerToken()).refusal == nil)
+            #expect(
+                LocalCloudConfiguration(host: host, requiredBearerToken: LocalCloud.makeBearerToken()).refusal == nil)
         }
     }
 

@@ -68,7 +68,8 @@ struct StatePermissionsTests {
             #expect(entries.contains { $0.path.hasSuffix("media.txt") })
             #expect(entries.contains { $0.path.hasSuffix("res.txt.__meta.json") })
             for entry in entries {
-                #expect(entry.mode == (entry.isDirectory ? 0o700 : 0o600), "\(entry.path): \(String(entry.mode, radix: 8))")
+                #expect(
+                    entry.mode == (entry.isDirectory ? 0o700 : 0o600), "\(entry.path): \(String(entry.mode, radix: 8))")
             }
             #expect(mode(cloud.dataDirectory.appendingPathComponent(".localcloud.lock")) == 0o600)
         }
@@ -134,7 +135,10 @@ struct StatePermissionsTests {
             try FileManager.default.createDirectory(
                 at: url.appendingPathComponent("storage/buckets/b"), withIntermediateDirectories: true)
             try Data("script".utf8).write(to: url.appendingPathComponent("storage/buckets/b/run.sh"))
-            if lock { FileManager.default.createFile(atPath: url.appendingPathComponent(".localcloud.lock").path, contents: nil) }
+            if lock {
+                FileManager.default.createFile(
+                    atPath: url.appendingPathComponent(".localcloud.lock").path, contents: nil)
+            }
             return url
         }
         // A dead emulator's folder: its lock file is there and nobody holds it.

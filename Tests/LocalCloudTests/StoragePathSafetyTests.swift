@@ -48,7 +48,9 @@ private func encoded(_ name: String) -> String { Query.encodeSegment(name) }
 
 @Suite("Storage never reaches outside its state folder")
 struct StoragePathSafetyTests {
-    @Test("GET, media, download, DELETE and metadata of '..', absolute and NUL names are refused; nothing outside changes")
+    @Test(
+        "GET, media, download, DELETE and metadata of '..', absolute and NUL names are refused; nothing outside changes"
+    )
     func traversalNames() async throws {
         let planted = try Planted()
         let before = planted.outsideSnapshot()
@@ -57,7 +59,8 @@ struct StoragePathSafetyTests {
                 "POST", "/upload/storage/v1/b/bkt/o?uploadType=media&name=a.txt", body: Data("inside".utf8))
             #expect(created.status == 200)
             let names = [
-                "../../../../outside/secret.txt", "../../../../outside/victim.txt", "a/../../../../../outside/secret.txt",
+                "../../../../outside/secret.txt", "../../../../outside/victim.txt",
+                "a/../../../../../outside/secret.txt",
                 planted.secret.path, "/etc/passwd", "a.txt\u{0}", "./a.txt", "a//b", "..", ".",
                 "x.__meta.json", String(repeating: "n", count: 241), String(repeating: "a/", count: 600) + "z",
             ]
@@ -70,7 +73,9 @@ struct StoragePathSafetyTests {
                     ("DELETE", "/storage/v1/b/bkt/o/\(object)"),
                 ] {
                     let answer = try await RawHTTP.send(method, path, to: cloud.endpoint)
-                    #expect(answer.status == 400, "\(method) \(path.prefix(120)): \(answer.status) \(answer.text.prefix(200))")
+                    #expect(
+                        answer.status == 400,
+                        "\(method) \(path.prefix(120)): \(answer.status) \(answer.text.prefix(200))")
                     #expect(!answer.text.contains(planted.secretText))
                     #expect(answer.text.count < 4000, "a huge name is not echoed whole")
                 }
@@ -92,7 +97,8 @@ struct StoragePathSafetyTests {
                 "the message names the rule: \(refusal.text)")
             #expect(refusal.json["error"]?["errors"]?.arrayValue?.first?["reason"] == .string("invalid"))
         }
-        #expect(planted.outsideSnapshot() == before, "nothing outside the state folder was read into, written or deleted")
+        #expect(
+            planted.outsideSnapshot() == before, "nothing outside the state folder was read into, written or deleted")
         #expect(FileManager.default.fileExists(atPath: planted.victim.path))
     }
 
@@ -156,7 +162,9 @@ struct StoragePathSafetyTests {
         #expect(planted.outsideSnapshot() == before)
     }
 
-    @Test("links and FIFOs planted in a bucket (as a job could) are not objects: not read, listed, followed or written through")
+    @Test(
+        "links and FIFOs planted in a bucket (as a job could) are not objects: not read, listed, followed or written through"
+    )
     func plantedLinks() async throws {
         let planted = try Planted()
         try await withCloud(LocalCloudConfiguration(stateDirectory: planted.state)) { cloud, client in

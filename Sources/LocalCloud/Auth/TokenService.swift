@@ -17,7 +17,8 @@ actor TokenService {
                 "--require-auth needs at least one --service-account-key FILE to check assertions against")
         }
         if let requiredToken, requiredToken.utf8.count < 32 {
-            throw LocalCloudError.configuration("the required bearer token is too short to be secret (32 characters or more)")
+            throw LocalCloudError.configuration(
+                "the required bearer token is too short to be secret (32 characters or more)")
         }
         self.requireAuth = requireAuth
         self.requiredToken = requiredToken

@@ -90,7 +90,9 @@ struct ObjectKey: Sendable, Hashable {
 
     /// Its metadata sidecar below the metadata folder (`name.__meta.json`; a marker's is inside its folder).
     var sidecarComponents: [String] {
-        isFolderMarker ? [bucket] + segments + [StorageNames.sidecarSuffix] : [bucket] + segments.dropLast()
-            + [segments[segments.count - 1] + StorageNames.sidecarSuffix]
+        isFolderMarker
+            ? [bucket] + segments + [StorageNames.sidecarSuffix]
+            : [bucket] + segments.dropLast()
+                + [segments[segments.count - 1] + StorageNames.sidecarSuffix]
     }
 }

@@ -27,7 +27,8 @@ enum ChunkBytes: Sendable {
 extension StorageService {
     /// A session id as this emulator makes them (a lowercase UUID); anything else names no session.
     static func isSessionID(_ id: String) -> Bool {
-        (1...64).contains(id.utf8.count) && id.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) || $0 == 45 }
+        (1...64).contains(id.utf8.count)
+            && id.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) || $0 == 45 }
     }
 
     func save(_ session: UploadSession) {

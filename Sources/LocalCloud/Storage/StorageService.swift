@@ -49,8 +49,8 @@ actor StorageService {
     let meta: ConfinedFolder
     /// `uploads/`: spooled request bodies and resumable sessions.
     let uploads: ConfinedFolder
-    var objectsRoot: URL { objects.url }
-    var uploadsRoot: URL { uploads.url }
+    nonisolated var objectsRoot: URL { objects.url }
+    nonisolated var uploadsRoot: URL { uploads.url }
     private let now: @Sendable () -> Date
     private var lastGeneration: Int64 = 0
 

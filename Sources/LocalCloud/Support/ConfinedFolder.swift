@@ -229,12 +229,6 @@ final class ConfinedFolder: @unchecked Sendable {
 
     // MARK: Removing a tree
 
-    /// Removes everything below the folder `components` and the folder itself, never following a link (a link a
-    /// job planted is removed, not what it points to). Best effort: what cannot be removed stays.
-    func removeTree(_ components: [String]) {
-        _ = try? withParent(of: components) { parent, name in Self.removeTree(named: name, in: parent) }
-    }
-
     /// Removes the entry `name` of the open folder `parent`, recursively for a folder, without following links.
     static func removeTree(named name: String, in parent: Int32) {
         if unlinkat(parent, name, 0) == 0 || errno == ENOENT { return }
@@ -250,7 +244,8 @@ final class ConfinedFolder: @unchecked Sendable {
         unlinkat(parent, name, AT_REMOVEDIR)
     }
 
-    /// Removes the folder at `url` and everything in it without following links below it.
+    /// Removes the folder at `url` and everything in it, never following a link below it (a link a job planted is
+    /// removed, not what it points to). Best effort: what cannot be removed stays.
     static func removeTree(at url: URL) {
         let parent = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard parent >= 0 else { return }
