@@ -17,6 +17,11 @@ import NIOCore
 /// says which). stdout lines are INFO entries, stderr lines ERROR entries in `batch_task_logs`, written only
 /// when `logsPolicy.destination` is `CLOUD_LOGGING`, as on Batch.
 ///
+/// Who can call it: it listens on 127.0.0.1 unless told otherwise, and refuses to start on any other address
+/// without `requireAuth`. With `requiredBearerToken` (the embedded emulator of `run --local`), every request must
+/// carry that token. Its state folder is private (`0700`, files `0600`), and Storage names are checked and resolved
+/// below it without following links (`StorageNames`, `ConfinedFolder`).
+///
 /// Restarts: `shutdown()` kills the jobs' processes. If the emulator process dies instead (crash, SIGKILL),
 /// the jobs go on (their exit codes go to files) and an emulator restarted on the same state directory
 /// watches them to their end; output written while no emulator ran is not logged. Temporary data folders
@@ -64,17 +69,18 @@ public actor LocalCloud {
     /// Starts an emulator with a given sandbox tool (tests use it to simulate a host without bubblewrap).
     static func start(_ configuration: LocalCloudConfiguration, sandbox: Sandbox.Tool) async throws -> LocalCloud {
         let now: @Sendable () -> Date = { Date() }
+        if let refusal = configuration.refusal { throw LocalCloudError.configuration(refusal) }
         let tokens = try TokenService(
-            keyFiles: configuration.serviceAccountKeyFiles, requireAuth: configuration.requireAuth, now: now)
+            keyFiles: configuration.serviceAccountKeyFiles, requireAuth: configuration.requireAuth,
+            requiredToken: configuration.requiredBearerToken, now: now)
         let ownsData = configuration.stateDirectory == nil
         if ownsData { sweepAbandonedDataDirectories() }
-        let data =
-            configuration.stateDirectory
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("localcloud-\(UUID().uuidString)")
-        do {
-            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        } catch {
-            throw LocalCloudError.configuration("cannot create the state directory \(data.path): \(error)")
+        let data: URL
+        if let stateDirectory = configuration.stateDirectory {
+            data = stateDirectory
+            try PrivateFolder.prepare(stateDirectory)
+        } else {
+            data = try PrivateFolder.makeTemporary(in: FileManager.default.temporaryDirectory, prefix: "localcloud-")
         }
         // A temporary folder is locked too, so a later emulator can tell it from one whose owner died.
         let lock: StateLock? = try StateLock(directory: data)
@@ -118,7 +124,7 @@ public actor LocalCloud {
             serverTask.cancel()
             await batch.shutdown(killJobs: true)
             lock?.release()
-            if ownsData { try? FileManager.default.removeItem(at: data) }
+            if ownsData { ConfinedFolder.removeTree(at: data) }
             let failure = await serverTask.result
             if case .failure(let error) = failure {
                 throw LocalCloudError.configuration(
@@ -132,22 +138,24 @@ public actor LocalCloud {
             ownsDataDirectory: ownsData, serverTask: serverTask, batch: batch, logs: logs, lock: lock)
     }
 
-    /// Removes temporary data folders (`localcloud-*`) left by emulators that ended without `shutdown()`
-    /// (a process that exited or crashed): their lock file is no longer held.
-    static func sweepAbandonedDataDirectories() {
-        let temporary = FileManager.default.temporaryDirectory
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+    /// A new secret for `LocalCloudConfiguration.requiredBearerToken`: 32 random bytes as 64 hex digits.
+    public static func makeBearerToken() -> String { TokenService.makeToken() }
+
+    /// Removes temporary data folders (`localcloud-*` in `folder`) left by emulators that ended without
+    /// `shutdown()` (a process that exited or was killed). A folder is removed only when it is a real folder (not
+    /// a link) of this user whose lock file exists and is no longer held: its emulator is dead, since the kernel
+    /// drops the lock with the process. A starting emulator creates its lock file already locked, so it is
+    /// never taken for a dead one; a folder with no lock file is left alone.
+    static func sweepAbandonedDataDirectories(in folder: URL = FileManager.default.temporaryDirectory) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         for name in names where name.hasPrefix("localcloud-") {
-            let folder = temporary.appendingPathComponent(name)
-            let lockFile = folder.appendingPathComponent(".localcloud.lock").path
-            // Only folders idle for a minute: a starting emulator is never touched.
-            guard
-                let modified = (try? FileManager.default.attributesOfItem(atPath: lockFile))?[.modificationDate]
-                    as? Date,
-                Date().timeIntervalSince(modified) > 60, let probe = try? StateLock(directory: folder)
+            let candidate = folder.appendingPathComponent(name)
+            var info = stat()
+            guard lstat(candidate.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == geteuid(),
+                let probe = try? StateLock(directory: candidate, createIfMissing: false)
             else { continue }
+            ConfinedFolder.removeTree(at: candidate)
             probe.release()
-            try? FileManager.default.removeItem(at: folder)
         }
     }
 
@@ -167,9 +175,10 @@ public actor LocalCloud {
         stopped = true
         await batch.shutdown(killJobs: killJobs)
         if !killJobs { await logs.detach() }
-        lock?.release()
         serverTask.cancel()
         _ = await serverTask.result
-        if ownsDataDirectory && killJobs { try? FileManager.default.removeItem(at: dataDirectory) }
+        // Removed while still locked, so that no other emulator's sweep works on it at the same time.
+        if ownsDataDirectory && killJobs { ConfinedFolder.removeTree(at: dataDirectory) }
+        lock?.release()
     }
 }

@@ -5,13 +5,19 @@ import LocalCloud
 
 /// Builds where Google calls go, for `run` (from its options) and for `recover` (from a recorded backend).
 enum CloudTargets {
-    /// The embedded LocalCloud, started for this process.
+    /// The embedded LocalCloud, started for this process on 127.0.0.1. It answers only requests that carry a random
+    /// bearer token made for this run, which only the engine holds: other local users and the jobs themselves
+    /// (which run on this machine) cannot call it. Stop it with `shutdown()`, awaited, which removes its folder.
     static func local(transport: any HTTPTransport) async throws -> (CloudTarget, LocalCloud) {
-        let cloud = try await LocalCloud.start(LocalCloudConfiguration(host: "127.0.0.1", port: 0, stateDirectory: nil))
+        let token = LocalCloud.makeBearerToken()
+        let cloud = try await LocalCloud.start(
+            LocalCloudConfiguration(host: "127.0.0.1", port: 0, stateDirectory: nil, requiredBearerToken: token))
         let target = CloudTarget(
             backend: Backend(kind: "local", endpoint: cloud.endpoint.absoluteString),
-            endpoints: GoogleEndpoints(base: cloud.endpoint), emulated: true, defaultCredentials: nil,
-            transport: transport, fastPolling: true)
+            endpoints: GoogleEndpoints(base: cloud.endpoint), emulated: true,
+            defaultCredentials: StaticTokenCredentials(token: token),
+            transport: EmbeddedEmulatorTransport(base: transport, endpoint: cloud.endpoint, token: token),
+            fastPolling: true)
         return (target, cloud)
     }
 

@@ -37,23 +37,29 @@ struct EmulatorCommand: AsyncParsableCommand {
             503, or drops the connection.
             """)
 
-    @Option(help: "Address to listen on.")
+    @Option(help: "Address to listen on. Any address but a loopback one (127.0.0.1, ::1) needs --require-auth.")
     var host = "127.0.0.1"
 
-    @Option(help: "Port to listen on (0 picks a free port).")
-    var port = 0
+    @Option(help: ArgumentHelp("Port to listen on, 0-65535 (0 picks a free port).", valueName: "port"))
+    var port = "0"
 
-    @Option(help: "Keep jobs, objects and logs in this folder, so they survive a restart.")
+    @Option(help: "Keep jobs, objects and logs in this folder (made private, 0700), so they survive a restart.")
     var stateDir: String?
 
-    @Option(help: "Seconds a job waits in QUEUED and SCHEDULED before running (stands for VM boot).")
-    var startupDelay: Double = 0
+    @Option(
+        help: ArgumentHelp(
+            "Seconds a job waits in QUEUED and SCHEDULED before running, 0-86400 (stands for VM boot).",
+            valueName: "seconds"))
+    var startupDelay = "0"
 
     @Option(help: "Fault rules; see the grammar above.")
     var faults: String = ""
 
-    @Option(help: "Answer this fraction (0-1) of all API requests with 429, 500 or 503, or drop the connection.")
-    var faultRate: Double = 0
+    @Option(
+        help: ArgumentHelp(
+            "Answer this fraction (0-1) of all API requests with 429, 500 or 503, or drop the connection.",
+            valueName: "fraction"))
+    var faultRate = "0"
 
     @Flag(help: "Refuse requests without an access token from /token (assertions checked with --service-account-key).")
     var requireAuth = false
@@ -64,25 +70,87 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "Cache folder for the Python environment that stands in for Kestra's Python images.")
     var pythonCache: String?
 
+    /// Longest startup delay accepted: a day.
+    static let maxStartupDelaySeconds = 86_400.0
+
+    /// A value quoted in a message: at most 100 characters, so that a huge argument does not flood the terminal.
+    static func quoted(_ value: String) -> String {
+        value.count <= 100 ? "'\(value)'" : "'\(value.prefix(100))…' (\(value.utf8.count) bytes)"
+    }
+
+    /// A decimal number in `range`, or a usage error naming the option and the range.
+    static func number(_ text: String, option: String, in range: ClosedRange<Double>, unit: String = "") throws
+        -> Double
+    {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard trimmed.utf8.count <= 32, trimmed.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 45 }),
+            let value = Double(trimmed), value.isFinite, range.contains(value)
+        else {
+            throw ValidationError(
+                "\(option) \(quoted(text)) is not valid: give a number from \(Self.format(range.lowerBound)) to "
+                    + "\(Self.format(range.upperBound))\(unit)")
+        }
+        return value
+    }
+
+    private static func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int64(value)) : String(value)
+    }
+
+    /// The listening port, 0-65535.
+    var portNumber: Int {
+        get throws {
+            let text = port.trimmingCharacters(in: .whitespaces)
+            guard text.utf8.count <= 5, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int(text),
+                (0...65535).contains(value)
+            else {
+                throw ValidationError(
+                    "--port \(Self.quoted(port)) is not valid: give a port number from 0 to 65535 (0 picks a free port)"
+                )
+            }
+            return value
+        }
+    }
+
+    func validate() throws {
+        _ = try portNumber
+        _ = try Self.number(
+            startupDelay, option: "--startup-delay", in: 0...Self.maxStartupDelaySeconds, unit: " seconds")
+        _ = try Self.number(faultRate, option: "--fault-rate", in: 0...1)
+        if !requireAuth && !LocalCloudConfiguration.isLoopback(host: host) {
+            throw ValidationError(
+                "--host \(Self.quoted(host)) is not a loopback address: an emulator others can reach runs their "
+                    + "commands on this machine, so it needs --require-auth with --service-account-key FILE "
+                    + "(callers then need a token from its /token endpoint); or listen on 127.0.0.1")
+        }
+    }
+
     func run() async throws {
+        let delaySeconds = try Self.number(
+            startupDelay, option: "--startup-delay", in: 0...Self.maxStartupDelaySeconds, unit: " seconds")
         let plan: FaultPlan
         do {
-            plan = try FaultPlan.parse(faults, randomRate: faultRate)
+            plan = try FaultPlan.parse(
+                faults, randomRate: try Self.number(faultRate, option: "--fault-rate", in: 0...1))
+        } catch let error as ValidationError {
+            throw error
         } catch {
-            throw ValidationError("\(error)")
+            let message = "\(error)"
+            throw ValidationError(message.count <= 400 ? message : "\(message.prefix(400))…")
         }
-        guard startupDelay >= 0 else { throw ValidationError("--startup-delay must not be negative") }
         let configuration = LocalCloudConfiguration(
-            host: host, port: port, stateDirectory: stateDir.map { URL(fileURLWithPath: $0) },
-            startupDelay: .milliseconds(Int64(startupDelay * 1000)), faults: plan, requireAuth: requireAuth,
-            serviceAccountKeyFiles: serviceAccountKey.map { URL(fileURLWithPath: $0) },
+            host: host, port: try portNumber, stateDirectory: stateDir.map { URL(fileURLWithPath: $0) },
+            startupDelay: .milliseconds(Int64((delaySeconds * 1000).rounded())), faults: plan,
+            requireAuth: requireAuth, serviceAccountKeyFiles: serviceAccountKey.map { URL(fileURLWithPath: $0) },
             pythonCacheDirectory: pythonCache.map { URL(fileURLWithPath: $0) }
                 ?? LocalCloudConfiguration.defaultPythonCacheDirectory)
         let cloud: LocalCloud
         do {
             cloud = try await LocalCloud.start(configuration)
         } catch {
-            FileHandle.standardError.write(Data("batchledger emulator: \(error)\n".utf8))
+            let message = "\(error)"
+            FileHandle.standardError.write(
+                Data("batchledger emulator: \(message.count <= 1000 ? message : message.prefix(1000) + "…")\n".utf8))
             throw ExitCode(1)
         }
         FileHandle.standardOutput.write(Data("LocalCloud listening on \(cloud.endpoint.absoluteString)\n".utf8))

@@ -57,29 +57,47 @@ enum Recovery {
             console.status("resuming execution \(id) · flow \(started.namespace)/\(started.flowId)")
             let (target, embedded) = try await CloudTargets.recorded(
                 started.backend, environment: environment, transport: transport)
-            defer { if let embedded { Task { await embedded.shutdown() } } }
-            let display = RunDisplay(console: console)
-            var configuration = RunConfiguration(
-                target: target, secrets: secrets, environment: environment,
-                outputDirectory: URL(fileURLWithPath: started.outputDirectory).deletingLastPathComponent(),
-                namespaceFilesDirectory: nil, observer: { event, state in display.show(event, state) },
-                notice: { console.note($0) })
-            configuration.jobDirectory = directory
-            configuration.sharedServices = await shared.registry(for: target)
-            let runner = ExecutionRunner(store: store, configuration: configuration)
-            switch try await runner.resume(id) {
-            case .finished(let final):
-                console.status("execution \(id) \(final.state)")
-                return Entry(executionId: id, outcome: "finished", state: final.state, detail: nil)
-            case .alreadyTerminal(let final):
-                return Entry(executionId: id, outcome: "already-terminal", state: final.state, detail: nil)
-            case .heldBy(let holder):
-                console.note("execution \(id) is being driven by \(holder); left to it")
-                return Entry(executionId: id, outcome: "held", state: "RUNNING", detail: "\(holder)")
+            // An embedded emulator is stopped, and its folder removed, before this returns, however it ends.
+            let result: Result<Entry, any Error>
+            do {
+                result = .success(
+                    try await resumeOn(
+                        id, started: started, target: target, store: store, secrets: secrets,
+                        environment: environment, directory: directory, shared: shared, console: console))
+            } catch {
+                result = .failure(error)
             }
+            if let embedded { await embedded.shutdown() }
+            return try result.get()
         } catch {
             console.error("execution \(id): recovery failed: \(error)")
             return Entry(executionId: id, outcome: "failed", state: "RUNNING", detail: "\(error)")
+        }
+    }
+
+    /// Resumes one execution on its target (the embedded emulator's shutdown is the caller's).
+    private static func resumeOn(
+        _ id: String, started: ExecutionStarted, target: CloudTarget, store: EventStore, secrets: SecretStore,
+        environment: [String: String], directory: JobDirectory, shared: SharedRegistries, console: Console
+    ) async throws -> Entry {
+        let display = RunDisplay(console: console)
+        var configuration = RunConfiguration(
+            target: target, secrets: secrets, environment: environment,
+            outputDirectory: URL(fileURLWithPath: started.outputDirectory).deletingLastPathComponent(),
+            namespaceFilesDirectory: nil, observer: { event, state in display.show(event, state) },
+            notice: { console.note($0) })
+        configuration.jobDirectory = directory
+        configuration.sharedServices = await shared.registry(for: target)
+        let runner = ExecutionRunner(store: store, configuration: configuration)
+        switch try await runner.resume(id) {
+        case .finished(let final):
+            console.status("execution \(id) \(final.state)")
+            return Entry(executionId: id, outcome: "finished", state: final.state, detail: nil)
+        case .alreadyTerminal(let final):
+            return Entry(executionId: id, outcome: "already-terminal", state: final.state, detail: nil)
+        case .heldBy(let holder):
+            console.note("execution \(id) is being driven by \(holder); left to it")
+            return Entry(executionId: id, outcome: "held", state: "RUNNING", detail: "\(holder)")
         }
     }
 

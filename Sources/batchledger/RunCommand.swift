@@ -95,13 +95,9 @@ struct RunCommand: AsyncParsableCommand {
             throw FlowProblems(["--local and --endpoint: choose one"])
         }
         if local {
-            let cloud = try await LocalCloud.start(
-                LocalCloudConfiguration(host: "127.0.0.1", port: 0, stateDirectory: nil))
+            let (localTarget, cloud) = try await CloudTargets.local(transport: transport)
             embedded = cloud
-            target = CloudTarget(
-                backend: Backend(kind: "local", endpoint: cloud.endpoint.absoluteString),
-                endpoints: GoogleEndpoints(base: cloud.endpoint), emulated: true, defaultCredentials: nil,
-                transport: transport, fastPolling: true)
+            target = localTarget
         } else {
             let resolved: (endpoints: GoogleEndpoints, emulated: Bool)
             do {
@@ -136,10 +132,24 @@ struct RunCommand: AsyncParsableCommand {
                     defaultCredentials: found?.provider, transport: transport, fastPolling: false)
             }
         }
-        defer {
-            if let embedded { Task { await embedded.shutdown() } }
+        // The embedded emulator is stopped, and its folder removed, before the command returns, however it ends.
+        let outcome: Result<Void, any Error>
+        do {
+            try await drive(
+                parsed, source: source, inputs: given, secrets: secrets, environment: environment,
+                namespaceFolder: namespaceFolder, target: target, output: output)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
         }
+        if let embedded { await embedded.shutdown() }
+        try outcome.get()
+    }
 
+    private func drive(
+        _ parsed: Flow, source: String, inputs given: [String: String], secrets: SecretStore,
+        environment: [String: String], namespaceFolder: URL?, target: CloudTarget, output: Console
+    ) async throws {
         let store = try EventStore(
             path: ledgerOptions.path,
             options: .init(projections: [ProjectionRegistration(ExecutionSummaryProjection.self)]))

@@ -20,9 +20,16 @@ final class RSAKey: @unchecked Sendable {
         }
         keyID = json["private_key_id"]?.stringValue
         clientEmail = json["client_email"]?.stringValue
-        let bio = pem.withCString { BIO_new_mem_buf($0, Int32(strlen($0))) }
-        defer { BIO_free(bio) }
-        guard let key = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else {
+        // The BIO reads the PEM's bytes in place, so it is made, read and freed inside the scope where they exist.
+        let bytes = Array(pem.utf8)
+        let read: OpaquePointer? = bytes.withUnsafeBytes { buffer -> OpaquePointer? in
+            guard let base = buffer.baseAddress, buffer.count < Int(Int32.max),
+                let bio = BIO_new_mem_buf(base, Int32(buffer.count))
+            else { return nil }
+            defer { BIO_free(bio) }
+            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+        }
+        guard let key = read else {
             throw LocalCloudError.configuration(
                 "\(url.path): 'private_key' is not a PEM private key libcrypto can read")
         }

@@ -4,17 +4,24 @@ import Foundation
 actor TokenService {
     private let keys: [RSAKey]
     private let requireAuth: Bool
+    /// The fixed bearer token every request must carry (the embedded emulator's per-run token), or nil.
+    private let requiredToken: String?
     private var tokens: [String: Date] = [:]
     private let now: @Sendable () -> Date
     private let audiences: Set<String>
 
-    init(keyFiles: [URL], requireAuth: Bool, now: @escaping @Sendable () -> Date) throws {
+    init(keyFiles: [URL], requireAuth: Bool, requiredToken: String? = nil, now: @escaping @Sendable () -> Date) throws {
         keys = try keyFiles.map { try RSAKey(serviceAccountFile: $0) }
         if requireAuth && keys.isEmpty {
             throw LocalCloudError.configuration(
                 "--require-auth needs at least one --service-account-key FILE to check assertions against")
         }
+        if let requiredToken, requiredToken.utf8.count < 32 {
+            throw LocalCloudError.configuration(
+                "the required bearer token is too short to be secret (32 characters or more)")
+        }
         self.requireAuth = requireAuth
+        self.requiredToken = requiredToken
         self.now = now
         audiences = ["https://oauth2.googleapis.com/token", "https://www.googleapis.com/oauth2/v4/token"]
     }
@@ -80,18 +87,51 @@ actor TokenService {
         return .object(["access_token": .string(token), "expires_in": .int(3599), "token_type": .string("Bearer")])
     }
 
-    /// With `requireAuth`, a request needs `Authorization: Bearer <token issued here and not expired>`.
+    /// With `requireAuth` or a required token, a request needs `Authorization: Bearer <token>`: the required token,
+    /// a token issued here and not expired, or (with `requireAuth`) a JWT signed by a trusted key.
     func authorize(_ authorization: String?) throws(APIError) {
-        guard requireAuth else { return }
+        guard requireAuth || requiredToken != nil else { return }
+        let token = try bearer(authorization)
+        if let requiredToken, Self.constantTimeEqual(token, requiredToken) { return }
+        if let expiry = tokens[token], expiry > now() { return }
+        // Google's gapic clients send service accounts' self-signed JWTs directly as bearer tokens.
+        if requireAuth && isValidSelfSignedJWT(token) { return }
+        throw APIError.unauthenticated("Request had invalid authentication credentials: unknown or expired token.")
+    }
+
+    /// With a required token, a call to `/token` must carry it too, so that nobody else can have a token issued
+    /// (without `requireAuth` the assertion's signature is not checked). Without one, anyone may call `/token`.
+    func authorizeExchange(_ authorization: String?) throws(APIError) {
+        guard let requiredToken else { return }
+        guard Self.constantTimeEqual(try bearer(authorization), requiredToken) else {
+            throw APIError.unauthenticated(
+                "Request had invalid authentication credentials: this emulator issues tokens only to the process "
+                    + "that started it.")
+        }
+    }
+
+    private func bearer(_ authorization: String?) throws(APIError) -> String {
         guard let authorization, authorization.hasPrefix("Bearer ") else {
             throw APIError.unauthenticated(
                 "Request is missing required authentication credential. Expected OAuth 2 access token.")
         }
-        let token = String(authorization.dropFirst(7))
-        if let expiry = tokens[token], expiry > now() { return }
-        // Google's gapic clients send service accounts' self-signed JWTs directly as bearer tokens.
-        if isValidSelfSignedJWT(token) { return }
-        throw APIError.unauthenticated("Request had invalid authentication credentials: unknown or expired token.")
+        return String(authorization.dropFirst(7))
+    }
+
+    /// Compares without stopping at the first difference, so the time taken does not tell how much matched.
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for index in x.indices { difference |= x[index] ^ y[index] }
+        return difference == 0
+    }
+
+    /// A new random bearer token: 32 bytes from the system's secure generator, as 64 hex digits.
+    static func makeToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
     /// A JWT signed by one of the trusted keys (RS256), with `exp` in the future.

@@ -83,6 +83,7 @@ struct EmulatorResponder: HTTPResponder {
     private func dispatch(_ request: IncomingRequest, method: String) async throws(APIError) -> Response {
         if method == "token" {
             guard request.method == "POST" else { throw APIError.notFound("The token endpoint takes POST") }
+            try await tokens.authorizeExchange(request.header("authorization"))
             let form = Query(String(decoding: request.body, as: UTF8.self))
             return Reply.json(try await tokens.exchange(form: form, endpoint: request.baseURL))
         }

@@ -24,7 +24,7 @@ final class SpooledBody: Sendable {
     static func write<Body: AsyncSequence>(_ body: Body, into folder: URL) async throws -> SpooledBody
     where Body.Element == ByteBuffer {
         let url = folder.appendingPathComponent("spool-\(UUID().uuidString.lowercased())")
-        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw LocalCloudError.io("spool an upload", errno) }
         var count: Int64 = 0
         do {
@@ -52,7 +52,7 @@ final class SpooledBody: Sendable {
 
     /// Appends the bytes from `offset` on to the end of `handle`, copied inside the kernel (sendfile).
     func append(from offset: Int64, to handle: FileHandle) throws {
-        let source = open(url.path, O_RDONLY | O_CLOEXEC)
+        let source = open(url.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard source >= 0 else { throw LocalCloudError.io("read a spooled upload", errno) }
         defer { close(source) }
         let target = handle.fileDescriptor

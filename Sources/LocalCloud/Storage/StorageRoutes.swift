@@ -94,31 +94,7 @@ struct StorageRoutes: Sendable {
     ) async throws(APIError) -> Response {
         let object = try await service.get(
             bucket: bucket, name: name, generation: generation, preconditions: preconditions)
-        var range: ClosedRange<Int64>?
-        if let header = request.header("range"), header.hasPrefix("bytes="), object.size > 0 {
-            let spec = header.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-            if spec.count == 2 {
-                let size = object.size
-                if spec[0].isEmpty, let suffix = Int64(spec[1]) {
-                    guard suffix > 0 else {
-                        throw APIError(
-                            httpStatus: 416, status: "OUT_OF_RANGE",
-                            message: "Requested range \(header) is not satisfiable: a suffix must be at least 1 byte",
-                            reason: "requestedRangeNotSatisfiable", shape: .storage)
-                    }
-                    range = max(0, size - suffix)...(size - 1)
-                } else if let start = Int64(spec[0]) {
-                    let end = Int64(spec[1]).map { min($0, size - 1) } ?? (size - 1)
-                    guard start < size, start <= end else {
-                        throw APIError(
-                            httpStatus: 416, status: "OUT_OF_RANGE",
-                            message: "Requested range \(header) is not satisfiable for an object of \(size) bytes",
-                            reason: "requestedRangeNotSatisfiable", shape: .storage)
-                    }
-                    range = start...end
-                }
-            }
-        }
+        let range = try ByteRanges.range(request.header("range"), size: object.size)
         let (current, bytes) = try await service.open(
             bucket: bucket, name: name, generation: object.generation, preconditions: .init(Query(nil)), range: range)
         var headers = [
@@ -222,24 +198,9 @@ struct StorageRoutes: Sendable {
         var first: Int64? = 0
         var total: Int64? = chunk.count
         if let header = request.header("content-range") {
-            // "bytes a-b/N", "bytes a-b/*", "bytes */N", "bytes */*"
-            let spec = header.replacingOccurrences(of: "bytes", with: "").trimmingCharacters(in: .whitespaces)
-            let halves = spec.split(separator: "/", maxSplits: 1).map(String.init)
-            guard halves.count == 2 else {
-                throw APIError.invalidArgument("Malformed Content-Range '\(header)'.", shape: .storage)
-            }
-            total = halves[1] == "*" ? nil : Int64(halves[1])
-            if halves[0] == "*" {
-                first = nil
-            } else {
-                let bounds = halves[0].split(separator: "-").compactMap { Int64($0) }
-                guard bounds.count == 2, bounds[1] - bounds[0] + 1 == chunk.count else {
-                    throw APIError.invalidArgument(
-                        "Content-Range '\(header)' does not match the \(chunk.count) bytes sent.",
-                        shape: .storage)
-                }
-                first = bounds[0]
-            }
+            let range = try ByteRanges.contentRange(header, chunkSize: chunk.count)
+            first = range.first
+            total = range.total
         }
         let result = try await service.putChunk(
             id: id, first: first, total: total, chunk: chunk,

@@ -7,35 +7,19 @@ extension StorageService {
         bucket: String, prefix: String, delimiter: String?, maxResults: Int, pageToken: String?,
         startOffset: String?, endOffset: String?, baseURL: String
     ) throws(APIError) -> JSONValue {
-        guard bucketExists(bucket) else {
+        guard try bucketExists(bucket) else {
             throw APIError.notFound("The specified bucket does not exist.", shape: .storage)
         }
-        var names: [String] = []
-        let bucketFolder = objectsRoot.appendingPathComponent(bucket)
-        let startFolder: URL
-        if let slash = prefix.lastIndex(of: "/") {
-            startFolder = bucketFolder.appendingPathComponent(String(prefix[..<slash]))
-        } else {
-            startFolder = bucketFolder
-        }
-        let base = bucketFolder.standardizedFileURL.path + "/"
-        if let enumerator = FileManager.default.enumerator(
-            at: startFolder, includingPropertiesForKeys: [.isDirectoryKey], options: [])
+        // The walk starts at the prefix's folder when the prefix's folder part is a storable name; otherwise at
+        // the bucket, and the prefix filter below keeps only what matches (a prefix is text, not a path).
+        var start: [String] = []
+        if let slash = prefix.lastIndex(of: "/"),
+            let segments = try? StorageNames.objectSegments(String(prefix[...slash]))
         {
-            for case let url as URL in enumerator {
-                let path = url.standardizedFileURL.path
-                guard path.hasPrefix(base) else { continue }
-                let relative = String(path.dropFirst(base.count))
-                let isDirectory = (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) ?? false
-                if isDirectory {
-                    if FileManager.default.fileExists(atPath: sidecarURL(bucket, relative + "/").path) {
-                        names.append(relative + "/")
-                    }
-                } else if !url.lastPathComponent.hasPrefix(".") || !url.lastPathComponent.hasSuffix(".tmp") {
-                    names.append(relative)
-                }
-            }
+            start = segments
         }
+        var names: [String] = []
+        collectNames(bucket: bucket, under: start, into: &names)
         names = names.filter { name in
             name.hasPrefix(prefix) && (startOffset.map { name >= $0 } ?? true) && (endOffset.map { name < $0 } ?? true)
         }.sorted()
@@ -60,7 +44,7 @@ extension StorageService {
         for entry in page {
             if entry.isPrefix {
                 prefixes.append(.string(entry.key))
-            } else if let object = current(bucket, entry.key) {
+            } else if let key = try? ObjectKey(bucket: bucket, name: entry.key), let object = current(key) {
                 items.append(object.json(baseURL: baseURL))
             }
         }
@@ -69,5 +53,27 @@ extension StorageService {
         if !prefixes.isEmpty { result["prefixes"] = .array(prefixes) }
         if keys.count > page.count, let last = page.last { result["nextPageToken"] = .string(last.key) }
         return .object(result)
+    }
+
+    /// Appends the object names under `segments` of the bucket: regular files, and folders that have a marker's
+    /// sidecar. Links, FIFOs and names that are not storable object names are not objects, and a link to a folder
+    /// is never entered.
+    private func collectNames(bucket: String, under segments: [String], into names: inout [String]) {
+        let folderName = segments.map { $0 + "/" }.joined()
+        for entry in objects.entries([bucket] + segments) {
+            let name = folderName + entry.name
+            switch entry.kind {
+            case .directory:
+                guard let key = try? ObjectKey(bucket: bucket, name: name + "/") else { continue }
+                if meta.status(key.sidecarComponents) != nil { names.append(name + "/") }
+                collectNames(bucket: bucket, under: segments + [entry.name], into: &names)
+            case .file:
+                // Files being written (AtomicFile's temporaries) are not objects yet.
+                if entry.name.hasPrefix(".") && entry.name.hasSuffix(".tmp") { continue }
+                if (try? ObjectKey(bucket: bucket, name: name)) != nil { names.append(name) }
+            case .other:
+                continue
+            }
+        }
     }
 }

@@ -6,6 +6,9 @@ import Foundation
 
 /// Cloud Storage state: each bucket is a folder of plain files (so a job's mounted volume *is* the bucket
 /// prefix), with metadata sidecars kept in a separate tree, and resumable sessions under `uploads/`.
+///
+/// Every name is checked by `StorageNames` (through `ObjectKey`) and every file is reached through a
+/// `ConfinedFolder`, which never follows a link: no request can read, write, list or delete outside the state folder.
 actor StorageService {
     /// Generation preconditions of a request (`ifGenerationMatch` & co.).
     struct Preconditions: Sendable {
@@ -40,46 +43,33 @@ actor StorageService {
     }
 
     let root: URL
-    let objectsRoot: URL
-    private let metaRoot: URL
-    private let bucketsMetaRoot: URL
-    let uploadsRoot: URL
+    /// `buckets/<bucket>/<object name>`: the objects as plain files (a job's volume is such a folder).
+    let objects: ConfinedFolder
+    /// `meta/<bucket>/<object name>.__meta.json`: the sidecars.
+    let meta: ConfinedFolder
+    /// `uploads/`: spooled request bodies and resumable sessions.
+    let uploads: ConfinedFolder
+    nonisolated var objectsRoot: URL { objects.url }
+    nonisolated var uploadsRoot: URL { uploads.url }
     private let now: @Sendable () -> Date
     private var lastGeneration: Int64 = 0
 
     init(root: URL, now: @escaping @Sendable () -> Date) throws {
         self.root = root
         self.now = now
-        objectsRoot = root.appendingPathComponent("buckets")
-        metaRoot = root.appendingPathComponent("meta")
-        bucketsMetaRoot = root.appendingPathComponent("bucket-meta")
-        uploadsRoot = root.appendingPathComponent("uploads")
-        for folder in [objectsRoot, metaRoot, bucketsMetaRoot, uploadsRoot] {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        }
+        objects = try ConfinedFolder(creating: root.appendingPathComponent("buckets"))
+        meta = try ConfinedFolder(creating: root.appendingPathComponent("meta"))
+        uploads = try ConfinedFolder(creating: root.appendingPathComponent("uploads"))
         // Bodies of requests that a previous emulator process was receiving when it stopped.
-        for leftover in (try? FileManager.default.contentsOfDirectory(atPath: uploadsRoot.path)) ?? []
-        where leftover.hasPrefix("spool-") {
-            try? FileManager.default.removeItem(at: uploadsRoot.appendingPathComponent(leftover))
+        for leftover in uploads.entries([]) where leftover.name.hasPrefix("spool-") {
+            uploads.removeFile([leftover.name])
         }
     }
 
     // MARK: Buckets
 
-    static func validateBucketName(_ name: String) throws(APIError) {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
-        guard (3...222).contains(name.count), name.allSatisfy({ allowed.contains($0) }),
-            let first = name.first, first.isLetter || first.isNumber
-        else {
-            throw APIError.invalidArgument(
-                "Invalid bucket name: '\(name)'. Use 3-63 lowercase letters, digits, '-', '_' or '.'", shape: .storage)
-        }
-    }
-
     private func bucketJSON(_ name: String) -> JSONValue {
-        let created =
-            (try? FileManager.default.attributesOfItem(atPath: objectsRoot.appendingPathComponent(name).path))?[
-                .creationDate] as? Date ?? now()
+        let created = objects.status([name]).map { Date(timeIntervalSince1970: Double($0.st_ctim.tv_sec)) } ?? now()
         return .object([
             "kind": .string("storage#bucket"), "id": .string(name), "name": .string(name),
             "location": .string("US"), "storageClass": .string("STANDARD"), "metageneration": .string("1"),
@@ -88,132 +78,143 @@ actor StorageService {
         ])
     }
 
-    func bucketExists(_ name: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(
-            atPath: objectsRoot.appendingPathComponent(name).path, isDirectory: &isDirectory) && isDirectory.boolValue
+    /// True when the bucket's folder exists (a checked name, a real folder: never a link).
+    func bucketExists(_ name: String) throws(APIError) -> Bool {
+        try StorageNames.checkBucket(name)
+        return objects.isDirectory([name])
     }
 
     /// `POST /storage/v1/b`: 409 when the bucket exists.
     func createBucket(_ name: String) throws(APIError) -> JSONValue {
-        try Self.validateBucketName(name)
-        if bucketExists(name) {
+        if try bucketExists(name) {
             throw APIError(
                 httpStatus: 409, status: "ALREADY_EXISTS",
                 message: "Your previous request to create the named bucket succeeded and you already own it.",
                 reason: "conflict", shape: .storage)
         }
-        ensureBucket(name)
+        try ensureBucket(name)
         return bucketJSON(name)
     }
 
     func getBucket(_ name: String) throws(APIError) -> JSONValue {
-        guard bucketExists(name) else {
+        guard try bucketExists(name) else {
             throw APIError.notFound("The specified bucket does not exist.", shape: .storage)
         }
         return bucketJSON(name)
     }
 
     func listBuckets() -> JSONValue {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: objectsRoot.path)) ?? []).sorted()
+        let names = objects.entries([]).filter { entry in
+            entry.kind == .directory && (try? StorageNames.checkBucket(entry.name)) != nil
+        }.map(\.name).sorted()
         return .object(["kind": .string("storage#buckets"), "items": .array(names.map { bucketJSON($0) })])
     }
 
     /// Creates the bucket folder if needed (buckets are created on first use).
-    @discardableResult
-    func ensureBucket(_ name: String) -> URL {
-        let folder = objectsRoot.appendingPathComponent(name)
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder
+    func ensureBucket(_ name: String) throws(APIError) {
+        try StorageNames.checkBucket(name)
+        do { try objects.createDirectory([name]) } catch { throw Self.backendError("create bucket '\(name)'", error) }
     }
 
-    /// The local folder that holds `bucket/prefix` (a job volume's `remotePath`), created if needed.
+    /// The local folder that holds `bucket/prefix` (a job volume's `remotePath`), created if needed. Each name
+    /// is checked like an object name's, and no folder on the way may be a link (a job could have planted one
+    /// in the bucket to have a later job's volume bound elsewhere).
     func folder(forRemotePath remotePath: String) throws(APIError) -> URL {
         let parts = remotePath.split(separator: "/", maxSplits: 1).map(String.init)
         guard let bucket = parts.first else {
             throw APIError.invalidArgument("volumes.gcs.remotePath is empty; give a bucket name or bucket/folder")
         }
-        try Self.validateBucketName(bucket)
-        var folder = ensureBucket(bucket)
+        var components = [bucket]
         if parts.count > 1 {
-            let prefix = parts[1].split(separator: "/").map(String.init)
-            guard !prefix.contains(".."), !prefix.contains(".") else {
-                throw APIError.invalidArgument("volumes.gcs.remotePath '\(remotePath)' must not contain '.' or '..'")
+            let prefix = parts[1].hasSuffix("/") ? parts[1] : parts[1] + "/"
+            do {
+                components = try ObjectKey(bucket: bucket, name: prefix).fileComponents
+            } catch {
+                throw APIError.invalidArgument(
+                    "volumes.gcs.remotePath \(StorageNames.quoted(remotePath)) cannot be a local folder: "
+                        + error.message)
             }
-            for component in prefix { folder.appendPathComponent(component) }
-            try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } else {
+            try StorageNames.checkBucket(bucket)
         }
-        return folder
-    }
-
-    // MARK: Object paths
-
-    static func validateObjectName(_ name: String) throws(APIError) {
-        guard !name.isEmpty else { throw APIError.invalidArgument("Object name is required.", shape: .storage) }
-        let body = name.hasSuffix("/") ? String(name.dropLast()) : name
-        let components = body.split(separator: "/", omittingEmptySubsequences: false)
-        guard !body.isEmpty, !name.hasPrefix("/"), !name.contains("\0"),
-            components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.hasSuffix(".__meta.json") })
-        else {
+        do {
+            try objects.createDirectory(components)
+        } catch {
             throw APIError.invalidArgument(
-                "Object name '\(name)' cannot be stored by LocalCloud, which keeps objects as files: "
-                    + "avoid empty, '.' and '..' path segments and a leading '/'", shape: .storage)
+                "volumes.gcs.remotePath \(StorageNames.quoted(remotePath)) cannot be mounted: \(error) "
+                    + "(a folder on the way is missing, a file or a symbolic link)")
         }
+        return objects.url(components)
     }
 
-    func fileURL(_ bucket: String, _ name: String) -> URL {
-        objectsRoot.appendingPathComponent(bucket).appendingPathComponent(name)
-    }
+    // MARK: Object files
 
-    func sidecarURL(_ bucket: String, _ name: String) -> URL {
-        metaRoot.appendingPathComponent(bucket).appendingPathComponent(name + ".__meta.json")
+    static func backendError(_ what: String, _ error: any Error) -> APIError {
+        APIError(
+            httpStatus: 500, status: "INTERNAL", message: "LocalCloud could not \(what): \(error)",
+            reason: "backendError", shape: .storage)
     }
 
     private func nextGeneration(atLeast minimum: Int64) -> Int64 {
-        let candidate = max(Int64(now().timeIntervalSince1970 * 1_000_000), minimum, lastGeneration + 1)
+        let micros = Int64(exactly: (now().timeIntervalSince1970 * 1_000_000).rounded(.down)) ?? 0
+        let candidate = max(micros, minimum, lastGeneration &+ 1)
         lastGeneration = candidate
         return candidate
     }
 
-    private static func fileStat(_ url: URL) -> (size: Int64, mtime: Int64, isDirectory: Bool)? {
-        var info = stat()
-        guard stat(url.path, &info) == 0 else { return nil }
-        let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        return (Int64(info.st_size), mtime, (info.st_mode & S_IFMT) == S_IFDIR)
+    private struct FileStatus {
+        var size: Int64
+        var mtime: Int64
+        var isDirectory: Bool
     }
 
-    private func readSidecar(_ bucket: String, _ name: String) -> ObjectMetadata? {
-        guard let data = try? Data(contentsOf: sidecarURL(bucket, name)) else { return nil }
+    /// The status of an object's file, or nil when it is absent or is neither a regular file nor a folder.
+    private func fileStatus(_ key: ObjectKey) -> FileStatus? {
+        guard let info = objects.status(key.fileComponents) else { return nil }
+        let type = info.st_mode & S_IFMT
+        guard type == S_IFREG || type == S_IFDIR else { return nil }
+        let mtime = Int64(info.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_mtim.tv_nsec)
+        return FileStatus(size: Int64(info.st_size), mtime: mtime, isDirectory: type == S_IFDIR)
+    }
+
+    private func readSidecar(_ key: ObjectKey) -> ObjectMetadata? {
+        guard let data = meta.read(key.sidecarComponents) else { return nil }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
         return try? decoder.decode(ObjectMetadata.self, from: data)
     }
 
-    private func writeSidecar(_ metadata: ObjectMetadata) {
+    private func writeSidecar(_ metadata: ObjectMetadata, _ key: ObjectKey) {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
         if let data = try? encoder.encode(metadata) {
-            try? AtomicFile.write(data, to: sidecarURL(metadata.bucket, metadata.name))
+            try? meta.writeAtomically(data, to: key.sidecarComponents)
         }
     }
 
+    /// Hashes a regular file of `folder`, opened without following links.
+    private static func hashFile(_ components: [String], in folder: ConfinedFolder) -> ObjectHashes? {
+        guard let descriptor = try? folder.openFile(components, flags: O_RDONLY) else { return nil }
+        defer { close(descriptor) }
+        return try? ObjectHashes.ofDescriptor(descriptor)
+    }
+
     /// The current object, reconciling the file with its sidecar: a file written behind the API (by a job)
-    /// becomes an object with a fresh generation and hashes.
-    func current(_ bucket: String, _ name: String) -> ObjectMetadata? {
-        let url = fileURL(bucket, name)
-        let isMarker = name.hasSuffix("/")
-        guard let info = Self.fileStat(url), info.isDirectory == isMarker else { return nil }
-        let sidecar = readSidecar(bucket, name)
-        if isMarker { return sidecar }
+    /// becomes an object with a fresh generation and hashes. A link, FIFO or other special file is no object.
+    func current(_ key: ObjectKey) -> ObjectMetadata? {
+        guard let info = fileStatus(key), info.isDirectory == key.isFolderMarker else { return nil }
+        let sidecar = readSidecar(key)
+        if key.isFolderMarker { return sidecar }
         if let sidecar, sidecar.fileSize == info.size, sidecar.fileModificationNanos == info.mtime { return sidecar }
-        guard let hashes = try? ObjectHashes.ofFile(url) else { return nil }
+        guard let hashes = Self.hashFile(key.fileComponents, in: objects) else { return nil }
         let time = Date(timeIntervalSince1970: Double(info.mtime) / 1e9)
         let metadata = ObjectMetadata(
-            bucket: bucket, name: name, generation: nextGeneration(atLeast: (sidecar?.generation ?? 0) + 1),
-            metageneration: 1, contentType: sidecar?.contentType ?? Self.guessContentType(name), size: info.size,
+            bucket: key.bucket, name: key.name,
+            generation: nextGeneration(atLeast: (sidecar?.generation ?? 0) &+ 1),
+            metageneration: 1, contentType: sidecar?.contentType ?? Self.guessContentType(key.name), size: info.size,
             crc32c: hashes.crc32c, md5Hash: hashes.md5Hash, timeCreated: time, updated: time,
             metadata: sidecar?.metadata, fileSize: info.size, fileModificationNanos: info.mtime)
-        writeSidecar(metadata)
+        writeSidecar(metadata, key)
         return metadata
     }
 
@@ -235,58 +236,59 @@ actor StorageService {
         bucket: String, name: String, contents: Data?, file: URL?, contentType: String?,
         metadata: [String: String]?, preconditions: Preconditions, expectedCRC32C: String?, expectedMD5: String?
     ) throws(APIError) -> ObjectMetadata {
-        try Self.validateBucketName(bucket)
-        try Self.validateObjectName(name)
-        let existing = current(bucket, name)
+        let key = try ObjectKey(bucket: bucket, name: name)
+        let existing = current(key)
         try preconditions.check(existing)
+        // An uploaded file is a name in uploads/, never a path from elsewhere.
+        var uploaded: [String]?
+        if let file {
+            guard file.deletingLastPathComponent().standardizedFileURL.path == uploads.url.standardizedFileURL.path
+            else { throw Self.backendError("store an upload", LocalCloudError.unsafePath("not in uploads/")) }
+            uploaded = [file.lastPathComponent]
+        }
         let hashes: ObjectHashes
         if let contents {
             hashes = ObjectHashes.of(contents)
-        } else if let file, let fileHashes = try? ObjectHashes.ofFile(file) {
+        } else if let uploaded, let fileHashes = Self.hashFile(uploaded, in: uploads) {
             hashes = fileHashes
         } else {
             throw APIError(
                 httpStatus: 500, status: "INTERNAL", message: "LocalCloud lost the uploaded data",
-                reason: "backendError",
-                shape: .storage)
+                reason: "backendError", shape: .storage)
         }
         if let expectedCRC32C, expectedCRC32C != hashes.crc32c {
             throw APIError.invalidArgument(
-                "Provided CRC32C \"\(expectedCRC32C)\" doesn't match calculated CRC32C \"\(hashes.crc32c)\".",
+                "Provided CRC32C \"\(expectedCRC32C.prefix(64))\" doesn't match calculated CRC32C \"\(hashes.crc32c)\".",
                 shape: .storage)
         }
         if let expectedMD5, expectedMD5 != hashes.md5Hash {
             throw APIError.invalidArgument(
-                "Provided MD5 hash \"\(expectedMD5)\" doesn't match calculated MD5 hash \"\(hashes.md5Hash)\".",
+                "Provided MD5 hash \"\(expectedMD5.prefix(64))\" doesn't match calculated MD5 hash \"\(hashes.md5Hash)\".",
                 shape: .storage)
         }
-        ensureBucket(bucket)
-        let destination = fileURL(bucket, name)
         do {
-            if name.hasSuffix("/") {
-                try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
+            try objects.createDirectory([key.bucket])
+            if key.isFolderMarker {
+                try objects.createDirectory(key.fileComponents)
             } else if let contents {
-                try AtomicFile.write(contents, to: destination)
-            } else if let file {
-                try FileManager.default.createDirectory(
-                    at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-                if rename(file.path, destination.path) != 0 { throw LocalCloudError.io("move upload", errno) }
+                try objects.writeAtomically(contents, to: key.fileComponents)
+            } else if let uploaded {
+                try objects.move(uploaded, of: uploads, to: key.fileComponents)
             }
         } catch {
-            throw APIError(
-                httpStatus: 500, status: "INTERNAL",
-                message: "LocalCloud could not write object '\(name)' in bucket '\(bucket)': \(error)",
-                reason: "backendError", shape: .storage)
+            throw Self.backendError(
+                "write object \(StorageNames.quoted(name)) in bucket '\(bucket)' (a folder on its path may be a "
+                    + "file or a link)", error)
         }
-        let info = Self.fileStat(destination)
+        let info = fileStatus(key)
         let time = now()
         let stored = ObjectMetadata(
-            bucket: bucket, name: name, generation: nextGeneration(atLeast: (existing?.generation ?? 0) + 1),
+            bucket: bucket, name: name, generation: nextGeneration(atLeast: (existing?.generation ?? 0) &+ 1),
             metageneration: 1, contentType: contentType ?? "application/octet-stream",
-            size: name.hasSuffix("/") ? 0 : (info?.size ?? 0), crc32c: hashes.crc32c, md5Hash: hashes.md5Hash,
+            size: key.isFolderMarker ? 0 : (info?.size ?? 0), crc32c: hashes.crc32c, md5Hash: hashes.md5Hash,
             timeCreated: time, updated: time, metadata: metadata, fileSize: info?.size ?? 0,
             fileModificationNanos: info?.mtime ?? 0)
-        writeSidecar(stored)
+        writeSidecar(stored, key)
         return stored
     }
 
@@ -294,8 +296,15 @@ actor StorageService {
     func get(bucket: String, name: String, generation: Int64?, preconditions: Preconditions) throws(APIError)
         -> ObjectMetadata
     {
-        guard let object = current(bucket, name), generation == nil || generation == object.generation else {
-            throw APIError.notFound("No such object: \(bucket)/\(name)", shape: .storage)
+        try get(ObjectKey(bucket: bucket, name: name), generation: generation, preconditions: preconditions)
+    }
+
+    private func get(_ key: ObjectKey, generation: Int64?, preconditions: Preconditions) throws(APIError)
+        -> ObjectMetadata
+    {
+        guard let object = current(key), generation == nil || generation == object.generation else {
+            throw APIError.notFound(
+                "No such object: \(key.bucket)/\(StorageNames.quoted(key.name))", shape: .storage)
         }
         try preconditions.check(object)
         return object
@@ -306,19 +315,21 @@ actor StorageService {
     func open(
         bucket: String, name: String, generation: Int64?, preconditions: Preconditions, range: ClosedRange<Int64>?
     ) throws(APIError) -> (ObjectMetadata, ObjectBytes) {
-        let object = try get(bucket: bucket, name: name, generation: generation, preconditions: preconditions)
-        if name.hasSuffix("/") { return (object, ObjectBytes(descriptor: -1, offset: 0, length: 0)) }
-        let descriptor = Glibc.open(fileURL(bucket, name).path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw APIError.notFound("No such object: \(bucket)/\(name)", shape: .storage)
+        let key = try ObjectKey(bucket: bucket, name: name)
+        let object = try get(key, generation: generation, preconditions: preconditions)
+        if key.isFolderMarker { return (object, ObjectBytes(descriptor: -1, offset: 0, length: 0)) }
+        guard let descriptor = try? objects.openFile(key.fileComponents, flags: O_RDONLY) else {
+            throw APIError.notFound("No such object: \(bucket)/\(StorageNames.quoted(name))", shape: .storage)
         }
         var info = stat()
-        guard fstat(descriptor, &info) == 0, Int64(info.st_size) == object.size else {
+        guard fstat(descriptor, &info) == 0, Int64(info.st_size) == object.size,
+            range.map({ $0.lowerBound >= 0 && $0.upperBound < object.size }) ?? true
+        else {
             close(descriptor)
             throw APIError(
                 httpStatus: 500, status: "INTERNAL",
-                message:
-                    "LocalCloud's file for \(bucket)/\(name) does not hold the \(object.size) bytes its metadata says",
+                message: "LocalCloud's file for \(bucket)/\(StorageNames.quoted(name)) does not hold the "
+                    + "\(object.size) bytes its metadata says",
                 reason: "backendError", shape: .storage)
         }
         let offset = range?.lowerBound ?? 0
@@ -327,15 +338,14 @@ actor StorageService {
     }
 
     func delete(bucket: String, name: String, generation: Int64?, preconditions: Preconditions) throws(APIError) {
-        _ = try get(bucket: bucket, name: name, generation: generation, preconditions: preconditions)
-        let url = fileURL(bucket, name)
-        if name.hasSuffix("/") {
+        let key = try ObjectKey(bucket: bucket, name: name)
+        _ = try get(key, generation: generation, preconditions: preconditions)
+        if key.isFolderMarker {
             // The marker only: the folder stays while other objects live under it.
-            let remaining = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
-            if remaining.isEmpty { try? FileManager.default.removeItem(at: url) }
+            objects.removeEmptyDirectory(key.fileComponents)
         } else {
-            try? FileManager.default.removeItem(at: url)
+            objects.removeFile(key.fileComponents)
         }
-        try? FileManager.default.removeItem(at: sidecarURL(bucket, name))
+        meta.removeFile(key.sidecarComponents)
     }
 }

@@ -51,10 +51,9 @@ struct ObjectHashes: Sendable, Equatable, Codable {
     var crc32c: String
     var md5Hash: String
 
-    /// Hashes a file on disk in 1 MiB chunks.
-    static func ofFile(_ url: URL) throws -> ObjectHashes {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
+    /// Hashes an open file from its current offset to its end, in 1 MiB chunks (the descriptor stays open).
+    static func ofDescriptor(_ descriptor: Int32) throws -> ObjectHashes {
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
         var crc = CRC32C()
         let md5 = MD5Hasher()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
