@@ -76,6 +76,10 @@ public final class EventStore: Sendable {
             if version > Schema.latestVersion {
                 throw .newerSchema(path: path, found: version, supported: Schema.latestVersion)
             }
+            // An empty file (or an empty SQLite database) was never migrated: no ledger has been written there.
+            if version == 0 {
+                throw .noLedger(path: path)
+            }
             writer = Mutex(nil)
         } else {
             try Schema.migrate(connection, now: Timestamp.rfc3339(options.clock()))

@@ -23,6 +23,17 @@ struct ReadOnlyLedgerTests {
                 == "no ledger at \(path): run a flow first or pass --ledger")
     }
 
+    @Test("an empty file is no ledger yet: noLedger, and it stays empty")
+    func emptyFile() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("empty.ledger")
+        FileManager.default.createFile(atPath: path, contents: nil)
+        #expect(throws: LedgerError.noLedger(path: path)) {
+            try EventStore(path: path, options: .init(readOnly: true))
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).isEmpty)
+    }
+
     @Test("reads leave the file and its write-ahead log byte for byte as they were, and see every event")
     func readsWriteNothing() throws {
         let folder = try TemporaryFolder()
