@@ -104,7 +104,8 @@ extension EventStore {
                 do {
                     states[name] = try JSONDecoder().decode(P.State.self, from: bytes)
                 } catch {
-                    throw LedgerError.projection(name: P.name, detail: "cached state of \(name) is unreadable: \(error)")
+                    throw LedgerError.projection(
+                        name: P.name, detail: "cached state of \(name) is unreadable: \(error)")
                 }
             }
         }

@@ -30,7 +30,8 @@ struct EventsCommand: ParsableCommand {
         // Existence only: the trail must print even when the execution's fold fails (that is when it is needed).
         guard try store.currentVersion(of: execution) > 0 else {
             printError(
-                "batchledger: no execution \(Excerpt.of(execution)) in \(store.path); batchledger executions lists them")
+                "batchledger: no execution \(Excerpt.of(execution)) in \(store.path); "
+                    + "batchledger executions lists them")
             throw ExitCode(2)
         }
         let printer = EventPrinter(json: json, showExecution: false)

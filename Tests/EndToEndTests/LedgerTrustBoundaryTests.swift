@@ -98,7 +98,8 @@ struct LedgerTrustBoundaryTests {
                     prev: heads[row.stream] ?? .zero, stream: row.stream, version: row.version, type: row.type,
                     schemaVersion: row.schemaVersion, recordedAt: row.recordedAt, payloadSHA256: digest)
                 let payloadHex = payload.map { String(format: "%02x", $0) }.joined()
-                sql += "UPDATE events SET payload = X'\(payloadHex)', payload_sha256 = X'\(digest.hex)', "
+                sql +=
+                    "UPDATE events SET payload = X'\(payloadHex)', payload_sha256 = X'\(digest.hex)', "
                     + "prev_hash = X'\(previous.hex)', hash = X'\(hash.hex)', stream_hash = X'\(streamHash.hex)' "
                     + "WHERE seq = \(row.seq);\n"
             }
@@ -140,7 +141,8 @@ struct LedgerTrustBoundaryTests {
     func malformedAnchor() throws {
         let cli = try importedLedger()
         let hex = String(repeating: "0", count: 64)
-        for bad in ["50", "50:xyz", "0:\(hex)", "-3:\(hex)", "50:\(hex)0", "1e3:\(hex)", "99999999999999999999:\(hex)"] {
+        for bad in ["50", "50:xyz", "0:\(hex)", "-3:\(hex)", "50:\(hex)0", "1e3:\(hex)", "99999999999999999999:\(hex)"]
+        {
             let result = try cli.run(["verify", "--expect-head", bad])
             #expect(result.status == 64, "\(bad): \(result.stderr)")
             #expect(result.stderr.contains("--expect-head"), "\(bad)")
@@ -252,7 +254,8 @@ struct LedgerTrustBoundaryTests {
             (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any])?["executions"]
                 as? [[String: Any]])
         #expect(executions.count == 2)
-        #expect(executions.allSatisfy { ($0["importedFrom"] as? [String: Any])?["sourceLedger"] as? String == "c.ledger" })
+        #expect(
+            executions.allSatisfy { ($0["importedFrom"] as? [String: Any])?["sourceLedger"] as? String == "c.ledger" })
     }
 
     @Test("import refuses an execution id that names a path; export --format html never writes outside --output")

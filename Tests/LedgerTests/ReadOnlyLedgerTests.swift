@@ -40,7 +40,8 @@ struct ReadOnlyLedgerTests {
         let path = folder.path("l.ledger")
         do {
             // The cache of TypeCounts stops at seq 4: later events come from a writer without the projection.
-            let writer = try EventStore(path: path, options: .init(projections: [ProjectionRegistration(TypeCounts.self)]))
+            let writer = try EventStore(
+                path: path, options: .init(projections: [ProjectionRegistration(TypeCounts.self)]))
             for index in 0..<4 { try writer.append([try event("Step", ["n": index])], to: "exec-a") }
             let plain = try EventStore(path: path)
             for index in 4..<7 { try plain.append([try event("Step", ["n": index])], to: "exec-a") }

@@ -159,11 +159,11 @@ public enum ExportError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tampered(let path, let problem):
             return "\(path): \(problem)"
         case .executionExists(let path, let execution, let ledger):
-            return "\(path): execution \(Excerpt.of(execution)) is already in \(ledger); an import never merges into an existing "
-                + "execution: import into another ledger, or export only the other executions"
+            return "\(path): execution \(Excerpt.of(execution)) is already in \(ledger); an import never merges into "
+                + "an existing execution: import into another ledger, or export only the other executions"
         case .partialStream(let path, let execution, let fromVersion):
-            return "\(path): execution \(Excerpt.of(execution)) starts at version \(fromVersion) (an export with --since-seq); "
-                + "import needs whole executions: export again without --since-seq"
+            return "\(path): execution \(Excerpt.of(execution)) starts at version \(fromVersion) (an export with "
+                + "--since-seq); import needs whole executions: export again without --since-seq"
         case .unknownExecution(let id, let ledger):
             return "no execution \(Excerpt.of(id)) in \(ledger); batchledger executions lists them"
         case .ledger(let error):
