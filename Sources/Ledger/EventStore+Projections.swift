@@ -44,7 +44,9 @@ extension EventStore {
     }
 
     /// The cached state of `key` in projection `P` (brought up to date first), or nil when no event touched it.
+    /// A store opened read-only writes nothing: it folds the events past the cache's checkpoint in memory.
     public func cachedState<P: CachedProjection>(_ projection: P.Type, key: String) throws -> P.State? {
+        if options.readOnly { return try statesWithoutWriting(P.self, only: key)[key] }
         try refreshProjections()
         return try withReader { connection in
             let query = try connection.statement("SELECT state FROM projection_state WHERE projection = ? AND key = ?")
@@ -56,8 +58,10 @@ extension EventStore {
         }
     }
 
-    /// Every cached state of projection `P`, by key (brought up to date first).
+    /// Every cached state of projection `P`, by key (brought up to date first). A store opened read-only writes
+    /// nothing: it folds the events past the cache's checkpoint in memory.
     public func cachedStates<P: CachedProjection>(_ projection: P.Type) throws -> [String: P.State] {
+        if options.readOnly { return try statesWithoutWriting(P.self) }
         try refreshProjections()
         return try withReader { connection in
             let query = try connection.statement("SELECT key, state FROM projection_state WHERE projection = ?")
@@ -69,6 +73,47 @@ extension EventStore {
             }
             return states
         }
+    }
+
+    /// The cache of `P` (of `key` only, when given) read in one snapshot, and the events after its checkpoint
+    /// folded into it in memory; the whole log folded when there is no cache of this definition.
+    private func statesWithoutWriting<P: CachedProjection>(_ projection: P.Type, only key: String? = nil) throws
+        -> [String: P.State]
+    {
+        let snapshot = try withReader { connection -> (checkpoint: Int64, rows: [String: Data])? in
+            try connection.readTransaction { () throws(LedgerError) -> (checkpoint: Int64, rows: [String: Data])? in
+                let registration = ProjectionRegistration(P.self)
+                guard let checkpoint = try Self.checkpoint(of: registration, connection),
+                    checkpoint.definitionVersion == P.definitionVersion
+                else { return nil }
+                let query = try connection.statement(
+                    "SELECT key, state FROM projection_state WHERE projection = ? AND (?2 IS NULL OR key = ?2)")
+                query.bind(1, P.name)
+                if let key { query.bind(2, key) } else { query.bindNull(2) }
+                defer { query.reset() }
+                var rows: [String: Data] = [:]
+                while try query.step() { rows[query.text(0)] = query.data(1) }
+                return (checkpoint.seq, rows)
+            }
+        }
+        var states: [String: P.State] = [:]
+        var after: Int64 = 0
+        if let snapshot {
+            after = snapshot.checkpoint
+            for (name, bytes) in snapshot.rows {
+                do {
+                    states[name] = try JSONDecoder().decode(P.State.self, from: bytes)
+                } catch {
+                    throw LedgerError.projection(
+                        name: P.name, detail: "cached state of \(name) is unreadable: \(error)")
+                }
+            }
+        }
+        try readAll(after: after) { event in
+            guard let eventKey = P.key(for: event), key == nil || eventKey == key else { return }
+            try P.apply(event, to: &states[eventKey, default: P.initialState(key: eventKey)])
+        }
+        return states
     }
 
     /// Folds the whole log into `P` from scratch, without reading or touching the cache.

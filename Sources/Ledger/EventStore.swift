@@ -38,26 +38,47 @@ public final class EventStore: Sendable {
     public let path: String
     let options: Options
     let writer: Mutex<Connection?>
+    /// How reader connections open the file: as the writer does, read-only, or immutable (read-only media).
+    private let readerAccess: Connection.Access
     private let idleReaders = Mutex<[Connection]>([])
 
     /// Opens the ledger at `path`, creating it (mode 0600, parent folders 0700) and migrating it as needed.
+    ///
+    /// With `options.readOnly`, nothing is created or written: a missing file is `noLedger`, the file is opened
+    /// with `SQLITE_OPEN_READONLY`, and when even that fails because the `-shm` file of WAL mode cannot be
+    /// created (read-only media, a folder the user cannot write), it is opened as immutable.
     public init(path: String, options: Options = Options()) throws(LedgerError) {
         self.path = path
         self.options = options
-        let exists = FileManager.default.fileExists(atPath: path)
-        if !exists {
-            if options.readOnly {
-                throw .cannotOpen(path: path, detail: "no such file")
+        let connection: Connection
+        if options.readOnly {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+                throw .noLedger(path: path)
             }
-            try Self.createFile(at: path)
+            if isFolder.boolValue {
+                throw .notALedger(path: path, detail: "a folder")
+            }
+            let opened = try Self.openForReading(path, busyTimeout: options.busyTimeout)
+            connection = opened.connection
+            readerAccess = opened.access
+        } else {
+            if !FileManager.default.fileExists(atPath: path) {
+                try Self.createFile(at: path)
+            }
+            connection = try Connection(path: path, access: .readWrite, busyTimeout: options.busyTimeout)
+            readerAccess = .readWrite
+            try Self.checkIdentity(connection)
         }
-        let connection = try Connection(path: path, readOnly: options.readOnly, busyTimeout: options.busyTimeout)
-        try Self.checkIdentity(connection)
         try Self.configure(connection, readOnly: options.readOnly)
         if options.readOnly {
             let version = Int(try connection.pragma("user_version") ?? "0") ?? 0
             if version > Schema.latestVersion {
                 throw .newerSchema(path: path, found: version, supported: Schema.latestVersion)
+            }
+            // An empty file (or an empty SQLite database) was never migrated: no ledger has been written there.
+            if version == 0 {
+                throw .noLedger(path: path)
             }
             writer = Mutex(nil)
         } else {
@@ -95,6 +116,27 @@ public final class EventStore: Sendable {
             throw .cannotOpen(path: path, detail: detail)
         }
         close(fd)
+    }
+
+    /// A read-only connection to an existing ledger, its identity checked; immutable when a plain read-only one
+    /// cannot read (the `-shm` of WAL mode cannot be created beside the file).
+    private static func openForReading(_ path: String, busyTimeout: Duration) throws(LedgerError)
+        -> (connection: Connection, access: Connection.Access)
+    {
+        do {
+            let connection = try Connection(path: path, access: .readOnly, busyTimeout: busyTimeout)
+            try checkIdentity(connection)
+            return (connection, .readOnly)
+        } catch {
+            switch error {
+            case .cannotOpen, .readOnly:
+                let connection = try Connection(path: path, access: .immutable, busyTimeout: busyTimeout)
+                try checkIdentity(connection)
+                return (connection, .immutable)
+            default:
+                throw error
+            }
+        }
     }
 
     /// Refuses files that are not ledgers: not SQLite, or SQLite of another application.
@@ -137,7 +179,7 @@ public final class EventStore: Sendable {
         if let pooled {
             connection = pooled
         } else {
-            connection = try Connection(path: path, readOnly: false, busyTimeout: options.busyTimeout)
+            connection = try Connection(path: path, access: readerAccess, busyTimeout: options.busyTimeout)
             try connection.execute("PRAGMA query_only = 1", during: "open reader")
         }
         defer {

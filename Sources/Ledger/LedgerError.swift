@@ -13,6 +13,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case readOnly(path: String, detail: String)
     /// The file or its folder cannot be opened at all.
     case cannotOpen(path: String, detail: String)
+    /// A command that only reads was pointed at a path where no ledger exists (nothing was created there).
+    case noLedger(path: String)
     /// SQLite found the file's structure damaged.
     case corrupted(path: String, detail: String)
     /// The ledger was written by a newer BatchLedger whose schema this version does not know.
@@ -48,6 +50,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "is not mounted read-only, or pass --ledger with a writable path"
         case .cannotOpen(let path, let detail):
             return "\(path) cannot be opened (\(detail)); check that its folder exists and is accessible"
+        case .noLedger(let path):
+            return "no ledger at \(path): run a flow first or pass --ledger"
         case .corrupted(let path, let detail):
             return "\(path) is corrupted (\(detail)); restore it from a backup or an export "
                 + "(batchledger import), and run batchledger verify on the result"

@@ -2,8 +2,11 @@ import Foundation
 
 /// RFC 3339 UTC timestamps with microseconds and a fixed width, so that text order is time order.
 public enum Timestamp {
+    /// `date` as `YYYY-MM-DDTHH:MM:SS.ffffffZ`. A date outside the years 1 to 9999 (which four digits cannot
+    /// write) is written as the nearest of those bounds, never a trap.
     public static func rfc3339(_ date: Date) -> String {
-        let interval = date.timeIntervalSince1970
+        let raw = date.timeIntervalSince1970
+        let interval = raw.isNaN ? 0 : min(max(raw, -62_135_596_800), 253_402_300_799)
         var seconds = time_t(interval.rounded(.down))
         var micros = Int((interval - Double(seconds)) * 1_000_000)
         if micros >= 1_000_000 {

@@ -50,9 +50,16 @@ public struct VerificationReport: Sendable, Equatable {
     public var immutabilityTriggersPresent: Bool
     /// SQLite's own `quick_check` result ("ok" when the file's structure is sound).
     public var storageCheck: String
+    /// The last row's link (seq 0 and the zero hash for an empty ledger): write it down elsewhere, and a later
+    /// `verify(expectingHead:)` proves the ledger was neither rewritten nor cut before it.
+    public var head: ChainLink = ChainLink(seq: 0, hash: .zero)
+    /// The link the caller expected the chain to pass through, if any.
+    public var expectedHead: ChainLink?
+    /// Why the chain does not pass through `expectedHead`.
+    public var anchorProblem: AnchorProblem?
 
     public var isValid: Bool {
-        firstProblem == nil && immutabilityTriggersPresent && storageCheck == "ok"
+        firstProblem == nil && anchorProblem == nil && immutabilityTriggersPresent && storageCheck == "ok"
     }
 }
 
@@ -160,11 +167,32 @@ public struct ChainVerifier {
 
 extension EventStore {
     /// Recomputes both hash chains over the whole log, checks the immutability triggers and SQLite's structure,
-    /// and reports the first bad `seq`.
-    public func verify() throws -> VerificationReport {
+    /// and reports the first bad `seq` and the chain's head.
+    ///
+    /// With `expectingHead`, also checks that the chain passes through that link (row `seq` exists and has that
+    /// hash): a rewrite with recomputed chains, or rows cut from the end, verify on their own but fail this.
+    public func verify(expectingHead anchor: ChainLink? = nil) throws -> VerificationReport {
         var verifier = ChainVerifier()
-        try readAll { verifier.consume($0) }
+        var head = ChainLink(seq: 0, hash: .zero)
+        var anchorRow: SHA256Digest?
+        try readAll { row in
+            verifier.consume(row)
+            head = ChainLink(seq: row.seq, hash: row.hash)
+            if row.seq == anchor?.seq { anchorRow = row.hash }
+        }
         verifier.finish()
+        var anchorProblem: AnchorProblem?
+        if let anchor {
+            if let found = anchorRow {
+                if found != anchor.hash {
+                    anchorProblem = .hashDiffers(seq: anchor.seq, found: found, expected: anchor.hash)
+                }
+            } else if head.seq < anchor.seq {
+                anchorProblem = .truncated(lastSeq: head.seq, expected: anchor.seq)
+            } else {
+                anchorProblem = .rowMissing(seq: anchor.seq)
+            }
+        }
         return try withReader { connection in
             let triggers = try connection.statement(
                 """
@@ -180,7 +208,8 @@ extension EventStore {
             return VerificationReport(
                 eventsChecked: verifier.eventsChecked, streamsChecked: verifier.streamsChecked,
                 firstProblem: verifier.firstProblem, immutabilityTriggersPresent: present,
-                storageCheck: messages.joined(separator: "; "))
+                storageCheck: messages.joined(separator: "; "), head: head, expectedHead: anchor,
+                anchorProblem: anchorProblem)
         }
     }
 }

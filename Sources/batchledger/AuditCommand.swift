@@ -51,13 +51,13 @@ struct AuditCommand: ParsableCommand {
     @OptionGroup var ledgerOptions: LedgerOptions
 
     func validate() throws {
-        if let since, AuditTime.parse(since) == nil {
-            throw ValidationError(
-                "--since \(since): not a time; use 2026-11-22T08:00:00Z, 2026-11-22, or 7d / 24h / 90m")
-        }
-        if let until, AuditTime.parse(until) == nil {
-            throw ValidationError(
-                "--until \(until): not a time; use 2026-11-22T08:00:00Z, 2026-11-22, or 7d / 24h / 90m")
+        for (option, value) in [("--since", since), ("--until", until)] {
+            guard let value else { continue }
+            if AuditTime.parse(value) == nil {
+                throw ValidationError(
+                    "\(option) \(Excerpt.of(value)): not a time between the years 1 and 9999; use "
+                        + "2026-11-22T08:00:00Z, 2026-11-22, or an age such as 7d / 24h / 90m")
+            }
         }
         if let flow, flow.split(separator: "/").count != 2 {
             throw ValidationError("--flow \(flow): give NAMESPACE/ID, for example company.team/multi_task")
@@ -66,7 +66,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try openLedgerForReading(ledgerOptions)
+        let store = try ledgerOptions.openReadOnly(command: "audit")
         var streams = execution
         if let flow {
             let parts = flow.split(separator: "/").map(String.init)
@@ -147,18 +147,35 @@ struct AuditCommand: ParsableCommand {
 
 /// Times as `audit` takes them.
 enum AuditTime {
-    /// RFC 3339, a date (UTC midnight), or an age before now (`90m`, `24h`, `7d`, `2w`).
+    /// The range a time may fall in: the years 1 through 9999, which RFC 3339 can write (and `recorded_at`
+    /// compares against as text).
+    static let earliest = Date(timeIntervalSince1970: -62_135_596_800)
+    static let latest = Date(timeIntervalSince1970: 253_402_300_799)
+
+    /// RFC 3339, a date (UTC midnight), or an age before now (`90m`, `24h`, `7d`, `2w`); nil for anything
+    /// else, and for a time outside the years 1 to 9999 (`1e20s` is an age, but not one a time can have).
     static func parse(_ text: String, now: Date = Date()) -> Date? {
+        guard let date = parseUnchecked(text, now: now), date >= earliest, date <= latest else { return nil }
+        return date
+    }
+
+    private static func parseUnchecked(_ text: String, now: Date) -> Date? {
         if let date = Timestamp.parse(text) { return date }
-        let parts = text.split(separator: "-")
-        if parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        if parts.count == 3 {
+            guard parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }),
+                let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+                (1...9999).contains(year), (1...12).contains(month), (1...31).contains(day)
+            else { return nil }
             var components = DateComponents()
             (components.year, components.month, components.day) = (year, month, day)
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = TimeZone(identifier: "UTC")!
             return calendar.date(from: components)
         }
-        guard let unit = text.last, let amount = Double(text.dropLast()), amount >= 0 else { return nil }
+        guard let unit = text.last, let amount = Double(text.dropLast()), amount.isFinite, amount >= 0,
+            amount <= 1e12
+        else { return nil }
         let seconds: Double
         switch unit {
         case "s": seconds = amount

@@ -26,10 +26,12 @@ struct EventsCommand: ParsableCommand {
     @OptionGroup var ledgerOptions: LedgerOptions
 
     func run() throws {
-        let store = try openLedgerForReading(ledgerOptions)
+        let store = try ledgerOptions.openReadOnly(command: "events")
         // Existence only: the trail must print even when the execution's fold fails (that is when it is needed).
         guard try store.currentVersion(of: execution) > 0 else {
-            printError("batchledger: no execution \(execution) in \(store.path); batchledger executions lists them")
+            printError(
+                "batchledger: no execution \(Excerpt.of(execution)) in \(store.path); "
+                    + "batchledger executions lists them")
             throw ExitCode(2)
         }
         let printer = EventPrinter(json: json, showExecution: false)
@@ -38,7 +40,7 @@ struct EventsCommand: ParsableCommand {
         }
         printer.finish()
         if printer.count == 0 && !json {
-            printError("batchledger events: no event of \(execution) matches")
+            printError("batchledger events: no event of \(Excerpt.of(execution)) matches")
         }
     }
 }

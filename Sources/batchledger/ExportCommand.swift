@@ -19,7 +19,8 @@ struct ExportCommand: ParsableCommand {
             later events are written; the header names each execution's chain link before them, so the export \
             still verifies (but only whole executions can be imported). CSV: one row per event. HTML: one page \
             per execution, a timeline of its task runs with their attempts, outputs and logs; with several \
-            executions --output names a folder that gets EXECUTION.html for each.
+            executions --output names a folder that gets EXECUTION.html for each (an id outside 0-9, A-Z, a-z, _ \
+            and - gets execution-DIGEST.html instead). The ledger is opened read-only.
             """)
 
     @Argument(help: "Execution ids (default: all).")
@@ -44,7 +45,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try openLedgerForReading(ledgerOptions)
+        let store = try ledgerOptions.openReadOnly(command: "export")
         let selection = ExportSelection(executions: executions, sinceSeq: sinceSeq)
         do {
             switch format {
@@ -102,7 +103,9 @@ struct ExportCommand: ParsableCommand {
             throw ExportError.cannotWrite(path: folder, detail: error.localizedDescription)
         }
         for id in ids {
-            let out = try ExportOutput.file((folder as NSString).appendingPathComponent("\(id).html"))
+            // The name comes from the id, which an import may have brought from anywhere: a safe form of it,
+            // checked to stay inside the folder.
+            let out = try ExportOutput.file(try ExecutionID.path(for: id, suffix: ".html", in: folder))
             try out.write(try TimelinePageBuilder.page(store, id))
             try out.finish()
         }

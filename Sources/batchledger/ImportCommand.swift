@@ -9,7 +9,8 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Load an NDJSON export into the ledger, keeping the original hashes as provenance.",
         discussion: """
-            The export is verified first; a tampered or cut file is refused and nothing is written. Each execution \
+            The export is verified first; a tampered or cut file, a line over 64 MiB, and an execution id other \
+            than 1 to 64 characters of 0-9, A-Z, a-z, _ and - are refused and nothing is written. Each execution \
             keeps its events, times and stream hashes; the ledger chains the rows anew in its global chain and \
             records each source seq and hash in its imports table. An execution already in the ledger is refused \
             (an interrupted import of the same export is completed instead). Exit status 0 on success, 1 when the \

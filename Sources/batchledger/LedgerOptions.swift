@@ -14,4 +14,16 @@ struct LedgerOptions: ParsableArguments {
     var path: String {
         ledger ?? LedgerLocation.defaultPath()
     }
+
+    /// Opens the ledger read-only for a command that only reads (`SQLITE_OPEN_READONLY`, immutable on read-only
+    /// media): nothing is created, migrated or written. Exits 3 with the reason when there is no ledger at the
+    /// path or it cannot be read.
+    func openReadOnly(command: String) throws -> EventStore {
+        do {
+            return try EventStore(path: path, options: .init(readOnly: true))
+        } catch {
+            printError("batchledger \(command): \(error)")
+            throw ExitCode(3)
+        }
+    }
 }

@@ -3,7 +3,8 @@ import Engine
 import Foundation
 import Ledger
 
-/// Opens the ledger for reading, or exits 3 with the reason.
+/// Opens the ledger for commands that read and may then write (fork, recover), creating it when missing, or
+/// exits 3 with the reason. Commands that only read use `LedgerOptions.openReadOnly(command:)`.
 func openLedgerForReading(_ options: LedgerOptions) throws -> EventStore {
     do {
         return try EventStore(
@@ -18,7 +19,8 @@ func openLedgerForReading(_ options: LedgerOptions) throws -> EventStore {
 /// The state of an execution, or exit 2 naming the id that is not in the ledger.
 func loadExecution(_ store: EventStore, _ id: String, through seq: Int64? = nil) throws -> ExecutionState {
     guard let state = try store.executionState(id, through: seq) else {
-        printError("batchledger: no execution \(id) in \(store.path); batchledger executions lists them")
+        printError(
+            "batchledger: no execution \(Excerpt.of(id)) in \(store.path); batchledger executions lists them")
         throw ExitCode(2)
     }
     return state
@@ -37,21 +39,31 @@ struct ShowCommand: ParsableCommand {
     @Option(help: "Show the state as it was right after this event (its global seq).")
     var at: Int64?
 
-    @Flag(help: "Print the JSON document that run --json prints.")
+    @Flag(help: "Print the JSON document that run --json prints (plus importedFrom for an imported execution).")
     var json = false
 
+    func validate() throws {
+        if let at, at < 1 { throw ValidationError("--at \(at): give the seq of an event, 1 or more") }
+    }
+
     func run() throws {
-        let store = try openLedgerForReading(ledgerOptions)
+        let store = try ledgerOptions.openReadOnly(command: "show")
         let state = try loadExecution(store, execution, through: at)
         let report = ExecutionReport(state)
+        let origin = try store.importOrigin(of: execution)
         if json {
-            print(try report.json())
+            print(try ShownExecution(report: report, importedFrom: origin).json())
             return
         }
         print("execution \(report.executionId) · flow \(report.namespace)/\(report.flowId) · \(report.state)")
         print(
             "started \(report.startedAt ?? "-") · ended \(report.endedAt ?? "-")"
                 + (at.map { " · as of seq \($0)" } ?? ""))
+        if let origin {
+            print(
+                "imported \(origin.importedAt) from the ledger \(Excerpt.of(origin.sourceLedger)): a copy of another "
+                    + "ledger's record")
+        }
         for task in report.tasks {
             var line = "  \(task.id)\(task.value.map { "[\($0)]" } ?? "")  \(task.state)  attempts \(task.attempts)"
             if let job = task.jobName { line += "  job \(job)" }
@@ -78,15 +90,19 @@ struct ExecutionsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let store = try openLedgerForReading(ledgerOptions)
+        let store = try ledgerOptions.openReadOnly(command: "executions")
         let summaries = try store.cachedStates(ExecutionSummaryProjection.self).values
             .sorted { ($0.startedAt ?? "", $0.executionId) > ($1.startedAt ?? "", $1.executionId) }
+        let origins = try store.importOrigins()
         if json {
             let list = summaries.map { summary -> [String: Any] in
                 [
                     "executionId": summary.executionId, "namespace": summary.namespace, "flowId": summary.flowId,
                     "state": summary.state, "startedAt": summary.startedAt ?? NSNull(),
                     "endedAt": summary.endedAt ?? NSNull(),
+                    "importedFrom": origins[summary.executionId].map { origin -> Any in
+                        ["sourceLedger": origin.sourceLedger, "importedAt": origin.importedAt]
+                    } ?? NSNull(),
                 ]
             }
             let data = try JSONSerialization.data(
@@ -95,9 +111,12 @@ struct ExecutionsCommand: ParsableCommand {
             return
         }
         for summary in summaries {
-            print(
+            var line =
                 "\(summary.executionId)  \(summary.namespace)/\(summary.flowId)  \(summary.state)  \(summary.startedAt ?? "-")"
-            )
+            if let origin = origins[summary.executionId] {
+                line += "  imported from \(Excerpt.of(origin.sourceLedger))"
+            }
+            print(line)
         }
     }
 }
@@ -116,7 +135,7 @@ struct LogsCommand: ParsableCommand {
     @OptionGroup var ledgerOptions: LedgerOptions
 
     func run() throws {
-        let store = try openLedgerForReading(ledgerOptions)
+        let store = try ledgerOptions.openReadOnly(command: "logs")
         _ = try loadExecution(store, execution)
         try store.readStream(execution) { event in
             guard event.type == "LogLinesReceived",
@@ -128,5 +147,32 @@ struct LogsCommand: ParsableCommand {
                 print("\(line.time) \(lines.taskRunId) \(line.severity) \(line.text)")
             }
         }
+    }
+}
+
+/// What `show --json` prints: the document `run --json` prints, plus `importedFrom` (source ledger and import
+/// time) for an execution imported from an export. Encoded with the same encoder settings, so a native
+/// execution's document is byte for byte the one `run --json` printed.
+struct ShownExecution: Encodable {
+    var report: ExecutionReport
+    var importedFrom: ImportOrigin?
+
+    private enum Keys: String, CodingKey {
+        case importedFrom, sourceLedger, importedAt
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+        guard let importedFrom else { return }
+        var container = encoder.container(keyedBy: Keys.self)
+        var origin = container.nestedContainer(keyedBy: Keys.self, forKey: .importedFrom)
+        try origin.encode(importedFrom.sourceLedger, forKey: .sourceLedger)
+        try origin.encode(importedFrom.importedAt, forKey: .importedAt)
+    }
+
+    func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 }

@@ -10,16 +10,40 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Check the ledger's hash chains, its immutability triggers and its file structure.",
         discussion: "Exit status 0 when everything checks out, 1 with the first bad seq otherwise, 3 when the ledger "
             + "cannot be read. The execution-summary projection is rebuilt from the log and compared with its "
-            + "cache. With --export FILE, checks an NDJSON export offline instead (no ledger needed): exit 1 names "
-            + "the first bad line and seq.")
+            + "cache. The ledger is opened read-only. Prints the chain's head (SEQ:HASH): whoever can write the "
+            + "file can rewrite it with recomputed chains, or cut its last events, and it still verifies on its "
+            + "own; keep the head somewhere else, and a later verify --expect-head SEQ:HASH proves the ledger "
+            + "still passes through it. With --export FILE, checks an NDJSON export offline instead (no ledger "
+            + "needed): exit 1 names the first bad line and seq. That proves the file's chains are consistent, "
+            + "not where it came from.")
 
     @Option(name: .long, help: "Verify this NDJSON export instead of the ledger.")
     var export: String?
+
+    @Option(
+        name: .customLong("expect-head"),
+        help: ArgumentHelp(
+            "Fail unless the chain passes through this link, as an earlier verify printed it.",
+            valueName: "seq:hash"))
+    var expectHead: String?
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
     @Flag(name: .long, help: "Print one JSON object instead of text.")
     var json = false
+
+    func validate() throws {
+        if let expectHead {
+            if ChainLink(expectHead) == nil {
+                throw ValidationError(
+                    "--expect-head \(Excerpt.of(expectHead)): give SEQ:HASH as verify printed it, a seq of 1 or "
+                        + "more and 64 hex digits, e.g. 42:\(String(repeating: "0", count: 64))")
+            }
+            if export != nil {
+                throw ValidationError("--expect-head checks the ledger; it does not apply to --export")
+            }
+        }
+    }
 
     func run() throws {
         if let export {
@@ -27,12 +51,15 @@ struct VerifyCommand: ParsableCommand {
             return
         }
         let path = ledgerOptions.path
+        let anchor = expectHead.flatMap { ChainLink($0) }
         let report: VerificationReport
         let projection: ProjectionCheck
         do {
-            let store = try EventStore(path: path, options: .init(readOnly: true))
-            report = try store.verify()
+            let store = try ledgerOptions.openReadOnly(command: "verify")
+            report = try store.verify(expectingHead: anchor)
             projection = try store.checkProjection(ExecutionSummaryProjection.self)
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             printError("batchledger verify: \(error)")
             throw ExitCode(3)
@@ -43,10 +70,18 @@ struct VerifyCommand: ParsableCommand {
                 "streamsChecked": report.streamsChecked,
                 "immutabilityTriggersPresent": report.immutabilityTriggersPresent,
                 "storageCheck": report.storageCheck,
+                "head": ["seq": report.head.seq, "hash": report.head.hash.hex],
             ]
             if let problem = report.firstProblem {
                 object["firstBadSeq"] = problem.seq
                 object["problem"] = problem.description
+            }
+            if let expected = report.expectedHead {
+                object["expectedHead"] = ["seq": expected.seq, "hash": expected.hash.hex]
+                object["headReached"] = report.anchorProblem == nil
+            }
+            if let problem = report.anchorProblem {
+                object["anchorProblem"] = problem.description
             }
             object["projections"] = [
                 [
@@ -62,7 +97,16 @@ struct VerifyCommand: ParsableCommand {
                 "\(path): \(report.eventsChecked) events in \(report.streamsChecked) executions; hash chains intact, "
                     + "immutability triggers in place, storage ok; projection \(projection.projection) rebuilt "
                     + "from the log equals its cache (\(projection.keysCompared) executions)")
+            if let expected = report.expectedHead {
+                print("\(path): the chain passes through the expected link \(expected)")
+            }
+            print(
+                "\(path): head seq \(report.head.seq) hash \(report.head.hash.hex); keep it elsewhere and check "
+                    + "later with batchledger verify --expect-head \(report.head)")
         } else {
+            if let problem = report.anchorProblem {
+                print("\(path): \(problem)")
+            }
             if !projection.isValid {
                 print(
                     "\(path): projection \(projection.projection): the cache differs from a fold of the log for "

@@ -97,7 +97,7 @@ struct LedgerErrorTests {
         #expect(throws: LedgerError.readOnly(path: path, detail: "opened read-only")) {
             try reader.append([try event("A")], to: "s")
         }
-        #expect(throws: LedgerError.cannotOpen(path: folder.path("missing.ledger"), detail: "no such file")) {
+        #expect(throws: LedgerError.noLedger(path: folder.path("missing.ledger"))) {
             try EventStore(path: folder.path("missing.ledger"), options: .init(readOnly: true))
         }
     }

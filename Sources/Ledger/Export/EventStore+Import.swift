@@ -21,13 +21,15 @@ extension EventStore {
     /// hash are kept in the `imports` table. Writes go in transactions of `batchSize` events; registered
     /// projections are updated in each.
     ///
-    /// Refused: executions that start past version 1 (a `--since-seq` export), and executions already in this
-    /// ledger, unless they are the stored prefix of the same execution from an import that was interrupted,
-    /// which is then completed.
+    /// Refused: execution ids outside `ExecutionID`'s alphabet (they end up in file names and messages), a
+    /// source ledger name longer than `PATH_MAX`, executions that start past version 1 (a `--since-seq` export),
+    /// and executions already in this ledger, unless they are the stored prefix of the same execution from an
+    /// import that was interrupted, which is then completed.
     @discardableResult
     public func importExport(at path: String, batchSize: Int = 500, importedAt: Date = Date()) throws
         -> ImportReport
     {
+        try Self.checkNames(in: try ExportReader(path: path).header, path: path)
         let verification = try ExportVerifier.verify(path: path)
         if let problem = verification.firstProblem {
             throw ExportError.tampered(path: path, problem: problem)
@@ -60,8 +62,9 @@ extension EventStore {
             report.lastSeq = written.last?.seq ?? report.lastSeq
             batch.removeAll(keepingCapacity: true)
         }
+        let listed = Set(header.executions.map(\.id))
         while let line = reader.next() {
-            guard case .event(let exported) = line else {
+            guard case .event(let exported) = line, listed.contains(exported.event.stream) else {
                 // Verified a moment ago: the file changed while it was being imported.
                 throw ExportError.malformedLine(path: path, line: reader.lineNumber, detail: "changed during import")
             }
@@ -78,6 +81,19 @@ extension EventStore {
         }
         try flush()
         return report
+    }
+
+    /// Refuses an export whose header names an execution id outside `ExecutionID`'s alphabet, or a source
+    /// ledger name no file system would give (it is stored with every imported row and printed by `show`).
+    /// Every event line's execution is one of the header's: the verifier refuses any other.
+    private static func checkNames(in header: ExportHeader, path: String) throws(ExportError) {
+        for execution in header.executions where !ExecutionID.isValid(execution.id) {
+            throw .invalidExecutionId(path: path, line: 1, id: execution.id)
+        }
+        if header.sourceLedger.utf8.count > Int(PATH_MAX) {
+            throw .notAnExport(
+                path: path, detail: "line 1 names a source_ledger longer than \(PATH_MAX) bytes, no file's path")
+        }
     }
 
     /// How many rows of `stream` came from an import.

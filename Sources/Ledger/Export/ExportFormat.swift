@@ -124,6 +124,10 @@ public enum ExportError: Error, Sendable, Equatable, CustomStringConvertible {
     case notAnExport(path: String, detail: String)
     case newerFormat(path: String, found: Int)
     case malformedLine(path: String, line: Int, detail: String)
+    /// A line is longer than the reader's limit (`limit` bytes); nothing past it was read.
+    case lineTooLong(path: String, line: Int, limit: Int)
+    /// An execution id outside the alphabet the engine uses (see `ExecutionID`), refused by import.
+    case invalidExecutionId(path: String, line: Int, id: String)
     /// The export's chains do not check out: `problem` names the first bad line and seq.
     case tampered(path: String, problem: ExportProblem)
     case executionExists(path: String, execution: String, ledger: String)
@@ -145,19 +149,35 @@ public enum ExportError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "only: upgrade batchledger"
         case .malformedLine(let path, let line, let detail):
             return "\(path):\(line): not an event envelope (\(detail)); the file was cut or edited"
+        case .lineTooLong(let path, let line, let limit):
+            return "\(path):\(line): the line is longer than \(Self.size(limit)), the limit for one line of an export; "
+                + "this is not a batchledger export, or it was edited"
+        case .invalidExecutionId(let path, let line, let id):
+            return "\(path):\(line): execution id \"\(Excerpt.of(id))\" is not 1 to \(ExecutionID.maximumLength) "
+                + "characters of 0-9, A-Z, a-z, _ and -, as batchledger makes them; the export was not made by "
+                + "batchledger, or was edited: nothing was imported"
         case .tampered(let path, let problem):
             return "\(path): \(problem)"
         case .executionExists(let path, let execution, let ledger):
-            return "\(path): execution \(execution) is already in \(ledger); an import never merges into an existing "
-                + "execution: import into another ledger, or export only the other executions"
+            return "\(path): execution \(Excerpt.of(execution)) is already in \(ledger); an import never merges into "
+                + "an existing execution: import into another ledger, or export only the other executions"
         case .partialStream(let path, let execution, let fromVersion):
-            return "\(path): execution \(execution) starts at version \(fromVersion) (an export with --since-seq); "
-                + "import needs whole executions: export again without --since-seq"
+            return "\(path): execution \(Excerpt.of(execution)) starts at version \(fromVersion) (an export with "
+                + "--since-seq); import needs whole executions: export again without --since-seq"
         case .unknownExecution(let id, let ledger):
-            return "no execution \(id) in \(ledger); batchledger executions lists them"
+            return "no execution \(Excerpt.of(id)) in \(ledger); batchledger executions lists them"
         case .ledger(let error):
             return error.description
         }
+    }
+}
+
+extension ExportError {
+    /// A byte count as messages print it: `64 MiB`, `512 KiB`, `100 bytes`.
+    static func size(_ bytes: Int) -> String {
+        if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+        if bytes >= 1 << 10 && bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+        return "\(bytes) bytes"
     }
 }
 

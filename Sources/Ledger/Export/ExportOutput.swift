@@ -1,8 +1,11 @@
 import Foundation
 
 /// Where an export's bytes go: standard output, or a file that appears only once it is complete (written to
-/// `FILE.partial-PID` and renamed on `finish`), so an interrupted export never leaves a truncated file behind
-/// under the expected name. Writes are buffered; memory stays constant.
+/// `FILE.partial-PID-RANDOM` and renamed on `finish`), so an interrupted export never leaves a truncated file
+/// behind under the expected name. Writes are buffered; memory stays constant.
+///
+/// The temporary file gets a name no one can guess and is created with `O_CREAT | O_EXCL | O_NOFOLLOW`: a file
+/// or symlink planted beside the output (in a shared folder) is never opened, followed or overwritten.
 public final class ExportOutput {
     private let fd: Int32
     private let path: String?
@@ -17,12 +20,18 @@ public final class ExportOutput {
 
     /// A new file at `path` (replaced when complete, mode 0600: exports hold the same data as the ledger).
     public static func file(_ path: String) throws(ExportError) -> ExportOutput {
-        let temporary = path + ".partial-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw .cannotWrite(path: path, detail: String(cString: strerror(errno)))
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<8 {
+            let random = String(generator.next(), radix: 16) + String(generator.next(), radix: 16)
+            let temporary = path + ".partial-\(getpid())-\(random)"
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if fd >= 0 {
+                return ExportOutput(fd: fd, path: path, temporaryPath: temporary)
+            }
+            // Only a name already taken is worth another draw; anything else (no folder, no permission) is final.
+            if errno != EEXIST { break }
         }
-        return ExportOutput(fd: fd, path: path, temporaryPath: temporary)
+        throw .cannotWrite(path: path, detail: String(cString: strerror(errno)))
     }
 
     private init(fd: Int32, path: String?, temporaryPath: String?) {

@@ -45,8 +45,10 @@ public struct ExportVerifier {
     }
 
     /// Verifies the export at `path`.
-    public static func verify(path: String) throws(ExportError) -> ExportVerificationReport {
-        let reader = try ExportReader(path: path)
+    public static func verify(
+        path: String, maximumLineLength: Int = ExportReader.defaultMaximumLineLength
+    ) throws(ExportError) -> ExportVerificationReport {
+        let reader = try ExportReader(path: path, maximumLineLength: maximumLineLength)
         var verifier = ExportVerifier(header: reader.header)
         while verifier.firstProblem == nil, let line = reader.next() {
             verifier.consume(line)
@@ -88,14 +90,14 @@ public struct ExportVerifier {
             if head.version != execution.throughVersion {
                 firstProblem = ExportProblem(
                     line: end, seq: nil,
-                    detail: "execution \(execution.id) ends at version \(head.version) but the header says "
+                    detail: "execution \(Excerpt.of(execution.id)) ends at version \(head.version) but the header says "
                         + "\(execution.throughVersion): lines are missing (the file was cut short, or lines removed)")
                 return
             }
             if head.hash.hex != execution.endStreamHash {
                 firstProblem = ExportProblem(
                     line: end, seq: nil,
-                    detail: "execution \(execution.id) does not end on the stream hash the header names")
+                    detail: "execution \(Excerpt.of(execution.id)) does not end on the stream hash the header names")
                 return
             }
         }
@@ -124,7 +126,7 @@ public struct ExportVerifier {
         let row = exported.event
         eventsChecked += 1
         guard let head = streamHeads[row.stream] else {
-            fail(exported, "execution \(row.stream) is not listed in the header: a line was added")
+            fail(exported, "execution \(Excerpt.of(row.stream)) is not listed in the header: a line was added")
             return
         }
         if SHA256Digest.of(row.payload) != row.payloadSHA256 {
@@ -162,17 +164,17 @@ public struct ExportVerifier {
             {
                 fail(
                     exported,
-                    "version \(row.version) of execution \(row.stream) comes before version \(head.version + 1): "
+                    "version \(row.version) of execution \(Excerpt.of(row.stream)) comes before version \(head.version + 1): "
                         + "lines reordered")
             } else if row.version > head.version + 1 {
                 fail(
                     exported,
-                    "version \(head.version + 1) of execution \(row.stream) is missing before version "
+                    "version \(head.version + 1) of execution \(Excerpt.of(row.stream)) is missing before version "
                         + "\(row.version): a line was removed")
             } else {
                 fail(
                     exported,
-                    "version \(row.version) of execution \(row.stream) comes after version \(head.version): "
+                    "version \(row.version) of execution \(Excerpt.of(row.stream)) comes after version \(head.version): "
                         + "lines reordered or repeated")
             }
             return

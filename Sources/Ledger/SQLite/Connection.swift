@@ -11,14 +11,33 @@ final class Connection: @unchecked Sendable {
     private(set) var handle: OpaquePointer?
     private var statements: [String: Statement] = [:]
 
-    /// Opens `path`, which must already exist (the store creates it with mode 0600 first).
-    init(path: String, readOnly: Bool, busyTimeout: Duration) throws(LedgerError) {
+    /// How a connection opens its file.
+    enum Access: Sendable, Equatable {
+        /// Reads and writes (the file must exist: the store creates it with mode 0600 first).
+        case readWrite
+        /// `SQLITE_OPEN_READONLY`: never writes the database (SQLite may still create `-wal` and `-shm` beside it,
+        /// when the folder allows, to share the write-ahead log with writers).
+        case readOnly
+        /// `file:PATH?immutable=1`, read-only: for a ledger on read-only media, where the `-shm` that WAL mode
+        /// needs cannot be created. SQLite then takes no locks and ignores any `-wal`: only a ledger that no
+        /// process writes is read this way.
+        case immutable
+    }
+
+    /// Opens `path`, which must already exist; never creates it (no `SQLITE_OPEN_CREATE`).
+    init(path: String, access: Access, busyTimeout: Duration) throws(LedgerError) {
         self.path = path
         var db: OpaquePointer?
-        let flags =
-            (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX
-            | SQLITE_OPEN_EXRESCODE
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        var name = path
+        switch access {
+        case .readWrite: flags |= SQLITE_OPEN_READWRITE
+        case .readOnly: flags |= SQLITE_OPEN_READONLY
+        case .immutable:
+            flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
+            name = Self.immutableURI(path)
+        }
+        let rc = sqlite3_open_v2(name, &db, flags, nil)
         handle = db
         guard rc == SQLITE_OK else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -29,6 +48,28 @@ final class Connection: @unchecked Sendable {
         let milliseconds =
             busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
         sqlite3_busy_timeout(db, Int32(clamping: milliseconds))
+    }
+
+    convenience init(path: String, readOnly: Bool, busyTimeout: Duration) throws(LedgerError) {
+        try self.init(path: path, access: readOnly ? .readOnly : .readWrite, busyTimeout: busyTimeout)
+    }
+
+    /// `file:` URI of `path` with `immutable=1`; every byte outside the URI's unreserved set and `/` is
+    /// percent-encoded, so `?`, `#` and `%` in a path stay part of the path.
+    static func immutableURI(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var uri = "file:"
+        for byte in absolute.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"), UInt8(ascii: "/"):
+                uri.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                uri += String(format: "%%%02X", byte)
+            }
+        }
+        return uri + "?immutable=1"
     }
 
     deinit {
