@@ -180,4 +180,34 @@ struct SecretMaskingTests {
             #expect(!String(decoding: cli.ledgerBytes(), as: UTF8.self).contains(value))
         }
     }
+
+    @Test("a ForEach value rendered from a secret is masked in events and on the terminal")
+    func forEachSecretValuesAreMasked() throws {
+        let cli = try CLI()
+        let secrets = try Self.write(cli, "values.env", "HIDDEN_VALUE=value-from-a-secret\n")
+        let flow = try Self.write(
+            cli, "values.yaml",
+            """
+            id: secret_values
+            namespace: company.team
+            tasks:
+              - id: each
+                type: io.kestra.plugin.core.flow.ForEach
+                values: "{{ [secret('HIDDEN_VALUE'), 'plain-value'] | toJson }}"
+                tasks:
+                  - id: probe
+                    type: io.kestra.plugin.scripts.shell.Commands
+                    taskRunner:
+                      type: io.kestra.plugin.ee.gcp.runner.Batch
+                      projectId: local-project
+                      region: europe-west9
+                    commands:
+                      - echo "probing {{ taskrun.value }}"
+            """)
+        let result = try cli.run(["run", flow, "--local", "--secrets-file", secrets])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("probing plain-value"), "\(result.stdout)")
+        #expect(!result.stdout.contains("value-from-a-secret"), "\(result.stdout)")
+        #expect(!String(decoding: cli.ledgerBytes(), as: UTF8.self).contains("value-from-a-secret"))
+    }
 }

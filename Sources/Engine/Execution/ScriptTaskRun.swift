@@ -52,7 +52,7 @@ struct ScriptTaskRun {
                     attempt, runner: runner, provisioning: provisioning, resume: resume)
                 resume = nil
             } catch let problem as TemplateError {
-                let masked = problem.masked(by: SecretMasker())
+                let masked = problem.masked(by: await context.recorder.masker)
                 try await recordFailure(attempt: attempt, reason: masked.description, exitCode: nil, willRetry: false)
                 throw FlowProblems([masked.description])
             } catch let problems as FlowProblems {
