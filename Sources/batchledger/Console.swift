@@ -221,7 +221,8 @@ final class RunDisplay: @unchecked Sendable {
             let previous = lastState[poll.taskRunId]
             if previous != poll.state {
                 lastState[poll.taskRunId] = poll.state
-                console.status(line: "\(poll.taskRunId)  \(previous.map { "\($0) → " } ?? "")\(console.paint(poll.state))")
+                console.status(
+                    line: "\(poll.taskRunId)  \(previous.map { "\($0) → " } ?? "")\(console.paint(poll.state))")
             }
         case .logLinesReceived(let lines):
             for line in lines.lines {
@@ -244,11 +245,15 @@ final class RunDisplay: @unchecked Sendable {
                 details += " · files: " + files.keys.sorted().joined(separator: ", ")
             }
             console.status(
-                line: "\(success.taskRunId)  \(console.paint(success.state)) in \(String(format: "%.1f", seconds)) s\(details)")
+                line:
+                    "\(success.taskRunId)  \(console.paint(success.state)) in \(String(format: "%.1f", seconds)) s\(details)"
+            )
         case .taskFailed(let failure):
             let outcome = failure.willRetry ? " · retrying" : failure.allowed ? " · allowed (allowFailure)" : ""
             console.status(
-                line: "\(failure.taskRunId)  \(console.paint("FAILED")) (attempt \(failure.attempt)): \(failure.reason)\(outcome)")
+                line:
+                    "\(failure.taskRunId)  \(console.paint("FAILED")) (attempt \(failure.attempt)): \(failure.reason)\(outcome)"
+            )
         case .taskCancelled(let cancelled):
             console.status(line: "\(cancelled.taskRunId)  \(console.paint("CANCELLED")): \(cancelled.reason)")
         case .apiCallRetried(let retry):

@@ -43,7 +43,8 @@ struct SecretDigestTests {
         var found: [SecretReference] = []
         try store.readAll { row in
             switch try ExecutionEvent.decode(row) {
-            case .attemptStarted(let started)?: found += [started.projectSecret, started.bucketSecret].compactMap { $0 }
+            case .attemptStarted(let started)?:
+                found += [started.projectSecret, started.bucketSecret].compactMap { $0 }
             case .taskRendered(let rendered)?: found += rendered.secretsUsed
             default: break
             }
@@ -98,7 +99,9 @@ struct SecretDigestTests {
         let current = SecretReference(try use("local-project"), key: key)
         #expect(current.matches(try use("local-project"), key: key))
         #expect(!current.matches(try use("another-project"), key: key))
-        #expect(!current.matches(try use("local-project"), key: try #require(SecretDigestKey(bytes: Array(repeating: 8, count: 32)))))
+        #expect(
+            !current.matches(
+                try use("local-project"), key: try #require(SecretDigestKey(bytes: Array(repeating: 8, count: 32)))))
         let encoded = String(decoding: try JSONEncoder().encode(current), as: UTF8.self)
         #expect(encoded.contains("hmacSHA256") && !encoded.contains("\"sha256\""))
     }
@@ -127,7 +130,8 @@ struct SecretDigestTests {
         let changed = try Self.write(
             cli, "changed.env", Self.secrets.replacingOccurrences(of: "=local-project", with: "=other-project"))
         let refused = try cli.run(["recover", "--secrets-file", changed])
-        #expect(refused.stderr.contains("came from secret GCP_PROJECT_ID, whose value has changed"), "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains("came from secret GCP_PROJECT_ID, whose value has changed"), "\(refused.stderr)")
         #expect(!(try cli.run(["show", second]).stdout.contains("slow  SUCCEEDED")))
     }
 
@@ -163,14 +167,18 @@ struct SecretDigestTests {
     static func copyAsLegacy(from source: String, stream: String, to target: String) throws {
         let values = ["GCP_PROJECT_ID": "local-project", "GCS_BUCKET": "batchledger-local", "TOKEN": "a-token-value"]
         func legacy(_ reference: Any?) -> Any? {
-            guard let object = reference as? [String: Any], let name = object["name"] as? String else { return reference }
+            guard let object = reference as? [String: Any], let name = object["name"] as? String else {
+                return reference
+            }
             return ["name": name, "sha256": sha256(values[name]!)]
         }
         let from = try EventStore(path: source, options: .init(readOnly: true))
         let to = try EventStore(path: target)
         for row in try from.events(in: stream) {
             var payload = try #require(try JSONSerialization.jsonObject(with: row.payload) as? [String: Any])
-            for key in ["projectSecret", "bucketSecret"] where payload[key] != nil { payload[key] = legacy(payload[key]) }
+            for key in ["projectSecret", "bucketSecret"] where payload[key] != nil {
+                payload[key] = legacy(payload[key])
+            }
             if let used = payload["secretsUsed"] as? [Any] { payload["secretsUsed"] = used.map { legacy($0)! } }
             let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
             try to.append([NewEvent(type: row.type, schemaVersion: row.schemaVersion, payload: data)], to: stream)

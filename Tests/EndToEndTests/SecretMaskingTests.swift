@@ -90,7 +90,8 @@ struct SecretMaskingTests {
         #expect(verify.status == 0, "\(verify.stdout)")
 
         let events = try Self.events(cli)
-        #expect(events.contains { if case .executionFinished(let end) = $0 { end.state == "SUCCEEDED" } else { false } })
+        #expect(
+            events.contains { if case .executionFinished(let end) = $0 { end.state == "SUCCEEDED" } else { false } })
         #expect(events.contains { if case .jobPolled(let poll) = $0 { poll.state == "RUNNING" } else { false } })
         let logs = Self.logTexts(events)
         let word = try #require(logs.first { $0.hasPrefix("word:") })
@@ -122,7 +123,8 @@ struct SecretMaskingTests {
               - python3 -c 'import json,os; print("::"+json.dumps({"outputs":{"pem":os.environ["PEM"]}})+"::")'
         """
 
-    static let pem = "-----BEGIN TEST KEY-----\nAAAAline-one-of-the-key\nBBBBline\"two\\of-the-key\nxy\n-----END TEST KEY-----"
+    static let pem =
+        "-----BEGIN TEST KEY-----\nAAAAline-one-of-the-key\nBBBBline\"two\\of-the-key\nxy\n-----END TEST KEY-----"
 
     @Test("a multi-line secret is masked line by line, and every secret in its JSON-escaped forms")
     func multiLineAndEscapedFormsAreMasked() throws {

@@ -5,7 +5,8 @@ import Testing
 
 /// The forms in which a job prints a secret: escaped inside JSON, one line of a multi-line value, a number.
 struct SecretFormsTests {
-    static let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0\nab\n  q9w0BAQEFAASCBKcwggSj  \n-----END PRIVATE KEY-----\n"
+    static let pem =
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0\nab\n  q9w0BAQEFAASCBKcwggSj  \n-----END PRIVATE KEY-----\n"
 
     @Test("each line of a multi-line secret is masked on its own; lines under 4 characters are not")
     func multiLineSecretsAreMaskedLineByLine() {
@@ -51,7 +52,8 @@ struct SecretFormsTests {
         #expect(control.mask(#""a\u0001BCD""#) == #""a\u0001BCD""#)
 
         let html = SecretMasker(values: ["x<y>&z"])
-        #expect(html.mask(#""x\u003cy\u003e\u0026z""#) == "\"" + SecretMasker.mask(for: #"x\u003cy\u003e\u0026z"#) + "\"")
+        #expect(
+            html.mask(#""x\u003cy\u003e\u0026z""#) == "\"" + SecretMasker.mask(for: #"x\u003cy\u003e\u0026z"#) + "\"")
     }
 
     @Test("a number equal to a secret is recognised, whatever its spelling")
@@ -68,7 +70,8 @@ struct SecretFormsTests {
     func secretUseHidesItsValue() throws {
         let file = try SecretsFile(contents: "API_KEY=file-secret-value", path: "s.env")
         let rendered = try TemplateEngine.render(
-            "{{ secret('api_key') }}", origin: Fixtures.origin, context: TemplateContext(secrets: SecretStore(environment: [:], file: file)))
+            "{{ secret('api_key') }}", origin: Fixtures.origin,
+            context: TemplateContext(secrets: SecretStore(environment: [:], file: file)))
         let use = try #require(rendered.secretUses.first)
         var dumped = ""
         dump(use, to: &dumped)

@@ -36,7 +36,9 @@ enum SecretForms {
     /// Jackson (upper-case hex), Foundation's `JSONEncoder` (`\/`), Go's `encoding/json` (`\u003c` for `<>&`).
     static func jsonEscaped(_ text: String) -> Set<String> {
         var result: Set<String> = []
-        let special = text.unicodeScalars.contains { $0.value < 0x20 || $0.value >= 0x7F || "\"\\/<>&".unicodeScalars.contains($0) }
+        let special = text.unicodeScalars.contains {
+            $0.value < 0x20 || $0.value >= 0x7F || "\"\\/<>&".unicodeScalars.contains($0)
+        }
         guard special else { return result }
         for asciiOnly in [false, true] {
             for upperHex in [false, true] {
@@ -87,7 +89,8 @@ enum SecretForms {
     /// masked too.
     static func number(_ value: String) -> Double? {
         let trimmed = value.trimmingSpaces()
-        guard let first = trimmed.unicodeScalars.first, first == "-" || first == "+" || first == "." || ("0"..."9").contains(first),
+        guard let first = trimmed.unicodeScalars.first,
+            first == "-" || first == "+" || first == "." || ("0"..."9").contains(first),
             let number = Double(trimmed), number.isFinite
         else { return nil }
         return number
