@@ -96,6 +96,23 @@ enum Schema {
                     CASE WHEN json_valid(CAST(payload AS TEXT))
                     THEN json_extract(CAST(payload AS TEXT), '$.taskRunId') END);
                 """),
+        Migration(
+            version: 5, name: "per-ledger keys (the HMAC key of secret digests)",
+            sql: """
+                CREATE TABLE ledger_keys(
+                    name TEXT PRIMARY KEY,
+                    key BLOB NOT NULL CHECK (length(key) = 32),
+                    created_at TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TRIGGER ledger_keys_refuse_update BEFORE UPDATE ON ledger_keys
+                BEGIN
+                    SELECT RAISE(ABORT, 'ledger keys are immutable: UPDATE refused');
+                END;
+                CREATE TRIGGER ledger_keys_refuse_delete BEFORE DELETE ON ledger_keys
+                BEGIN
+                    SELECT RAISE(ABORT, 'ledger keys are immutable: DELETE refused');
+                END;
+                """),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }

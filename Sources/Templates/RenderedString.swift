@@ -1,7 +1,7 @@
 /// The result of rendering a template: the plain text, plus what the engine knows about the secrets in it.
 ///
 /// `text` holds secret values in clear (it goes to the task); anything written to a log, an error or an event
-/// should use `masked`, and the ledger should keep `secretUses` (names and digests, never values).
+/// should use `masked`, and the ledger should keep `secretUses` (names and keyed digests, never values).
 /// `description` and `debugDescription` print the masked text.
 public struct RenderedString: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
     CustomReflectable

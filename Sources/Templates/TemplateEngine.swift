@@ -6,7 +6,7 @@
 /// 2. `TemplateEngine.render(property, origin: positionOfTheYAMLScalar, context:)` for each property. A string
 ///    without `{` comes back untouched; others are parsed (errors carry `file:line:column`) and rendered once.
 /// 3. Pass `RenderedString.text` to the task; log only `masked` (or run any text through `masker`, merged over all
-///    properties of the task with `SecretMasker.merging`); record `secretUses` (name + SHA-256) in the ledger.
+///    properties of the task with `SecretMasker.merging`); record `secretUses` (name + a keyed digest) in the ledger.
 ///
 /// The language is Pebble's as Kestra configures it: strict variables, no auto-escaping, `{% raw %}`, JSON
 /// printing of lists and maps, `??` and `is defined` as the ways to tolerate a missing value.

@@ -1,8 +1,79 @@
 import Engine
 import Foundation
 
+/// Text from outside (a job's log lines, ids from a flow or an imported ledger, Google's messages) made safe to
+/// print: no byte of it can move the cursor, rewrite a line, set the window title or start a new line.
+enum TerminalText {
+    /// `text` with every C0 and C1 control character and DEL shown escaped (`\u{1b}`, `\r`, `\n`), a tab as a
+    /// space; everything else as it is.
+    static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            guard isControl(scalar) else {
+                out.append(scalar)
+                continue
+            }
+            let shown: String
+            switch scalar {
+            case "\t": shown = " "
+            case "\n": shown = "\\n"
+            case "\r": shown = "\\r"
+            default: shown = "\\u{\(String(scalar.value, radix: 16))}"
+            }
+            out.append(contentsOf: shown.unicodeScalars)
+        }
+        return String(out)
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+    }
+}
+
+/// A line built by the CLI itself, whose interpolated values are escaped (`TerminalText`) unless they are lines
+/// too (a painted state): `"\(taskRunId) \(console.paint(state))"`.
+struct TerminalLine: ExpressibleByStringInterpolation {
+    fileprivate(set) var text: String
+
+    init(stringLiteral value: String) {
+        text = TerminalText.escaped(value)
+    }
+
+    init(stringInterpolation: StringInterpolation) {
+        text = stringInterpolation.text
+    }
+
+    /// A line whose text is trusted as it is (escape sequences the console writes itself).
+    fileprivate init(trusted text: String) {
+        self.text = text
+    }
+
+    struct StringInterpolation: StringInterpolationProtocol {
+        var text = ""
+
+        init(literalCapacity: Int, interpolationCount: Int) {
+            text.reserveCapacity(literalCapacity)
+        }
+
+        mutating func appendLiteral(_ literal: String) {
+            text += TerminalText.escaped(literal)
+        }
+
+        mutating func appendInterpolation(_ value: some CustomStringConvertible) {
+            text += TerminalText.escaped(value.description)
+        }
+
+        mutating func appendInterpolation(_ line: TerminalLine) {
+            text += line.text
+        }
+    }
+}
+
 /// Where the CLI writes: progress to standard output (standard error under `--json`, whose standard output
 /// holds only the final document), problems to standard error. Colour only on a terminal, never with NO_COLOR.
+/// Every line is escaped for the terminal (`TerminalText`): only the console's own colour and redraw sequences
+/// reach it as they are.
 final class Console: @unchecked Sendable {
     let json: Bool
     let color: Bool
@@ -20,25 +91,32 @@ final class Console: @unchecked Sendable {
 
     private var progress: FileHandle { json ? FileHandle.standardError : FileHandle.standardOutput }
 
+    /// A progress line; any control character in it is shown escaped.
     func status(_ line: String) {
-        write(line, to: progress)
+        write(TerminalText.escaped(line), to: progress)
+    }
+
+    /// A progress line built with `TerminalLine` (painted states pass, interpolated values are escaped).
+    func status(line: TerminalLine) {
+        write(line.text, to: progress)
     }
 
     /// Replaces the live status line (terminals only): one line at the bottom, redrawn under new output.
     func live(_ line: String) {
         guard terminal else { return }
+        let safe = TerminalText.escaped(line)
         lock.withLock {
-            liveLine = line
-            progress.write(Data(("\r\u{1B}[2K" + line).utf8))
+            liveLine = safe
+            progress.write(Data(("\r\u{1B}[2K" + safe).utf8))
         }
     }
 
     func note(_ line: String) {
-        write("note: " + line, to: FileHandle.standardError)
+        write("note: " + TerminalText.escaped(line), to: FileHandle.standardError)
     }
 
     func error(_ line: String) {
-        write(line, to: FileHandle.standardError)
+        write(TerminalText.escaped(line), to: FileHandle.standardError)
     }
 
     private func write(_ line: String, to handle: FileHandle) {
@@ -54,9 +132,10 @@ final class Console: @unchecked Sendable {
         }
     }
 
-    /// A state word, coloured on a terminal.
-    func paint(_ state: String) -> String {
-        guard color else { return state }
+    /// A state word, coloured on a terminal (the word itself escaped: a state may come from Batch).
+    func paint(_ state: String) -> TerminalLine {
+        let word = TerminalText.escaped(state)
+        guard color else { return TerminalLine(trusted: word) }
         let code: String
         switch state {
         case "SUCCEEDED": code = "32"
@@ -64,7 +143,7 @@ final class Console: @unchecked Sendable {
         case "FAILED", "CANCELLED": code = "31"
         default: code = "36"
         }
-        return "\u{1B}[\(code)m\(state)\u{1B}[0m"
+        return TerminalLine(trusted: "\u{1B}[\(code)m\(word)\u{1B}[0m")
     }
 }
 
@@ -142,7 +221,8 @@ final class RunDisplay: @unchecked Sendable {
             let previous = lastState[poll.taskRunId]
             if previous != poll.state {
                 lastState[poll.taskRunId] = poll.state
-                console.status("\(poll.taskRunId)  \(previous.map { "\($0) → " } ?? "")\(console.paint(poll.state))")
+                console.status(
+                    line: "\(poll.taskRunId)  \(previous.map { "\($0) → " } ?? "")\(console.paint(poll.state))")
             }
         case .logLinesReceived(let lines):
             for line in lines.lines {
@@ -161,20 +241,25 @@ final class RunDisplay: @unchecked Sendable {
         case .taskSucceeded(let success):
             let run = state.taskRun(success.taskRunId)
             let seconds = started[success.taskRunId].map { Date().timeIntervalSince($0) } ?? 0
-            var line = "\(success.taskRunId)  \(console.paint(success.state)) in \(String(format: "%.1f", seconds)) s"
+            var details = ""
             if let vars = run?.vars, !vars.isEmpty {
-                line += " · outputs: " + vars.keys.sorted().joined(separator: ", ")
+                details += " · outputs: " + vars.keys.sorted().joined(separator: ", ")
             }
             if let files = run?.outputFiles, !files.isEmpty {
-                line += " · files: " + files.keys.sorted().joined(separator: ", ")
+                details += " · files: " + files.keys.sorted().joined(separator: ", ")
             }
-            console.status(line)
-        case .taskFailed(let failure):
             console.status(
-                "\(failure.taskRunId)  \(console.paint("FAILED")) (attempt \(failure.attempt)): \(failure.reason)"
-                    + (failure.willRetry ? " · retrying" : failure.allowed ? " · allowed (allowFailure)" : ""))
+                line:
+                    "\(success.taskRunId)  \(console.paint(success.state)) in \(String(format: "%.1f", seconds)) s\(details)"
+            )
+        case .taskFailed(let failure):
+            let outcome = failure.willRetry ? " · retrying" : failure.allowed ? " · allowed (allowFailure)" : ""
+            console.status(
+                line:
+                    "\(failure.taskRunId)  \(console.paint("FAILED")) (attempt \(failure.attempt)): \(failure.reason)\(outcome)"
+            )
         case .taskCancelled(let cancelled):
-            console.status("\(cancelled.taskRunId)  \(console.paint("CANCELLED")): \(cancelled.reason)")
+            console.status(line: "\(cancelled.taskRunId)  \(console.paint("CANCELLED")): \(cancelled.reason)")
         case .apiCallRetried(let retry):
             console.note(
                 "\(retry.call): \(retry.reason); retry \(retry.failedAttempt) in \(String(format: "%.1f", retry.delaySeconds)) s"

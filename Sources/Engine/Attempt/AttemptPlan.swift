@@ -1,5 +1,6 @@
 import Foundation
 import GoogleCloud
+import Templates
 
 /// Everything one attempt of a script task needs, rendered: the job to create, what to stage, what to collect.
 /// It may hold secret values (in `job`): it is never recorded, only digests of it are.
@@ -71,6 +72,19 @@ public struct AttemptPlan: Sendable {
     public var attempt: Int { started.attempt }
     public var prefix: String { started.workingDirId + "/" }
     public var jobName: String { location.jobName(started.jobId) }
+
+    /// The job's name as events record it: the project masked whole when a secret named it, the region (rendered
+    /// text) masked like any text; the job id is the engine's own and never masked.
+    public var recordedJobName: String {
+        let project = started.projectSecret == nil ? location.project : SecretMasker.mask(for: location.project)
+        return BatchLocation(project: project, region: mask(location.region)).jobName(started.jobId)
+    }
+
+    /// The bucket as events record it: masked whole when a secret named it.
+    public var recordedBucket: String? {
+        guard let bucket = started.bucket else { return nil }
+        return started.bucketSecret == nil ? bucket : SecretMasker.mask(for: bucket)
+    }
 }
 
 /// The Google services an execution uses.

@@ -150,7 +150,7 @@ struct AttemptRunner {
             try await recorder.record(
                 .uploadRequested(
                     UploadRequested(
-                        taskRunId: taskRunId, attempt: attempt, bucket: bucket,
+                        taskRunId: taskRunId, attempt: attempt, bucket: plan.recordedBucket ?? bucket,
                         objects: staged.map { StagedObject(object: $0.object, size: $0.size, crc32c: $0.crc) })))
         }
         try await withThrowingTaskGroup(of: FileUploaded?.self) { group in
@@ -208,7 +208,7 @@ struct AttemptRunner {
         try await recorder.record(
             .jobCreated(
                 JobCreated(
-                    taskRunId: taskRunId, attempt: attempt, name: job.name ?? plan.jobName, uid: job.uid ?? "",
+                    taskRunId: taskRunId, attempt: attempt, name: plan.recordedJobName, uid: job.uid ?? "",
                     adopted: adopted)))
         return job
     }
@@ -273,8 +273,9 @@ struct AttemptRunner {
         return job
     }
 
-    /// Reads the job's new log lines and turns them into events: the lines (masked; protocol lines parsed,
-    /// not stored as lines) and what the protocol lines carried.
+    /// Reads the job's new log lines and turns them into events: the lines (protocol lines parsed, not stored as
+    /// lines) and what the protocol lines carried. A line is parsed as the job printed it, before any masking (a
+    /// secret such as `outputs` or `"` must not break the protocol); the recorder masks the events' free text.
     private func readLogs(_ uid: String) async throws -> [ExecutionEvent] {
         let entries = try await logs.drain(uid)
         guard let last = entries.last else { return [] }
@@ -285,23 +286,27 @@ struct AttemptRunner {
         var dropped = 0
         var budget = logCap - (await recorder.state.storedLogBytes)
         for entry in entries {
-            let text = plan.mask(entry.text)
+            let text = entry.text
             let stderr = ["ERROR", "CRITICAL", "ALERT", "EMERGENCY"].contains(entry.severity)
             switch OutputProtocol.parse(text) {
             case .message(let message):
                 vars.merge(message.outputs) { _, new in new }
                 metrics += message.metrics
                 for log in message.logs {
-                    lines.append(
-                        LogLine(
-                            time: entry.timestamp, severity: log.level, text: plan.mask(log.message), stderr: stderr))
+                    lines.append(LogLine(time: entry.timestamp, severity: log.level, text: log.message, stderr: stderr))
                 }
                 if stderr {
                     // Kestra counts stderr protocol lines toward warningOnStdErr too; keep the fact, not the line.
                     lines.append(LogLine(time: entry.timestamp, severity: "ERROR", text: text, stderr: true))
                 }
-            case .invalid(let warning):
-                warnings.append(plan.mask(warning))
+            case .invalid:
+                // The warning quotes the start of the line: cut it from the masked line, so that the cut cannot
+                // leave part of a secret.
+                if case .invalid(let warning) = OutputProtocol.parse(await recorder.masker.mask(text)) {
+                    warnings.append(warning)
+                } else {
+                    warnings.append("Invalid outputs")
+                }
                 lines.append(LogLine(time: entry.timestamp, severity: entry.severity, text: text, stderr: stderr))
             case .plain:
                 lines.append(LogLine(time: entry.timestamp, severity: entry.severity, text: text, stderr: stderr))
@@ -428,7 +433,8 @@ struct AttemptRunner {
             try await recorder.record(
                 .jobDeleteRequested(
                     JobDeleteRequested(
-                        taskRunId: taskRunId, attempt: attempt, name: name, requestId: requestID, reason: reason)))
+                        taskRunId: taskRunId, attempt: attempt, name: plan.recordedJobName, requestId: requestID,
+                        reason: reason)))
         }
         let operation = try await services.batch.deleteJob(name, requestID: requestID, reason: reason)
         if let operation {
@@ -436,7 +442,9 @@ struct AttemptRunner {
                 operation, every: plan.pollInterval / 2, deadline: .seconds(60))
         }
         try await recorder.record(
-            .jobDeleted(JobDeleted(taskRunId: taskRunId, attempt: attempt, name: name, alreadyGone: operation == nil)))
+            .jobDeleted(
+                JobDeleted(
+                    taskRunId: taskRunId, attempt: attempt, name: plan.recordedJobName, alreadyGone: operation == nil)))
     }
 
     private func cleanStaging(_ state: AttemptState) async throws {

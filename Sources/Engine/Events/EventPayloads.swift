@@ -1,5 +1,7 @@
 import Foundation
 import GoogleCloud
+import Ledger
+import Templates
 
 /// Where an execution's Google calls go.
 public struct Backend: Codable, Sendable, Equatable {
@@ -14,14 +16,41 @@ public struct Backend: Codable, Sendable, Equatable {
     }
 }
 
-/// A value that is a secret's reference: its name and the SHA-256 of its value, never the value.
+/// A value that is a secret's reference: its name and a keyed digest of its value, never the value.
+///
+/// The digest is HMAC-SHA256 under the ledger's own key (`EventStore.secretDigestKey()`), so that nobody can
+/// confirm a guessed value (a project id, a bucket name) from the ledger alone. Events recorded before keyed
+/// digests hold the plain SHA-256 instead (`sha256`): it is still read and compared, never written again.
 public struct SecretReference: Codable, Sendable, Hashable {
     public var name: String
-    public var sha256: String
+    /// Lower-case hex HMAC-SHA256 of the value's UTF-8 bytes under the ledger's secret-digest key.
+    public private(set) var hmacSHA256: String?
+    /// Lower-case hex SHA-256 of the value, in events recorded by earlier versions only.
+    public private(set) var sha256: String?
 
-    public init(name: String, sha256: String) {
+    /// A reference for secret `name` whose keyed digest is `hmacSHA256`.
+    public init(name: String, hmacSHA256: String) {
         self.name = name
-        self.sha256 = sha256
+        self.hmacSHA256 = hmacSHA256
+        self.sha256 = nil
+    }
+
+    /// The reference of `use` in a ledger whose secret-digest key is `key`.
+    public init(_ use: SecretUse, key: SecretDigestKey) {
+        self.init(name: use.name, hmacSHA256: use.digest(using: key.hmacSHA256))
+    }
+
+    /// Whether `use` is the same secret with the same value as the one this recorded reference names, under the
+    /// ledger's `key` (or, for a reference recorded before keyed digests, by the value's plain SHA-256).
+    public func matches(_ use: SecretUse, key: SecretDigestKey) -> Bool {
+        guard use.name == name.uppercased() else { return false }
+        if let hmacSHA256 {
+            return use.digest(using: key.hmacSHA256) == hmacSHA256
+        }
+        if let sha256 {
+            return use.digest(using: { SHA256Digest.of($0).hex }) == sha256.lowercased()
+        }
+        return false
     }
 }
 

@@ -11,8 +11,10 @@ public actor ExecutionRecorder {
     public let executionId: String
     public private(set) var state: ExecutionState
     private let observer: (@Sendable (ExecutionEvent, ExecutionState) -> Void)?
-    /// Every secret value rendered in this execution so far: masked in every string of every event.
-    public private(set) var masker = SecretMasker()
+    /// Every secret value rendered in this execution so far, added the moment a template returns it.
+    private let secrets = RenderedSecrets()
+    /// The ledger's key for secret digests, read (or created) on first use.
+    private var digestKey: SecretDigestKey?
 
     /// The lease token every append must still hold (nil: no lease).
     public let leaseToken: Int64?
@@ -29,32 +31,38 @@ public actor ExecutionRecorder {
         self.observer = observer
     }
 
+    /// A masker for every secret value rendered in this execution so far: masked in the free text of every
+    /// event, and in every error reported about the execution.
+    public var masker: SecretMasker { secrets.masker }
+
     /// Adds secret values to mask from now on (before any event that could carry them is recorded).
     public func addSecrets(_ more: SecretMasker) {
-        masker = masker.merging(more)
+        secrets.add(more)
+    }
+
+    /// The ledger's key for digests of secret values (`SecretReference`), created on first use.
+    public func secretDigestKey() throws -> SecretDigestKey {
+        if let digestKey { return digestKey }
+        let key = try store.secretDigestKey()
+        digestKey = key
+        return key
+    }
+
+    /// A collector for one attempt's renders: it digests secrets under the ledger's key, and hands every value it
+    /// sees to this recorder at once, so that an error raised later in the same render is masked too.
+    func secretLedger() throws -> TaskRenderer.SecretLedger {
+        TaskRenderer.SecretLedger(key: try secretDigestKey(), sink: secrets)
     }
 
     /// Appends `events` atomically, after the version this recorder last saw: another writer in between is a
-    /// version conflict, never a silent interleaving. Secret values are masked in every string first, so the
-    /// ledger, the fold and the display all see the same masked event.
+    /// version conflict, never a silent interleaving. Secret values are masked first, in each payload's free-text
+    /// fields only (`SecretMaskedPayload`), so the ledger, the fold and the display all see the same masked event,
+    /// and no secret can rewrite an id, a state or a key.
     public func record(_ events: [ExecutionEvent]) throws {
         guard !events.isEmpty else { return }
-        var encoded = try events.map { try $0.encoded() }
-        var masked = events
-        if !masker.isEmpty {
-            for index in encoded.indices {
-                let tree = try JSONDecoder().decode(JSONValue.self, from: encoded[index].payload)
-                let clean = Self.mask(tree, with: masker)
-                if clean != tree {
-                    encoded[index].payload = try CanonicalJSON.encode(clean)
-                    let row = RecordedEvent(
-                        seq: 0, stream: executionId, version: 0, type: encoded[index].type,
-                        schemaVersion: encoded[index].schemaVersion, recordedAt: "", payload: encoded[index].payload,
-                        payloadSHA256: .zero, prevHash: .zero, hash: .zero, streamHash: .zero)
-                    masked[index] = try ExecutionEvent.decode(row) ?? events[index]
-                }
-            }
-        }
+        let masker = secrets.masker
+        let masked = events.map { $0.masked(by: masker) }
+        let encoded = try masked.map { try $0.encoded() }
         let expected: ExpectedVersion = state.version == 0 ? .noStream : .exactly(state.version)
         let result = try store.append(
             encoded, to: executionId, expectedVersion: expected,
@@ -71,17 +79,17 @@ public actor ExecutionRecorder {
     public func record(_ event: ExecutionEvent) throws {
         try record([event])
     }
+}
 
-    static func mask(_ value: JSONValue, with masker: SecretMasker) -> JSONValue {
-        switch value {
-        case .string(let text): return .string(masker.mask(text))
-        case .array(let items): return .array(items.map { mask($0, with: masker) })
-        case .object(let object):
-            var result: [String: JSONValue] = [:]
-            for (key, item) in object { result[masker.mask(key)] = mask(item, with: masker) }
-            return .object(result)
-        default: return value
-        }
+/// The secret values rendered in one execution, shared between its recorder and the renders that find them.
+final class RenderedSecrets: Sendable {
+    private let current = Mutex(SecretMasker())
+
+    var masker: SecretMasker { current.withLock { $0 } }
+
+    func add(_ more: SecretMasker) {
+        guard !more.isEmpty else { return }
+        current.withLock { $0 = $0.merging(more) }
     }
 }
 

@@ -331,6 +331,7 @@ final class ExecutionContext: Sendable {
                 secrets: configuration.secrets)
             let rendered = try TemplateEngine.render(
                 template.value, origin: Convert.origin(template.location), context: context)
+            await recorder.addSecrets(rendered.masker)
             if case .list(let items) = try? TemplateValue.parseJSON(rendered.text) { return items }
             throw FlowProblems(["\(template.location): ForEach values rendered to something that is not a JSON list"])
         }

@@ -52,7 +52,7 @@ struct ScriptTaskRun {
                     attempt, runner: runner, provisioning: provisioning, resume: resume)
                 resume = nil
             } catch let problem as TemplateError {
-                let masked = problem.masked(by: SecretMasker())
+                let masked = problem.masked(by: await context.recorder.masker)
                 try await recordFailure(attempt: attempt, reason: masked.description, exitCode: nil, willRetry: false)
                 throw FlowProblems([masked.description])
             } catch let problems as FlowProblems {
@@ -151,7 +151,7 @@ struct ScriptTaskRun {
         let state = await context.recorder.state
         let started = context.started
         var generator = SystemRandomNumberGenerator()
-        let secretsUsed = TaskRenderer.SecretLedger()
+        let secretsUsed = try await context.recorder.secretLedger()
         let variables = context.variables(
             taskID: task.id.value, type: task.common.type.value, scope: scope, attempt: attempt, state: state)
         let selected =
@@ -163,8 +163,8 @@ struct ScriptTaskRun {
             readNamespaceFile: Self.namespaceReader(configuration.namespaceFilesDirectory))
         let placement = try renderer.placement(secretsUsed)
         if let resume {
-            try Self.checkUnchanged(resume.projectSecret, now: placement.projectSecret, property: "projectId")
-            try Self.checkUnchanged(resume.bucketSecret, now: placement.bucketSecret, property: "bucket")
+            try secretsUsed.checkUnchanged(resume.projectSecret, now: placement.projectSecret, property: "projectId")
+            try secretsUsed.checkUnchanged(resume.bucketSecret, now: placement.bucketSecret, property: "bucket")
         }
         let recorded = configuration.recordedNames?(taskRunId, attempt)
         let wid = resume?.workingDirId ?? recorded?.workingDirId ?? Naming.workingDirID(using: &generator)
@@ -243,17 +243,6 @@ struct ScriptTaskRun {
         }
     }
 
-    /// A secret that names where the attempt runs must still have the value it had when the attempt started.
-    static func checkUnchanged(_ recorded: SecretReference?, now: SecretReference?, property: String) throws {
-        guard let recorded else { return }
-        guard let now, now == recorded else {
-            throw FlowProblems([
-                "the task runner's \(property) came from secret \(recorded.name), whose value has changed since the "
-                    + "execution started (its SHA-256 differs): restore the original value to resume this execution"
-            ])
-        }
-    }
-
     /// The task's `timeout`, else the runner's `waitUntilCompletion`.
     private func taskTimeout(_ runner: BatchRunner, _ renderer: TaskRenderer, _ secretsUsed: TaskRenderer.SecretLedger)
         throws -> Duration
@@ -265,9 +254,8 @@ struct ScriptTaskRun {
             let text = try renderer.render(
                 Located(template, at: timeout.location), renderer.context(renderer.baseVariables), secretsUsed)
             guard let duration = ISODuration.parse(text.trimmingCharacters(in: .whitespaces)) else {
-                throw FlowProblems([
-                    "\(timeout.location): timeout rendered to '\(text)', not an ISO-8601 duration such as PT1H"
-                ])
+                throw secretsUsed.problem(
+                    "\(timeout.location): timeout rendered to '\(text)', not an ISO-8601 duration such as PT1H")
             }
             return duration.duration
         }

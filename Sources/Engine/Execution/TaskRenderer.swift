@@ -18,14 +18,52 @@ struct TaskRenderer {
     let knownFiles: [String: URL]
     let readNamespaceFile: (@Sendable (String) throws -> String)?
 
-    /// Collects every secret value a rendering used, to mask them, and their references for the events.
+    /// Collects every secret value a rendering used, to mask them, and their references (keyed digests under the
+    /// ledger's key) for the events. Each value also goes to the execution's recorder as soon as it is rendered.
     final class SecretLedger: @unchecked Sendable {
+        private let key: SecretDigestKey
+        private let sink: RenderedSecrets?
         private(set) var masker = SecretMasker()
-        private(set) var uses: Set<SecretUse> = []
+        /// The secrets used, by (upper-cased) name.
+        private var uses: [String: SecretUse] = [:]
+
+        init(key: SecretDigestKey, sink: RenderedSecrets? = nil) {
+            self.key = key
+            self.sink = sink
+        }
 
         func add(_ rendered: RenderedString) {
             masker = masker.merging(rendered.masker)
-            uses.formUnion(rendered.secretUses)
+            sink?.add(rendered.masker)
+            for use in rendered.secretUses { uses[use.name] = use }
+        }
+
+        /// The reference the ledger records for `use`.
+        func reference(for use: SecretUse) -> SecretReference {
+            SecretReference(use, key: key)
+        }
+
+        /// The references of every secret used, by name.
+        var references: [SecretReference] {
+            uses.keys.sorted().map { reference(for: uses[$0]!) }
+        }
+
+        /// A secret that names where the attempt runs must still have the value it had when the attempt started:
+        /// `recorded` is what the ledger holds, `now` what the same property rendered to this time.
+        func checkUnchanged(_ recorded: SecretReference?, now: SecretReference?, property: String) throws {
+            guard let recorded else { return }
+            guard let now, now.name == recorded.name, let use = uses[now.name], recorded.matches(use, key: key) else {
+                throw FlowProblems([
+                    "the task runner's \(property) came from secret \(recorded.name), whose value has changed since "
+                        + "the execution started (its digest differs): restore the original value to resume this "
+                        + "execution"
+                ])
+            }
+        }
+
+        /// A problem that quotes rendered text, with every secret rendered so far masked in it.
+        func problem(_ message: String) -> FlowProblems {
+            FlowProblems([masker.mask(message)])
         }
     }
 
@@ -49,13 +87,12 @@ struct TaskRenderer {
         switch dynamic.value {
         case .value(let value): return value
         case .template(let template):
-            let text = try render(Located(template, at: dynamic.location), context, secretsUsed)
-                .trimmingCharacters(in: .whitespaces)
+            // The message quotes the text as rendered: trimmed or lower-cased, a secret in it would not be masked.
+            let rendered = try render(Located(template, at: dynamic.location), context, secretsUsed)
+            let text = rendered.trimmingCharacters(in: .whitespaces)
             if let value = Int(text) { return value }
             if case .mebibytes(let mib) = MebibyteSize.parse(text) { return mib }
-            throw FlowProblems([
-                "\(dynamic.location): \(name) rendered to '\(secretsUsed.masker.mask(text))', not a number"
-            ])
+            throw secretsUsed.problem("\(dynamic.location): \(name) rendered to '\(rendered)', not a number")
         }
     }
 
@@ -65,10 +102,10 @@ struct TaskRenderer {
         switch dynamic.value {
         case .value(let value): return value
         case .template(let template):
-            let text = try render(Located(template, at: dynamic.location), context, secretsUsed).lowercased()
-                .trimmingCharacters(in: .whitespaces)
+            let rendered = try render(Located(template, at: dynamic.location), context, secretsUsed)
+            let text = rendered.lowercased().trimmingCharacters(in: .whitespaces)
             guard text == "true" || text == "false" else {
-                throw FlowProblems(["\(dynamic.location): rendered to '\(text)', not true or false"])
+                throw secretsUsed.problem("\(dynamic.location): rendered to '\(rendered)', not true or false")
             }
             return text == "true"
         }
@@ -91,7 +128,7 @@ struct TaskRenderer {
             let rendered = try TemplateEngine.render(
                 located.value, origin: Convert.origin(located.location), context: context)
             secretsUsed.add(rendered)
-            let reference = rendered.secretUses.first.map { SecretReference(name: $0.name, sha256: $0.sha256) }
+            let reference = rendered.secretUses.first.map { secretsUsed.reference(for: $0) }
             return (rendered.text, reference)
         }
         guard let projectProperty = runner.projectId else {
@@ -158,7 +195,7 @@ struct TaskRenderer {
         }
         for file in try inputFiles(context, secretsUsed) {
             if let problem = WorkingDirectoryPath.problem(file.name) {
-                throw FlowProblems(["\(file.location): input file '\(file.name)': \(problem)"])
+                throw secretsUsed.problem("\(file.location): input file '\(file.name)': \(problem)")
             }
             if let local = knownFiles[file.content.trimmingCharacters(in: .whitespacesAndNewlines)] {
                 let digest = (try? Data(contentsOf: local)).map { SHA256Digest.of($0).hex } ?? ""
@@ -221,12 +258,12 @@ struct TaskRenderer {
         for pattern in task.outputFiles {
             let text = try render(pattern, context, secretsUsed)
             if let problem = WorkingDirectoryPath.problem(text.hasPrefix("glob:") ? String(text.dropFirst(5)) : text) {
-                throw FlowProblems(["\(pattern.location): output file pattern '\(text)': \(problem)"])
+                throw secretsUsed.problem("\(pattern.location): output file pattern '\(text)': \(problem)")
             }
             do {
                 globs.append(try GlobPattern(text))
             } catch {
-                throw FlowProblems(["\(pattern.location): output file pattern '\(text)': \(error)"])
+                throw secretsUsed.problem("\(pattern.location): output file pattern '\(text)': \(error)")
             }
         }
 
@@ -237,8 +274,7 @@ struct TaskRenderer {
         let rendered = TaskRendered(
             taskRunId: started.taskRunId, attempt: started.attempt, containerImage: secretsUsed.masker.mask(image),
             commandsSHA256: commandsDigest, inputFiles: fileDigests, environmentNames: env.keys.sorted(),
-            secretsUsed: secretsUsed.uses.map { SecretReference(name: $0.name, sha256: $0.sha256) }
-                .sorted { $0.name < $1.name })
+            secretsUsed: secretsUsed.references)
         return Rendered(
             job: job, uploads: uploads, outputGlobs: globs, outputDirID: outputDirID, rendered: rendered,
             timeout: timeout)

@@ -4,8 +4,17 @@
 /// 9 stars becomes `**masked*`: a 12-character secret becomes `**masked****`, a 5-character one `*****`.
 /// Longer secrets are matched first, and a position already masked is never matched again, so overlapping secrets
 /// (`abc` and `abcdef`) cannot leave part of a value visible. Empty values are ignored.
+///
+/// Besides each value as it is, the masker looks for the forms in which a job may print it (`SecretForms`): the
+/// value escaped inside JSON text, and each line of a multi-line value. `matches(number:)` tells whether a JSON
+/// number is a secret, for outputs whose values are not text.
 public struct SecretMasker: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    private var secrets: [[UInt8]] = []
+    /// The values as given.
+    private var values: Set<String> = []
+    /// The byte patterns looked for, longest first: every value and its other forms.
+    private var patterns: [[UInt8]] = []
+    /// The numbers some value spells (`12345`, `1e3`), for JSON numbers.
+    private var numbers: Set<Double> = []
 
     /// A masker for `values`.
     public init(values: some Sequence<String> = [String]()) {
@@ -14,22 +23,36 @@ public struct SecretMasker: Sendable, CustomStringConvertible, CustomDebugString
 
     /// Adds more values to mask.
     public mutating func add(_ values: some Sequence<String>) {
-        var set = Set(secrets)
-        for value in values where !value.isEmpty { set.insert(Array(value.utf8)) }
-        secrets = set.sorted { $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1) }
+        let before = self.values.count
+        for value in values where !value.isEmpty { self.values.insert(value) }
+        if self.values.count != before { rebuild() }
     }
 
     /// A masker for the values of both.
     public func merging(_ other: SecretMasker) -> SecretMasker {
         var merged = self
-        var set = Set(secrets)
-        set.formUnion(other.secrets)
-        merged.secrets = set.sorted { $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1) }
+        merged.add(other.values)
         return merged
     }
 
+    private mutating func rebuild() {
+        var set: Set<[UInt8]> = []
+        numbers = []
+        for value in values {
+            for form in SecretForms.forms(of: value) { set.insert(Array(form.utf8)) }
+            if let number = SecretForms.number(value) { numbers.insert(number) }
+        }
+        patterns = set.sorted { $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1) }
+    }
+
     /// Whether there is nothing to mask.
-    public var isEmpty: Bool { secrets.isEmpty }
+    public var isEmpty: Bool { values.isEmpty }
+
+    /// Whether a JSON number equals a secret value read as a number (a secret `12345` and an output `12345`), so
+    /// that a caller stores the mask instead of the number.
+    public func matches(number: Double) -> Bool {
+        number.isFinite && numbers.contains(number)
+    }
 
     /// Kestra's mask for one value.
     public static func mask(for value: String) -> String {
@@ -38,20 +61,20 @@ public struct SecretMasker: Sendable, CustomStringConvertible, CustomDebugString
         return "**masked*" + String(repeating: "*", count: stars - 9)
     }
 
-    /// `text` with every secret value replaced by its mask.
+    /// `text` with every secret value (in every form the masker knows) replaced by its mask.
     public func mask(_ text: String) -> String {
-        guard !secrets.isEmpty else { return text }
+        guard !patterns.isEmpty else { return text }
         let bytes = Array(text.utf8)
         var covered = [Bool](repeating: false, count: bytes.count)
-        var matchAt: [Int: Int] = [:]  // start → index in `secrets`
-        for (secretIndex, secret) in secrets.enumerated() where secret.count <= bytes.count {
-            let first = secret[0]
+        var matchAt: [Int: Int] = [:]  // start → index in `patterns`
+        for (patternIndex, pattern) in patterns.enumerated() where pattern.count <= bytes.count {
+            let first = pattern[0]
             var i = 0
-            while i <= bytes.count - secret.count {
-                if bytes[i] == first, !covered[i], matches(secret, in: bytes, at: i, covered: covered) {
-                    for j in i..<(i + secret.count) { covered[j] = true }
-                    matchAt[i] = secretIndex
-                    i += secret.count
+            while i <= bytes.count - pattern.count {
+                if bytes[i] == first, !covered[i], matches(pattern, in: bytes, at: i, covered: covered) {
+                    for j in i..<(i + pattern.count) { covered[j] = true }
+                    matchAt[i] = patternIndex
+                    i += pattern.count
                 } else {
                     i += 1
                 }
@@ -62,10 +85,10 @@ public struct SecretMasker: Sendable, CustomStringConvertible, CustomDebugString
         out.reserveCapacity(bytes.count)
         var i = 0
         while i < bytes.count {
-            if let secretIndex = matchAt[i] {
-                let secret = secrets[secretIndex]
-                out.append(contentsOf: Self.mask(for: String(decoding: secret, as: UTF8.self)).utf8)
-                i += secret.count
+            if let patternIndex = matchAt[i] {
+                let pattern = patterns[patternIndex]
+                out.append(contentsOf: Self.mask(for: String(decoding: pattern, as: UTF8.self)).utf8)
+                i += pattern.count
             } else {
                 out.append(bytes[i])
                 i += 1
@@ -74,13 +97,13 @@ public struct SecretMasker: Sendable, CustomStringConvertible, CustomDebugString
         return String(decoding: out, as: UTF8.self)
     }
 
-    private func matches(_ secret: [UInt8], in bytes: [UInt8], at start: Int, covered: [Bool]) -> Bool {
-        for j in 0..<secret.count where bytes[start + j] != secret[j] || covered[start + j] { return false }
+    private func matches(_ pattern: [UInt8], in bytes: [UInt8], at start: Int, covered: [Bool]) -> Bool {
+        for j in 0..<pattern.count where bytes[start + j] != pattern[j] || covered[start + j] { return false }
         return true
     }
 
     /// The number of values, never the values.
-    public var description: String { "SecretMasker(\(secrets.count) secret\(secrets.count == 1 ? "" : "s"))" }
+    public var description: String { "SecretMasker(\(values.count) secret\(values.count == 1 ? "" : "s"))" }
     public var debugDescription: String { description }
-    public var customMirror: Mirror { Mirror(self, children: ["count": secrets.count]) }
+    public var customMirror: Mirror { Mirror(self, children: ["count": values.count]) }
 }

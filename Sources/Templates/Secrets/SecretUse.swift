@@ -1,23 +1,26 @@
-/// A record that a template used a secret: its name and the SHA-256 of its value, never the value, so the ledger
-/// can tell which secret (and which version of it) a run saw.
-public struct SecretUse: Sendable, Hashable, Codable, CustomStringConvertible {
+/// A record that a template used a secret: its name, and a way to digest its value under a caller's key.
+///
+/// The value stays inside: it is never printed, reflected or encoded. The ledger keeps only the name and a keyed
+/// digest (HMAC) of the value, which the engine computes through `digest(using:)`; a plain digest is never
+/// made, since a dictionary of likely values (project ids, bucket names) would reveal it.
+public struct SecretUse: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The name as the template wrote it, upper-cased (`GCP_SA`).
-    public var name: String
-    /// Lower-case hex SHA-256 of the UTF-8 value.
-    public var sha256: String
+    public let name: String
+    private let value: String
 
-    /// A record for `name` with the digest of `value`.
+    /// A record for `name`, whose value is `value`.
     init(name: String, value: String) {
         self.name = name.uppercased()
-        self.sha256 = MerkleDamgard.hex(SHA256.digest(Array(value.utf8)))
+        self.value = value
     }
 
-    /// A record from its stored fields.
-    public init(name: String, sha256: String) {
-        self.name = name
-        self.sha256 = sha256
+    /// The digest `keyed` makes of the value's UTF-8 bytes (for the engine: HMAC-SHA256 under the ledger's key).
+    public func digest<Digest>(using keyed: ([UInt8]) throws -> Digest) rethrows -> Digest {
+        try keyed(Array(value.utf8))
     }
 
-    /// `secret NAME (sha256 …)`.
-    public var description: String { "secret \(name) (sha256 \(sha256.prefix(12))…)" }
+    /// `secret NAME`.
+    public var description: String { "secret \(name)" }
+    public var debugDescription: String { "SecretUse(\(name))" }
+    public var customMirror: Mirror { Mirror(self, children: ["name": name]) }
 }
