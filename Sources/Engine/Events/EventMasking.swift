@@ -42,6 +42,7 @@ extension ExecutionEvent {
         case .recoveryFailed(let value): return .recoveryFailed(value.masked(by: masker))
         case .taskAdopted(let value): return .taskAdopted(value.masked(by: masker))
         case .executionForked(let value): return .executionForked(value.masked(by: masker))
+        case .outputFileRefused(let value): return .outputFileRefused(value.masked(by: masker))
         }
     }
 }
@@ -175,6 +176,15 @@ extension ExitCodeObserved: SecretMaskedPayload {
 
 extension OutputFileDownloaded: SecretMaskedPayload {
     public func masked(by masker: SecretMasker) -> OutputFileDownloaded { self }
+}
+
+// The object name is the key a resumed attempt looks up, as for downloaded files; the reason is free text.
+extension OutputFileRefused: SecretMaskedPayload {
+    public func masked(by masker: SecretMasker) -> OutputFileRefused {
+        var copy = self
+        copy.reason = masker.mask(reason)
+        return copy
+    }
 }
 
 extension JobDeleteRequested: SecretMaskedPayload {
