@@ -123,7 +123,7 @@ struct JobIsolationTests {
             #expect(try String(contentsOf: otherFile, encoding: .utf8) == "\(secret)\n", "the first job wrote it")
             let port = cloud.endpoint.port!
             let probe = """
-                if echo pwned > \(hostFile.path) 2>/dev/null; then echo host-write-ok; else echo host-write-refused; fi
+                if { echo pwned > \(hostFile.path); } 2>/dev/null; then echo host-write-ok; else echo host-write-refused; fi
                 if touch \(outside.path)/new 2>/dev/null; then echo host-create-ok; else echo host-create-refused; fi
                 if cat \(otherFile.path) 2>/dev/null; then echo other-read-ok; else echo other-read-refused; fi
                 echo state-entries $(ls -A \(state.path) 2>/dev/null | wc -l)

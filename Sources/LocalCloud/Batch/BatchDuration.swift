@@ -4,7 +4,7 @@ import Foundation
 /// decimal seconds with at most nine fractional digits and an `s`, within protobuf's range, so that no value a
 /// client sends can overflow when the emulator turns it into a timer.
 enum BatchDuration {
-    /// protobuf's largest Duration: 10,000 years in seconds.
+    /// protobuf's largest Duration: 10,000 years in seconds (plus up to 0.999999999s).
     static let maxSeconds: Double = 315_576_000_000
 
     /// Seconds of `text` (`"3600s"`, `"0.5s"`); nil when it is not a duration in range.
@@ -20,7 +20,8 @@ enum BatchDuration {
                 return nil
             }
         }
-        guard let value = Double(text.dropLast()), value.isFinite, value <= maxSeconds else { return nil }
+        guard let wholeSeconds = Int64(whole), Double(wholeSeconds) <= maxSeconds, let value = Double(text.dropLast())
+        else { return nil }
         return value
     }
 
