@@ -134,6 +134,32 @@ struct RequestValidationTests {
         }
     }
 
+    @Test("filters nested thousands deep are 400s, not a stack overflow; ordinary nesting still works")
+    func deepFilters() async throws {
+        try await withCloud { _, client in
+            let deep = [
+                String(repeating: "(", count: 5000) + "a=1" + String(repeating: ")", count: 5000),
+                String(repeating: "-", count: 9000) + "a=1",
+                String(repeating: "NOT ", count: 4000) + "a=1",
+            ]
+            for filter in deep {
+                let logging = try await client.send(
+                    "POST", "/v2/entries:list",
+                    json: .object(["resourceNames": .array([.string("projects/p")]), "filter": .string(filter)]))
+                expectInvalid(logging, naming: "filter")
+                let encoded = filter.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                expectInvalid(try await client.get("\(parent)/jobs?filter=\(encoded)"), naming: "filter")
+            }
+            let ordinary = "NOT (labels.a=\"x-(y)\" OR -labels.b=\"NOT (\") AND ((state=SUCCEEDED))"
+            let encoded = ordinary.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            #expect(try await client.get("\(parent)/jobs?filter=\(encoded)").status == 200)
+            let logging = try await client.send(
+                "POST", "/v2/entries:list",
+                json: .object(["resourceNames": .array([.string("projects/p")]), "filter": .string(ordinary)]))
+            #expect(logging.status == 200)
+        }
+    }
+
     @Test("volume paths with '..' are refused, so a job cannot bind a host folder outside its own")
     func volumePaths() async throws {
         try await withCloud { _, client in

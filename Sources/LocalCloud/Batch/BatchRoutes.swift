@@ -64,12 +64,10 @@ struct BatchRoutes: Sendable {
         return value == 0 ? nil : Int(min(value, 1000))
     }
 
-    /// `filter` of a list call, at most 20,000 characters (a longer filter is refused before it is parsed).
+    /// `filter` of a list call, refused before it is parsed when it is too long or too deep (`FilterGuard`).
     static func filter(_ query: Query) throws(APIError) -> String? {
         guard let text = query["filter"] else { return nil }
-        guard text.utf8.count <= 20_000 else {
-            throw APIError.invalidArgument("Field 'filter' is longer than 20000 characters")
-        }
+        try FilterGuard.check(text)
         return text
     }
 

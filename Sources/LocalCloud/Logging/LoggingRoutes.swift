@@ -46,9 +46,7 @@ struct LoggingRoutes: Sendable {
             throw APIError.invalidArgument("Field 'resource_names' is required: e.g. [\"projects/my-project\"]")
         }
         let filterText = body["filter"]?.stringValue ?? ""
-        guard filterText.count <= 20_000 else {
-            throw APIError.invalidArgument("Field 'filter' is longer than 20000 characters")
-        }
+        try FilterGuard.check(filterText)
         let filter: FilterExpression?
         do {
             filter = try FilterExpression.parse(filterText)
