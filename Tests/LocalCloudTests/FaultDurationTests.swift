@@ -26,7 +26,8 @@ struct FaultDurationTests {
 
     @Test("durations up to a day parse exactly")
     func inRange() throws {
-        let plan = try FaultPlan.parse("jobs.get=latency:1.5s, jobs.list=latency:86400s, job:preempt/1440m, job:vm-lost/250ms")
+        let plan = try FaultPlan.parse(
+            "jobs.get=latency:1.5s, jobs.list=latency:86400s, job:preempt/1440m, job:vm-lost/250ms")
         #expect(plan.methodRules[0].effect == .latency(.milliseconds(1500)))
         #expect(plan.methodRules[1].effect == .latency(.seconds(86400)))
         #expect(plan.jobRules.map(\.after) == [.seconds(86400), .milliseconds(250)])

@@ -160,7 +160,9 @@ struct JobIsolationTests {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         #expect(bound == 0)
         #expect(listen(listener, 4) == 0)
@@ -172,10 +174,13 @@ struct JobIsolationTests {
         for hostNetwork in [false, true] {
             let command = try #require(
                 Sandbox.command(
-                    tool: Sandbox.detect(), mounts: [], program: ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"],
+                    tool: Sandbox.detect(), mounts: [],
+                    program: ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"],
                     options: .init(hostNetwork: hostNetwork)))
             let outcome = await ProcessRunner.run(
-                .init(command: command, environment: ["PATH": "/usr/bin:/bin"], exitFile: folder.appendingPathComponent("exit")),
+                .init(
+                    command: command, environment: ["PATH": "/usr/bin:/bin"],
+                    exitFile: folder.appendingPathComponent("exit")),
                 onStart: { _ in }, onOutput: { _, _ in })
             #expect((outcome == .exited(0)) == hostNetwork, "hostNetwork \(hostNetwork): \(outcome)")
         }

@@ -11,7 +11,8 @@ func boundedBatch(_ limits: LocalCloudLimits, work: URL) throws -> BatchService 
         .init(
             storage: try StorageService(root: work.appendingPathComponent("storage"), now: now),
             logs: try LogStore(stateDirectory: nil, now: now), stats: EmulatorStats(),
-            faults: FaultInjector(plan: FaultPlan(jobRules: [.init(kind: .stuckQueued, jobIDPrefix: "q", after: .zero)])),
+            faults: FaultInjector(
+                plan: FaultPlan(jobRules: [.init(kind: .stuckQueued, jobIDPrefix: "q", after: .zero)])),
             python: PythonEnvironment(cacheDirectory: work.appendingPathComponent("python")),
             sandbox: .unavailable("no jobs run in this test"), startupDelay: .zero, stateDirectory: nil,
             workDirectory: work.appendingPathComponent("work"), now: now, limits: limits))
@@ -44,12 +45,15 @@ struct LimitsTests {
             #expect(refused.json["error"]?["details"]?.arrayValue?.first?["reason"] == .string("requestTooLarge"))
             #expect(try await client.get("\(parent)/jobs/too-big").status == 404)
             let logging = try await client.send(
-                "POST", "/v2/entries:list", body: Data(count: (8 << 20) + 1), headers: ["Content-Type": "application/json"])
+                "POST", "/v2/entries:list", body: Data(count: (8 << 20) + 1),
+                headers: ["Content-Type": "application/json"])
             #expect(logging.status == 413)
-            // Just under the bound is read and judged on its content (a 400 for the padding's label value).
+            // Just under the bound is read and judged on its content (a 400 for its 8 MiB filter).
             let fits = try await client.send(
                 "POST", "/v2/entries:list",
-                body: Data("{\"resourceNames\":[\"projects/p\"],\"filter\":\"\(String(repeating: " ", count: (8 << 20) - 64))\"}".utf8),
+                body: Data(
+                    "{\"resourceNames\":[\"projects/p\"],\"filter\":\"\(String(repeating: " ", count: (8 << 20) - 64))\"}"
+                        .utf8),
                 headers: ["Content-Type": "application/json"])
             #expect(fits.status == 400, "read, then refused for its 8 MiB filter, not for its size")
             #expect(fits.json["error"]?["message"]?.stringValue?.contains("filter") == true)
@@ -149,7 +153,10 @@ struct LimitsTests {
         #expect(kept.map(\.textPayload).prefix(5) == ["a0-0", "a0-1", "a0-2", "a0-3", "a1-0"])
         let notices = kept.filter { $0.severity == "ERROR" }
         #expect(notices.count == 2, "one notice for job a, one for job b")
-        #expect(notices.allSatisfy { $0.textPayload.contains("maxLogEntries") && $0.textPayload.contains("--max-log-entries") })
+        #expect(
+            notices.allSatisfy {
+                $0.textPayload.contains("maxLogEntries") && $0.textPayload.contains("--max-log-entries")
+            })
         #expect(Set(notices.map { $0.labels["job_uid"] ?? "" }) == ["a", "b"])
 
         let byBytes = try LogStore(stateDirectory: nil, now: { Date() }, limits: LocalCloudLimits(maxLogBytes: 10))

@@ -28,7 +28,9 @@ struct RequestValidationTests {
     @Test("absurd durations (1e30s, inf, nan, negative, hex) in maxRunDuration and timeout are 400s naming the field")
     func durations() async throws {
         try await withCloud { _, client in
-            let values = ["1e30s", "1e300s", "infs", "nans", "-1s", "0x10s", "315576000001s", "1.0000000001s", "s", "5"]
+            let values = [
+                "1e30s", "1e300s", "infs", "nans", "-1s", "0x10s", "315576000001s", "1.0000000001s", "s", "5",
+            ]
             for (index, value) in values.enumerated() {
                 let byRun = try await client.send(
                     "POST", "\(parent)/jobs?jobId=dur-run-\(index)",
@@ -191,7 +193,8 @@ struct RequestValidationTests {
         spec["name"] = .string(name)
         let record = JobRecord(
             job: spec, name: name, uid: "old-absurd-0123456789ab", jobID: "old-absurd", project: "p",
-            location: "us-central1", requestID: nil, createdAt: Date(), updatedAt: Date(), tasks: [TaskRecord(index: 0)])
+            location: "us-central1", requestID: nil, createdAt: Date(), updatedAt: Date(), tasks: [TaskRecord(index: 0)]
+        )
         let folder = state.appendingPathComponent("batch/jobs")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let encoder = JSONEncoder()

@@ -49,7 +49,8 @@ extension BatchService {
             // Checked on create too; a job stored by an older emulator may not have been.
             guard JobSpec.isPlainAbsolutePath(mountPath) else {
                 throw APIError.invalidArgument(
-                    "Invalid volume mount path '\(APIError.excerpt(mountPath))': it must be absolute, without '.' or '..'")
+                    "Invalid volume mount path '\(APIError.excerpt(mountPath))': it must be absolute, without '.' or '..'"
+                )
             }
             let folder: URL
             if let remote = volume["gcs"]?["remotePath"]?.stringValue {

@@ -196,7 +196,8 @@ actor BatchService {
         case "", "name": matched.sort { $0.name < $1.name }
         default:
             throw APIError.invalidArgument(
-                "Invalid orderBy '\(APIError.excerpt(orderBy ?? ""))': use name, name desc, create_time or create_time desc")
+                "Invalid orderBy '\(APIError.excerpt(orderBy ?? ""))': use name, name desc, create_time or create_time desc"
+            )
         }
         let size = min(max(pageSize ?? 100, 1), 1000)
         let start = try Self.offset(pageToken)
@@ -213,7 +214,8 @@ actor BatchService {
         guard let token, !token.isEmpty else { return 0 }
         guard let value = Int(token), value >= 0 else {
             throw APIError.invalidArgument(
-                "Invalid value at 'page_token' (\(APIError.excerpt(token))): pass the nextPageToken of a previous answer")
+                "Invalid value at 'page_token' (\(APIError.excerpt(token))): pass the nextPageToken of a previous answer"
+            )
         }
         return value
     }

@@ -143,7 +143,8 @@ enum JobSpec {
             &compute, "bootDiskMib", path: "job.task_groups[0].task_spec.compute_resource.boot_disk_mib", default: nil)
         spec["computeResource"] = .object(compute)
         if let duration = spec["maxRunDuration"] {
-            try BatchDuration.validate(duration, path: "job.task_groups[0].task_spec.max_run_duration", example: "3600s")
+            try BatchDuration.validate(
+                duration, path: "job.task_groups[0].task_spec.max_run_duration", example: "3600s")
         }
         if let retries = spec["maxRetryCount"] {
             guard let count = retries.int64Value, (0...10).contains(count) else {

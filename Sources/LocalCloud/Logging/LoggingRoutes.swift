@@ -55,7 +55,8 @@ struct LoggingRoutes: Sendable {
         }
         let order = (body["orderBy"]?.stringValue ?? "timestamp asc").lowercased().trimmingCharacters(in: .whitespaces)
         guard ["timestamp asc", "timestamp desc", "timestamp"].contains(order) else {
-            throw APIError.invalidArgument("Invalid orderBy '\(APIError.excerpt(order))': use \"timestamp asc\" or \"timestamp desc\"")
+            throw APIError.invalidArgument(
+                "Invalid orderBy '\(APIError.excerpt(order))': use \"timestamp asc\" or \"timestamp desc\"")
         }
         let pageSize = try Self.pageSize(body["pageSize"])
         let token = try Self.pageToken(body["pageToken"])

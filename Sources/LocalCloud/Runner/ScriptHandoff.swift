@@ -33,8 +33,9 @@ enum ScriptHandoff {
         // `env [NAME=VALUE...] PROGRAM`.
         if let first = program.first, (first as NSString).lastPathComponent == "env" {
             start = 1
-            while start < program.count, program[start] == "-i" || program[start] == "-"
-                || (program[start].contains("=") && !program[start].hasPrefix("-"))
+            while start < program.count,
+                program[start] == "-i" || program[start] == "-"
+                    || (program[start].contains("=") && !program[start].hasPrefix("-"))
             {
                 start += 1
             }
