@@ -110,7 +110,7 @@ struct SandboxTests {
         #expect(try String(contentsOf: folder.appendingPathComponent("exit"), encoding: .utf8) == "0\n")
     }
 
-    @Test("without bubblewrap or unshare, a job fails with a message naming the package to install")
+    @Test("without bubblewrap, a job fails with a message naming the package to install")
     func noSandboxTool() async throws {
         let cloud = try await LocalCloud.start(LocalCloudConfiguration(), sandbox: .unavailable(Sandbox.missingMessage))
         let client = TestClient(cloud)
@@ -122,26 +122,6 @@ struct SandboxTests {
             $0["description"]?.stringValue
         }
         #expect(descriptions.contains { $0.contains("apt-get install bubblewrap") })
-    }
-
-    @Test("the root-only unshare fallback binds the mounts too")
-    func unshareFallback() async throws {
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return }
-        let folder = temporaryDirectory("lc-unshare")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let target = folder.appendingPathComponent("inside/share").path
-        let command = try #require(
-            Sandbox.command(
-                tool: .unshare("/usr/bin/unshare"),
-                mounts: [.init(source: folder.path, target: target, readOnly: false)],
-                program: ["/bin/sh", "-c", "echo via-unshare > \(target)/proof.txt"]))
-        let outcome = await ProcessRunner.run(
-            .init(
-                command: command, environment: ["PATH": "/usr/bin:/bin"],
-                exitFile: folder.appendingPathComponent("exit")),
-            onStart: { _ in }, onOutput: { _, _ in })
-        #expect(outcome == .exited(0))
-        #expect(try String(contentsOf: folder.appendingPathComponent("proof.txt"), encoding: .utf8) == "via-unshare\n")
     }
 
     @Test("images of the Kestra Python family map to the Python environment")

@@ -53,6 +53,24 @@ struct BatchRoutes: Sendable {
         }
     }
 
+    /// `pageSize` of a list call: absent or 0 for the default, up to 1000 (larger sizes are cut to 1000, as Batch
+    /// does); a 400 naming the field when it is negative or not a number.
+    static func pageSize(_ query: Query) throws(APIError) -> Int? {
+        guard let text = query["pageSize"], !text.isEmpty else { return nil }
+        guard let value = Int64(text), value >= 0 else {
+            throw APIError.invalidArgument(
+                "Invalid value at 'page_size' (\(APIError.excerpt(text))): expected a whole number from 0 to 1000")
+        }
+        return value == 0 ? nil : Int(min(value, 1000))
+    }
+
+    /// `filter` of a list call, refused before it is parsed when it is too long or too deep (`FilterGuard`).
+    static func filter(_ query: Query) throws(APIError) -> String? {
+        guard let text = query["filter"] else { return nil }
+        try FilterGuard.check(text)
+        return text
+    }
+
     func handle(_ request: IncomingRequest) async throws(APIError) -> Response {
         let q = request.query
         let ints = q.wantsIntegerEnums
@@ -69,8 +87,9 @@ struct BatchRoutes: Sendable {
         case (.jobs(let project, let location), "GET"):
             return Reply.json(
                 try await service.list(
-                    parent: "projects/\(project)/locations/\(location)", filter: q["filter"], orderBy: q["orderBy"],
-                    pageSize: q["pageSize"].flatMap { Int($0) }, pageToken: q["pageToken"], integerEnums: ints))
+                    parent: "projects/\(project)/locations/\(location)", filter: try Self.filter(q),
+                    orderBy: q["orderBy"], pageSize: try Self.pageSize(q), pageToken: q["pageToken"],
+                    integerEnums: ints))
         case (.job(let name), "GET"):
             return Reply.json(try await service.get(name, integerEnums: ints))
         case (.job(let name), "DELETE"):
@@ -80,8 +99,7 @@ struct BatchRoutes: Sendable {
         case (.tasks(let job), "GET"):
             return Reply.json(
                 try await service.listTasks(
-                    job: job, filter: q["filter"], pageSize: q["pageSize"].flatMap { Int($0) },
-                    pageToken: q["pageToken"],
+                    job: job, filter: try Self.filter(q), pageSize: try Self.pageSize(q), pageToken: q["pageToken"],
                     integerEnums: ints))
         case (.task(let job, let index), "GET"):
             return Reply.json(try await service.getTask(job: job, index: index, integerEnums: ints))

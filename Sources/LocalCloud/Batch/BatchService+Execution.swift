@@ -46,12 +46,18 @@ extension BatchService {
         var mounts: [Sandbox.Mount] = []
         for volume in spec?["volumes"]?.arrayValue ?? [] {
             guard let mountPath = volume["mountPath"]?.stringValue else { continue }
+            // Checked on create too; a job stored by an older emulator may not have been.
+            guard JobSpec.isPlainAbsolutePath(mountPath) else {
+                throw APIError.invalidArgument(
+                    "Invalid volume mount path '\(APIError.excerpt(mountPath))': it must be absolute, without '.' or '..'"
+                )
+            }
             let folder: URL
             if let remote = volume["gcs"]?["remotePath"]?.stringValue {
                 folder = try await deps.storage.folder(forRemotePath: remote)
             } else {
                 folder = deps.workDirectory.appendingPathComponent("disks/\(record.uid)\(mountPath)")
-                try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                try? ScriptHandoff.createPrivateFolder(folder)
             }
             volumeFolders.append((mountPath, folder))
             mounts.append(.init(source: folder.path, target: mountPath, readOnly: false))
@@ -59,8 +65,10 @@ extension BatchService {
         for entry in runnable["container"]?["volumes"]?.arrayValue ?? [] {
             guard let text = entry.stringValue else { continue }
             let parts = text.split(separator: ":").map(String.init)
-            guard parts.count >= 2, parts[0].hasPrefix("/"), parts[1].hasPrefix("/") else {
-                throw APIError.invalidArgument("Invalid container volume '\(text)': expected HOST:CONTAINER[:ro|rw]")
+            guard parts.count >= 2, JobSpec.isPlainAbsolutePath(parts[0]), JobSpec.isPlainAbsolutePath(parts[1]) else {
+                throw APIError.invalidArgument(
+                    "Invalid container volume '\(APIError.excerpt(text))': expected HOST:CONTAINER[:ro|rw] with absolute "
+                        + "paths without '.' or '..'")
             }
             let host = parts[0]
             var source: URL?
@@ -73,7 +81,7 @@ extension BatchService {
                 if source != nil { break }
             }
             let resolved = source ?? deps.workDirectory.appendingPathComponent("disks/\(record.uid)\(host)")
-            try? FileManager.default.createDirectory(at: resolved, withIntermediateDirectories: true)
+            try? ScriptHandoff.createPrivateFolder(resolved)
             mounts.append(
                 .init(source: resolved.path, target: parts[1], readOnly: parts.count > 2 && parts[2].contains("ro")))
         }
@@ -112,7 +120,7 @@ extension BatchService {
             faultAfter = .zero
         }
         let started = ContinuousClock.now
-        let maxRun = (spec?["maxRunDuration"]?.stringValue).flatMap(GoogleDuration.parse)
+        let maxRun = (spec?["maxRunDuration"]?.stringValue).flatMap(BatchDuration.seconds)
         let python = await deps.python.binDirectory.path
         let logs = deps.logs
         let project = record.project
@@ -120,6 +128,8 @@ extension BatchService {
         let location = record.location
         let labels = record.job["labels"]?.objectValue?.compactMapValues { $0.stringValue } ?? [:]
         let taskID = "\(uid)-group0-\(index)"
+        let privateFolder = privateFolder(of: record)
+        let sandbox = sandboxOptions
         // As on Batch: task logs reach Cloud Logging only with logsPolicy.destination = CLOUD_LOGGING.
         let loggingEnabled = record.job["logsPolicy"]?["destination"]?.stringValue == "CLOUD_LOGGING"
         let faultTimer: Task<Void, Never>? = faultCode.map { code in
@@ -172,12 +182,34 @@ extension BatchService {
                 environment["PATH"] = python + ":" + environment["PATH"]!
                 let venv = (python as NSString).deletingLastPathComponent
                 environment["VIRTUAL_ENV"] = venv
-                // The cache may live where the job sees other content (its private /tmp): bind it explicitly.
+                // The cache may live where the job sees other content (its private /tmp, an empty home): bind it
+                // explicitly, and the Python it was made from if that is hidden too.
                 mounts.insert(.init(source: venv, target: venv, readOnly: true), at: 0)
+                if let base = await deps.python.basePrefix(),
+                    sandbox.hiddenPaths.contains(where: { base == $0 || base.hasPrefix($0 + "/") })
+                {
+                    mounts.insert(.init(source: base, target: base, readOnly: true), at: 0)
+                }
             }
             environment.merge(Self.environment(spec?["environment"])) { $1 }
             environment.merge(Self.environment(runnable["environment"])) { $1 }
-            guard let command = Sandbox.command(tool: deps.sandbox, mounts: mounts, program: program) else {
+            // The script goes to a 0600 file in the job's private folder, not into the process arguments.
+            let handoff: ScriptHandoff.Prepared
+            do {
+                try ScriptHandoff.createPrivateFolder(privateFolder)
+                handoff = try ScriptHandoff.prepare(
+                    program: program, folder: privateFolder,
+                    name: "task\(index)-attempt\(attempt)-runnable\(runnableIndex)")
+            } catch {
+                await output(["LocalCloud could not hand the script to runnable \(runnableIndex): \(error)"], true)
+                failure = failure ?? 50000
+                continue
+            }
+            if let mount = handoff.mount { mounts.append(mount) }
+            guard
+                let command = Sandbox.command(
+                    tool: deps.sandbox, mounts: mounts, program: handoff.program, options: sandbox)
+            else {
                 if case .unavailable(let message) = deps.sandbox { await output([message], true) }
                 failure = failure ?? 50000
                 continue
@@ -188,21 +220,23 @@ extension BatchService {
             if runnable["background"] == .bool(true) {
                 // Runs beside the next runnables and is killed when they are done.
                 let launch = ProcessRunner.Launch(command: command, environment: environment, exitFile: exitFile)
+                let scriptFile = handoff.file
                 backgroundRuns.append(
                     Task {
                         _ = await ProcessRunner.run(
                             launch, onStart: { pid in await self.addBackground(name, index, pid: pid) },
                             onOutput: output)
+                        if let scriptFile { try? FileManager.default.removeItem(at: scriptFile) }
                     })
                 continue
             }
             var limit = maxRun.map { $0 - (ContinuousClock.now - started).seconds }
-            if let timeout = runnable["timeout"]?.stringValue.flatMap(GoogleDuration.parse) {
+            if let timeout = runnable["timeout"]?.stringValue.flatMap(BatchDuration.seconds) {
                 limit = min(limit ?? timeout, timeout)
             }
             let deadline: Task<Void, Never>? = limit.map { seconds in
                 Task {
-                    try? await Task.sleep(for: .milliseconds(Int64(max(0, seconds) * 1000)))
+                    try? await Task.sleep(for: BatchDuration.timer(seconds: seconds))
                     if !Task.isCancelled { self.interrupt(name, index, code: 50005) }
                 }
             }
@@ -211,6 +245,7 @@ extension BatchService {
                 onStart: { pid in await self.recordProcess(name, index, pid: pid, exitFile: exitFile.path) },
                 onOutput: output)
             deadline?.cancel()
+            if let file = handoff.file { try? FileManager.default.removeItem(at: file) }
             clearProcess(name, index)
             let code: Int32
             if let interrupted = takeInterrupt(name, index) {
@@ -233,6 +268,23 @@ extension BatchService {
         stopBackground(name, index)
         for run in backgroundRuns { await run.value }
         return failure ?? 0
+    }
+
+    /// The job's own folder for the files LocalCloud hands to its processes (scripts), readable by its owner only.
+    func privateFolder(of record: JobRecord) -> URL {
+        deps.workDirectory.appendingPathComponent("jobs/\(record.uid)")
+    }
+
+    /// What a job's sandbox hides and shares: the emulator's data, state, storage, temporary and home folders are
+    /// empty inside it; the network is the host's only when `JobIsolation.network` is `.host`.
+    var sandboxOptions: Sandbox.Options {
+        var hidden = [
+            deps.workDirectory.path, deps.workDirectory.deletingLastPathComponent().path, deps.storage.root.path,
+            FileManager.default.temporaryDirectory.path, FileManager.default.homeDirectoryForCurrentUser.path,
+        ]
+        if let state = deps.stateDirectory { hidden.append(state.path) }
+        return Sandbox.Options(
+            hiddenPaths: Sandbox.hideable(hidden), hostNetwork: deps.isolation.network == .host)
     }
 
     func addBackground(_ name: String, _ index: Int, pid: Int32) {

@@ -3,6 +3,7 @@ import Foundation
 /// `jobs.delete`, `jobs.cancel` and the long-running operations they return; stopping every job.
 extension BatchService {
     func newOperation(project: String, location: String, target: String, verb: String) -> String {
+        makeRoomForOperation()
         let id =
             "operation-" + String(Int64(now.timeIntervalSince1970 * 1000)) + "-"
             + UUID().uuidString.lowercased().prefix(8)
@@ -49,7 +50,7 @@ extension BatchService {
         }
         let operationName = newOperation(
             project: record.project, location: record.location, target: name, verb: "delete")
-        if let requestID { requestIDs["delete:" + requestID] = (operationName, now) }
+        if let requestID { rememberRequestID("delete:" + requestID, name: operationName, at: now) }
         setJobState(&record, "DELETION_IN_PROGRESS")
         jobs[name] = record
         persist(name)
@@ -64,7 +65,8 @@ extension BatchService {
     }
 
     func finishDeletion(_ name: String, operation: String) async {
-        jobs[name] = nil
+        if let record = jobs[name], !detached { try? FileManager.default.removeItem(at: privateFolder(of: record)) }
+        forget(name)
         runners[name] = nil
         stopping.remove(name)
         persist(name)

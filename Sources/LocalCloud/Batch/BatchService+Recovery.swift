@@ -10,7 +10,7 @@ extension BatchService {
         case "QUEUED", "SCHEDULED":
             start(name)
         case "DELETION_IN_PROGRESS":
-            jobs[name] = nil
+            forget(name)
             persist(name)
             for (operationName, operation) in operations
             where operation["metadata"]?["target"]?.stringValue == name && operation["done"] != .bool(true) {

@@ -14,6 +14,10 @@ actor BatchService {
         var stateDirectory: URL?
         var workDirectory: URL
         var now: @Sendable () -> Date
+        /// How many jobs, tasks and job bytes are stored at most.
+        var limits: LocalCloudLimits = .default
+        /// What a job's sandbox lets it reach.
+        var isolation: JobIsolation = .default
     }
 
     let deps: Dependencies
@@ -28,6 +32,10 @@ actor BatchService {
     var interrupts: [String: Int32] = [:]
     /// Process groups of background runnables by "job#task".
     var backgroundPIDs: [String: Set<Int32>] = [:]
+    /// What the stored jobs weigh against `LocalCloudLimits`: tasks of all jobs, and each job's body size.
+    var storedTasks = 0
+    var jobBytes: [String: Int] = [:]
+    var storedJobBytes = 0
 
     init(_ deps: Dependencies) {
         self.deps = deps
@@ -59,6 +67,11 @@ actor BatchService {
         try? AtomicFile.write(operation.encoded(), to: folder.appendingPathComponent(Self.fileName(name)))
     }
 
+    func removePersistedOperation(_ name: String) {
+        guard !detached, let folder = operationsFolder else { return }
+        try? FileManager.default.removeItem(at: folder.appendingPathComponent(Self.fileName(name)))
+    }
+
     /// Loads persisted jobs and operations and takes over jobs that were running before the restart.
     func restore() {
         guard let folder = jobsFolder else { return }
@@ -70,7 +83,7 @@ actor BatchService {
             else {
                 continue
             }
-            jobs[record.name] = record
+            admit(record, bytes: record.job.encoded().count)
             if let requestID = record.requestID { requestIDs[requestID] = (record.name, record.createdAt) }
         }
         if let operationsFolder {
@@ -118,19 +131,19 @@ actor BatchService {
         var record = JobRecord(
             job: job, name: name, uid: uid, jobID: id, project: project, location: location, requestID: requestID,
             createdAt: created, updatedAt: created, tasks: (0..<taskCount).map { TaskRecord(index: $0) })
+        try checkRoom(tasks: record.tasks.count, bytes: 0)
         record.faults = await deps.faults.jobFaults(jobID: id).map {
-            .init(
-                kind: $0.kind.rawValue,
-                afterMilliseconds: Int64(
-                    $0.after.components.seconds * 1000 + $0.after.components.attoseconds / 1_000_000_000_000_000))
+            .init(kind: $0.kind.rawValue, afterMilliseconds: FaultPlan.milliseconds($0.after))
         }
         // Re-check after the suspension: another create for the same id may have won.
         if jobs[name] != nil { throw APIError.alreadyExists("Job \(name) already exists.") }
         if let requestID, let seen = requestIDs[requestID], let existing = jobs[seen.name] {
             return existing.rendered(now: now, integerEnums: integerEnums)
         }
-        jobs[name] = record
-        if let requestID { requestIDs[requestID] = (name, created) }
+        let bytes = job.encoded().count
+        try checkRoom(tasks: record.tasks.count, bytes: bytes)
+        admit(record, bytes: bytes)
+        if let requestID { rememberRequestID(requestID, name: name, at: created) }
         persist(name)
         await deps.stats.countJobCreated()
         start(name)
@@ -167,7 +180,8 @@ actor BatchService {
         do {
             expression = try FilterExpression.parse(filter ?? "")
         } catch {
-            throw APIError.invalidArgument("Invalid filter '\(filter ?? "")': \(error.description)")
+            throw APIError.invalidArgument(
+                "Invalid filter '\(APIError.excerpt(filter ?? ""))': \(error.description)")
         }
         // `locations/-` lists the project's jobs in every location.
         let prefix = parent.hasSuffix("/locations/-") ? String(parent.dropLast(1)) : parent + "/jobs/"
@@ -182,7 +196,8 @@ actor BatchService {
         case "", "name": matched.sort { $0.name < $1.name }
         default:
             throw APIError.invalidArgument(
-                "Invalid orderBy '\(orderBy ?? "")': use name, name desc, create_time or create_time desc")
+                "Invalid orderBy '\(APIError.excerpt(orderBy ?? ""))': use name, name desc, create_time or create_time desc"
+            )
         }
         let size = min(max(pageSize ?? 100, 1), 1000)
         let start = try Self.offset(pageToken)
@@ -198,7 +213,9 @@ actor BatchService {
     static func offset(_ token: String?) throws(APIError) -> Int {
         guard let token, !token.isEmpty else { return 0 }
         guard let value = Int(token), value >= 0 else {
-            throw APIError.invalidArgument("Invalid pageToken '\(token)': pass the nextPageToken of a previous answer")
+            throw APIError.invalidArgument(
+                "Invalid value at 'page_token' (\(APIError.excerpt(token))): pass the nextPageToken of a previous answer"
+            )
         }
         return value
     }

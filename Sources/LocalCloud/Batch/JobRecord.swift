@@ -41,7 +41,9 @@ struct JobRecord: Sendable, Codable {
 
     func runDuration(now: Date) -> Double {
         guard let start = runningSince else { return 0 }
-        return max(0, (endedAt ?? now).timeIntervalSince(start))
+        let seconds = (endedAt ?? now).timeIntervalSince(start)
+        // Saturated, so a stored date far off (a hand-edited state file) cannot overflow the formatting.
+        return seconds.isFinite ? min(max(0, seconds), BatchDuration.maxSeconds) : 0
     }
 
     /// The `Job` resource as answered, with `status` filled from the tracked state.

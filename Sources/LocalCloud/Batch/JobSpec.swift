@@ -10,7 +10,7 @@ enum JobSpec {
             && chars.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 } && chars.last != 45
         guard valid else {
             throw APIError.invalidArgument(
-                "Invalid value for field 'job_id' (\"\(id)\"): a job id must be 1-63 characters, start with a "
+                "Invalid value for field 'job_id' (\"\(APIError.excerpt(id))\"): a job id must be 1-63 characters, start with a "
                     + "lowercase letter, contain only lowercase letters, digits and '-', and not end with '-' "
                     + "(regex ^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$)")
         }
@@ -23,7 +23,8 @@ enum JobSpec {
     {
         if let given = object[key] {
             guard let number = given.int64Value else {
-                throw APIError.invalidArgument("Invalid value at '\(path)': expected an int64, got \(given)")
+                let shown = APIError.excerpt(given.stringValue ?? "a non-numeric value")
+                throw APIError.invalidArgument("Invalid value at '\(path)' (\(shown)): expected an int64")
             }
             object[key] = .string(String(number))
         } else if let value {
@@ -52,6 +53,10 @@ enum JobSpec {
                     "Invalid value at 'job.task_groups[0].task_count' (\(count)): must be 1-10000")
             }
             try int64String(&group, "parallelism", path: "job.task_groups[0].parallelism", default: count)
+            if let parallelism = group["parallelism"]?.int64Value, parallelism < 0 {
+                throw APIError.invalidArgument(
+                    "Invalid value at 'job.task_groups[0].parallelism' (\(parallelism)): must not be negative")
+            }
             try BatchEnum.schedulingPolicy.normalize(
                 &group, "schedulingPolicy", path: "job.task_groups[0].scheduling_policy")
             var groupValue = JSONValue.object(group)
@@ -120,10 +125,13 @@ enum JobSpec {
                 throw APIError.invalidArgument(
                     "Runnable 'job.task_groups[0].task_spec.runnables[\(index)]' needs a container, script or barrier")
             }
-            if let timeout = runnable["timeout"]?.stringValue, GoogleDuration.parse(timeout) == nil {
-                throw APIError.invalidArgument(
-                    "Invalid value at 'job.task_groups[0].task_spec.runnables[\(index)].timeout' (\(timeout)): expected a duration like \"600s\""
-                )
+            if let timeout = runnable["timeout"] {
+                try BatchDuration.validate(
+                    timeout, path: "job.task_groups[0].task_spec.runnables[\(index)].timeout", example: "600s")
+            }
+            for (volumeIndex, volume) in (runnable["container"]?["volumes"]?.arrayValue ?? []).enumerated() {
+                try validateContainerVolume(
+                    volume, path: "job.task_groups[0].task_spec.runnables[\(index)].container.volumes[\(volumeIndex)]")
             }
         }
         var compute = spec["computeResource"]?.objectValue ?? [:]
@@ -135,11 +143,8 @@ enum JobSpec {
             &compute, "bootDiskMib", path: "job.task_groups[0].task_spec.compute_resource.boot_disk_mib", default: nil)
         spec["computeResource"] = .object(compute)
         if let duration = spec["maxRunDuration"] {
-            guard let text = duration.stringValue, GoogleDuration.parse(text) != nil else {
-                throw APIError.invalidArgument(
-                    "Invalid value at 'job.task_groups[0].task_spec.max_run_duration' (\(duration)): expected a duration like \"3600s\""
-                )
-            }
+            try BatchDuration.validate(
+                duration, path: "job.task_groups[0].task_spec.max_run_duration", example: "3600s")
         }
         if let retries = spec["maxRetryCount"] {
             guard let count = retries.int64Value, (0...10).contains(count) else {
@@ -154,12 +159,29 @@ enum JobSpec {
                 &policy, "action", path: "job.task_groups[0].task_spec.lifecycle_policies[\(index)].action")
         }
         try value.forEachObject("volumes") { index, volume throws(APIError) in
-            guard let mountPath = volume["mountPath"]?.stringValue, mountPath.hasPrefix("/") else {
+            guard let mountPath = volume["mountPath"]?.stringValue, isPlainAbsolutePath(mountPath) else {
                 throw APIError.invalidArgument(
-                    "Field 'job.task_groups[0].task_spec.volumes[\(index)].mount_path' is required and must be absolute"
-                )
+                    "Field 'job.task_groups[0].task_spec.volumes[\(index)].mount_path' is required and must be an "
+                        + "absolute path without '.' or '..' components")
             }
         }
         spec = value.objectValue ?? spec
+    }
+
+    /// `/a/b`: absolute, no `.` or `..` component, no NUL (a path that cannot climb out of the folder it is
+    /// joined to).
+    static func isPlainAbsolutePath(_ path: String) -> Bool {
+        guard path.hasPrefix("/"), !path.contains("\0") else { return false }
+        return path.split(separator: "/").allSatisfy { $0 != "." && $0 != ".." }
+    }
+
+    /// A container volume `HOST:CONTAINER[:OPTIONS]` with two plain absolute paths.
+    private static func validateContainerVolume(_ volume: JSONValue, path: String) throws(APIError) {
+        let parts = volume.stringValue?.split(separator: ":", omittingEmptySubsequences: false).map(String.init) ?? []
+        guard (2...3).contains(parts.count), isPlainAbsolutePath(parts[0]), isPlainAbsolutePath(parts[1]) else {
+            throw APIError.invalidArgument(
+                "Invalid value at '\(path)' (\(APIError.excerpt(volume.stringValue ?? "a non-string value"))): "
+                    + "expected HOST:CONTAINER[:ro|rw] with absolute paths without '.' or '..' components")
+        }
     }
 }

@@ -110,15 +110,40 @@ public struct FaultPlan: Sendable, Equatable {
         return plan
     }
 
+    /// The longest fault duration (latency, or time before a job fault): one day.
+    static let maxDurationMilliseconds: Int64 = 86_400_000
+
+    /// `500ms`, `2s`, `1.5s`, `3m`: a decimal number (no sign, exponent, `inf` or `nan`) and a unit, at most a day.
     static func parseDuration(_ text: String, rule: String) throws -> Duration {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            if let value = Double(text.dropLast(suffix.count)), value >= 0 {
-                return .milliseconds(Int64((value * scale * 1000).rounded()))
-            }
+        let units: [(String, Double)] = [("ms", 1), ("s", 1000), ("m", 60_000)]
+        guard let (suffix, scale) = units.first(where: { text.hasSuffix($0.0) }) else {
+            throw LocalCloudError.faultSpec(
+                "rule '\(rule)': '\(text)' is not a duration; write e.g. 500ms, 2s, 1.5s or 3m")
         }
-        throw LocalCloudError.faultSpec(
-            "rule '\(rule)': '\(text)' is not a duration; write e.g. 500ms, 2s or 1.5s")
+        let number = text.dropLast(suffix.count)
+        let parts = number.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let decimal =
+            !number.isEmpty && number.count <= 32
+            && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
+        guard decimal, let value = Double(number) else {
+            throw LocalCloudError.faultSpec(
+                "rule '\(rule)': '\(text)' is not a duration; write a plain decimal number and a unit, e.g. 500ms, "
+                    + "2s, 1.5s or 3m")
+        }
+        let milliseconds = (value * scale).rounded()
+        guard milliseconds <= Double(maxDurationMilliseconds) else {
+            throw LocalCloudError.faultSpec(
+                "rule '\(rule)': '\(text)' is longer than the longest fault duration, one day (86400s)")
+        }
+        return .milliseconds(Int64(milliseconds))
+    }
+
+    /// Whole milliseconds of `duration`, saturated to 0...one day (a plan built in code may hold any `Duration`).
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        guard seconds < maxDurationMilliseconds / 1000 else { return maxDurationMilliseconds }
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
     private static func parseJobRule(_ rule: String) throws -> JobRule {

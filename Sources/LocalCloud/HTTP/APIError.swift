@@ -34,6 +34,23 @@ struct APIError: Error, Sendable {
         APIError(httpStatus: 401, status: "UNAUTHENTICATED", message: message, reason: "authError")
     }
 
+    /// 429 RESOURCE_EXHAUSTED: one of the emulator's stores is full (`LocalCloudLimits`).
+    static func resourceExhausted(_ message: String, shape: Shape = .rpc) -> APIError {
+        APIError(
+            httpStatus: 429, status: "RESOURCE_EXHAUSTED", message: message, reason: "rateLimitExceeded", shape: shape)
+    }
+
+    /// 413: a request body larger than the emulator reads into memory.
+    static func payloadTooLarge(_ message: String, shape: Shape = .rpc) -> APIError {
+        APIError(
+            httpStatus: 413, status: "INVALID_ARGUMENT", message: message, reason: "requestTooLarge", shape: shape)
+    }
+
+    /// Client text quoted in an error message, cut to `limit` characters so an error never echoes a whole body.
+    static func excerpt(_ text: String, limit: Int = 120) -> String {
+        text.count <= limit ? text : String(text.prefix(limit)) + "…"
+    }
+
     /// The google.rpc.Code name for an HTTP status, used by injected faults.
     static func statusName(for code: Int) -> String {
         switch code {
@@ -43,6 +60,7 @@ struct APIError: Error, Sendable {
         case 404: return "NOT_FOUND"
         case 409: return "ABORTED"
         case 412: return "FAILED_PRECONDITION"
+        case 413: return "INVALID_ARGUMENT"
         case 429: return "RESOURCE_EXHAUSTED"
         case 499: return "CANCELLED"
         case 501: return "UNIMPLEMENTED"

@@ -13,8 +13,11 @@ struct EmulatorResponder: HTTPResponder {
     let tokens: TokenService
     let stats: EmulatorStats
     let faults: FaultInjector
-    /// Largest request body collected in memory (object uploads are written to files instead).
-    let maxBodySize = 2 << 30
+    /// Bounds; `maxRequestBodyBytes` applies to every body read into memory except object uploads.
+    var limits: LocalCloudLimits = .default
+    /// Largest multipart object upload collected in memory (the Storage side's; media and resumable uploads are
+    /// written to files instead).
+    let maxUploadBodySize = 2 << 30
 
     /// Which service and method a request is for.
     static func methodName(_ request: IncomingRequest) -> String {
@@ -41,8 +44,13 @@ struct EmulatorResponder: HTTPResponder {
             headers: request.headers, body: Data(), baseURL: "http://\(host)")
         if Self.spoolsBody(method: incoming.method, path: incoming.rawPath, query: query) {
             incoming.bodyFile = try await SpooledBody.write(request.body, into: storage.service.uploadsRoot)
+        } else if incoming.rawPath.hasPrefix("/upload/") {
+            incoming.body = Data(buffer: try await request.body.collect(upTo: maxUploadBodySize))
         } else {
-            incoming.body = Data(buffer: try await request.body.collect(upTo: maxBodySize))
+            switch try await BoundedBody.collect(request, limit: limits.maxRequestBodyBytes) {
+            case .complete(let data): incoming.body = data
+            case .tooLarge: return Reply.error(BoundedBody.tooLargeError(incoming, limit: limits.maxRequestBodyBytes))
+            }
         }
         if incoming.segments.first == "_emulator" {
             if incoming.segments == ["_emulator", "stats"] {

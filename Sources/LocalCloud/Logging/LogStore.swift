@@ -2,15 +2,24 @@ import Foundation
 
 /// Every log entry the emulator's jobs wrote, queryable with `entries:list`; with a state directory the
 /// entries are appended to `logs.ndjson` and read back on start.
+///
+/// The store keeps at most `LocalCloudLimits.maxLogEntries` entries and `maxLogBytes` bytes of text; lines
+/// past that are dropped, and each job that lost lines gets one ERROR entry saying so.
 actor LogStore {
     private var entries: [LogEntry] = []
     private var sequence: UInt64 = 0
     private let file: URL?
     private var handle: FileHandle?
     private let now: @Sendable () -> Date
+    private let limits: LocalCloudLimits
+    private var textBytes = 0
+    /// Jobs told that their lines were dropped (at most `maxDropNotices`, so the notices are bounded too).
+    private var noticedJobs: Set<String> = []
+    static let maxDropNotices = 10_000
 
-    init(stateDirectory: URL?, now: @escaping @Sendable () -> Date) throws {
+    init(stateDirectory: URL?, now: @escaping @Sendable () -> Date, limits: LocalCloudLimits = .default) throws {
         self.now = now
+        self.limits = limits
         guard let stateDirectory else {
             file = nil
             return
@@ -20,9 +29,17 @@ actor LogStore {
         if let data = try? Data(contentsOf: file) {
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .secondsSince1970
+            var loaded: [LogEntry] = []
+            var loadedBytes = 0
             for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-                if let entry = try? decoder.decode(LogEntry.self, from: Data(line)) { entries.append(entry) }
+                guard let entry = try? decoder.decode(LogEntry.self, from: Data(line)) else { continue }
+                let size = entry.textPayload.utf8.count
+                guard loaded.count < limits.maxLogEntries, loadedBytes + size <= limits.maxLogBytes else { break }
+                loaded.append(entry)
+                loadedBytes += size
             }
+            entries = loaded
+            textBytes = loadedBytes
         } else {
             _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         }
@@ -49,18 +66,38 @@ actor LogStore {
         labels["task_group_name"] = "group0"
         var written: [LogEntry] = []
         let base = now()
-        for (offset, line) in lines.enumerated() {
+        func entry(_ text: String, severity: String, offset: Int) -> LogEntry {
             sequence += 1
-            let entry = LogEntry(
-                logName: "projects/\(project)/logs/batch_task_logs", severity: severity, textPayload: line,
+            return LogEntry(
+                logName: "projects/\(project)/logs/batch_task_logs", severity: severity, textPayload: text,
                 timestamp: base.addingTimeInterval(Double(offset) * 1e-6), receiveTimestamp: base,
                 insertId: String(format: "%016llx", sequence), labels: labels,
                 resourceType: "batch.googleapis.com/Job",
                 resourceLabels: ["job_id": jobUID, "location": location, "resource_container": project])
-            written.append(entry)
+        }
+        for (offset, line) in lines.enumerated() {
+            guard hasRoom(for: line) else {
+                if noticedJobs.count < Self.maxDropNotices, noticedJobs.insert(jobUID).inserted {
+                    written.append(entry(dropNotice, severity: "ERROR", offset: offset))
+                }
+                break
+            }
+            textBytes += line.utf8.count
+            written.append(entry(line, severity: severity, offset: offset))
         }
         entries.append(contentsOf: written)
         persist(written)
+    }
+
+    private func hasRoom(for line: String) -> Bool {
+        entries.count < limits.maxLogEntries && textBytes + line.utf8.count <= limits.maxLogBytes
+    }
+
+    private var dropNotice: String {
+        "LocalCloud dropped log lines of this job and of any later ones: its log store is full (\(entries.count) "
+            + "entries, \(textBytes) bytes of text; the limits are LocalCloudLimits.maxLogEntries = "
+            + "\(limits.maxLogEntries) and maxLogBytes = \(limits.maxLogBytes)). Start the emulator with a higher "
+            + "--max-log-entries or --max-log-bytes, or with a fresh --state-dir."
     }
 
     private func persist(_ written: [LogEntry]) {
@@ -95,9 +132,9 @@ actor LogStore {
             if a.timestamp != b.timestamp { return descending ? a.timestamp > b.timestamp : a.timestamp < b.timestamp }
             return descending ? a.insertId > b.insertId : a.insertId < b.insertId
         }
-        let start = pageToken.flatMap { Int($0) } ?? 0
+        let start = max(0, pageToken.flatMap { Int($0) } ?? 0)
         guard start < matched.count else { return ([], nil) }
-        let end = min(matched.count, start + pageSize)
+        let end = min(matched.count, start + max(1, min(pageSize, 1000)))
         return (Array(matched[start..<end]), end < matched.count ? String(end) : nil)
     }
 

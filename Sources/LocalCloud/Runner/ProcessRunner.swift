@@ -36,8 +36,9 @@ enum ProcessRunner {
         // The wrapper shell writes the exit status; it survives the emulator, bubblewrap dies with it.
         // SIGPIPE is ignored so a job whose emulator died gets EPIPE on output instead of being killed.
         // The file is read only once the wrapper has exited, so writing it in place is safe.
+        // umask 077: whatever the job creates (in its volumes, under the emulator's data folder) is its user's only.
         let wrapper =
-            "trap '' PIPE; \"$@\"; rc=$?; echo $rc > \"$LOCALCLOUD_EXIT_FILE\"; exit $rc"
+            "umask 077; trap '' PIPE; \"$@\"; rc=$?; echo $rc > \"$LOCALCLOUD_EXIT_FILE\"; exit $rc"
         do {
             let result = try await Subprocess.run(
                 .path("/bin/sh"), arguments: Arguments(["-c", wrapper, "sh"] + launch.command),

@@ -11,6 +11,20 @@ actor PythonEnvironment {
 
     var binDirectory: URL { directory.appendingPathComponent("bin") }
 
+    /// The installation the environment was made from (`home` in `pyvenv.cfg` is its `bin` folder), symbolic
+    /// links resolved; a job's sandbox binds it when it lies in a folder the sandbox hides.
+    func basePrefix() -> String? {
+        guard let text = try? String(contentsOf: directory.appendingPathComponent("pyvenv.cfg"), encoding: .utf8)
+        else { return nil }
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, parts[0] == "home", parts[1].hasPrefix("/") else { continue }
+            let bin = URL(fileURLWithPath: parts[1]).resolvingSymlinksInPath()
+            return bin.deletingLastPathComponent().path
+        }
+        return nil
+    }
+
     /// Makes sure the environment exists; returns an error message when it cannot be built.
     func prepare() async -> String? {
         if ready { return nil }

@@ -1,10 +1,11 @@
 import Foundation
 
-/// Builds the private mount namespace a job's commands run in: the host's file system, with the job's
-/// mount paths (GCS volume `mountPath`, container `volumes` targets such as `/<wid>`) bound to local folders,
-/// created only inside the namespace so nothing is left on the host.
+/// Builds the bubblewrap sandbox a job's commands run in: the host's file system read-only, the job's mount paths
+/// (GCS volume `mountPath`, container `volumes` targets such as `/<wid>`) bound writable to its own folders and
+/// created only inside the namespace, a private `/tmp`, the emulator's folders hidden, a private process table,
+/// no capabilities and, unless asked, no network.
 enum Sandbox {
-    /// One bind mount from a host folder to a path inside the job.
+    /// One bind mount from a host folder (or file) to a path inside the job.
     struct Mount: Sendable, Equatable {
         var source: String
         var target: String
@@ -14,11 +15,19 @@ enum Sandbox {
     /// The tool that makes the namespace.
     enum Tool: Sendable, Equatable {
         case bubblewrap(String)
-        case unshare(String)
         case unavailable(String)
     }
 
-    /// Finds bubblewrap (preferred), or `unshare` for root, on the host.
+    /// What the job may reach besides its mounts.
+    struct Options: Sendable, Equatable {
+        /// Host folders replaced by empty ones inside the job (the emulator's data, state, temporary and home
+        /// folders); ones that do not exist are skipped.
+        var hiddenPaths: [String] = []
+        /// Whether the job shares the host's network (then it can reach the emulator's API).
+        var hostNetwork = false
+    }
+
+    /// Finds bubblewrap on the host.
     static func detect() -> Tool {
         let searchPath = ["/usr/bin", "/bin", "/usr/local/bin", "/usr/sbin", "/sbin"]
         if let bwrap = searchPath.map({ $0 + "/bwrap" }).first(where: {
@@ -26,36 +35,54 @@ enum Sandbox {
         }) {
             return .bubblewrap(bwrap)
         }
-        if getuid() == 0,
-            let unshare = searchPath.map({ $0 + "/unshare" }).first(where: {
-                FileManager.default.isExecutableFile(atPath: $0)
-            })
-        {
-            return .unshare(unshare)
-        }
         return .unavailable(missingMessage)
     }
 
-    /// What to tell the user when no sandbox tool is installed.
+    /// What to tell the user when bubblewrap is not installed.
     static let missingMessage =
-        "LocalCloud runs job commands in a private mount namespace and needs bubblewrap: install it with "
-        + "'apt-get install bubblewrap' (Debian/Ubuntu) or 'dnf install bubblewrap'; as root, 'unshare' from "
-        + "util-linux also works"
+        "LocalCloud runs job commands in a bubblewrap sandbox (read-only host, private /tmp and process table, "
+        + "no access to the emulator's folders) and needs bubblewrap: install it with 'apt-get install bubblewrap' "
+        + "(Debian/Ubuntu) or 'dnf install bubblewrap'"
 
-    private static func normalize(_ path: String) -> String {
+    static func normalize(_ path: String) -> String {
         let parts = path.split(separator: "/").filter { $0 != "." && !$0.isEmpty }
         return "/" + parts.joined(separator: "/")
     }
 
-    /// bubblewrap arguments: a tmpfs root re-populated with the host's top-level entries, descending into
-    /// every folder that is an ancestor of a mount target (so new folders appear only in the namespace).
-    static func bubblewrapArguments(mounts: [Mount]) -> [String] {
+    /// The folders of `paths` that can be hidden: existing directories (symbolic links resolved) that are not
+    /// `/`, not a system folder's ancestor and not already private (`/tmp`, `/proc`, `/dev`).
+    static func hideable(_ paths: [String]) -> [String] {
+        var result: [String] = []
+        for path in paths {
+            let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: real, isDirectory: &isDirectory), isDirectory.boolValue
+            else { continue }
+            let normalized = normalize(real)
+            let system = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc"]
+            if normalized == "/" || system.contains(where: { $0 == normalized || $0.hasPrefix(normalized + "/") }) {
+                continue
+            }
+            if ["/tmp", "/proc", "/dev"].contains(where: { normalized == $0 || normalized.hasPrefix($0 + "/") }) {
+                continue
+            }
+            if !result.contains(normalized) { result.append(normalized) }
+        }
+        // A folder inside another hidden one is hidden with it.
+        return result.filter { path in !result.contains { path.hasPrefix($0 + "/") } }.sorted()
+    }
+
+    /// bubblewrap arguments: a tmpfs root re-populated read-only with the host's top-level entries, descending
+    /// into every folder that is an ancestor of a mount target (so new folders appear only in the namespace);
+    /// then the hidden folders as empty tmpfs, then the job's mounts.
+    static func bubblewrapArguments(mounts: [Mount], options: Options = Options()) -> [String] {
         let targets = mounts.map { normalize($0.target) }
         var arguments = [
-            "--die-with-parent", "--unshare-pid", "--unsetenv", "LOCALCLOUD_EXIT_FILE", "--tmpfs", "/", "--proc",
-            "/proc",
-            "--dev", "/dev",
+            "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--cap-drop", "ALL", "--unsetenv",
+            "LOCALCLOUD_EXIT_FILE",
         ]
+        if !options.hostNetwork { arguments.append("--unshare-net") }
+        arguments += ["--tmpfs", "/", "--proc", "/proc", "--dev", "/dev"]
         func populate(_ folder: String) {
             let entries = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
             for entry in entries {
@@ -72,12 +99,15 @@ enum Sandbox {
                     arguments += ["--tmpfs", path]
                     populate(path)
                 } else {
-                    arguments += ["--bind", path, path]
+                    arguments += ["--ro-bind", path, path]
                 }
             }
         }
         populate("/")
         arguments += ["--tmpfs", "/tmp"]
+        for hidden in hideable(options.hiddenPaths) {
+            arguments += ["--tmpfs", hidden]
+        }
         for mount in mounts.sorted(by: { normalize($0.target).count < normalize($1.target).count }) {
             arguments += [mount.readOnly ? "--ro-bind" : "--bind", mount.source, normalize(mount.target)]
         }
@@ -85,27 +115,11 @@ enum Sandbox {
         return arguments
     }
 
-    /// The whole command line for the job's process under the chosen tool.
-    static func command(tool: Tool, mounts: [Mount], program: [String]) -> [String]? {
+    /// The whole command line for the job's process under the chosen tool; nil without bubblewrap.
+    static func command(tool: Tool, mounts: [Mount], program: [String], options: Options = Options()) -> [String]? {
         switch tool {
         case .bubblewrap(let path):
-            return [path] + bubblewrapArguments(mounts: mounts) + ["--"] + program
-        case .unshare(let path):
-            // Root-only fallback: mount points are created on the host if missing (bubblewrap avoids that).
-            var script = ""
-            for (index, mount) in mounts.enumerated() {
-                script += "mkdir -p \"$MNT_T\(index)\" && mount --bind \"$MNT_S\(index)\" \"$MNT_T\(index)\" && "
-                if mount.readOnly { script += "mount -o remount,bind,ro \"$MNT_T\(index)\" && " }
-            }
-            script += "cd / && exec \"$@\""
-            var exports: [String] = []
-            for (index, mount) in mounts.enumerated() {
-                exports += ["MNT_S\(index)=\(mount.source)", "MNT_T\(index)=\(normalize(mount.target))"]
-            }
-            return ["/usr/bin/env"] + exports + [
-                path, "--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh",
-            ]
-                + program
+            return [path] + bubblewrapArguments(mounts: mounts, options: options) + ["--"] + program
         case .unavailable:
             return nil
         }
