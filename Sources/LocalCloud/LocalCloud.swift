@@ -10,8 +10,11 @@ import NIOCore
 /// `/download/storage/v1/...` (Storage), `/v2/entries:list` (Logging), `/token` (OAuth), `/_emulator/stats`.
 ///
 /// How jobs run: each runnable's `entrypoint` + `commands` (or script text) runs as a local process in its own
-/// process group, inside a bubblewrap mount namespace where every GCS volume's `mountPath` and every container
-/// volume target (`/mnt/disks/share:/<wid>`) is bound to the bucket folder; `/tmp` is private to the job.
+/// process group, in a bubblewrap sandbox: the host read-only, the emulator's state, the temporary folder and the
+/// user's home hidden, a private process table, no capabilities, no network unless `JobIsolation.network` is
+/// `.host`, umask 077; every GCS volume's `mountPath` and every container volume target (`/mnt/disks/share:/<wid>`)
+/// is bound (writable) to the bucket folder; `/tmp` is private to the job. Jobs run as the emulator's user: this is
+/// isolation for a development tool, not a security boundary like a VM.
 /// No container engine is used: images of the Kestra Python family get a cached virtual environment with the
 /// `kestra` package, every other image runs with the host's programs (a status event of type `IMAGE_RUNTIME`
 /// says which). stdout lines are INFO entries, stderr lines ERROR entries in `batch_task_logs`, written only
@@ -85,7 +88,7 @@ public actor LocalCloud {
         // A temporary folder is locked too, so a later emulator can tell it from one whose owner died.
         let lock: StateLock? = try StateLock(directory: data)
         let storage = try StorageService(root: data.appendingPathComponent("storage"), now: now)
-        let logs = try LogStore(stateDirectory: configuration.stateDirectory, now: now)
+        let logs = try LogStore(stateDirectory: configuration.stateDirectory, now: now, limits: configuration.limits)
         let stats = EmulatorStats()
         let faults = FaultInjector(plan: configuration.faults)
         let batch = BatchService(
@@ -94,11 +97,13 @@ public actor LocalCloud {
                 python: PythonEnvironment(cacheDirectory: configuration.pythonCacheDirectory),
                 sandbox: sandbox,
                 startupDelay: configuration.startupDelay, stateDirectory: configuration.stateDirectory,
-                workDirectory: data.appendingPathComponent("work"), now: now))
+                workDirectory: data.appendingPathComponent("work"), now: now, limits: configuration.limits,
+                isolation: configuration.jobIsolation))
         await batch.restore()
         let responder = EmulatorResponder(
             batch: BatchRoutes(service: batch), storage: StorageRoutes(service: storage),
-            logging: LoggingRoutes(store: logs), tokens: tokens, stats: stats, faults: faults)
+            logging: LoggingRoutes(store: logs), tokens: tokens, stats: stats, faults: faults,
+            limits: configuration.limits)
         let (portStream, portContinuation) = AsyncStream<Int?>.makeStream()
         var logger = Logger(label: "LocalCloud")
         logger.logLevel = .critical

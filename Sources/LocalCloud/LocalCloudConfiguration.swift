@@ -25,6 +25,10 @@ public struct LocalCloudConfiguration: Sendable {
     /// Cache for the Python environment that stands in for Kestra's Python images
     /// (default `~/.cache/batchledger/python`), kept outside the state directory and shared.
     public var pythonCacheDirectory: URL
+    /// How much the emulator holds: request bodies, stored jobs and tasks, stored log entries.
+    public var limits: LocalCloudLimits
+    /// What a job's sandbox lets it reach (no network by default).
+    public var jobIsolation: JobIsolation
 
     /// The default Python cache folder: `$XDG_CACHE_HOME/batchledger/python` or `~/.cache/batchledger/python`.
     public static var defaultPythonCacheDirectory: URL {
@@ -39,8 +43,11 @@ public struct LocalCloudConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 0, stateDirectory: URL? = nil, startupDelay: Duration = .zero,
         faults: FaultPlan = .none, requireAuth: Bool = false, serviceAccountKeyFiles: [URL] = [],
         requiredBearerToken: String? = nil,
-        pythonCacheDirectory: URL = LocalCloudConfiguration.defaultPythonCacheDirectory
+        pythonCacheDirectory: URL = LocalCloudConfiguration.defaultPythonCacheDirectory,
+        limits: LocalCloudLimits = .default, jobIsolation: JobIsolation = .default
     ) {
+        self.limits = limits
+        self.jobIsolation = jobIsolation
         self.requiredBearerToken = requiredBearerToken
         self.host = host
         self.port = port

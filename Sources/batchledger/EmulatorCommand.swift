@@ -35,6 +35,16 @@ struct EmulatorCommand: AsyncParsableCommand {
             objects.delete, entries.list, token), or * for every method.
             --fault-rate R answers a fraction R of all API calls with 429, 500 or
             503, or drops the connection.
+
+            Isolation: a job is a local process running as this user, in a bubblewrap
+            sandbox. It sees the host read-only (without capabilities: what this user
+            may read), can write only its own volume folders, a private /tmp and home;
+            the emulator's state, the temporary folder and this user's home are hidden.
+            It has a private process table, no capabilities and, with --job-network
+            none (the default), no network: neither the internet nor this emulator's
+            API. A job that mounts a bucket sees all of that bucket. There are no CPU,
+            memory or disk limits and no seccomp filter: this is isolation for a
+            development tool, not a security boundary like a VM.
             """)
 
     @Option(help: "Address to listen on. Any address but a loopback one (127.0.0.1, ::1) needs --require-auth.")
@@ -70,6 +80,31 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "Cache folder for the Python environment that stands in for Kestra's Python images.")
     var pythonCache: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Network a job sees: none (default; neither the internet nor this API) or host (as on Batch; a job "
+                + "can then call this API too, so use --require-auth).",
+            valueName: "none|host"))
+    var jobNetwork = "none"
+
+    @Option(help: ArgumentHelp("Largest JSON request body, in bytes (default 8 MiB).", valueName: "bytes"))
+    var maxRequestBytes = String(LocalCloudLimits.default.maxRequestBodyBytes)
+
+    @Option(help: ArgumentHelp("Most jobs stored at once (default 50,000).", valueName: "count"))
+    var maxJobs = String(LocalCloudLimits.default.maxJobs)
+
+    @Option(help: ArgumentHelp("Most tasks of all stored jobs (default 500,000).", valueName: "count"))
+    var maxTasks = String(LocalCloudLimits.default.maxTasks)
+
+    @Option(help: ArgumentHelp("Most bytes of all stored job bodies (default 1 GiB).", valueName: "bytes"))
+    var maxJobBytes = String(LocalCloudLimits.default.maxJobBytes)
+
+    @Option(help: ArgumentHelp("Most log entries kept (default 1,000,000).", valueName: "count"))
+    var maxLogEntries = String(LocalCloudLimits.default.maxLogEntries)
+
+    @Option(help: ArgumentHelp("Most bytes of log text kept (default 512 MiB).", valueName: "bytes"))
+    var maxLogBytes = String(LocalCloudLimits.default.maxLogBytes)
+
     /// Longest startup delay accepted: a day.
     static let maxStartupDelaySeconds = 86_400.0
 
@@ -97,6 +132,34 @@ struct EmulatorCommand: AsyncParsableCommand {
         value == value.rounded() ? String(Int64(value)) : String(value)
     }
 
+    /// A whole number from 1 to 2^40, or a usage error naming the option.
+    static func count(_ text: String, option: String) throws -> Int {
+        Int(try number(text, option: option, in: 1...Double(1 << 40)).rounded(.down))
+    }
+
+    /// The bounds the options give.
+    var limits: LocalCloudLimits {
+        get throws {
+            LocalCloudLimits(
+                maxRequestBodyBytes: try Self.count(maxRequestBytes, option: "--max-request-bytes"),
+                maxJobs: try Self.count(maxJobs, option: "--max-jobs"),
+                maxTasks: try Self.count(maxTasks, option: "--max-tasks"),
+                maxJobBytes: try Self.count(maxJobBytes, option: "--max-job-bytes"),
+                maxLogEntries: try Self.count(maxLogEntries, option: "--max-log-entries"),
+                maxLogBytes: try Self.count(maxLogBytes, option: "--max-log-bytes"))
+        }
+    }
+
+    /// The job isolation `--job-network` gives.
+    var isolation: JobIsolation {
+        get throws {
+            guard let network = JobIsolation.Network(rawValue: jobNetwork) else {
+                throw ValidationError("--job-network \(Self.quoted(jobNetwork)) is not valid: give none or host")
+            }
+            return JobIsolation(network: network)
+        }
+    }
+
     /// The listening port, 0-65535.
     var portNumber: Int {
         get throws {
@@ -117,6 +180,8 @@ struct EmulatorCommand: AsyncParsableCommand {
         _ = try Self.number(
             startupDelay, option: "--startup-delay", in: 0...Self.maxStartupDelaySeconds, unit: " seconds")
         _ = try Self.number(faultRate, option: "--fault-rate", in: 0...1)
+        _ = try limits
+        _ = try isolation
         if !requireAuth && !LocalCloudConfiguration.isLoopback(host: host) {
             throw ValidationError(
                 "--host \(Self.quoted(host)) is not a loopback address: an emulator others can reach runs their "
@@ -143,7 +208,8 @@ struct EmulatorCommand: AsyncParsableCommand {
             startupDelay: .milliseconds(Int64((delaySeconds * 1000).rounded())), faults: plan,
             requireAuth: requireAuth, serviceAccountKeyFiles: serviceAccountKey.map { URL(fileURLWithPath: $0) },
             pythonCacheDirectory: pythonCache.map { URL(fileURLWithPath: $0) }
-                ?? LocalCloudConfiguration.defaultPythonCacheDirectory)
+                ?? LocalCloudConfiguration.defaultPythonCacheDirectory,
+            limits: try limits, jobIsolation: try isolation)
         let cloud: LocalCloud
         do {
             cloud = try await LocalCloud.start(configuration)

@@ -52,6 +52,10 @@ struct EmulatorOptionsTests {
             (["--port", "8080x"], "--port", "0 to 65535"),
             (["--fault-rate", "2"], "--fault-rate", "0 to 1"),
             (["--fault-rate=-0.5"], "--fault-rate", "0 to 1"),
+            (["--max-jobs", "0"], "--max-jobs", "1 to 1099511627776"),
+            (["--max-log-entries", "1e300"], "--max-log-entries", "1 to 1099511627776"),
+            (["--max-request-bytes=-5"], "--max-request-bytes", "1 to 1099511627776"),
+            (["--job-network", "wifi"], "--job-network", "none or host"),
         ])
     func outOfRange(arguments: [String], option: String, range: String) throws {
         let (status, output) = try emulator(arguments)
