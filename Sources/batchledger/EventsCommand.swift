@@ -78,7 +78,9 @@ final class EventPrinter {
             var text = "\(event.seq)  \(event.recordedAt)  "
             if showExecution { text += "\(event.stream)  " }
             text += event.type.padding(toLength: max(event.type.count, 20), withPad: " ", startingAt: 0)
-            text += "  " + description.summary + "\n"
+            text += "  " + description.summary
+            // Everything but the seq comes from the ledger, which an import may have filled.
+            text = TerminalText.escaped(text) + "\n"
             out += Array(text.utf8)
         }
         if out.count > 1 << 16 { flush() }

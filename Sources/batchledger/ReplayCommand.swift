@@ -34,8 +34,8 @@ struct ReplayCommand: AsyncParsableCommand {
         _ = try loadExecution(store, execution)
         guard check else {
             for step in try Timeline.steps(of: execution, in: store) {
-                print("\(step.seq)  \(step.time)  \(step.type)  \(step.summary)")
-                for change in step.changes { print("      → \(change)") }
+                print(TerminalText.escaped("\(step.seq)  \(step.time)  \(step.type)  \(step.summary)"))
+                for change in step.changes { print(TerminalText.escaped("      → \(change)")) }
             }
             return
         }
@@ -55,7 +55,8 @@ struct ReplayCommand: AsyncParsableCommand {
                 "decision replay of \(execution): \(report.taskRuns) task run(s), \(report.decisions) decisions, "
                     + "all as recorded")
         } catch let divergence as DecisionReplay.Divergence {
-            print(divergence.description)
+            print(divergence.description.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { TerminalText.escaped(String($0)) }.joined(separator: "\n"))
             throw ExitCode(1)
         } catch {
             printError("batchledger replay --check: \(error)")

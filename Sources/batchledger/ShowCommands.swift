@@ -55,26 +55,35 @@ struct ShowCommand: ParsableCommand {
             print(try ShownExecution(report: report, importedFrom: origin).json())
             return
         }
-        print("execution \(report.executionId) · flow \(report.namespace)/\(report.flowId) · \(report.state)")
+        print(
+            TerminalText.escaped(
+                "execution \(report.executionId) · flow \(report.namespace)/\(report.flowId) · \(report.state)"))
         print(
             "started \(report.startedAt ?? "-") · ended \(report.endedAt ?? "-")"
                 + (at.map { " · as of seq \($0)" } ?? ""))
         if let origin {
             print(
-                "imported \(origin.importedAt) from the ledger \(Excerpt.of(origin.sourceLedger)): a copy of another "
-                    + "ledger's record")
+                TerminalText.escaped(
+                    "imported \(origin.importedAt) from the ledger \(Excerpt.of(origin.sourceLedger)): a copy of "
+                        + "another ledger's record"))
         }
         for task in report.tasks {
             var line = "  \(task.id)\(task.value.map { "[\($0)]" } ?? "")  \(task.state)  attempts \(task.attempts)"
             if let job = task.jobName { line += "  job \(job)" }
             if let code = task.exitCode { line += "  exit \(code)" }
-            print(line)
-            for key in task.vars.keys.sorted() { print("    vars.\(key) = \(task.vars[key]!.compactText)") }
-            for name in task.outputFiles.keys.sorted() { print("    file \(name) → \(task.outputFiles[name]!)") }
-            for (object, reason) in (task.refusedOutputFiles ?? [:]).sorted(by: { $0.key < $1.key }) {
-                print("    refused object \(OutputPath.quoted(object)): \(reason)")
+            print(TerminalText.escaped(line))
+            for key in task.vars.keys.sorted() {
+                print(TerminalText.escaped("    vars.\(key) = \(task.vars[key]!.compactText)"))
             }
-            if let reason = task.failureReason, task.state != "SUCCEEDED" { print("    reason: \(reason)") }
+            for name in task.outputFiles.keys.sorted() {
+                print(TerminalText.escaped("    file \(name) → \(task.outputFiles[name]!)"))
+            }
+            for (object, reason) in (task.refusedOutputFiles ?? [:]).sorted(by: { $0.key < $1.key }) {
+                print(TerminalText.escaped("    refused object \(OutputPath.quoted(object)): \(reason)"))
+            }
+            if let reason = task.failureReason, task.state != "SUCCEEDED" {
+                print(TerminalText.escaped("    reason: \(reason)"))
+            }
         }
     }
 }
@@ -116,7 +125,7 @@ struct ExecutionsCommand: ParsableCommand {
             if let origin = origins[summary.executionId] {
                 line += "  imported from \(Excerpt.of(origin.sourceLedger))"
             }
-            print(line)
+            print(TerminalText.escaped(line))
         }
     }
 }
@@ -144,7 +153,7 @@ struct LogsCommand: ParsableCommand {
             let taskId = lines.taskRunId.split(separator: "[").first.map(String.init) ?? lines.taskRunId
             if let task, task != taskId && task != lines.taskRunId { return }
             for line in lines.lines {
-                print("\(line.time) \(lines.taskRunId) \(line.severity) \(line.text)")
+                print(TerminalText.escaped("\(line.time) \(lines.taskRunId) \(line.severity) \(line.text)"))
             }
         }
     }

@@ -105,17 +105,18 @@ struct VerifyCommand: ParsableCommand {
                     + "later with batchledger verify --expect-head \(report.head)")
         } else {
             if let problem = report.anchorProblem {
-                print("\(path): \(problem)")
+                print(TerminalText.escaped("\(path): \(problem)"))
             }
             if !projection.isValid {
                 print(
-                    "\(path): projection \(projection.projection): the cache differs from a fold of the log for "
-                        + projection.mismatchedKeys.joined(separator: ", ")
-                        + " (through seq \(projection.checkpointSeq ?? 0)); the log is the truth: the cache was "
-                        + "changed outside batchledger")
+                    TerminalText.escaped(
+                        "\(path): projection \(projection.projection): the cache differs from a fold of the log for "
+                            + projection.mismatchedKeys.joined(separator: ", ")
+                            + " (through seq \(projection.checkpointSeq ?? 0)); the log is the truth: the cache was "
+                            + "changed outside batchledger"))
             }
             if let problem = report.firstProblem {
-                print("\(path): \(problem)")
+                print(TerminalText.escaped("\(path): \(problem)"))
             }
             if !report.immutabilityTriggersPresent {
                 print("\(path): the triggers that refuse UPDATE and DELETE on events are missing")
@@ -148,7 +149,7 @@ struct VerifyCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else if let problem = report.firstProblem {
-            print("\(file): \(problem)")
+            print(TerminalText.escaped("\(file): \(problem)"))
         } else {
             print(
                 "\(file): \(report.eventsChecked) events of \(report.executionsChecked) executions; every execution's "

@@ -57,4 +57,38 @@ struct TerminalEscapingTests {
         #expect(result.stdout.contains(#"noisy | before\rnoisy  SUCCEEDED in 0.1 s"#))
         #expect(result.stdout.contains(#"noisy | bell\u{7} back\u{8} csi\u{9b} done"#))
     }
+
+    @Test("logs, show, replay and events print the stored job output escaped too")
+    func readCommandsEscapeStoredText() throws {
+        let cli = try CLI()
+        let flow = cli.folder.appendingPathComponent("stored-escapes.yaml")
+        try """
+        id: stored_escapes
+        namespace: company.team
+        tasks:
+          - id: noisy
+            type: io.kestra.plugin.scripts.shell.Commands
+            taskRunner:
+              type: io.kestra.plugin.ee.gcp.runner.Batch
+              projectId: local-project
+              region: europe-west9
+            commands:
+              - printf '\\033]0;title\\007\\n'
+              - printf 'before\\rnoisy  SUCCEEDED\\n'
+              - printf '::{"outputs":{"shown":"a\\\\u001b[2Jb"}}::\\n'
+        """.write(to: flow, atomically: true, encoding: .utf8)
+        let (result, report) = try cli.runLocal(flow.path)
+        let id = try #require(report?.executionId, "\(result.stderr)")
+        for arguments in [["logs", id], ["show", id], ["replay", id], ["events", id], ["executions"]] {
+            let output = try cli.run(arguments)
+            #expect(output.status == 0, "\(arguments): \(output.stderr)")
+            let raw = output.stdout.unicodeScalars.contains {
+                ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value)
+            }
+            #expect(!raw, "\(arguments): \(output.stdout.debugDescription)")
+        }
+        let logs = try cli.run(["logs", id])
+        #expect(logs.stdout.contains(#"\u{1b}]0;title\u{7}"#), "\(logs.stdout)")
+        #expect(logs.stdout.contains(#"before\rnoisy  SUCCEEDED"#), "\(logs.stdout)")
+    }
 }

@@ -32,34 +32,65 @@ enum RawHTTP {
         }
     }
 
-    private struct Failure: Error, CustomStringConvertible {
-        var description: String
+    /// Sends a request's head with `Expect: 100-continue` and no body, and returns the first line the server
+    /// answers: a server that honours Expect answers `HTTP/1.1 100 Continue` at once, so the client sends the body
+    /// without waiting. Then sends `body` and returns the final answer too.
+    static func expectingContinue(_ target: String, to endpoint: URL, body: Data) async throws -> (
+        interim: String, final: Answer
+    ) {
+        guard let port = endpoint.port.flatMap(UInt16.init(exactly:)) else {
+            throw Failure(description: "\(endpoint) has no port")
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Result {
+                        let socketFD = try connected(port: port)
+                        defer { close(socketFD) }
+                        let head =
+                            "POST \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+                            + "Content-Length: \(body.count)\r\nExpect: 100-continue\r\n\r\n"
+                        try sendAll(Data(head.utf8), on: socketFD)
+                        // Nothing more is sent until the server speaks: its first bytes are the interim answer.
+                        var first = Data()
+                        var byte: UInt8 = 0
+                        while !(first.count >= 4 && first.suffix(4).elementsEqual("\r\n\r\n".utf8)) {
+                            let count = recv(socketFD, &byte, 1, 0)
+                            if count < 0 && errno == EINTR { continue }
+                            guard count == 1 else { throw Failure(description: "no interim answer: \(errno)") }
+                            first.append(byte)
+                        }
+                        let interim = String(decoding: first, as: UTF8.self).split(separator: "\r\n").first ?? ""
+                        try sendAll(body, on: socketFD)
+                        return (String(interim), try readAnswer(socketFD))
+                    })
+            }
+        }
     }
 
-    private static func exchange(
-        method: String, target: String, port: UInt16, headers: [String: String], body: Data
-    ) throws -> Answer {
+    private static func connected(port: UInt16) throws -> Int32 {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socketFD >= 0 else { throw Failure(description: "socket: \(errno)") }
-        defer { close(socketFD) }
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(socketFD, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        let connected = withUnsafePointer(to: &address) {
+        let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard connected == 0 else { throw Failure(description: "connect: \(errno)") }
-        var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
-        head += "Content-Length: \(body.count)\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        head += "\r\n"
-        let request = Data(head.utf8) + body
-        try request.withUnsafeBytes { bytes in
+        guard result == 0 else {
+            close(socketFD)
+            throw Failure(description: "connect: \(errno)")
+        }
+        return socketFD
+    }
+
+    private static func sendAll(_ data: Data, on socketFD: Int32) throws {
+        try data.withUnsafeBytes { bytes in
             var sent = 0
             while sent < bytes.count {
                 let result = Glibc.send(socketFD, bytes.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL))
@@ -67,6 +98,9 @@ enum RawHTTP {
                 sent += result
             }
         }
+    }
+
+    private static func readAnswer(_ socketFD: Int32) throws -> Answer {
         var received = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -85,6 +119,23 @@ enum RawHTTP {
         var bodyData = Data(received[split.upperBound...])
         if headText.lowercased().contains("transfer-encoding: chunked") { bodyData = dechunk(bodyData) }
         return Answer(status: status, head: headText, body: bodyData)
+    }
+
+    private struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private static func exchange(
+        method: String, target: String, port: UInt16, headers: [String: String], body: Data
+    ) throws -> Answer {
+        let socketFD = try connected(port: port)
+        defer { close(socketFD) }
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        head += "Content-Length: \(body.count)\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        head += "\r\n"
+        try sendAll(Data(head.utf8) + body, on: socketFD)
+        return try readAnswer(socketFD)
     }
 
     private static func dechunk(_ data: Data) -> Data {
