@@ -10,8 +10,12 @@ enum CloudTargets {
     /// (which run on this machine) cannot call it. Stop it with `shutdown()`, awaited, which removes its folder.
     static func local(transport: any HTTPTransport) async throws -> (CloudTarget, LocalCloud) {
         let token = LocalCloud.makeBearerToken()
+        // Jobs keep the host's network, as on Batch (pip installs, outbound calls): the emulator's own API is no
+        // use to them without the token, which only this process holds.
         let cloud = try await LocalCloud.start(
-            LocalCloudConfiguration(host: "127.0.0.1", port: 0, stateDirectory: nil, requiredBearerToken: token))
+            LocalCloudConfiguration(
+                host: "127.0.0.1", port: 0, stateDirectory: nil, requiredBearerToken: token,
+                jobIsolation: JobIsolation(network: .host)))
         let target = CloudTarget(
             backend: Backend(kind: "local", endpoint: cloud.endpoint.absoluteString),
             endpoints: GoogleEndpoints(base: cloud.endpoint), emulated: true,

@@ -30,7 +30,10 @@ struct ReplayCommand: AsyncParsableCommand {
     var secretsFile: String?
 
     func run() async throws {
-        let store = try openLedgerForReading(ledgerOptions)
+        // Read-only: a missing ledger is an error, never created. --check may need to create the ledger's secret
+        // digest key (a ledger from before keyed digests), so it opens for writing once the file is known to exist.
+        let readOnly = try ledgerOptions.openReadOnly(command: "replay")
+        let store = check ? try openLedgerForReading(ledgerOptions) : readOnly
         _ = try loadExecution(store, execution)
         guard check else {
             for step in try Timeline.steps(of: execution, in: store) {

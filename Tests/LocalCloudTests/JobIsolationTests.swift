@@ -128,6 +128,8 @@ struct JobIsolationTests {
                 if cat \(otherFile.path) 2>/dev/null; then echo other-read-ok; else echo other-read-refused; fi
                 echo state-entries $(ls -A \(state.path) 2>/dev/null | wc -l)
                 if bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(port)' 2>/dev/null; then echo api-reached; else echo api-unreachable; fi
+                echo run-entries $(ls -A /run 2>/dev/null | wc -l)
+                if sh -c ': > /dev/tty' 2>/dev/null; then echo tty-open; else echo no-tty; fi
                 echo mine > /mnt/disks/share/own.txt && cat /mnt/disks/share/own.txt
                 """
             _ = try await client.send("POST", "\(parent)/jobs?jobId=prober", json: shellJob(probe, bucketPath: "mine"))
@@ -137,7 +139,7 @@ struct JobIsolationTests {
             #expect(
                 lines == [
                     "host-write-refused", "host-create-refused", "other-read-refused", "state-entries 0",
-                    "api-unreachable", "mine",
+                    "api-unreachable", "run-entries 0", "no-tty", "mine",
                 ])
             #expect(!lines.contains(secret))
             #expect(try String(contentsOf: hostFile, encoding: .utf8) == "original")

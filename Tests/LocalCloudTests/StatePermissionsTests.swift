@@ -84,7 +84,8 @@ struct StatePermissionsTests {
             try await uploadEveryWay(client)
         }
         #expect(mode(fresh) == 0o700)
-        for entry in modes(under: fresh.appendingPathComponent("storage")) {
+        #expect(modes(under: fresh).contains { $0.path.hasSuffix("logs.ndjson") })
+        for entry in modes(under: fresh) {
             #expect(entry.mode == (entry.isDirectory ? 0o700 : 0o600), "\(entry.path): \(String(entry.mode, radix: 8))")
         }
         let open = parent.appendingPathComponent("open")

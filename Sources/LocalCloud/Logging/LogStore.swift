@@ -41,8 +41,12 @@ actor LogStore {
             entries = loaded
             textBytes = loadedBytes
         } else {
-            _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+            _ = FileManager.default.createFile(
+                atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
+        // Log text may quote anything a job printed: private, like the rest of the state (also a file an older
+        // version created readable by others).
+        chmod(file.path, 0o600)
         handle = try FileHandle(forWritingTo: file)
         _ = try handle?.seekToEnd()
         sequence = UInt64(entries.count)

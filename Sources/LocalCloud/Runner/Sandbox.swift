@@ -78,7 +78,9 @@ enum Sandbox {
     static func bubblewrapArguments(mounts: [Mount], options: Options = Options()) -> [String] {
         let targets = mounts.map { normalize($0.target) }
         var arguments = [
-            "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--cap-drop", "ALL", "--unsetenv",
+            // A new session: the job has no controlling terminal, so it cannot write to the user's terminal
+            // through /dev/tty (nor push input into it with TIOCSTI).
+            "--new-session", "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--cap-drop", "ALL", "--unsetenv",
             "LOCALCLOUD_EXIT_FILE",
         ]
         if !options.hostNetwork { arguments.append("--unshare-net") }
@@ -87,7 +89,9 @@ enum Sandbox {
             let entries = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
             for entry in entries {
                 let path = folder == "/" ? "/" + entry : folder + "/" + entry
-                if folder == "/" && ["proc", "dev", "tmp"].contains(entry) { continue }
+                // /run holds the host's sockets (D-Bus, agents, container engines): a read-only bind does not
+                // stop connect(), so it is replaced by an empty tmpfs below, as /tmp is.
+                if folder == "/" && ["proc", "dev", "tmp", "run"].contains(entry) { continue }
                 if targets.contains(path) { continue }
                 if let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
                     arguments += ["--symlink", destination, path]
@@ -104,7 +108,7 @@ enum Sandbox {
             }
         }
         populate("/")
-        arguments += ["--tmpfs", "/tmp"]
+        arguments += ["--tmpfs", "/tmp", "--tmpfs", "/run"]
         for hidden in hideable(options.hiddenPaths) {
             arguments += ["--tmpfs", hidden]
         }
