@@ -77,7 +77,12 @@ extension EventStore {
             found = try withReader { connection in try Self.storedKey(connection) }
         } catch let error as LedgerError {
             // A ledger from before keys existed has no `ledger_keys` table: it has no key either.
-            if case .sqlite = error { found = nil } else { throw error }
+            // Any other failure (busy, corrupt) is reported as it is, never taken for "no key".
+            if case .sqlite(_, _, let message, _) = error, message.contains("no such table") {
+                found = nil
+            } else {
+                throw error
+            }
         } catch {
             throw .invalidArgument("\(error)")
         }

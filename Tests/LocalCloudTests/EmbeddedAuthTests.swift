@@ -78,6 +78,24 @@ struct EmbeddedAuthTests {
         }
     }
 
+    @Test("a request without the token is refused from its head, before any byte of its body is read")
+    func bodiesAreNotReadBeforeTheToken() async throws {
+        let token = LocalCloud.makeBearerToken()
+        try await withCloud(LocalCloudConfiguration(requiredBearerToken: token)) { cloud, _ in
+            // 1 GiB announced, never sent: an answer can only come from the head.
+            for target in [
+                "/upload/storage/v1/b/bkt/o?uploadType=media&name=big.bin",
+                "/upload/storage/v1/b/bkt/o?uploadType=multipart",
+                "/upload/storage/v1/b/bkt/o?uploadType=resumable&name=big.bin",
+                "/v1/projects/p/locations/us-central1/jobs?jobId=j",
+            ] {
+                let status = try await RawHTTP.statusForHeadOnly(
+                    "POST", target, to: cloud.endpoint, contentLength: 1 << 30)
+                #expect(status == 401, "\(target)")
+            }
+        }
+    }
+
     @Test("a token shorter than 32 characters is refused")
     func shortToken() async throws {
         await #expect(throws: LocalCloudError.self) {

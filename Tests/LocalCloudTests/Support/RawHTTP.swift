@@ -68,6 +68,42 @@ enum RawHTTP {
         }
     }
 
+    /// Sends only a request's head (which announces `contentLength` body bytes that never come) and returns the
+    /// status of the first final answer: a server that decides from the head answers without waiting for the body.
+    static func statusForHeadOnly(
+        _ method: String, _ target: String, to endpoint: URL, contentLength: Int, headers: [String: String] = [:]
+    ) async throws -> Int {
+        guard let port = endpoint.port.flatMap(UInt16.init(exactly:)) else {
+            throw Failure(description: "\(endpoint) has no port")
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Result {
+                        let socketFD = try connected(port: port)
+                        defer { close(socketFD) }
+                        var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+                        head += "Content-Length: \(contentLength)\r\n"
+                        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+                        try sendAll(Data((head + "\r\n").utf8), on: socketFD)
+                        while true {
+                            var received = Data()
+                            var byte: UInt8 = 0
+                            while !(received.count >= 4 && received.suffix(4).elementsEqual("\r\n\r\n".utf8)) {
+                                let count = recv(socketFD, &byte, 1, 0)
+                                if count < 0 && errno == EINTR { continue }
+                                guard count == 1 else { throw Failure(description: "no answer to the head: \(errno)") }
+                                received.append(byte)
+                            }
+                            let parts = String(decoding: received, as: UTF8.self).split(separator: " ")
+                            let status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+                            if status != 100 { return status }
+                        }
+                    })
+            }
+        }
+    }
+
     private static func connected(port: UInt16) throws -> Int32 {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socketFD >= 0 else { throw Failure(description: "socket: \(errno)") }
