@@ -46,13 +46,18 @@ struct StateDirectoryTests {
         let client = TestClient(first)
         _ = try await client.send(
             "POST", "\(parent)/jobs?jobId=survivor",
-            json: shellJob("sleep 15; echo done > /mnt/disks/share/marker.txt; exit 4", bucketPath: "surv"))
+            // The job runs until the test lets it end (an object `go` in its bucket), however slow the machine.
+            json: shellJob(
+                "until [ -e /mnt/disks/share/go ]; do sleep 0.1; done; echo done > /mnt/disks/share/marker.txt; exit 4",
+                bucketPath: "surv"))
         _ = try await waitForJob(client, "projects/p/locations/us-central1/jobs/survivor", states: ["RUNNING"])
-        try await Task.sleep(for: .milliseconds(300))
         await first.abandon()
         let second = try await LocalCloud.start(configuration)
         let client2 = TestClient(second)
         #expect(try await client2.get("\(parent)/jobs/survivor").json["status"]?["state"] == .string("RUNNING"))
+        let go = try await client2.send(
+            "POST", "/upload/storage/v1/b/surv/o?uploadType=media&name=go", body: Data("go".utf8))
+        #expect(go.status == 200)
         let done = try await waitForJob(client2, "projects/p/locations/us-central1/jobs/survivor", timeout: 120)
         #expect(done["status"]?["state"] == .string("FAILED"))
         #expect(lastExitCode(done) == 4, "the exit code written while no emulator watched")
