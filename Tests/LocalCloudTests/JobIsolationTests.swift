@@ -197,6 +197,8 @@ struct JobIsolationTests {
             (["/bin/bash", "-ec", "CODE", "name", "a"], ["/bin/bash", "-ec", ". /.localcloud/f", "name", "a"]),
             (["bash", "-o", "pipefail", "-c", "CODE"], ["bash", "-o", "pipefail", "-c", ". /.localcloud/f"]),
             (["sh", "-c", "-e", "CODE"], ["sh", "-c", "-e", ". /.localcloud/f"]),
+            (["/bin/bash", "-O", "extglob", "-c", "CODE"], ["/bin/bash", "-O", "extglob", "-c", ". /.localcloud/f"]),
+            (["bash", "+O", "nullglob", "-c", "CODE"], ["bash", "+O", "nullglob", "-c", ". /.localcloud/f"]),
             (["/usr/bin/env", "A=b", "sh", "-c", "CODE"], ["/usr/bin/env", "A=b", "sh", "-c", ". /.localcloud/f"]),
             (
                 ["python3", "-u", "-c", "CODE", "x"],

@@ -143,6 +143,8 @@ struct RequestValidationTests {
                 String(repeating: "(", count: 5000) + "a=1" + String(repeating: ")", count: 5000),
                 String(repeating: "-", count: 9000) + "a=1",
                 String(repeating: "NOT ", count: 4000) + "a=1",
+                // A quote inside an unquoted value must not hide what follows from the count.
+                "a=x\" " + String(repeating: "(", count: 9000) + "a=1" + String(repeating: ")", count: 9000) + " b=y\"",
             ]
             for filter in deep {
                 let logging = try await client.send(
@@ -179,6 +181,44 @@ struct RequestValidationTests {
                 json: job(spec: ["runnables": .array([.object(["container": container])])]))
             expectInvalid(byContainer, naming: "container.volumes[0]")
         }
+    }
+
+    @Test(
+        "a link a runnable plants in its volume cannot redirect a later runnable's container volume out of the job",
+        arguments: ["disk", "bucket"])
+    func plantedLinkInVolume(kind: String) async throws {
+        // Outside the temporary folder, so that only the confinement (not the job's private /tmp) keeps it out.
+        let victim = URL(fileURLWithPath: "/var/tmp/lc-victim-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: victim, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: victim) }
+        chmod(victim.path, 0o755)
+        try Data("host secret\n".utf8).write(to: victim.appendingPathComponent("secret.txt"))
+        func container(_ volumes: [String], _ script: String) -> JSONValue {
+            .object([
+                "container": .object([
+                    "imageUri": .string("ubuntu"), "entrypoint": .string("/bin/sh"),
+                    "commands": .array([.string("-c"), .string(script)]),
+                    "volumes": .array(volumes.map { .string($0) }),
+                ])
+            ])
+        }
+        var spec: [String: JSONValue] = [
+            "runnables": .array([
+                container(["/d:/d"], "ln -s \(victim.path) /d/evil"),
+                container(["/d/evil:/x"], "cat /x/secret.txt; echo from-job > /x/pwned"),
+            ])
+        ]
+        if kind == "bucket" {
+            spec["volumes"] = .array([.object(["gcs": .object(["remotePath": .string("plant")]), "mountPath": .string("/d")])])
+        }
+        try await withCloud { _, client in
+            _ = try await client.send("POST", "\(parent)/jobs?jobId=plant-\(kind)", json: job(spec: spec))
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/plant-\(kind)", timeout: 60)
+            #expect(done["status"]?["state"] == .string("FAILED"), "the second runnable's mount is refused")
+        }
+        #expect(!FileManager.default.fileExists(atPath: victim.appendingPathComponent("pwned").path))
+        let mode = (try FileManager.default.attributesOfItem(atPath: victim.path)[.posixPermissions] as? Int) ?? 0
+        #expect(mode == 0o755, "the host folder's mode is untouched")
     }
 
     @Test("a stored job from an older emulator with an absurd duration runs instead of crashing the emulator")

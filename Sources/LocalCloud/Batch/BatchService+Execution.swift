@@ -56,8 +56,8 @@ extension BatchService {
             if let remote = volume["gcs"]?["remotePath"]?.stringValue {
                 folder = try await deps.storage.folder(forRemotePath: remote)
             } else {
-                folder = deps.workDirectory.appendingPathComponent("disks/\(record.uid)\(mountPath)")
-                try? ScriptHandoff.createPrivateFolder(folder)
+                folder = try Self.confinedFolder(
+                    under: deps.workDirectory.appendingPathComponent("disks/\(record.uid)"), relative: mountPath)
             }
             volumeFolders.append((mountPath, folder))
             mounts.append(.init(source: folder.path, target: mountPath, readOnly: false))
@@ -71,21 +71,64 @@ extension BatchService {
                         + "paths without '.' or '..'")
             }
             let host = parts[0]
-            var source: URL?
+            var resolved: URL?
             for (mountPath, folder) in volumeFolders.sorted(by: { $0.mountPath.count > $1.mountPath.count }) {
                 if host == mountPath {
-                    source = folder
+                    resolved = folder
                 } else if host.hasPrefix(mountPath + "/") {
-                    source = folder.appendingPathComponent(String(host.dropFirst(mountPath.count + 1)))
+                    // Below a folder the job can write: an earlier runnable may have planted a link there.
+                    resolved = try Self.confinedFolder(under: folder, relative: String(host.dropFirst(mountPath.count)))
                 }
-                if source != nil { break }
+                if resolved != nil { break }
             }
-            let resolved = source ?? deps.workDirectory.appendingPathComponent("disks/\(record.uid)\(host)")
-            try? ScriptHandoff.createPrivateFolder(resolved)
+            let source: URL
+            if let resolved {
+                source = resolved
+            } else {
+                source = try Self.confinedFolder(
+                    under: deps.workDirectory.appendingPathComponent("disks/\(record.uid)"), relative: host)
+            }
             mounts.append(
-                .init(source: resolved.path, target: parts[1], readOnly: parts.count > 2 && parts[2].contains("ro")))
+                .init(source: source.path, target: parts[1], readOnly: parts.count > 2 && parts[2].contains("ro")))
         }
         return mounts
+    }
+
+    /// `base` + `relative` (an absolute-looking path such as `/a/b`), each missing folder created `0700`, and
+    /// refused when any step is a symbolic link or not a folder, or when the result resolves outside `base`: a
+    /// job that can write below `base` must not redirect a later mount anywhere on the host.
+    static func confinedFolder(under base: URL, relative: String) throws(APIError) -> URL {
+        let refuse = { (why: String) -> APIError in
+            APIError.invalidArgument(
+                "Invalid volume path '\(APIError.excerpt(relative))': \(why); a job's folders must be plain folders")
+        }
+        if mkdir(base.path, 0o700) != 0 && errno != EEXIST {
+            try? FileManager.default.createDirectory(
+                at: base, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        var path = base.path
+        for component in relative.split(separator: "/") where !component.isEmpty {
+            guard component != ".", component != ".." else { throw refuse("it has a '.' or '..' segment") }
+            path += "/" + component
+            var info = stat()
+            if lstat(path, &info) != 0 {
+                guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw refuse("its folder cannot be created") }
+                guard lstat(path, &info) == 0 else { throw refuse("its folder cannot be created") }
+            }
+            if (info.st_mode & S_IFMT) == S_IFLNK { throw refuse("'\(component)' is a symbolic link") }
+            guard (info.st_mode & S_IFMT) == S_IFDIR else { throw refuse("'\(component)' is not a folder") }
+        }
+        guard let real = realpath(path, nil), let realBase = realpath(base.path, nil) else {
+            throw refuse("it cannot be resolved")
+        }
+        defer {
+            free(real)
+            free(realBase)
+        }
+        let resolved = String(cString: real)
+        let root = String(cString: realBase)
+        guard resolved == root || resolved.hasPrefix(root + "/") else { throw refuse("it resolves outside its job") }
+        return URL(fileURLWithPath: resolved)
     }
 
     /// The program of a runnable: `entrypoint` (split on spaces) followed by `commands`, or a script.

@@ -15,26 +15,16 @@ enum FilterGuard {
         guard scalars.count <= maxLength else {
             throw APIError.invalidArgument("Field '\(field)' is longer than \(maxLength) characters")
         }
+        // Quotes are not trusted to hide anything: the parser and this count could disagree on where a quoted
+        // string ends (`a=x" (((…`), so every `(` and operator counts, inside quotes too. A real filter is far
+        // below the bound either way.
         var levels = 0
-        var quoted = false
-        var escaped = false
         for (index, scalar) in scalars.enumerated() {
-            if quoted {
-                if escaped {
-                    escaped = false
-                } else if scalar == "\\" {
-                    escaped = true
-                } else if scalar == "\"" {
-                    quoted = false
-                }
-                continue
-            }
             // `-` and `NOT` are operators at the start of a term, also right after another `-` (`--a=1`).
             let startsToken =
                 index == 0 || scalars[index - 1].properties.isWhitespace || scalars[index - 1] == "("
-                || scalars[index - 1] == "-"
+                || scalars[index - 1] == "-" || scalars[index - 1] == "\""
             switch scalar {
-            case "\"": quoted = true
             case "(": levels += 1
             case "-" where startsToken: levels += 1
             case "N" where startsToken && isWord("NOT", in: scalars, at: index): levels += 1

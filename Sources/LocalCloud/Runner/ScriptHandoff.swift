@@ -72,8 +72,8 @@ enum ScriptHandoff {
             guard (argument.hasPrefix("-") || argument.hasPrefix("+")) && argument.count > 1 else { break }
             let flags = argument.dropFirst()
             if argument.hasPrefix("-") && flags.contains("c") { commandMode = true }
-            // `-o NAME` / `+o NAME` take the next argument.
-            index += flags.last == "o" ? 2 : 1
+            // `-o NAME` / `+o NAME` (set options) and bash's `-O NAME` / `+O NAME` (shopt) take the next argument.
+            index += flags.last == "o" || flags.last == "O" ? 2 : 1
         }
         return commandMode && index < program.count ? index : nil
     }
