@@ -48,6 +48,11 @@ struct LimitsTests {
                 "POST", "/v2/entries:list", body: Data(count: (8 << 20) + 1),
                 headers: ["Content-Type": "application/json"])
             #expect(logging.status == 413)
+            // A resumable session's start is JSON metadata too, bounded the same way.
+            let session = try await client.send(
+                "POST", "/upload/storage/v1/b/bkt/o?uploadType=resumable&name=a.bin", body: Data(count: (8 << 20) + 1),
+                headers: ["Content-Type": "application/json"])
+            #expect(session.status == 413)
             // Just under the bound is read and judged on its content (a 400 for its 8 MiB filter).
             let fits = try await client.send(
                 "POST", "/v2/entries:list",

@@ -57,7 +57,9 @@ struct EmulatorResponder: HTTPResponder {
         }
         if Self.spoolsBody(method: incoming.method, path: incoming.rawPath, query: query) {
             incoming.bodyFile = try await SpooledBody.write(request.body, into: storage.service.uploadsRoot)
-        } else if incoming.rawPath.hasPrefix("/upload/") {
+        } else if incoming.rawPath.hasPrefix("/upload/") && query["uploadType"] != "resumable" {
+            // A multipart upload carries the object itself; a resumable session's start is only JSON metadata and
+            // is bounded like every other JSON body below.
             incoming.body = Data(buffer: try await request.body.collect(upTo: maxUploadBodySize))
         } else {
             switch try await BoundedBody.collect(request, limit: limits.maxRequestBodyBytes) {
