@@ -114,6 +114,7 @@ enum Recovery {
             console.error("\(error)")
             throw ExitCode(2)
         }
+        try options.ledgerOptions.requireExisting(command: command)
         let store: EventStore
         do {
             store = try EventStore(
@@ -230,7 +231,18 @@ struct RecoverCommand: AsyncParsableCommand {
     @OptionGroup var options: RecoveryOptions
 
     func run() async throws {
-        let store = try openLedgerForReading(options.ledgerOptions)
+        guard FileManager.default.fileExists(atPath: options.ledgerOptions.path) else {
+            if options.json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                let empty = Recovery.Summary(recovered: [], jobsListCalls: 0, jobsGetCalls: 0)
+                print(String(decoding: try encoder.encode(empty), as: UTF8.self))
+            } else {
+                print("nothing to recover: no ledger at \(options.ledgerOptions.path)")
+            }
+            return
+        }
+        let store = try openLedgerForReading(options.ledgerOptions, command: "recover")
         let interrupted = try store.cachedStates(ExecutionSummaryProjection.self).values
             .filter { $0.state == "RUNNING" }.sorted { ($0.startedAt ?? "") < ($1.startedAt ?? "") }.map(\.executionId)
         if interrupted.isEmpty && !options.json {

@@ -33,7 +33,7 @@ struct ReplayCommand: AsyncParsableCommand {
         // Read-only: a missing ledger is an error, never created. --check may need to create the ledger's secret
         // digest key (a ledger from before keyed digests), so it opens for writing once the file is known to exist.
         let readOnly = try ledgerOptions.openReadOnly(command: "replay")
-        let store = check ? try openLedgerForReading(ledgerOptions) : readOnly
+        let store = check ? try openLedgerForReading(ledgerOptions, command: "replay") : readOnly
         _ = try loadExecution(store, execution)
         guard check else {
             for step in try Timeline.steps(of: execution, in: store) {
@@ -93,7 +93,7 @@ struct ForkCommand: AsyncParsableCommand {
 
     func run() async throws {
         let console = Console(json: recovery.json)
-        let store = try openLedgerForReading(recovery.ledgerOptions)
+        let store = try openLedgerForReading(recovery.ledgerOptions, command: "fork")
         let parent = try loadExecution(store, execution)
         guard let started = parent.started else { throw ExitCode(2) }
         do {

@@ -3,9 +3,11 @@ import Engine
 import Foundation
 import Ledger
 
-/// Opens the ledger for commands that read and may then write (fork, recover), creating it when missing, or
-/// exits 3 with the reason. Commands that only read use `LedgerOptions.openReadOnly(command:)`.
-func openLedgerForReading(_ options: LedgerOptions) throws -> EventStore {
+/// Opens an existing ledger for commands that read and may then write (fork, recover, resume, replay --check), or
+/// exits 3 with the reason (a missing ledger is never created). Commands that only read use
+/// `LedgerOptions.openReadOnly(command:)`.
+func openLedgerForReading(_ options: LedgerOptions, command: String = "") throws -> EventStore {
+    try options.requireExisting(command: command)
     do {
         return try EventStore(
             path: options.path,

@@ -171,6 +171,19 @@ struct LedgerTrustBoundaryTests {
         let result = try cli.run(["executions"], environment: ["BATCHLEDGER_LEDGER": path])
         #expect(result.status == 3)
         #expect(!FileManager.default.fileExists(atPath: folder.path))
+        // Commands that act on recorded executions never create a ledger either; recover has nothing to do.
+        let acting: [([String], Int32)] = [
+            (["resume", Self.failing], 3), (["fork", Self.failing, "--from", "t1"], 3),
+            (["replay", Self.failing, "--check"], 3), (["replay", Self.failing], 3), (["recover"], 0),
+        ]
+        for (command, status) in acting {
+            let result = try cli.run(command + ["--ledger", path])
+            #expect(result.status == status, "\(command): \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: folder.path), "\(command) created \(folder.path)")
+        }
+        let json = try cli.run(["recover", "--json", "--ledger", path])
+        #expect(json.status == 0)
+        #expect(json.stdout.contains("\"recovered\""), "\(json.stdout)")
     }
 
     /// Whether a command can run as a user who cannot write a 0555 folder: any non-root user, or root dropping
