@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.1.1"),
     ],
     targets: [
         .systemLibrary(
@@ -42,7 +43,7 @@ let package = Package(
         ),
         .target(
             name: "GoogleCloud",
-            dependencies: ["COpenSSL", "CCurl", "CCRC32C"]
+            dependencies: ["COpenSSL", "CCurl", "CCRC32C", .product(name: "Clocks", package: "swift-clocks")]
         ),
         .target(
             name: "Flows",
@@ -50,7 +51,9 @@ let package = Package(
         ),
         .target(
             name: "Engine",
-            dependencies: ["Ledger", "Flows", "Templates", "GoogleCloud"]
+            dependencies: [
+                "Ledger", "Flows", "Templates", "GoogleCloud", .product(name: "Clocks", package: "swift-clocks"),
+            ]
         ),
         .target(
             name: "LocalCloud",
@@ -82,7 +85,9 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CSQLite", "ledger-bench"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
-        .testTarget(name: "GoogleCloudTests", dependencies: ["GoogleCloud", "CCRC32C"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "GoogleCloudTests",
+            dependencies: ["GoogleCloud", "CCRC32C", .product(name: "Clocks", package: "swift-clocks")], resources: [.copy("Fixtures")]),
         .testTarget(name: "LocalCloudTests", dependencies: ["LocalCloud"]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["batchledger", "Engine", "Ledger", "Templates"], exclude: ["Fixtures"]),

@@ -8,7 +8,10 @@ enum CloudTargets {
     /// The embedded LocalCloud, started for this process on 127.0.0.1. It answers only requests that carry a random
     /// bearer token made for this run, which only the engine holds: other local users and the jobs themselves
     /// (which run on this machine) cannot call it. Stop it with `shutdown()`, awaited, which removes its folder.
-    static func local(transport: any HTTPTransport) async throws -> (CloudTarget, LocalCloud) {
+    static func local(transport: any HTTPTransport, environment: [String: String]) async throws -> (
+        CloudTarget, LocalCloud
+    ) {
+        let timing = try timing(environment, default: .responsive)
         let token = LocalCloud.makeBearerToken()
         // Jobs keep the host's network, as on Batch (pip installs, outbound calls): the emulator's own API is no
         // use to them without the token, which only this process holds.
@@ -16,21 +19,23 @@ enum CloudTargets {
             LocalCloudConfiguration(
                 host: "127.0.0.1", port: 0, stateDirectory: nil, requiredBearerToken: token,
                 jobIsolation: JobIsolation(network: .host)))
-        let target = CloudTarget(
+        let target = CloudTarget.google(
             backend: Backend(kind: "local", endpoint: cloud.endpoint.absoluteString),
-            endpoints: GoogleEndpoints(base: cloud.endpoint), emulated: true,
-            defaultCredentials: StaticTokenCredentials(token: token),
+            endpoints: GoogleEndpoints(base: cloud.endpoint), defaultCredentials: StaticTokenCredentials(token: token),
             transport: EmbeddedEmulatorTransport(base: transport, endpoint: cloud.endpoint, token: token),
-            fastPolling: true)
+            timing: timing)
         return (target, cloud)
     }
 
-    /// A standalone emulator (or any base URL serving all four APIs).
-    static func endpoint(_ url: URL, transport: any HTTPTransport) -> CloudTarget {
-        let endpoints = GoogleEndpoints(base: url)
-        return CloudTarget(
+    /// A standalone emulator (or any base URL serving all four APIs): tasks without a `serviceAccount` call it
+    /// without credentials.
+    static func endpoint(_ endpoints: GoogleEndpoints, transport: any HTTPTransport, environment: [String: String])
+        throws -> CloudTarget
+    {
+        CloudTarget.google(
             backend: Backend(kind: "endpoint", endpoint: endpoints.batch.absoluteString), endpoints: endpoints,
-            emulated: true, defaultCredentials: nil, transport: transport, fastPolling: true)
+            defaultCredentials: AnonymousCredentials(), transport: transport,
+            timing: try timing(environment, default: .standard))
     }
 
     /// Google, with Application Default Credentials when there are any.
@@ -39,9 +44,10 @@ enum CloudTargets {
     ) throws -> (target: CloudTarget, hasCredentials: Bool) {
         let resolved = try GoogleEndpoints.resolve(override: nil, environment: environment)
         let found = try ApplicationDefaultCredentials.find(environment: environment, transport: transport)
-        let target = CloudTarget(
-            backend: Backend(kind: "google", endpoint: nil), endpoints: resolved.endpoints, emulated: false,
-            defaultCredentials: found?.provider, transport: transport, fastPolling: false)
+        let target = CloudTarget.google(
+            backend: Backend(kind: "google", endpoint: nil), endpoints: resolved.endpoints,
+            defaultCredentials: found?.provider, transport: transport,
+            timing: try timing(environment, default: .standard))
         return (target, found != nil)
     }
 
@@ -52,15 +58,27 @@ enum CloudTargets {
     {
         switch backend.kind {
         case "local":
-            let (target, cloud) = try await local(transport: transport)
+            let (target, cloud) = try await local(transport: transport, environment: environment)
             return (target, cloud)
         case "endpoint":
             guard let text = backend.endpoint, let url = URL(string: text) else {
                 throw EngineError.configuration("the recorded endpoint \(backend.endpoint ?? "(none)") is not a URL")
             }
-            return (endpoint(url, transport: transport), nil)
+            return (try endpoint(GoogleEndpoints(base: url), transport: transport, environment: environment), nil)
         default:
             return (try google(environment: environment, transport: transport).target, nil)
         }
+    }
+
+    /// `BATCHLEDGER_TIMING`: `standard` (Kestra's intervals, Google's quotas) or `responsive` (for an endpoint
+    /// that answers at once: polls every 20 ms, no log grace); `preferred` when it is not set.
+    static func timing(_ environment: [String: String], default preferred: Timing) throws -> Timing {
+        guard let name = environment["BATCHLEDGER_TIMING"], !name.isEmpty else { return preferred }
+        guard let timing = Timing.named(name) else {
+            throw EngineError.configuration(
+                "BATCHLEDGER_TIMING=\(TerminalText.escaped(String(name.prefix(40)))): not a timing; "
+                    + "set it to standard or responsive, or unset it")
+        }
+        return timing
     }
 }

@@ -282,7 +282,7 @@ actor SharedRegistries {
         guard target.backend.kind != "local" else { return nil }
         let key = target.backend.kind + "|" + (target.backend.endpoint ?? "")
         if let existing = registries[key] { return existing }
-        let registry = ServiceRegistry(sharedBy: target)
+        let registry = ServiceRegistry(sharedBy: target.world, timing: target.timing)
         registries[key] = registry
         return registry
     }

@@ -121,11 +121,12 @@ struct ForkCommand: AsyncParsableCommand {
         let target: CloudTarget
         do {
             if local {
-                let (localTarget, cloud) = try await CloudTargets.local(transport: transport)
+                let (localTarget, cloud) = try await CloudTargets.local(transport: transport, environment: environment)
                 target = localTarget
                 embedded = cloud
             } else if let endpoint, let url = URL(string: endpoint) {
-                target = CloudTargets.endpoint(url, transport: transport)
+                target = try CloudTargets.endpoint(
+                    GoogleEndpoints(base: url), transport: transport, environment: environment)
             } else {
                 let (recorded, cloud) = try await CloudTargets.recorded(
                     started.backend, environment: environment, transport: transport)

@@ -95,7 +95,7 @@ struct RunCommand: AsyncParsableCommand {
             throw FlowProblems(["--local and --endpoint: choose one"])
         }
         if local {
-            let (localTarget, cloud) = try await CloudTargets.local(transport: transport)
+            let (localTarget, cloud) = try await CloudTargets.local(transport: transport, environment: environment)
             embedded = cloud
             target = localTarget
         } else {
@@ -110,10 +110,7 @@ struct RunCommand: AsyncParsableCommand {
                 throw FlowProblems(["--endpoint \(endpoint): not a URL; give one like http://127.0.0.1:8080"])
             }
             if resolved.emulated {
-                target = CloudTarget(
-                    backend: Backend(kind: "endpoint", endpoint: resolved.endpoints.batch.absoluteString),
-                    endpoints: resolved.endpoints, emulated: true, defaultCredentials: nil, transport: transport,
-                    fastPolling: true)
+                target = try CloudTargets.endpoint(resolved.endpoints, transport: transport, environment: environment)
             } else {
                 let found = try ApplicationDefaultCredentials.find(environment: environment, transport: transport)
                 let flowHasKeys = parsed.allTasks.contains { task in
@@ -127,9 +124,10 @@ struct RunCommand: AsyncParsableCommand {
                             + "(the embedded emulator) or --endpoint URL (a standalone batchledger emulator)"
                     ])
                 }
-                target = CloudTarget(
-                    backend: Backend(kind: "google", endpoint: nil), endpoints: resolved.endpoints, emulated: false,
-                    defaultCredentials: found?.provider, transport: transport, fastPolling: false)
+                target = CloudTarget.google(
+                    backend: Backend(kind: "google", endpoint: nil), endpoints: resolved.endpoints,
+                    defaultCredentials: found?.provider, transport: transport,
+                    timing: try CloudTargets.timing(environment, default: .standard))
             }
         }
         // The embedded emulator is stopped, and its folder removed, before the command returns, however it ends.

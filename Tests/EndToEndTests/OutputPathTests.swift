@@ -115,10 +115,10 @@ struct OutputPathTests {
         let runner = ExecutionRunner(
             store: store,
             configuration: RunConfiguration(
-                target: CloudTarget(
+                target: .google(
                     backend: Backend(kind: "endpoint", endpoint: GoogleEndpoints(base: url).batch.absoluteString),
-                    endpoints: GoogleEndpoints(base: url), emulated: true, defaultCredentials: nil,
-                    transport: transport, fastPolling: true),
+                    endpoints: GoogleEndpoints(base: url), defaultCredentials: AnonymousCredentials(),
+                    transport: transport, timing: .responsive),
                 secrets: SecretStore(), environment: [:], outputDirectory: outputRoot, namespaceFilesDirectory: nil))
         let state = try await runner.run(flow: flow, flowPath: "escape.yaml", source: flowText, inputs: [:])
 

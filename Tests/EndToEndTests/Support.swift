@@ -91,6 +91,9 @@ struct CLI {
         var env = ProcessInfo.processInfo.environment
         env["BATCHLEDGER_LEDGER"] = ledger
         env["NO_COLOR"] = "1"
+        // The emulators the tests start answer at once: poll them quickly, by configuration (runs on --local
+        // choose this by default; --endpoint runs choose Google's intervals unless told).
+        env["BATCHLEDGER_TIMING"] = "responsive"
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let id = UUID().uuidString

@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 import Testing
 
@@ -127,7 +128,7 @@ struct BatchClientTests {
         let waits = Waits()
         let events = EventLog()
         let client = BatchClient(
-            caller: caller(transport, retry: waits.policy(), observer: { events.append($0) }), endpoint: endpoint)
+            caller: caller(transport, retry: waits.policy(), observer: { events.append($0) }, clock: waits.clock), endpoint: endpoint)
         _ = try await client.createJob(captureJob(), in: location, jobID: "j1", requestID: "req-1")
         #expect(transport.requests.count == 3)
         #expect(Set(transport.requests.map(\.target)).count == 1, "every attempt carries the same ids")

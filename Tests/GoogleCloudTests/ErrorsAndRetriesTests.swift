@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 import Testing
 
@@ -70,7 +71,7 @@ struct ErrorsAndRetriesTests {
         let transport = ScriptedTransport([.response(busy), .response(busy), .response(busy)])
         let waits = Waits()
         let error = await #expect(throws: GoogleAPIError.self) {
-            try await caller(transport, retry: waits.policy(maxAttempts: 3)).send(
+            try await caller(transport, retry: waits.policy(maxAttempts: 3), clock: waits.clock).send(
                 request(), service: "Cloud Logging", method: "entries.list", resource: "projects/p", idempotent: true)
         }
         #expect(error?.httpStatus == 429)
@@ -85,11 +86,11 @@ struct ErrorsAndRetriesTests {
         ])
         let waits = Waits()
         await #expect(throws: GoogleAPIError.self) {
-            try await caller(transport, retry: waits.policy()).send(
+            try await caller(transport, retry: waits.policy(), clock: waits.clock).send(
                 request(), service: "Cloud Storage", method: "objects.insert", resource: "gs://b/o", idempotent: false)
         }
         await #expect(throws: GoogleAPIError.self) {
-            try await caller(transport, retry: waits.policy()).send(
+            try await caller(transport, retry: waits.policy(), clock: waits.clock).send(
                 request(), service: "Batch", method: "jobs.get", resource: "n", idempotent: true)
         }
         #expect(transport.requests.count == 2)
@@ -100,17 +101,17 @@ struct ErrorsAndRetriesTests {
     func deadline() async throws {
         let transport = ScriptedTransport()
         transport.fallback = { _ in .json(500, "{}") }
-        let policy = BackoffPolicy(
-            maxAttempts: 1000, deadline: .milliseconds(50), sleep: { _ in try await Task.sleep(for: .milliseconds(5)) })
-        let started = ContinuousClock.now
+        let waits = Waits()
+        let policy = BackoffPolicy(maxAttempts: 1000, initialDelay: .milliseconds(5), deadline: .milliseconds(50))
         await #expect(throws: GoogleAPIError.self) {
-            try await caller(transport, retry: policy).send(
+            try await caller(transport, retry: policy, clock: waits.clock).send(
                 request(), service: "Batch", method: "jobs.get", resource: "n", idempotent: true)
         }
-        // Every wait lasts 5 ms, so the 50 ms deadline allows about 11 attempts; without it there would be 1,000.
-        // The wall-clock bound is loose on purpose.
-        #expect(ContinuousClock.now - started < .seconds(60))
-        #expect(transport.requests.count < 100)
+        // The waits never reach past the deadline, and no attempt starts after it; without it there would be 1,000.
+        let waited = waits.recorded.reduce(Duration.zero, +)
+        #expect(waited <= .milliseconds(50))
+        #expect(transport.requests.count == waits.recorded.count + 1)
+        #expect(transport.requests.count < 1000)
     }
 
     @Test("backoff: full jitter under an exponential cap")

@@ -87,18 +87,17 @@ struct LoggingClientTests {
 
     @Test("the budget holds callers to the per-minute allowance")
     func budget() async throws {
-        let slept = Waits()
-        let budget = RequestBudget(
-            perMinute: 3,
-            sleep: { duration in
-                _ = slept.policy()
-                throw CancellationError()
-            })
+        let clock = Waits()
+        let budget = RequestBudget(perMinute: 3, clock: clock.clock)
         try await budget.acquire()
         try await budget.acquire()
         try await budget.acquire()
         #expect(await budget.used == 3)
-        await #expect(throws: CancellationError.self) { try await budget.acquire() }
+        #expect(clock.recorded.isEmpty)
+        // The fourth call waits until the first has aged a minute, on the injected clock.
+        try await budget.acquire()
+        #expect(clock.recorded == [.seconds(60)])
+        #expect(await budget.used == 1)
     }
 }
 

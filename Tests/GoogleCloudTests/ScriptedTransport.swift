@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 import Testing
 
@@ -96,20 +97,46 @@ extension HTTPRequest {
     }
 }
 
-/// A retry policy that does not wait, and records the waits it was asked for.
-final class Waits: @unchecked Sendable {
+/// A clock that never waits: each sleep records how long it was asked to wait and moves time forward by it.
+final class Waits: Clock, @unchecked Sendable {
+    struct Instant: InstantProtocol {
+        var offset: Duration
+        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        func duration(to other: Instant) -> Duration { other.offset - offset }
+        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+    }
+
     private let lock = NSLock()
     private var waits: [Duration] = []
+    private var current = Instant(offset: .zero)
 
+    var now: Instant { lock.withLock { current } }
+    var minimumResolution: Duration { .zero }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        try Task.checkCancellation()
+        lock.withLock {
+            waits.append(current.duration(to: deadline))
+            if current < deadline { current = deadline }
+        }
+    }
+
+    /// The waits asked for, in order.
     var recorded: [Duration] { lock.withLock { waits } }
 
+    /// This clock, as the clients take it.
+    var clock: AnyClock<Duration> { AnyClock(self) }
+
     func policy(maxAttempts: Int = 5) -> BackoffPolicy {
-        BackoffPolicy(maxAttempts: maxAttempts, sleep: { [self] duration in lock.withLock { waits.append(duration) } })
+        BackoffPolicy(maxAttempts: maxAttempts)
     }
 }
 
 let endpoint = URL(string: "http://127.0.0.1:9999")!
 
-func caller(_ transport: ScriptedTransport, retry: BackoffPolicy = .none, observer: RetryObserver? = nil) -> APICaller {
-    APICaller(transport: transport, credentials: AnonymousCredentials(), retry: retry, observer: observer)
+func caller(
+    _ transport: ScriptedTransport, retry: BackoffPolicy = .none, observer: RetryObserver? = nil,
+    clock: AnyClock<Duration> = .continuous
+) -> APICaller {
+    APICaller(transport: transport, credentials: AnonymousCredentials(), retry: retry, observer: observer, clock: clock)
 }

@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 import Testing
 
@@ -102,7 +103,7 @@ struct StorageClientTests {
             .response(HTTPResponse(status: 308, headers: ["Range": "bytes=0-655359"])),
             .response(.json(objectJSON("in/big.bin", size: 700_000, crc: crc))),
         ])
-        var client = StorageClient(caller: caller(transport, retry: Waits().policy()), endpoint: endpoint)
+        var client = StorageClient(caller: caller(transport, retry: Waits().policy(), clock: Waits().clock), endpoint: endpoint)
         client.multipartThreshold = 300_000
         client.chunkSize = 262_144
         let object = try await client.upload(

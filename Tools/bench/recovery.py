@@ -62,7 +62,8 @@ def main():
                     break
                 time.sleep(0.05)
             ledger = os.path.join(work, "bench.ledger")
-            environment = dict(os.environ, BATCHLEDGER_CRASH_AFTER_EVENTS="5", NO_COLOR="1")
+            environment = dict(os.environ, BATCHLEDGER_CRASH_AFTER_EVENTS="5", NO_COLOR="1",
+                               BATCHLEDGER_TIMING="responsive")
 
             def interrupted(_):
                 return subprocess.run([binary, "run", flow, "--endpoint", endpoint, "--ledger", ledger],
@@ -83,7 +84,7 @@ def main():
             before = stats(endpoint)
             began = datetime.now().astimezone()
             result = subprocess.run([binary, "recover", "--ledger", ledger, "--json"], capture_output=True, text=True,
-                                    env=dict(os.environ, NO_COLOR="1"))
+                                    env=dict(os.environ, NO_COLOR="1", BATCHLEDGER_TIMING="responsive"))
             summary = json.loads(result.stdout)
             after = stats(endpoint)
             with sqlite3.connect(ledger) as db:

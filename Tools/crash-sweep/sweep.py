@@ -60,7 +60,8 @@ def bucket_objects(endpoint, bucket):
 
 
 def cli(binary, args, workdir, env=None, timeout=300):
-    environment = dict(os.environ, NO_COLOR="1")
+    # The emulator answers at once: poll it quickly, by configuration.
+    environment = dict(os.environ, NO_COLOR="1", BATCHLEDGER_TIMING="responsive")
     environment.pop("BATCHLEDGER_CRASH_AFTER_EVENTS", None)
     environment.update(env or {})
     return subprocess.run([binary] + args, cwd=workdir, env=environment, capture_output=True, text=True,
@@ -161,7 +162,7 @@ class Sweep:
     def kill_at(self, delay, index):
         ledger = os.path.join(self.workdir, f"kill-{index}.ledger")
         before = stats(self.endpoint)["jobsCreated"]
-        environment = dict(os.environ, NO_COLOR="1")
+        environment = dict(os.environ, NO_COLOR="1", BATCHLEDGER_TIMING="responsive")
         process = subprocess.Popen([self.binary] + self.run_args(ledger), cwd=self.workdir, env=environment,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)

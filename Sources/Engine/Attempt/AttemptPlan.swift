@@ -87,22 +87,6 @@ public struct AttemptPlan: Sendable {
     }
 }
 
-/// The Google services an execution uses.
-public struct CloudServices: Sendable {
-    public var batch: BatchClient
-    public var storage: StorageClient
-    public var logging: LoggingClient
-    /// Calls per minute allowed to `entries.list` per project.
-    public var logBudgetPerMinute: Int
-
-    public init(batch: BatchClient, storage: StorageClient, logging: LoggingClient, logBudgetPerMinute: Int) {
-        self.batch = batch
-        self.storage = storage
-        self.logging = logging
-        self.logBudgetPerMinute = logBudgetPerMinute
-    }
-}
-
 /// How an attempt ended.
 public enum AttemptOutcome: Sendable, Equatable {
     /// SUCCEEDED or WARNING.

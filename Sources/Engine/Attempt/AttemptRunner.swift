@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 import GoogleCloud
 import Ledger
@@ -7,11 +8,12 @@ import Ledger
 /// attempt stands (`AttemptState`), so a later process can continue it.
 struct AttemptRunner {
     let plan: AttemptPlan
-    let services: CloudServices
+    let services: WorldServices
     let recorder: ExecutionRecorder
     let watcher: BatchWatcher
-    let logs: LogMultiplexer
+    let logs: any TaskLogSource
     let logCap: Int
+    let clock: AnyClock<Duration>
     /// Recovery's shared view of Batch's jobs (nil outside recovery).
     var directory: JobDirectory? = nil
 
@@ -36,10 +38,7 @@ struct AttemptRunner {
             current = try await attemptState()
             let job = try await submit(state: current)
             let finished = try await watch(job)
-            let name = finished.name ?? plan.jobName
-            return try await conclude(
-                name: name, jobState: finished.status?.state.value ?? .unspecified,
-                events: finished.status?.statusEvents ?? [])
+            return try await conclude(name: finished.name, jobState: finished.state, events: finished.statusEvents)
         } catch is CancellationError {
             try await withoutCancellation { try await kill(reason: "cancelled by the user") }
             return .cancelled(reason: "cancelled by the user")
@@ -70,14 +69,14 @@ struct AttemptRunner {
         var outcome: AttemptOutcome?
         var vanished = false
         if state.jobName != nil || state.createRequested {
-            let job: BatchJob?
+            let job: JobObservation?
             if let directory {
-                job = try await directory.job(plan.jobName, in: plan.location, client: services.batch)
+                job = try await directory.job(plan.jobName, in: plan.location, jobs: services.jobs)
             } else {
-                job = try await services.batch.getJob(plan.jobName)
+                job = try await services.jobs.job(plan.jobName)
             }
             if let job {
-                let jobState = job.status?.state.value ?? .unspecified
+                let jobState = job.state
                 observed = "job \(jobState.name)"
                 action =
                     jobState.isTerminal
@@ -97,7 +96,7 @@ struct AttemptRunner {
         } else if !state.uploadRequested.isEmpty, let bucket = plan.started.bucket {
             var present = 0
             for object in state.uploadRequested
-            where try await services.storage.metadata(bucket: bucket, name: object) != nil {
+            where try await services.storage.object(bucket: bucket, name: object) != nil {
                 present += 1
             }
             observed = "\(present) of \(state.uploadRequested.count) objects present"
@@ -162,13 +161,11 @@ struct AttemptRunner {
                 }
                 running += 1
                 group.addTask { [services, taskRunId, attempt] in
-                    let object: StorageObject
+                    let object: StoredObject
                     if let data = item.data {
-                        object = try await services.storage.upload(
-                            data: data, bucket: bucket, name: item.object, ifGenerationMatch: 0)
+                        object = try await services.storage.create(bucket: bucket, name: item.object, data: data)
                     } else {
-                        object = try await services.storage.upload(
-                            file: item.file!, bucket: bucket, name: item.object, ifGenerationMatch: 0)
+                        object = try await services.storage.create(bucket: bucket, name: item.object, file: item.file!)
                     }
                     return FileUploaded(
                         taskRunId: taskRunId, attempt: attempt, object: item.object, generation: object.generation,
@@ -183,11 +180,11 @@ struct AttemptRunner {
 
     // MARK: - Submit
 
-    private func submit(state: AttemptState) async throws -> BatchJob {
+    private func submit(state: AttemptState) async throws -> JobObservation {
         if state.jobName != nil {
             // Created before (this process or an earlier one): continue with it. The recorded name is masked
             // when the project is a secret; the real one comes from the plan.
-            if let job = try await services.batch.getJob(plan.jobName) { return job }
+            if let job = try await services.jobs.job(plan.jobName) { return job }
             throw JobVanished(name: plan.mask(plan.jobName))
         }
         let encoder = JSONEncoder()
@@ -200,120 +197,86 @@ struct AttemptRunner {
                         taskRunId: taskRunId, attempt: attempt, jobId: plan.started.jobId,
                         requestId: plan.started.requestId, specSHA256: specDigest)))
         }
-        let creation = try await services.batch.createJob(
+        let creation = try await services.jobs.create(
             plan.job, in: plan.location, jobID: plan.started.jobId, requestID: plan.started.requestId)
-        let job = creation.job
-        let adopted: Bool
-        if case .adopted = creation { adopted = true } else { adopted = false }
         try await recorder.record(
             .jobCreated(
                 JobCreated(
-                    taskRunId: taskRunId, attempt: attempt, name: plan.recordedJobName, uid: job.uid ?? "",
-                    adopted: adopted)))
-        return job
+                    taskRunId: taskRunId, attempt: attempt, name: plan.recordedJobName, uid: creation.job.uid,
+                    adopted: creation.adopted)))
+        return creation.job
     }
 
     // MARK: - Watch
 
-    private func watch(_ created: BatchJob) async throws -> BatchJob {
-        let name = created.name ?? plan.jobName
-        let uid = created.uid ?? ""
-        let deadline = ContinuousClock.now + plan.timeout
+    private func watch(_ created: JobObservation) async throws -> JobObservation {
+        let name = created.name
+        let uid = created.uid
+        let deadline = clock.now.advanced(by: plan.timeout)
         var state = try await attemptState()
         var cursor = LogCursor.start
         if let time = state.logCursorTime, let timestamp = LogTimestamp(time) {
             cursor = LogCursor(timestamp: timestamp, insertId: state.logCursorInsertId ?? "")
         }
-        await logs.register(uid, after: cursor)
+        await logs.follow(uid, after: cursor)
         await watcher.watch(name)
-        defer {
-            Task { [logs, watcher] in
-                await logs.unregister(uid)
-                await watcher.unwatch(name)
-            }
-        }
         var interval = plan.pollInterval
         var seenEvents = state.statusEventsSeen
         var job = created
-        while true {
-            try Task.checkCancellation()
-            guard let polled = try await watcher.job(name) else { throw JobVanished(name: plan.mask(name)) }
-            job = polled
-            let jobState = job.status?.state.value ?? .unspecified
-            let events = job.status?.statusEvents ?? []
-            let fresh = events.count > seenEvents ? Array(events[seenEvents...]) : []
-            seenEvents = max(seenEvents, events.count)
-            // Every poll is recorded, compactly: the state and only the status events not seen before. The log
-            // lines read in the same round go first, so they show before the state they led to.
-            var batch: [ExecutionEvent] = []
-            if jobState == .running || jobState.isTerminal {
-                batch += try await readLogs(uid)
+        do {
+            while true {
+                try Task.checkCancellation()
+                guard let polled = try await watcher.job(name) else { throw JobVanished(name: plan.mask(name)) }
+                job = polled
+                let fresh = job.statusEvents.count > seenEvents ? Array(job.statusEvents[seenEvents...]) : []
+                seenEvents = max(seenEvents, job.statusEvents.count)
+                // Every poll is recorded, compactly: the state and only the status events not seen before. The
+                // log lines read in the same round go first, so they show before the state they led to.
+                var batch: [ExecutionEvent] = []
+                if job.state == .running || job.state.isTerminal {
+                    batch += try await readLogs(uid)
+                }
+                batch.append(
+                    .jobPolled(
+                        JobPolled(
+                            taskRunId: taskRunId, attempt: attempt, state: job.state.name, newStatusEvents: fresh)))
+                try await recorder.record(batch)
+                if job.state.isTerminal { break }
+                let now = clock.now
+                if now >= deadline { throw AttemptTimeout(limit: plan.timeout) }
+                try await clock.sleep(until: min(now.advanced(by: interval), deadline))
+                interval = min(plan.maxPollInterval, interval * 3 / 2)
+                state = try await attemptState()
             }
-            batch.append(
-                .jobPolled(
-                    JobPolled(
-                        taskRunId: taskRunId, attempt: attempt, state: jobState.name,
-                        newStatusEvents: fresh.map(Self.change))))
-            try await recorder.record(batch)
-            if jobState.isTerminal { break }
-            if ContinuousClock.now >= deadline { throw AttemptTimeout(limit: plan.timeout) }
-            try await Task.sleep(for: min(interval, max(.milliseconds(1), deadline - ContinuousClock.now)))
-            interval = min(plan.maxPollInterval, interval * 3 / 2)
-            state = try await attemptState()
+            // Late log entries: read until a quiet round after the grace period.
+            let graceEnd = clock.now.advanced(by: plan.logGrace)
+            while true {
+                let batch = try await readLogs(uid)
+                if !batch.isEmpty { try await recorder.record(batch) }
+                if plan.logGrace == .zero || (clock.now >= graceEnd && batch.isEmpty) { break }
+                try await clock.sleep(for: min(plan.pollInterval, .milliseconds(500)))
+            }
+        } catch {
+            await stopWatching(uid: uid, name: name)
+            throw error
         }
-        // Late log entries: read until a quiet round after the grace period.
-        let graceEnd = ContinuousClock.now + plan.logGrace
-        while true {
-            let batch = try await readLogs(uid)
-            if !batch.isEmpty { try await recorder.record(batch) }
-            if ContinuousClock.now >= graceEnd && batch.isEmpty { break }
-            if plan.logGrace == .zero { break }
-            try await Task.sleep(for: min(plan.pollInterval, .milliseconds(500)))
-        }
+        await stopWatching(uid: uid, name: name)
         return job
     }
 
-    /// Reads the job's new log lines and turns them into events: the lines (protocol lines parsed, not stored as
-    /// lines) and what the protocol lines carried. A line is parsed as the job printed it, before any masking (a
-    /// secret such as `outputs` or `"` must not break the protocol); the recorder masks the events' free text.
+    private func stopWatching(uid: String, name: String) async {
+        await logs.forget(uid)
+        await watcher.unwatch(name)
+    }
+
+    /// Reads the job's new log lines and turns them into events: the lines (within the execution's log budget:
+    /// lines past it are counted, not stored) and what the protocol lines carried.
     private func readLogs(_ uid: String) async throws -> [ExecutionEvent] {
-        let entries = try await logs.drain(uid)
-        guard let last = entries.last else { return [] }
-        var lines: [LogLine] = []
-        var vars: [String: JSONValue] = [:]
-        var metrics: [Metric] = []
-        var warnings: [String] = []
-        var dropped = 0
+        guard let said = try await logs.next(uid, masker: await recorder.masker) else { return [] }
         var budget = logCap - (await recorder.state.storedLogBytes)
-        for entry in entries {
-            let text = entry.text
-            let stderr = ["ERROR", "CRITICAL", "ALERT", "EMERGENCY"].contains(entry.severity)
-            switch OutputProtocol.parse(text) {
-            case .message(let message):
-                vars.merge(message.outputs) { _, new in new }
-                metrics += message.metrics
-                for log in message.logs {
-                    lines.append(LogLine(time: entry.timestamp, severity: log.level, text: log.message, stderr: stderr))
-                }
-                if stderr {
-                    // Kestra counts stderr protocol lines toward warningOnStdErr too; keep the fact, not the line.
-                    lines.append(LogLine(time: entry.timestamp, severity: "ERROR", text: text, stderr: true))
-                }
-            case .invalid:
-                // The warning quotes the start of the line: cut it from the masked line, so that the cut cannot
-                // leave part of a secret.
-                if case .invalid(let warning) = OutputProtocol.parse(await recorder.masker.mask(text)) {
-                    warnings.append(warning)
-                } else {
-                    warnings.append("Invalid outputs")
-                }
-                lines.append(LogLine(time: entry.timestamp, severity: entry.severity, text: text, stderr: stderr))
-            case .plain:
-                lines.append(LogLine(time: entry.timestamp, severity: entry.severity, text: text, stderr: stderr))
-            }
-        }
         var kept: [LogLine] = []
-        for line in lines {
+        var dropped = 0
+        for line in said.lines {
             if budget >= line.text.utf8.count {
                 budget -= line.text.utf8.count
                 kept.append(line)
@@ -325,36 +288,30 @@ struct AttemptRunner {
             .logLinesReceived(
                 LogLinesReceived(
                     taskRunId: taskRunId, attempt: attempt, lines: kept, droppedLines: dropped,
-                    cursorTime: last.timestamp, cursorInsertId: last.insertId))
+                    cursorTime: said.cursorTime, cursorInsertId: said.cursorInsertId))
         ]
-        if !vars.isEmpty || !metrics.isEmpty || !warnings.isEmpty {
+        if !said.vars.isEmpty || !said.metrics.isEmpty || !said.warnings.isEmpty {
             batch.append(
                 .outputsParsed(
                     OutputsParsed(
-                        taskRunId: taskRunId, attempt: attempt, vars: vars, metrics: metrics, warnings: warnings)))
+                        taskRunId: taskRunId, attempt: attempt, vars: said.vars, metrics: said.metrics,
+                        warnings: said.warnings)))
         }
         return batch
     }
 
-    static func change(_ event: StatusEvent) -> JobStatusChange {
-        JobStatusChange(
-            type: event.type, description: event.description, time: event.eventTime,
-            taskState: event.taskState?.value.name,
-            exitCode: event.taskExecution?.exitCode)
-    }
-
     // MARK: - Collect and teardown
 
-    private func conclude(name: String, jobState: JobState, events: [StatusEvent]) async throws -> AttemptOutcome {
+    private func conclude(name: String, jobState: JobState, events: [JobStatusChange]) async throws
+        -> AttemptOutcome
+    {
         let recorded = try await attemptState()
         var exitCode = recorded.exitCode
         let alreadyObserved = exitCode != nil
         if exitCode == nil {
-            if let tasks = try? await services.batch.listTasks(ofJob: name), let code = tasks.first?.exitCode {
-                exitCode = code
-            } else if let code = events.last(where: { $0.taskExecution?.exitCode != nil })?.taskExecution?.exitCode {
-                exitCode = code
-            }
+            // The task's own exit code; a job that is gone already still has it in its status events.
+            exitCode = try await services.jobs.exitCode(ofJob: name)
+                ?? events.last(where: { $0.exitCode != nil })?.exitCode
         }
         if jobState == .succeeded && exitCode == nil { exitCode = 0 }
         if let exitCode, !alreadyObserved {
@@ -387,7 +344,7 @@ struct AttemptRunner {
     /// name would not make a file inside the task run's folder is not downloaded; the refusal is recorded.
     private func collect(bucket: String) async throws {
         let state = try await attemptState()
-        let objects = try await services.storage.listAll(bucket: bucket, prefix: plan.prefix)
+        let objects = try await services.storage.objects(bucket: bucket, prefix: plan.prefix)
         let wanted = objects.filter { object in
             let relative = String(object.name.dropFirst(plan.prefix.count))
             return !relative.isEmpty && !relative.hasSuffix("/") && plan.collects(relative)
@@ -415,36 +372,31 @@ struct AttemptRunner {
         }
     }
 
-    /// Deletes the job (when asked) and the attempt's bucket folder (when `delete`), recording both. The two are
-    /// independent, so they run at the same time.
+    /// Deletes the job (when asked) and the attempt's bucket folder (when `delete`), recording both. The intent to
+    /// delete the job is recorded first; the two effects are independent, so they run at the same time.
     func teardown(deleteJob: Bool, reason: String) async throws {
         let state = try await attemptState()
-        async let job: Void = removeJob(state, deleteJob: deleteJob, reason: reason)
-        async let staging: Void = cleanStaging(state)
-        try await job
-        try await staging
-    }
-
-    private func removeJob(_ state: AttemptState, deleteJob: Bool, reason: String) async throws {
-        guard deleteJob, state.jobName != nil, !state.jobDeleted else { return }
-        let name = plan.jobName
+        let deleting = deleteJob && state.jobName != nil && !state.jobDeleted
         let requestID = plan.started.requestId + "-delete"
-        if !state.deleteRequested {
+        if deleting && !state.deleteRequested {
             try await recorder.record(
                 .jobDeleteRequested(
                     JobDeleteRequested(
                         taskRunId: taskRunId, attempt: attempt, name: plan.recordedJobName, requestId: requestID,
                         reason: reason)))
         }
-        let operation = try await services.batch.deleteJob(name, requestID: requestID, reason: reason)
-        if let operation {
-            _ = try? await services.batch.waitForOperation(
-                operation, every: plan.pollInterval / 2, deadline: .seconds(60))
-        }
+        async let job: Void = deleting ? removeJob(requestID: requestID, reason: reason) : ()
+        async let staging: Void = cleanStaging(state)
+        try await job
+        try await staging
+    }
+
+    private func removeJob(requestID: String, reason: String) async throws {
+        let deleted = try await services.jobs.delete(
+            plan.jobName, requestID: requestID, reason: reason, deadline: .seconds(60))
         try await recorder.record(
             .jobDeleted(
-                JobDeleted(
-                    taskRunId: taskRunId, attempt: attempt, name: plan.recordedJobName, alreadyGone: operation == nil)))
+                JobDeleted(taskRunId: taskRunId, attempt: attempt, name: plan.recordedJobName, alreadyGone: !deleted)))
     }
 
     private func cleanStaging(_ state: AttemptState) async throws {
@@ -482,7 +434,8 @@ public struct JobVanished: Error, CustomStringConvertible {
     public var description: String { "Batch no longer knows job \(name) (deleted, or expired after 60 days)" }
 }
 
-/// Runs cleanup even when the surrounding task was cancelled.
+/// Runs cleanup even when the surrounding task was cancelled. The cleanup is a new task that keeps the
+/// surrounding task's task-local values (the execution and task run whose retries it records).
 func withoutCancellation<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await Task.detached { try await body() }.value
+    try await Task { try await body() }.value
 }

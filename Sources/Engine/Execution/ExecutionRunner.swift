@@ -1,3 +1,4 @@
+import Clocks
 import Flows
 import Foundation
 import GoogleCloud
@@ -102,7 +103,7 @@ public final class ExecutionRunner: Sendable {
         guard case .acquired(let token) = try store.acquireLease(id, owner: "batchledger run") else {
             throw EngineError.configuration("execution \(id) is already being driven by another process")
         }
-        let heartbeat = Self.heartbeat(store, id, token)
+        let heartbeat = Self.heartbeat(store, id, token, every: configuration.timing.leaseHeartbeat, clock: configuration.clock)
         defer {
             heartbeat.cancel()
             try? store.releaseLease(id, token: token)
@@ -119,16 +120,32 @@ public final class ExecutionRunner: Sendable {
         let execution = ExecutionContext(
             flow: flow, started: started, inputs: inputs, namespaceFiles: namespaceFiles, recorder: recorder,
             configuration: configuration,
-            registry: ServiceRegistry(target: configuration.target, executionLabel: Naming.labelValue(id)))
-        return try await ServiceRegistry.$retryRecorder.withValue(recorder) { try await execution.runAll() }
+            registry: configuration.sharedServices ?? registry(Naming.labelValue(id)))
+        return try await RetryRecording.$current.withValue(.init(recorder: recorder)) {
+            try await execution.runAll()
+        }
     }
 
-    /// Renews the lease every two seconds while the execution is driven.
-    static func heartbeat(_ store: EventStore, _ stream: String, _ token: Int64) -> Task<Void, Never> {
+    /// The services of one execution: its jobs are watched under its own label.
+    private func registry(_ executionLabel: String) -> ServiceRegistry {
+        ServiceRegistry(
+            world: configuration.target.world, timing: configuration.timing, clock: configuration.clock,
+            executionLabel: executionLabel)
+    }
+
+    /// Renews the lease every `interval` while the execution is driven. A renewal that fails is tried again at
+    /// the next beat; the lease's fencing token keeps a process that lost its lease from appending.
+    static func heartbeat(
+        _ store: EventStore, _ stream: String, _ token: Int64, every interval: Duration?, clock: AnyClock<Duration>
+    ) -> Task<Void, Never> {
         Task.detached {
+            guard let interval else { return }
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(2))
-                if Task.isCancelled { return }
+                do {
+                    try await clock.sleep(for: interval)
+                } catch {
+                    return
+                }
                 _ = try? store.heartbeatLease(stream, token: token)
             }
         }
@@ -160,7 +177,7 @@ public final class ExecutionRunner: Sendable {
         case .heldBy(let holder): return .heldBy(holder)
         case .acquired(let acquired): token = acquired
         }
-        let heartbeat = Self.heartbeat(store, executionId, token)
+        let heartbeat = Self.heartbeat(store, executionId, token, every: configuration.timing.leaseHeartbeat, clock: configuration.clock)
         defer {
             heartbeat.cancel()
             try? store.releaseLease(executionId, token: token)
@@ -182,11 +199,10 @@ public final class ExecutionRunner: Sendable {
             let execution = ExecutionContext(
                 flow: flow, started: started, inputs: started.inputs.mapValues(Convert.templateValue),
                 namespaceFiles: namespaceFiles, recorder: recorder, configuration: configuration,
-                registry: configuration.sharedServices
-                    ?? ServiceRegistry(target: configuration.target, executionLabel: Naming.labelValue(executionId)),
+                registry: configuration.sharedServices ?? registry(Naming.labelValue(executionId)),
                 recovering: true)
             return .finished(
-                try await ServiceRegistry.$retryRecorder.withValue(recorder) { try await execution.runAll() })
+                try await RetryRecording.$current.withValue(.init(recorder: recorder)) { try await execution.runAll() })
         } catch let error as LedgerError {
             throw error
         } catch is CancellationError {

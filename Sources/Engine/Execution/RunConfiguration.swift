@@ -1,30 +1,35 @@
+import Clocks
 import Foundation
 import GoogleCloud
 import Ledger
 import Templates
 
-/// How the engine reaches Google (or an emulator) and how fast it polls.
+/// Where an execution acts: the backend it records, and the world (Google, an endpoint that speaks Google's
+/// APIs, or a recorded history) that answers.
 public struct CloudTarget: Sendable {
     public var backend: Backend
-    public var endpoints: GoogleEndpoints
-    /// True for LocalCloud and other emulators: without a `serviceAccount`, calls are anonymous.
-    public var emulated: Bool
-    /// Application Default Credentials, for tasks without `serviceAccount` on Google.
-    public var defaultCredentials: (any AccessTokenProvider)?
-    public var transport: any HTTPTransport
-    /// The fast polling profile (emulators) or Google's.
-    public var fastPolling: Bool
+    public var world: any CloudWorld
+    /// How often to poll and how long to wait there (a flow's own intervals win where it sets them).
+    public var timing: Timing
 
-    public init(
-        backend: Backend, endpoints: GoogleEndpoints, emulated: Bool, defaultCredentials: (any AccessTokenProvider)?,
-        transport: any HTTPTransport, fastPolling: Bool
-    ) {
+    public init(backend: Backend, world: any CloudWorld, timing: Timing) {
         self.backend = backend
-        self.endpoints = endpoints
-        self.emulated = emulated
-        self.defaultCredentials = defaultCredentials
-        self.transport = transport
-        self.fastPolling = fastPolling
+        self.world = world
+        self.timing = timing
+    }
+
+    /// Google's APIs at `endpoints` (Google's own, or an emulator's): tasks without a `serviceAccount` use
+    /// `defaultCredentials` (nil: they cannot run, and say why).
+    public static func google(
+        backend: Backend, endpoints: GoogleEndpoints, defaultCredentials: (any AccessTokenProvider)?,
+        transport: any HTTPTransport, timing: Timing, clock: AnyClock<Duration> = .continuous
+    ) -> CloudTarget {
+        CloudTarget(
+            backend: backend,
+            world: GoogleWorld(
+                endpoints: endpoints, transport: transport, defaultCredentials: defaultCredentials, timing: timing,
+                clock: clock),
+            timing: timing)
     }
 
     /// A human description for the first line of a run.
@@ -63,12 +68,18 @@ public struct RunConfiguration: Sendable {
     /// Shared by the executions one `recover` resumes: their jobs are watched together.
     public var sharedServices: ServiceRegistry?
 
+    /// How often to poll and how long to wait: the target's.
+    public var timing: Timing { target.timing }
+    /// The clock of every wait, deadline, backoff and lease heartbeat of the engine.
+    public var clock: AnyClock<Duration>
+
     public init(
         target: CloudTarget, secrets: SecretStore, environment: [String: String], outputDirectory: URL,
         namespaceFilesDirectory: URL?, maxStoredLogBytes: Int = 64 << 20, spotAttemptsBeforeStandard: Int = 2,
         observer: (@Sendable (ExecutionEvent, ExecutionState) -> Void)? = nil,
-        notice: @escaping @Sendable (String) -> Void = { _ in }
+        notice: @escaping @Sendable (String) -> Void = { _ in }, clock: AnyClock<Duration> = .continuous
     ) {
+        self.clock = clock
         self.target = target
         self.secrets = secrets
         self.environment = environment

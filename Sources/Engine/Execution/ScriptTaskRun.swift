@@ -13,15 +13,22 @@ struct ScriptTaskRun {
 
     var taskRunId: String { task.id.value + scope.suffix }
 
-    /// True when the flow may go on (success, warning, or an allowed failure).
+    /// True when the flow may go on (success, warning, or an allowed failure). Every Google call it makes has
+    /// its retries recorded against this task run.
     func run() async throws -> Bool {
+        let retries = RetryRecording.Context(recorder: context.recorder, taskRunId: taskRunId)
+        return try await RetryRecording.$current.withValue(retries) { try await attempts() }
+    }
+
+    private func attempts() async throws -> Bool {
         guard let runner = task.taskRunner else {
             throw FlowProblems([
                 "\(task.common.location): task \(task.id.value) has no taskRunner; BatchLedger runs script tasks on "
                     + "Google Batch: add taskRunner with type \(BatchRunner.typeName)"
             ])
         }
-        let firstStart = ContinuousClock.now
+        let clock = context.configuration.clock
+        let firstStart = clock.now
         let existing = await context.recorder.state.taskRun(taskRunId)
         if let existing, existing.isTerminal {
             // Recorded in full already (a resumed execution): its outcome stands.
@@ -96,13 +103,13 @@ struct ScriptTaskRun {
                     delay = .zero
                 } else {
                     delay = Self.retryDelay(
-                        task.common.retry, attempt: attempt, elapsed: ContinuousClock.now - firstStart)
+                        task.common.retry, attempt: attempt, elapsed: firstStart.duration(to: clock.now))
                 }
                 let maskedReason = masker.mask(reason)
                 try await recordFailure(
                     attempt: attempt, reason: maskedReason, exitCode: exitCode, willRetry: delay != nil)
                 guard let delay else { return task.common.allowFailure.value }
-                try await Task.sleep(for: delay)
+                try await clock.sleep(for: delay)
             }
         }
     }
@@ -200,16 +207,19 @@ struct ScriptTaskRun {
             try await context.recorder.record(.attemptStarted(attemptStarted))
         }
 
-        let origin = "the serviceAccount of task \(task.id.value)"
-        let (key, services) = try await context.registry.services(
-            serviceAccountJSON: placement.serviceAccountJSON, scopes: placement.scopes, origin: origin)
+        let services = try await context.registry.services(
+            for: Identity(
+                serviceAccountJSON: placement.serviceAccountJSON, scopes: placement.scopes,
+                origin: "the serviceAccount of task \(task.id.value)"))
         let location = BatchLocation(project: placement.project, region: placement.region)
         let globs = rendered.outputGlobs
         let outputPrefix = outputDirID.map { $0 + "/" }
         var planStarted = attemptStarted
         planStarted.bucket = placement.bucket
-        let fast = configuration.target.fastPolling
-        let check = runner.completionCheckInterval
+        let intervals = configuration.timing.intervals(
+            checkInterval: runner.completionCheckInterval.isDefault
+                ? nil : runner.completionCheckInterval.value.duration,
+            waitForLog: runner.waitForLogInterval.isDefault ? nil : runner.waitForLogInterval.value.duration)
         let plan = AttemptPlan(
             started: planStarted, rendered: rendered.rendered, location: location, job: rendered.job,
             uploads: placement.bucket == nil ? [] : rendered.uploads,
@@ -220,18 +230,15 @@ struct ScriptTaskRun {
             collectsAnything: !globs.isEmpty || outputPrefix != nil,
             outputFolder: URL(fileURLWithPath: started.outputDirectory).appendingPathComponent(
                 Self.folderName(taskRunId)),
-            deleteWhenDone: runner.delete.value, timeout: timeout + (fast ? .seconds(5) : .seconds(120)),
-            pollInterval: fast && check.isDefault ? .milliseconds(20) : check.value.duration,
-            maxPollInterval: fast && check.isDefault ? .milliseconds(100) : max(check.value.duration, .seconds(30)),
-            logGrace: fast && runner.waitForLogInterval.isDefault
-                ? .zero : runner.waitForLogInterval.value.duration,
+            deleteWhenDone: runner.delete.value, timeout: timeout + configuration.timing.timeoutMargin,
+            pollInterval: intervals.first, maxPollInterval: intervals.maximum, logGrace: intervals.logGrace,
             warningOnStdErr: try renderer.render(task.warningOnStdErr, renderer.context(variables), secretsUsed),
             mask: { mask.mask($0) })
         let attemptRunner = AttemptRunner(
             plan: plan, services: services, recorder: context.recorder,
-            watcher: await context.registry.watcher(key: key, services: services, location: location),
-            logs: await context.registry.logs(key: key, services: services, project: placement.project),
-            logCap: configuration.maxStoredLogBytes, directory: configuration.jobDirectory)
+            watcher: await context.registry.watcher(services, location: location),
+            logs: await services.logs(placement.project), logCap: configuration.maxStoredLogBytes,
+            clock: configuration.clock, directory: configuration.jobDirectory)
         do {
             return (try await attemptRunner.run(resuming: resume != nil), mask)
         } catch let error as CancellationError {

@@ -1,10 +1,11 @@
+import Clocks
 import Foundation
 import GoogleCloud
 import Ledger
 import Templates
 
 /// Decision replay: runs the engine again over a recorded execution, with every Google call answered from the
-/// ledger (`ReplayTransport`), into a scratch ledger, and compares the engine's decisions (what it rendered,
+/// ledger (`RecordedWorld`, through the same seams Google answers through), into a scratch ledger, and compares the engine's decisions (what it rendered,
 /// staged, created, collected, retried, and how each task and the execution ended) with the recorded ones.
 /// A change to the engine that would decide differently on the same history is caught, with the first
 /// differing step named.
@@ -38,8 +39,14 @@ public enum DecisionReplay {
         spotAttemptsBeforeStandard: Int = 2
     ) async throws -> Report {
         var recordedEvents: [ExecutionEvent] = []
-        try store.readStream(executionId) {
-            recordedEvents.append(try ExecutionEvent.decode($0) ?? .executionFinished(ExecutionFinished(state: "?")))
+        try store.readStream(executionId) { recorded in
+            guard let event = try ExecutionEvent.decode(recorded) else {
+                throw EngineError.unreadableEvent(
+                    seq: recorded.seq, type: recorded.type,
+                    detail: "this version of BatchLedger does not know the event type, so it cannot replay the "
+                        + "execution's decisions; replay it with the version that recorded it")
+            }
+            recordedEvents.append(event)
         }
         guard let state = try store.executionState(executionId), var started = state.started else {
             throw EngineError.configuration("no execution \(executionId) in \(store.path)")
@@ -57,15 +64,17 @@ public enum DecisionReplay {
             names["\(attempt.taskRunId)#\(attempt.attempt)"] = (attempt.workingDirId, attempt.requestId)
         }
         let recordedNames = names
-        let transport = ReplayTransport(events: recordedEvents, state: state)
+        // The recorded answers come back at once, and every wait (polls, log grace, retry delays, timeouts) is a
+        // step of a clock that never sleeps; the scratch ledger needs no lease heartbeat.
+        var timing = Timing.standard
+        timing.callRetry = .none
+        timing.leaseHeartbeat = nil
         var configuration = RunConfiguration(
             target: CloudTarget(
-                backend: started.backend, endpoints: GoogleEndpoints(base: URL(string: "http://replay")!),
-                emulated: true,
-                defaultCredentials: nil, transport: transport, fastPolling: true),
+                backend: started.backend, world: RecordedWorld(events: recordedEvents, state: state), timing: timing),
             secrets: secrets, environment: environment, outputDirectory: scratch.appendingPathComponent("outputs"),
             namespaceFilesDirectory: started.namespaceFilesDirectory.map { URL(fileURLWithPath: $0) },
-            spotAttemptsBeforeStandard: spotAttemptsBeforeStandard)
+            spotAttemptsBeforeStandard: spotAttemptsBeforeStandard, clock: AnyClock(SteppingClock()))
         configuration.recordedNames = { taskRun, attempt in
             recordedNames["\(taskRun)#\(attempt)"].map { (workingDirId: $0.0, requestId: $0.1) }
         }

@@ -153,14 +153,15 @@ public struct BatchClient: Sendable {
         async throws -> Operation
     {
         var current = operation
-        let started = ContinuousClock.now
+        let clock = caller.clock
+        let started = clock.now
         while !current.done {
-            guard ContinuousClock.now - started < deadline else {
+            guard started.duration(to: clock.now) < deadline else {
                 throw GoogleAPIError(
                     service: Self.service, method: "operations.get", resource: operation.name, httpStatus: 504,
                     status: "DEADLINE_EXCEEDED", message: "the operation was not done after \(deadline)")
             }
-            try await Task.sleep(for: interval)
+            try await clock.sleep(for: interval)
             let response = try await caller.send(
                 HTTPRequest(method: "GET", url: URLBuilder.url(endpoint, path: "/v1/\(operation.name)")),
                 service: Self.service, method: "operations.get", resource: operation.name, idempotent: true)

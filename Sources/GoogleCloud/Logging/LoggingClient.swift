@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 
 /// Cloud Logging v2 `entries:list`.
@@ -52,34 +53,31 @@ public struct LoggingClient: Sendable {
 /// project): every reader of the project draws from it, and waits when it is spent.
 public actor RequestBudget {
     public let perMinute: Int
-    private var recent: [ContinuousClock.Instant] = []
-    private let sleep: @Sendable (Duration) async throws -> Void
+    private var recent: [AnyClock<Duration>.Instant] = []
+    private let clock: AnyClock<Duration>
 
-    public init(
-        perMinute: Int = 55,
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
-    ) {
+    public init(perMinute: Int = 55, clock: AnyClock<Duration> = .continuous) {
         self.perMinute = max(1, perMinute)
-        self.sleep = sleep
+        self.clock = clock
     }
 
     /// Takes one call from the allowance, waiting until the oldest call of the last minute has aged out.
     public func acquire() async throws {
         while true {
-            let now = ContinuousClock.now
-            recent.removeAll { now - $0 >= .seconds(60) }
+            let now = clock.now
+            recent.removeAll { $0.duration(to: now) >= .seconds(60) }
             if recent.count < perMinute {
                 recent.append(now)
                 return
             }
-            try await sleep(.seconds(60) - (now - recent[0]))
+            try await clock.sleep(until: recent[0].advanced(by: .seconds(60)))
         }
     }
 
     /// Calls taken in the last minute.
     public var used: Int {
-        let now = ContinuousClock.now
-        return recent.filter { now - $0 < .seconds(60) }.count
+        let now = clock.now
+        return recent.filter { $0.duration(to: now) < .seconds(60) }.count
     }
 }
 

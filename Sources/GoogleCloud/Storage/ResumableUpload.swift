@@ -91,7 +91,7 @@ struct ResumableUpload {
                 failures = 0
             } catch let error where Self.isResumable(error) && failures < maxFailures {
                 failures += 1
-                try await client.caller.retry.sleep(.milliseconds(200 * (1 << min(failures, 6))))
+                try await client.caller.clock.sleep(for: .milliseconds(200 * (1 << min(failures, 6))))
                 let status = try await query(session, total: total)
                 if let object = try finished(status) { return object }
                 offset = Self.persisted(status)

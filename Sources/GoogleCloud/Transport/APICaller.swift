@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 
 /// Sends one API call: adds the access token, retries what may be retried, and turns error answers into
@@ -7,15 +8,18 @@ public struct APICaller: Sendable {
     public let credentials: any AccessTokenProvider
     public let retry: BackoffPolicy
     public let observer: RetryObserver?
+    /// The clock every wait between attempts and every deadline is measured on.
+    public let clock: AnyClock<Duration>
 
     public init(
         transport: any HTTPTransport, credentials: any AccessTokenProvider, retry: BackoffPolicy = BackoffPolicy(),
-        observer: RetryObserver? = nil
+        observer: RetryObserver? = nil, clock: AnyClock<Duration> = .continuous
     ) {
         self.transport = transport
         self.credentials = credentials
         self.retry = retry
         self.observer = observer
+        self.clock = clock
     }
 
     /// Sends `request`, returning a 2xx answer or one whose status is in `accept`.
@@ -55,7 +59,7 @@ public struct APICaller: Sendable {
         _ original: HTTPRequest, service: String, method: String, resource: String, idempotent: Bool,
         accept: Set<Int>, _ exchange: (HTTPRequest) async throws -> HTTPResponse
     ) async throws -> HTTPResponse {
-        let started = ContinuousClock.now
+        let started = clock.now
         var generator = SystemRandomNumberGenerator()
         var attempt = 0
         var refreshedAfter401 = false
@@ -95,21 +99,22 @@ public struct APICaller: Sendable {
                 status = response.status
                 reason = "\(response.status) \(error.status)"
                 retryAfter = BackoffPolicy.retryAfter(response.header("Retry-After"))
-                if attempt >= retry.maxAttempts || ContinuousClock.now - started >= retry.deadline { throw error }
+                if attempt >= retry.maxAttempts || started.duration(to: clock.now) >= retry.deadline { throw error }
             case .failure(let error):
                 retryable = error.isRetryable && idempotent
                 status = nil
                 reason = error.description
-                if !retryable || attempt >= retry.maxAttempts || ContinuousClock.now - started >= retry.deadline {
+                if !retryable || attempt >= retry.maxAttempts || started.duration(to: clock.now) >= retry.deadline {
                     throw error
                 }
             }
             guard retryable else { continue }
             var delay = retry.delay(beforeRetry: attempt - 1, retryAfter: retryAfter, using: &generator)
-            let remaining = retry.deadline - (ContinuousClock.now - started)
+            let remaining = retry.deadline - (started.duration(to: clock.now))
             if delay > remaining { delay = max(.zero, remaining) }
-            observer?(RetryEvent(call: call, failedAttempt: attempt, status: status, reason: reason, delay: delay))
-            try await retry.sleep(delay)
+            // The retry is reported (and recorded) before the wait, so a caller never loses it.
+            try await observer?(RetryEvent(call: call, failedAttempt: attempt, status: status, reason: reason, delay: delay))
+            try await clock.sleep(for: delay)
         }
     }
 

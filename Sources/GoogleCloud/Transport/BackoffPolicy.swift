@@ -11,14 +11,11 @@ public struct BackoffPolicy: Sendable {
     /// No new attempt starts later than this after the first.
     public var deadline: Duration
     public var retryableStatuses: Set<Int>
-    /// How waiting is done; tests pass one that returns at once.
-    public var sleep: @Sendable (Duration) async throws -> Void
 
     public init(
         maxAttempts: Int = 6, initialDelay: Duration = .seconds(1), multiplier: Double = 2,
         maximumDelay: Duration = .seconds(32), deadline: Duration = .seconds(120),
-        retryableStatuses: Set<Int> = [408, 429, 500, 502, 503, 504],
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        retryableStatuses: Set<Int> = [408, 429, 500, 502, 503, 504]
     ) {
         self.maxAttempts = maxAttempts
         self.initialDelay = initialDelay
@@ -26,7 +23,6 @@ public struct BackoffPolicy: Sendable {
         self.maximumDelay = maximumDelay
         self.deadline = deadline
         self.retryableStatuses = retryableStatuses
-        self.sleep = sleep
     }
 
     /// One attempt and no retry.
@@ -62,8 +58,8 @@ public struct RetryEvent: Sendable, Equatable {
     public var delay: Duration
 }
 
-/// Receives retry events.
-public typealias RetryObserver = @Sendable (RetryEvent) -> Void
+/// Receives retry events, before the wait; an error it throws ends the call with that error.
+public typealias RetryObserver = @Sendable (RetryEvent) async throws -> Void
 
 extension Duration {
     /// The duration in seconds, as a floating-point number.

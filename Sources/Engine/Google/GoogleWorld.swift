@@ -1,0 +1,92 @@
+import Clocks
+import Foundation
+import GoogleCloud
+import Ledger
+
+/// Google's APIs (or any endpoint that speaks them), as the engine's `CloudWorld`: one set of clients per
+/// identity, one `entries.list` allowance per project shared by every identity, and every retry of every call
+/// recorded, in order, in the execution (and task run) that made it.
+public actor GoogleWorld: CloudWorld {
+    public let endpoints: GoogleEndpoints
+    let transport: any HTTPTransport
+    /// For tasks without a `serviceAccount`: Application Default Credentials on Google, none (anonymous calls)
+    /// or a fixed token on an emulator. Nil means such tasks cannot run, and say why.
+    let defaultCredentials: (any AccessTokenProvider)?
+    let timing: Timing
+    let clock: AnyClock<Duration>
+    private var services: [String: WorldServices] = [:]
+    private var budgets: [String: RequestBudget] = [:]
+    private var logs: [String: GoogleTaskLogs] = [:]
+
+    public init(
+        endpoints: GoogleEndpoints, transport: any HTTPTransport, defaultCredentials: (any AccessTokenProvider)?,
+        timing: Timing, clock: AnyClock<Duration> = .continuous
+    ) {
+        self.endpoints = endpoints
+        self.transport = transport
+        self.defaultCredentials = defaultCredentials
+        self.timing = timing
+        self.clock = clock
+    }
+
+    public func services(for identity: Identity) throws -> WorldServices {
+        let identityKey = identity.serviceAccountJSON.map { SHA256Digest.of(Data($0.utf8)).hex } ?? "default"
+        let key = identityKey + "|" + identity.scopes.joined(separator: " ")
+        if let existing = services[key] { return existing }
+        let credentials: any AccessTokenProvider
+        if let json = identity.serviceAccountJSON {
+            credentials = try ApplicationDefaultCredentials.fromJSON(
+                Data(json.utf8), origin: identity.origin, scopes: identity.scopes, tokenEndpoint: endpoints.token,
+                transport: transport
+            ).provider
+        } else if let defaultCredentials {
+            credentials = defaultCredentials
+        } else {
+            throw EngineError.noCredentials(
+                "no Google credentials for \(identity.origin): set the task runner's serviceAccount, set "
+                    + "GOOGLE_APPLICATION_CREDENTIALS, or run gcloud auth application-default login")
+        }
+        let caller = APICaller(
+            transport: transport, credentials: credentials, retry: timing.callRetry, observer: RetryRecording.observer,
+            clock: clock)
+        let logging = LoggingClient(caller: caller, endpoint: endpoints.logging)
+        let created = WorldServices(
+            key: key,
+            jobs: GoogleBatchJobs(client: BatchClient(caller: caller, endpoint: endpoints.batch), timing: timing),
+            storage: GoogleObjectStorage(client: StorageClient(caller: caller, endpoint: endpoints.storage)),
+            logs: { project in await self.logs(key: key, client: logging, project: project) })
+        services[key] = created
+        return created
+    }
+
+    /// The log reader of one identity for one project; the allowance is the project's, whoever reads.
+    private func logs(key: String, client: LoggingClient, project: String) -> GoogleTaskLogs {
+        let id = key + "|" + project
+        if let existing = logs[id] { return existing }
+        let budget = budgets[project] ?? RequestBudget(perMinute: timing.logReadsPerMinute, clock: clock)
+        budgets[project] = budget
+        let reader = GoogleTaskLogs(reader: BatchLogReader(client: client, project: project, budget: budget))
+        logs[id] = reader
+        return reader
+    }
+}
+
+/// Records every retry of a Google call in the execution (and task run) that made it, before the wait.
+enum RetryRecording {
+    struct Context: Sendable {
+        var recorder: ExecutionRecorder
+        var taskRunId: String?
+    }
+
+    /// The execution and task run whose calls are made in the current task.
+    @TaskLocal static var current: Context?
+
+    static let observer: RetryObserver = { event in
+        guard let context = current else { return }
+        try await context.recorder.record(
+            .apiCallRetried(
+                APICallRetried(
+                    taskRunId: context.taskRunId, call: event.call, failedAttempt: event.failedAttempt,
+                    status: event.status, reason: event.reason, delaySeconds: event.delay.seconds)))
+    }
+}

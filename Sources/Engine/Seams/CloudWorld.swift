@@ -1,0 +1,44 @@
+import Foundation
+import GoogleCloud
+
+/// The outside world an execution acts on: for each identity a task runs as, Batch, Cloud Storage and the task
+/// logs of a project. `GoogleWorld` is Google (or any endpoint that speaks its APIs); decision replay gives a
+/// world made of a recorded history. The engine asks nothing else of the outside world.
+public protocol CloudWorld: Sendable {
+    /// The services for tasks that run as `identity`.
+    func services(for identity: Identity) async throws -> WorldServices
+}
+
+/// Who a task acts as: its runner's (rendered) `serviceAccount` JSON, or the default credentials.
+public struct Identity: Sendable {
+    public var serviceAccountJSON: String?
+    public var scopes: [String]
+    /// Names the property in errors ("the serviceAccount of task t").
+    public var origin: String
+
+    public init(serviceAccountJSON: String?, scopes: [String], origin: String) {
+        self.serviceAccountJSON = serviceAccountJSON
+        self.scopes = scopes
+        self.origin = origin
+    }
+}
+
+/// The services of one identity.
+public struct WorldServices: Sendable {
+    /// Tells identities apart (a digest, never the key itself).
+    public var key: String
+    public var jobs: any BatchJobs
+    public var storage: any ObjectStorage
+    /// The task logs of a project, shared by every job of that project read through this world.
+    public var logs: @Sendable (_ project: String) async -> any TaskLogSource
+
+    public init(
+        key: String, jobs: any BatchJobs, storage: any ObjectStorage,
+        logs: @escaping @Sendable (_ project: String) async -> any TaskLogSource
+    ) {
+        self.key = key
+        self.jobs = jobs
+        self.storage = storage
+        self.logs = logs
+    }
+}
