@@ -49,7 +49,7 @@ struct HistoryCorpusTests {
     @Test(
         "every recorded history in the corpus replays with the same decisions",
         arguments: [
-            "gcp_batch_runner", "multi_task", "foreach", "failing",
+            "gcp_batch_runner", "multi_task", "foreach", "failing", "retry_outputs",
         ])
     func corpus(_ name: String) throws {
         let cli = try CLI()

@@ -193,7 +193,7 @@ struct ScriptTaskRun {
             project: placement.projectSecret == nil ? placement.project : "", projectSecret: placement.projectSecret,
             region: placement.region, bucket: placement.bucketSecret == nil ? placement.bucket : nil,
             bucketSecret: placement.bucketSecret, provisioningModel: provisioning.name)
-        let outputDirID = task.outputDirectory.value ? Naming.workingDirID(using: &generator) : nil
+        let outputDirID = task.outputDirectory.value ? Naming.outputDirID(forWorkingDir: wid) : nil
         let rendered = try renderer.render(
             started: attemptStarted, placement: placement, provisioningModel: provisioning, timeout: timeout,
             secretsUsed: secretsUsed, outputDirID: outputDirID, labels: labels)

@@ -235,6 +235,8 @@ struct TaskRenderer {
             }
             lines[index] = replaced
         }
+        // The output directory is a folder of the job's bucket: it exists once something is written in it.
+        if let outputDir = variables.outputDir { lines.insert("mkdir -p '\(outputDir)'", at: 0) }
         if try render(task.failFast, context, secretsUsed) { lines.insert("set -e", at: 0) }
         let interpreter = try task.interpreter.map { try render($0, context, secretsUsed) }
         let commands = (interpreter.isEmpty ? ["/bin/sh", "-c"] : interpreter) + [lines.joined(separator: "\n")]

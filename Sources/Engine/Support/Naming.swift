@@ -25,6 +25,14 @@ public enum Naming {
         return String((0..<22).map { _ in alphabet[Int(generator.next() % 62)] })
     }
 
+    /// The id of an attempt's output directory (`outputDirectory: true`), derived from its working-directory id
+    /// so that a resumed or replayed attempt names the same folder: 22 base62 characters.
+    public static func outputDirID(forWorkingDir workingDirId: String) -> String {
+        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+        let hex = Array(SHA256Digest.of(Data("output-directory:\(workingDirId)".utf8)).hex)
+        return String((0..<22).map { alphabet[Int(UInt8(String(hex[2 * $0...2 * $0 + 1]), radix: 16)!) % 62] })
+    }
+
     /// Kestra's slug: NFD, drop every character that is not a word character or `-` (so dots vanish),
     /// `_` → `-`, collapse and trim dashes, lowercase.
     public static func slug(_ text: String) -> String {
