@@ -89,6 +89,7 @@ let package = Package(
             name: "GoogleCloudTests",
             dependencies: ["GoogleCloud", "CCRC32C", .product(name: "Clocks", package: "swift-clocks")], resources: [.copy("Fixtures")]),
         .testTarget(name: "LocalCloudTests", dependencies: ["LocalCloud"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Flows", "GoogleCloud", "Ledger", "Templates"]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["batchledger", "Engine", "Ledger", "Templates"], exclude: ["Fixtures"]),
     ],

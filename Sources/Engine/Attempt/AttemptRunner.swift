@@ -52,70 +52,43 @@ struct AttemptRunner {
     /// Recovery: compares what the ledger says with what Batch says, records it, and either finishes an attempt
     /// whose job already ended (returning its outcome) or returns nil to continue the steps from where they are.
     private func reconcile(_ state: AttemptState) async throws -> AttemptOutcome? {
-        let recordedStep: String
-        if let jobState = state.jobState, JobState(name: jobState).isTerminal {
-            recordedStep = "job ended \(jobState)"
-        } else if state.jobName != nil {
-            recordedStep = "watching job"
-        } else if state.createRequested {
-            recordedStep = "job create requested"
-        } else if !state.uploadRequested.isEmpty {
-            recordedStep = "uploading (\(state.uploaded.count) of \(state.uploadRequested.count) recorded)"
-        } else {
-            recordedStep = "rendered"
-        }
-        var observed = "nothing to ask"
-        var action = "continue"
-        var outcome: AttemptOutcome?
-        var vanished = false
-        if state.jobName != nil || state.createRequested {
+        let recorded = Reconciliation.Recorded(state)
+        var observed = Reconciliation.Observed.nothingAsked
+        switch Reconciliation.question(recorded, bucket: plan.started.bucket) {
+        case .job:
             let job: JobObservation?
             if let directory {
                 job = try await directory.job(plan.jobName, in: plan.location, jobs: services.jobs)
             } else {
                 job = try await services.jobs.job(plan.jobName)
             }
-            if let job {
-                let jobState = job.state
-                observed = "job \(jobState.name)"
-                action =
-                    jobState.isTerminal
-                    ? "collect the results"
-                    : (state.jobName == nil ? "adopt the job and watch it" : "watch it from the stored log cursor")
-            } else if let recorded = state.jobState, JobState(name: recorded).isTerminal || state.deleteRequested {
-                observed = "job already deleted"
-                action = "finish the teardown"
-            } else if state.jobName != nil {
-                observed = "job unknown to Batch (deleted, or expired)"
-                action = "fail the attempt; the task's retry policy decides"
-                vanished = true
-            } else {
-                observed = "no such job"
-                action = "create it (same job id and request id)"
-            }
-        } else if !state.uploadRequested.isEmpty, let bucket = plan.started.bucket {
+            observed = job.map { .job($0.state) } ?? .noJob
+        case .objects(let bucket):
             var present = 0
             for object in state.uploadRequested
             where try await services.storage.object(bucket: bucket, name: object) != nil {
                 present += 1
             }
-            observed = "\(present) of \(state.uploadRequested.count) objects present"
-            action = "upload the rest (create-only, CRC32C compared)"
+            observed = .objects(present: present)
+        case .nothing:
+            break
         }
+        let decision = Reconciliation.decide(recorded: recorded, observed: observed)
         try await recorder.record(
             .reconciled(
                 Reconciled(
-                    taskRunId: taskRunId, attempt: attempt, recordedStep: recordedStep, observed: plan.mask(observed),
-                    action: action)))
-        if vanished {
+                    taskRunId: taskRunId, attempt: attempt, recordedStep: decision.recordedStep,
+                    observed: plan.mask(decision.observed), action: decision.action)))
+        switch decision.verdict {
+        case .jobVanished:
             return .failed(
                 reason: "job \(plan.started.jobId) is unknown to Batch (deleted, or expired after 60 days)",
                 exitCode: nil, preempted: false)
+        case .conclude(let jobState):
+            return try await conclude(name: plan.jobName, jobState: jobState, events: [])
+        case .proceed:
+            return nil
         }
-        if let recorded = state.jobState, JobState(name: recorded).isTerminal {
-            outcome = try await conclude(name: plan.jobName, jobState: JobState(name: recorded), events: [])
-        }
-        return outcome
     }
 
     private func attemptState() async throws -> AttemptState {
@@ -273,17 +246,8 @@ struct AttemptRunner {
     /// lines past it are counted, not stored) and what the protocol lines carried.
     private func readLogs(_ uid: String) async throws -> [ExecutionEvent] {
         guard let said = try await logs.next(uid, masker: await recorder.masker) else { return [] }
-        var budget = logCap - (await recorder.state.storedLogBytes)
-        var kept: [LogLine] = []
-        var dropped = 0
-        for line in said.lines {
-            if budget >= line.text.utf8.count {
-                budget -= line.text.utf8.count
-                kept.append(line)
-            } else {
-                dropped += 1
-            }
-        }
+        var budget = LogBudget(cap: logCap, stored: await recorder.state.storedLogBytes)
+        let (kept, dropped) = budget.admit(said.lines)
         var batch: [ExecutionEvent] = [
             .logLinesReceived(
                 LogLinesReceived(

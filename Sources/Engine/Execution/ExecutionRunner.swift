@@ -271,25 +271,11 @@ final class ExecutionContext: Sendable {
         } catch {
             problem = error
         }
-        if recovering, let problem, !(problem is CancellationError), !(problem is FlowProblems),
-            !(problem is TemplateError)
-        {
+        if let problem, FinalState.staysInterrupted(recovering: recovering, problem: problem) {
             // Recovery of this execution failed this time; it stays interrupted for the next recover.
             throw problem
         }
-        let state = await recorder.state
-        let final: String
-        if problem is CancellationError || state.taskRuns.contains(where: { $0.state == "CANCELLED" }) {
-            final = "CANCELLED"
-        } else if problem != nil || state.taskRuns.contains(where: { $0.state == "FAILED" && !$0.allowedFailure }) {
-            final = "FAILED"
-        } else if state.taskRuns.contains(where: {
-            $0.state == "WARNING" || ($0.state == "FAILED" && $0.allowedFailure)
-        }) {
-            final = "WARNING"
-        } else {
-            final = "SUCCEEDED"
-        }
+        let final = FinalState.of(taskRuns: await recorder.state.taskRuns, problem: problem)
         try await withoutCancellation { [recorder] in
             try await recorder.record(.executionFinished(ExecutionFinished(state: final)))
         }

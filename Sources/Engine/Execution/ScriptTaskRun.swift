@@ -45,11 +45,12 @@ struct ScriptTaskRun {
             resume = started
             attempt -= 1
         }
-        var spotPreemptions = existing?.attempts.filter { $0.exitCode == 50001 }.count ?? 0
-        var provisioning =
-            resume.map { GoogleCloud.ProvisioningModel(name: $0.provisioningModel) }
-            ?? Self.model(runner.provisioningModel.value)
-        if spotPreemptions > context.configuration.spotAttemptsBeforeStandard { provisioning = .standard }
+        var spotPreemptions = AttemptRetry.preemptions(in: existing?.attempts ?? [])
+        var provisioning = AttemptRetry.provisioning(
+            requested: resume.map { GoogleCloud.ProvisioningModel(name: $0.provisioningModel) }
+                ?? Self.model(runner.provisioningModel.value),
+            spotPreemptions: spotPreemptions,
+            spotAttemptsBeforeStandard: context.configuration.spotAttemptsBeforeStandard)
         while true {
             attempt += 1
             let outcome: AttemptOutcome
@@ -92,19 +93,12 @@ struct ScriptTaskRun {
                 }
                 throw CancellationError()
             case .failed(let reason, let exitCode, let preempted):
-                var delay: Duration?
-                if preempted && provisioning != .standard
-                    && spotPreemptions < context.configuration.spotAttemptsBeforeStandard + 1
-                {
-                    spotPreemptions += 1
-                    if spotPreemptions > context.configuration.spotAttemptsBeforeStandard {
-                        provisioning = .standard
-                    }
-                    delay = .zero
-                } else {
-                    delay = Self.retryDelay(
-                        task.common.retry, attempt: attempt, elapsed: firstStart.duration(to: clock.now))
-                }
+                let next = AttemptRetry.afterFailure(
+                    preempted: preempted, provisioning: provisioning, spotPreemptions: spotPreemptions,
+                    spotAttemptsBeforeStandard: context.configuration.spotAttemptsBeforeStandard,
+                    retry: task.common.retry, attempt: attempt, elapsed: firstStart.duration(to: clock.now))
+                (provisioning, spotPreemptions) = (next.provisioning, next.spotPreemptions)
+                let delay = next.delay
                 let maskedReason = masker.mask(reason)
                 try await recordFailure(
                     attempt: attempt, reason: maskedReason, exitCode: exitCode, willRetry: delay != nil)
@@ -131,22 +125,6 @@ struct ScriptTaskRun {
         case .standard: return .standard
         case .spot: return .spot
         case .preemptible: return .preemptible
-        }
-    }
-
-    /// The wait before the next attempt under the task's `retry`, or nil when it allows no more.
-    static func retryDelay(_ policy: Flows.RetryPolicy?, attempt: Int, elapsed: Duration) -> Duration? {
-        guard let policy else { return nil }
-        if let max = policy.maxAttempts?.value, attempt >= max { return nil }
-        if let limit = policy.maxDuration?.value, elapsed >= limit.duration { return nil }
-        switch policy.kind {
-        case .constant(let interval):
-            return interval.value.duration
-        case .exponential(let interval, let maxInterval, let factor):
-            let base = interval.value.seconds * pow(factor?.value ?? 2, Double(attempt - 1))
-            return .seconds(min(base, maxInterval.value.seconds))
-        case .random(let low, let high):
-            return .seconds(Double.random(in: low.value.seconds...max(low.value.seconds, high.value.seconds)))
         }
     }
 
@@ -182,10 +160,9 @@ struct ScriptTaskRun {
                 executionId: started.executionId,
                 taskRunId: taskRunId, attempt: attempt)
         let timeout = try taskTimeout(runner, renderer, secretsUsed)
-        let labels = Naming.jobLabels(
+        let labels = try renderer.jobLabels(
             namespace: started.namespace, flowId: started.flowId, taskId: task.id.value,
-            executionId: started.executionId, taskRunId: taskRunId, attempt: attempt,
-            extra: Dictionary(runner.labels.map { ($0.key.value, $0.value.value) }) { a, _ in a })
+            executionId: started.executionId, taskRunId: taskRunId, attempt: attempt, secretsUsed: secretsUsed)
         let attemptStarted = AttemptStarted(
             taskRunId: taskRunId, taskId: task.id.value, value: scope.value.map(Self.text), attempt: attempt,
             workingDirId: wid, jobId: jobID,

@@ -356,7 +356,8 @@ struct TaskRenderer {
         let reservation = try runner.reservation.map { try render($0, context, secretsUsed) }
         let accelerators = try runner.accelerators.map { accelerator in
             BatchJob.Accelerator(
-                type: try render(accelerator.type, context, secretsUsed), count: Int64(accelerator.count.value))
+                type: try render(accelerator.type, context, secretsUsed), count: Int64(accelerator.count.value),
+                driverVersion: try accelerator.driverVersion.map { try render($0, context, secretsUsed) })
         }
         var interfaces = try runner.networkInterfaces.map { interface in
             BatchJob.NetworkInterface(

@@ -29,7 +29,8 @@ public enum OutputProtocol {
     /// terminator tolerated).
     public static func parse(_ raw: String) -> Line {
         var line = Substring(raw)
-        if line.hasSuffix("\r\n") { line = line.dropLast(2) } else if line.hasSuffix("\n") { line = line.dropLast() }
+        // "\r\n" is one Character in Swift: one dropLast removes either terminator.
+        if line.hasSuffix("\r\n") || line.hasSuffix("\n") { line = line.dropLast() }
         guard line.hasPrefix("::{"), line.hasSuffix("}::"), line.count >= 6 else { return .plain }
         let json = line.dropFirst(2).dropLast(2)
         guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(json.utf8)) else {

@@ -226,10 +226,13 @@ public struct BatchJob: Codable, Sendable, Equatable {
     public struct Accelerator: Codable, Sendable, Equatable {
         public var type: String
         public var count: WireInt64
+        /// The NVIDIA driver version Batch installs, or nil for its default.
+        public var driverVersion: String?
 
-        public init(type: String, count: Int64) {
+        public init(type: String, count: Int64, driverVersion: String? = nil) {
             self.type = type
             self.count = WireInt64(count)
+            self.driverVersion = driverVersion
         }
     }
 

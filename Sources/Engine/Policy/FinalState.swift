@@ -1,0 +1,32 @@
+import Templates
+
+/// How an execution ends, from how its task runs ended and what stopped the run of its tasks: the one place that
+/// decides SUCCEEDED, WARNING, FAILED or CANCELLED.
+enum FinalState {
+    /// The execution's final state.
+    ///
+    /// - CANCELLED when the run was cancelled or any task run was;
+    /// - else FAILED when the run stopped on an error or a task run failed without `allowFailure`;
+    /// - else WARNING when a task run ended WARNING or failed with `allowFailure`;
+    /// - else SUCCEEDED.
+    static func of(taskRuns: [TaskRunState], problem: (any Error)?) -> String {
+        if problem is CancellationError || taskRuns.contains(where: { $0.state == "CANCELLED" }) {
+            return "CANCELLED"
+        }
+        if problem != nil || taskRuns.contains(where: { $0.state == "FAILED" && !$0.allowedFailure }) {
+            return "FAILED"
+        }
+        if taskRuns.contains(where: { $0.state == "WARNING" || ($0.state == "FAILED" && $0.allowedFailure) }) {
+            return "WARNING"
+        }
+        return "SUCCEEDED"
+    }
+
+    /// Whether a recovery that stopped on `problem` leaves the execution interrupted (no final state recorded),
+    /// so that a later `recover` continues it: any failure of the outside world does, while a cancellation or a
+    /// flow or template problem ends it. A run that is not a recovery always records a final state.
+    static func staysInterrupted(recovering: Bool, problem: (any Error)?) -> Bool {
+        guard recovering, let problem else { return false }
+        return !(problem is CancellationError) && !(problem is FlowProblems) && !(problem is TemplateError)
+    }
+}
