@@ -107,7 +107,9 @@ enum ExitCodes {
     ) -> any Error {
         // An exit status already chosen, and a usage problem ArgumentParser reports itself (with the usage line).
         if error is ExitCode || error is ValidationError { return error }
-        if let export = error as? ExportError { return exit(for: export, command: command) }
+        if let export = error as? ExportError, ["import", "export"].contains(command) {
+            return exit(for: export, command: command)
+        }
         let failure = EngineFailure(error)
         for line in lines(of: failure, command: command, refusal: refusal) {
             if let console { console.error(line) } else { printError(line) }
