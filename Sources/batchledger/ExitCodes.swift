@@ -38,7 +38,7 @@ enum ExitCodes {
             return invalidInput
         case .failed(let error) where error is CancellationError:
             return cancelled
-        case .noLedger, .ledgerUnavailable, .heldElsewhere, .google, .ledger, .failed:
+        case .noLedger, .ledgerUnavailable, .google, .ledger, .failed:
             return otherError
         }
     }
@@ -67,7 +67,7 @@ enum ExitCodes {
             return ["batchledger: \(failure)"]
         case .importedExecution(let id, let origin):
             return [refusal?(id, origin) ?? "batchledger \(command): \(failure)"]
-        case .noLedger, .ledgerUnavailable, .heldElsewhere, .google, .ledger, .failed:
+        case .noLedger, .ledgerUnavailable, .google, .ledger, .failed:
             return ["batchledger \(command): \(failure)"]
         }
     }

@@ -27,8 +27,6 @@ public enum EngineFailure: Error, Sendable, CustomStringConvertible {
     case noSuchExecution(id: String, ledger: String)
     /// The execution was loaded with `import` and the request did not say to drive it anyway.
     case importedExecution(id: String, origin: ImportOrigin)
-    /// Another live process drives the execution.
-    case heldElsewhere(id: String, holder: LeaseHolder)
     /// A Google API refused a call after retries (its service, method, resource, status and `hint`).
     case google(GoogleAPIError)
     /// The ledger refused a read or a write.
@@ -75,7 +73,6 @@ public enum EngineFailure: Error, Sendable, CustomStringConvertible {
         case .importedExecution(let id, let origin):
             return "execution \(MessageQuote.quoted(id)) was imported from ledger "
                 + "\(MessageQuote.quoted(origin.sourceLedger)); drive it only with \(ImportedHistory.overrideFlag)"
-        case .heldElsewhere(let id, let holder): return "execution \(id) is being driven by \(holder)"
         case .google(let error): return "\(error)"
         case .ledger(let error): return "\(error)"
         case .failed(let error): return "\(error)"
