@@ -8,14 +8,21 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Find events across executions: by type, execution, flow, task, job, secret and time.",
+        usage: "batchledger audit [<options>]",
         discussion: """
-            Every filter given must hold. Examples:
-              batchledger audit --type JobCreated --since 7d           every job created in the last 7 days
-              batchledger audit --type TaskFailed --task upload        every failure of task upload
-              batchledger audit --secret GCP_PROJECT_ID                the renders that used that secret
+            Every filter given must hold. TIME is RFC 3339 (2026-11-22T08:00:00Z), a date (2026-11-22, UTC \
+            midnight), or an age: 90m, 24h, 7d. With --json, one JSON object per line (NDJSON), as batchledger \
+            events --json prints.
+
+            Examples:
+              batchledger audit --type JobCreated --since 7d
+                  every job created in the last 7 days
+              batchledger audit --type TaskFailed --task upload
+                  every failure of task upload
+              batchledger audit --secret GCP_PROJECT_ID
+                  the renders that used that secret
               batchledger audit --job companyteam-multi-task-generate-8ca468ec-a1
-            TIME is RFC 3339 (2026-11-22T08:00:00Z), a date (2026-11-22, UTC midnight), or an age: 90m, 24h, 7d.
-            With --json, one JSON object per line (NDJSON), as batchledger events --json prints.
+                  the events of the attempt that ran that job
             """)
 
     @Option(name: .long, help: "Only events of this type (repeat for several).")
@@ -36,10 +43,10 @@ struct AuditCommand: ParsableCommand {
     @Option(name: .long, help: "Only the events that name this secret (TaskRendered, AttemptStarted).")
     var secret: String?
 
-    @Option(name: .long, help: "Only events recorded at or after TIME.")
+    @Option(name: .long, help: ArgumentHelp("Only events recorded at or after TIME.", valueName: "time"))
     var since: String?
 
-    @Option(name: .long, help: "Only events recorded before TIME.")
+    @Option(name: .long, help: ArgumentHelp("Only events recorded before TIME.", valueName: "time"))
     var until: String?
 
     @Option(name: .long, help: "At most this many events.")
@@ -66,7 +73,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try ledgerOptions.openReadOnly(command: "audit")
+        let store = try ExitCodes.run("audit") { try ledgerOptions.openReadOnly() }
         var streams = execution
         if let flow {
             let parts = flow.split(separator: "/").map(String.init)

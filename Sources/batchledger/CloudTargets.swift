@@ -3,6 +3,26 @@ import Foundation
 import GoogleCloud
 import LocalCloud
 
+/// The engine's `TargetResolver` in the CLI: a `local` backend starts an embedded LocalCloud for the execution
+/// (stopped, its folder removed, when the engine releases it); `endpoint` and `google` come from the backend and
+/// the environment.
+struct CLITargets: TargetResolver {
+    let environment: [String: String]
+    let transport: any HTTPTransport = CurlTransport()
+
+    func target(for backend: Backend) async throws -> ResolvedTarget {
+        switch backend.kind {
+        case "local", "endpoint":
+            let (target, embedded) = try await CloudTargets.recorded(
+                backend, environment: environment, transport: transport)
+            return ResolvedTarget(target: target) { if let embedded { await embedded.shutdown() } }
+        default:
+            let (target, hasCredentials) = try CloudTargets.google(environment: environment, transport: transport)
+            return ResolvedTarget(target: target, hasDefaultCredentials: hasCredentials)
+        }
+    }
+}
+
 /// Builds where Google calls go, for `run` (from its options) and for `recover` (from a recorded backend).
 enum CloudTargets {
     /// The embedded LocalCloud, started for this process on 127.0.0.1. It answers only requests that carry a random

@@ -9,42 +9,35 @@ struct EmulatorCommand: AsyncParsableCommand {
         commandName: "emulator",
         abstract: "Run LocalCloud: Google Batch v1, Cloud Storage, Cloud Logging and OAuth emulated on one local port.",
         discussion: """
-            Prints "LocalCloud listening on http://HOST:PORT" as its first line, then
-            serves until SIGINT or SIGTERM. Point Google's clients at that URL (Batch
-            and Logging: api_endpoint; Storage: STORAGE_EMULATOR_HOST). Job commands
-            run as local processes in a bubblewrap sandbox in which the job's mount
-            paths exist; Kestra's Python images run in a cached virtual environment
-            with the kestra package; other images use the host's programs.
+            Prints "LocalCloud listening on http://HOST:PORT" as its first line, then serves until SIGINT or \
+            SIGTERM. Point Google's clients at that URL (Batch and Logging: api_endpoint; Storage: \
+            STORAGE_EMULATOR_HOST). Job commands run as local processes in a bubblewrap sandbox in which the \
+            job's mount paths exist; Kestra's Python images run in a cached virtual environment with the kestra \
+            package; other images use the host's programs.
 
             Fault grammar for --faults (rules separated by ',' or ';'):
-              METHOD=STATUS        every call answers STATUS       jobs.get=503
-              METHOD=STATUSxN      the first N calls               jobs.create=503x2
-              METHOD=STATUS@R      a random fraction R of calls    jobs.get=429@0.3
-              METHOD=STATUS#I+J    calls number I and J (1-based)  objects.insert=500#2+4
-              METHOD=drop[xN|@R|#I]  run the call, then drop the connection
-                                                                   jobs.create=dropx1
-              METHOD=latency:D     delay each call by D (ms, s, m)  *=latency:50ms
-              job:KIND[@PREFIX][/D]  KIND = preempt (exit 50001), vm-lost (exit
-                                   50002) or stuck-queued; no PREFIX: the next job
-                                   created; PREFIX: every job whose id starts with
-                                   it; D: how long it runs first  job:preempt@train-/2s
-            METHOD: a name counted in GET /_emulator/stats (jobs.create, jobs.get,
-            jobs.list, jobs.delete, jobs.cancel, tasks.list, tasks.get,
-            operations.get, buckets.insert, buckets.get, objects.insert,
-            objects.upload, objects.get, objects.download, objects.list,
-            objects.delete, entries.list, token), or * for every method.
-            --fault-rate R answers a fraction R of all API calls with 429, 500 or
-            503, or drops the connection.
+              METHOD=STATUS          every call answers STATUS     jobs.get=503
+              METHOD=STATUSxN        the first N calls             jobs.create=503x2
+              METHOD=STATUS@R        a random fraction R of calls  jobs.get=429@0.3
+              METHOD=STATUS#I+J      calls number I and J          objects.insert=500#2+4
+              METHOD=drop[xN|@R|#I]  run it, drop the connection   jobs.create=dropx1
+              METHOD=latency:D       delay each call by D          *=latency:50ms
+              job:KIND[@PREFIX][/D]  a job misbehaves              job:preempt@train-/2s
+            Calls are numbered from 1; D is a duration (ms, s, m). KIND is preempt (exit 50001), vm-lost (exit \
+            50002) or stuck-queued; without PREFIX it is the next job created, with PREFIX every job whose id \
+            starts with it; D is how long it runs first. METHOD is a name counted in GET /_emulator/stats \
+            (jobs.create, jobs.get, jobs.list, jobs.delete, jobs.cancel, tasks.list, tasks.get, operations.get, \
+            buckets.insert, buckets.get, objects.insert, objects.upload, objects.get, objects.download, \
+            objects.list, objects.delete, entries.list, token), or * for every method. --fault-rate R answers a \
+            fraction R of all API calls with 429, 500 or 503, or drops the connection.
 
-            Isolation: a job is a local process running as this user, in a bubblewrap
-            sandbox. It sees the host read-only (without capabilities: what this user
-            may read), can write only its own volume folders, a private /tmp and home;
-            the emulator's state, the temporary folder and this user's home are hidden.
-            It has a private process table, no capabilities and, with --job-network
-            none (the default), no network: neither the internet nor this emulator's
-            API. A job that mounts a bucket sees all of that bucket. There are no CPU,
-            memory or disk limits and no seccomp filter: this is isolation for a
-            development tool, not a security boundary like a VM.
+            Isolation: a job is a local process running as this user, in a bubblewrap sandbox. It sees the host \
+            read-only (without capabilities: what this user may read), can write only its own volume folders, a \
+            private /tmp and home; the emulator's state, the temporary folder and this user's home are hidden. It \
+            has a private process table, no capabilities and, with --job-network none (the default), no network: \
+            neither the internet nor this emulator's API. A job that mounts a bucket sees all of that bucket. \
+            There are no CPU, memory or disk limits and no seccomp filter: this is isolation for a development \
+            tool, not a security boundary like a VM.
             """)
 
     @Option(help: "Address to listen on. Any address but a loopback one (127.0.0.1, ::1) needs --require-auth.")
@@ -62,7 +55,7 @@ struct EmulatorCommand: AsyncParsableCommand {
             valueName: "seconds"))
     var startupDelay = "0"
 
-    @Option(help: "Fault rules; see the grammar above.")
+    @Option(help: ArgumentHelp("Fault rules; see the grammar above.", valueName: "rules"))
     var faults: String = ""
 
     @Option(
@@ -82,28 +75,28 @@ struct EmulatorCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Network a job sees: none (default; neither the internet nor this API) or host (as on Batch; a job "
-                + "can then call this API too, so use --require-auth).",
+            "Network a job sees: none (neither the internet nor this API) or host (as on Batch; a job can then "
+                + "call this API too, so use --require-auth).",
             valueName: "none|host"))
     var jobNetwork = "none"
 
-    @Option(help: ArgumentHelp("Largest JSON request body, in bytes (default 8 MiB).", valueName: "bytes"))
-    var maxRequestBytes = String(LocalCloudLimits.default.maxRequestBodyBytes)
+    @Option(help: ArgumentHelp("Largest JSON request body, in bytes (default: 8 MiB).", valueName: "bytes"))
+    var maxRequestBytes: String?
 
-    @Option(help: ArgumentHelp("Most jobs stored at once (default 50,000).", valueName: "count"))
-    var maxJobs = String(LocalCloudLimits.default.maxJobs)
+    @Option(help: ArgumentHelp("Most jobs stored at once (default: 50,000).", valueName: "count"))
+    var maxJobs: String?
 
-    @Option(help: ArgumentHelp("Most tasks of all stored jobs (default 500,000).", valueName: "count"))
-    var maxTasks = String(LocalCloudLimits.default.maxTasks)
+    @Option(help: ArgumentHelp("Most tasks of all stored jobs (default: 500,000).", valueName: "count"))
+    var maxTasks: String?
 
-    @Option(help: ArgumentHelp("Most bytes of all stored job bodies (default 1 GiB).", valueName: "bytes"))
-    var maxJobBytes = String(LocalCloudLimits.default.maxJobBytes)
+    @Option(help: ArgumentHelp("Most bytes of all stored job bodies (default: 1 GiB).", valueName: "bytes"))
+    var maxJobBytes: String?
 
-    @Option(help: ArgumentHelp("Most log entries kept (default 1,000,000).", valueName: "count"))
-    var maxLogEntries = String(LocalCloudLimits.default.maxLogEntries)
+    @Option(help: ArgumentHelp("Most log entries kept (default: 1,000,000).", valueName: "count"))
+    var maxLogEntries: String?
 
-    @Option(help: ArgumentHelp("Most bytes of log text kept (default 512 MiB).", valueName: "bytes"))
-    var maxLogBytes = String(LocalCloudLimits.default.maxLogBytes)
+    @Option(help: ArgumentHelp("Most bytes of log text kept (default: 512 MiB).", valueName: "bytes"))
+    var maxLogBytes: String?
 
     /// Longest startup delay accepted: a day.
     static let maxStartupDelaySeconds = 86_400.0
@@ -137,16 +130,21 @@ struct EmulatorCommand: AsyncParsableCommand {
         Int(try number(text, option: option, in: 1...Double(1 << 40)).rounded(.down))
     }
 
-    /// The bounds the options give.
+    /// The bounds the options give (the help says each default in words, so the options have none of their own).
     var limits: LocalCloudLimits {
         get throws {
-            LocalCloudLimits(
-                maxRequestBodyBytes: try Self.count(maxRequestBytes, option: "--max-request-bytes"),
-                maxJobs: try Self.count(maxJobs, option: "--max-jobs"),
-                maxTasks: try Self.count(maxTasks, option: "--max-tasks"),
-                maxJobBytes: try Self.count(maxJobBytes, option: "--max-job-bytes"),
-                maxLogEntries: try Self.count(maxLogEntries, option: "--max-log-entries"),
-                maxLogBytes: try Self.count(maxLogBytes, option: "--max-log-bytes"))
+            let defaults = LocalCloudLimits.default
+            return LocalCloudLimits(
+                maxRequestBodyBytes: try maxRequestBytes.map { try Self.count($0, option: "--max-request-bytes") }
+                    ?? defaults.maxRequestBodyBytes,
+                maxJobs: try maxJobs.map { try Self.count($0, option: "--max-jobs") } ?? defaults.maxJobs,
+                maxTasks: try maxTasks.map { try Self.count($0, option: "--max-tasks") } ?? defaults.maxTasks,
+                maxJobBytes: try maxJobBytes.map { try Self.count($0, option: "--max-job-bytes") }
+                    ?? defaults.maxJobBytes,
+                maxLogEntries: try maxLogEntries.map { try Self.count($0, option: "--max-log-entries") }
+                    ?? defaults.maxLogEntries,
+                maxLogBytes: try maxLogBytes.map { try Self.count($0, option: "--max-log-bytes") }
+                    ?? defaults.maxLogBytes)
         }
     }
 
@@ -217,7 +215,7 @@ struct EmulatorCommand: AsyncParsableCommand {
             let message = "\(error)"
             FileHandle.standardError.write(
                 Data("batchledger emulator: \(message.count <= 1000 ? message : message.prefix(1000) + "…")\n".utf8))
-            throw ExitCode(1)
+            throw ExitCode(ExitCodes.failed)
         }
         FileHandle.standardOutput.write(Data("LocalCloud listening on \(cloud.endpoint.absoluteString)\n".utf8))
         await Self.waitForTermination()

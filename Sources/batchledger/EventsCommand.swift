@@ -8,6 +8,7 @@ struct EventsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
         abstract: "Print the events of one execution, one line each: seq, time, type, task run and a summary.",
+        usage: "batchledger events <execution> [<options>]",
         discussion: """
             With --json, one JSON object per line (NDJSON): seq, execution, version, type, schema_version, \
             recorded_at, task_run, summary and the payload itself. Exit status 2 when the execution is not in the \
@@ -26,13 +27,10 @@ struct EventsCommand: ParsableCommand {
     @OptionGroup var ledgerOptions: LedgerOptions
 
     func run() throws {
-        let store = try ledgerOptions.openReadOnly(command: "events")
+        let store = try ExitCodes.run("events") { try ledgerOptions.openReadOnly() }
         // Existence only: the trail must print even when the execution's fold fails (that is when it is needed).
-        guard try store.currentVersion(of: execution) > 0 else {
-            printError(
-                "batchledger: no execution \(Excerpt.of(execution)) in \(store.path); "
-                    + "batchledger executions lists them")
-            throw ExitCode(2)
+        if try store.currentVersion(of: execution) == 0 {
+            try ExitCodes.run("events") { throw EngineFailure.noSuchExecution(id: execution, ledger: store.path) }
         }
         let printer = EventPrinter(json: json, showExecution: false)
         try store.audit(AuditFilter(events: EventFilter(types: type, streams: [execution]))) { event in

@@ -12,6 +12,7 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Export executions as NDJSON (verifiable offline, importable), CSV or self-contained HTML pages.",
+        usage: "batchledger export [<execution> ...] [<options>]",
         discussion: """
             With no execution named, every execution is exported. NDJSON: a header line (format_version 1), then \
             one envelope per event with every field and both hash chains; batchledger verify --export FILE checks \
@@ -26,13 +27,18 @@ struct ExportCommand: ParsableCommand {
     @Argument(help: "Execution ids (default: all).")
     var executions: [String] = []
 
-    @Option(name: .long, help: "ndjson, csv or html.")
+    @Option(name: .long, help: "The format.")
     var format: Format = .ndjson
 
-    @Option(name: .customLong("since-seq"), help: "Only events after this global seq (ndjson, csv).")
+    @Option(
+        name: .customLong("since-seq"),
+        help: ArgumentHelp("Only events after this global seq (ndjson, csv).", valueName: "seq"))
     var sinceSeq: Int64 = 0
 
-    @Option(name: .long, help: "Write to this file (a folder for html of several executions) instead of stdout.")
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Write to this file (a folder for html of several executions) instead of stdout.", valueName: "path"))
     var output: String?
 
     @OptionGroup var ledgerOptions: LedgerOptions
@@ -45,7 +51,8 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try ledgerOptions.openReadOnly(command: "export")
+        let engine = ledgerOptions.engine()
+        let store = try ExitCodes.run("export") { try engine.store(.readOnly) }
         let selection = ExportSelection(executions: executions, sinceSeq: sinceSeq)
         do {
             switch format {
@@ -64,16 +71,14 @@ struct ExportCommand: ParsableCommand {
                     return (description.taskRun, description.summary)
                 }
             case .html:
-                try exportHTML(store)
+                try exportHTML(store, engine)
             }
         } catch let error as ExportError {
-            printError("batchledger export: \(error)")
-            if case .unknownExecution = error { throw ExitCode(2) }
-            throw ExitCode(1)
+            throw ExitCodes.exit(for: error, command: "export")
         }
     }
 
-    private func exportHTML(_ store: EventStore) throws {
+    private func exportHTML(_ store: EventStore, _ engine: Engine) throws {
         let ids =
             executions.isEmpty
             ? try store.cachedStates(ExecutionSummaryProjection.self).values
@@ -82,9 +87,9 @@ struct ExportCommand: ParsableCommand {
             : executions
         if ids.isEmpty {
             printError("batchledger export: no execution in \(store.path)")
-            throw ExitCode(2)
+            throw ExitCode(ExitCodes.invalidInput)
         }
-        for id in ids { _ = try loadExecution(store, id) }
+        for id in ids { _ = try loadExecution(engine, id, command: "export") }
         if ids.count == 1 && !isFolder(output) {
             let out = try output.map(ExportOutput.file) ?? .standardOutput()
             try out.write(try TimelinePageBuilder.page(store, ids[0]))
@@ -95,7 +100,7 @@ struct ExportCommand: ParsableCommand {
             printError(
                 "batchledger export: \(ids.count) executions make \(ids.count) pages: give --output FOLDER, "
                     + "or name one execution")
-            throw ExitCode(2)
+            throw ExitCode(ExitCodes.invalidInput)
         }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -23,16 +23,8 @@ struct ImportCommand: ParsableCommand {
     @OptionGroup var ledgerOptions: LedgerOptions
 
     func run() throws {
-        let store: EventStore
-        do {
-            store = try EventStore(
-                path: ledgerOptions.path,
-                options: .init(projections: [ProjectionRegistration(ExecutionSummaryProjection.self)]))
-        } catch {
-            printError("batchledger import: \(error)")
-            throw ExitCode(3)
-        }
-        do {
+        try ExitCodes.run("import") {
+            let store = try ledgerOptions.engine().store(.create)
             let report = try store.importExport(at: file)
             var message =
                 "imported \(report.eventsImported) events of \(report.executions.count) executions into \(store.path)"
@@ -41,15 +33,6 @@ struct ImportCommand: ParsableCommand {
                 message += "; \(report.eventsAlreadyPresent) were already there from an interrupted import"
             }
             print(message)
-        } catch let error as ExportError {
-            printError("batchledger import: \(error)")
-            switch error {
-            case .cannotRead, .cannotWrite: throw ExitCode(3)
-            default: throw ExitCode(1)
-            }
-        } catch {
-            printError("batchledger import: \(error)")
-            throw ExitCode(3)
         }
     }
 }

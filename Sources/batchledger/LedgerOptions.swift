@@ -1,14 +1,15 @@
-import Foundation
 import ArgumentParser
+import Engine
+import Foundation
 import Ledger
+import Templates
 
 /// The `--ledger` option every command that reads or writes the ledger shares.
 struct LedgerOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The ledger file.",
-            discussion: "Default: $BATCHLEDGER_LEDGER, else ~/.local/share/batchledger/ledger.sqlite.",
+            "The ledger file (default: $BATCHLEDGER_LEDGER, else ~/.local/share/batchledger/ledger.sqlite).",
             valueName: "path"))
     var ledger: String?
 
@@ -16,23 +17,25 @@ struct LedgerOptions: ParsableArguments {
         ledger ?? LedgerLocation.defaultPath()
     }
 
-    /// Opens the ledger read-only for a command that only reads (`SQLITE_OPEN_READONLY`, immutable on read-only
-    /// media): nothing is created, migrated or written. Exits 3 with the reason when there is no ledger at the
-    /// path or it cannot be read.
-    /// Exits 3 naming the path when no ledger is there: commands that act on recorded executions never create one.
-    func requireExisting(command: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else {
-            printError("batchledger \(command): \(LedgerError.noLedger(path: path))")
-            throw ExitCode(3)
-        }
+    /// The engine over this ledger, which opens it when an operation first needs it (only `run` creates it).
+    func engine() -> Engine {
+        let environment = ProcessInfo.processInfo.environment
+        return Engine(ledgerPath: path, targets: CLITargets(environment: environment), environment: environment)
     }
 
-    func openReadOnly(command: String) throws -> EventStore {
-        do {
-            return try EventStore(path: path, options: .init(readOnly: true))
-        } catch {
-            printError("batchledger \(command): \(error)")
-            throw ExitCode(3)
-        }
+    /// Opens the ledger read-only for a command that only reads (`SQLITE_OPEN_READONLY`, immutable on read-only
+    /// media): nothing is created, migrated or written. `EngineFailure.noLedger` when there is none.
+    func openReadOnly() throws(EngineFailure) -> EventStore {
+        try engine().store(.readOnly)
+    }
+}
+
+/// The secrets a command gives the engine: the `SECRET_` variables of the environment and `--secrets-file`.
+enum Secrets {
+    /// Throws `SecretError` when the file cannot be read or has a malformed line.
+    static func load(_ secretsFile: String?) throws -> SecretStore {
+        SecretStore(
+            environment: ProcessInfo.processInfo.environment,
+            file: try secretsFile.map { try SecretsFile.load(from: $0) })
     }
 }

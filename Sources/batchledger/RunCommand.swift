@@ -1,23 +1,21 @@
 import ArgumentParser
 import Dispatch
 import Engine
-import Flows
 import Foundation
 import GoogleCloud
-import Ledger
-import LocalCloud
-import Templates
 
 /// `batchledger run FLOW`: run a flow on Google Batch, the embedded emulator, or an emulator at an endpoint.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a Kestra flow's script tasks on Google Batch, recording every action in the ledger.",
+        usage: "batchledger run <flow> [--local | --endpoint <url>] [<options>]",
         discussion: """
-            Where the flow runs: --local starts the embedded LocalCloud emulator; --endpoint URL (or
-            BATCHLEDGER_GOOGLE_ENDPOINT) sends every Google call to that emulator; otherwise Google, with the task
-            runner's serviceAccount or Application Default Credentials.
-            Exit status: 0 success (also WARNING), 1 a task failed, 2 invalid input (flow, template, secret,
+            Where the flow runs: --local starts the embedded LocalCloud emulator; --endpoint URL (or \
+            BATCHLEDGER_GOOGLE_ENDPOINT) sends every Google call to that emulator; otherwise Google, with the \
+            task runner's serviceAccount or Application Default Credentials.
+
+            Exit status: 0 success (also WARNING), 1 a task failed, 2 invalid input (flow, template, secret, \
             arguments), 3 any other error (I/O, a Google API that refused after retries), 130 cancelled.
             """)
 
@@ -27,180 +25,96 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Run on the embedded LocalCloud emulator.")
     var local = false
 
-    @Option(help: "Send every Google API call to this base URL (a standalone emulator).")
+    @Option(help: ArgumentHelp("Send every Google API call to this base URL (a standalone emulator).", valueName: "url"))
     var endpoint: String?
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
-    @Option(help: "A file of NAME=value lines with secrets (plain values; # comments).")
+    @Option(help: ArgumentHelp("A file of NAME=value lines with secrets (plain values; # comments).", valueName: "file"))
     var secretsFile: String?
 
-    @Option(help: "The folder of namespace files (default ./namespaces/<namespace>/ when it exists).")
+    @Option(
+        help: ArgumentHelp(
+            "The folder of namespace files (default: ./namespaces/<namespace>/ when it exists).", valueName: "folder"))
     var namespaceFiles: String?
 
-    @Option(name: .customLong("input"), help: "A flow input, NAME=VALUE (repeatable).")
+    @Option(name: .customLong("input"), help: ArgumentHelp("A flow input (repeatable).", valueName: "name=value"))
     var inputs: [String] = []
 
-    @Option(help: "Where output files are downloaded (default ./outputs).")
+    @Option(help: ArgumentHelp("Where output files are downloaded.", valueName: "folder"))
     var outputDir = "outputs"
 
     @Flag(help: "Write one JSON document to standard output at the end; everything else goes to standard error.")
     var json = false
 
     func run() async throws {
-        let output = Console(json: json)
-        do {
-            try await execute(output)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch let problems as FlowProblems {
-            for line in problems.problems { output.error(line) }
-            throw ExitCode(2)
-        } catch let error as SecretError {
-            output.error("\(error)")
-            throw ExitCode(2)
-        } catch let error as TemplateError {
-            output.error("\(error)")
-            throw ExitCode(2)
-        } catch {
-            output.error("batchledger run: \(error)")
-            throw ExitCode(3)
+        let console = Console(json: json)
+        let engine = ledgerOptions.engine()
+        let id = Engine.newExecutionID()
+        try await ExitCodes.run("run", console: console) {
+            let request = try startRequest(executionId: id)
+            let interrupts = Interrupts {
+                console.note("cancelling: deleting running jobs (Ctrl-C again to quit at once)")
+                engine.kill(id)
+            }
+            defer { interrupts.stop() }
+            let outcome: ExecutionOutcome
+            do {
+                outcome = try await engine.start(request, observer: ConsoleObserver.make(console, command: "run"))
+            } catch {
+                // Whatever was recorded before the failure, as the document a script reads.
+                if json, let recorded = try? engine.state(of: id) { print(try ExecutionReport(recorded).json()) }
+                throw error
+            }
+            try ExecutionPrinter.finish(outcome, json: json, console: console)
         }
     }
 
-    private func execute(_ output: Console) async throws {
-        let source: String
+    /// The request the arguments make: the flow read and checked, the inputs, secrets, folders and backend.
+    private func startRequest(executionId: String) throws -> StartRequest {
+        let text: String
         do {
-            source = try String(contentsOfFile: flow, encoding: .utf8)
+            text = try String(contentsOfFile: flow, encoding: .utf8)
         } catch {
-            throw FlowProblems(["\(flow): cannot read the flow file (\(error.localizedDescription))"])
+            throw EngineFailure.invalidRequest(["\(flow): cannot read the flow file (\(error.localizedDescription))"])
         }
-        let parsed = try ExecutionRunner.load(flowPath: flow, source: source)
+        let loaded = try LoadedFlow(FlowSource(path: flow, text: text))
         var given: [String: String] = [:]
         for input in inputs {
             guard let equals = input.firstIndex(of: "="), equals != input.startIndex else {
-                throw FlowProblems(["--input \(input): write NAME=VALUE"])
+                throw EngineFailure.invalidRequest(["--input \(input): write NAME=VALUE"])
             }
             given[String(input[..<equals])] = String(input[input.index(after: equals)...])
         }
-        let environment = ProcessInfo.processInfo.environment
-        let secrets = SecretStore(
-            environment: environment, file: try secretsFile.map { try SecretsFile.load(from: $0) })
-        let namespaceFolder = try namespaceFolder(namespace: parsed.namespace.value)
-
-        let transport = CurlTransport()
-        var embedded: LocalCloud?
-        let target: CloudTarget
-        if local && endpoint != nil {
-            throw FlowProblems(["--local and --endpoint: choose one"])
-        }
-        if local {
-            let (localTarget, cloud) = try await CloudTargets.local(transport: transport, environment: environment)
-            embedded = cloud
-            target = localTarget
-        } else {
-            let resolved: (endpoints: GoogleEndpoints, emulated: Bool)
-            do {
-                resolved = try GoogleEndpoints.resolve(
-                    override: endpoint.flatMap(URL.init(string:)), environment: environment)
-            } catch {
-                throw FlowProblems(["\(error)"])
-            }
-            if let endpoint, URL(string: endpoint)?.host == nil {
-                throw FlowProblems(["--endpoint \(endpoint): not a URL; give one like http://127.0.0.1:8080"])
-            }
-            if resolved.emulated {
-                target = try CloudTargets.endpoint(resolved.endpoints, transport: transport, environment: environment)
-            } else {
-                let found = try ApplicationDefaultCredentials.find(environment: environment, transport: transport)
-                let flowHasKeys = parsed.allTasks.contains { task in
-                    if case .script(let script) = task { return script.taskRunner?.serviceAccount != nil }
-                    return false
-                }
-                if found == nil && !flowHasKeys {
-                    throw FlowProblems([
-                        "no Google credentials and no endpoint: to run on Google, set GOOGLE_APPLICATION_CREDENTIALS "
-                            + "or run gcloud auth application-default login; to run without Google, add --local "
-                            + "(the embedded emulator) or --endpoint URL (a standalone batchledger emulator)"
-                    ])
-                }
-                target = CloudTarget.google(
-                    backend: Backend(kind: "google", endpoint: nil), endpoints: resolved.endpoints,
-                    defaultCredentials: found?.provider, transport: transport,
-                    timing: try CloudTargets.timing(environment, default: .standard))
-            }
-        }
-        // The embedded emulator is stopped, and its folder removed, before the command returns, however it ends.
-        let outcome: Result<Void, any Error>
-        do {
-            try await drive(
-                parsed, source: source, inputs: given, secrets: secrets, environment: environment,
-                namespaceFolder: namespaceFolder, target: target, output: output)
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
-        }
-        if let embedded { await embedded.shutdown() }
-        try outcome.get()
+        return StartRequest(
+            flow: loaded, inputs: given, secrets: try Secrets.load(secretsFile), backend: try backend(),
+            outputDirectory: URL(fileURLWithPath: outputDir),
+            namespaceFilesDirectory: namespaceFolder(namespace: loaded.flow.namespace.value),
+            executionId: executionId)
     }
 
-    private func drive(
-        _ parsed: Flow, source: String, inputs given: [String: String], secrets: SecretStore,
-        environment: [String: String], namespaceFolder: URL?, target: CloudTarget, output: Console
-    ) async throws {
-        let store = try EventStore(
-            path: ledgerOptions.path,
-            options: .init(projections: [ProjectionRegistration(ExecutionSummaryProjection.self)]))
-        let interrupted = try store.cachedStates(ExecutionSummaryProjection.self).values.filter {
-            $0.state == "RUNNING"
-        }
-        if !interrupted.isEmpty {
-            output.note(
-                "the ledger holds \(interrupted.count) interrupted execution(s); batchledger recover resumes them "
-                    + "(this run starts a new one)")
-        }
-        var generator = SystemRandomNumberGenerator()
-        let executionId = Naming.executionID(using: &generator)
-        output.status(
-            "execution \(executionId) · flow \(parsed.namespace.value)/\(parsed.id.value) · \(target.summary)")
-        let display = RunDisplay(console: output)
-        let configuration = RunConfiguration(
-            target: target, secrets: secrets, environment: environment,
-            outputDirectory: URL(fileURLWithPath: outputDir).standardizedFileURL,
-            namespaceFilesDirectory: namespaceFolder,
-            observer: { event, state in display.show(event, state) }, notice: { output.note($0) })
-        let runner = ExecutionRunner(store: store, configuration: configuration)
-
-        let work = Task {
-            try await runner.run(flow: parsed, flowPath: flow, source: source, inputs: given, executionId: executionId)
-        }
-        let interrupts = Interrupts {
-            output.note("cancelling: deleting running jobs (Ctrl-C again to quit at once)")
-            work.cancel()
-        }
-        defer { interrupts.stop() }
-        let state: ExecutionState
+    /// Where the flow runs: --local, --endpoint (or BATCHLEDGER_GOOGLE_ENDPOINT), else Google.
+    private func backend() throws -> Backend {
+        if local && endpoint != nil { throw EngineFailure.invalidRequest(["--local and --endpoint: choose one"]) }
+        if local { return Backend(kind: "local", endpoint: nil) }
+        let resolved: (endpoints: GoogleEndpoints, emulated: Bool)
         do {
-            state = try await work.value
+            resolved = try GoogleEndpoints.resolve(
+                override: endpoint.flatMap(URL.init(string:)), environment: ProcessInfo.processInfo.environment)
         } catch {
-            if let recorded = try? store.executionState(executionId), json {
-                print(try ExecutionReport(recorded).json())
-            }
-            throw error
+            throw EngineFailure.invalidRequest(["\(error)"])
         }
-        if json {
-            print(try ExecutionReport(state).json())
-        } else {
-            output.status("execution \(executionId) \(state.state)")
+        if let endpoint, URL(string: endpoint)?.host == nil {
+            throw EngineFailure.invalidRequest([
+                "--endpoint \(endpoint): not a URL; give one like http://127.0.0.1:8080"
+            ])
         }
-        switch state.state {
-        case "SUCCEEDED", "WARNING": return
-        case "CANCELLED": throw ExitCode(130)
-        default: throw ExitCode(1)
-        }
+        guard resolved.emulated else { return Backend(kind: "google", endpoint: nil) }
+        return Backend(kind: "endpoint", endpoint: resolved.endpoints.batch.absoluteString)
     }
 
-    private func namespaceFolder(namespace: String) throws -> URL? {
+    /// --namespace-files, else ./namespaces/<namespace>/ when it exists.
+    private func namespaceFolder(namespace: String) -> URL? {
         if let namespaceFiles {
             return URL(fileURLWithPath: namespaceFiles)
         }
@@ -210,6 +124,19 @@ struct RunCommand: AsyncParsableCommand {
             return conventional
         }
         return nil
+    }
+}
+
+/// What run and fork print when the execution ended: the JSON document under --json, else its final state;
+/// then its exit status.
+enum ExecutionPrinter {
+    static func finish(_ outcome: ExecutionOutcome, json: Bool, console: Console) throws {
+        if json {
+            print(try outcome.report.json())
+        } else {
+            console.status("execution \(outcome.executionId) \(outcome.state.state)")
+        }
+        if let code = ExitCodes.status(of: outcome.ending) { throw code }
     }
 }
 

@@ -3,29 +3,11 @@ import Engine
 import Foundation
 import Ledger
 
-/// Opens an existing ledger for commands that read and may then write (fork, recover, resume, replay --check), or
-/// exits 3 with the reason (a missing ledger is never created). Commands that only read use
-/// `LedgerOptions.openReadOnly(command:)`.
-func openLedgerForReading(_ options: LedgerOptions, command: String = "") throws -> EventStore {
-    try options.requireExisting(command: command)
-    do {
-        return try EventStore(
-            path: options.path,
-            options: .init(projections: [ProjectionRegistration(ExecutionSummaryProjection.self)]))
-    } catch {
-        printError("batchledger: \(error)")
-        throw ExitCode(3)
-    }
-}
-
-/// The state of an execution, or exit 2 naming the id that is not in the ledger.
-func loadExecution(_ store: EventStore, _ id: String, through seq: Int64? = nil) throws -> ExecutionState {
-    guard let state = try store.executionState(id, through: seq) else {
-        printError(
-            "batchledger: no execution \(Excerpt.of(id)) in \(store.path); batchledger executions lists them")
-        throw ExitCode(2)
-    }
-    return state
+/// The state of an execution (through `seq` when given); a missing one is told, naming the id, and exits 2.
+func loadExecution(_ engine: Engine, _ id: String, through seq: Int64? = nil, command: String) throws
+    -> ExecutionState
+{
+    try ExitCodes.run(command) { try engine.state(of: id, through: seq) }
 }
 
 /// `batchledger show EXECUTION`.
@@ -38,7 +20,7 @@ struct ShowCommand: ParsableCommand {
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
-    @Option(help: "Show the state as it was right after this event (its global seq).")
+    @Option(help: ArgumentHelp("Show the state as it was right after this event (its global seq).", valueName: "seq"))
     var at: Int64?
 
     @Flag(help: "Print the JSON document that run --json prints (plus importedFrom for an imported execution).")
@@ -49,8 +31,9 @@ struct ShowCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try ledgerOptions.openReadOnly(command: "show")
-        let state = try loadExecution(store, execution, through: at)
+        let engine = ledgerOptions.engine()
+        let store = try ExitCodes.run("show") { try engine.store(.readOnly) }
+        let state = try loadExecution(engine, execution, through: at, command: "show")
         let report = ExecutionReport(state)
         let origin = try store.importOrigin(of: execution)
         if json {
@@ -101,7 +84,7 @@ struct ExecutionsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let store = try ledgerOptions.openReadOnly(command: "executions")
+        let store = try ExitCodes.run("executions") { try ledgerOptions.openReadOnly() }
         let summaries = try store.cachedStates(ExecutionSummaryProjection.self).values
             .sorted { ($0.startedAt ?? "", $0.executionId) > ($1.startedAt ?? "", $1.executionId) }
         let origins = try store.importOrigins()
@@ -146,8 +129,9 @@ struct LogsCommand: ParsableCommand {
     @OptionGroup var ledgerOptions: LedgerOptions
 
     func run() throws {
-        let store = try ledgerOptions.openReadOnly(command: "logs")
-        _ = try loadExecution(store, execution)
+        let engine = ledgerOptions.engine()
+        let store = try ExitCodes.run("logs") { try engine.store(.readOnly) }
+        _ = try loadExecution(engine, execution, command: "logs")
         try store.readStream(execution) { event in
             guard event.type == "LogLinesReceived",
                 case .logLinesReceived(let lines)? = try ExecutionEvent.decode(event)

@@ -26,7 +26,7 @@ struct ValidateCommand: ParsableCommand {
             }
             if !result.isValid { invalid = true }
         }
-        if invalid { throw ExitCode(2) }
+        if invalid { throw ExitCode(ExitCodes.invalidInput) }
         print("\(flows.count) flow\(flows.count == 1 ? "" : "s") valid")
     }
 }

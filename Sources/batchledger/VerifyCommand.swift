@@ -8,16 +8,21 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check the ledger's hash chains, its immutability triggers and its file structure.",
-        discussion: "Exit status 0 when everything checks out, 1 with the first bad seq otherwise, 3 when the ledger "
-            + "cannot be read. The execution-summary projection is rebuilt from the log and compared with its "
-            + "cache. The ledger is opened read-only. Prints the chain's head (SEQ:HASH): whoever can write the "
-            + "file can rewrite it with recomputed chains, or cut its last events, and it still verifies on its "
-            + "own; keep the head somewhere else, and a later verify --expect-head SEQ:HASH proves the ledger "
-            + "still passes through it. With --export FILE, checks an NDJSON export offline instead (no ledger "
-            + "needed): exit 1 names the first bad line and seq. That proves the file's chains are consistent, "
-            + "not where it came from.")
+        usage: "batchledger verify [<options>]",
+        discussion: """
+            The execution-summary projection is rebuilt from the log and compared with its cache. The ledger is \
+            opened read-only. Prints the chain's head (SEQ:HASH): whoever can write the file can rewrite it with \
+            recomputed chains, or cut its last events, and it still verifies on its own; keep the head somewhere \
+            else, and a later verify --expect-head SEQ:HASH proves the ledger still passes through it.
 
-    @Option(name: .long, help: "Verify this NDJSON export instead of the ledger.")
+            With --export FILE, checks an NDJSON export offline instead (no ledger needed): exit 1 names the \
+            first bad line and seq. That proves the file's chains are consistent, not where it came from.
+
+            Exit status: 0 when everything checks out, 1 with the first bad seq otherwise, 3 when the ledger \
+            cannot be read.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("Verify this NDJSON export instead of the ledger.", valueName: "file"))
     var export: String?
 
     @Option(
@@ -52,17 +57,11 @@ struct VerifyCommand: ParsableCommand {
         }
         let path = ledgerOptions.path
         let anchor = expectHead.flatMap { ChainLink($0) }
-        let report: VerificationReport
-        let projection: ProjectionCheck
-        do {
-            let store = try ledgerOptions.openReadOnly(command: "verify")
-            report = try store.verify(expectingHead: anchor)
-            projection = try store.checkProjection(ExecutionSummaryProjection.self)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            printError("batchledger verify: \(error)")
-            throw ExitCode(3)
+        let (report, projection) = try ExitCodes.run("verify") {
+            let store = try ledgerOptions.openReadOnly()
+            return (
+                try store.verify(expectingHead: anchor), try store.checkProjection(ExecutionSummaryProjection.self)
+            )
         }
         if json {
             var object: [String: Any] = [
@@ -125,17 +124,11 @@ struct VerifyCommand: ParsableCommand {
                 print("\(path): SQLite structure check: \(report.storageCheck)")
             }
         }
-        if !report.isValid || !projection.isValid { throw ExitCode(1) }
+        if !report.isValid || !projection.isValid { throw ExitCode(ExitCodes.failed) }
     }
 
     private func verifyExport(_ file: String) throws {
-        let report: ExportVerificationReport
-        do {
-            report = try ExportVerifier.verify(path: file)
-        } catch {
-            printError("batchledger verify: \(error)")
-            throw ExitCode(3)
-        }
+        let report = try ExitCodes.run("verify") { try ExportVerifier.verify(path: file) }
         if json {
             var object: [String: Any] = [
                 "export": file, "valid": report.isValid, "eventsChecked": report.eventsChecked,
@@ -159,7 +152,7 @@ struct VerifyCommand: ParsableCommand {
                         : " (global chain not checked: the export "
                             + "holds some executions only)"))
         }
-        if !report.isValid { throw ExitCode(1) }
+        if !report.isValid { throw ExitCode(ExitCodes.failed) }
     }
 }
 

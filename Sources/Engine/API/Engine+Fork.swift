@@ -1,0 +1,50 @@
+import Foundation
+import Ledger
+
+extension Engine {
+    /// Starts a new execution that takes `request.parent`'s outcomes before the top-level task
+    /// `request.fromTask` and runs that task and what follows, where the parent ran unless the request says
+    /// otherwise. The parent keeps its history; both point at each other. A parent loaded with `import` is
+    /// refused (`importedExecution`) unless the request includes imported executions.
+    public func fork(_ request: ForkRequest, observer: EngineObserver = .silent) async throws(EngineFailure)
+        -> ExecutionOutcome
+    {
+        let parent = try state(of: request.parent, access: .existing)
+        guard let started = parent.started else {
+            throw .invalidRequest(["execution \(request.parent) has no ExecutionStarted event: it cannot be forked"])
+        }
+        let store = try ledger.store(.existing)
+        let origin: ImportOrigin?
+        do {
+            origin = try ImportedHistory.origin(of: request.parent, in: store)
+        } catch {
+            throw EngineFailure(error)
+        }
+        if let origin {
+            guard request.includeImported else { throw .importedExecution(id: request.parent, origin: origin) }
+            observer.progress(.drivingImported(executionId: request.parent, origin: origin))
+        }
+        let id = request.executionId ?? Self.newExecutionID()
+        do {
+            return try await running.drive(id) { [self] in
+                try await targets.using(request.backend ?? started.backend) { resolved in
+                    let target = resolved.target
+                    let configuration = RunConfiguration(
+                        target: target, secrets: request.secrets, environment: environment,
+                        outputDirectory: URL(fileURLWithPath: started.outputDirectory).deletingLastPathComponent(),
+                        namespaceFilesDirectory: started.namespaceFilesDirectory.map { URL(fileURLWithPath: $0) },
+                        observer: observer.events(id), notice: observer.notice)
+                    observer.progress(
+                        .forked(
+                            executionId: id, parent: request.parent, fromTask: request.fromTask,
+                            target: target.summary))
+                    let runner = ExecutionRunner(store: store, configuration: configuration)
+                    return ExecutionOutcome(
+                        try await runner.fork(request.parent, fromTask: request.fromTask, executionId: id))
+                }
+            }
+        } catch {
+            throw EngineFailure(error)
+        }
+    }
+}

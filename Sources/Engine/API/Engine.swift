@@ -1,0 +1,73 @@
+import Foundation
+import Ledger
+import Templates
+
+/// The engine as a library: what the `batchledger` CLI and a long-running server both call. It starts an
+/// execution from a flow and inputs, resumes interrupted ones (one, or all, several at once), forks one, kills one
+/// this process drives, and steps through or checks (decision replay) a recorded one. Each returns a typed result
+/// (`ExecutionOutcome`, `RecoveryReport`, `ReplayCheck`) or throws an `EngineFailure`; progress and recorded
+/// events go to an `EngineObserver`. Where Google calls go comes from the host's `TargetResolver`.
+public final class Engine: Sendable {
+    let ledger: EngineLedger
+    let targets: any TargetResolver
+    /// The process environment: `SECRET_` variables are read through the request's `SecretStore`; this gives
+    /// flows their `envs`.
+    let environment: [String: String]
+    let running = RunningExecutions()
+
+    /// An engine over the ledger at `ledgerPath`, opened when an operation first needs it: starting an execution
+    /// creates it, every other operation requires it (`EngineFailure.noLedger`) and never creates it.
+    public init(ledgerPath: String, targets: any TargetResolver, environment: [String: String]) {
+        ledger = EngineLedger(path: ledgerPath)
+        self.targets = targets
+        self.environment = environment
+    }
+
+    /// An engine over a ledger the host has opened.
+    public init(store: EventStore, targets: any TargetResolver, environment: [String: String]) {
+        ledger = EngineLedger(store: store)
+        self.targets = targets
+        self.environment = environment
+    }
+
+    /// The ledger's path.
+    public var ledgerPath: String { ledger.path }
+
+    /// The ledger, opened as `access` asks (for reads the engine API does not cover).
+    public func store(_ access: LedgerAccess) throws(EngineFailure) -> EventStore {
+        try ledger.store(access)
+    }
+
+    /// A fresh execution id, for a host that wants to know it (to `kill` it) before `start` returns.
+    public static func newExecutionID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Naming.executionID(using: &generator)
+    }
+
+    /// The recorded state of one execution (through `seq` when given); `noSuchExecution` when it is not there.
+    public func state(
+        of executionId: String, through seq: Int64? = nil, access: LedgerAccess = .readOnly
+    ) throws(EngineFailure) -> ExecutionState {
+        let store = try ledger.store(access)
+        let state: ExecutionState?
+        do {
+            state = try store.executionState(executionId, through: seq)
+        } catch {
+            throw EngineFailure(error)
+        }
+        guard let state else { throw .noSuchExecution(id: executionId, ledger: store.path) }
+        return state
+    }
+
+    /// Cancels an execution this process drives (started, forked or resumed here), as Ctrl-C does: its running
+    /// jobs are deleted, its staging cleaned, and the ledger records it CANCELLED; the operation that drives it
+    /// returns that outcome. False when this process does not drive it (another process's execution is left to
+    /// that process: its lease says which).
+    @discardableResult
+    public func kill(_ executionId: String) -> Bool {
+        running.kill(executionId)
+    }
+
+    /// The executions this process drives now.
+    public var runningExecutions: [String] { running.ids }
+}

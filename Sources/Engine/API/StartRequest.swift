@@ -1,0 +1,74 @@
+import Foundation
+import Templates
+
+/// What starting an execution needs: the flow, its inputs and secrets, where it runs and where its files go.
+public struct StartRequest: Sendable {
+    public var flow: LoadedFlow
+    /// Raw input values by name (`--input NAME=VALUE`), typed and checked against the flow's inputs.
+    public var inputs: [String: String]
+    public var secrets: SecretStore
+    /// Where the execution runs: `local`, `endpoint` (with its base URL) or `google`, resolved by the engine's
+    /// `TargetResolver`.
+    public var backend: Backend
+    /// Output files go under `<outputDirectory>/<executionId>/<taskRunId>/`.
+    public var outputDirectory: URL
+    /// Where namespace files come from, when the flow has any.
+    public var namespaceFilesDirectory: URL?
+    /// The new execution's id; nil for a fresh random one. A host that wants to `kill` it before `start` returns
+    /// gives one (`Engine.newExecutionID()`).
+    public var executionId: String?
+
+    public init(
+        flow: LoadedFlow, inputs: [String: String], secrets: SecretStore, backend: Backend, outputDirectory: URL,
+        namespaceFilesDirectory: URL? = nil, executionId: String? = nil
+    ) {
+        self.flow = flow
+        self.inputs = inputs
+        self.secrets = secrets
+        self.backend = backend
+        self.outputDirectory = outputDirectory
+        self.namespaceFilesDirectory = namespaceFilesDirectory
+        self.executionId = executionId
+    }
+}
+
+/// What forking an execution needs: the parent, the top-level task to run again, and the secrets.
+public struct ForkRequest: Sendable {
+    public var parent: String
+    /// The top-level task that runs again, with everything after it; the tasks before it keep the parent's outcomes.
+    public var fromTask: String
+    public var secrets: SecretStore
+    /// Where the fork runs; nil for where the parent ran.
+    public var backend: Backend?
+    /// Fork a parent loaded with `import` too (its flow and folders are whatever the export says).
+    public var includeImported: Bool
+    /// The new execution's id; nil for a fresh random one.
+    public var executionId: String?
+
+    public init(
+        parent: String, fromTask: String, secrets: SecretStore, backend: Backend? = nil, includeImported: Bool = false,
+        executionId: String? = nil
+    ) {
+        self.parent = parent
+        self.fromTask = fromTask
+        self.secrets = secrets
+        self.backend = backend
+        self.includeImported = includeImported
+        self.executionId = executionId
+    }
+}
+
+/// What resuming interrupted executions needs.
+public struct RecoveryRequest: Sendable {
+    public var secrets: SecretStore
+    /// Drive executions loaded with `import` too; without it they are refused (`RecoveryOutcome.refusedImported`).
+    public var includeImported: Bool
+    /// The most executions driven at once.
+    public var concurrency: Int
+
+    public init(secrets: SecretStore, includeImported: Bool = false, concurrency: Int = 512) {
+        self.secrets = secrets
+        self.includeImported = includeImported
+        self.concurrency = max(1, concurrency)
+    }
+}

@@ -1,0 +1,16 @@
+import Foundation
+
+/// One service registry per recorded endpoint, shared by the executions one recovery resumes there, so that their
+/// jobs are watched together (a `local` execution gets its own emulator, so it is not shared).
+actor SharedRegistries {
+    private var registries: [String: ServiceRegistry] = [:]
+
+    func registry(for target: CloudTarget) -> ServiceRegistry? {
+        guard target.backend.kind != "local" else { return nil }
+        let key = target.backend.kind + "|" + (target.backend.endpoint ?? "")
+        if let existing = registries[key] { return existing }
+        let registry = ServiceRegistry(sharedBy: target.world, timing: target.timing)
+        registries[key] = registry
+        return registry
+    }
+}
