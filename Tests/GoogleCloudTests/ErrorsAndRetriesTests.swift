@@ -102,14 +102,12 @@ struct ErrorsAndRetriesTests {
         transport.fallback = { _ in .json(500, "{}") }
         let policy = BackoffPolicy(
             maxAttempts: 1000, deadline: .milliseconds(50), sleep: { _ in try await Task.sleep(for: .milliseconds(5)) })
-        let started = ContinuousClock.now
         await #expect(throws: GoogleAPIError.self) {
             try await caller(transport, retry: policy).send(
                 request(), service: "Batch", method: "jobs.get", resource: "n", idempotent: true)
         }
-        // Every wait lasts 5 ms, so the 50 ms deadline allows about 11 attempts; without it there would be 1,000.
-        // The wall-clock bound is loose on purpose.
-        #expect(ContinuousClock.now - started < .seconds(60))
+        // Every wait lasts at least 5 ms, so the 50 ms deadline allows at most about 11 attempts (fewer on a busy
+        // machine); without it there would be 1,000.
         #expect(transport.requests.count < 100)
     }
 
