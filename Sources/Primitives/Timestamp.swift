@@ -23,8 +23,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         self.nanos = nanos
     }
 
-    /// The instant `date`, to the nanosecond that its `Double` holds, within the years 1 to 9999 (a date beyond is
-    /// taken as the nearest bound, not a date to the nanosecond; NaN as 1970).
+    /// The instant `date`, to the nearest microsecond (a `Date`'s `Double` holds about a quarter of one at today's
+    /// dates, so a time parsed from six digits comes back as written), within the years 1 to 9999 (a date beyond is
+    /// taken as the nearest bound; NaN as 1970).
     public init(_ date: Date) {
         let raw = date.timeIntervalSince1970
         let interval =
@@ -32,12 +33,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             ? 0 : min(max(raw, Double(Self.writableSeconds.lowerBound)), Double(Self.writableSeconds.upperBound))
         let whole = interval.rounded(.down)
         var seconds = Int64(whole)
-        var nanos = Int64(((interval - whole) * 1_000_000_000).rounded())
-        if nanos >= 1_000_000_000 {
+        var micros = Int64(((interval - whole) * 1_000_000).rounded())
+        if micros >= 1_000_000 {
             seconds += 1
-            nanos -= 1_000_000_000
+            micros -= 1_000_000
         }
-        self.init(seconds: seconds, nanos: Int32(nanos))
+        self.init(seconds: seconds, nanos: Int32(micros * 1000))
     }
 
     /// This instant as a `Date` (which keeps about a quarter of a microsecond at today's dates).
