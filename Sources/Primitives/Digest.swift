@@ -130,8 +130,9 @@ public final class Digest {
         let code = ERR_get_error()
         var text = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(code, &text, text.count)
+        let reason = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         fatalError(
-            "libcrypto could not \(step) a \(algorithm.name) digest (\(String(cString: text))): check the OpenSSL "
+            "libcrypto could not \(step) a \(algorithm.name) digest (\(reason)): check the OpenSSL "
                 + "installation and its configuration (OPENSSL_CONF)")
     }
 }
