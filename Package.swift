@@ -35,15 +35,20 @@ let package = Package(
         ),
         .target(name: "CCRC32C"),
         .target(
-            name: "Ledger",
-            dependencies: ["CSQLite", "COpenSSL"]
+            name: "Primitives",
+            dependencies: ["COpenSSL", "CCRC32C"]
         ),
         .target(
-            name: "Templates"
+            name: "Ledger",
+            dependencies: ["Primitives", "CSQLite", "COpenSSL"]
+        ),
+        .target(
+            name: "Templates",
+            dependencies: ["Primitives"]
         ),
         .target(
             name: "GoogleCloud",
-            dependencies: ["COpenSSL", "CCurl", "CCRC32C", .product(name: "Clocks", package: "swift-clocks")]
+            dependencies: ["Primitives", "COpenSSL", "CCurl", .product(name: "Clocks", package: "swift-clocks")]
         ),
         .target(
             name: "Flows",
@@ -58,8 +63,8 @@ let package = Package(
         .target(
             name: "LocalCloud",
             dependencies: [
+                "Primitives",
                 "COpenSSL",
-                "CCRC32C",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -82,12 +87,14 @@ let package = Package(
             dependencies: ["GoogleCloud"],
             path: "Tools/bench/StorageBench"
         ),
+        .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CSQLite", "ledger-bench"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
+        .testTarget(name: "TemplatesTests", dependencies: ["Templates", "Primitives"]),
         .testTarget(
             name: "GoogleCloudTests",
-            dependencies: ["GoogleCloud", "CCRC32C", .product(name: "Clocks", package: "swift-clocks")], resources: [.copy("Fixtures")]),
+            dependencies: ["GoogleCloud", "CCRC32C", .product(name: "Clocks", package: "swift-clocks")],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "LocalCloudTests", dependencies: ["LocalCloud"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Flows", "GoogleCloud", "Ledger", "Templates"]),
         .testTarget(

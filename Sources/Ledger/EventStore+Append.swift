@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// What `append` wrote, or, for a retried idempotent append, what the first attempt wrote.
 public struct AppendResult: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// Which events an audit query selects. Every condition given must hold.
 public struct EventFilter: Sendable, Equatable {

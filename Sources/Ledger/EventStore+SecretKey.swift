@@ -1,5 +1,6 @@
 import COpenSSL
 import Foundation
+import Primitives
 
 /// A ledger's key for digests of secret values: HMAC-SHA256 under 32 random bytes that live in the ledger file
 /// itself (table `ledger_keys`), so a copy of the file checks its own digests, while a dictionary of likely values

@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import Primitives
 import Synchronization
 
 /// The append-only event ledger: one SQLite file in WAL mode with `synchronous=FULL`.

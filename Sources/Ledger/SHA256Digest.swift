@@ -1,5 +1,5 @@
-import COpenSSL
 import Foundation
+import Primitives
 
 /// A SHA-256 digest: 32 bytes kept inline (no heap allocation), printed as lowercase hex.
 public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
@@ -31,16 +31,7 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses 64 hex characters; nil for anything else.
     public init?(hex: String) {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count == 64 else { return nil }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(32)
-        var index = 0
-        while index < 64 {
-            guard let high = Self.nibble(utf8[index]), let low = Self.nibble(utf8[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
+        guard hex.utf8.count == 64, let bytes = Hex.decode(hex) else { return nil }
         self.init(bytes: bytes)
     }
 
@@ -52,11 +43,7 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     /// The digest of the bytes in `buffer`.
     public static func of(buffer: UnsafeRawBufferPointer) -> SHA256Digest {
         var digest = SHA256Digest.zero
-        digest.withUnsafeMutableBytes { out in
-            _ = COpenSSL.SHA256(
-                buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count,
-                out.baseAddress?.assumingMemoryBound(to: UInt8.self))
-        }
+        digest.withUnsafeMutableBytes { out in _ = Digest.of(.sha256, buffer: buffer, into: out) }
         return digest
     }
 
@@ -73,16 +60,7 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        withUnsafeBytes { bytes in
-            for byte in bytes {
-                out.append(digits[Int(byte >> 4)])
-                out.append(digits[Int(byte & 0x0f)])
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        withUnsafeBytes { Hex.encode($0) }
     }
 
     public var description: String { hex }
@@ -96,14 +74,5 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
         hasher.combine(words.1)
         hasher.combine(words.2)
         hasher.combine(words.3)
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }

@@ -24,6 +24,36 @@ struct RecoveryTests {
         try cli.run(["replay", id]).stdout
     }
 
+    /// The emulator's jobs in the flows' region, by name, with their states.
+    func jobStates(_ emulator: Emulator) throws -> [String: String] {
+        let url = URL(string: emulator.endpoint + "/v1/projects/local-project/locations/europe-west9/jobs")!
+        let semaphore = DispatchSemaphore(value: 0)
+        let box = Emulator.Box()
+        URLSession.shared.dataTask(with: url) { data, _, _ in
+            box.data = data
+            semaphore.signal()
+        }.resume()
+        semaphore.wait()
+        let object = try JSONSerialization.jsonObject(with: try #require(box.data)) as? [String: Any]
+        let jobs = object?["jobs"] as? [[String: Any]] ?? []
+        return Dictionary(
+            jobs.compactMap { job in
+                guard let name = job["name"] as? String else { return nil }
+                return (name, (job["status"] as? [String: Any])?["state"] as? String ?? "")
+            }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Polls the emulator until `done` holds for its jobs (their scripts are processes that end in their own time),
+    /// for up to a minute; false if it never does.
+    func waitForJobs(_ emulator: Emulator, until done: ([String: String]) -> Bool) throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if done(try jobStates(emulator)) { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
     @Test("a job still running is watched again from the stored log cursor: no line lost, none repeated")
     func runningJobIsWatched() throws {
         let cli = try CLI()
@@ -51,7 +81,8 @@ struct RecoveryTests {
         let cli = try CLI()
         let emulator = try Emulator(cli)
         let id = try crash(cli, emulator, CLI.fixture("slow_then_done.yaml"), after: 7)
-        Thread.sleep(forTimeInterval: 3)
+        // The job finishes while nobody watches.
+        #expect(try waitForJobs(emulator) { !$0.isEmpty && $0.values.allSatisfy { $0 == "SUCCEEDED" } })
         let recover = try cli.run(["resume", id])
         #expect(recover.status == 0, "\(recover.stderr)")
         let timeline = try trail(cli, id)
@@ -93,7 +124,8 @@ struct RecoveryTests {
         let semaphore = DispatchSemaphore(value: 0)
         URLSession.shared.dataTask(with: request) { _, _, _ in semaphore.signal() }.resume()
         semaphore.wait()
-        Thread.sleep(forTimeInterval: 0.5)
+        // Deleting is an operation that ends once the job's process is gone.
+        #expect(try waitForJobs(emulator) { $0.keys.allSatisfy { !$0.hasSuffix("/jobs/\(job)") } })
         #expect(try cli.run(["recover"]).status == 0)
         let timeline = try trail(cli, id)
         #expect(timeline.contains("observed job unknown to Batch (deleted, or expired)"))

@@ -183,26 +183,34 @@ struct CurlTransportTests {
 
     @Test("no progress for the timeout is timedOut; cancelling the task stops the transfer at once")
     func timeoutAndCancellation() async throws {
-        // The server says nothing for 30 s, then hangs up: without the idle timeout or the cancellation, the call
-        // would end after 30 s as connectionLost. The time bounds are loose because the whole suite shares 2 cores.
-        let server = try RawHTTPServer { _ in .silence(.seconds(30)) }
+        // The server never answers and never hangs up: only the transport's idle timeout, or the cancellation, can
+        // end a call, so the outcome alone says which did (no clock is read here).
+        let (arrivals, arrived) = AsyncStream.makeStream(of: Int.self)
+        let (hangUps, hungUp) = AsyncStream.makeStream(of: Int.self)
+        let server = try RawHTTPServer { request in
+            arrived.yield(request.connection)
+            return .silenceUntilHangUp { hungUp.yield(request.connection) }
+        }
         defer { server.stop() }
+        var arrival = arrivals.makeAsyncIterator()
+        var hangUp = hangUps.makeAsyncIterator()
         let transport = CurlTransport()
-        let started = ContinuousClock.now
         let timedOut = await #expect(throws: TransportError.self) {
             try await transport.send(HTTPRequest(method: "GET", url: server.url, timeout: .seconds(1)))
         }
         #expect(timedOut?.kind == .timedOut)
-        #expect(ContinuousClock.now - started < .seconds(25))
+        #expect(await hangUp.next() == 1, "the timed-out transfer closed its connection")
 
+        // An idle timeout of an hour: nothing but the cancellation ends this call before then.
         let task = Task {
-            try await transport.send(HTTPRequest(method: "GET", url: server.url, timeout: .seconds(60)))
+            try await transport.send(HTTPRequest(method: "GET", url: server.url, timeout: .seconds(3600)))
         }
-        try await Task.sleep(for: .milliseconds(300))
-        let cancelled = ContinuousClock.now
+        _ = await arrival.next()
+        let second = await arrival.next()
+        // The request has reached the server, so the transfer is under way when it is cancelled.
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(ContinuousClock.now - cancelled < .seconds(25))
+        #expect(await hangUp.next() == second, "the cancelled transfer closed its connection")
     }
 
     @Test("a header with a line break is refused; a body file that shrinks says so; session ids never print")

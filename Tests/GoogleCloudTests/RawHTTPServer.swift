@@ -23,8 +23,8 @@ final class RawHTTPServer: @unchecked Sendable {
     enum Reply: Sendable {
         /// Raw bytes, written as given; the connection stays open for the next request unless `close`.
         case bytes(Data, close: Bool)
-        /// Nothing for this long, then the connection is closed.
-        case silence(Duration)
+        /// Nothing, for as long as the client keeps the connection open; `hungUp` runs once the client has closed it.
+        case silenceUntilHangUp(hungUp: @Sendable () -> Void)
     }
 
     let port: Int
@@ -119,8 +119,9 @@ final class RawHTTPServer: @unchecked Sendable {
             case .bytes(let data, let close):
                 send(client, data)
                 if close { return }
-            case .silence(let duration):
-                Thread.sleep(forTimeInterval: Double(duration.components.seconds))
+            case .silenceUntilHangUp(let hungUp):
+                while receive(client) != nil {}
+                hungUp()
                 return
             }
         }

@@ -67,12 +67,12 @@ struct EmulatorCommandTests {
         let first = try EmulatorProcess(binary, ["--port", "0", "--state-dir", state.path])
         let endpoint = try #require(try await first.endpoint(), "output: \(first.text)")
         let api = try await client(endpoint)
-        let script = "sleep 2; echo after-crash > /mnt/disks/share/result.txt"
+        let script = "sleep 2.0303; echo after-crash > /mnt/disks/share/result.txt"
         let created = try await api.send(
             "POST", "\(parent)/jobs?jobId=crash", json: shellJob(script, bucketPath: "crash"))
         #expect(created.status == 200)
         _ = try await waitForJob(api, "projects/p/locations/us-central1/jobs/crash", states: ["RUNNING"])
-        try await Task.sleep(for: .milliseconds(500))
+        #expect(await waitForProcesses(running: ["sleep", "2.0303"], count: 1), "the job's script is running")
         kill(first.process.processIdentifier, SIGKILL)
         first.process.waitUntilExit()
         let second = try EmulatorProcess(binary, ["--port", "0", "--state-dir", state.path])

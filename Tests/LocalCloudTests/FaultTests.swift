@@ -106,11 +106,10 @@ struct FaultTests {
             let preempted = try await waitForJob(client, "projects/p/locations/us-central1/jobs/pre-1", timeout: 60)
             #expect(preempted["status"]?["state"] == .string("FAILED"))
             #expect(lastExitCode(preempted) == 50001)
-            let started = Date()
+            // The 300 s sleep would exit 0: exit code 50002 says the VM loss ended it.
             let lost = try await waitForJob(client, "projects/p/locations/us-central1/jobs/lost-1", timeout: 120)
             #expect(lost["status"]?["state"] == .string("FAILED"))
             #expect(lastExitCode(lost) == 50002)
-            #expect(Date().timeIntervalSince(started) < 120, "the VM loss must kill the 300 s sleep")
             let fine = try await waitForJob(client, "projects/p/locations/us-central1/jobs/fine-1")
             #expect(fine["status"]?["state"] == .string("SUCCEEDED"))
             #expect(try await client.get("\(parent)/jobs/stuck-1").json["status"]?["state"] == .string("QUEUED"))
@@ -122,11 +121,7 @@ struct FaultTests {
             #expect(codes == [50001, 0])
             let operation = try await client.send("DELETE", "\(parent)/jobs/stuck-1")
             let operationName = try #require(operation.json["name"]?.stringValue)
-            var done = false
-            for _ in 0..<100 where !done {
-                done = try await client.get("/v1/\(operationName)").json["done"] == .bool(true)
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            let done = try await waitForOperation(client, operationName)["done"] == .bool(true)
             #expect(done, "a job stuck in QUEUED can still be deleted")
             #expect(try await client.get("\(parent)/jobs/stuck-1").status == 404)
         }

@@ -1,43 +1,42 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @testable import LocalCloud
 
 @Suite("HTTP server")
 struct ServerTests {
-    @Test("small responses do not wait on Nagle's algorithm: 200 sequential requests")
+    @Test("small responses do not wait on Nagle's algorithm: the server's end of a connection has TCP_NODELAY")
     func noNagleDelay() async throws {
-        try await withCloud { _, client in
-            _ = try await client.get("/_emulator/stats")
-            var durations: [Double] = []
-            for _ in 0..<200 {
-                let started = ContinuousClock.now
-                let response = try await client.get("\(parent)/jobs")
-                durations.append((ContinuousClock.now - started).seconds)
-                #expect(response.status == 200)
-            }
-            durations.sort()
-            let median = durations[durations.count / 2]
-            // Nagle plus delayed ACK costs about 40 ms on every such request, so it shows in the median; the tail
-            // is left out, since tests running in parallel on two cores stretch it.
-            #expect(median < 0.02, "median \(median * 1000) ms")
+        // Nagle plus delayed ACK would cost about 40 ms on every small answer. Rather than time answers (which a
+        // busy machine stretches), look at the server's socket itself: the emulator runs in this process, so its
+        // end of the connection is one of this process's descriptors.
+        try await withCloud { cloud, _ in
+            let port = try #require(cloud.endpoint.port)
+            let served = try LoopbackConnection(port: port)
+            defer { served.close() }
+            #expect(try served.get("/_emulator/stats").hasPrefix("HTTP/1.1 200"))
+            let serverEnd = try #require(
+                LoopbackConnection.descriptor(localPort: port, peerPort: served.localPort),
+                "no descriptor of this process is the server's end of the connection")
+            var noDelay: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            #expect(getsockopt(serverEnd, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, &length) == 0)
+            #expect(noDelay != 0, "the server's socket leaves Nagle's algorithm on")
         }
     }
 
-    @Test("the emulator listens within a second of starting")
-    func startsFast() async throws {
-        // The best of three starts, so a burst of load from tests running in parallel does not decide it.
-        var best = Double.infinity
+    @Test("the emulator starts, answers and shuts down, three times in a row")
+    func startsAndStops() async throws {
+        // How fast it starts (about a second) is a property of an idle machine, for a benchmark, not a test.
         for _ in 0..<3 {
-            let started = ContinuousClock.now
             let cloud = try await LocalCloud.start(LocalCloudConfiguration())
-            best = min(best, (ContinuousClock.now - started).seconds)
             #expect(try await TestClient(cloud).get("/_emulator/stats").status == 200)
             await cloud.shutdown()
         }
-        // The one-second start is a property of an idle machine; with the whole suite running in parallel on two
-        // cores only a gross regression is judged here.
-        #expect(best < 5, "started in \(best) s at best")
     }
 
     @Test("temporary data folders of emulators that ended without shutdown are swept; live ones are kept")

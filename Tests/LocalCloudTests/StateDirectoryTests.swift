@@ -87,9 +87,9 @@ struct StateDirectoryTests {
         defer { try? FileManager.default.removeItem(at: state) }
         let configuration = LocalCloudConfiguration(stateDirectory: state)
         try await withCloud(configuration) { _, client in
-            _ = try await client.send("POST", "\(parent)/jobs?jobId=lost", json: shellJob("sleep 30"))
+            _ = try await client.send("POST", "\(parent)/jobs?jobId=lost", json: shellJob("sleep 3034"))
             _ = try await waitForJob(client, "projects/p/locations/us-central1/jobs/lost", states: ["RUNNING"])
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(await waitForProcesses(running: ["sleep", "3034"], count: 1))
         }
         try await withCloud(configuration) { _, client in
             let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/lost", timeout: 60)

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 import Testing
 
 @testable import Templates
@@ -93,7 +94,7 @@ struct SecretTests {
         #expect(rendered.secretUses.map(\.name) == ["DB_PASSWORD"])
         // The value is reachable only through a digest the caller chooses (the engine: HMAC under its key).
         #expect(
-            rendered.secretUses.first?.digest(using: { MerkleDamgard.hex(SHA256.digest($0)) })
+            rendered.secretUses.first?.digest(using: { Hex.encode(Digest.of(.sha256, $0)) })
                 == "c4ca24390c4f02e16e1e5eb2bf35134105f400a903fde0d89ccf7e5913508fbb")
         let mask = SecretMasker.mask(for: Self.password)
         #expect(rendered.masked == "--password=\(mask) --again=\(mask)")

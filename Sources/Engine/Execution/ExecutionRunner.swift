@@ -97,8 +97,8 @@ public final class ExecutionRunner: Sendable {
             backend: configuration.target.backend,
             outputDirectory: configuration.outputDirectory.appendingPathComponent(id).standardizedFileURL.path,
             namespaceFilesDirectory: configuration.namespaceFilesDirectory?.path,
-            namespaceFileDigests: namespaceFiles.mapValues { url in
-                (try? Data(contentsOf: url)).map { SHA256Digest.of($0).hex } ?? ""
+            namespaceFileDigests: try namespaceFiles.reduce(into: [:]) { digests, file in
+                digests[file.key] = try FileDigest.sha256Hex(of: file.value, role: "namespace file \(file.key)")
             }, forkedFrom: forkedFrom?.id)
         guard case .acquired(let token) = try store.acquireLease(id, owner: "batchledger run") else {
             throw EngineError.configuration("execution \(id) is already being driven by another process")
@@ -191,7 +191,7 @@ public final class ExecutionRunner: Sendable {
                 ?? started.namespaceFilesDirectory.map { URL(fileURLWithPath: $0) }
             let namespaceFiles = try NamespaceFolder.list(folder)
             for (path, url) in namespaceFiles {
-                let digest = (try? Data(contentsOf: url)).map { SHA256Digest.of($0).hex }
+                let digest = try FileDigest.sha256Hex(of: url, role: "namespace file \(path)")
                 if let recorded = started.namespaceFileDigests[path], recorded != digest {
                     configuration.notice("namespace file \(path) changed since the execution started")
                 }

@@ -190,7 +190,7 @@ struct TaskRenderer {
             fileDigests[name] = digest
         }
         for (relative, url) in namespaceFiles.sorted(by: { $0.key < $1.key }) {
-            let digest = (try? Data(contentsOf: url)).map { SHA256Digest.of($0).hex } ?? ""
+            let digest = try FileDigest.sha256Hex(of: url, role: "namespace file \(relative)")
             addUpload(relative, .file(url), digest: digest)
         }
         for file in try inputFiles(context, secretsUsed) {
@@ -198,7 +198,7 @@ struct TaskRenderer {
                 throw secretsUsed.problem("\(file.location): input file '\(file.name)': \(problem)")
             }
             if let local = knownFiles[file.content.trimmingCharacters(in: .whitespacesAndNewlines)] {
-                let digest = (try? Data(contentsOf: local)).map { SHA256Digest.of($0).hex } ?? ""
+                let digest = try FileDigest.sha256Hex(of: local, role: "output file for input file \(file.name)")
                 addUpload(file.name, .file(local), digest: digest)
             } else {
                 let data = Data(file.content.utf8)
@@ -228,7 +228,7 @@ struct TaskRenderer {
                 var name = local.lastPathComponent
                 if usedNames.contains(name) { name = "\(uploads.count)-\(name)" }
                 if !usedNames.contains(name) {
-                    let digest = (try? Data(contentsOf: local)).map { SHA256Digest.of($0).hex } ?? ""
+                    let digest = try FileDigest.sha256Hex(of: local, role: "the output file \(uri)")
                     addUpload(name, .file(local), digest: digest)
                 }
                 replaced = replaced.replacingOccurrences(of: uri, with: "/\(wid)/\(name)")

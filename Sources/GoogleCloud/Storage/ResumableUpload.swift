@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// A resumable upload session: chunks that are multiples of 256 KiB, streamed from the file, each `PUT` answered
 /// by `308` with the range persisted so far; after a failure the session's status is asked (`bytes */TOTAL`) and

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// Cloud Storage JSON API v1: uploads (multipart, or resumable above a threshold), streaming downloads checked
 /// against `x-goog-hash`, listing, deletion.
@@ -113,9 +114,8 @@ public struct StorageClient: Sendable {
         ifGenerationMatch: Int64? = nil
     ) async throws -> StorageObject {
         let crc = CRC32C.checksum(data)
-        let md5 = MD5Digest()
-        data.withUnsafeBytes { md5.update(buffer: $0) }
-        let hashes = FileHashes(crc32c: crc, md5Base64: md5.finalBase64(), size: Int64(data.count))
+        let md5 = Data(Digest.of(.md5, data)).base64EncodedString()
+        let hashes = FileHashes(crc32c: crc, md5Base64: md5, size: Int64(data.count))
         let object = try await multipartUpload(
             data, bucket: bucket, name: name, contentType: contentType, hashes: hashes,
             ifGenerationMatch: ifGenerationMatch)

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// A condition on an event's JSON payload, for audit queries. Paths are SQLite JSON paths (`$.jobId`).
 public indirect enum PayloadCondition: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// Which events an export holds: some executions (or all), after a seq, up to the ledger's end when it began.
 public struct ExportSelection: Sendable, Equatable {

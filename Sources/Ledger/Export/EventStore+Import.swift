@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// What `importExport` did.
 public struct ImportReport: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// What the HTML page of one execution shows; the caller builds it from its fold of the events, so the page
 /// itself knows nothing of event types.

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// Encoding and hashing filters: `urlencode`, `urldecode`, `base64encode`, `base64decode`, `sha1`, `sha256`,
 /// `sha512`, `md5`. Errors never print the input, which may be a secret.
@@ -21,11 +22,17 @@ extension Evaluator {
             let compact = text.filter { !$0.isNewline }
             guard let data = Data(base64Encoded: compact) else { throw args.failure("the input is not valid Base64") }
             return .string(String(decoding: data, as: UTF8.self))
-        case "sha1": return .string(MerkleDamgard.hex(SHA1.digest(Array(text.utf8))))
-        case "sha256": return .string(MerkleDamgard.hex(SHA256.digest(Array(text.utf8))))
-        case "sha512": return .string(MerkleDamgard.hex(SHA512.digest(Array(text.utf8))))
-        default: return .string(MerkleDamgard.hex(MD5.digest(Array(text.utf8))))
+        case "sha1": return .string(Self.hexDigest(.sha1, text))
+        case "sha256": return .string(Self.hexDigest(.sha256, text))
+        case "sha512": return .string(Self.hexDigest(.sha512, text))
+        default: return .string(Self.hexDigest(.md5, text))
         }
+    }
+
+    /// The digest of `text`'s UTF-8 bytes in lower-case hex, as Kestra's hashing filters print it. MD5 and SHA-1
+    /// serve the `md5` and `sha1` filters only, never anything that needs collision resistance.
+    static func hexDigest(_ algorithm: Digest.Algorithm, _ text: String) -> String {
+        Hex.encode(Digest.of(algorithm, Array(text.utf8)))
     }
 
     /// Java's `URLEncoder.encode(s, UTF_8)`: letters, digits and `.-*_` kept, space as `+`, the rest `%XX`.

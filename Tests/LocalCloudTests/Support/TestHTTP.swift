@@ -144,6 +144,30 @@ func temporaryDirectory(_ name: String = "lc-test") -> URL {
 }
 
 /// Processes whose command line is exactly `arguments` (read from /proc).
+/// Polls a long-running operation until it is done (the emulator finishes deletes once the job's processes are
+/// gone), up to `timeout` seconds; returns the last answer.
+func waitForOperation(_ client: TestClient, _ name: String, timeout: Double = 60) async throws -> JSONValue {
+    let deadline = Date().addingTimeInterval(timeout)
+    var last = JSONValue.null
+    while Date() < deadline {
+        last = try await client.get("/v1/\(name)").json
+        if last["done"] == .bool(true) { return last }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return last
+}
+
+/// Waits until `count` processes run exactly `arguments` (a job's processes start a moment after the job is
+/// RUNNING); false if they do not within `timeout` seconds. It polls because nothing announces an exec.
+func waitForProcesses(running arguments: [String], count: Int, timeout: Double = 60) async -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if processes(running: arguments).count == count { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return false
+}
+
 func processes(running arguments: [String]) -> [Int32] {
     let wanted = Data(arguments.joined(separator: "\0").utf8) + Data([0])
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

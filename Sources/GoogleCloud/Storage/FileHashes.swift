@@ -1,29 +1,10 @@
-import COpenSSL
 import Foundation
+import Primitives
 
-/// An incremental MD5 through libcrypto, for checking `md5Hash` and `x-goog-hash: md5=` (integrity only).
-final class MD5Digest {
-    private let context: OpaquePointer
-
-    init() {
-        context = EVP_MD_CTX_new()
-        EVP_DigestInit_ex(context, EVP_md5(), nil)
-    }
-
-    deinit {
-        EVP_MD_CTX_free(context)
-    }
-
-    func update(buffer: UnsafeRawBufferPointer) {
-        EVP_DigestUpdate(context, buffer.baseAddress, buffer.count)
-    }
-
-    /// The digest, Base64, as Cloud Storage writes it.
+extension Digest {
+    /// The digest in Base64, as Cloud Storage writes `md5Hash` and `x-goog-hash: md5=`; call it once.
     func finalBase64() -> String {
-        var out = [UInt8](repeating: 0, count: 16)
-        var length: UInt32 = 0
-        EVP_DigestFinal_ex(context, &out, &length)
-        return Data(out.prefix(Int(length))).base64EncodedString()
+        Data(finalize()).base64EncodedString()
     }
 }
 
@@ -34,34 +15,16 @@ struct FileHashes {
     var md5Base64: String?
     var size: Int64
 
+    /// - Throws: `FileReadError` when the file cannot be read, `CancellationError` when the task is cancelled.
     static func of(_ file: URL, md5 wantsMD5: Bool = true) throws -> FileHashes {
-        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: file.path])
-        }
-        defer { close(descriptor) }
         var crc = CRC32C()
-        let md5 = wantsMD5 ? MD5Digest() : nil
+        let md5 = wantsMD5 ? Digest(.md5) : nil
         var size: Int64 = 0
-        // One buffer, read into again and again (a new one per piece would fault its pages in each time).
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-        defer { buffer.deallocate() }
-        while true {
+        try FileChunks.read(file) { piece in
             try Task.checkCancellation()
-            let count = read(descriptor, buffer.baseAddress!, buffer.count)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw CocoaError(
-                    .fileReadUnknown,
-                    userInfo: [
-                        NSFilePathErrorKey: file.path, NSLocalizedDescriptionKey: String(cString: strerror(errno)),
-                    ])
-            }
-            if count == 0 { break }
-            let piece = UnsafeRawBufferPointer(rebasing: buffer[..<count])
             crc.update(buffer: piece)
             md5?.update(buffer: piece)
-            size += Int64(count)
+            size += Int64(piece.count)
         }
         return FileHashes(crc32c: crc.value, md5Base64: md5?.finalBase64(), size: size)
     }
@@ -86,7 +49,7 @@ final class StreamingHashes: TransferObserver, @unchecked Sendable {
     private var filled = 0
     /// Owned by `queue`.
     private var crc = CRC32C()
-    private var md5: MD5Digest?
+    private var md5: Digest?
     private var size: Int64 = 0
     private let wantsMD5: @Sendable ([String: String]) -> Bool
 
@@ -102,7 +65,7 @@ final class StreamingHashes: TransferObserver, @unchecked Sendable {
 
     func begin(headers: [String: String]) {
         filled = 0
-        let md5 = wantsMD5(headers) ? MD5Digest() : nil
+        let md5 = wantsMD5(headers) ? Digest(.md5) : nil
         queue.sync {
             crc = CRC32C()
             self.md5 = md5
