@@ -18,7 +18,7 @@ struct ServerTests {
             let port = try #require(cloud.endpoint.port)
             let served = try LoopbackConnection(port: port)
             defer { served.close() }
-            #expect(try served.get("/_emulator/stats").hasPrefix("HTTP/1.1 200"))
+            #expect(try await served.get("/_emulator/stats").hasPrefix("HTTP/1.1 200"))
             let serverEnd = try #require(
                 LoopbackConnection.descriptor(localPort: port, peerPort: served.localPort),
                 "no descriptor of this process is the server's end of the connection")

@@ -38,8 +38,18 @@ struct LoopbackConnection {
 
     func close() { Glibc.close(descriptor) }
 
-    /// Sends a GET that keeps the connection open and returns the answer's head.
-    func get(_ target: String) throws -> String {
+    /// Sends a GET that keeps the connection open and returns the answer's head. The blocking socket calls run on
+    /// a thread of their own: on Swift's cooperative pool (two threads here) they would starve the emulator that
+    /// runs in this same process, and every other test.
+    func get(_ target: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try self.blockingGet(target) })
+            }
+        }
+    }
+
+    private func blockingGet(_ target: String) throws -> String {
         let request = Data("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
         try request.withUnsafeBytes { bytes in
             var sent = 0
