@@ -1,4 +1,6 @@
+import Engine
 import Foundation
+import Ledger
 import Testing
 
 /// The built `batchledger` binary, run as a user runs it, against LocalCloud on 127.0.0.1.
@@ -231,5 +233,19 @@ struct TransientErrorTests {
         // Each absorbed failure is an APICallRetried event in the ledger.
         let store = String(decoding: cli.ledgerBytes(), as: UTF8.self)
         #expect(store.components(separatedBy: "APICallRetried").count - 1 >= 10)
+        // Each is recorded against the task run whose call it was, in order: a call's failed attempts count up.
+        let ledger = try EventStore(path: cli.ledger, options: .init(readOnly: true))
+        var retries: [APICallRetried] = []
+        try ledger.readStream(report.executionId) { recorded in
+            if case .apiCallRetried(let retry)? = try ExecutionEvent.decode(recorded) { retries.append(retry) }
+        }
+        #expect(retries.count >= 10)
+        #expect(retries.allSatisfy { ["generate", "summarize"].contains($0.taskRunId ?? "") }, "\(retries)")
+        var lastAttempt: [String: Int] = [:]
+        for retry in retries {
+            let key = (retry.taskRunId ?? "") + " " + retry.call
+            #expect(retry.failedAttempt > lastAttempt[key, default: 0], "\(retry.call) out of order")
+            lastAttempt[key] = retry.failedAttempt
+        }
     }
 }
