@@ -84,14 +84,14 @@ struct SecretMaskingTests {
         let result = try cli.run(["run", flow, "--local", "--secrets-file", secrets, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try #require(try? JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8)))
-        #expect(report.state == "SUCCEEDED")
-        #expect(report.tasks.first?.state == "SUCCEEDED")
+        #expect(report.state == .succeeded)
+        #expect(report.tasks.first?.state == .succeeded)
         let verify = try cli.run(["verify"])
         #expect(verify.status == 0, "\(verify.stdout)")
 
         let events = try Self.events(cli)
         #expect(
-            events.contains { if case .executionFinished(let end) = $0 { end.state == "SUCCEEDED" } else { false } })
+            events.contains { if case .executionFinished(let end) = $0 { end.state == .succeeded } else { false } })
         #expect(events.contains { if case .jobPolled(let poll) = $0 { poll.state == "RUNNING" } else { false } })
         let logs = Self.logTexts(events)
         let word = try #require(logs.first { $0.hasPrefix("word:") })
