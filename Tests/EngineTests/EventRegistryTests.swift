@@ -40,7 +40,8 @@ import Testing
         .jobDeleted(JobDeleted(taskRunId: "t1", attempt: 1, name: "n", alreadyGone: true)),
         .stagingCleaned(StagingCleaned(taskRunId: "t1", attempt: 1, prefix: "wd1/", objectsDeleted: 2)),
         .apiCallRetried(
-            APICallRetried(taskRunId: nil, call: "jobs.get", failedAttempt: 1, status: 503, reason: "r", delaySeconds: 1.5)),
+            APICallRetried(
+                taskRunId: nil, call: "jobs.get", failedAttempt: 1, status: 503, reason: "r", delaySeconds: 1.5)),
         .taskSucceeded(TaskSucceeded(taskRunId: "t1", attempt: 1, state: .warning)),
         .taskFailed(Events.failed(attempt: 1, willRetry: true)),
         .taskCancelled(TaskCancelled(taskRunId: "t1", attempt: 1, reason: "killed")),
@@ -86,7 +87,8 @@ import Testing
         let success = try ExecutionEvent.taskSucceeded(TaskSucceeded(taskRunId: "t1", attempt: 2, state: .warning))
             .encoded()
         #expect(success.type == "TaskSucceeded")
-        #expect(String(decoding: success.payload, as: UTF8.self) == #"{"attempt":2,"state":"WARNING","taskRunId":"t1"}"#)
+        let text = String(decoding: success.payload, as: UTF8.self)
+        #expect(text == #"{"attempt":2,"state":"WARNING","taskRunId":"t1"}"#)
         let finished = try ExecutionEvent.executionFinished(ExecutionFinished(state: .succeeded)).encoded()
         #expect(String(decoding: finished.payload, as: UTF8.self) == #"{"state":"SUCCEEDED"}"#)
         let backend = try CanonicalJSON.encode(Backend(kind: .endpoint, endpoint: "http://127.0.0.1:1"))
@@ -108,7 +110,8 @@ import Testing
         #expect(throws: EngineError.unknownEventType(seq: 17, type: "TaskTeleported")) {
             try ExecutionEvent.decode(recorded)
         }
-        #expect("\(EngineError.unknownEventType(seq: 17, type: "TaskTeleported"))".contains("seq 17 has type TaskTeleported"))
+        let message = "\(EngineError.unknownEventType(seq: 17, type: "TaskTeleported"))"
+        #expect(message.contains("seq 17 has type TaskTeleported"))
     }
 
     @Test func theFoldRefusesAnUnknownEventTypeInsteadOfSkippingIt() throws {

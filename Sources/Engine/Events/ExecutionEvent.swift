@@ -2,8 +2,8 @@ import Foundation
 import Ledger
 
 /// Every event of an execution's stream. Each case's payload is a versioned `Codable` struct; the ledger row's
-/// `type` and `schema_version` come from the payload's entry in `EventRegistry`. Events hold secrets' names and digests,
-/// never their values, and log lines already masked.
+/// `type` and `schema_version` come from the payload's entry in `EventRegistry`. Events hold secrets' names and
+/// digests, never their values, and log lines already masked.
 public enum ExecutionEvent: Sendable, Equatable {
     case executionStarted(ExecutionStarted)
     case attemptStarted(AttemptStarted)
