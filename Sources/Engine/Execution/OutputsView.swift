@@ -20,7 +20,7 @@ enum OutputsView {
             entry["vars"] = .map(vars)
             entry["outputFiles"] = .map(files)
             entry["exitCode"] = run.exitCode.map { .int($0) } ?? .null
-            entry["state"] = .string(run.state)
+            entry["state"] = .string(run.state.rawValue)
             if let value = run.value {
                 var byValue: OrderedMap
                 if case .map(let existing)? = outputs[run.taskId] { byValue = existing } else { byValue = OrderedMap() }
