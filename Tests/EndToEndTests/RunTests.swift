@@ -10,7 +10,7 @@ struct RunTests {
         let (result, report) = try cli.runLocal(CLI.sample("gcp_batch_runner.yaml"))
         #expect(result.status == 0, "\(result.stderr)")
         let run = try #require(report)
-        #expect(run.state == .succeeded)
+        #expect(run.state == "SUCCEEDED")
         let task = try #require(run.tasks.first)
         #expect(task.id == "scrape_environment_info")
         #expect(Set(task.vars.keys) == ["host", "platform", "OS", "python_version"])
@@ -81,7 +81,7 @@ struct RunTests {
         let (result, report) = try cli.runLocal(CLI.sample("failing.yaml"))
         #expect(result.status == 1)
         let run = try #require(report)
-        #expect(run.state == .failed)
+        #expect(run.state == "FAILED")
         #expect(run.tasks.count == 1, "the task after the failure never ran")
         #expect(run.tasks[0].exitCode == 3)
         #expect(run.tasks[0].vars["progress"]?.text == "half done")
@@ -104,8 +104,8 @@ struct RunTests {
         let cli = try CLI()
         let (result, report) = try cli.runLocal(CLI.fixture("stderr_warning.yaml"))
         #expect(result.status == 0)
-        #expect(report?.state == .warning)
-        #expect(report?.tasks.first?.state == .warning)
+        #expect(report?.state == "WARNING")
+        #expect(report?.tasks.first?.state == "WARNING")
         #expect(result.stderr.contains("warns ! but this went to stderr"))
     }
 
@@ -116,7 +116,7 @@ struct RunTests {
         let (result, report) = try cli.runLocal(CLI.fixture("timeout.yaml"))
         #expect(result.status == 1)
         let task = try #require(report?.tasks.first)
-        #expect(task.state == .failed)
+        #expect(task.state == "FAILED")
         #expect(task.exitCode == 50005)
         #expect(task.failureReason?.contains("maxRunDuration") == true)
     }
@@ -167,7 +167,7 @@ struct RunTests {
         #expect(result.status == 0, "\(result.stderr)")
         let report = try #require(try? JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8)))
         #expect(report.tasks.first?.attempts == 2)
-        #expect(report.tasks.first?.state == .succeeded)
+        #expect(report.tasks.first?.state == "SUCCEEDED")
         #expect(result.stderr.contains("exit code 50001"))
         #expect(try emulator.stats()["jobsCreated"] as? Int == 2)
     }
@@ -197,7 +197,7 @@ struct RunTests {
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
         let run = try #require(report)
         #expect(run.tasks.count == 500)
-        #expect(run.tasks.allSatisfy { $0.state == .succeeded && $0.vars["n"]?.text == $0.value })
+        #expect(run.tasks.allSatisfy { $0.state == "SUCCEEDED" && $0.vars["n"]?.text == $0.value })
         #expect(try cli.run(["verify"]).status == 0)
     }
 }
@@ -221,7 +221,7 @@ struct TransientErrorTests {
             ])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try #require(try? JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8)))
-        #expect(report.state == .succeeded)
+        #expect(report.state == "SUCCEEDED")
         #expect(report.tasks.allSatisfy { $0.attempts == 1 }, "retries of calls are not new attempts")
         let stats = try emulator.stats()
         #expect(stats["jobsCreated"] as? Int == 2, "a retried jobs.create made no duplicate job")
