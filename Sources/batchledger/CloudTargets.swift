@@ -12,7 +12,7 @@ struct CLITargets: TargetResolver {
 
     func target(for backend: Backend) async throws -> ResolvedTarget {
         switch backend.kind {
-        case "local", "endpoint":
+        case .local, .endpoint:
             let (target, embedded) = try await CloudTargets.recorded(
                 backend, environment: environment, transport: transport)
             return ResolvedTarget(target: target) { if let embedded { await embedded.shutdown() } }
@@ -40,7 +40,7 @@ enum CloudTargets {
                 host: "127.0.0.1", port: 0, stateDirectory: nil, requiredBearerToken: token,
                 jobIsolation: JobIsolation(network: .host)))
         let target = CloudTarget.google(
-            backend: Backend(kind: "local", endpoint: cloud.endpoint.absoluteString),
+            backend: Backend(kind: .local, endpoint: cloud.endpoint.absoluteString),
             endpoints: GoogleEndpoints(base: cloud.endpoint), defaultCredentials: StaticTokenCredentials(token: token),
             transport: EmbeddedEmulatorTransport(base: transport, endpoint: cloud.endpoint, token: token),
             timing: timing)
@@ -53,7 +53,7 @@ enum CloudTargets {
         throws -> CloudTarget
     {
         CloudTarget.google(
-            backend: Backend(kind: "endpoint", endpoint: endpoints.batch.absoluteString), endpoints: endpoints,
+            backend: Backend(kind: .endpoint, endpoint: endpoints.batch.absoluteString), endpoints: endpoints,
             defaultCredentials: AnonymousCredentials(), transport: transport,
             timing: try timing(environment, default: .standard))
     }
@@ -65,7 +65,7 @@ enum CloudTargets {
         let resolved = try GoogleEndpoints.resolve(override: nil, environment: environment)
         let found = try ApplicationDefaultCredentials.find(environment: environment, transport: transport)
         let target = CloudTarget.google(
-            backend: Backend(kind: "google", endpoint: nil), endpoints: resolved.endpoints,
+            backend: Backend(kind: .google, endpoint: nil), endpoints: resolved.endpoints,
             defaultCredentials: found?.provider, transport: transport,
             timing: try timing(environment, default: .standard))
         return (target, found != nil)
@@ -77,10 +77,10 @@ enum CloudTargets {
         -> (CloudTarget, LocalCloud?)
     {
         switch backend.kind {
-        case "local":
+        case .local:
             let (target, cloud) = try await local(transport: transport, environment: environment)
             return (target, cloud)
-        case "endpoint":
+        case .endpoint:
             guard let text = backend.endpoint, let url = URL(string: text) else {
                 throw EngineError.configuration("the recorded endpoint \(backend.endpoint ?? "(none)") is not a URL")
             }

@@ -132,15 +132,18 @@ final class Console: @unchecked Sendable {
         }
     }
 
+    /// An execution or task-run state, coloured on a terminal.
+    func paint(_ state: RunState) -> TerminalLine { paint(state.rawValue) }
+
     /// A state word, coloured on a terminal (the word itself escaped: a state may come from Batch).
     func paint(_ state: String) -> TerminalLine {
         let word = TerminalText.escaped(state)
         guard color else { return TerminalLine(trusted: word) }
         let code: String
         switch state {
-        case "SUCCEEDED": code = "32"
-        case "WARNING": code = "33"
-        case "FAILED", "CANCELLED": code = "31"
+        case RunState.succeeded.rawValue: code = "32"
+        case RunState.warning.rawValue: code = "33"
+        case RunState.failed.rawValue, RunState.cancelled.rawValue: code = "31"
         default: code = "36"
         }
         return TerminalLine(trusted: "\u{1B}[\(code)m\(word)\u{1B}[0m")
@@ -256,10 +259,10 @@ final class RunDisplay: @unchecked Sendable {
             let outcome = failure.willRetry ? " · retrying" : failure.allowed ? " · allowed (allowFailure)" : ""
             console.status(
                 line:
-                    "\(failure.taskRunId)  \(console.paint("FAILED")) (attempt \(failure.attempt)): \(failure.reason)\(outcome)"
+                    "\(failure.taskRunId)  \(console.paint(RunState.failed)) (attempt \(failure.attempt)): \(failure.reason)\(outcome)"
             )
         case .taskCancelled(let cancelled):
-            console.status(line: "\(cancelled.taskRunId)  \(console.paint("CANCELLED")): \(cancelled.reason)")
+            console.status(line: "\(cancelled.taskRunId)  \(console.paint(RunState.cancelled)): \(cancelled.reason)")
         case .apiCallRetried(let retry):
             console.note(
                 "\(retry.call): \(retry.reason); retry \(retry.failedAttempt) in \(String(format: "%.1f", retry.delaySeconds)) s"

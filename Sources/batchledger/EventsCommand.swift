@@ -106,20 +106,19 @@ struct EventDescription {
     var summary: String
 
     init(_ recorded: RecordedEvent) {
-        let decoded: ExecutionEvent?
+        // The listing shows every row, also those this version cannot read, so that `events` still helps there.
         do {
-            decoded = try ExecutionEvent.decode(recorded)
+            (taskRun, summary) = Self.describe(try ExecutionEvent.decode(recorded))
+        } catch EngineError.unknownEventType {
+            taskRun = nil
+            summary = "event type unknown to this version (\(recorded.payload.count) B)"
+        } catch EngineError.newerEventSchema(_, _, let version, _) {
+            taskRun = nil
+            summary = "schema version \(version) newer than this version reads (\(recorded.payload.count) B)"
         } catch {
             taskRun = nil
             summary = "unreadable payload (\(recorded.payload.count) B)"
-            return
         }
-        guard let event = decoded else {
-            taskRun = nil
-            summary = "event type unknown to this version (\(recorded.payload.count) B)"
-            return
-        }
-        (taskRun, summary) = Self.describe(event)
     }
 
     static func bytes(_ size: Int64) -> String {
@@ -220,7 +219,7 @@ struct EventDescription {
         case .taskCancelled(let e):
             return (e.taskRunId, "\(run(e.taskRunId, e.attempt)) \(e.reason)")
         case .executionFinished(let e):
-            return (nil, e.state)
+            return (nil, e.state.rawValue)
         case .reconciled(let e):
             return (
                 e.taskRunId,

@@ -136,7 +136,7 @@ enum TimelinePageBuilder {
         var logs: [TimelinePage.LogLine] = []
         try store.readStream(id) { recorded in
             try state.apply(recorded)
-            guard let event = try ExecutionEvent.decode(recorded) else { return }
+            let event = try ExecutionEvent.decode(recorded)
             let time = recorded.recordedAt
             func add(_ run: String, _ attempt: Int, _ name: String, _ detail: String) {
                 steps[run, default: [:]][attempt, default: []].append(
@@ -176,7 +176,7 @@ enum TimelinePageBuilder {
             case .stagingCleaned(let e):
                 add(e.taskRunId, e.attempt, "staging cleaned", detail(e.taskRunId, e.attempt))
             case .taskSucceeded(let e):
-                add(e.taskRunId, e.attempt, e.state.lowercased(), "")
+                add(e.taskRunId, e.attempt, e.state.rawValue.lowercased(), "")
                 ends[e.taskRunId, default: [:]][e.attempt] = time
             case .taskFailed(let e):
                 add(e.taskRunId, e.attempt, "failed", detail(e.taskRunId, e.attempt))
@@ -190,10 +190,10 @@ enum TimelinePageBuilder {
         }
         let runs = state.taskRuns.map { run in
             TimelinePage.TaskRun(
-                id: run.taskRunId, state: run.state, startedAt: run.startedAt, endedAt: run.endedAt,
+                id: run.taskRunId, state: run.state.rawValue, startedAt: run.startedAt, endedAt: run.endedAt,
                 attempts: run.attempts.map { attempt in
                     TimelinePage.Attempt(
-                        number: attempt.attempt, outcome: attempt.outcome ?? "running", startedAt: attempt.startedAt,
+                        number: attempt.attempt, outcome: attempt.outcome?.rawValue ?? "running", startedAt: attempt.startedAt,
                         endedAt: ends[run.taskRunId]?[attempt.attempt],
                         steps: steps[run.taskRunId]?[attempt.attempt] ?? [])
                 },
@@ -204,7 +204,7 @@ enum TimelinePageBuilder {
         }
         return HTMLTimeline.render(
             TimelinePage(
-                executionId: id, flow: "\(state.namespace)/\(state.flowId)", state: state.state,
+                executionId: id, flow: "\(state.namespace)/\(state.flowId)", state: state.state.rawValue,
                 startedAt: state.startedAt, endedAt: state.endedAt, throughSeq: state.lastSeq,
                 generatedAt: Timestamp.rfc3339(Date()), taskRuns: runs, logs: logs))
     }

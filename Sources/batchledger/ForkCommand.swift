@@ -46,8 +46,8 @@ struct ForkCommand: AsyncParsableCommand {
 
     /// Where the fork runs when the options say: --local, or --endpoint (a URL); nil for where the parent ran.
     private var backend: Backend? {
-        if local { return Backend(kind: "local", endpoint: nil) }
+        if local { return Backend(kind: .local, endpoint: nil) }
         guard let endpoint, let url = URL(string: endpoint) else { return nil }
-        return Backend(kind: "endpoint", endpoint: url.absoluteString)
+        return Backend(kind: .endpoint, endpoint: url.absoluteString)
     }
 }

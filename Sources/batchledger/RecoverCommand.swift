@@ -91,7 +91,7 @@ enum RecoveryPrinter {
         var executionId: String
         /// finished, already-terminal, held, failed, imported (refused: loaded by import)
         var outcome: String
-        var state: String?
+        var state: RunState?
         var detail: String?
     }
 
@@ -146,11 +146,11 @@ enum RecoveryPrinter {
         case .alreadyTerminal(let final):
             return Entry(executionId: id, outcome: "already-terminal", state: final.state, detail: nil)
         case .held(let holder):
-            return Entry(executionId: id, outcome: "held", state: "RUNNING", detail: "\(holder)")
+            return Entry(executionId: id, outcome: "held", state: .running, detail: "\(holder)")
         case .failed(.noSuchExecution):
             return Entry(executionId: id, outcome: "failed", state: nil, detail: "no such execution in the ledger")
         case .failed(let failure):
-            return Entry(executionId: id, outcome: "failed", state: "RUNNING", detail: "\(failure)")
+            return Entry(executionId: id, outcome: "failed", state: .running, detail: "\(failure)")
         case .refusedImported(let origin):
             return Entry(
                 executionId: id, outcome: "imported", state: nil,

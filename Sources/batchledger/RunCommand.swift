@@ -96,7 +96,7 @@ struct RunCommand: AsyncParsableCommand {
     /// Where the flow runs: --local, --endpoint (or BATCHLEDGER_GOOGLE_ENDPOINT), else Google.
     private func backend() throws -> Backend {
         if local && endpoint != nil { throw EngineFailure.invalidRequest(["--local and --endpoint: choose one"]) }
-        if local { return Backend(kind: "local", endpoint: nil) }
+        if local { return Backend(kind: .local, endpoint: nil) }
         let resolved: (endpoints: GoogleEndpoints, emulated: Bool)
         do {
             resolved = try GoogleEndpoints.resolve(
@@ -109,8 +109,8 @@ struct RunCommand: AsyncParsableCommand {
                 "--endpoint \(endpoint): not a URL; give one like http://127.0.0.1:8080"
             ])
         }
-        guard resolved.emulated else { return Backend(kind: "google", endpoint: nil) }
-        return Backend(kind: "endpoint", endpoint: resolved.endpoints.batch.absoluteString)
+        guard resolved.emulated else { return Backend(kind: .google, endpoint: nil) }
+        return Backend(kind: .endpoint, endpoint: resolved.endpoints.batch.absoluteString)
     }
 
     /// --namespace-files, else ./namespaces/<namespace>/ when it exists.

@@ -66,7 +66,7 @@ struct ShowCommand: ParsableCommand {
             for (object, reason) in (task.refusedOutputFiles ?? [:]).sorted(by: { $0.key < $1.key }) {
                 print(TerminalText.escaped("    refused object \(OutputPath.quoted(object)): \(reason)"))
             }
-            if let reason = task.failureReason, task.state != "SUCCEEDED" {
+            if let reason = task.failureReason, task.state != .succeeded {
                 print(TerminalText.escaped("    reason: \(reason)"))
             }
         }
@@ -92,7 +92,7 @@ struct ExecutionsCommand: ParsableCommand {
             let list = summaries.map { summary -> [String: Any] in
                 [
                     "executionId": summary.executionId, "namespace": summary.namespace, "flowId": summary.flowId,
-                    "state": summary.state, "startedAt": summary.startedAt ?? NSNull(),
+                    "state": summary.state.rawValue, "startedAt": summary.startedAt ?? NSNull(),
                     "endedAt": summary.endedAt ?? NSNull(),
                     "importedFrom": origins[summary.executionId].map { origin -> Any in
                         ["sourceLedger": origin.sourceLedger, "importedAt": origin.importedAt]
@@ -133,8 +133,8 @@ struct LogsCommand: ParsableCommand {
         let store = try ExitCodes.run("logs") { try engine.store(.readOnly) }
         _ = try loadExecution(engine, execution, command: "logs")
         try store.readStream(execution) { event in
-            guard event.type == "LogLinesReceived",
-                case .logLinesReceived(let lines)? = try ExecutionEvent.decode(event)
+            guard event.type == EventRegistry.name(of: LogLinesReceived.self),
+                case .logLinesReceived(let lines) = try ExecutionEvent.decode(event)
             else { return }
             let taskId = lines.taskRunId.split(separator: "[").first.map(String.init) ?? lines.taskRunId
             if let task, task != taskId && task != lines.taskRunId { return }

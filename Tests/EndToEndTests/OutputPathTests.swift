@@ -116,14 +116,14 @@ struct OutputPathTests {
             store: store,
             configuration: RunConfiguration(
                 target: .google(
-                    backend: Backend(kind: "endpoint", endpoint: GoogleEndpoints(base: url).batch.absoluteString),
+                    backend: Backend(kind: .endpoint, endpoint: GoogleEndpoints(base: url).batch.absoluteString),
                     endpoints: GoogleEndpoints(base: url), defaultCredentials: AnonymousCredentials(),
                     transport: transport, timing: .responsive),
                 secrets: SecretStore(), environment: [:], outputDirectory: outputRoot, namespaceFilesDirectory: nil))
         let state = try await runner.run(flow: flow, flowPath: "escape.yaml", source: flowText, inputs: [:])
 
         #expect(transport.injected.withLock { $0 } != nil, "\(label): the listing was doctored")
-        #expect(state.state == "SUCCEEDED", "\(label)")
+        #expect(state.state == .succeeded, "\(label)")
         let run = try #require(state.taskRun("write"))
         #expect(run.outputFiles.keys.contains { $0.hasSuffix("kept.txt") }, "\(label): \(run.outputFiles)")
         #expect(run.refusedOutputFiles.count == 1, "\(label): \(run.refusedOutputFiles)")

@@ -43,9 +43,9 @@ struct SecretDigestTests {
         var found: [SecretReference] = []
         try store.readAll { row in
             switch try ExecutionEvent.decode(row) {
-            case .attemptStarted(let started)?:
+            case .attemptStarted(let started):
                 found += [started.projectSecret, started.bucketSecret].compactMap { $0 }
-            case .taskRendered(let rendered)?: found += rendered.secretsUsed
+            case .taskRendered(let rendered): found += rendered.secretsUsed
             default: break
             }
         }

@@ -8,7 +8,7 @@ enum Events {
         ExecutionStarted(
             executionId: "exec-1", namespace: "company.team", flowId: "flow", flowRevision: nil, flowPath: "flow.yaml",
             flowSource: "id: flow", flowSHA256: "", inputs: [:], labels: [:],
-            backend: Backend(kind: "local", endpoint: nil), outputDirectory: "/out", namespaceFilesDirectory: nil,
+            backend: Backend(kind: .local, endpoint: nil), outputDirectory: "/out", namespaceFilesDirectory: nil,
             namespaceFileDigests: [:], forkedFrom: nil)
     }
 

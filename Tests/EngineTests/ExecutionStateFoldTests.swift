@@ -7,7 +7,7 @@ import Testing
 @Suite struct ExecutionStateFoldTests {
     @Test func executionStartedMakesTheExecutionRunning() {
         let state = Events.fold([.executionStarted(Events.executionStarted())])
-        #expect(state.state == "RUNNING")
+        #expect(state.state == .running)
         #expect(state.executionId == "exec-1")
         #expect(state.namespace == "company.team")
         #expect(state.flowId == "flow")
@@ -24,7 +24,7 @@ import Testing
             Issue.record("no task run t1")
             return
         }
-        #expect(run.state == "RUNNING")
+        #expect(run.state == .running)
         #expect(run.taskId == "t")
         #expect(run.value == "v")
         #expect(run.startedAt == "t1")
@@ -52,10 +52,10 @@ import Testing
             .attemptStarted(Events.attemptStarted(attempt: 2)),
         ])
         let run = state.taskRuns[0]
-        #expect(run.state == "RUNNING")
+        #expect(run.state == .running)
         #expect(run.exitCode == nil)
         #expect(run.endedAt == nil)
-        #expect(run.attempts.map(\.outcome) == ["FAILED", nil])
+        #expect(run.attempts.map(\.outcome) == [.failed, nil])
         #expect(run.attempts[0].exitCode == 3)
         #expect(run.jobName == "job-t1-a2")
     }
@@ -65,7 +65,7 @@ import Testing
             .attemptStarted(Events.attemptStarted(attempt: 1)),
             .taskFailed(Events.failed(attempt: 1, willRetry: false, allowed: true)),
         ])
-        #expect(allowed.taskRuns[0].state == "FAILED")
+        #expect(allowed.taskRuns[0].state == .failed)
         #expect(allowed.taskRuns[0].allowedFailure)
         #expect(allowed.taskRuns[0].failureReason == "exit 1")
         #expect(allowed.taskRuns[0].endedAt == "t1")
@@ -75,10 +75,10 @@ import Testing
     @Test func aSucceededTaskRunTakesTheStateItEndedWith() {
         let state = Events.fold([
             .attemptStarted(Events.attemptStarted(attempt: 1)),
-            .taskSucceeded(TaskSucceeded(taskRunId: "t1", attempt: 1, state: "WARNING")),
+            .taskSucceeded(TaskSucceeded(taskRunId: "t1", attempt: 1, state: .warning)),
         ])
-        #expect(state.taskRuns[0].state == "WARNING")
-        #expect(state.taskRuns[0].attempts[0].outcome == "WARNING")
+        #expect(state.taskRuns[0].state == .warning)
+        #expect(state.taskRuns[0].attempts[0].outcome == .warning)
     }
 
     @Test func aCancelledTaskRunKeepsTheReason() {
@@ -86,9 +86,9 @@ import Testing
             .attemptStarted(Events.attemptStarted(attempt: 1)),
             .taskCancelled(TaskCancelled(taskRunId: "t1", attempt: 1, reason: "cancelled by the user")),
         ])
-        #expect(state.taskRuns[0].state == "CANCELLED")
+        #expect(state.taskRuns[0].state == .cancelled)
         #expect(state.taskRuns[0].failureReason == "cancelled by the user")
-        #expect(state.taskRuns[0].attempts[0].outcome == "CANCELLED")
+        #expect(state.taskRuns[0].attempts[0].outcome == .cancelled)
     }
 
     @Test func logLinesCountStoredUTF8BytesDroppedLinesStderrAndTheCursor() {
@@ -176,7 +176,7 @@ import Testing
     @Test func eventsOfATaskRunThatNeverStartedChangeNothing() {
         let start = Events.fold([.executionStarted(Events.executionStarted())])
         var state = start
-        state.apply(.taskSucceeded(TaskSucceeded(taskRunId: "ghost", attempt: 1, state: "SUCCEEDED")), at: "t9")
+        state.apply(.taskSucceeded(TaskSucceeded(taskRunId: "ghost", attempt: 1, state: .succeeded)), at: "t9")
         state.apply(
             .outputsParsed(OutputsParsed(taskRunId: "ghost", attempt: 1, vars: ["a": .null], metrics: [], warnings: [])),
             at: "t9")
@@ -188,11 +188,11 @@ import Testing
             .executionStarted(Events.executionStarted()),
             .taskAdopted(
                 TaskAdopted(
-                    taskRunId: "t1", taskId: "t", value: nil, fromExecution: "parent", parentSeq: 9, state: "WARNING",
+                    taskRunId: "t1", taskId: "t", value: nil, fromExecution: "parent", parentSeq: 9, state: .warning,
                     vars: ["k": .string("v")], metrics: [], outputFiles: ["f": "/p/f"], exitCode: 0, jobId: "job")),
         ])
         let run = state.taskRuns[0]
-        #expect(run.state == "WARNING")
+        #expect(run.state == .warning)
         #expect(run.adoptedFrom == "parent")
         #expect(run.vars == ["k": .string("v")])
         #expect(run.outputFiles == ["f": "/p/f"])
@@ -205,9 +205,9 @@ import Testing
             .executionStarted(Events.executionStarted()),
             .recoveryFailed(RecoveryFailed(reason: "refused", failures: 2, givenUp: false)),
             .executionForked(ExecutionForked(child: "child-1", fromTask: "t")),
-            .executionFinished(ExecutionFinished(state: "WARNING")),
+            .executionFinished(ExecutionFinished(state: .warning)),
         ])
-        #expect(state.state == "WARNING")
+        #expect(state.state == .warning)
         #expect(state.isTerminal)
         #expect(state.endedAt == "t3")
         #expect(state.recoveryFailures == 2)

@@ -8,7 +8,7 @@ import Testing
 @Suite struct FinalStateTests {
     private struct Refused: Error {}
 
-    private func runs(_ states: [(String, Bool)]) -> [TaskRunState] {
+    private func runs(_ states: [(RunState, Bool)]) -> [TaskRunState] {
         states.enumerated().map { index, entry in
             var run = TaskRunState(taskRunId: "t\(index)", taskId: "t\(index)", value: nil)
             run.state = entry.0
@@ -18,44 +18,44 @@ import Testing
     }
 
     @Test func anExecutionWhoseTasksAllSucceededSucceeds() {
-        let taskRuns = runs([("SUCCEEDED", false), ("SUCCEEDED", false)])
-        #expect(FinalState.of(taskRuns: taskRuns, problem: nil) == "SUCCEEDED")
+        let taskRuns = runs([(.succeeded, false), (.succeeded, false)])
+        #expect(FinalState.of(taskRuns: taskRuns, problem: nil) == .succeeded)
     }
 
     @Test func anExecutionWithoutTaskRunsSucceeds() {
-        #expect(FinalState.of(taskRuns: [], problem: nil) == "SUCCEEDED")
+        #expect(FinalState.of(taskRuns: [], problem: nil) == .succeeded)
     }
 
     @Test func aTaskRunThatEndedWarningMakesTheExecutionWarning() {
-        #expect(FinalState.of(taskRuns: runs([("SUCCEEDED", false), ("WARNING", false)]), problem: nil) == "WARNING")
+        #expect(FinalState.of(taskRuns: runs([(.succeeded, false), (.warning, false)]), problem: nil) == .warning)
     }
 
     @Test func anAllowedFailureMakesTheExecutionWarning() {
-        #expect(FinalState.of(taskRuns: runs([("FAILED", true), ("SUCCEEDED", false)]), problem: nil) == "WARNING")
+        #expect(FinalState.of(taskRuns: runs([(.failed, true), (.succeeded, false)]), problem: nil) == .warning)
     }
 
     @Test func aFailureThatIsNotAllowedFailsTheExecutionOverWarnings() {
-        let taskRuns = runs([("WARNING", false), ("FAILED", true), ("FAILED", false)])
-        #expect(FinalState.of(taskRuns: taskRuns, problem: nil) == "FAILED")
+        let taskRuns = runs([(.warning, false), (.failed, true), (.failed, false)])
+        #expect(FinalState.of(taskRuns: taskRuns, problem: nil) == .failed)
     }
 
     @Test func aCancelledTaskRunCancelsTheExecutionOverFailures() {
-        let taskRuns = runs([("FAILED", false), ("CANCELLED", false), ("SUCCEEDED", false)])
-        #expect(FinalState.of(taskRuns: taskRuns, problem: nil) == "CANCELLED")
+        let taskRuns = runs([(.failed, false), (.cancelled, false), (.succeeded, false)])
+        #expect(FinalState.of(taskRuns: taskRuns, problem: nil) == .cancelled)
     }
 
     @Test func aCancellationCancelsTheExecutionEvenWhenEveryTaskRunSucceeded() {
-        #expect(FinalState.of(taskRuns: runs([("SUCCEEDED", false)]), problem: CancellationError()) == "CANCELLED")
+        #expect(FinalState.of(taskRuns: runs([(.succeeded, false)]), problem: CancellationError()) == .cancelled)
     }
 
     @Test func anErrorThatStoppedTheRunFailsTheExecutionWhateverItsTaskRuns() {
-        #expect(FinalState.of(taskRuns: runs([("SUCCEEDED", false)]), problem: Refused()) == "FAILED")
-        #expect(FinalState.of(taskRuns: runs([("WARNING", false)]), problem: FlowProblems(["x"])) == "FAILED")
+        #expect(FinalState.of(taskRuns: runs([(.succeeded, false)]), problem: Refused()) == .failed)
+        #expect(FinalState.of(taskRuns: runs([(.warning, false)]), problem: FlowProblems(["x"])) == .failed)
     }
 
     @Test func aRunningTaskRunDoesNotChangeTheOutcome() {
-        let taskRuns = runs([("RUNNING", false), ("SUCCEEDED", false)])
-        #expect(FinalState.of(taskRuns: taskRuns, problem: nil) == "SUCCEEDED")
+        let taskRuns = runs([(.running, false), (.succeeded, false)])
+        #expect(FinalState.of(taskRuns: taskRuns, problem: nil) == .succeeded)
     }
 
     @Test func aRecoveryThatFailedOnTheOutsideWorldLeavesTheExecutionInterrupted() {

@@ -27,10 +27,10 @@ public struct ExecutionOutcome: Sendable {
 
     public var ending: Ending {
         switch state.state {
-        case "SUCCEEDED", "WARNING": return .succeeded
-        case "CANCELLED": return .cancelled
-        case "RUNNING", "CREATED": return .interrupted
-        default: return .failed
+        case .succeeded, .warning: return .succeeded
+        case .cancelled: return .cancelled
+        case .running, .created: return .interrupted
+        case .failed, .killed: return .failed
         }
     }
 }

@@ -90,7 +90,7 @@ public struct AttemptPlan: Sendable {
 /// How an attempt ended.
 public enum AttemptOutcome: Sendable, Equatable {
     /// SUCCEEDED or WARNING.
-    case succeeded(state: String)
+    case succeeded(state: RunState)
     case failed(reason: String, exitCode: Int?, preempted: Bool)
     case cancelled(reason: String)
 }

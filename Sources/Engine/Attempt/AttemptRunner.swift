@@ -293,7 +293,7 @@ struct AttemptRunner {
         if succeeded {
             let state = await recorder.state.taskRun(taskRunId)?.attempts.first { $0.attempt == attempt }
             let warned = plan.warningOnStdErr && (state?.stderrLines ?? 0) > 0
-            return .succeeded(state: warned ? "WARNING" : "SUCCEEDED")
+            return .succeeded(state: warned ? .warning : .succeeded)
         }
         let reason: String
         if let exitCode {

@@ -5,12 +5,11 @@ import Templates
 
 /// Where an execution's Google calls go.
 public struct Backend: Codable, Sendable, Equatable {
-    /// "local" (the embedded LocalCloud), "endpoint" (a standalone emulator or proxy) or "google".
-    public var kind: String
-    /// The base URL for "endpoint" (and, informationally, for "local").
+    public var kind: BackendKind
+    /// The base URL for `.endpoint` (and, informationally, for `.local`).
     public var endpoint: String?
 
-    public init(kind: String, endpoint: String?) {
+    public init(kind: BackendKind, endpoint: String?) {
         self.kind = kind
         self.endpoint = endpoint
     }
@@ -259,7 +258,7 @@ public struct TaskSucceeded: Codable, Sendable, Equatable {
     public var taskRunId: String
     public var attempt: Int
     /// SUCCEEDED or WARNING.
-    public var state: String
+    public var state: RunState
 }
 
 public struct TaskFailed: Codable, Sendable, Equatable {
@@ -281,7 +280,7 @@ public struct TaskCancelled: Codable, Sendable, Equatable {
 
 public struct ExecutionFinished: Codable, Sendable, Equatable {
     /// SUCCEEDED, WARNING, FAILED or CANCELLED.
-    public var state: String
+    public var state: RunState
 }
 
 /// What recovery found outside when it resumed an attempt.
@@ -313,7 +312,7 @@ public struct TaskAdopted: Codable, Sendable, Equatable {
     public var fromExecution: String
     /// The parent's event that ended the task run (its global seq when the fork was made).
     public var parentSeq: Int64
-    public var state: String
+    public var state: RunState
     public var vars: [String: JSONValue]
     public var metrics: [Metric]
     public var outputFiles: [String: String]

@@ -59,7 +59,7 @@ public final class ExecutionRunner: Sendable {
         let before = Set(flow.tasks[..<index].flatMap(ids))
         var adopted: [TaskAdopted] = []
         for run in parent.taskRuns where before.contains(run.taskId) {
-            guard run.isTerminal, run.state != "CANCELLED", run.state != "FAILED" || run.allowedFailure else {
+            guard run.isTerminal, run.state != .cancelled, run.state != .failed || run.allowedFailure else {
                 throw FlowProblems([
                     "fork --from \(fromTask): task run \(run.taskRunId) of \(parentId) ended \(run.state); fork from "
                         + "\(run.taskId) (or an earlier task) instead"
@@ -215,7 +215,7 @@ public final class ExecutionRunner: Sendable {
                 try await recorder.record(
                     .recoveryFailed(RecoveryFailed(reason: reason, failures: failures, givenUp: givenUp)))
                 if givenUp, await !recorder.state.isTerminal {
-                    try await recorder.record(.executionFinished(ExecutionFinished(state: "FAILED")))
+                    try await recorder.record(.executionFinished(ExecutionFinished(state: .failed)))
                 }
             }
             throw MaskedError(description: reason)

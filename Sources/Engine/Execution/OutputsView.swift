@@ -9,7 +9,7 @@ import Templates
 enum OutputsView {
     static func outputs(of state: ExecutionState) -> OrderedMap {
         var outputs = OrderedMap()
-        for run in state.taskRuns where run.state == "SUCCEEDED" || run.state == "WARNING" || run.state == "FAILED" {
+        for run in state.taskRuns where run.state == .succeeded || run.state == .warning || run.state == .failed {
             var vars = OrderedMap()
             for key in run.vars.keys.sorted() { vars[key] = Convert.templateValue(run.vars[key]!) }
             var files = OrderedMap()
@@ -20,7 +20,7 @@ enum OutputsView {
             entry["vars"] = .map(vars)
             entry["outputFiles"] = .map(files)
             entry["exitCode"] = run.exitCode.map { .int($0) } ?? .null
-            entry["state"] = .string(run.state)
+            entry["state"] = .string(run.state.rawValue)
             if let value = run.value {
                 var byValue: OrderedMap
                 if case .map(let existing)? = outputs[run.taskId] { byValue = existing } else { byValue = OrderedMap() }

@@ -35,8 +35,8 @@ public struct CloudTarget: Sendable {
     /// A human description for the first line of a run.
     public var summary: String {
         switch backend.kind {
-        case "local": return "Google Batch (local emulator at \(backend.endpoint ?? "?"))"
-        case "endpoint": return "Google Batch API at \(backend.endpoint ?? "?")"
+        case .local: return "Google Batch (local emulator at \(backend.endpoint ?? "?"))"
+        case .endpoint: return "Google Batch API at \(backend.endpoint ?? "?")"
         default: return "Google Cloud Batch"
         }
     }

@@ -33,8 +33,8 @@ struct ScriptTaskRun {
         if let existing, existing.isTerminal {
             // Recorded in full already (a resumed execution): its outcome stands.
             switch existing.state {
-            case "SUCCEEDED", "WARNING": return true
-            case "CANCELLED": throw CancellationError()
+            case .succeeded, .warning: return true
+            case .cancelled: throw CancellationError()
             default: return existing.allowedFailure
             }
         }

@@ -9,17 +9,17 @@ enum FinalState {
     /// - else FAILED when the run stopped on an error or a task run failed without `allowFailure`;
     /// - else WARNING when a task run ended WARNING or failed with `allowFailure`;
     /// - else SUCCEEDED.
-    static func of(taskRuns: [TaskRunState], problem: (any Error)?) -> String {
-        if problem is CancellationError || taskRuns.contains(where: { $0.state == "CANCELLED" }) {
-            return "CANCELLED"
+    static func of(taskRuns: [TaskRunState], problem: (any Error)?) -> RunState {
+        if problem is CancellationError || taskRuns.contains(where: { $0.state == .cancelled }) {
+            return .cancelled
         }
-        if problem != nil || taskRuns.contains(where: { $0.state == "FAILED" && !$0.allowedFailure }) {
-            return "FAILED"
+        if problem != nil || taskRuns.contains(where: { $0.state == .failed && !$0.allowedFailure }) {
+            return .failed
         }
-        if taskRuns.contains(where: { $0.state == "WARNING" || ($0.state == "FAILED" && $0.allowedFailure) }) {
-            return "WARNING"
+        if taskRuns.contains(where: { $0.state == .warning || ($0.state == .failed && $0.allowedFailure) }) {
+            return .warning
         }
-        return "SUCCEEDED"
+        return .succeeded
     }
 
     /// Whether a recovery that stopped on `problem` leaves the execution interrupted (no final state recorded),

@@ -7,7 +7,7 @@ public struct ExecutionReport: Codable, Sendable, Equatable {
     public struct TaskEntry: Codable, Sendable, Equatable {
         public var id: String
         public var value: String?
-        public var state: String
+        public var state: RunState
         public var attempts: Int
         public var jobName: String?
         public var exitCode: Int?
@@ -24,7 +24,7 @@ public struct ExecutionReport: Codable, Sendable, Equatable {
     public var namespace: String
     public var flowId: String
     /// SUCCEEDED, WARNING, FAILED, CANCELLED, or RUNNING when interrupted.
-    public var state: String
+    public var state: RunState
     public var startedAt: String?
     public var endedAt: String?
     public var outputDirectory: String?

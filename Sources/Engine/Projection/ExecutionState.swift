@@ -9,7 +9,7 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     public var namespace: String = ""
     public var flowId: String = ""
     /// RUNNING until `ExecutionFinished`; then SUCCEEDED, WARNING, FAILED or CANCELLED.
-    public var state: String = "CREATED"
+    public var state: RunState = .created
     public var startedAt: String?
     public var endedAt: String?
     public var started: ExecutionStarted?
@@ -26,17 +26,18 @@ public struct ExecutionState: Codable, Sendable, Equatable {
 
     public init() {}
 
-    public var isTerminal: Bool { ["SUCCEEDED", "WARNING", "FAILED", "CANCELLED"].contains(state) }
+    public var isTerminal: Bool { state.isTerminal }
 
     public func taskRun(_ id: String) -> TaskRunState? {
         taskRuns.first { $0.taskRunId == id }
     }
 
-    /// Folds one recorded event. Unknown event types (from a newer writer) are skipped.
+    /// Folds one recorded event. An event this version cannot read (an unknown type, a newer schema) is an error:
+    /// skipping it would fold a state that never was.
     public mutating func apply(_ recorded: RecordedEvent) throws {
+        let event = try ExecutionEvent.decode(recorded)
         lastSeq = recorded.seq
         version = recorded.version
-        guard let event = try ExecutionEvent.decode(recorded) else { return }
         apply(event, at: recorded.recordedAt)
     }
 
@@ -48,13 +49,13 @@ public struct ExecutionState: Codable, Sendable, Equatable {
             executionId = started.executionId
             namespace = started.namespace
             flowId = started.flowId
-            state = "RUNNING"
+            state = .running
             startedAt = time
         case .attemptStarted(let attempt):
             var run =
                 taskRun(attempt.taskRunId)
                 ?? TaskRunState(taskRunId: attempt.taskRunId, taskId: attempt.taskId, value: attempt.value)
-            run.state = "RUNNING"
+            run.state = .running
             run.startedAt = run.startedAt ?? time
             run.attempts.append(AttemptState(started: attempt, at: time))
             run.jobName = attempt.jobId
@@ -115,21 +116,21 @@ public struct ExecutionState: Codable, Sendable, Equatable {
             }
         case .taskFailed(let failure):
             updateAttempt(failure.taskRunId, failure.attempt) {
-                $0.outcome = "FAILED"
+                $0.outcome = .failed
                 $0.failureReason = failure.reason
             }
             updateRun(failure.taskRunId) {
                 $0.failureReason = failure.reason
                 if !failure.willRetry {
-                    $0.state = "FAILED"
+                    $0.state = .failed
                     $0.allowedFailure = failure.allowed
                     $0.endedAt = time
                 }
             }
         case .taskCancelled(let cancelled):
-            updateAttempt(cancelled.taskRunId, cancelled.attempt) { $0.outcome = "CANCELLED" }
+            updateAttempt(cancelled.taskRunId, cancelled.attempt) { $0.outcome = .cancelled }
             updateRun(cancelled.taskRunId) {
-                $0.state = "CANCELLED"
+                $0.state = .cancelled
                 $0.failureReason = cancelled.reason
                 $0.endedAt = time
             }
@@ -194,7 +195,7 @@ public struct TaskRunState: Codable, Sendable, Equatable {
     public var taskId: String
     public var value: String?
     /// RUNNING, SUCCEEDED, WARNING, FAILED or CANCELLED.
-    public var state: String = "RUNNING"
+    public var state: RunState = .running
     public var attempts: [AttemptState] = []
     public var vars: [String: JSONValue] = [:]
     public var metrics: [Metric] = []
@@ -218,7 +219,7 @@ public struct TaskRunState: Codable, Sendable, Equatable {
         self.value = value
     }
 
-    public var isTerminal: Bool { ["SUCCEEDED", "WARNING", "FAILED", "CANCELLED"].contains(state) }
+    public var isTerminal: Bool { state.isTerminal }
     public var currentAttempt: AttemptState? { attempts.last }
 }
 
@@ -254,7 +255,7 @@ public struct AttemptState: Codable, Sendable, Equatable {
     public var deleteRequested = false
     public var jobDeleted = false
     public var stagingCleaned = false
-    public var outcome: String?
+    public var outcome: RunState?
     public var failureReason: String?
     public var reconciliations = 0
     /// The attempt as it started (names, ids, secret references), for resuming it.
@@ -280,7 +281,7 @@ public struct ExecutionSummaryProjection: CachedProjection {
         public var executionId = ""
         public var namespace = ""
         public var flowId = ""
-        public var state = "CREATED"
+        public var state = RunState.created
         public var startedAt: String?
         public var endedAt: String?
     }
@@ -291,14 +292,14 @@ public struct ExecutionSummaryProjection: CachedProjection {
 
     public static func apply(_ event: RecordedEvent, to state: inout State) throws {
         switch event.type {
-        case "ExecutionStarted":
+        case EventRegistry.name(of: ExecutionStarted.self):
             let started = try JSONDecoder().decode(ExecutionStarted.self, from: event.payload)
             state.executionId = started.executionId
             state.namespace = started.namespace
             state.flowId = started.flowId
-            state.state = "RUNNING"
+            state.state = .running
             state.startedAt = event.recordedAt
-        case "ExecutionFinished":
+        case EventRegistry.name(of: ExecutionFinished.self):
             state.state = try JSONDecoder().decode(ExecutionFinished.self, from: event.payload).state
             state.endedAt = event.recordedAt
         default:

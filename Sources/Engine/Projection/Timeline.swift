@@ -22,7 +22,7 @@ public enum Timeline {
             steps.append(
                 Step(
                     seq: recorded.seq, time: recorded.recordedAt, type: recorded.type,
-                    summary: event.map(summary) ?? "(an event type this version does not know)",
+                    summary: summary(event),
                     changes: changes(from: before, to: state)))
         }
         return steps
@@ -70,7 +70,7 @@ public enum Timeline {
             return "\(e.taskRunId) failed: \(e.reason)"
                 + (e.willRetry ? " (will retry)" : e.allowed ? " (allowed)" : "")
         case .taskCancelled(let e): return "\(e.taskRunId) cancelled: \(e.reason)"
-        case .executionFinished(let e): return e.state
+        case .executionFinished(let e): return e.state.rawValue
         case .reconciled(let e):
             return
                 "\(e.taskRunId) attempt \(e.attempt): recorded \(e.recordedStep); observed \(e.observed); \(e.action)"

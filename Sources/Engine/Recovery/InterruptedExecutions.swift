@@ -16,6 +16,6 @@ public enum InterruptedExecutions {
     }
 
     private static func summaries(in store: EventStore) throws -> [ExecutionSummaryProjection.State] {
-        try store.cachedStates(ExecutionSummaryProjection.self).values.filter { $0.state == "RUNNING" }
+        try store.cachedStates(ExecutionSummaryProjection.self).values.filter { $0.state == .running }
     }
 }

@@ -6,8 +6,8 @@ actor SharedRegistries {
     private var registries: [String: ServiceRegistry] = [:]
 
     func registry(for target: CloudTarget) -> ServiceRegistry? {
-        guard target.backend.kind != "local" else { return nil }
-        let key = target.backend.kind + "|" + (target.backend.endpoint ?? "")
+        guard target.backend.kind != .local else { return nil }
+        let key = target.backend.kind.rawValue + "|" + (target.backend.endpoint ?? "")
         if let existing = registries[key] { return existing }
         let registry = ServiceRegistry(sharedBy: target.world, timing: target.timing)
         registries[key] = registry

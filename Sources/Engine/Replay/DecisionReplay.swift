@@ -40,13 +40,7 @@ public enum DecisionReplay {
     ) async throws -> Report {
         var recordedEvents: [ExecutionEvent] = []
         try store.readStream(executionId) { recorded in
-            guard let event = try ExecutionEvent.decode(recorded) else {
-                throw EngineError.unreadableEvent(
-                    seq: recorded.seq, type: recorded.type,
-                    detail: "this version of BatchLedger does not know the event type, so it cannot replay the "
-                        + "execution's decisions; replay it with the version that recorded it")
-            }
-            recordedEvents.append(event)
+            recordedEvents.append(try ExecutionEvent.decode(recorded))
         }
         guard let state = try store.executionState(executionId), var started = state.started else {
             throw EngineError.configuration("no execution \(executionId) in \(store.path)")
@@ -55,7 +49,7 @@ public enum DecisionReplay {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         started.outputDirectory = scratch.appendingPathComponent("outputs").path
-        started.backend = Backend(kind: "replay", endpoint: "http://replay")
+        started.backend = Backend(kind: .replay, endpoint: "http://replay")
         let replayStore = try EventStore(path: scratch.appendingPathComponent("replay.ledger").path)
         try replayStore.append([try ExecutionEvent.executionStarted(started).encoded()], to: executionId)
 
@@ -89,7 +83,7 @@ public enum DecisionReplay {
         }
         var replayedEvents: [ExecutionEvent] = []
         try replayStore.readStream(executionId) { event in
-            if let decoded = try ExecutionEvent.decode(event) { replayedEvents.append(decoded) }
+            replayedEvents.append(try ExecutionEvent.decode(event))
         }
         do {
             return try compare(recorded: recordedEvents, replayed: replayedEvents)
