@@ -237,7 +237,7 @@ struct TransientErrorTests {
         let ledger = try EventStore(path: cli.ledger, options: .init(readOnly: true))
         var retries: [APICallRetried] = []
         try ledger.readStream(report.executionId) { recorded in
-            if case .apiCallRetried(let retry)? = try ExecutionEvent.decode(recorded) { retries.append(retry) }
+            if case .apiCallRetried(let retry) = try ExecutionEvent.decode(recorded) { retries.append(retry) }
         }
         #expect(retries.count >= 10)
         #expect(retries.allSatisfy { ["generate", "summarize"].contains($0.taskRunId ?? "") }, "\(retries)")
