@@ -95,14 +95,14 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .executionForked(let value): payload = value
         case .outputFileRefused(let value): payload = value
         }
-        return NewEvent(type: type, schemaVersion: Self.schemaVersion, payload: try CanonicalJSON.encode(payload))
+        return NewEvent(type: type, schemaVersion: Self.schemaVersion, payload: try PayloadJSON.encode(payload))
     }
 
     /// Reads a recorded event; nil for a type this version does not know (a newer writer's event).
     public static func decode(_ event: RecordedEvent) throws -> ExecutionEvent? {
         func read<T: Decodable>(_ type: T.Type) throws -> T {
             do {
-                return try JSONDecoder().decode(type, from: event.payload)
+                return try PayloadJSON.decode(type, from: event.payload)
             } catch {
                 throw EngineError.unreadableEvent(seq: event.seq, type: event.type, detail: "\(error)")
             }

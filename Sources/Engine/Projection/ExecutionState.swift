@@ -196,7 +196,7 @@ public struct TaskRunState: Codable, Sendable, Equatable {
     /// RUNNING, SUCCEEDED, WARNING, FAILED or CANCELLED.
     public var state: String = "RUNNING"
     public var attempts: [AttemptState] = []
-    public var vars: [String: JSONValue] = [:]
+    public var vars: [String: EventValue] = [:]
     public var metrics: [Metric] = []
     /// Output file name → absolute local path.
     public var outputFiles: [String: String] = [:]
