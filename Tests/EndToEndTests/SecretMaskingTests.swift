@@ -33,8 +33,8 @@ struct SecretMaskingTests {
         }
     }
 
-    static func vars(_ events: [ExecutionEvent]) -> [String: JSONValue] {
-        var result: [String: JSONValue] = [:]
+    static func vars(_ events: [ExecutionEvent]) -> [String: EventValue] {
+        var result: [String: EventValue] = [:]
         for case .outputsParsed(let outputs) in events { result.merge(outputs.vars) { _, new in new } }
         return result
     }

@@ -1,4 +1,3 @@
-import GoogleCloud
 import Templates
 
 /// An event payload that masks secret values in its free-text fields, and only there.
@@ -47,24 +46,18 @@ extension ExecutionEvent {
     }
 }
 
-extension JSONValue {
+extension EventValue {
     /// The value with secrets masked in its strings, and each number equal to a secret replaced by the mask
     /// (as a string); object keys, nesting, booleans and nulls stay as they are.
-    public func maskingLeaves(with masker: SecretMasker) -> JSONValue {
+    public func maskingLeaves(with masker: SecretMasker) -> EventValue {
         switch self {
         case .string(let text): return .string(masker.mask(text))
-        case .number(let number) where masker.matches(number: number):
-            return .string(SecretMasker.mask(for: Self.numberText(number)))
+        case .number(let number) where masker.matches(number: number.double):
+            return .string(SecretMasker.mask(for: number.literal))
         case .array(let items): return .array(items.map { $0.maskingLeaves(with: masker) })
         case .object(let object): return .object(object.mapValues { $0.maskingLeaves(with: masker) })
         case .null, .bool, .number: return self
         }
-    }
-
-    /// How a job most likely printed `number` (`12345`, `1.5`), for the length of its mask.
-    static func numberText(_ number: Double) -> String {
-        if number.rounded() == number && abs(number) < 1e15 { return String(Int64(number)) }
-        return String(number)
     }
 }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GoogleCloud
 import Ledger
 import Templates
 
@@ -63,7 +62,7 @@ public struct ExecutionStarted: Codable, Sendable, Equatable {
     public var flowPath: String
     public var flowSource: String
     public var flowSHA256: String
-    public var inputs: [String: JSONValue]
+    public var inputs: [String: EventValue]
     public var labels: [String: String]
     public var backend: Backend
     /// Where output files are downloaded (absolute).
@@ -196,7 +195,7 @@ public struct Metric: Codable, Sendable, Equatable {
 public struct OutputsParsed: Codable, Sendable, Equatable {
     public var taskRunId: String
     public var attempt: Int
-    public var vars: [String: JSONValue]
+    public var vars: [String: EventValue]
     public var metrics: [Metric]
     /// Problems such as invalid JSON in a protocol line.
     public var warnings: [String]
@@ -313,7 +312,7 @@ public struct TaskAdopted: Codable, Sendable, Equatable {
     /// The parent's event that ended the task run (its global seq when the fork was made).
     public var parentSeq: Int64
     public var state: RunState
-    public var vars: [String: JSONValue]
+    public var vars: [String: EventValue]
     public var metrics: [Metric]
     public var outputFiles: [String: String]
     public var exitCode: Int?

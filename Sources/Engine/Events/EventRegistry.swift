@@ -42,7 +42,7 @@ public struct EventRegistry: Sendable {
                 if recordedVersion < version, let upcast {
                     return wrap(try upcast(data, recordedVersion))
                 }
-                return wrap(try JSONDecoder().decode(Payload.self, from: data))
+                return wrap(try PayloadJSON.decode(Payload.self, from: data))
             },
             payloadType: ObjectIdentifier(payload))
         byType[type] = entry

@@ -81,7 +81,7 @@ public enum ExecutionEvent: Sendable, Equatable {
     public func encoded() throws -> NewEvent {
         let entry = entry
         return NewEvent(
-            type: entry.type, schemaVersion: entry.schemaVersion, payload: try CanonicalJSON.encode(payload))
+            type: entry.type, schemaVersion: entry.schemaVersion, payload: try PayloadJSON.encode(payload))
     }
 
     /// Reads a recorded event through `EventRegistry.current`: an unknown type, a schema version newer than this

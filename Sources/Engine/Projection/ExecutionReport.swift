@@ -11,7 +11,7 @@ public struct ExecutionReport: Codable, Sendable, Equatable {
         public var attempts: Int
         public var jobName: String?
         public var exitCode: Int?
-        public var vars: [String: JSONValue]
+        public var vars: [String: EventValue]
         public var metrics: [Metric]
         /// Output file name → absolute local path.
         public var outputFiles: [String: String]

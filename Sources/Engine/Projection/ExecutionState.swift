@@ -197,7 +197,7 @@ public struct TaskRunState: Codable, Sendable, Equatable {
     /// RUNNING, SUCCEEDED, WARNING, FAILED or CANCELLED.
     public var state: RunState = .running
     public var attempts: [AttemptState] = []
-    public var vars: [String: JSONValue] = [:]
+    public var vars: [String: EventValue] = [:]
     public var metrics: [Metric] = []
     /// Output file name → absolute local path.
     public var outputFiles: [String: String] = [:]

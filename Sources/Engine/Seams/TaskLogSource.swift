@@ -18,14 +18,14 @@ public protocol TaskLogSource: Sendable {
 /// What a job said in one read: its lines in log order, what its protocol lines carried, and the read position.
 public struct JobSaid: Sendable, Equatable {
     public var lines: [LogLine]
-    public var vars: [String: JSONValue]
+    public var vars: [String: EventValue]
     public var metrics: [Metric]
     public var warnings: [String]
     public var cursorTime: String
     public var cursorInsertId: String
 
     public init(
-        lines: [LogLine], vars: [String: JSONValue], metrics: [Metric], warnings: [String], cursorTime: String,
+        lines: [LogLine], vars: [String: EventValue], metrics: [Metric], warnings: [String], cursorTime: String,
         cursorInsertId: String
     ) {
         self.lines = lines

@@ -1,6 +1,5 @@
 import Flows
 import Foundation
-import GoogleCloud
 import Templates
 
 /// Conversions between the value types of the flow model, the template engine and the events.
@@ -32,34 +31,32 @@ enum Convert {
         return .null
     }
 
-    static func templateValue(_ json: JSONValue) -> TemplateValue {
+    static func templateValue(_ json: EventValue) -> TemplateValue {
         switch json {
         case .null: return .null
         case .bool(let value): return .bool(value)
-        case .number(let value):
-            if value.rounded() == value, abs(value) < 9e15 { return .int(Int(value)) }
-            return .double(value)
+        case .number(let number):
+            if let value = number.int64, let int = Int(exactly: value) { return .int(int) }
+            return .double(number.double)
         case .string(let value): return .string(value)
         case .array(let items): return .list(items.map(templateValue))
         case .object(let object):
             var map = OrderedMap()
-            for key in object.keys.sorted() { map[key] = templateValue(object[key]!) }
+            for entry in object { map[entry.key] = templateValue(entry.value) }
             return .map(map)
         }
     }
 
-    static func json(_ value: TemplateValue) -> JSONValue {
+    static func json(_ value: TemplateValue) -> EventValue {
         switch value {
         case .null: return .null
         case .bool(let value): return .bool(value)
-        case .int(let value): return .number(Double(value))
-        case .double(let value): return .number(value)
+        case .int(let value): return .number(EventNumber(Int64(value)))
+        case .double(let value): return EventNumber(value).map(EventValue.number) ?? .null
         case .string(let value): return .string(value)
         case .list(let items): return .array(items.map(json))
         case .map(let map):
-            var object: [String: JSONValue] = [:]
-            for entry in map.entries { object[entry.key] = json(entry.value) }
-            return .object(object)
+            return .object(EventObject(map.entries.map { (key: $0.key, value: json($0.value)) }))
         }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GoogleCloud
 
 /// Kestra's script output protocol: a whole line `::{…}::` with `outputs`, `metrics` and `logs`.
 public enum OutputProtocol {
@@ -14,7 +13,7 @@ public enum OutputProtocol {
     }
 
     public struct Message: Equatable, Sendable {
-        public var outputs: [String: JSONValue] = [:]
+        public var outputs: [String: EventValue] = [:]
         public var metrics: [Metric] = []
         /// (level, message) pairs, levels as slf4j names (TRACE, DEBUG, INFO, WARN, ERROR).
         public var logs: [(level: String, message: String)] = []
@@ -33,16 +32,17 @@ public enum OutputProtocol {
         if line.hasSuffix("\r\n") || line.hasSuffix("\n") { line = line.dropLast() }
         guard line.hasPrefix("::{"), line.hasSuffix("}::"), line.count >= 6 else { return .plain }
         let json = line.dropFirst(2).dropLast(2)
-        guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(json.utf8)) else {
+        guard case .object(let object)? = try? EventValue.parse(String(json)) else {
             return .invalid("Invalid outputs '\(json.prefix(200))'")
         }
         var message = Message()
         if case .object(let outputs)? = object["outputs"] {
-            message.outputs = outputs
+            // A repeated output name keeps its last value, as a JSON object read into a map does.
+            for entry in outputs { message.outputs[entry.key] = entry.value }
         }
         if case .array(let metrics)? = object["metrics"] {
             for case .object(let metric) in metrics {
-                guard case .string(let name)? = metric["name"], case .number(let value)? = metric["value"] else {
+                guard case .string(let name)? = metric["name"], case .number(let number)? = metric["value"] else {
                     continue
                 }
                 var type = "counter"
@@ -57,7 +57,7 @@ public enum OutputProtocol {
                         }
                     }
                 }
-                message.metrics.append(Metric(name: name, type: type, value: value, tags: tags))
+                message.metrics.append(Metric(name: name, type: type, value: number.double, tags: tags))
             }
         }
         if case .array(let logs)? = object["logs"] {
@@ -68,14 +68,5 @@ public enum OutputProtocol {
             }
         }
         return .message(message)
-    }
-}
-
-extension JSONValue {
-    /// Compact JSON text.
-    public var compactText: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 }
