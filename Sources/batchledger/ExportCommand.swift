@@ -89,13 +89,17 @@ struct ExportCommand: ParsableCommand {
             printError("batchledger export: no execution in \(store.path)")
             throw ExitCode(ExitCodes.invalidInput)
         }
-        for id in ids { _ = try loadExecution(engine, id, command: "export") }
         if ids.count == 1 && !isFolder(output) {
+            // One page: its own fold finds any unreadable event, so only a missing execution is checked first
+            // (a second fold would read the whole stream twice).
+            if try store.currentVersion(of: ids[0]) == 0 { _ = try loadExecution(engine, ids[0], command: "export") }
+            let page = try TimelinePageBuilder.page(store, ids[0])
             let out = try output.map(ExportOutput.file) ?? .standardOutput()
-            try out.write(try TimelinePageBuilder.page(store, ids[0]))
+            try out.write(page)
             try out.finish()
             return
         }
+        for id in ids { _ = try loadExecution(engine, id, command: "export") }
         guard let folder = output else {
             printError(
                 "batchledger export: \(ids.count) executions make \(ids.count) pages: give --output FOLDER, "
@@ -135,8 +139,8 @@ enum TimelinePageBuilder {
         var lastPolled: [String: String] = [:]
         var logs: [TimelinePage.LogLine] = []
         try store.readStream(id) { recorded in
-            try state.apply(recorded)
             let event = try ExecutionEvent.decode(recorded)
+            state.apply(recorded, decoded: event)
             let time = recorded.recordedAt
             func add(_ run: String, _ attempt: Int, _ name: String, _ detail: String) {
                 steps[run, default: [:]][attempt, default: []].append(

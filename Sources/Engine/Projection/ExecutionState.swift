@@ -14,7 +14,11 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     public var endedAt: String?
     public var started: ExecutionStarted?
     /// Task runs in the order they began.
-    public var taskRuns: [TaskRunState] = []
+    public var taskRuns: [TaskRunState] = [] {
+        didSet { if !positions.folding { positions.isValid = false } }
+    }
+    /// Where each task run is in `taskRuns`, so that folding an event costs the same whatever the number of runs.
+    private var positions = TaskRunPositions()
     public var storedLogBytes: Int = 0
     public var droppedLogLines: Int = 0
     /// Failed recovery attempts so far.
@@ -29,13 +33,23 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     public var isTerminal: Bool { state.isTerminal }
 
     public func taskRun(_ id: String) -> TaskRunState? {
-        taskRuns.first { $0.taskRunId == id }
+        taskRunPosition(id).map { taskRuns[$0] }
+    }
+
+    /// The index of task run `id` in `taskRuns`.
+    public func taskRunPosition(_ id: String) -> Int? {
+        guard positions.isValid else { return taskRuns.firstIndex { $0.taskRunId == id } }
+        return positions.byId[id]
     }
 
     /// Folds one recorded event. An event this version cannot read (an unknown type, a newer schema) is an error:
     /// skipping it would fold a state that never was.
     public mutating func apply(_ recorded: RecordedEvent) throws {
-        let event = try ExecutionEvent.decode(recorded)
+        apply(recorded, decoded: try ExecutionEvent.decode(recorded))
+    }
+
+    /// Folds one recorded event that the caller has decoded already (`ExecutionEvent.decode(recorded)`).
+    public mutating func apply(_ recorded: RecordedEvent, decoded event: ExecutionEvent) {
         lastSeq = recorded.seq
         version = recorded.version
         apply(event, at: recorded.recordedAt)
@@ -161,16 +175,28 @@ public struct ExecutionState: Codable, Sendable, Equatable {
         }
     }
 
+    /// The position of run `id`, through the index (rebuilt first when `taskRuns` was set from outside the fold).
+    private mutating func position(_ id: String) -> Int? {
+        if !positions.isValid { positions.rebuild(taskRuns) }
+        return positions.byId[id]
+    }
+
     private mutating func upsert(_ run: TaskRunState) {
-        if let index = taskRuns.firstIndex(where: { $0.taskRunId == run.taskRunId }) {
+        let index = position(run.taskRunId)
+        positions.folding = true
+        defer { positions.folding = false }
+        if let index {
             taskRuns[index] = run
         } else {
+            positions.byId[run.taskRunId] = taskRuns.count
             taskRuns.append(run)
         }
     }
 
     private mutating func updateRun(_ id: String, _ change: (inout TaskRunState) -> Void) {
-        guard let index = taskRuns.firstIndex(where: { $0.taskRunId == id }) else { return }
+        guard let index = position(id) else { return }
+        positions.folding = true
+        defer { positions.folding = false }
         change(&taskRuns[index])
     }
 
@@ -186,6 +212,44 @@ public struct ExecutionState: Codable, Sendable, Equatable {
         var state = ExecutionState()
         for event in events { try state.apply(event) }
         return state
+    }
+}
+
+/// Task run id → index in `ExecutionState.taskRuns`: a cache kept by the fold, not part of the state's value (any
+/// two are equal, and none is encoded or decoded). Setting `taskRuns` from outside the fold invalidates it.
+struct TaskRunPositions: Sendable, Equatable, Codable {
+    var byId: [String: Int] = [:]
+    /// False when `taskRuns` may have changed behind the index's back (or the state was decoded).
+    var isValid = true
+    /// True while the fold itself changes `taskRuns` (and keeps `byId` right).
+    var folding = false
+
+    init() {}
+
+    init(from decoder: any Decoder) throws { isValid = false }
+
+    func encode(to encoder: any Encoder) throws {}
+
+    mutating func rebuild(_ runs: [TaskRunState]) {
+        byId = [:]
+        for (index, run) in runs.enumerated() where byId[run.taskRunId] == nil { byId[run.taskRunId] = index }
+        isValid = true
+    }
+
+    static func == (lhs: Self, rhs: Self) -> Bool { true }
+}
+
+extension KeyedEncodingContainer {
+    /// The index is never written: an encoded `ExecutionState` has the same keys as before it had one.
+    mutating func encode(_ value: TaskRunPositions, forKey key: Key) throws {}
+}
+
+extension KeyedDecodingContainer {
+    /// The index is never read: a decoded `ExecutionState` rebuilds it on first use.
+    func decode(_ type: TaskRunPositions.Type, forKey key: Key) throws -> TaskRunPositions {
+        var positions = TaskRunPositions()
+        positions.isValid = false
+        return positions
     }
 }
 

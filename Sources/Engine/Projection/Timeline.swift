@@ -12,20 +12,73 @@ public enum Timeline {
     }
 
     /// Folds the execution event by event, describing each one and what it changed.
+    ///
+    /// Linear in the number of events: an event changes at most one task run (`taskRunId(of:)`), so only that
+    /// run is compared before and after, never the whole state.
     public static func steps(of executionId: String, in store: EventStore) throws -> [Step] {
         var state = ExecutionState()
         var steps: [Step] = []
+        // Runs that `changes(from:to:)` would describe even when the event left them alone (a history with two
+        // attempts of the same number), by position; empty for any history the engine writes.
+        var restless: [Int: [String]] = [:]
         try store.readStream(executionId) { recorded in
-            let before = state
-            try state.apply(recorded)
             let event = try ExecutionEvent.decode(recorded)
+            let touchedId = taskRunId(of: event)
+            let beforeState = state.state
+            let beforeRun = touchedId.flatMap(state.taskRun)
+            state.apply(recorded, decoded: event)
+            var changes: [String] = []
+            if beforeState != state.state { changes.append("execution \(beforeState) → \(state.state)") }
+            let touched = touchedId.flatMap(state.taskRunPosition)
+            var positions = restless.keys.sorted()
+            if let touched, restless[touched] == nil {
+                positions.insert(touched, at: positions.firstIndex { $0 > touched } ?? positions.endIndex)
+            }
+            for position in positions {
+                let run = state.taskRuns[position]
+                if position == touched {
+                    changes += runChanges(from: beforeRun, to: run)
+                    let idle = runChanges(from: run, to: run)
+                    restless[position] = idle.isEmpty ? nil : idle
+                } else {
+                    changes += restless[position] ?? []
+                }
+            }
             steps.append(
                 Step(
                     seq: recorded.seq, time: recorded.recordedAt, type: recorded.type,
                     summary: summary(event),
-                    changes: changes(from: before, to: state)))
+                    changes: changes))
         }
         return steps
+    }
+
+    /// The one task run an event can change in the fold (`ExecutionState.apply`), if any.
+    static func taskRunId(of event: ExecutionEvent) -> String? {
+        switch event {
+        case .attemptStarted(let e): return e.taskRunId
+        case .taskRendered(let e): return e.taskRunId
+        case .uploadRequested(let e): return e.taskRunId
+        case .fileUploaded(let e): return e.taskRunId
+        case .jobCreateRequested(let e): return e.taskRunId
+        case .jobCreated(let e): return e.taskRunId
+        case .jobPolled(let e): return e.taskRunId
+        case .logLinesReceived(let e): return e.taskRunId
+        case .outputsParsed(let e): return e.taskRunId
+        case .exitCodeObserved(let e): return e.taskRunId
+        case .outputFileDownloaded(let e): return e.taskRunId
+        case .jobDeleteRequested(let e): return e.taskRunId
+        case .jobDeleted(let e): return e.taskRunId
+        case .stagingCleaned(let e): return e.taskRunId
+        case .apiCallRetried(let e): return e.taskRunId
+        case .taskSucceeded(let e): return e.taskRunId
+        case .taskFailed(let e): return e.taskRunId
+        case .taskCancelled(let e): return e.taskRunId
+        case .reconciled(let e): return e.taskRunId
+        case .taskAdopted(let e): return e.taskRunId
+        case .outputFileRefused(let e): return e.taskRunId
+        case .executionStarted, .executionFinished, .recoveryFailed, .executionForked: return nil
+        }
     }
 
     /// A short description of an event.
@@ -88,32 +141,38 @@ public enum Timeline {
         var changes: [String] = []
         if before.state != after.state { changes.append("execution \(before.state) → \(after.state)") }
         for run in after.taskRuns {
-            let old = before.taskRun(run.taskRunId)
-            if old == nil { changes.append("task run \(run.taskRunId) appears (\(run.state))") }
-            if let old, old.state != run.state { changes.append("\(run.taskRunId) \(old.state) → \(run.state)") }
-            if let attempt = run.attempts.last {
-                let previous = old?.attempts.first { $0.attempt == attempt.attempt }
-                if previous?.jobState != attempt.jobState, let state = attempt.jobState {
-                    changes.append("\(run.taskRunId) job \(previous?.jobState ?? "-") → \(state)")
-                }
-                if previous == nil && old != nil {
-                    changes.append("\(run.taskRunId) attempt \(attempt.attempt) begins")
-                }
-                if (previous?.logLines ?? 0) != attempt.logLines {
-                    changes.append("\(run.taskRunId) log lines \(previous?.logLines ?? 0) → \(attempt.logLines)")
-                }
+            changes += runChanges(from: before.taskRun(run.taskRunId), to: run)
+        }
+        return changes
+    }
+
+    /// What changed in one task run (`old` is nil when the run is new), in words.
+    static func runChanges(from old: TaskRunState?, to run: TaskRunState) -> [String] {
+        var changes: [String] = []
+        if old == nil { changes.append("task run \(run.taskRunId) appears (\(run.state))") }
+        if let old, old.state != run.state { changes.append("\(run.taskRunId) \(old.state) → \(run.state)") }
+        if let attempt = run.attempts.last {
+            let previous = old?.attempts.first { $0.attempt == attempt.attempt }
+            if previous?.jobState != attempt.jobState, let state = attempt.jobState {
+                changes.append("\(run.taskRunId) job \(previous?.jobState ?? "-") → \(state)")
             }
-            let newVars = Set(run.vars.keys).subtracting(old?.vars.keys ?? [:].keys)
-            if !newVars.isEmpty {
-                changes.append("\(run.taskRunId) vars + \(newVars.sorted().joined(separator: ", "))")
+            if previous == nil && old != nil {
+                changes.append("\(run.taskRunId) attempt \(attempt.attempt) begins")
             }
-            let newFiles = Set(run.outputFiles.keys).subtracting(old?.outputFiles.keys ?? [:].keys)
-            if !newFiles.isEmpty {
-                changes.append("\(run.taskRunId) files + \(newFiles.sorted().joined(separator: ", "))")
+            if (previous?.logLines ?? 0) != attempt.logLines {
+                changes.append("\(run.taskRunId) log lines \(previous?.logLines ?? 0) → \(attempt.logLines)")
             }
-            if old?.exitCode != run.exitCode, let code = run.exitCode {
-                changes.append("\(run.taskRunId) exit code \(code)")
-            }
+        }
+        let newVars = Set(run.vars.keys).subtracting(old?.vars.keys ?? [:].keys)
+        if !newVars.isEmpty {
+            changes.append("\(run.taskRunId) vars + \(newVars.sorted().joined(separator: ", "))")
+        }
+        let newFiles = Set(run.outputFiles.keys).subtracting(old?.outputFiles.keys ?? [:].keys)
+        if !newFiles.isEmpty {
+            changes.append("\(run.taskRunId) files + \(newFiles.sorted().joined(separator: ", "))")
+        }
+        if old?.exitCode != run.exitCode, let code = run.exitCode {
+            changes.append("\(run.taskRunId) exit code \(code)")
         }
         return changes
     }
