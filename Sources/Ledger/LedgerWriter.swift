@@ -34,6 +34,7 @@ final class LedgerWriter: @unchecked Sendable {
     private var threadStarted = false
     private var stopping = false
     private var threadFinished = false
+    private var writerThreadID: pthread_t?
     private var statistics = WriterStatistics()
 
     /// A writer over `connection` (nil: the ledger was opened read-only, and every write is refused).
@@ -91,6 +92,9 @@ final class LedgerWriter: @unchecked Sendable {
         guard threadStarted else { return }
         stopping = true
         condition.broadcast()
+        // The store can go away on the writer thread itself (a precondition that held the last reference to it,
+        // released with its finished job): the thread then ends on its own once the queue is empty.
+        if let writerThreadID, pthread_equal(writerThreadID, pthread_self()) != 0 { return }
         while !threadFinished {
             condition.wait()
         }
@@ -99,6 +103,9 @@ final class LedgerWriter: @unchecked Sendable {
     /// The writer thread: takes every queued job, commits them as one group, resumes their callers, and waits
     /// for more; it ends once `stop` was asked and the queue is empty.
     private func run() {
+        condition.lock()
+        writerThreadID = pthread_self()
+        condition.unlock()
         while true {
             condition.lock()
             while queue.isEmpty && !stopping {
@@ -171,11 +178,11 @@ final class LedgerWriter: @unchecked Sendable {
             for index in jobs.indices {
                 let job = jobs[index]
                 do throws(LedgerError) {
-                    try connection.execute("SAVEPOINT append", during: "begin append")
+                    try connection.statement("SAVEPOINT append").step()
                     let result = try EventStore.write(
                         job.request, precondition: job.precondition, clock: clock, projections: projections,
                         connection)
-                    try connection.execute("RELEASE append", during: "end append")
+                    try connection.statement("RELEASE append").step()
                     results.append((job, .success(result)))
                 } catch {
                     if connection.isInTransaction {
