@@ -218,6 +218,10 @@ struct AppendRequest: Sendable {
     }
 }
 
+/// A check that runs inside an append's write transaction before anything is written (a lease's fencing check,
+/// `EventStore.fence`); throwing from it fails that append alone.
+public typealias AppendPrecondition = @Sendable (LedgerTransaction) throws(LedgerError) -> Void
+
 /// The open write transaction of an append, handed to its precondition (for fencing checks).
 public struct LedgerTransaction {
     let connection: Connection

@@ -14,7 +14,7 @@ extension EventStore {
     public func append(
         _ events: [NewEvent], to stream: String, expectedVersion: ExpectedVersion = .any,
         idempotencyKey: String? = nil,
-        precondition: (@Sendable (LedgerTransaction) throws(LedgerError) -> Void)? = nil
+        precondition: AppendPrecondition? = nil
     ) async throws(LedgerError) -> AppendResult {
         let pending = try enqueueAppend(
             events, to: stream, expectedVersion: expectedVersion, idempotencyKey: idempotencyKey,
@@ -31,7 +31,7 @@ extension EventStore {
     public func enqueueAppend(
         _ events: [NewEvent], to stream: String, expectedVersion: ExpectedVersion = .any,
         idempotencyKey: String? = nil,
-        precondition: (@Sendable (LedgerTransaction) throws(LedgerError) -> Void)? = nil
+        precondition: AppendPrecondition? = nil
     ) throws(LedgerError) -> PendingAppend {
         try Self.validate(events, stream: stream)
         if options.readOnly {

@@ -16,7 +16,7 @@ final class LedgerWriter: @unchecked Sendable {
     /// One queued append and the handle its caller waits on.
     struct Job: Sendable {
         let request: AppendRequest
-        let precondition: (@Sendable (LedgerTransaction) throws(LedgerError) -> Void)?
+        let precondition: AppendPrecondition?
         let pending: PendingAppend
     }
 
@@ -77,9 +77,7 @@ final class LedgerWriter: @unchecked Sendable {
         statistics.queued = queue.count
         if !threadStarted {
             threadStarted = true
-            let thread = Thread { [self] in run() }
-            thread.name = "ledger-writer"
-            thread.start()
+            Thread { [self] in run() }.start()
         }
         condition.signal()
         condition.unlock()
@@ -103,6 +101,7 @@ final class LedgerWriter: @unchecked Sendable {
     /// The writer thread: takes every queued job, commits them as one group, resumes their callers, and waits
     /// for more; it ends once `stop` was asked and the queue is empty.
     private func run() {
+        Thread.current.name = "ledger-writer"
         condition.lock()
         writerThreadID = pthread_self()
         condition.unlock()
