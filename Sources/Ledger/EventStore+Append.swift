@@ -23,51 +23,69 @@ extension EventStore {
         idempotencyKey: String? = nil,
         precondition: ((LedgerTransaction) throws(LedgerError) -> Void)? = nil
     ) throws(LedgerError) -> AppendResult {
+        try Self.validate(events, stream: stream)
+        let request = AppendRequest(
+            events: events, stream: stream, expectedVersion: expectedVersion, idempotencyKey: idempotencyKey)
+        let clock = options.clock
+        let projections = options.projections
+        return try withWriter { (connection) throws(LedgerError) -> AppendResult in
+            try connection.immediateTransaction { () throws(LedgerError) -> AppendResult in
+                try Self.write(request, precondition: precondition, clock: clock, projections: projections, connection)
+            }
+        }
+    }
+
+    /// Refuses what can never be stored: an empty batch, an empty stream name, an event without a type or with a
+    /// schema version below 1.
+    static func validate(_ events: [NewEvent], stream: String) throws(LedgerError) {
         guard !events.isEmpty else { throw .invalidArgument("an append needs at least one event") }
         guard !stream.isEmpty else { throw .invalidArgument("the stream name is empty") }
         if let bad = events.first(where: { $0.type.isEmpty || $0.schemaVersion < 1 }) {
             throw .invalidArgument("event type '\(bad.type)' with schema version \(bad.schemaVersion)")
         }
-        let requestDigest = idempotencyKey.map { _ in Self.requestDigest(events, stream: stream) }
-        let clock = options.clock
-        let projections = options.projections
-        return try withWriter { (connection) throws(LedgerError) -> AppendResult in
-            try connection.immediateTransaction { () throws(LedgerError) -> AppendResult in
-                if let precondition {
-                    try precondition(LedgerTransaction(connection: connection))
-                }
-                if let idempotencyKey, let requestDigest,
-                    let previous = try Self.previousAppend(idempotencyKey, connection: connection)
-                {
-                    guard previous.stream == stream, previous.digest == requestDigest else {
-                        throw .idempotencyKeyReused(key: idempotencyKey, stream: stream)
-                    }
-                    let original = try Self.rows(from: previous.firstSeq, through: previous.lastSeq, connection)
-                    return AppendResult(events: original, replayed: true)
-                }
-                let head = try Self.streamHead(stream, connection)
-                switch expectedVersion {
-                case .any: break
-                case .noStream where head.version == 0: break
-                case .exactly(let version) where version == head.version: break
-                default: throw .versionConflict(stream: stream, expected: expectedVersion, actual: head.version)
-                }
-                let recorded = try Self.insert(
-                    events, stream: stream, after: head, recordedAt: Timestamp.rfc3339(clock()), connection)
-                if let idempotencyKey, let requestDigest {
-                    let insertKey = try connection.statement(
-                        "INSERT INTO append_keys(key, stream, first_seq, last_seq, request_sha256) VALUES (?,?,?,?,?)")
-                    insertKey.bind(1, idempotencyKey)
-                    insertKey.bind(2, stream)
-                    insertKey.bind(3, recorded.first!.seq)
-                    insertKey.bind(4, recorded.last!.seq)
-                    insertKey.bind(5, requestDigest)
-                    try insertKey.step()
-                }
-                try Self.updateProjections(projections, with: recorded, connection)
-                return AppendResult(events: recorded, replayed: false)
-            }
+    }
+
+    /// One append inside an open write transaction: the precondition, the idempotency key, the version check,
+    /// the rows with both chains, and the projections. Shared by the synchronous append (its own transaction) and
+    /// the group-committing writer (one savepoint per append inside a shared transaction).
+    static func write(
+        _ request: AppendRequest, precondition: ((LedgerTransaction) throws(LedgerError) -> Void)?,
+        clock: @Sendable () -> Date, projections: [ProjectionRegistration], _ connection: Connection
+    ) throws(LedgerError) -> AppendResult {
+        let stream = request.stream
+        if let precondition {
+            try precondition(LedgerTransaction(connection: connection))
         }
+        if let idempotencyKey = request.idempotencyKey, let requestDigest = request.digest,
+            let previous = try Self.previousAppend(idempotencyKey, connection: connection)
+        {
+            guard previous.stream == stream, previous.digest == requestDigest else {
+                throw .idempotencyKeyReused(key: idempotencyKey, stream: stream)
+            }
+            let original = try Self.rows(from: previous.firstSeq, through: previous.lastSeq, connection)
+            return AppendResult(events: original, replayed: true)
+        }
+        let head = try Self.streamHead(stream, connection)
+        switch request.expectedVersion {
+        case .any: break
+        case .noStream where head.version == 0: break
+        case .exactly(let version) where version == head.version: break
+        default: throw .versionConflict(stream: stream, expected: request.expectedVersion, actual: head.version)
+        }
+        let recorded = try Self.insert(
+            request.events, stream: stream, after: head, recordedAt: Timestamp.rfc3339(clock()), connection)
+        if let idempotencyKey = request.idempotencyKey, let requestDigest = request.digest {
+            let insertKey = try connection.statement(
+                "INSERT INTO append_keys(key, stream, first_seq, last_seq, request_sha256) VALUES (?,?,?,?,?)")
+            insertKey.bind(1, idempotencyKey)
+            insertKey.bind(2, stream)
+            insertKey.bind(3, recorded.first!.seq)
+            insertKey.bind(4, recorded.last!.seq)
+            insertKey.bind(5, requestDigest)
+            try insertKey.step()
+        }
+        try Self.updateProjections(projections, with: recorded, connection)
+        return AppendResult(events: recorded, replayed: false)
     }
 
     /// The stream's last version and stream hash (0 and zero for a new stream).
@@ -168,7 +186,7 @@ extension EventStore {
     }
 
     /// What identifies an append request for idempotency: the stream and each event's type, schema and payload.
-    private static func requestDigest(_ events: [NewEvent], stream: String) -> SHA256Digest {
+    static func requestDigest(_ events: [NewEvent], stream: String) -> SHA256Digest {
         var buffer = [UInt8]()
         buffer.append(contentsOf: stream.utf8)
         for event in events {
@@ -182,6 +200,27 @@ extension EventStore {
         return SHA256Digest.of(buffer)
     }
 }
+
+/// One append's arguments, validated, with the digest its idempotency key is checked against.
+struct AppendRequest: Sendable {
+    let events: [NewEvent]
+    let stream: String
+    let expectedVersion: ExpectedVersion
+    let idempotencyKey: String?
+    let digest: SHA256Digest?
+
+    init(events: [NewEvent], stream: String, expectedVersion: ExpectedVersion, idempotencyKey: String?) {
+        self.events = events
+        self.stream = stream
+        self.expectedVersion = expectedVersion
+        self.idempotencyKey = idempotencyKey
+        digest = idempotencyKey.map { _ in EventStore.requestDigest(events, stream: stream) }
+    }
+}
+
+/// A check that runs inside an append's write transaction before anything is written (a lease's fencing check,
+/// `EventStore.fence`); throwing from it fails that append alone.
+public typealias AppendPrecondition = @Sendable (LedgerTransaction) throws(LedgerError) -> Void
 
 /// The open write transaction of an append, handed to its precondition (for fencing checks).
 public struct LedgerTransaction {

@@ -6,7 +6,8 @@ import Synchronization
 /// The append-only event ledger: one SQLite file in WAL mode with `synchronous=FULL`.
 ///
 /// One writer connection serialises appends inside the process; `BEGIN IMMEDIATE` serialises them across
-/// processes. Reads use their own connections, so a long scan never holds up an append.
+/// processes. Async appends run on the writer's own thread and commit in groups (`LedgerWriter`). Reads use
+/// their own connections, so a long scan never holds up an append.
 public final class EventStore: Sendable {
     /// How to open a ledger.
     public struct Options: Sendable {
@@ -38,7 +39,7 @@ public final class EventStore: Sendable {
     /// The ledger file.
     public let path: String
     let options: Options
-    let writer: Mutex<Connection?>
+    let writer: LedgerWriter
     /// How reader connections open the file: as the writer does, read-only, or immutable (read-only media).
     private let readerAccess: Connection.Access
     private let idleReaders = Mutex<[Connection]>([])
@@ -81,17 +82,23 @@ public final class EventStore: Sendable {
             if version == 0 {
                 throw .noLedger(path: path)
             }
-            writer = Mutex(nil)
+            writer = LedgerWriter(path: path, connection: nil, clock: options.clock, projections: options.projections)
         } else {
             try Schema.migrate(connection, now: Timestamp.rfc3339(options.clock()))
             if let pages = options.maximumPageCount {
                 _ = try connection.pragma("max_page_count = \(pages)")
             }
-            writer = Mutex(connection)
+            writer = LedgerWriter(
+                path: path, connection: connection, clock: options.clock, projections: options.projections)
         }
         if options.readOnly {
             idleReaders.withLock { $0.append(connection) }
         }
+    }
+
+    /// Commits what the writer thread still has queued, then ends it.
+    deinit {
+        writer.stop()
     }
 
     /// Creates an empty file readable by its owner only, so the WAL and shared-memory files SQLite adds get the
@@ -194,16 +201,6 @@ public final class EventStore: Sendable {
 
     /// Runs `body` with the writer connection, or refuses when the ledger was opened read-only.
     func withWriter<T: Sendable>(_ body: (Connection) throws(LedgerError) -> T) throws(LedgerError) -> T {
-        let result: Result<T, LedgerError> = writer.withLock { connection in
-            guard let connection else {
-                return .failure(.readOnly(path: path, detail: "opened read-only"))
-            }
-            do throws(LedgerError) {
-                return .success(try body(connection))
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
+        try writer.withConnection(body)
     }
 }

@@ -104,7 +104,7 @@ extension EventStore {
     }
 
     /// The check an append runs inside its transaction: the lease of `stream` still carries `token`.
-    public static func fence(_ stream: String, token: Int64) -> (LedgerTransaction) throws(LedgerError) -> Void {
+    public static func fence(_ stream: String, token: Int64) -> AppendPrecondition {
         { transaction throws(LedgerError) in
             let current = try transaction.integer("SELECT token FROM leases WHERE stream = ? AND released = 0", stream)
             if current != token { throw .leaseLost(stream: stream) }

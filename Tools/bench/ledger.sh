@@ -2,21 +2,27 @@
 # Ledger benchmark: BatchLedger's EventStore (Swift, release build) against a minimal C program with the same
 # pragmas, SQL, payload bytes and SHA-256 hashing (Tools/bench/ledger_baseline.c), measured in the same run.
 #
-#   Tools/bench/ledger.sh [--single N] [--batches B] [--scan-events N] [--rounds R]
+#   Tools/bench/ledger.sh [--single N] [--batches B] [--streams S] [--per-stream N] [--scan-events N] [--rounds R]
 #
 # Prints, per workload, the median time of each side and the ratio baseline/ours (1.0 = as fast as C;
 # the targets are >= 0.9 for durable appends), and checks that a fold over the scanned events takes < 5 s.
+# Workload (d) has S streams append at once, one event per append, through the async API (group commit on the
+# ledger's writer thread), against C doing one durable transaction per event; its target is >= 5.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 single=2000
 batches=500
+streams=100
+per_stream=20
 scan_events=1000000
 rounds=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --single) single=$2; shift 2 ;;
     --batches) batches=$2; shift 2 ;;
+    --streams) streams=$2; shift 2 ;;
+    --per-stream) per_stream=$2; shift 2 ;;
     --scan-events) scan_events=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -57,10 +63,12 @@ print("%-34s ours %8.3f s (%9.0f ev/s)   C %8.3f s (%9.0f ev/s)   ratio %.2f%s"
 PY
 }
 
-declare -a s_single c_single s_batch c_batch
+declare -a s_single c_single s_batch c_batch s_concurrent c_concurrent
 for _ in $(seq "$rounds"); do
   s_single+=("$(run swift single "$single")"); c_single+=("$(run c single "$single")")
   s_batch+=("$(run swift batched "$batches" 100)"); c_batch+=("$(run c batched "$batches" 100)")
+  s_concurrent+=("$(run swift concurrent "$streams" "$per_stream")")
+  c_concurrent+=("$(run c concurrent "$streams" "$per_stream")")
 done
 
 echo "ledger benchmark: median of $rounds rounds, WAL + synchronous=FULL, same SQL and hashing on both sides"
@@ -78,3 +86,5 @@ done
 scan_median=$(median "${s_scan[@]}")
 report "(c) full scan with a fold" "$scan_events" "$scan_median" "$(median "${c_scan[@]}")" -
 python3 -c 'import sys; s=float(sys.argv[1]); n=int(sys.argv[2]); print("    fold over %d events in %.2f s: target < 5 s: %s" % (n, s, "met" if s < 5 else "MISSED"))' "$scan_median" "$scan_events"
+report "(d) $streams concurrent appenders" "$((streams * per_stream))" "$(median "${s_concurrent[@]}")" \
+  "$(median "${c_concurrent[@]}")" 5

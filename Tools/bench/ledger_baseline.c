@@ -2,8 +2,10 @@
  * libsqlite3 and libcrypto with the same pragmas, the same SQL, the same payload bytes and the same SHA-256
  * hashing per event (payload digest, global chain link, stream chain link).
  *
- *   ledger_baseline single PATH N | batched PATH B K | scan PATH
+ *   ledger_baseline single PATH N | batched PATH B K | concurrent PATH S N | scan PATH
  * prints `<workload> <events> <seconds>` like ledger-bench. PATH must hold a ledger made by `ledger-bench init`.
+ * `concurrent` is the plain answer to S streams appending at once: one durable transaction per event, taking
+ * the S streams in turn, N events each (what a writer without group commit does).
  */
 #include <openssl/sha.h>
 #include <sqlite3.h>
@@ -65,10 +67,10 @@ static sqlite3 *open_ledger(const char *path) {
     return db;
 }
 
-/* One transaction appending `count` events to stream "bench", exactly as EventStore.append does. */
-static void append(sqlite3 *db, sqlite3_stmt *head, sqlite3_stmt *last, sqlite3_stmt *insert, int count,
-                   int64_t *index) {
-    static const char *stream = "bench", *type = "JobPolled";
+/* One transaction appending `count` events to `stream`, exactly as EventStore.append does. */
+static void append(sqlite3 *db, sqlite3_stmt *head, sqlite3_stmt *last, sqlite3_stmt *insert, const char *stream,
+                   int count, int64_t *index) {
+    static const char *type = "JobPolled";
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", 0, 0, 0)) die(db, "begin");
     char at[96];
     rfc3339(at, sizeof at);
@@ -132,7 +134,7 @@ static void append(sqlite3 *db, sqlite3_stmt *head, sqlite3_stmt *last, sqlite3_
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: ledger_baseline single PATH N | batched PATH B K | scan PATH\n");
+        fprintf(stderr, "usage: ledger_baseline single PATH N | batched PATH B K | concurrent PATH S N | scan PATH\n");
         return 2;
     }
     sqlite3 *db = open_ledger(argv[2]);
@@ -176,10 +178,19 @@ int main(int argc, char **argv) {
         double start = now();
         if (!strcmp(argv[1], "single") && argc == 4) {
             int n = atoi(argv[3]);
-            for (int i = 0; i < n; i++) append(db, head, last, insert, 1, &index);
+            for (int i = 0; i < n; i++) append(db, head, last, insert, "bench", 1, &index);
         } else if (!strcmp(argv[1], "batched") && argc == 5) {
             int b = atoi(argv[3]), k = atoi(argv[4]);
-            for (int i = 0; i < b; i++) append(db, head, last, insert, k, &index);
+            for (int i = 0; i < b; i++) append(db, head, last, insert, "bench", k, &index);
+        } else if (!strcmp(argv[1], "concurrent") && argc == 5) {
+            int streams = atoi(argv[3]), n = atoi(argv[4]);
+            char stream[32];
+            for (int i = 0; i < n; i++) {
+                for (int s = 0; s < streams; s++) {
+                    snprintf(stream, sizeof stream, "bench-%d", s);
+                    append(db, head, last, insert, stream, 1, &index);
+                }
+            }
         } else {
             fprintf(stderr, "ledger_baseline: unknown workload\n");
             return 2;

@@ -4,8 +4,9 @@ import Ledger
 import Synchronization
 import Templates
 
-/// Appends an execution's events to its ledger stream, one transaction per call, and keeps the fold of
-/// everything appended so far. The only writer of the stream inside the process.
+/// Appends an execution's events to its ledger stream, one append per call, and keeps the fold of everything
+/// appended so far. The only writer of the stream inside the process. Appends go through the ledger's writer
+/// thread (group commit), so a call waits for its fsync without holding a Swift concurrency thread.
 public actor ExecutionRecorder {
     public let store: EventStore
     public let executionId: String
@@ -18,6 +19,12 @@ public actor ExecutionRecorder {
 
     /// The lease token every append must still hold (nil: no lease).
     public let leaseToken: Int64?
+
+    /// Whether a `record` is between reading `state.version` and folding in its rows. The actor is free while
+    /// an append waits for its commit, so later calls wait their turn here, in arrival order: each appends after
+    /// the version the previous one left, as when every call held the actor.
+    private var recording = false
+    private var waitingToRecord: [CheckedContinuation<Void, Never>] = []
 
     /// Starts recording a stream that holds `state` (empty for a new execution), fenced by `leaseToken`.
     public init(
@@ -58,13 +65,15 @@ public actor ExecutionRecorder {
     /// version conflict, never a silent interleaving. Secret values are masked first, in each payload's free-text
     /// fields only (`SecretMaskedPayload`), so the ledger, the fold and the display all see the same masked event,
     /// and no secret can rewrite an id, a state or a key.
-    public func record(_ events: [ExecutionEvent]) throws {
+    public func record(_ events: [ExecutionEvent]) async throws {
         guard !events.isEmpty else { return }
+        await takeTurn()
+        defer { passTurn() }
         let masker = secrets.masker
         let masked = events.map { $0.masked(by: masker) }
         let encoded = try masked.map { try $0.encoded() }
         let expected: ExpectedVersion = state.version == 0 ? .noStream : .exactly(state.version)
-        let result = try store.append(
+        let result = try await store.append(
             encoded, to: executionId, expectedVersion: expected,
             precondition: leaseToken.map { EventStore.fence(executionId, token: $0) })
         for (event, row) in zip(masked, result.events) {
@@ -76,8 +85,25 @@ public actor ExecutionRecorder {
         FailPoint.committed(events.count)
     }
 
-    public func record(_ event: ExecutionEvent) throws {
-        try record([event])
+    public func record(_ event: ExecutionEvent) async throws {
+        try await record([event])
+    }
+
+    private func takeTurn() async {
+        guard recording else {
+            recording = true
+            return
+        }
+        // `passTurn` hands the turn over with `recording` left true.
+        await withCheckedContinuation { waitingToRecord.append($0) }
+    }
+
+    private func passTurn() {
+        if waitingToRecord.isEmpty {
+            recording = false
+        } else {
+            waitingToRecord.removeFirst().resume()
+        }
     }
 }
 

@@ -113,7 +113,7 @@ public final class ExecutionRunner: Sendable {
         try await recorder.record([.executionStarted(started)] + adopted.map { ExecutionEvent.taskAdopted($0) })
         if let forkedFrom {
             // The parent learns of its child; its state does not change.
-            try store.append(
+            try await store.append(
                 [try ExecutionEvent.executionForked(ExecutionForked(child: id, fromTask: forkedFrom.task)).encoded()],
                 to: forkedFrom.id, expectedVersion: .exactly(forkedFrom.version))
         }

@@ -51,7 +51,7 @@ public enum DecisionReplay {
         started.outputDirectory = scratch.appendingPathComponent("outputs").path
         started.backend = Backend(kind: .replay, endpoint: "http://replay")
         let replayStore = try EventStore(path: scratch.appendingPathComponent("replay.ledger").path)
-        try replayStore.append([try ExecutionEvent.executionStarted(started).encoded()], to: executionId)
+        try await replayStore.append([try ExecutionEvent.executionStarted(started).encoded()], to: executionId)
 
         var names: [String: (String, String)] = [:]
         for case .attemptStarted(let attempt) in recordedEvents {

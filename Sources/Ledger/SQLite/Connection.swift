@@ -149,6 +149,11 @@ final class Connection: @unchecked Sendable {
         String(cString: sqlite3_errmsg(handle))
     }
 
+    /// Whether a transaction is open (false after SQLite rolled one back on its own, as on a full disk).
+    var isInTransaction: Bool {
+        sqlite3_get_autocommit(handle) == 0
+    }
+
     var changes: Int {
         Int(sqlite3_changes(handle))
     }

@@ -4,6 +4,8 @@
 //   ledger-bench init PATH                        create an empty ledger (schema only)
 //   ledger-bench single PATH N                    N durable appends of one event each
 //   ledger-bench batched PATH B K                 B transactions of K events each
+//   ledger-bench concurrent PATH S N              S streams appending at once, N events each, one event per
+//                                                 async append (group commit on the writer thread)
 //   ledger-bench populate PATH N                  N events in batches of 1,000 over 100 streams
 //   ledger-bench scan PATH                        read every event and fold them (count by type, sum sizes)
 //   ledger-bench append PATH WORKER BATCHES SIZE [GO]
@@ -40,7 +42,7 @@ func seconds(since start: ContinuousClock.Instant) -> Double {
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first, arguments.count >= 2 else {
-    fail("usage: ledger-bench init|single|batched|populate|scan|append PATH [ARGS]")
+    fail("usage: ledger-bench init|single|batched|concurrent|populate|scan|append PATH [ARGS]")
 }
 let path = arguments[1]
 func integer(_ index: Int) -> Int {
@@ -62,6 +64,25 @@ do {
             try store.append([NewEvent(type: "JobPolled", payload: payload(Int64(index)))], to: "bench")
         }
         print("single \(count) \(seconds(since: start))")
+    case "concurrent":
+        let streams = integer(2)
+        let perStream = integer(3)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for stream in 0..<streams {
+                // The same payloads as the C side's, which takes the streams in turn.
+                let payloads = (0..<perStream).map { payload(Int64($0 * streams + stream)) }
+                group.addTask {
+                    for bytes in payloads {
+                        try await store.append([NewEvent(type: "JobPolled", payload: bytes)], to: "bench-\(stream)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = seconds(since: start)
+        let writer = store.writerStatistics
+        print("concurrent \(streams * perStream) \(elapsed) transactions=\(writer.transactions)")
     case "batched", "populate":
         let batches: Int
         let size: Int

@@ -1,0 +1,238 @@
+import CSQLite
+import Foundation
+import Synchronization
+
+/// The ledger's one writer: the write connection, and the serial thread that commits queued appends in groups.
+///
+/// Synchronous writes (`EventStore.append`, leases, projections) take the connection under its mutex on the
+/// caller's thread, as before. Queued appends (`EventStore.enqueueAppend`, `await EventStore.append`) are
+/// committed by a dedicated thread, started on first use, never by a Swift concurrency thread: while it waits
+/// for one commit's fsync, new appends gather in the queue, and the next transaction takes all of them at once
+/// (group commit). Each append runs inside its own savepoint, so one that fails (a version conflict, a lost
+/// lease) is rolled back alone and the others still commit.
+///
+/// The thread holds this object, never the `EventStore`; the store stops the thread when it goes away.
+final class LedgerWriter: @unchecked Sendable {
+    /// One queued append and the handle its caller waits on.
+    struct Job: Sendable {
+        let request: AppendRequest
+        let precondition: AppendPrecondition?
+        let pending: PendingAppend
+    }
+
+    /// The most appends one group transaction takes, so that one commit's latency stays bounded.
+    static let maximumGroup = 1000
+
+    let path: String
+    private let connection: Mutex<Connection?>
+    private let clock: @Sendable () -> Date
+    private let projections: [ProjectionRegistration]
+
+    // Everything below is guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue: [Job] = []
+    private var threadStarted = false
+    private var stopping = false
+    private var threadFinished = false
+    private var writerThreadID: pthread_t?
+    private var statistics = WriterStatistics()
+
+    /// A writer over `connection` (nil: the ledger was opened read-only, and every write is refused).
+    init(
+        path: String, connection: Connection?, clock: @escaping @Sendable () -> Date,
+        projections: [ProjectionRegistration]
+    ) {
+        self.path = path
+        self.connection = Mutex(connection)
+        self.clock = clock
+        self.projections = projections
+    }
+
+    /// Runs `body` with the write connection on the caller's thread, or refuses when the ledger is read-only.
+    func withConnection<T: Sendable>(_ body: (Connection) throws(LedgerError) -> T) throws(LedgerError) -> T {
+        let result: Result<T, LedgerError> = connection.withLock { connection in
+            guard let connection else {
+                return .failure(.readOnly(path: path, detail: "opened read-only"))
+            }
+            do throws(LedgerError) {
+                return .success(try body(connection))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// What the writer thread has committed so far.
+    var currentStatistics: WriterStatistics {
+        condition.lock()
+        defer { condition.unlock() }
+        return statistics
+    }
+
+    /// Queues `job` for the next group transaction, starting the writer thread on first use.
+    func enqueue(_ job: Job) {
+        condition.lock()
+        queue.append(job)
+        statistics.queued = queue.count
+        if !threadStarted {
+            threadStarted = true
+            Thread { [self] in run() }.start()
+        }
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Commits whatever is still queued, then ends the writer thread and waits for it to be gone.
+    func stop() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard threadStarted else { return }
+        stopping = true
+        condition.broadcast()
+        // The store can go away on the writer thread itself (a precondition that held the last reference to it,
+        // released with its finished job): the thread then ends on its own once the queue is empty.
+        if let writerThreadID, pthread_equal(writerThreadID, pthread_self()) != 0 { return }
+        while !threadFinished {
+            condition.wait()
+        }
+    }
+
+    /// The writer thread: takes every queued job, commits them as one group, resumes their callers, and waits
+    /// for more; it ends once `stop` was asked and the queue is empty.
+    private func run() {
+        Thread.current.name = "ledger-writer"
+        condition.lock()
+        writerThreadID = pthread_self()
+        condition.unlock()
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping {
+                condition.wait()
+            }
+            if queue.isEmpty {
+                threadFinished = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let count = min(queue.count, Self.maximumGroup)
+            var remaining = ArraySlice(queue[..<count])
+            queue.removeFirst(count)
+            statistics.queued = queue.count
+            condition.unlock()
+
+            while !remaining.isEmpty {
+                let outcome = commit(remaining)
+                record(outcome)
+                // Callers resume only after their transaction has committed or failed, never before.
+                for (job, result) in outcome.results {
+                    job.pending.complete(result)
+                }
+                remaining = outcome.retry
+            }
+        }
+    }
+
+    /// What one group transaction did: the result of each append it settled, and the appends to run again in a
+    /// new transaction (those that SQLite's rollback of the whole transaction undid through no fault of their
+    /// own, and those not reached yet), in queue order.
+    private struct GroupOutcome {
+        var results: [(Job, Result<AppendResult, LedgerError>)]
+        var retry: ArraySlice<Job> = []
+        var committed = false
+    }
+
+    private func record(_ outcome: GroupOutcome) {
+        guard outcome.committed else { return }
+        var appends = 0
+        var events = 0
+        for case (_, .success(let result)) in outcome.results where !result.replayed {
+            appends += 1
+            events += result.events.count
+        }
+        condition.lock()
+        statistics.transactions += 1
+        statistics.appends += appends
+        statistics.events += events
+        condition.unlock()
+    }
+
+    /// Runs `jobs` in one `BEGIN IMMEDIATE … COMMIT`, each inside its own savepoint.
+    private func commit(_ jobs: ArraySlice<Job>) -> GroupOutcome {
+        let clock = clock
+        let projections = projections
+        return connection.withLock { connection -> GroupOutcome in
+            guard let connection else {
+                let refused = LedgerError.readOnly(path: path, detail: "opened read-only")
+                return GroupOutcome(results: jobs.map { ($0, .failure(refused)) })
+            }
+            do throws(LedgerError) {
+                try connection.execute("BEGIN IMMEDIATE", during: "begin transaction")
+            } catch {
+                return GroupOutcome(results: jobs.map { ($0, .failure(error)) })
+            }
+            var results: [(Job, Result<AppendResult, LedgerError>)] = []
+            results.reserveCapacity(jobs.count)
+            for index in jobs.indices {
+                let job = jobs[index]
+                do throws(LedgerError) {
+                    try connection.statement("SAVEPOINT append").step()
+                    let result = try EventStore.write(
+                        job.request, precondition: job.precondition, clock: clock, projections: projections,
+                        connection)
+                    try connection.statement("RELEASE append").step()
+                    results.append((job, .success(result)))
+                } catch {
+                    if connection.isInTransaction {
+                        // Only this append is undone; the rest of the group goes on.
+                        sqlite3_exec(connection.handle, "ROLLBACK TO append; RELEASE append", nil, nil, nil)
+                        results.append((job, .failure(error)))
+                        continue
+                    }
+                    // SQLite rolled the whole transaction back (a full disk, an I/O error): this append fails;
+                    // those it undid, and those not reached yet, go again in a new transaction.
+                    var outcome = GroupOutcome(results: [(job, .failure(error))])
+                    for (earlier, result) in results {
+                        if case .failure = result {
+                            outcome.results.append((earlier, result))
+                        } else {
+                            outcome.retry.append(earlier)
+                        }
+                    }
+                    outcome.retry += jobs[(index + 1)...]
+                    return outcome
+                }
+            }
+            do throws(LedgerError) {
+                try connection.execute("COMMIT", during: "commit")
+            } catch {
+                if connection.isInTransaction {
+                    sqlite3_exec(connection.handle, "ROLLBACK", nil, nil, nil)
+                }
+                // The commit itself failed: every append of the group is lost and fails with that error (those
+                // that had failed on their own keep their own error).
+                return GroupOutcome(
+                    results: results.map { job, result in
+                        if case .failure = result { return (job, result) }
+                        return (job, .failure(error))
+                    })
+            }
+            return GroupOutcome(results: results, committed: true)
+        }
+    }
+}
+
+/// What the ledger's writer thread has done since the store was opened: a measure of group commit at work.
+public struct WriterStatistics: Sendable, Equatable {
+    /// Group transactions committed (one fsync each).
+    public var transactions = 0
+    /// Appends committed in them (replays of an idempotency key write nothing and are not counted).
+    public var appends = 0
+    /// Events committed in them.
+    public var events = 0
+    /// Appends waiting for the next transaction right now.
+    public var queued = 0
+
+    public init() {}
+}
