@@ -84,7 +84,6 @@ struct TimelineStepTests {
                 try event(
                     "TaskFailed",
                     ["taskRunId": "probe[0]", "attempt": 1, "reason": "exit 3", "willRetry": true, "allowed": false]),
-                try event("EventOfALaterVersion", ["taskRunId": "probe[0]"]),
                 try event(
                     "TaskFailed",
                     ["taskRunId": "probe[0]", "attempt": 1, "reason": "exit 3", "willRetry": false, "allowed": true]),
