@@ -162,8 +162,9 @@ class Sampler(threading.Thread):
         return most
 
     def steady_rate(self, methods, executions):
-        """Calls per second of `methods` while at least 90 % of the jobs ran at once (None when never)."""
-        running = [s for s in self.samples if s[2].get("RUNNING", 0) >= 0.9 * executions]
+        """Calls per second of `methods` while at least 90 % of the most jobs seen running ran (None when never)."""
+        most = max((s[2].get("RUNNING", 0) for s in self.samples), default=0)
+        running = [s for s in self.samples if most and s[2].get("RUNNING", 0) >= 0.9 * most]
         if len(running) < 2 or running[-1][0] - running[0][0] <= 0:
             return None
         calls = sum(running[-1][1].get(m, 0) - running[0][1].get(m, 0) for m in methods)
@@ -245,7 +246,8 @@ def in_process(binaries, work, executions, sleep):
         log(f"in-process: {executions} executions in one concurrency-bench process against {emulator.endpoint}")
         result = subprocess.run(
             strace_prefix(trace) + [binaries["concurrency-bench"], "--endpoint", emulator.endpoint, "--ledger", ledger,
-                                    "--executions", str(executions), "--sleep", str(sleep), "--timing", "standard"],
+                                    "--executions", str(executions), "--sleep", str(sleep), "--timing", "standard",
+                                    "--samples", os.path.join(work, name + ".samples.jsonl")],
             stdout=subprocess.PIPE, text=True)
         if result.returncode != 0:
             raise SystemExit(f"concurrency-bench exited {result.returncode}")

@@ -27,6 +27,8 @@ struct Options {
     var region = "europe-west9"
     var bucket = "batchledger-local"
     var sampleInterval = 1.0
+    /// Where to write every sample as a JSON line (for a closer look), if anywhere.
+    var samplesPath: String?
 
     static func parse(_ arguments: [String]) throws -> Options {
         var options = Options()
@@ -47,13 +49,14 @@ struct Options {
             case "--region": options.region = value
             case "--bucket": options.bucket = value
             case "--sample-interval": options.sampleInterval = Double(try number(value, name)) / 1000
+            case "--samples": options.samplesPath = value
             default: throw BenchError("unknown option \(name)")
             }
         }
         guard given.contains("--endpoint"), given.contains("--ledger") else {
             throw BenchError(
                 "usage: concurrency-bench --endpoint URL --ledger PATH [--executions N] [--sleep S] "
-                    + "[--timing standard|responsive] [--project P] [--region R] [--bucket B] [--sample-interval MS]")
+                    + "[--timing standard|responsive] [--project P] [--region R] [--bucket B] [--sample-interval MS] [--samples FILE]")
         }
         return options
     }
@@ -167,6 +170,9 @@ func main() async throws {
     let events = try store.lastSeq() - eventsBefore
     let calls = await registry.watcherCalls()
     let figures = Figures(samples: await sampler.samples, executions: options.executions)
+    if let path = options.samplesPath {
+        try figures.samplesJSONLines.write(toFile: path, atomically: true, encoding: .utf8)
+    }
 
     let report: [String: Any] = [
         "mode": "in-process",
