@@ -83,6 +83,11 @@ let package = Package(
             path: "Tools/bench/LedgerBench"
         ),
         .executableTarget(
+            name: "concurrency-bench",
+            dependencies: ["Engine", "Ledger", "GoogleCloud", "Templates"],
+            path: "Tools/bench/ConcurrencyBench"
+        ),
+        .executableTarget(
             name: "storage-bench",
             dependencies: ["GoogleCloud"],
             path: "Tools/bench/StorageBench"

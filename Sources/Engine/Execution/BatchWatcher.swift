@@ -32,7 +32,14 @@ public actor BatchWatcher {
         self.minimumInterval = minimumInterval
     }
 
-    public func watch(_ jobName: String) { watched.insert(jobName) }
+    public func watch(_ jobName: String) {
+        // A round in flight may have listed the location before this job was created: the job's first answer
+        // comes from a round that starts after it is watched, not from that one (which would leave it to a lone
+        // `jobs.get`, one per job created while a long round runs).
+        if watched.insert(jobName).inserted, roundOf[jobName] == nil, inFlight != nil {
+            roundOf[jobName] = roundNumber
+        }
+    }
     public func unwatch(_ jobName: String) {
         watched.remove(jobName)
         roundOf[jobName] = nil
@@ -40,7 +47,7 @@ public actor BatchWatcher {
 
     /// The job as Batch reports it now, or nil when Batch does not know it.
     public func job(_ name: String) async throws -> JobObservation? {
-        watched.insert(name)
+        watch(name)
         if watched.count <= 2 {
             loneCalls += 1
             return try await jobs.job(name)
@@ -64,9 +71,13 @@ public actor BatchWatcher {
                     continue
                 }
             }
-            if inFlight != nil {
-                // A round this caller already had an answer from: wait for it to end, then start the next.
-                _ = try? await inFlight?.value
+            if let round = inFlight {
+                // A round this caller already had an answer from (or that started before it was watched): wait
+                // for it to end, then start the next. Whoever sees the ended round first clears it, so that no
+                // caller spins on a finished round before the one that started it has resumed.
+                let number = roundNumber
+                _ = try? await round.value
+                if roundNumber == number { inFlight = nil }
                 continue
             }
             return try await startRound(for: name)

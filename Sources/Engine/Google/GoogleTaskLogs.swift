@@ -1,18 +1,24 @@
+import Clocks
 import Foundation
 import GoogleCloud
 import Templates
 
 /// `TaskLogSource` over Cloud Logging: the task logs of the running jobs of one project, read with one shared
 /// query per round for every job followed (through `BatchLogReader`, within the project's allowance), each job's
-/// entries delivered once from its own cursor and read as task output (`TaskOutputReading`).
+/// entries delivered once from its own cursor and read as task output (`TaskOutputReading`). Reads are spaced so
+/// that the allowance lasts the whole minute.
 actor GoogleTaskLogs: TaskLogSource {
     let reader: BatchLogReader
+    let clock: AnyClock<Duration>
     private var cursors: [String: LogCursor] = [:]
     private var buffers: [String: [LogEntry]] = [:]
     private var inFlight: Task<Void, Error>?
+    /// The earliest start of the next shared read.
+    private var nextRead: AnyClock<Duration>.Instant?
 
-    init(reader: BatchLogReader) {
+    init(reader: BatchLogReader, clock: AnyClock<Duration> = .continuous) {
         self.reader = reader
+        self.clock = clock
     }
 
     func follow(_ uid: String, after cursor: LogCursor) {
@@ -35,11 +41,7 @@ actor GoogleTaskLogs: TaskLogSource {
             if let inFlight {
                 try await inFlight.value
             } else {
-                let snapshot = cursors
-                let task = Task { [reader] in
-                    let result = try await reader.read(snapshot)
-                    self.deliver(result.entries, cursors: result.cursors)
-                }
+                let task = Task { try await self.sharedRead() }
                 inFlight = task
                 defer { inFlight = nil }
                 try await task.value
@@ -48,6 +50,40 @@ actor GoogleTaskLogs: TaskLogSource {
         let lines = buffers[uid] ?? []
         buffers[uid] = []
         return lines
+    }
+
+    /// One read for every job followed, started no sooner than `queries × 1 minute / allowance` after the previous
+    /// one started. Without the spacing, many jobs polling at once (or waiting for their last lines) start reads
+    /// back to back, spend the minute's allowance in seconds, and then all wait for it to come back.
+    private func sharedRead() async throws {
+        if let nextRead, clock.now < nextRead {
+            try await clock.sleep(until: nextRead)
+        }
+        let perMinute = await reader.budget.perMinute
+        // Jobs followed during the wait are read too.
+        let snapshot = cursors
+        nextRead = clock.now.advanced(by: .seconds(60) / perMinute * Self.queries(snapshot.keys))
+        let result = try await reader.read(snapshot)
+        deliver(result.entries, cursors: result.cursors)
+    }
+
+    /// The queries `BatchLogReader.read` makes for these jobs, pages aside: one per group of job uids whose
+    /// filter fits Cloud Logging's limit (grouped as the reader groups them).
+    static func queries(_ uids: some Sequence<String>) -> Int {
+        var queries = 1
+        var length = 0
+        var inQuery = 0
+        for uid in uids.sorted() {
+            let clause = uid.utf8.count + 32
+            if length + clause > BatchLogReader.maxFilterLength - 200, inQuery > 0 {
+                queries += 1
+                length = 0
+                inQuery = 0
+            }
+            length += clause
+            inQuery += 1
+        }
+        return queries
     }
 
     private func deliver(_ entries: [String: [LogEntry]], cursors advanced: [String: LogCursor]) {

@@ -65,7 +65,8 @@ public actor GoogleWorld: CloudWorld {
         if let existing = logs[id] { return existing }
         let budget = budgets[project] ?? RequestBudget(perMinute: timing.logReadsPerMinute, clock: clock)
         budgets[project] = budget
-        let reader = GoogleTaskLogs(reader: BatchLogReader(client: client, project: project, budget: budget))
+        let reader = GoogleTaskLogs(
+            reader: BatchLogReader(client: client, project: project, budget: budget), clock: clock)
         logs[id] = reader
         return reader
     }
