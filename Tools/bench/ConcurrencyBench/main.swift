@@ -111,7 +111,7 @@ func main() async throws {
         options: .init(projections: [ProjectionRegistration(ExecutionSummaryProjection.self)]))
     let transport = CurlTransport()
     let target = CloudTarget.google(
-        backend: Backend(kind: "endpoint", endpoint: options.endpoint.absoluteString),
+        backend: Backend(kind: .endpoint, endpoint: options.endpoint.absoluteString),
         endpoints: GoogleEndpoints(base: options.endpoint), defaultCredentials: AnonymousCredentials(),
         transport: transport, timing: timing)
     let registry = ServiceRegistry(sharedBy: target.world, timing: timing)
@@ -150,7 +150,7 @@ func main() async throws {
             done += 1
             switch result {
             case .success(let state):
-                states[state.state, default: 0] += 1
+                states[state.state.rawValue, default: 0] += 1
                 if state.storedLogBytes > 0 { withLogLine += 1 }
             case .failure(let error):
                 states["ERROR", default: 0] += 1
