@@ -41,7 +41,9 @@ private final class EmulatorProcess: @unchecked Sendable {
     var text: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
 
     /// The endpoint from the first line, waiting up to `timeout` seconds.
-    func endpoint(timeout: Double = 30) async throws -> URL? {
+    /// The URL the emulator prints first; nil if it exits without printing it. The bound is only there so that a
+    /// hung emulator fails the test instead of hanging the suite: a loaded machine may start it slowly.
+    func endpoint(timeout: Double = 300) async throws -> URL? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let line = text.split(separator: "\n").first, line.hasPrefix("LocalCloud listening on ") {
