@@ -61,7 +61,8 @@ struct TimelineStepTests {
     }
 
     /// A history with what the engine rarely or never writes: a second attempt numbered like the first, an
-    /// adopted task run, a retry, a recorded API retry, a failure, and an event type from a newer version.
+    /// adopted task run, a retry, a recorded API retry and a failure. (An event type from a newer version is an
+    /// error for every reader, the timeline too.)
     static func unusualEvents() throws -> [NewEvent] {
         let events = try fixtureEvents("foreach")
         let started = try #require(events.first { $0.type == "AttemptStarted" })
