@@ -34,10 +34,10 @@ struct ReplayCommand: AsyncParsableCommand {
         // digest key (a ledger from before keyed digests), so it opens for writing once the file is known to exist.
         try ExitCodes.run("replay") {
             _ = try engine.store(.readOnly)
-            _ = try engine.state(of: execution, access: check ? .existing : .readOnly)
+            if check { _ = try engine.state(of: execution, access: .existing) }
         }
         guard check else {
-            for step in try engine.timeline(of: execution) {
+            for step in try ExitCodes.run("replay", { try engine.timeline(of: execution) }) {
                 print(TerminalText.escaped("\(step.seq)  \(step.time)  \(step.type)  \(step.summary)"))
                 for change in step.changes { print(TerminalText.escaped("      → \(change)")) }
             }

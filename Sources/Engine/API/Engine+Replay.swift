@@ -14,7 +14,14 @@ extension Engine {
     /// One execution's events, each with the state change it made (read-only: nothing is created or written).
     public func timeline(of executionId: String) throws(EngineFailure) -> [Timeline.Step] {
         let store = try ledger.store(.readOnly)
-        _ = try state(of: executionId, access: .readOnly)
+        // The timeline's own fold reads (and checks) every event: a missing execution is found without a second.
+        let version: Int64
+        do {
+            version = try store.currentVersion(of: executionId)
+        } catch {
+            throw EngineFailure(error)
+        }
+        guard version > 0 else { throw .noSuchExecution(id: executionId, ledger: store.path) }
         do {
             return try Timeline.steps(of: executionId, in: store)
         } catch {
