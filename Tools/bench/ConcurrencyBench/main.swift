@@ -29,6 +29,9 @@ struct Options {
     var sampleInterval = 1.0
     /// Where to write every sample as a JSON line (for a closer look), if anywhere.
     var samplesPath: String?
+    /// `runner`: `ExecutionRunner`s sharing one `ServiceRegistry(sharedBy:)`; `engine`: `Engine.start`, as a host
+    /// of the engine API calls it, every start on the same target.
+    var via = "runner"
 
     static func parse(_ arguments: [String]) throws -> Options {
         var options = Options()
@@ -50,13 +53,16 @@ struct Options {
             case "--bucket": options.bucket = value
             case "--sample-interval": options.sampleInterval = Double(try number(value, name)) / 1000
             case "--samples": options.samplesPath = value
+            case "--via":
+                guard ["runner", "engine"].contains(value) else { throw BenchError("--via \(value): runner or engine") }
+                options.via = value
             default: throw BenchError("unknown option \(name)")
             }
         }
         guard given.contains("--endpoint"), given.contains("--ledger") else {
             throw BenchError(
                 "usage: concurrency-bench --endpoint URL --ledger PATH [--executions N] [--sleep S] "
-                    + "[--timing standard|responsive] [--project P] [--region R] [--bucket B] [--sample-interval MS] [--samples FILE]")
+                    + "[--timing standard|responsive] [--project P] [--region R] [--bucket B] [--sample-interval MS] [--samples FILE] [--via runner|engine]")
         }
         return options
     }
@@ -84,6 +90,12 @@ struct Options {
 
         """
     }
+}
+
+/// Every execution on the same target (one `GoogleWorld`: one log allowance per project), as a server would.
+struct OneTarget: TargetResolver {
+    let target: CloudTarget
+    func target(for backend: Backend) async throws -> ResolvedTarget { ResolvedTarget(target: target) }
 }
 
 func note(_ text: String) {
@@ -122,6 +134,11 @@ func main() async throws {
         namespaceFilesDirectory: nil)
     configuration.sharedServices = registry
     let runner = ExecutionRunner(store: store, configuration: configuration)
+    let engine = Engine(store: store, targets: OneTarget(target: target), environment: [:])
+    let loaded = try LoadedFlow(FlowSource(path: "concurrency_bench.yaml", text: source))
+    let request = StartRequest(
+        flow: loaded, inputs: [:], secrets: SecretStore(), backend: target.backend, outputDirectory: outputs)
+    let viaEngine = options.via == "engine"
 
     let eventsBefore = try store.lastSeq()
     let cpuBefore = cpuSeconds(usage())
@@ -138,6 +155,7 @@ func main() async throws {
         for _ in 0..<options.executions {
             group.addTask {
                 do {
+                    if viaEngine { return .success(try await engine.start(request).state) }
                     return .success(
                         try await runner.run(flow: flow, flowPath: "concurrency_bench.yaml", source: source, inputs: [:]))
                 } catch {
@@ -176,6 +194,7 @@ func main() async throws {
 
     let report: [String: Any] = [
         "mode": "in-process",
+        "via": options.via,
         "executions": options.executions,
         "timing": options.timing,
         "finalStates": states,
@@ -190,8 +209,9 @@ func main() async throws {
         // The ledger does not count its transactions or fsyncs; concurrency.py counts fdatasync calls with strace.
         "ledgerTransactionsPerExecution": "n/a (EventStore does not count them)",
         "ledgerFsyncsPerExecution": "n/a (EventStore does not count them)",
-        "engineWatcherRounds": calls.rounds,
-        "engineLoneJobsGet": calls.lone,
+        // Through Engine.start each execution has its own registry, which the bench cannot see.
+        "engineWatcherRounds": viaEngine ? -1 : calls.rounds,
+        "engineLoneJobsGet": viaEngine ? -1 : calls.lone,
     ].merging(figures.json) { a, _ in a }
     let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
