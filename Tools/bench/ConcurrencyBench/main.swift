@@ -141,6 +141,7 @@ func main() async throws {
     let viaEngine = options.via == "engine"
 
     let eventsBefore = try store.lastSeq()
+    let writerBefore = store.writerStatistics
     let cpuBefore = cpuSeconds(usage())
     let start = ContinuousClock.now
     let sampler = StatsSampler(endpoint: options.endpoint, registry: registry, transport: transport, start: start)
@@ -186,6 +187,10 @@ func main() async throws {
     let cpu = cpuSeconds(usage()) - cpuBefore
     let peakRSSKiB = Int(usage().ru_maxrss)
     let events = try store.lastSeq() - eventsBefore
+    let writer = store.writerStatistics
+    let groupTransactions = writer.transactions - writerBefore.transactions
+    let groupAppends = writer.appends - writerBefore.appends
+    let groupEvents = writer.events - writerBefore.events
     let calls = await registry.watcherCalls()
     let figures = Figures(samples: await sampler.samples, executions: options.executions)
     if let path = options.samplesPath {
@@ -206,9 +211,14 @@ func main() async throws {
         "cpuSeconds": cpu,
         "ledgerEvents": events,
         "eventsPerExecution": Double(events) / Double(options.executions),
-        // The ledger does not count its transactions or fsyncs; concurrency.py counts fdatasync calls with strace.
-        "ledgerTransactionsPerExecution": "n/a (EventStore does not count them)",
-        "ledgerFsyncsPerExecution": "n/a (EventStore does not count them)",
+        // The ledger's writer counts its group transactions (appends only); lease acquisitions, heartbeats and
+        // releases are transactions it does not count: concurrency.py counts every fdatasync with strace.
+        "writerGroupTransactions": groupTransactions,
+        "writerAppends": groupAppends,
+        "writerEvents": groupEvents,
+        "writerEventsPerGroupTransaction": Double(groupEvents) / Double(max(1, groupTransactions)),
+        "ledgerTransactionsPerExecution": "see concurrency.py (strace)",
+        "ledgerFsyncsPerExecution": "see concurrency.py (strace)",
         // Through Engine.start each execution has its own registry, which the bench cannot see.
         "engineWatcherRounds": viaEngine ? -1 : calls.rounds,
         "engineLoneJobsGet": viaEngine ? -1 : calls.lone,
