@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Concurrency benchmark: many executions in one process, against a standalone emulator.
 
-Three workloads, each against a fresh `batchledger emulator`, with one-task executions whose Batch job runs
+Four workloads, each against a fresh `batchledger emulator`, with one-task executions whose Batch job runs
 `sleep 20` (--sleep):
 
   in-process   N executions started at once in ONE process through the engine (`concurrency-bench`:
                `ExecutionRunner` with one shared `ServiceRegistry`), for each N of --executions (100,1000);
+  engine       the same, through the engine API (`Engine.start`, every start on one shared target), as a server
+               would call it;
   processes    the same N executions as N separate `batchledger run --endpoint` processes started at once
                (--processes, default 100; 1,000 processes is not attempted: see the printed note);
   foreach      one `batchledger run` of a ForEach over --foreach values (concurrencyLimit: 0), each iteration
@@ -20,7 +22,7 @@ in the busiest minute (the emulator's /_emulator/stats, sampled each second). Th
 issue's targets.
 
 Usage: concurrency.py [--executions 100,1000] [--processes 100] [--foreach 1000] [--sleep 20]
-                      [--workloads in-process,processes,foreach] [--skip-build] [--keep]
+                      [--workloads in-process,engine,processes,foreach] [--skip-build] [--keep]
 The build goes through $SWIFT (default `swift`), e.g. SWIFT=/work/bin/swiftlock.
 """
 import argparse
@@ -237,17 +239,18 @@ def tree_rss(root_pids):
     return total
 
 
-def in_process(binaries, work, executions, sleep):
-    name = f"inprocess-{executions}"
+def in_process(binaries, work, executions, sleep, via="runner"):
+    name = f"inprocess-{via}-{executions}"
     emulator = Emulator(binaries["batchledger"], work, name)
     ledger = os.path.join(work, name + ".ledger")
     trace = os.path.join(work, name + ".strace")
     try:
-        log(f"in-process: {executions} executions in one concurrency-bench process against {emulator.endpoint}")
+        log(f"in-process ({via}): {executions} executions in one concurrency-bench process against "
+            f"{emulator.endpoint}")
         result = subprocess.run(
             strace_prefix(trace) + [binaries["concurrency-bench"], "--endpoint", emulator.endpoint, "--ledger", ledger,
                                     "--executions", str(executions), "--sleep", str(sleep), "--timing", "standard",
-                                    "--samples", os.path.join(work, name + ".samples.jsonl")],
+                                    "--samples", os.path.join(work, name + ".samples.jsonl"), "--via", via],
             stdout=subprocess.PIPE, text=True)
         if result.returncode != 0:
             raise SystemExit(f"concurrency-bench exited {result.returncode}")
@@ -381,7 +384,19 @@ def report(results, notes):
     print()
     for figures in results:
         mode = figures["mode"]
-        if mode == "in-process":
+        if mode == "in-process" and figures["via"] == "engine":
+            n = figures["executions"]
+            rate = figures.get("steadyBatchWatchCallsPerSecond", float("nan"))
+            print(f"in-process via Engine.start N={n}: states {figures['finalStates']}, log line stored for "
+                  f"{figures['executionsWithLogLineStored']}; wall {figures['wallSeconds']:.1f} s; "
+                  f"peak RSS {figures['peakRSSMiB']:.1f} MiB; CPU {figures['cpuSecondsPerExecution'] * 1000:.1f} ms/"
+                  f"execution; {figures['eventsPerExecution']:.1f} events, "
+                  f"{figures['ledgerTransactionsPerExecution']:.1f} transactions and "
+                  f"{figures['ledgerFsyncsPerExecution']:.1f} fsyncs per execution "
+                  f"({figures['eventsPerTransaction']:.2f} events per transaction); Batch calls {figures['apiCalls']}"
+                  f", {rate:.1f} watch calls per second while {figures['mostJobsRunningAtOnce']} ran at most; "
+                  f"{figures['loggingCallsMostInAnyMinute']} entries.list in the busiest minute")
+        elif mode == "in-process":
             n = figures["executions"]
             steady = figures.get("steady") if isinstance(figures.get("steady"), dict) else {}
             print(f"in-process N={n}: states {figures['finalStates']}, log line stored for "
@@ -390,8 +405,13 @@ def report(results, notes):
                   f"execution; {figures['eventsPerExecution']:.1f} events, "
                   f"{figures['ledgerTransactionsPerExecution']:.1f} transactions and "
                   f"{figures['ledgerFsyncsPerExecution']:.1f} fsyncs per execution "
-                  f"({figures['eventsPerTransaction']:.2f} events per transaction); "
-                  f"{figures['engineWatcherRounds']} rounds, {figures['batchWatchCallsPerRound']:.2f} Batch watch "
+                  f"({figures['eventsPerTransaction']:.2f} events per transaction; the writer's own count: "
+                  f"{figures['writerEvents']} events in {figures['writerAppends']} appends in "
+                  f"{figures['writerGroupTransactions']} group transactions, "
+                  f"{figures['writerEventsPerGroupTransaction']:.2f} events per group transaction); "
+                  f"{figures['engineWatcherRounds']} rounds ({figures['jobsListPagesPerRound']:.2f} jobs.list pages "
+                  f"and {figures['jobsGetPerRound']:.2f} jobs.get per round), "
+                  f"{figures['batchWatchCallsPerRound']:.2f} Batch watch "
                   f"calls per round (steady: {steady.get('batchWatchCallsPerRound', float('nan')):.2f}, worst "
                   f"{steady.get('worstBatchWatchCallsPerRound', float('nan')):.2f}), "
                   f"{figures['loggingCallsPerRound']:.2f} Logging calls per round, "
@@ -423,16 +443,33 @@ def report(results, notes):
         mode = figures["mode"]
         if mode == "in-process":
             n = figures["executions"]
+            via = " via Engine.start" if figures["via"] == "engine" else ""
             steady = figures.get("steady") if isinstance(figures.get("steady"), dict) else {}
             pages = math.ceil(n / PAGE_SIZE)
-            worst = steady.get("worstBatchWatchCallsPerRound", figures["batchWatchCallsPerRound"])
+            rate = figures.get("steadyBatchWatchCallsPerSecond")
+            if rate is not None:
+                # One round per location at most every 2 s (Timing.standard.minimumRoundInterval).
+                bound = (pages + 1) / 2
+                print(f"  in-process{via} N={n}: {rate:.2f} Batch watch calls per second while "
+                      f"{figures['mostJobsRunningAtOnce']} jobs ran <= ({pages} page(s) + 1) per 2 s round = {bound}: "
+                      f"{mark(rate <= bound)}")
+            if figures["via"] == "engine":
+                if n >= 1000:
+                    print(f"  in-process{via} N={n}: peak RSS {figures['peakRSSMiB']:.1f} MiB < 256 MiB: "
+                          f"{mark(figures['peakRSSMiB'] < 256)}")
+                print(f"  in-process{via} N={n}: {figures['loggingCallsMostInAnyMinute']} entries.list in the busiest "
+                      f"minute <= 60 (one project): {mark(figures['loggingCallsMostInAnyMinute'] <= 60)}")
+                continue
+
             if n >= 1000:
                 print(f"  in-process N={n}: peak RSS {figures['peakRSSMiB']:.1f} MiB < 256 MiB: "
                       f"{mark(figures['peakRSSMiB'] < 256)}")
             print(f"  in-process N={n}: {figures['eventsPerTransaction']:.2f} events per ledger transaction >= 2: "
                   f"{mark(figures['eventsPerTransaction'] >= 2)}")
-            print(f"  in-process N={n}: Batch watch calls per round {worst:.2f} (worst while all ran) <= 1 location x "
-                  f"{pages} jobs.list page(s) of {PAGE_SIZE} + 1: {mark(worst <= pages + 1)}")
+            list_pages, gets = figures["jobsListPagesPerRound"], figures["jobsGetPerRound"]
+            print(f"  in-process N={n}: Batch watch calls per round {figures['batchWatchCallsPerRound']:.2f} = "
+                  f"{list_pages:.2f} jobs.list pages (<= 1 location x {pages} page(s) of {PAGE_SIZE}) + {gets:.2f} "
+                  f"jobs.get (<= 1; one per job would be {n}): {mark(list_pages <= pages and gets <= 1)}")
             print(f"  in-process N={n}: {figures['loggingCallsMostInAnyMinute']} entries.list in the busiest minute "
                   f"<= 60 (one project): {mark(figures['loggingCallsMostInAnyMinute'] <= 60)}")
         elif mode == "processes":
@@ -460,7 +497,7 @@ def main():
     parser.add_argument("--processes", type=int, default=100)
     parser.add_argument("--foreach", type=int, default=1000)
     parser.add_argument("--sleep", type=int, default=20)
-    parser.add_argument("--workloads", default="in-process,processes,foreach")
+    parser.add_argument("--workloads", default="in-process,engine,processes,foreach")
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (ledgers, strace output, logs)")
     options = parser.parse_args()
@@ -482,6 +519,9 @@ def main():
         if "in-process" in workloads:
             for n in [int(x) for x in options.executions.split(",") if x]:
                 results.append(in_process(binaries, work, n, options.sleep))
+        if "engine" in workloads:
+            for n in [int(x) for x in options.executions.split(",") if x]:
+                results.append(in_process(binaries, work, n, options.sleep, via="engine"))
         if "processes" in workloads and options.processes:
             results.append(processes(binaries, work, options.processes, options.sleep))
             notes.append("N separate processes is run for N=100 only: at N=1,000, 1,000 processes each polling its "

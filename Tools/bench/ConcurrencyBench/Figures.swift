@@ -29,7 +29,7 @@ struct Figures {
         samples.map { sample in
             let object: [String: Any] = [
                 "t": sample.time, "requests": sample.requests, "jobStates": sample.jobStates, "rounds": sample.rounds,
-                "lone": sample.lone,
+                "lone": sample.lone, "rssKiB": sample.rssKiB, "threads": sample.threads,
             ]
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self) + "\n"
@@ -55,6 +55,15 @@ struct Figures {
             Double(total.batch) / Double(total.rounds), Double(total.logging) / Double(total.rounds), worst,
             samples[last.offset].time - samples[first.offset].time
         )
+    }
+
+    /// Batch watch calls per second over the stretch where at least 90 % of the most jobs seen running ran, and
+    /// how many jobs ran then (for a comparison with one `jobs.get` per job per poll).
+    var steadyRate: (callsPerSecond: Double, jobsRunning: Int)? {
+        let most = samples.map { $0.jobStates["RUNNING"] ?? 0 }.max() ?? 0
+        let running = samples.filter { most > 0 && Double($0.jobStates["RUNNING"] ?? 0) >= 0.9 * Double(most) }
+        guard let first = running.first, let last = running.last, last.time > first.time else { return nil }
+        return (Double(Self.watchCalls(last) - Self.watchCalls(first)) / (last.time - first.time), most)
     }
 
     /// The most `method` calls in any 60-second window of the run (the whole run when it is shorter).
@@ -90,6 +99,10 @@ struct Figures {
         } else {
             result["steady"] = "n/a (no two samples with 90 % of the most jobs seen running)"
         }
+        if let steadyRate {
+            result["steadyBatchWatchCallsPerSecond"] = steadyRate.callsPerSecond
+        }
+        result["mostThreads"] = samples.map(\.threads).max() ?? 0
         result["samples"] = samples.count
         return result
     }

@@ -14,6 +14,9 @@ struct Sample: Sendable {
     var rounds: Int
     /// Lone `jobs.get` calls of the engine's watchers so far.
     var lone: Int
+    /// This process's resident set (KiB) and threads now.
+    var rssKiB = 0
+    var threads = 0
 
     func count(_ method: String) -> Int { requests[method] ?? 0 }
 }
@@ -39,9 +42,11 @@ actor StatsSampler {
     func sample() async throws -> Sample {
         let (requests, states) = try await Self.stats(endpoint, transport: transport)
         let calls = await registry.watcherCalls()
-        let reading = Sample(
+        var reading = Sample(
             time: (ContinuousClock.now - start).seconds, requests: requests, jobStates: states, rounds: calls.rounds,
             lone: calls.lone)
+        reading.rssKiB = Self.status("VmRSS")
+        reading.threads = Self.status("Threads")
         samples.append(reading)
         return reading
     }
@@ -52,6 +57,15 @@ actor StatsSampler {
             _ = try? await sample()
             try? await Task.sleep(for: interval)
         }
+    }
+
+    /// A number from this process's /proc/self/status (0 when it cannot be read).
+    static func status(_ field: String) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+            return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "0") ?? 0
+        }
+        return 0
     }
 
     /// The emulator's request counts per method and job counts per state.

@@ -29,6 +29,9 @@ struct Options {
     var sampleInterval = 1.0
     /// Where to write every sample as a JSON line (for a closer look), if anywhere.
     var samplesPath: String?
+    /// `runner`: `ExecutionRunner`s sharing one `ServiceRegistry(sharedBy:)`; `engine`: `Engine.start`, as a host
+    /// of the engine API calls it, every start on the same target.
+    var via = "runner"
 
     static func parse(_ arguments: [String]) throws -> Options {
         var options = Options()
@@ -50,13 +53,16 @@ struct Options {
             case "--bucket": options.bucket = value
             case "--sample-interval": options.sampleInterval = Double(try number(value, name)) / 1000
             case "--samples": options.samplesPath = value
+            case "--via":
+                guard ["runner", "engine"].contains(value) else { throw BenchError("--via \(value): runner or engine") }
+                options.via = value
             default: throw BenchError("unknown option \(name)")
             }
         }
         guard given.contains("--endpoint"), given.contains("--ledger") else {
             throw BenchError(
                 "usage: concurrency-bench --endpoint URL --ledger PATH [--executions N] [--sleep S] "
-                    + "[--timing standard|responsive] [--project P] [--region R] [--bucket B] [--sample-interval MS] [--samples FILE]")
+                    + "[--timing standard|responsive] [--project P] [--region R] [--bucket B] [--sample-interval MS] [--samples FILE] [--via runner|engine]")
         }
         return options
     }
@@ -84,6 +90,12 @@ struct Options {
 
         """
     }
+}
+
+/// Every execution on the same target (one `GoogleWorld`: one log allowance per project), as a server would.
+struct OneTarget: TargetResolver {
+    let target: CloudTarget
+    func target(for backend: Backend) async throws -> ResolvedTarget { ResolvedTarget(target: target) }
 }
 
 func note(_ text: String) {
@@ -122,8 +134,14 @@ func main() async throws {
         namespaceFilesDirectory: nil)
     configuration.sharedServices = registry
     let runner = ExecutionRunner(store: store, configuration: configuration)
+    let engine = Engine(store: store, targets: OneTarget(target: target), environment: [:])
+    let loaded = try LoadedFlow(FlowSource(path: "concurrency_bench.yaml", text: source))
+    let request = StartRequest(
+        flow: loaded, inputs: [:], secrets: SecretStore(), backend: target.backend, outputDirectory: outputs)
+    let viaEngine = options.via == "engine"
 
     let eventsBefore = try store.lastSeq()
+    let writerBefore = store.writerStatistics
     let cpuBefore = cpuSeconds(usage())
     let start = ContinuousClock.now
     let sampler = StatsSampler(endpoint: options.endpoint, registry: registry, transport: transport, start: start)
@@ -138,6 +156,7 @@ func main() async throws {
         for _ in 0..<options.executions {
             group.addTask {
                 do {
+                    if viaEngine { return .success(try await engine.start(request).state) }
                     return .success(
                         try await runner.run(flow: flow, flowPath: "concurrency_bench.yaml", source: source, inputs: [:]))
                 } catch {
@@ -168,6 +187,10 @@ func main() async throws {
     let cpu = cpuSeconds(usage()) - cpuBefore
     let peakRSSKiB = Int(usage().ru_maxrss)
     let events = try store.lastSeq() - eventsBefore
+    let writer = store.writerStatistics
+    let groupTransactions = writer.transactions - writerBefore.transactions
+    let groupAppends = writer.appends - writerBefore.appends
+    let groupEvents = writer.events - writerBefore.events
     let calls = await registry.watcherCalls()
     let figures = Figures(samples: await sampler.samples, executions: options.executions)
     if let path = options.samplesPath {
@@ -176,6 +199,7 @@ func main() async throws {
 
     let report: [String: Any] = [
         "mode": "in-process",
+        "via": options.via,
         "executions": options.executions,
         "timing": options.timing,
         "finalStates": states,
@@ -187,11 +211,17 @@ func main() async throws {
         "cpuSeconds": cpu,
         "ledgerEvents": events,
         "eventsPerExecution": Double(events) / Double(options.executions),
-        // The ledger does not count its transactions or fsyncs; concurrency.py counts fdatasync calls with strace.
-        "ledgerTransactionsPerExecution": "n/a (EventStore does not count them)",
-        "ledgerFsyncsPerExecution": "n/a (EventStore does not count them)",
-        "engineWatcherRounds": calls.rounds,
-        "engineLoneJobsGet": calls.lone,
+        // The ledger's writer counts its group transactions (appends only); lease acquisitions, heartbeats and
+        // releases are transactions it does not count: concurrency.py counts every fdatasync with strace.
+        "writerGroupTransactions": groupTransactions,
+        "writerAppends": groupAppends,
+        "writerEvents": groupEvents,
+        "writerEventsPerGroupTransaction": Double(groupEvents) / Double(max(1, groupTransactions)),
+        "ledgerTransactionsPerExecution": "see concurrency.py (strace)",
+        "ledgerFsyncsPerExecution": "see concurrency.py (strace)",
+        // Through Engine.start each execution has its own registry, which the bench cannot see.
+        "engineWatcherRounds": viaEngine ? -1 : calls.rounds,
+        "engineLoneJobsGet": viaEngine ? -1 : calls.lone,
     ].merging(figures.json) { a, _ in a }
     let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
