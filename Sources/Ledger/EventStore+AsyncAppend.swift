@@ -39,7 +39,7 @@ extension EventStore {
         }
         let pending = PendingAppend()
         writer.enqueue(
-            LedgerWriter.Job(
+            .append(
                 request: AppendRequest(
                     events: events, stream: stream, expectedVersion: expectedVersion, idempotencyKey: idempotencyKey),
                 precondition: precondition, pending: pending))

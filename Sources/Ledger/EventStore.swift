@@ -40,6 +40,9 @@ public final class EventStore: Sendable {
     public let path: String
     let options: Options
     let writer: LedgerWriter
+    /// The leases this process took through the async `acquireLease` and has not given up: what
+    /// `heartbeatLeases` renews.
+    let heldLeases = HeldLeases()
     /// How reader connections open the file: as the writer does, read-only, or immutable (read-only media).
     private let readerAccess: Connection.Access
     private let idleReaders = Mutex<[Connection]>([])

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Who holds an execution's lease.
 public struct LeaseHolder: Sendable, Equatable, CustomStringConvertible {
@@ -33,73 +34,83 @@ extension EventStore {
     public func acquireLease(_ stream: String, owner: String, ttl: Double = EventStore.leaseTTL) throws(LedgerError)
         -> LeaseOutcome
     {
-        let host = ProcessInfo.processInfo.hostName
-        let pid = getpid()
-        let now = Date().timeIntervalSince1970
+        let now = options.clock()
         return try withWriter { (connection) throws(LedgerError) -> LeaseOutcome in
             try connection.immediateTransaction { () throws(LedgerError) -> LeaseOutcome in
-                let query = try connection.statement(
-                    "SELECT token, owner, pid, host, heartbeat_at, released FROM leases WHERE stream = ?")
-                query.bind(1, stream)
-                var token: Int64 = 0
-                if try query.step() {
-                    token = query.int64(0)
-                    let heartbeat = query.double(4)
-                    let holder = LeaseHolder(
-                        owner: query.text(1), pid: Int32(query.int64(2)), host: query.text(3), token: token,
-                        age: now - heartbeat)
-                    let released = query.int64(5) != 0
-                    query.reset()
-                    let holderAlive = holder.host == host ? Self.processExists(holder.pid) : true
-                    let expired = now - heartbeat > ttl
-                    if !released && holderAlive && !expired && !(holder.host == host && holder.pid == pid) {
-                        return .heldBy(
-                            LeaseHolder(
-                                owner: holder.owner, pid: holder.pid, host: holder.host, token: token,
-                                age: now - heartbeat))
-                    }
-                } else {
-                    query.reset()
-                }
-                let upsert = try connection.statement(
-                    """
-                    INSERT INTO leases(stream, token, owner, pid, host, heartbeat_at, released) VALUES (?, ?, ?, ?, ?, ?, 0)
-                    ON CONFLICT(stream) DO UPDATE SET token = excluded.token, owner = excluded.owner, pid = excluded.pid,
-                        host = excluded.host, heartbeat_at = excluded.heartbeat_at, released = 0
-                    """)
-                upsert.bind(1, stream)
-                upsert.bind(2, token + 1)
-                upsert.bind(3, owner)
-                upsert.bind(4, Int64(pid))
-                upsert.bind(5, host)
-                upsert.bind(6, now)
-                try upsert.step()
-                return .acquired(token: token + 1)
+                try Self.acquire(stream, owner: owner, ttl: ttl, now: now, connection)
             }
         }
+    }
+
+    /// Takes the lease of `stream` for this process, unless a live holder has it, in the writer thread's next
+    /// group transaction (with the appends and lease writes queued beside it: one commit for all). A lease taken
+    /// here is renewed by `heartbeatLeases` until `releaseLease` gives it up.
+    public func acquireLease(_ stream: String, owner: String, ttl: Double = EventStore.leaseTTL) async throws(LedgerError)
+        -> LeaseOutcome
+    {
+        let outcome = try await queue { (connection, now) throws(LedgerError) in
+            try Self.acquire(stream, owner: owner, ttl: ttl, now: now, connection)
+        }
+        if case .acquired(let token) = outcome {
+            heldLeases.hold(stream, token: token)
+        }
+        return outcome
     }
 
     /// Renews the lease; false when another process took it over.
     @discardableResult
     public func heartbeatLease(_ stream: String, token: Int64) throws(LedgerError) -> Bool {
-        try withWriter { (connection) throws(LedgerError) -> Bool in
-            let update = try connection.statement(
-                "UPDATE leases SET heartbeat_at = ? WHERE stream = ? AND token = ? AND released = 0")
-            update.bind(1, Date().timeIntervalSince1970)
-            update.bind(2, stream)
-            update.bind(3, token)
-            try update.step()
-            return connection.changes == 1
+        let now = options.clock()
+        return try withWriter { (connection) throws(LedgerError) -> Bool in
+            try Self.renew(stream, token: token, now: now, connection)
+        }
+    }
+
+    /// Renews every lease this process holds through the async `acquireLease`, all in one write of the writer
+    /// thread's next group transaction, so that a process driving a thousand executions renews their leases
+    /// with one commit, not a thousand. Many callers (one per execution, each on its own schedule) share that
+    /// work: a call while a renewal is in flight waits for it, and a call within `coveredWithin` of the last
+    /// renewal's start returns at once. A lease another process took over is dropped from those renewed; the
+    /// fencing token already keeps this process from appending to it. Returns the streams whose lease was lost.
+    @discardableResult
+    public func heartbeatLeases(coveredWithin: Duration) async throws(LedgerError) -> Set<String> {
+        let now = options.clock()
+        let covered = Double(coveredWithin.components.seconds) + Double(coveredWithin.components.attoseconds) / 1e18
+        let renewal = heldLeases.renewal(now: now, coveredWithin: covered) { leases in
+            PendingWrite<Set<String>> { (connection, now) throws(LedgerError) in
+                var lost: Set<String> = []
+                for (stream, token) in leases where try !Self.renew(stream, token: token, now: now, connection) {
+                    lost.insert(stream)
+                }
+                return lost
+            }
+        }
+        guard let renewal else { return [] }
+        if renewal.started {
+            writer.enqueue(.write(renewal.write))
+        }
+        do {
+            let lost = try await renewal.write.result()
+            if renewal.started { heldLeases.finish(renewal.leases, lost: lost) }
+            return lost
+        } catch {
+            if renewal.started { heldLeases.finish(renewal.leases, lost: []) }
+            throw error
         }
     }
 
     /// Gives the lease up (the next taker does not wait for it to expire).
     public func releaseLease(_ stream: String, token: Int64) throws(LedgerError) {
         try withWriter { (connection) throws(LedgerError) in
-            let update = try connection.statement("UPDATE leases SET released = 1 WHERE stream = ? AND token = ?")
-            update.bind(1, stream)
-            update.bind(2, token)
-            try update.step()
+            try Self.release(stream, token: token, connection)
+        }
+    }
+
+    /// Gives the lease up in the writer thread's next group transaction, and stops renewing it.
+    public func releaseLease(_ stream: String, token: Int64) async throws(LedgerError) {
+        heldLeases.drop(stream, token: token)
+        try await queue { (connection, _) throws(LedgerError) in
+            try Self.release(stream, token: token, connection)
         }
     }
 
@@ -111,8 +122,138 @@ extension EventStore {
         }
     }
 
+    /// Runs `body` in the writer thread's next group transaction and returns its answer once that has committed.
+    private func queue<T: Sendable>(_ body: @escaping @Sendable (Connection, Date) throws(LedgerError) -> T)
+        async throws(LedgerError) -> T
+    {
+        if options.readOnly {
+            throw .readOnly(path: path, detail: "opened read-only")
+        }
+        let write = PendingWrite(body)
+        writer.enqueue(.write(write))
+        return try await write.result()
+    }
+
+    private static func acquire(_ stream: String, owner: String, ttl: Double, now date: Date, _ connection: Connection)
+        throws(LedgerError) -> LeaseOutcome
+    {
+        let host = ProcessInfo.processInfo.hostName
+        let pid = getpid()
+        let now = date.timeIntervalSince1970
+        let query = try connection.statement(
+            "SELECT token, owner, pid, host, heartbeat_at, released FROM leases WHERE stream = ?")
+        query.bind(1, stream)
+        var token: Int64 = 0
+        if try query.step() {
+            token = query.int64(0)
+            let heartbeat = query.double(4)
+            let holder = LeaseHolder(
+                owner: query.text(1), pid: Int32(query.int64(2)), host: query.text(3), token: token,
+                age: now - heartbeat)
+            let released = query.int64(5) != 0
+            query.reset()
+            let holderAlive = holder.host == host ? Self.processExists(holder.pid) : true
+            let expired = now - heartbeat > ttl
+            if !released && holderAlive && !expired && !(holder.host == host && holder.pid == pid) {
+                return .heldBy(holder)
+            }
+        } else {
+            query.reset()
+        }
+        let upsert = try connection.statement(
+            """
+            INSERT INTO leases(stream, token, owner, pid, host, heartbeat_at, released) VALUES (?, ?, ?, ?, ?, ?, 0)
+            ON CONFLICT(stream) DO UPDATE SET token = excluded.token, owner = excluded.owner, pid = excluded.pid,
+                host = excluded.host, heartbeat_at = excluded.heartbeat_at, released = 0
+            """)
+        upsert.bind(1, stream)
+        upsert.bind(2, token + 1)
+        upsert.bind(3, owner)
+        upsert.bind(4, Int64(pid))
+        upsert.bind(5, host)
+        upsert.bind(6, now)
+        try upsert.step()
+        return .acquired(token: token + 1)
+    }
+
+    private static func renew(_ stream: String, token: Int64, now: Date, _ connection: Connection)
+        throws(LedgerError) -> Bool
+    {
+        let update = try connection.statement(
+            "UPDATE leases SET heartbeat_at = ? WHERE stream = ? AND token = ? AND released = 0")
+        update.bind(1, now.timeIntervalSince1970)
+        update.bind(2, stream)
+        update.bind(3, token)
+        try update.step()
+        return connection.changes == 1
+    }
+
+    private static func release(_ stream: String, token: Int64, _ connection: Connection) throws(LedgerError) {
+        let update = try connection.statement("UPDATE leases SET released = 1 WHERE stream = ? AND token = ?")
+        update.bind(1, stream)
+        update.bind(2, token)
+        try update.step()
+    }
+
     static func processExists(_ pid: Int32) -> Bool {
         if kill(pid, 0) == 0 { return true }
         return errno == EPERM
+    }
+}
+
+/// The leases one store's process holds, and the renewal of all of them that is in flight, if any.
+final class HeldLeases: Sendable {
+    /// One renewal of every held lease: the write, the leases it renews, and whether this caller started it
+    /// (and so queues it and settles it) or joined one in flight.
+    struct Renewal {
+        let write: PendingWrite<Set<String>>
+        let leases: [String: Int64]
+        let started: Bool
+    }
+
+    private struct State {
+        var held: [String: Int64] = [:]
+        var inFlight: (write: PendingWrite<Set<String>>, leases: [String: Int64])?
+        var lastStart: Date?
+    }
+
+    private let state = Mutex(State())
+
+    func hold(_ stream: String, token: Int64) {
+        state.withLock { $0.held[stream] = token }
+    }
+
+    func drop(_ stream: String, token: Int64) {
+        state.withLock { state in
+            if state.held[stream] == token { state.held[stream] = nil }
+        }
+    }
+
+    /// The renewal a heartbeat at `now` takes part in: the one in flight, a new one, or none (nothing held, or
+    /// the last renewal started within `coveredWithin` seconds).
+    func renewal(
+        now: Date, coveredWithin: Double, make: ([String: Int64]) -> PendingWrite<Set<String>>
+    ) -> Renewal? {
+        state.withLock { state in
+            if let inFlight = state.inFlight {
+                return Renewal(write: inFlight.write, leases: inFlight.leases, started: false)
+            }
+            if let last = state.lastStart, now.timeIntervalSince(last) < coveredWithin { return nil }
+            guard !state.held.isEmpty else { return nil }
+            let write = make(state.held)
+            state.inFlight = (write, state.held)
+            state.lastStart = now
+            return Renewal(write: write, leases: state.held, started: true)
+        }
+    }
+
+    /// Ends the renewal in flight; the leases it found lost are renewed no more.
+    func finish(_ renewed: [String: Int64], lost: Set<String>) {
+        state.withLock { state in
+            state.inFlight = nil
+            for stream in lost where state.held[stream] == renewed[stream] {
+                state.held[stream] = nil
+            }
+        }
     }
 }

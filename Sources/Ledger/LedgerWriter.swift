@@ -4,20 +4,32 @@ import Synchronization
 
 /// The ledger's one writer: the write connection, and the serial thread that commits queued appends in groups.
 ///
-/// Synchronous writes (`EventStore.append`, leases, projections) take the connection under its mutex on the
+/// Synchronous writes (`EventStore.append`, `acquireLease`, projections) take the connection under its mutex on the
 /// caller's thread, as before. Queued appends (`EventStore.enqueueAppend`, `await EventStore.append`) are
 /// committed by a dedicated thread, started on first use, never by a Swift concurrency thread: while it waits
 /// for one commit's fsync, new appends gather in the queue, and the next transaction takes all of them at once
-/// (group commit). Each append runs inside its own savepoint, so one that fails (a version conflict, a lost
-/// lease) is rolled back alone and the others still commit.
+/// (group commit). Queued lease writes (the async `acquireLease`, `releaseLease`, `heartbeatLeases`) join the same
+/// transactions. Each job runs inside its own savepoint, so one that fails (a version conflict, a lost lease) is
+/// rolled back alone and the others still commit.
 ///
 /// The thread holds this object, never the `EventStore`; the store stops the thread when it goes away.
 final class LedgerWriter: @unchecked Sendable {
-    /// One queued append and the handle its caller waits on.
-    struct Job: Sendable {
-        let request: AppendRequest
-        let precondition: AppendPrecondition?
-        let pending: PendingAppend
+    /// One queued piece of work: an append and the handle its caller waits on, or another write (a lease).
+    enum Job: Sendable {
+        case append(request: AppendRequest, precondition: AppendPrecondition?, pending: PendingAppend)
+        case write(any QueuedWrite)
+    }
+
+    /// How one job of a group transaction ended.
+    enum Settled {
+        case appended(AppendResult)
+        case wrote
+        case failed(LedgerError)
+
+        var failed: Bool {
+            if case .failed = self { return true }
+            return false
+        }
     }
 
     /// The most appends one group transaction takes, so that one commit's latency stays bounded.
@@ -126,19 +138,26 @@ final class LedgerWriter: @unchecked Sendable {
                 let outcome = commit(remaining)
                 record(outcome)
                 // Callers resume only after their transaction has committed or failed, never before.
-                for (job, result) in outcome.results {
-                    job.pending.complete(result)
+                for (job, settled) in outcome.results {
+                    switch (job, settled) {
+                    case (.append(_, _, let pending), .appended(let result)): pending.complete(.success(result))
+                    case (.append(_, _, let pending), .failed(let error)): pending.complete(.failure(error))
+                    case (.write(let write), .failed(let error)): write.finish(error)
+                    case (.write(let write), _): write.finish(nil)
+                    case (.append(_, _, let pending), .wrote):
+                        pending.complete(.failure(.invalidArgument("an append settled as another write")))
+                    }
                 }
                 remaining = outcome.retry
             }
         }
     }
 
-    /// What one group transaction did: the result of each append it settled, and the appends to run again in a
-    /// new transaction (those that SQLite's rollback of the whole transaction undid through no fault of their
-    /// own, and those not reached yet), in queue order.
+    /// What one group transaction did: how each job it settled ended, and the jobs to run again in a new
+    /// transaction (those that SQLite's rollback of the whole transaction undid through no fault of their own,
+    /// and those not reached yet), in queue order.
     private struct GroupOutcome {
-        var results: [(Job, Result<AppendResult, LedgerError>)]
+        var results: [(Job, Settled)]
         var retry: ArraySlice<Job> = []
         var committed = false
     }
@@ -147,7 +166,7 @@ final class LedgerWriter: @unchecked Sendable {
         guard outcome.committed else { return }
         var appends = 0
         var events = 0
-        for case (_, .success(let result)) in outcome.results where !result.replayed {
+        for case (_, .appended(let result)) in outcome.results where !result.replayed {
             appends += 1
             events += result.events.count
         }
@@ -165,36 +184,42 @@ final class LedgerWriter: @unchecked Sendable {
         return connection.withLock { connection -> GroupOutcome in
             guard let connection else {
                 let refused = LedgerError.readOnly(path: path, detail: "opened read-only")
-                return GroupOutcome(results: jobs.map { ($0, .failure(refused)) })
+                return GroupOutcome(results: jobs.map { ($0, .failed(refused)) })
             }
             do throws(LedgerError) {
                 try connection.execute("BEGIN IMMEDIATE", during: "begin transaction")
             } catch {
-                return GroupOutcome(results: jobs.map { ($0, .failure(error)) })
+                return GroupOutcome(results: jobs.map { ($0, .failed(error)) })
             }
-            var results: [(Job, Result<AppendResult, LedgerError>)] = []
+            var results: [(Job, Settled)] = []
             results.reserveCapacity(jobs.count)
             for index in jobs.indices {
                 let job = jobs[index]
                 do throws(LedgerError) {
                     try connection.statement("SAVEPOINT append").step()
-                    let result = try EventStore.write(
-                        job.request, precondition: job.precondition, clock: clock, projections: projections,
-                        connection)
-                    try connection.statement("RELEASE append").step()
-                    results.append((job, .success(result)))
+                    switch job {
+                    case .append(let request, let precondition, _):
+                        let result = try EventStore.write(
+                            request, precondition: precondition, clock: clock, projections: projections, connection)
+                        try connection.statement("RELEASE append").step()
+                        results.append((job, .appended(result)))
+                    case .write(let write):
+                        try write.perform(connection, now: clock())
+                        try connection.statement("RELEASE append").step()
+                        results.append((job, .wrote))
+                    }
                 } catch {
                     if connection.isInTransaction {
                         // Only this append is undone; the rest of the group goes on.
                         sqlite3_exec(connection.handle, "ROLLBACK TO append; RELEASE append", nil, nil, nil)
-                        results.append((job, .failure(error)))
+                        results.append((job, .failed(error)))
                         continue
                     }
                     // SQLite rolled the whole transaction back (a full disk, an I/O error): this append fails;
                     // those it undid, and those not reached yet, go again in a new transaction.
-                    var outcome = GroupOutcome(results: [(job, .failure(error))])
+                    var outcome = GroupOutcome(results: [(job, .failed(error))])
                     for (earlier, result) in results {
-                        if case .failure = result {
+                        if result.failed {
                             outcome.results.append((earlier, result))
                         } else {
                             outcome.retry.append(earlier)
@@ -214,8 +239,8 @@ final class LedgerWriter: @unchecked Sendable {
                 // that had failed on their own keep their own error).
                 return GroupOutcome(
                     results: results.map { job, result in
-                        if case .failure = result { return (job, result) }
-                        return (job, .failure(error))
+                        if result.failed { return (job, result) }
+                        return (job, .failed(error))
                     })
             }
             return GroupOutcome(results: results, committed: true)

@@ -38,6 +38,14 @@ public final class PendingAppend: Sendable {
         return try outcome.get()
     }
 
+    /// The writer's answer, or nil while it has not answered yet.
+    public var answer: Result<AppendResult, LedgerError>? {
+        state.withLock { state in
+            if case .done(let result) = state { return result }
+            return nil
+        }
+    }
+
     /// Whether the writer has answered yet.
     public var isDone: Bool {
         state.withLock { state in

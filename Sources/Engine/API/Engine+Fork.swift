@@ -29,11 +29,12 @@ extension Engine {
             return try await running.drive(id) { [self] in
                 try await targets.using(request.backend ?? started.backend) { resolved in
                     let target = resolved.target
-                    let configuration = RunConfiguration(
+                    var configuration = RunConfiguration(
                         target: target, secrets: request.secrets, environment: environment,
                         outputDirectory: URL(fileURLWithPath: started.outputDirectory).deletingLastPathComponent(),
                         namespaceFilesDirectory: started.namespaceFilesDirectory.map { URL(fileURLWithPath: $0) },
                         observer: observer.events(id), notice: observer.notice)
+                    configuration.sharedServices = await shared.registry(for: target)
                     observer.progress(
                         .forked(
                             executionId: id, parent: request.parent, fromTask: request.fromTask,

@@ -22,7 +22,7 @@ extension Engine {
         let store = try ledger.store(.existing)
         let recovery = Recovery(
             store: store, targets: targets, environment: environment, request: request, observer: observer,
-            running: running)
+            running: running, shared: shared)
         do {
             return try await recovery.run(executionIds)
         } catch {

@@ -34,11 +34,12 @@ extension Engine {
         let flow = request.flow.flow
         observer.progress(
             .started(executionId: id, namespace: flow.namespace.value, flowId: flow.id.value, target: target.summary))
-        let configuration = RunConfiguration(
+        var configuration = RunConfiguration(
             target: target, secrets: request.secrets, environment: environment,
             outputDirectory: request.outputDirectory.standardizedFileURL,
             namespaceFilesDirectory: request.namespaceFilesDirectory, observer: observer.events(id),
             notice: observer.notice)
+        configuration.sharedServices = await shared.registry(for: target)
         let state = try await ExecutionRunner(store: store, configuration: configuration).run(
             flow: flow, flowPath: request.flow.source.path, source: request.flow.source.text,
             inputs: request.inputs, executionId: id)

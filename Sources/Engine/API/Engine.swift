@@ -14,6 +14,9 @@ public final class Engine: Sendable {
     /// flows their `envs`.
     let environment: [String: String]
     let running = RunningExecutions()
+    /// One service registry per endpoint for every execution this engine drives (started, forked or resumed),
+    /// so that their jobs are watched together: one `jobs.list` round per location, one log reader per project.
+    let shared = SharedRegistries()
 
     /// An engine over the ledger at `ledgerPath`, opened when an operation first needs it: starting an execution
     /// creates it, every other operation requires it (`EngineFailure.noLedger`) and never creates it.

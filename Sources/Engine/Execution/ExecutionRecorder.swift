@@ -20,11 +20,12 @@ public actor ExecutionRecorder {
     /// The lease token every append must still hold (nil: no lease).
     public let leaseToken: Int64?
 
-    /// Whether a `record` is between reading `state.version` and folding in its rows. The actor is free while
-    /// an append waits for its commit, so later calls wait their turn here, in arrival order: each appends after
-    /// the version the previous one left, as when every call held the actor.
-    private var recording = false
-    private var waitingToRecord: [CheckedContinuation<Void, Never>] = []
+    /// Appends queued to the ledger's writer and not folded in yet, in the order they were queued: the writer
+    /// commits them in that order, so several calls at once (a thousand ForEach iterations) share its group
+    /// transactions instead of waiting for one commit each.
+    private var inFlight: [(events: [ExecutionEvent], pending: PendingAppend)] = []
+    /// The stream's version once every queued append has committed: where the next append goes.
+    private var queuedVersion: Int64
 
     /// Starts recording a stream that holds `state` (empty for a new execution), fenced by `leaseToken`.
     public init(
@@ -34,6 +35,7 @@ public actor ExecutionRecorder {
         self.store = store
         self.executionId = executionId
         self.state = state
+        queuedVersion = state.version
         self.leaseToken = leaseToken
         self.observer = observer
     }
@@ -65,23 +67,27 @@ public actor ExecutionRecorder {
     /// version conflict, never a silent interleaving. Secret values are masked first, in each payload's free-text
     /// fields only (`SecretMaskedPayload`), so the ledger, the fold and the display all see the same masked event,
     /// and no secret can rewrite an id, a state or a key.
+    ///
+    /// Calls queue their appends in the order they reach the actor, each expecting the version the previous one
+    /// leaves, and return once theirs has committed and been folded in, after every append queued before it.
+    /// When an append fails, those queued behind it fail as version conflicts, and the next call appends after
+    /// what was committed.
     public func record(_ events: [ExecutionEvent]) async throws {
         guard !events.isEmpty else { return }
-        await takeTurn()
-        defer { passTurn() }
         let masker = secrets.masker
         let masked = events.map { $0.masked(by: masker) }
         let encoded = try masked.map { try $0.encoded() }
-        let expected: ExpectedVersion = state.version == 0 ? .noStream : .exactly(state.version)
-        let result = try await store.append(
+        let expected: ExpectedVersion = queuedVersion == 0 ? .noStream : .exactly(queuedVersion)
+        let pending = try store.enqueueAppend(
             encoded, to: executionId, expectedVersion: expected,
             precondition: leaseToken.map { EventStore.fence(executionId, token: $0) })
-        for (event, row) in zip(masked, result.events) {
-            state.lastSeq = row.seq
-            state.version = row.version
-            state.apply(event, at: row.recordedAt)
-            observer?(event, state)
-        }
+        queuedVersion += Int64(encoded.count)
+        inFlight.append((masked, pending))
+        // The writer answers appends in the order they were queued, so once this one is answered every earlier
+        // one is too, and folding the answered front of the queue folds this one.
+        _ = try? await pending.result()
+        foldAnswered()
+        _ = try await pending.result()
         FailPoint.committed(events.count)
     }
 
@@ -89,21 +95,25 @@ public actor ExecutionRecorder {
         try await record([event])
     }
 
-    private func takeTurn() async {
-        guard recording else {
-            recording = true
-            return
+    /// Folds every answered append at the front of the queue into `state`, in order (without a suspension, so
+    /// no other call folds in between).
+    private func foldAnswered() {
+        while let (events, pending) = inFlight.first, let answer = pending.answer {
+            inFlight.removeFirst()
+            do {
+                let result = try answer.get()
+                for (event, row) in zip(events, result.events) {
+                    state.lastSeq = row.seq
+                    state.version = row.version
+                    state.apply(event, at: row.recordedAt)
+                    observer?(event, state)
+                }
+            } catch {
+                // Everything queued behind it expected its versions and fails too; start again from the stream.
+                if inFlight.isEmpty { queuedVersion = state.version }
+            }
         }
-        // `passTurn` hands the turn over with `recording` left true.
-        await withCheckedContinuation { waitingToRecord.append($0) }
-    }
-
-    private func passTurn() {
-        if waitingToRecord.isEmpty {
-            recording = false
-        } else {
-            waitingToRecord.removeFirst().resume()
-        }
+        if inFlight.isEmpty { queuedVersion = state.version }
     }
 }
 

@@ -100,30 +100,56 @@ public final class ExecutionRunner: Sendable {
             namespaceFileDigests: try namespaceFiles.reduce(into: [:]) { digests, file in
                 digests[file.key] = try FileDigest.sha256Hex(of: file.value, role: "namespace file \(file.key)")
             }, forkedFrom: forkedFrom?.id)
-        guard case .acquired(let token) = try store.acquireLease(id, owner: "batchledger run") else {
+        let leased = try await holdingLease(id, owner: "batchledger run") { token in
+            let recorder = ExecutionRecorder(
+                store: store, executionId: id, leaseToken: token, observer: configuration.observer)
+            try await recorder.record([.executionStarted(started)] + adopted.map { ExecutionEvent.taskAdopted($0) })
+            if let forkedFrom {
+                // The parent learns of its child; its state does not change.
+                try await store.append(
+                    [try ExecutionEvent.executionForked(ExecutionForked(child: id, fromTask: forkedFrom.task)).encoded()],
+                    to: forkedFrom.id, expectedVersion: .exactly(forkedFrom.version))
+            }
+            let execution = ExecutionContext(
+                flow: flow, started: started, inputs: inputs, namespaceFiles: namespaceFiles, recorder: recorder,
+                configuration: configuration,
+                registry: configuration.sharedServices ?? registry(Naming.labelValue(id)))
+            return try await RetryRecording.$current.withValue(.init(recorder: recorder)) {
+                try await execution.runAll()
+            }
+        }
+        guard case .done(let state) = leased else {
             throw EngineError.configuration("execution \(id) is already being driven by another process")
         }
-        let heartbeat = Self.heartbeat(store, id, token, every: configuration.timing.leaseHeartbeat, clock: configuration.clock)
-        defer {
-            heartbeat.cancel()
-            try? store.releaseLease(id, token: token)
+        return state
+    }
+
+    /// How a body run under an execution's lease ended: its result, or the live process that holds the lease.
+    private enum Leased<T> {
+        case done(T)
+        case held(LeaseHolder)
+    }
+
+    /// Runs `body` holding the lease of `stream`, renewed while it runs and given up however it ends (also when
+    /// the task was cancelled: the release still commits).
+    private func holdingLease<T: Sendable>(_ stream: String, owner: String, _ body: (Int64) async throws -> T)
+        async throws -> Leased<T>
+    {
+        let token: Int64
+        switch try await store.acquireLease(stream, owner: owner) {
+        case .heldBy(let holder): return .held(holder)
+        case .acquired(let acquired): token = acquired
         }
-        let recorder = ExecutionRecorder(
-            store: store, executionId: id, leaseToken: token, observer: configuration.observer)
-        try await recorder.record([.executionStarted(started)] + adopted.map { ExecutionEvent.taskAdopted($0) })
-        if let forkedFrom {
-            // The parent learns of its child; its state does not change.
-            try await store.append(
-                [try ExecutionEvent.executionForked(ExecutionForked(child: id, fromTask: forkedFrom.task)).encoded()],
-                to: forkedFrom.id, expectedVersion: .exactly(forkedFrom.version))
+        let heartbeat = Self.heartbeat(store, every: configuration.timing.leaseHeartbeat, clock: configuration.clock)
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(token))
+        } catch {
+            result = .failure(error)
         }
-        let execution = ExecutionContext(
-            flow: flow, started: started, inputs: inputs, namespaceFiles: namespaceFiles, recorder: recorder,
-            configuration: configuration,
-            registry: configuration.sharedServices ?? registry(Naming.labelValue(id)))
-        return try await RetryRecording.$current.withValue(.init(recorder: recorder)) {
-            try await execution.runAll()
-        }
+        heartbeat.cancel()
+        try? await store.releaseLease(stream, token: token)
+        return .done(try result.get())
     }
 
     /// The services of one execution: its jobs are watched under its own label.
@@ -133,11 +159,12 @@ public final class ExecutionRunner: Sendable {
             executionLabel: executionLabel)
     }
 
-    /// Renews the lease every `interval` while the execution is driven. A renewal that fails is tried again at
-    /// the next beat; the lease's fencing token keeps a process that lost its lease from appending.
-    static func heartbeat(
-        _ store: EventStore, _ stream: String, _ token: Int64, every interval: Duration?, clock: AnyClock<Duration>
-    ) -> Task<Void, Never> {
+    /// Renews this process's leases every `interval` while the execution is driven: one renewal of every lease
+    /// the process holds, shared by the executions whose heartbeats fall within half an interval of each other
+    /// (so a thousand executions renew with about two ledger transactions per interval, not a thousand). A
+    /// renewal that fails is tried again at the next beat; the lease's fencing token keeps a process that lost
+    /// its lease from appending.
+    static func heartbeat(_ store: EventStore, every interval: Duration?, clock: AnyClock<Duration>) -> Task<Void, Never> {
         Task.detached {
             guard let interval else { return }
             while !Task.isCancelled {
@@ -146,7 +173,7 @@ public final class ExecutionRunner: Sendable {
                 } catch {
                     return
                 }
-                _ = try? store.heartbeatLease(stream, token: token)
+                _ = try? await store.heartbeatLeases(coveredWithin: interval / 2)
             }
         }
     }
@@ -172,16 +199,19 @@ public final class ExecutionRunner: Sendable {
             throw EngineError.configuration("no execution \(executionId) in \(store.path)")
         }
         if state.isTerminal { return .alreadyTerminal(state) }
-        let token: Int64
-        switch try store.acquireLease(executionId, owner: "batchledger recover") {
-        case .heldBy(let holder): return .heldBy(holder)
-        case .acquired(let acquired): token = acquired
+        let leased = try await holdingLease(executionId, owner: "batchledger recover") { token in
+            try await resume(executionId, state: state, started: started, token: token)
         }
-        let heartbeat = Self.heartbeat(store, executionId, token, every: configuration.timing.leaseHeartbeat, clock: configuration.clock)
-        defer {
-            heartbeat.cancel()
-            try? store.releaseLease(executionId, token: token)
+        switch leased {
+        case .done(let final): return .finished(final)
+        case .held(let holder): return .heldBy(holder)
         }
+    }
+
+    /// Resumes an interrupted execution whose lease this process holds (`token`).
+    private func resume(_ executionId: String, state: ExecutionState, started: ExecutionStarted, token: Int64)
+        async throws -> ExecutionState
+    {
         let recorder = ExecutionRecorder(
             store: store, executionId: executionId, state: state, leaseToken: token, observer: configuration.observer)
         do {
@@ -201,8 +231,9 @@ public final class ExecutionRunner: Sendable {
                 namespaceFiles: namespaceFiles, recorder: recorder, configuration: configuration,
                 registry: configuration.sharedServices ?? registry(Naming.labelValue(executionId)),
                 recovering: true)
-            return .finished(
-                try await RetryRecording.$current.withValue(.init(recorder: recorder)) { try await execution.runAll() })
+            return try await RetryRecording.$current.withValue(.init(recorder: recorder)) {
+                try await execution.runAll()
+            }
         } catch let error as LedgerError {
             throw error
         } catch is CancellationError {

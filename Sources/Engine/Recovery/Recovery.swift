@@ -13,6 +13,8 @@ struct Recovery {
     let request: RecoveryRequest
     let observer: EngineObserver
     let running: RunningExecutions
+    /// The engine's registries, shared with the executions it starts.
+    let shared: SharedRegistries
 
     /// Resumes `ids` (an execution this process drives now is left to it); one outcome each, by id. Throws only
     /// when the ledger cannot say which executions were imported.
@@ -20,7 +22,6 @@ struct Recovery {
         let driving = Set(running.ids)
         let (drive, refused) = try screen(ids.filter { !driving.contains($0) })
         let directory = JobDirectory()
-        let shared = SharedRegistries()
         let clock = ContinuousClock()
         let started = clock.now
         let limit = request.concurrency

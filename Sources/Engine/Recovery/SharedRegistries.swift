@@ -1,7 +1,8 @@
 import Foundation
 
-/// One service registry per recorded endpoint, shared by the executions one recovery resumes there, so that their
-/// jobs are watched together (a `local` execution gets its own emulator, so it is not shared).
+/// One service registry per endpoint, shared by the executions one engine drives there (started, forked or
+/// resumed), so that their jobs are watched together (a `local` execution gets its own emulator, so it is not
+/// shared).
 actor SharedRegistries {
     private var registries: [String: ServiceRegistry] = [:]
 
