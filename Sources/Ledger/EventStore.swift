@@ -22,13 +22,18 @@ public final class EventStore: Sendable {
         /// A quota on the file's size, in database pages (4 KiB each): a write past it fails as `diskFull`, and
         /// is rolled back, exactly as on a full disk. Nil: no quota.
         public var maximumPageCount: Int?
+        /// True (the default): every commit is on disk before the write returns (`synchronous=FULL`). False only
+        /// for a scratch ledger that is thrown away after use (decision replay's): commits are not synced
+        /// (`synchronous=OFF`), so a crash may lose or corrupt it.
+        public var durable: Bool
 
         public init(
             busyTimeout: Duration = .seconds(10), readOnly: Bool = false,
             projections: [ProjectionRegistration] = [], clock: @escaping @Sendable () -> Date = { Date() },
-            maximumPageCount: Int? = nil
+            maximumPageCount: Int? = nil, durable: Bool = true
         ) {
             self.maximumPageCount = maximumPageCount
+            self.durable = durable
             self.busyTimeout = busyTimeout
             self.readOnly = readOnly
             self.projections = projections
@@ -75,7 +80,7 @@ public final class EventStore: Sendable {
             readerAccess = .readWrite
             try Self.checkIdentity(connection)
         }
-        try Self.configure(connection, readOnly: options.readOnly)
+        try Self.configure(connection, readOnly: options.readOnly, durable: options.durable)
         if options.readOnly {
             let version = Int(try connection.pragma("user_version") ?? "0") ?? 0
             if version > Schema.latestVersion {
@@ -165,7 +170,7 @@ public final class EventStore: Sendable {
     }
 
     /// Sets and reads back the pragmas the ledger's durability depends on.
-    private static func configure(_ connection: Connection, readOnly: Bool) throws(LedgerError) {
+    private static func configure(_ connection: Connection, readOnly: Bool, durable: Bool) throws(LedgerError) {
         if !readOnly {
             let mode = try connection.pragma("journal_mode = WAL")
             guard mode?.lowercased() == "wal" else {
@@ -173,12 +178,13 @@ public final class EventStore: Sendable {
                     path: connection.path, detail: "cannot switch to WAL mode (journal mode is \(mode ?? "unknown"))")
             }
         }
-        try connection.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", during: "configure")
+        let (level, name) = durable ? ("2", "FULL") : ("0", "OFF")
+        try connection.execute("PRAGMA synchronous = \(name); PRAGMA foreign_keys = ON", during: "configure")
         let synchronous = try connection.pragma("synchronous")
-        guard synchronous == "2" else {
+        guard synchronous == level else {
             throw .sqlite(
                 path: connection.path, code: SQLITE_MISUSE,
-                message: "synchronous reads back as \(synchronous ?? "nothing"), not FULL (2)",
+                message: "synchronous reads back as \(synchronous ?? "nothing"), not \(name) (\(level))",
                 operation: "configure")
         }
     }

@@ -34,7 +34,6 @@ struct ReplayCommand: AsyncParsableCommand {
         // digest key (a ledger from before keyed digests), so it opens for writing once the file is known to exist.
         try ExitCodes.run("replay") {
             _ = try engine.store(.readOnly)
-            if check { _ = try engine.state(of: execution, access: .existing) }
         }
         guard check else {
             for step in try ExitCodes.run("replay", { try engine.timeline(of: execution) }) {

@@ -3,26 +3,22 @@ import Testing
 
 @testable import Flows
 
-/// Inputs meant to crash or hang a YAML reader; each must end quickly with a located refusal.
+/// Inputs meant to crash or hang a YAML reader; each must end with a located refusal. What keeps them fast is
+/// structural, and asserted here by the refusal each gets (the nesting limit is hit at its column, an alias is
+/// refused before any key is hashed, the node budget stops an expansion): a reader that regressed would hang the
+/// suite rather than pass. No bound on the clock is asserted.
 @Suite struct HostileInputTests {
     static func parse(_ text: String) -> FlowParseResult {
         FlowParser.parse(source: text, file: "hostile.yaml")
     }
 
-    static func elapsed(_ body: () -> Void) -> Double {
-        let start = Date()
-        body()
-        return Date().timeIntervalSince(start)
-    }
-
     @Test func tenMegabytesOfOpeningBracketsAreRefusedAtTheLimit() {
         var result: FlowParseResult?
-        let seconds = Self.elapsed { result = Self.parse(String(repeating: "[", count: 10_000_000)) }
+        result = Self.parse(String(repeating: "[", count: 10_000_000))
         #expect(
             result?.diagnostics.map(\.description) == [
                 "hostile.yaml:1:65: nesting deeper than 64 levels: a flow never needs such deep structures; flatten it"
             ])
-        #expect(seconds < 10)
     }
 
     @Test func nestedFlowMappingsAreRefused() {
@@ -68,19 +64,16 @@ import Testing
         }
         var keyed = text + "? *a12\n: boom\n"
         var result: FlowParseResult?
-        var seconds = Self.elapsed { result = Self.parse(keyed) }
+        result = Self.parse(keyed)
         #expect(
             result?.diagnostics.map(\.message) == [
                 "explicit mapping keys ('? ') cannot be combined with aliases ('*'): write keys as plain strings"
             ])
-        #expect(seconds < 5)
         keyed = text + "x: {[*a12]: boom}\n"
-        seconds = Self.elapsed { result = Self.parse(keyed) }
+        result = Self.parse(keyed)
         #expect(result?.diagnostics.first?.message.hasPrefix("an alias ('*') cannot be used in a mapping key") == true)
-        #expect(seconds < 5)
-        seconds = Self.elapsed { result = Self.parse(text) }
+        result = Self.parse(text)
         #expect(result?.diagnostics.first?.message.hasPrefix("the document expands to too many YAML nodes") == true)
-        #expect(seconds < 5)
     }
 
     @Test func modestAliasesAreExpanded() throws {
@@ -140,9 +133,8 @@ import Testing
     @Test func aLongScalarIsReadQuickly() {
         let text = "id: x\nnamespace: y\ndescription: " + String(repeating: "x", count: 2_000_000) + "\ntasks: []\n"
         var result: FlowParseResult?
-        let seconds = Self.elapsed { result = Self.parse(text) }
+        result = Self.parse(text)
         #expect(result?.flow?.description?.value.count == 2_000_000)
-        #expect(seconds < 10)
     }
 }
 
@@ -151,9 +143,8 @@ extension HostileInputTests {
         let items = Array(repeating: "{a: 1}", count: 100_000).joined(separator: ", ")
         let text = "id: x\nnamespace: y\nvariables: {v: [\(items)]}\ntasks: []\n"
         var result: FlowParseResult?
-        let seconds = Self.elapsed { result = Self.parse(text) }
+        result = Self.parse(text)
         #expect(result?.flow?.variables?["v"]?.items?.count == 100_000)
-        #expect(seconds < 10)
     }
 
     @Test func blockScalarAtTheDocumentRootDoesNotHideLaterNesting() {
@@ -180,10 +171,9 @@ extension HostileInputTests {
         }
         text += "  h: \(tail)\n"
         var result: FlowParseResult?
-        let seconds = Self.elapsed { result = Self.parse(text) }
+        result = Self.parse(text)
         #expect(result?.diagnostics.first?.message.hasPrefix("an alias ('*') cannot be used in a mapping key") == true)
         #expect(result?.diagnostics.first?.location.line == 11)
-        #expect(seconds < 1)
     }
 
     @Test func aliasesAsValuesStayAllowed() throws {

@@ -1,3 +1,4 @@
+import Clocks
 import CCRC32C
 import Foundation
 import Testing
@@ -184,7 +185,8 @@ struct CurlTransportTests {
     @Test("no progress for the timeout is timedOut; cancelling the task stops the transfer at once")
     func timeoutAndCancellation() async throws {
         // The server never answers and never hangs up: only the transport's idle timeout, or the cancellation, can
-        // end a call, so the outcome alone says which did (no clock is read here).
+        // end a call, so the outcome alone says which did. The idle time is measured on a test clock, moved past
+        // the timeout once the request has arrived: nothing waits for real time to pass.
         let (arrivals, arrived) = AsyncStream.makeStream(of: Int.self)
         let (hangUps, hungUp) = AsyncStream.makeStream(of: Int.self)
         let server = try RawHTTPServer { request in
@@ -194,10 +196,14 @@ struct CurlTransportTests {
         defer { server.stop() }
         var arrival = arrivals.makeAsyncIterator()
         var hangUp = hangUps.makeAsyncIterator()
-        let transport = CurlTransport()
-        let timedOut = await #expect(throws: TransportError.self) {
+        let clock = TestClock()
+        let transport = CurlTransport(clock: AnyClock(clock))
+        let stalled = Task {
             try await transport.send(HTTPRequest(method: "GET", url: server.url, timeout: .seconds(1)))
         }
+        _ = await arrival.next()
+        await clock.advance(by: .seconds(2))
+        let timedOut = await #expect(throws: TransportError.self) { try await stalled.value }
         #expect(timedOut?.kind == .timedOut)
         #expect(await hangUp.next() == 1, "the timed-out transfer closed its connection")
 
@@ -205,7 +211,6 @@ struct CurlTransportTests {
         let task = Task {
             try await transport.send(HTTPRequest(method: "GET", url: server.url, timeout: .seconds(3600)))
         }
-        _ = await arrival.next()
         let second = await arrival.next()
         // The request has reached the server, so the transfer is under way when it is cancelled.
         task.cancel()

@@ -84,7 +84,7 @@ struct ExportAuditBenchTests {
         return (count, seconds)
     }
 
-    @Test("typical audit questions answer in well under a second")
+    @Test("typical audit questions find what they should, through an index (their times are printed)")
     func questions() throws {
         let path = try #require(ProcessInfo.processInfo.environment["BATCHLEDGER_AUDIT_BENCH"])
         let store = try Self.populate(path)
@@ -126,9 +126,11 @@ struct ExportAuditBenchTests {
             ),
         ]
         for (label, filter, expected) in cases {
-            let (count, seconds) = try timed(label, filter, on: store)
+            let (count, _) = try timed(label, filter, on: store)
             #expect(expected.contains(count), "\(label): \(count) events")
-            #expect(seconds < 1.0, "\(label) took \(seconds) s")
+            // What keeps a question fast on a million events is its plan, not this machine's speed that day.
+            let plan = try store.auditPlan(filter)
+            #expect(!plan.contains { $0.contains("SCAN events") && !$0.contains("INDEX") }, "\(label): \(plan)")
         }
     }
 }

@@ -35,7 +35,13 @@ extension Engine {
     public func check(_ executionId: String, secrets: SecretStore) async throws(EngineFailure) -> ReplayCheck {
         // Existing and writable: a ledger from before keyed secret digests gets its digest key on first use.
         let store = try ledger.store(.existing)
-        _ = try state(of: executionId, access: .existing)
+        let version: Int64
+        do {
+            version = try store.currentVersion(of: executionId)
+        } catch {
+            throw EngineFailure(error)
+        }
+        guard version > 0 else { throw .noSuchExecution(id: executionId, ledger: store.path) }
         do {
             return .asRecorded(
                 try await DecisionReplay.check(executionId, in: store, secrets: secrets, environment: environment))

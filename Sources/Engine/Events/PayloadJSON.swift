@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Ledger
 
 /// How the engine writes and reads event payloads: the ledger's canonical JSON (struct fields in sorted key
@@ -35,9 +36,8 @@ public enum PayloadJSON {
     /// Reads `type` from payload bytes, giving each `EventValue` its recorded key order and number text.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         let decoder = JSONDecoder()
-        if let tree = try? EventValue.parse(data) {
-            decoder.userInfo[RecordedTree.key] = RecordedTree(root: tree)
-        }
+        // Parsed in order only if the payload holds an `EventValue` (most events hold none).
+        decoder.userInfo[RecordedTree.key] = RecordedTree(data)
         return try decoder.decode(type, from: data)
     }
 
@@ -61,16 +61,28 @@ public enum PayloadJSON {
         func all() -> [(placeholder: String, text: String)] { lock.withLock { list } }
     }
 
-    /// The whole payload as parsed in order, for `EventValue`s to find their part in.
+    /// The whole payload as parsed in order, for `EventValue`s to find their part in: parsed when the first
+    /// `EventValue` asks, once.
     final class RecordedTree: Sendable {
         static let key = CodingUserInfoKey(rawValue: "batchledger.eventValueTree")!
-        let root: EventValue
+        private let data: Data
+        /// Nil until first asked; then the parsed payload, or nil inside when it does not parse in order.
+        private let parsed = Mutex<EventValue??>(nil)
 
-        init(root: EventValue) { self.root = root }
+        init(_ data: Data) { self.data = data }
+
+        private var root: EventValue? {
+            parsed.withLock { parsed in
+                if let parsed { return parsed }
+                let tree = try? EventValue.parse(data)
+                parsed = .some(tree)
+                return tree
+            }
+        }
 
         /// The value at `path` (object keys by name, array elements by index); nil when the path leads nowhere.
         func value(at path: [any CodingKey]) -> EventValue? {
-            var node = root
+            guard var node = root else { return nil }
             for key in path {
                 switch node {
                 case .object(let object):

@@ -241,7 +241,8 @@ public final class ExecutionRunner: Sendable {
         } catch {
             let failures = await recorder.state.recoveryFailures + 1
             let givenUp = failures >= Self.recoveryFailureCap || error is FlowProblems
-            let reason = await recorder.masker.mask("\(error)")
+            let masker = await recorder.masker
+            let reason = masker.mask("\(error)")
             try await withoutCancellation {
                 try await recorder.record(
                     .recoveryFailed(RecoveryFailed(reason: reason, failures: failures, givenUp: givenUp)))
@@ -249,7 +250,7 @@ public final class ExecutionRunner: Sendable {
                     try await recorder.record(.executionFinished(ExecutionFinished(state: .failed)))
                 }
             }
-            throw MaskedError(description: reason)
+            throw MaskedError.masking(error, by: masker)
         }
     }
 

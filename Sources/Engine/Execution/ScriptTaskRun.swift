@@ -223,7 +223,7 @@ struct ScriptTaskRun {
         } catch {
             // A refused call or I/O failure mid-attempt: clean what can be cleaned, then report.
             try? await withoutCancellation { try await attemptRunner.teardown(deleteJob: false, reason: "failed") }
-            throw MaskedError(description: mask.mask("\(error)"))
+            throw MaskedError.masking(error, by: mask)
         }
     }
 
@@ -264,4 +264,26 @@ struct ScriptTaskRun {
 /// An error whose text was masked for secrets.
 public struct MaskedError: Error, CustomStringConvertible {
     public var description: String
+
+    /// `error` with every secret value `masker` knows masked, keeping its structure where the engine's callers
+    /// act on it: a Google API error stays a `GoogleAPIError` (its service, method, status and hint), a template
+    /// error or the flow's problems keep their places in the flow, a ledger error stays a `LedgerError` (it holds
+    /// no rendered text); anything else becomes its masked text.
+    public static func masking(_ error: any Error, by masker: SecretMasker) -> any Error {
+        switch error {
+        case var google as GoogleAPIError:
+            google.resource = masker.mask(google.resource)
+            google.message = masker.mask(google.message)
+            google.reason = google.reason.map(masker.mask)
+            return google
+        case let ledger as LedgerError:
+            return ledger
+        case let template as TemplateError:
+            return template.masked(by: masker)
+        case let problems as FlowProblems:
+            return FlowProblems(problems.problems.map(masker.mask))
+        default:
+            return MaskedError(description: masker.mask("\(error)"))
+        }
+    }
 }

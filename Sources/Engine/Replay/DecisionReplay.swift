@@ -38,11 +38,15 @@ public enum DecisionReplay {
         _ executionId: String, in store: EventStore, secrets: SecretStore, environment: [String: String],
         spotAttemptsBeforeStandard: Int = 2
     ) async throws -> Report {
+        // One read of the stream: every event decoded once, and folded as it comes.
         var recordedEvents: [ExecutionEvent] = []
+        var state = ExecutionState()
         try store.readStream(executionId) { recorded in
-            recordedEvents.append(try ExecutionEvent.decode(recorded))
+            let event = try ExecutionEvent.decode(recorded)
+            recordedEvents.append(event)
+            state.apply(recorded, decoded: event)
         }
-        guard let state = try store.executionState(executionId), var started = state.started else {
+        guard !recordedEvents.isEmpty, var started = state.started else {
             throw EngineError.configuration("no execution \(executionId) in \(store.path)")
         }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID().uuidString)")
@@ -50,7 +54,9 @@ public enum DecisionReplay {
         defer { try? FileManager.default.removeItem(at: scratch) }
         started.outputDirectory = scratch.appendingPathComponent("outputs").path
         started.backend = Backend(kind: .replay, endpoint: "http://replay")
-        let replayStore = try EventStore(path: scratch.appendingPathComponent("replay.ledger").path)
+        // The scratch ledger is thrown away at the end: its commits need not wait for the disk.
+        let replayStore = try EventStore(
+            path: scratch.appendingPathComponent("replay.ledger").path, options: .init(durable: false))
         try await replayStore.append([try ExecutionEvent.executionStarted(started).encoded()], to: executionId)
 
         var names: [String: (String, String)] = [:]

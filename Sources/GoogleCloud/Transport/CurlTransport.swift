@@ -1,4 +1,5 @@
 import CCurl
+import Clocks
 import Foundation
 
 #if canImport(Glibc)
@@ -16,8 +17,11 @@ import Foundation
 /// allowed without progress.
 public final class CurlTransport: HTTPTransport {
     private let handles = HandlePool()
+    /// The clock the time without progress is measured on.
+    private let clock: AnyClock<Duration>
 
-    public init() {
+    public init(clock: AnyClock<Duration> = .continuous) {
+        self.clock = clock
         _ = Self.globalInit
     }
 
@@ -31,17 +35,17 @@ public final class CurlTransport: HTTPTransport {
     public var streamsFileBodies: Bool { true }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        try await perform(CurlTransfer(request: request, destination: nil, observer: nil))
+        try await perform(CurlTransfer(request: request, destination: nil, observer: nil, clock: clock))
     }
 
     public func download(_ request: HTTPRequest, to file: URL) async throws -> HTTPResponse {
-        try await perform(CurlTransfer(request: request, destination: file, observer: nil))
+        try await perform(CurlTransfer(request: request, destination: file, observer: nil, clock: clock))
     }
 
     public func download(_ request: HTTPRequest, to file: URL, observer: any TransferObserver) async throws
         -> HTTPResponse
     {
-        try await perform(CurlTransfer(request: request, destination: file, observer: observer))
+        try await perform(CurlTransfer(request: request, destination: file, observer: observer, clock: clock))
     }
 
     private func perform(_ transfer: CurlTransfer) async throws -> HTTPResponse {
@@ -111,8 +115,10 @@ private final class CurlTransfer: @unchecked Sendable {
     /// Why the request's body could not be read to its end.
     private var bodyFailure: String?
     private var source: BodySource = .none
-    private var lastProgress = ContinuousClock.now
-    private var lastCount: Int64 = -1
+    private let clock: AnyClock<Duration>
+    /// When the byte count last moved (at first: when the transfer was made).
+    private var lastProgress: AnyClock<Duration>.Instant
+    private var lastCount: Int64 = 0
     private var idleTimeout: Duration
     private var timedOutWithoutProgress = false
     private let cancelLock = NSLock()
@@ -126,7 +132,9 @@ private final class CurlTransfer: @unchecked Sendable {
     private static let expectContinueThreshold: Int64 = 1 << 20
     private static let connectTimeout: Duration = .seconds(30)
 
-    init(request: HTTPRequest, destination: URL?, observer: (any TransferObserver)?) {
+    init(request: HTTPRequest, destination: URL?, observer: (any TransferObserver)?, clock: AnyClock<Duration>) {
+        self.clock = clock
+        lastProgress = clock.now
         self.request = request
         self.destination = destination
         self.observer = observer
@@ -364,11 +372,11 @@ private final class CurlTransfer: @unchecked Sendable {
     /// Aborts a cancelled transfer, or one without progress for longer than the timeout.
     fileprivate func progress(_ count: Int64) -> Bool {
         if isCancelled { return false }
-        let now = ContinuousClock.now
+        let now = clock.now
         if count != lastCount {
             lastCount = count
             lastProgress = now
-        } else if now - lastProgress > idleTimeout {
+        } else if lastProgress.duration(to: now) > idleTimeout {
             timedOutWithoutProgress = true
             return false
         }
