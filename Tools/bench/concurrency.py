@@ -530,8 +530,8 @@ def main():
         if "foreach" in workloads and options.foreach:
             results.append(foreach(binaries, work, options.foreach, options.sleep))
         notes.append("transactions = fdatasync calls on the ledger's -wal file minus those on the database file "
-                     "(checkpoints); lease acquisitions, heartbeats (every 2 s per execution) and releases are "
-                     "transactions too")
+                     "(checkpoints); lease acquisitions and releases share the writer's group transactions with "
+                     "the appends, and one renewal of every lease the process holds goes in about every second")
         report(results, notes)
     finally:
         if options.keep:
