@@ -234,7 +234,7 @@ struct BatchJobTests {
             #expect(await waitForProcesses(running: ["sleep", "3031"], count: 2))
             let operation = try await client.send("POST", "\(parent)/jobs/cancel-me:cancel", json: .object([:]))
             #expect(operation.status == 200)
-            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/cancel-me", timeout: 60)
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/cancel-me")
             #expect(done["status"]?["state"] == .string("CANCELLED"))
             #expect(processes(running: ["sleep", "3031"]).isEmpty, "both sleeps of the process group are killed")
         }
@@ -245,7 +245,7 @@ struct BatchJobTests {
         try await withCloud { _, client in
             let job = shellJob("sleep 300", extraSpec: ["maxRunDuration": .string("1s")])
             _ = try await client.send("POST", "\(parent)/jobs?jobId=too-long", json: job)
-            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/too-long", timeout: 120)
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/too-long")
             // Ended by the limit (50005), not by the 300 s sleep, which would have exited 0.
             #expect(done["status"]?["state"] == .string("FAILED"))
             #expect(lastExitCode(done) == 50005)
@@ -370,7 +370,7 @@ struct BatchJobTests {
             _ = try await client.send("POST", "\(parent)/jobs?jobId=sidecar", json: job)
             // The background runnable sleeps for 50 minutes: the job ends (FAILED, by the main runnable's exit 2)
             // only because that sleep does not hold the task, and the sleep is killed with it.
-            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/sidecar", timeout: 120)
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/sidecar")
             #expect(done["status"]?["state"] == .string("FAILED"))
             #expect(lastExitCode(done) == 2)
             #expect(processes(running: ["sleep", "3033"]).isEmpty)

@@ -84,7 +84,7 @@ struct EmulatorCommandTests {
         }
         let endpoint2 = try #require(try await second.endpoint(), "output: \(second.text)")
         let api2 = try await client(endpoint2)
-        let done = try await waitForJob(api2, "projects/p/locations/us-central1/jobs/crash", timeout: 60)
+        let done = try await waitForJob(api2, "projects/p/locations/us-central1/jobs/crash")
         #expect(done["status"]?["state"] == .string("SUCCEEDED"))
         #expect(lastExitCode(done) == 0)
         let result = try await api2.get("/storage/v1/b/crash/o/result.txt?alt=media")

@@ -103,11 +103,11 @@ struct FaultTests {
             _ = try await client.send(
                 "POST", "\(parent)/jobs?jobId=pre-retried",
                 json: shellJob("true", extraSpec: ["maxRetryCount": .int(1)]))
-            let preempted = try await waitForJob(client, "projects/p/locations/us-central1/jobs/pre-1", timeout: 60)
+            let preempted = try await waitForJob(client, "projects/p/locations/us-central1/jobs/pre-1")
             #expect(preempted["status"]?["state"] == .string("FAILED"))
             #expect(lastExitCode(preempted) == 50001)
             // The 300 s sleep would exit 0: exit code 50002 says the VM loss ended it.
-            let lost = try await waitForJob(client, "projects/p/locations/us-central1/jobs/lost-1", timeout: 120)
+            let lost = try await waitForJob(client, "projects/p/locations/us-central1/jobs/lost-1")
             #expect(lost["status"]?["state"] == .string("FAILED"))
             #expect(lastExitCode(lost) == 50002)
             let fine = try await waitForJob(client, "projects/p/locations/us-central1/jobs/fine-1")

@@ -64,7 +64,7 @@ struct JobIsolationTests {
             let go = try await client.send(
                 "POST", "/upload/storage/v1/b/argv-bkt/o?uploadType=media&name=run%2Fgo", body: Data("go".utf8))
             #expect(go.status == 200)
-            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/argv", timeout: 60)
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/argv")
             #expect(done["status"]?["state"] == .string("SUCCEEDED"))
             let lines = try await logLines(client, uid: try #require(done["uid"]?.stringValue))
             #expect(lines == ["\(marker)-done", "\(marker)-script"])
@@ -85,7 +85,7 @@ struct JobIsolationTests {
             spec["volumes"] = .array(spec["volumes"]!.arrayValue! + [.object(["mountPath": .string("/scratch")])])
             job["taskGroups"] = .array([.object(["taskSpec": spec])])
             _ = try await client.send("POST", "\(parent)/jobs?jobId=umask", json: job)
-            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/umask", timeout: 60)
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/umask")
             #expect(done["status"]?["state"] == .string("SUCCEEDED"))
             let bucket = cloud.dataDirectory.appendingPathComponent("storage/buckets/umask-bkt")
             #expect(permissions(bucket.appendingPathComponent("dir").path) == 0o700)
@@ -117,7 +117,7 @@ struct JobIsolationTests {
                 ])
             ])
             _ = try await client.send("POST", "\(parent)/jobs?jobId=owner", json: first)
-            let owner = try await waitForJob(client, "projects/p/locations/us-central1/jobs/owner", timeout: 60)
+            let owner = try await waitForJob(client, "projects/p/locations/us-central1/jobs/owner")
             #expect(owner["status"]?["state"] == .string("SUCCEEDED"))
             let otherFile = state.appendingPathComponent("work/disks/\(owner["uid"]!.stringValue!)/data/secret.txt")
             #expect(try String(contentsOf: otherFile, encoding: .utf8) == "\(secret)\n", "the first job wrote it")
@@ -133,7 +133,7 @@ struct JobIsolationTests {
                 echo mine > /mnt/disks/share/own.txt && cat /mnt/disks/share/own.txt
                 """
             _ = try await client.send("POST", "\(parent)/jobs?jobId=prober", json: shellJob(probe, bucketPath: "mine"))
-            let prober = try await waitForJob(client, "projects/p/locations/us-central1/jobs/prober", timeout: 60)
+            let prober = try await waitForJob(client, "projects/p/locations/us-central1/jobs/prober")
             #expect(prober["status"]?["state"] == .string("SUCCEEDED"))
             let lines = try await logLines(client, uid: try #require(prober["uid"]?.stringValue))
             #expect(
@@ -250,7 +250,7 @@ struct JobIsolationTests {
                 "logsPolicy": .object(["destination": .string("CLOUD_LOGGING")]),
             ])
             _ = try await client.send("POST", "\(parent)/jobs?jobId=semantics", json: job)
-            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/semantics", timeout: 60)
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/semantics")
             #expect(lastExitCode(done) == 3)
             let lines = try await logLines(client, uid: try #require(done["uid"]?.stringValue))
             #expect(lines == ["name one two", "['-c', 'x']"])

@@ -58,7 +58,7 @@ struct RequestValidationTests {
                     ]),
                 ]))
             #expect(largest.status == 200)
-            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/dur-largest", timeout: 60)
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/dur-largest")
             #expect(done["status"]?["state"] == .string("SUCCEEDED"))
         }
     }
@@ -213,7 +213,7 @@ struct RequestValidationTests {
         }
         try await withCloud { _, client in
             _ = try await client.send("POST", "\(parent)/jobs?jobId=plant-\(kind)", json: job(spec: spec))
-            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/plant-\(kind)", timeout: 60)
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/plant-\(kind)")
             #expect(done["status"]?["state"] == .string("FAILED"), "the second runnable's mount is refused")
         }
         #expect(!FileManager.default.fileExists(atPath: victim.appendingPathComponent("pwned").path))
@@ -241,7 +241,7 @@ struct RequestValidationTests {
         encoder.dateEncodingStrategy = .secondsSince1970
         try encoder.encode(record).write(to: folder.appendingPathComponent(BatchService.fileName(name)))
         try await withCloud(LocalCloudConfiguration(stateDirectory: state)) { _, client in
-            let done = try await waitForJob(client, name, timeout: 60)
+            let done = try await waitForJob(client, name)
             #expect(done["status"]?["state"] == .string("SUCCEEDED"))
         }
     }

@@ -58,7 +58,7 @@ struct StateDirectoryTests {
         let go = try await client2.send(
             "POST", "/upload/storage/v1/b/surv/o?uploadType=media&name=go", body: Data("go".utf8))
         #expect(go.status == 200)
-        let done = try await waitForJob(client2, "projects/p/locations/us-central1/jobs/survivor", timeout: 120)
+        let done = try await waitForJob(client2, "projects/p/locations/us-central1/jobs/survivor")
         #expect(done["status"]?["state"] == .string("FAILED"))
         #expect(lastExitCode(done) == 4, "the exit code written while no emulator watched")
         await second.shutdown()
@@ -92,7 +92,7 @@ struct StateDirectoryTests {
             #expect(await waitForProcesses(running: ["sleep", "3034"], count: 1))
         }
         try await withCloud(configuration) { _, client in
-            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/lost", timeout: 60)
+            let done = try await waitForJob(client, "projects/p/locations/us-central1/jobs/lost")
             #expect(done["status"]?["state"] == .string("FAILED"))
             let descriptions = (done["status"]?["statusEvents"]?.arrayValue ?? []).compactMap {
                 $0["description"]?.stringValue

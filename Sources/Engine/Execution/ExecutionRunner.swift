@@ -326,7 +326,10 @@ final class ExecutionContext: Sendable {
     func runTask(_ task: FlowTask, _ scope: Scope) async throws -> Bool {
         switch task {
         case .script(let script):
-            return try await ScriptTaskRun(context: self, task: script, scope: scope).run()
+            // Its own lane of time on a stepping clock (decision replay), as it has its own on the wall clock.
+            return try await SteppingClock.withLane {
+                try await ScriptTaskRun(context: self, task: script, scope: scope).run()
+            }
         case .parallel(let parallel):
             let children = parallel.tasks.filter { !$0.common.disabled.value }
             let limit = parallel.concurrent.value <= 0 ? children.count : parallel.concurrent.value

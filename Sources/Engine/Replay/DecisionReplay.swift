@@ -105,8 +105,12 @@ public enum DecisionReplay {
         let left = decisions(recorded)
         let right = decisions(replayed)
         var count = 0
-        var order = left.keys.sorted()
-        for key in right.keys.sorted() where left[key] == nil { order.append(key) }
+        // Task runs first, the execution's own decisions (its end) last: a task run that now ends differently is
+        // named, rather than only the execution's end it changes.
+        let execution = "(execution)"
+        var order = left.keys.filter { $0 != execution }.sorted()
+        for key in right.keys.sorted() where left[key] == nil && key != execution { order.append(key) }
+        order.append(execution)
         for taskRun in order {
             let a = left[taskRun] ?? []
             let b = right[taskRun] ?? []

@@ -116,8 +116,10 @@ func shellJob(
 /// Polls a job until it reaches one of `states` (or the deadline passes) and returns the last answer.
 func waitForJob(
     _ client: TestClient, _ name: String, states: Set<String> = ["SUCCEEDED", "FAILED", "CANCELLED"],
-    timeout: Double = 30
+    timeout: Double = 300
 ) async throws -> JSONValue {
+    // The bound only keeps a hung emulator from hanging the suite: jobs run real processes, which a loaded
+    // machine (the whole suite at once on two cores) may take many seconds to start and retry.
     let deadline = Date().addingTimeInterval(timeout)
     var last = JSONValue.null
     while Date() < deadline {
@@ -146,7 +148,7 @@ func temporaryDirectory(_ name: String = "lc-test") -> URL {
 /// Processes whose command line is exactly `arguments` (read from /proc).
 /// Polls a long-running operation until it is done (the emulator finishes deletes once the job's processes are
 /// gone), up to `timeout` seconds; returns the last answer.
-func waitForOperation(_ client: TestClient, _ name: String, timeout: Double = 60) async throws -> JSONValue {
+func waitForOperation(_ client: TestClient, _ name: String, timeout: Double = 300) async throws -> JSONValue {
     let deadline = Date().addingTimeInterval(timeout)
     var last = JSONValue.null
     while Date() < deadline {
