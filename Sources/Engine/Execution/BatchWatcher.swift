@@ -63,7 +63,7 @@ public actor BatchWatcher {
                 loneCalls += 1
                 return try await jobs.job(name)
             }
-            if let lastRoundStart, inFlight == nil {
+            if minimumInterval > .zero, let lastRoundStart, inFlight == nil {
                 let due = lastRoundStart.advanced(by: minimumInterval)
                 if clock.now < due {
                     // Too soon after the last round: wait for the next one (someone else may start it meanwhile).
