@@ -51,6 +51,9 @@ struct StateDirectoryTests {
                 "until [ -e /mnt/disks/share/go ]; do sleep 0.1; done; echo done > /mnt/disks/share/marker.txt; exit 4",
                 bucketPath: "surv"))
         _ = try await waitForJob(client, "projects/p/locations/us-central1/jobs/survivor", states: ["RUNNING"])
+        // A job turns RUNNING before its process starts (as on Batch); the emulator goes away only once the
+        // process is under way and recorded in the state directory, which is what a restart adopts.
+        #expect(await waitForRecordedProcess(in: state), "the job's process was never recorded")
         await first.abandon()
         let second = try await LocalCloud.start(configuration)
         let client2 = TestClient(second)
@@ -100,4 +103,20 @@ struct StateDirectoryTests {
             #expect(descriptions.contains { $0.contains("restarted") })
         }
     }
+}
+
+/// Waits until a job record in the state directory names a running process (its pid and start time); false if
+/// none does within `timeout` seconds (a bound only against a hung emulator).
+private func waitForRecordedProcess(in state: URL, timeout: Double = 300) async -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        let files = FileManager.default.enumerator(at: state, includingPropertiesForKeys: nil)
+        while let file = files?.nextObject() as? URL {
+            if let text = try? String(contentsOf: file, encoding: .utf8), text.contains("\"pidStartTicks\"") {
+                return true
+            }
+        }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return false
 }
