@@ -1,7 +1,8 @@
-import Engine
 import Foundation
 import Server
 import Testing
+
+@testable import Engine
 
 /// An execution folded from recorded events encodes with every key and JSON type kestrapy's strict `Execution`
 /// model requires, and with Kestra's state names and histories.
@@ -25,7 +26,8 @@ import Testing
             for key in ["id", "executionId", "namespace", "flowId", "taskId"] {
                 #expect(run[key]?.string != nil, "taskRunList[\(index)].\(key)", sourceLocation: sourceLocation)
             }
-            if case .object? = run["outputs"] {} else {
+            if case .object? = run["outputs"] {
+            } else {
                 Issue.record("taskRunList[\(index)].outputs is not an object", sourceLocation: sourceLocation)
             }
             expectStrictState(run["state"], "taskRunList[\(index)].state", sourceLocation: sourceLocation)
@@ -41,7 +43,7 @@ import Testing
         try recording.record([
             Make.started(), Make.attempt("t"), Make.exit("t", code: 0),
             .outputsParsed(
-                OutputsParsed(taskRunId: "t", attempt: 1, vars: ["count": 2], metrics: [], warnings: [])),
+                OutputsParsed(taskRunId: "t", attempt: 1, vars: ["count": .number(2)], metrics: [], warnings: [])),
             Make.succeeded("t"), Make.finished(.succeeded),
         ])
         let execution = try json(try recording.execution())
@@ -154,5 +156,18 @@ import Testing
         try recording.record([Make.started(labels: ["b": "2", "a": "1"])])
         let labels = try json(try recording.execution())["labels"]
         #expect(labels?.array?.compactMap { $0["key"]?.string } == ["a", "b", "system.correlationId"])
+    }
+}
+
+/// The record's own fold is the engine's: the server shows the state `show` and recovery read.
+@Suite struct ExecutionRecordTests {
+    @Test func theRecordFoldsTheSameExecutionStateAsTheEngine() throws {
+        var recording = Recording()
+        try recording.record([
+            Make.started(), Make.attempt("t"), Make.lines("t", [("INFO", false, "hi")]), Make.succeeded("t"),
+            Make.finished(.succeeded),
+        ])
+        #expect(try recording.record().state == ExecutionState.fold(recording.events))
+        #expect(try recording.record().state.lastSeq == 5)
     }
 }

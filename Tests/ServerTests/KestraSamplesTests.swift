@@ -1,8 +1,9 @@
-import Engine
 import Flows
 import Foundation
 import Server
 import Testing
+
+@testable import Engine
 
 /// Writes sample Kestra documents for `Tools/conformance/kestra_models.py`, which checks them against kestrapy's
 /// strict models, when `BATCHLEDGER_KESTRA_SAMPLES` names a folder; checks that each sample encodes either way.
@@ -18,7 +19,8 @@ import Testing
             Make.started(), Make.attempt("t"), Make.exit("t", code: 0),
             .outputsParsed(
                 OutputsParsed(
-                    taskRunId: "t", attempt: 1, vars: ["count": 2, "name": "x"], metrics: [], warnings: [])),
+                    taskRunId: "t", attempt: 1, vars: ["count": .number(2), "name": .string("x")], metrics: [],
+                    warnings: [])),
             .outputFileDownloaded(
                 OutputFileDownloaded(
                     taskRunId: "t", attempt: 1, name: "out.txt", object: "wd1/out.txt", localPath: "/out/t/out.txt",
@@ -67,7 +69,10 @@ import Testing
         let flow = try FlowJSONTests.flow()
         samples.append(("flow.flow.json", try encoder.encode(flow)))
         samples.append(
-            ("flows-page.flowpage.json", try encoder.encode(Kestra.PagedResults(results: [flow.withoutSource], total: 1))))
+            (
+                "flows-page.flowpage.json",
+                try encoder.encode(Kestra.PagedResults(results: [flow.withoutSource], total: 1))
+            ))
 
         let broken = FlowParser.parse(source: "id: hello\nnamespace: company.team\ntasks: 3\n", file: "flow.yaml")
         let valid = FlowParser.parse(source: FlowJSONTests.source, file: "hello.yaml")

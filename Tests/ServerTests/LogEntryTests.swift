@@ -1,6 +1,7 @@
-import Engine
 import Server
 import Testing
+
+@testable import Engine
 
 /// Stored log lines read as Kestra's log entries, with Kestra's levels and `GET /logs` filters.
 @Suite struct LogEntryTests {
@@ -60,16 +61,18 @@ import Testing
 
     @Test func filtersByTaskTaskRunAndAttempt() throws {
         let record = try record()
-        #expect(Kestra.LogEntry.entries(of: record, filter: .init(taskId: "b")).map(\.message) == [
-            "first try failed", "second try",
-        ])
+        #expect(
+            Kestra.LogEntry.entries(of: record, filter: .init(taskId: "b")).map(\.message) == [
+                "first try failed", "second try",
+            ])
         #expect(Kestra.LogEntry.entries(of: record, filter: .init(taskRunId: "a")).count == 4)
         #expect(
             Kestra.LogEntry.entries(of: record, filter: .init(taskRunId: "b", attempt: 1)).map(\.message) == [
                 "second try"
             ])
-        #expect(Kestra.LogEntry.entries(of: record, filter: .init(taskId: "a", minLevel: .error)).map(\.message) == [
-            "oops"
-        ])
+        #expect(
+            Kestra.LogEntry.entries(of: record, filter: .init(taskId: "a", minLevel: .error)).map(\.message) == [
+                "oops"
+            ])
     }
 }

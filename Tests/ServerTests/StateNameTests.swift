@@ -1,7 +1,8 @@
-import Engine
 import Ledger
 import Server
 import Testing
+
+@testable import Engine
 
 /// BatchLedger's state names read as Kestra's.
 @Suite struct StateNameTests {

@@ -1,8 +1,9 @@
-import Engine
 import Foundation
 import Ledger
 import Server
 import Testing
+
+@testable import Engine
 
 /// Events of one execution (`exec-1` of `company.team/hello`), recorded half a second apart from
 /// 2025-01-01T00:00:00Z, as the ledger would hand them back.
@@ -24,8 +25,9 @@ struct Recording {
                 seq: seq, stream: "exec-1", version: seq, type: new.type, schemaVersion: new.schemaVersion,
                 recordedAt: nextTime, payload: new.payload, payloadSHA256: .zero, prevHash: .zero, hash: .zero,
                 streamHash: .zero))
-        clock = Timestamp(seconds: clock.seconds + (clock.nanos >= 500_000_000 ? 1 : 0),
-                          nanos: (clock.nanos + 500_000_000) % 1_000_000_000)
+        clock = Timestamp(
+            seconds: clock.seconds + (clock.nanos >= 500_000_000 ? 1 : 0),
+            nanos: (clock.nanos + 500_000_000) % 1_000_000_000)
     }
 
     mutating func record(_ events: [ExecutionEvent]) throws {
@@ -39,7 +41,9 @@ struct Recording {
 
 /// Payloads of the events a script task's life records.
 enum Make {
-    static func started(labels: [String: String] = ["team": "data"], inputs: [String: EventValue] = ["name": "bob"])
+    static func started(
+        labels: [String: String] = ["team": "data"], inputs: [String: EventValue] = ["name": .string("bob")]
+    )
         -> ExecutionEvent
     {
         .executionStarted(
@@ -67,7 +71,8 @@ enum Make {
             LogLinesReceived(
                 taskRunId: taskRunId, attempt: attempt,
                 lines: lines.map {
-                    LogLine(time: "2025-01-01T00:00:00.25+01:00", severity: $0.severity, text: $0.text, stderr: $0.stderr)
+                    LogLine(
+                        time: "2025-01-01T00:00:00.25+01:00", severity: $0.severity, text: $0.text, stderr: $0.stderr)
                 },
                 droppedLines: 0, cursorTime: "2025-01-01T00:00:00Z", cursorInsertId: "i"))
     }
@@ -160,7 +165,8 @@ func expectStrictState(_ state: EventValue?, _ path: String, sourceLocation: Sou
             "\(path).histories[\(index)].state", sourceLocation: sourceLocation)
         #expect(isKestraDate(history["date"]), "\(path).histories[\(index)].date", sourceLocation: sourceLocation)
     }
-    #expect(state["getDuration"]?.string?.hasPrefix("PT") == true, "\(path).getDuration", sourceLocation: sourceLocation)
+    #expect(
+        state["getDuration"]?.string?.hasPrefix("PT") == true, "\(path).getDuration", sourceLocation: sourceLocation)
     #expect(isKestraDate(state["getStartDate"]), "\(path).getStartDate", sourceLocation: sourceLocation)
     #expect(isKestraDate(state["getEndDate"]), "\(path).getEndDate", sourceLocation: sourceLocation)
     #expect(isKestraDate(state["startDate"]), "\(path).startDate", sourceLocation: sourceLocation)

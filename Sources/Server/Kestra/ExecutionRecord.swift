@@ -34,12 +34,19 @@ public struct ExecutionRecord: Sendable, Equatable {
 
     /// Folds one recorded event; an event this version cannot read is an error, as for `ExecutionState.apply`.
     public mutating func apply(_ recorded: RecordedEvent) throws {
-        apply(try ExecutionEvent.decode(recorded), at: recorded.recordedAt)
+        let event = try ExecutionEvent.decode(recorded)
+        state.apply(recorded, decoded: event)
+        note(event, at: recorded.recordedAt)
     }
 
     /// Folds one event recorded at `time` (RFC 3339, the ledger's `recorded_at`).
     public mutating func apply(_ event: ExecutionEvent, at time: String) {
         state.apply(event, at: time)
+        note(event, at: time)
+    }
+
+    /// Notes the state change or the log lines `event` brings, after `state` has folded it.
+    private mutating func note(_ event: ExecutionEvent, at time: String) {
         guard let date = Kestra.date(time) else {
             // The ledger always writes RFC 3339; a state change without a date would not be a Kestra history.
             if case .logLinesReceived(let lines) = event { keep(lines, recordedAt: time) }

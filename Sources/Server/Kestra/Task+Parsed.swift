@@ -25,7 +25,9 @@ extension Kestra.Task {
             if !script.outputFiles.isEmpty {
                 properties["outputFiles"] = .array(script.outputFiles.map { .string($0.value) })
             }
-            if let runner = script.taskRunner { properties["taskRunner"] = .object(["type": .string(runner.type.value)]) }
+            if let runner = script.taskRunner {
+                properties["taskRunner"] = .object(["type": .string(runner.type.value)])
+            }
         case .forEach(let forEach):
             switch forEach.values {
             case .list(let items): properties["values"] = .array(items.map(\.eventValue))
