@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Templates", targets: ["Templates"]),
         .library(name: "GoogleCloud", targets: ["GoogleCloud"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Server", targets: ["Server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -61,6 +62,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Server",
+            dependencies: ["Engine", "Ledger", "Flows", "Templates"]
+        ),
+        .target(
             name: "LocalCloud",
             dependencies: [
                 "Primitives",
@@ -102,6 +107,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "LocalCloudTests", dependencies: ["LocalCloud"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Flows", "GoogleCloud", "Ledger", "Templates"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Ledger", "Flows", "Templates"]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["batchledger", "Engine", "Ledger", "Templates"], exclude: ["Fixtures"]),
     ],

@@ -6,7 +6,7 @@ import Templates
 /// How later tasks see earlier outputs, derived from the execution's fold: `outputs.<taskId>.vars.<key>`,
 /// `outputs.<taskId>.outputFiles['name']` (a `kestra:///` URI) and `outputs.<taskId>.exitCode`; inside a
 /// ForEach, `outputs.<taskId>[<value>]…`, as Kestra keys iterations by their value.
-enum OutputsView {
+public enum OutputsView {
     static func outputs(of state: ExecutionState) -> OrderedMap {
         var outputs = OrderedMap()
         for run in state.taskRuns where run.state == .succeeded || run.state == .warning || run.state == .failed {
@@ -34,7 +34,7 @@ enum OutputsView {
     }
 
     /// Kestra's internal-storage URI of an output file.
-    static func uri(state: ExecutionState, run: TaskRunState, name: String) -> String {
+    public static func uri(state: ExecutionState, run: TaskRunState, name: String) -> String {
         let namespace = state.namespace.replacingOccurrences(of: ".", with: "/")
         let runPath = run.taskRunId.replacingOccurrences(of: "[", with: "_").replacingOccurrences(of: "]", with: "")
         return
