@@ -63,7 +63,9 @@ let package = Package(
         ),
         .target(
             name: "Server",
-            dependencies: ["Engine", "Ledger", "Flows", "Templates"]
+            dependencies: [
+                "Engine", "Ledger", "Flows", "Templates", .product(name: "Hummingbird", package: "hummingbird"),
+            ]
         ),
         .target(
             name: "LocalCloud",
@@ -78,8 +80,9 @@ let package = Package(
         .executableTarget(
             name: "batchledger",
             dependencies: [
-                "Ledger", "Flows", "Templates", "GoogleCloud", "Engine", "LocalCloud",
+                "Ledger", "Flows", "Templates", "GoogleCloud", "Engine", "LocalCloud", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .executableTarget(
@@ -107,7 +110,12 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "LocalCloudTests", dependencies: ["LocalCloud"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Flows", "GoogleCloud", "Ledger", "Templates"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Ledger", "Flows", "Templates"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "Engine", "Ledger", "Flows", "Templates",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["batchledger", "Engine", "Ledger", "Templates"], exclude: ["Fixtures"]),
     ],

@@ -1,0 +1,168 @@
+import Engine
+import Foundation
+import Ledger
+import Primitives
+
+/// The read-only part of Kestra's REST API over a ledger, tenant `main`: an execution by id, the search over
+/// executions (namespace, flow, state, time range, 1-based paging), and an execution's logs (a bare array,
+/// filtered by task, task run, attempt and minimum level), each in Kestra's JSON shapes.
+public struct HistoryAPI: Sendable {
+    public let store: EventStore
+    /// The time a state that has not ended ends at, in Kestra's `getEndDate`.
+    public let now: @Sendable () -> Timestamp
+
+    /// The largest page a search answers.
+    public static let maximumPageSize = 500
+
+    public init(store: EventStore, now: @escaping @Sendable () -> Timestamp = { Timestamp(Date()) }) {
+        self.store = store
+        self.now = now
+    }
+
+    /// The answer to `request` (segments after `/api/v1/main`), or nil when no route of this API matches.
+    public func answer(_ request: APIRequest, route: ArraySlice<String>) throws -> Data? {
+        guard request.method == "GET" else { return nil }
+        switch Array(route) {
+        case ["executions", "search"]:
+            return try Kestra.encoder().encode(try search(request))
+        case let path where path.count == 2 && path[0] == "executions":
+            return try Kestra.encoder().encode(try execution(path[1]))
+        case let path where path.count == 2 && path[0] == "logs":
+            return try Kestra.encoder().encode(try logs(path[1], request))
+        default:
+            return nil
+        }
+    }
+
+    /// One execution, or `notFound`.
+    public func execution(_ id: String) throws -> Kestra.Execution {
+        Kestra.Execution(try record(id), now: now())
+    }
+
+    /// The stored log lines of one execution.
+    public func logs(_ id: String, _ request: APIRequest) throws -> [Kestra.LogEntry] {
+        var filter = Kestra.LogFilter(taskId: request["taskId"], taskRunId: request["taskRunId"])
+        if let attempt = request["attempt"] {
+            guard let number = Int(attempt), number >= 0 else {
+                throw APIError.badRequest("attempt must be a whole number from 0, not \(Self.quoted(attempt))")
+            }
+            filter.attempt = number
+        }
+        if let level = request["minLevel"] {
+            guard let parsed = Kestra.Level(name: level) else {
+                throw APIError.badRequest(
+                    "minLevel must be one of ERROR, WARN, INFO, DEBUG, TRACE, not \(Self.quoted(level))")
+            }
+            filter.minLevel = parsed
+        }
+        return Kestra.LogEntry.entries(of: try record(id), filter: filter)
+    }
+
+    /// A page of executions, newest first, with the number of all that match.
+    public func search(_ request: APIRequest) throws -> Kestra.PagedResults<Kestra.Execution> {
+        let page = try Self.number(request["page"], name: "page", default: 1, range: 1...1_000_000)
+        let size = try Self.number(request["size"], name: "size", default: 25, range: 1...Self.maximumPageSize)
+        let conditions = try SearchConditions(request)
+        let matching = try store.cachedStates(ExecutionSummaryProjection.self).values
+            .filter { conditions.admits($0) }
+            .sorted { ($0.startedAt ?? "", $0.executionId) > ($1.startedAt ?? "", $1.executionId) }
+        let first = (page - 1) * size
+        let onPage = first < matching.count ? Array(matching[first..<min(first + size, matching.count)]) : []
+        let instant = now()
+        let results = try onPage.map { Kestra.Execution(try record($0.executionId), now: instant) }
+        return Kestra.PagedResults(results: results, total: matching.count)
+    }
+
+    private func record(_ id: String) throws -> ExecutionRecord {
+        guard !id.isEmpty, id.count <= 128 else { throw APIError.notFound("no execution \(Self.quoted(id))") }
+        var events: [RecordedEvent] = []
+        try store.readStream(id) { events.append($0) }
+        guard !events.isEmpty else { throw APIError.notFound("no execution \(Self.quoted(id))") }
+        return try ExecutionRecord.fold(events)
+    }
+
+    static func number(_ text: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw APIError.badRequest(
+                "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(quoted(text))")
+        }
+        return number
+    }
+
+    static func quoted(_ text: String) -> String {
+        "'" + String(text.prefix(80)).replacingOccurrences(of: "'", with: "\\'") + (text.count > 80 ? "…'" : "'")
+    }
+}
+
+/// The `filters[FIELD][OP]=VALUE` conditions of an execution search that this server understands: namespace
+/// (EQUALS, PREFIX/STARTS_WITH), flowId (EQUALS), state (EQUALS, IN, NOT_EQUALS, NOT_IN; Kestra's names), and
+/// startDate (GREATER_THAN(_OR_EQUAL_TO), LESS_THAN(_OR_EQUAL_TO)); also the older `namespace`, `flowId` and
+/// `state` parameters. Any other filter is refused, never ignored.
+struct SearchConditions {
+    var namespace: (value: String, prefix: Bool)?
+    var flowId: String?
+    var states: (names: Set<String>, included: Bool)?
+    var startedAfter: String?
+    var startedBefore: String?
+
+    init(_ request: APIRequest) throws {
+        if let value = request["namespace"] { namespace = (value, true) }
+        if let value = request["flowId"] { flowId = value }
+        if let value = request["state"] { states = (Set(request.query["state"] ?? [value]), true) }
+        for (key, values) in request.query where key.hasPrefix("filters[") {
+            guard let value = values.first else { continue }
+            let parts = key.dropFirst("filters[".count).dropLast().components(separatedBy: "][")
+            guard parts.count == 2 else {
+                throw APIError.badRequest("filter \(HistoryAPI.quoted(key)) is not filters[FIELD][OPERATION]")
+            }
+            switch (parts[0], parts[1]) {
+            case ("namespace", "EQUALS"): namespace = (value, false)
+            case ("namespace", "PREFIX"), ("namespace", "STARTS_WITH"): namespace = (value, true)
+            case ("flowId", "EQUALS"): flowId = value
+            case ("state", "EQUALS"), ("state", "IN"):
+                states = (Set(value.split(separator: ",").map(String.init)), true)
+            case ("state", "NOT_EQUALS"), ("state", "NOT_IN"):
+                states = (Set(value.split(separator: ",").map(String.init)), false)
+            case ("startDate", "GREATER_THAN"), ("startDate", "GREATER_THAN_OR_EQUAL_TO"):
+                startedAfter = try Self.time(value, key)
+            case ("startDate", "LESS_THAN"), ("startDate", "LESS_THAN_OR_EQUAL_TO"):
+                startedBefore = try Self.time(value, key)
+            default:
+                throw APIError.badRequest(
+                    "filter \(HistoryAPI.quoted(key)) is not supported: use namespace, flowId, state or startDate")
+            }
+        }
+        if let states {
+            let known = Set(Kestra.StateType.allCases.map(\.rawValue))
+            if let unknown = states.names.first(where: { !known.contains($0) }) {
+                throw APIError.badRequest("unknown state \(HistoryAPI.quoted(unknown)): use Kestra's names")
+            }
+        }
+    }
+
+    private static func time(_ text: String, _ key: String) throws -> String {
+        guard let date = Timestamp.parse(text) else {
+            throw APIError.badRequest("\(key) needs an ISO-8601 date-time, not \(HistoryAPI.quoted(text))")
+        }
+        return Timestamp.rfc3339(date)
+    }
+
+    func admits(_ summary: ExecutionSummaryProjection.State) -> Bool {
+        if let namespace {
+            if namespace.prefix {
+                guard summary.namespace == namespace.value || summary.namespace.hasPrefix(namespace.value + ".")
+                else { return false }
+            } else if summary.namespace != namespace.value {
+                return false
+            }
+        }
+        if let flowId, summary.flowId != flowId { return false }
+        if let states, states.names.contains(Kestra.StateType(summary.state).rawValue) != states.included {
+            return false
+        }
+        if let startedAfter, (summary.startedAt ?? "") < startedAfter { return false }
+        if let startedBefore, (summary.startedAt ?? "") > startedBefore { return false }
+        return true
+    }
+}
