@@ -15,16 +15,9 @@ protocol QueuedWrite: Sendable {
 
 /// A queued write whose caller awaits its answer (a `T`) once its transaction has committed.
 final class PendingWrite<T: Sendable>: QueuedWrite {
-    private typealias Waiter = CheckedContinuation<Result<T, LedgerError>, Never>
-
-    private enum State {
-        case waiting([Waiter])
-        case done(Result<T, LedgerError>)
-    }
-
     private let body: @Sendable (Connection, Date) throws(LedgerError) -> T
     private let staged = Mutex<T?>(nil)
-    private let state = Mutex(State.waiting([]))
+    private let outcome = WriterAnswer<T>()
 
     init(_ body: @escaping @Sendable (Connection, Date) throws(LedgerError) -> T) {
         self.body = body
@@ -36,41 +29,18 @@ final class PendingWrite<T: Sendable>: QueuedWrite {
     }
 
     func finish(_ error: LedgerError?) {
-        let result: Result<T, LedgerError>
         if let error {
-            result = .failure(error)
+            outcome.give(.failure(error))
         } else if let answer = staged.withLock({ $0 }) {
-            result = .success(answer)
+            outcome.give(.success(answer))
         } else {
-            result = .failure(.invalidArgument("a queued ledger write finished without running"))
-        }
-        let waiters = state.withLock { state -> [Waiter] in
-            guard case .waiting(let waiters) = state else { return [] }
-            state = .done(result)
-            return waiters
-        }
-        for waiter in waiters {
-            waiter.resume(returning: result)
+            outcome.give(.failure(.invalidArgument("a queued ledger write finished without running")))
         }
     }
 
     /// The write's answer once its transaction has committed; throws why it failed. Cancelling the caller does
     /// not withdraw the write: the wait goes on until the writer has its answer.
     func result() async throws(LedgerError) -> T {
-        let outcome = await withCheckedContinuation { (waiter: Waiter) in
-            let finished = state.withLock { state -> Result<T, LedgerError>? in
-                switch state {
-                case .waiting(let waiters):
-                    state = .waiting(waiters + [waiter])
-                    return nil
-                case .done(let result):
-                    return result
-                }
-            }
-            if let finished {
-                waiter.resume(returning: finished)
-            }
-        }
-        return try outcome.get()
+        try await outcome.wait().get()
     }
 }

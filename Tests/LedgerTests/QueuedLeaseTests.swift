@@ -66,13 +66,15 @@ struct QueuedLeaseTests {
     @Test("a lease held elsewhere is refused through the queue too, naming its holder")
     func heldLeaseIsRefused() async throws {
         let folder = try TemporaryFolder()
-        let store = try EventStore(path: folder.path("l.ledger"))
-        // A live holder on another host: never taken over before its heartbeat is older than the TTL.
+        let clock = ManualLedgerClock()
+        let store = try EventStore(path: folder.path("l.ledger"), options: .init(clock: clock.read))
+        // A live holder on another host, its heartbeat 9 s before the ledger's clock (the TTL is 10 s): never
+        // taken over before its heartbeat is older than the TTL.
         try store.withWriter { (connection) throws(LedgerError) in
             try connection.execute(
                 """
                 INSERT INTO leases(stream, token, owner, pid, host, heartbeat_at, released)
-                VALUES ('exec-a', 7, 'serve', 4242, 'elsewhere.example', \(Date().timeIntervalSince1970), 0)
+                VALUES ('exec-a', 7, 'serve', 4242, 'elsewhere.example', \(clock.read().timeIntervalSince1970 - 9), 0)
                 """)
         }
         guard case .heldBy(let holder) = try await store.acquireLease("exec-a", owner: "test") else {
@@ -81,6 +83,12 @@ struct QueuedLeaseTests {
         }
         #expect(holder.owner == "serve" && holder.host == "elsewhere.example" && holder.token == 7)
         #expect(try await store.heartbeatLeases(coveredWithin: .zero) == [], "nothing held, nothing renewed")
+        clock.advance(by: 2)
+        guard case .acquired(let token) = try await store.acquireLease("exec-a", owner: "test") else {
+            Issue.record("a lease whose heartbeat is 11 s old was not taken over")
+            return
+        }
+        #expect(token == 8)
     }
 
     @Test("one heartbeat renews every held lease in one transaction; beats within the covered span write nothing")

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Ledger
 import NIOCore
 import Server
+import Synchronization
 import Testing
 
 @testable import Engine
@@ -14,22 +15,31 @@ import Testing
 final class HistoryLedger {
     let folder: URL
     let store: EventStore
+    private let now: LedgerTime
 
     init() throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // Each execution recorded at a time of its own: exec-1 at 00:00:00Z, exec-2 at 00:00:03Z, exec-3 at
+        // 00:00:05.5Z on 2025-01-01 (times with and without a fraction).
+        let now = LedgerTime(Date(timeIntervalSince1970: 1_735_689_600))
+        self.now = now
         store = try EventStore(
             path: folder.appendingPathComponent("ledger.db").path,
-            options: .init(projections: [ProjectionRegistration(ExecutionSummaryProjection.self)]))
+            options: .init(
+                projections: [ProjectionRegistration(ExecutionSummaryProjection.self)],
+                clock: { now.current.withLock { $0 } }))
         try append("exec-1", [
             Make.started(), Make.attempt("t"),
             Make.lines("t", [("INFO", false, "hello out"), ("ERROR", true, "a warning on stderr")]),
             Make.exit("t", code: 0), Make.succeeded("t"), Make.finished(.succeeded),
         ])
+        now.current.withLock { $0 = $0.addingTimeInterval(3) }
         try append("exec-2", [
             Self.started("exec-2", namespace: "company.team", flow: "other"), Make.attempt("t"),
             Make.exit("t", code: 3), Make.failed("t", willRetry: false), Make.finished(.failed),
         ])
+        now.current.withLock { $0 = $0.addingTimeInterval(2.5) }
         try append("exec-3", [Self.started("exec-3", namespace: "acme", flow: "hello"), Make.attempt("t")])
     }
 
@@ -46,6 +56,13 @@ final class HistoryLedger {
         started.flowId = flow
         return .executionStarted(started)
     }
+}
+
+/// The time the test ledger records, set by hand.
+final class LedgerTime: Sendable {
+    let current: Mutex<Date>
+
+    init(_ start: Date) { current = Mutex(start) }
 }
 
 /// What one request got back.
@@ -126,6 +143,13 @@ struct HistoryAPITests {
             try await page("filters%5Bnamespace%5D%5BEQUALS%5D=company.team&filters%5BflowId%5D%5BEQUALS%5D=hello")
                 .ids == ["exec-1"])
         #expect(try await page("filters%5Bnamespace%5D%5BPREFIX%5D=company").total == 2)
+        // exec-1 started at 00:00:00Z, exec-2 at 00:00:03Z, exec-3 at 00:00:05.5Z: compared as times.
+        let after = "filters%5BstartDate%5D%5BGREATER_THAN_OR_EQUAL_TO%5D="
+        let before = "filters%5BstartDate%5D%5BLESS_THAN_OR_EQUAL_TO%5D="
+        #expect(try await page(after + "2025-01-01T00:00:00Z").total == 3)
+        #expect(try await page(after + "2025-01-01T00:00:05Z").ids == ["exec-3"])
+        #expect(try await page(before + "2025-01-01T00:00:03.25Z").ids.sorted() == ["exec-1", "exec-2"])
+        #expect(try await page(after + "2025-01-01T01:00:00%2B01:00&" + before + "2025-01-01T00:00:00Z").ids == ["exec-1"])
     }
 
     @Test("search refuses what it cannot answer: bad page numbers, unknown filters and states, with 400")

@@ -109,10 +109,10 @@ public actor ExecutionRecorder {
                     observer?(event, state)
                 }
             } catch {
-                // Everything queued behind it expected its versions and fails too; start again from the stream.
-                if inFlight.isEmpty { queuedVersion = state.version }
+                // Its caller gets the error. Everything queued behind it expected its versions and fails too.
             }
         }
+        // Nothing in flight: the next append goes after what was committed (after a failure too).
         if inFlight.isEmpty { queuedVersion = state.version }
     }
 }

@@ -102,6 +102,9 @@ public enum DecisionReplay {
         }
     }
 
+    /// The key of the execution's own decisions among the task runs'.
+    static let executionKey = "(execution)"
+
     /// Compares the decisions of two histories, task run by task run (concurrent task runs may interleave
     /// differently), then the execution's end.
     static func compare(recorded: [ExecutionEvent], replayed: [ExecutionEvent]) throws -> Report {
@@ -110,7 +113,7 @@ public enum DecisionReplay {
         var count = 0
         // Task runs first, the execution's own decisions (its end) last: a task run that now ends differently is
         // named, rather than only the execution's end it changes.
-        let execution = "(execution)"
+        let execution = executionKey
         var order = left.keys.filter { $0 != execution }.sorted()
         for key in right.keys.sorted() where left[key] == nil && key != execution { order.append(key) }
         order.append(execution)
@@ -124,7 +127,7 @@ public enum DecisionReplay {
                 count += 1
             }
         }
-        return Report(taskRuns: left.keys.filter { $0 != "(execution)" }.count, decisions: count)
+        return Report(taskRuns: left.keys.filter { $0 != executionKey }.count, decisions: count)
     }
 
     /// The decisions in a history, by task run; outcomes of the outside world (polls, log lines, uploads done,
@@ -160,7 +163,7 @@ public enum DecisionReplay {
                 )
             case .taskCancelled(let e): add(e.taskRunId, "TaskCancelled #\(e.attempt)")
             case .taskAdopted(let e): add(e.taskRunId, "TaskAdopted \(e.state)")
-            case .executionFinished(let e): add("(execution)", "ExecutionFinished \(e.state)")
+            case .executionFinished(let e): add(executionKey, "ExecutionFinished \(e.state)")
             default: break
             }
         }

@@ -44,14 +44,14 @@ public struct HistoryAPI: Sendable {
         var filter = Kestra.LogFilter(taskId: request["taskId"], taskRunId: request["taskRunId"])
         if let attempt = request["attempt"] {
             guard let number = Int(attempt), number >= 0 else {
-                throw APIError.badRequest("attempt must be a whole number from 0, not \(Self.quoted(attempt))")
+                throw APIError.badRequest("attempt must be a whole number from 0, not \(MessageQuote.quoted(attempt))")
             }
             filter.attempt = number
         }
         if let level = request["minLevel"] {
             guard let parsed = Kestra.Level(name: level) else {
                 throw APIError.badRequest(
-                    "minLevel must be one of ERROR, WARN, INFO, DEBUG, TRACE, not \(Self.quoted(level))")
+                    "minLevel must be one of ERROR, WARN, INFO, DEBUG, TRACE, not \(MessageQuote.quoted(level))")
             }
             filter.minLevel = parsed
         }
@@ -74,10 +74,10 @@ public struct HistoryAPI: Sendable {
     }
 
     private func record(_ id: String) throws -> ExecutionRecord {
-        guard !id.isEmpty, id.count <= 128 else { throw APIError.notFound("no execution \(Self.quoted(id))") }
+        guard !id.isEmpty, id.count <= 128 else { throw APIError.notFound("no execution \(MessageQuote.quoted(id))") }
         var events: [RecordedEvent] = []
         try store.readStream(id) { events.append($0) }
-        guard !events.isEmpty else { throw APIError.notFound("no execution \(Self.quoted(id))") }
+        guard !events.isEmpty else { throw APIError.notFound("no execution \(MessageQuote.quoted(id))") }
         return try ExecutionRecord.fold(events)
     }
 
@@ -85,13 +85,9 @@ public struct HistoryAPI: Sendable {
         guard let text else { return value }
         guard let number = Int(text), range.contains(number) else {
             throw APIError.badRequest(
-                "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(quoted(text))")
+                "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(MessageQuote.quoted(text))")
         }
         return number
-    }
-
-    static func quoted(_ text: String) -> String {
-        "'" + String(text.prefix(80)).replacingOccurrences(of: "'", with: "\\'") + (text.count > 80 ? "…'" : "'")
     }
 }
 
@@ -103,8 +99,8 @@ struct SearchConditions {
     var namespace: (value: String, prefix: Bool)?
     var flowId: String?
     var states: (names: Set<String>, included: Bool)?
-    var startedAfter: String?
-    var startedBefore: String?
+    var startedAfter: Date?
+    var startedBefore: Date?
 
     init(_ request: APIRequest) throws {
         if let value = request["namespace"] { namespace = (value, true) }
@@ -114,7 +110,7 @@ struct SearchConditions {
             guard let value = values.first else { continue }
             let parts = key.dropFirst("filters[".count).dropLast().components(separatedBy: "][")
             guard parts.count == 2 else {
-                throw APIError.badRequest("filter \(HistoryAPI.quoted(key)) is not filters[FIELD][OPERATION]")
+                throw APIError.badRequest("filter \(MessageQuote.quoted(key)) is not filters[FIELD][OPERATION]")
             }
             switch (parts[0], parts[1]) {
             case ("namespace", "EQUALS"): namespace = (value, false)
@@ -130,22 +126,22 @@ struct SearchConditions {
                 startedBefore = try Self.time(value, key)
             default:
                 throw APIError.badRequest(
-                    "filter \(HistoryAPI.quoted(key)) is not supported: use namespace, flowId, state or startDate")
+                    "filter \(MessageQuote.quoted(key)) is not supported: use namespace, flowId, state or startDate")
             }
         }
         if let states {
             let known = Set(Kestra.StateType.allCases.map(\.rawValue))
             if let unknown = states.names.first(where: { !known.contains($0) }) {
-                throw APIError.badRequest("unknown state \(HistoryAPI.quoted(unknown)): use Kestra's names")
+                throw APIError.badRequest("unknown state \(MessageQuote.quoted(unknown)): use Kestra's names")
             }
         }
     }
 
-    private static func time(_ text: String, _ key: String) throws -> String {
+    private static func time(_ text: String, _ key: String) throws -> Date {
         guard let date = Timestamp.parse(text) else {
-            throw APIError.badRequest("\(key) needs an ISO-8601 date-time, not \(HistoryAPI.quoted(text))")
+            throw APIError.badRequest("\(key) needs an ISO-8601 date-time, not \(MessageQuote.quoted(text))")
         }
-        return Timestamp.rfc3339(date)
+        return date
     }
 
     func admits(_ summary: ExecutionSummaryProjection.State) -> Bool {
@@ -161,8 +157,12 @@ struct SearchConditions {
         if let states, states.names.contains(Kestra.StateType(summary.state).rawValue) != states.included {
             return false
         }
-        if let startedAfter, (summary.startedAt ?? "") < startedAfter { return false }
-        if let startedBefore, (summary.startedAt ?? "") > startedBefore { return false }
+        if startedAfter != nil || startedBefore != nil {
+            // Compared as times: RFC 3339 texts with and without a fraction do not sort as text.
+            guard let started = summary.startedAt.flatMap(Timestamp.parse) else { return false }
+            if let startedAfter, started < startedAfter { return false }
+            if let startedBefore, started > startedBefore { return false }
+        }
         return true
     }
 }

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -31,7 +32,7 @@ public struct KestraResponder: HTTPResponder {
         }
         guard segments[2] == "main" else {
             return Self.error(
-                .notFound("tenant \(HistoryAPI.quoted(segments[2])) does not exist: the only tenant is main"),
+                .notFound("tenant \(MessageQuote.quoted(segments[2])) does not exist: the only tenant is main"),
                 path: path)
         }
         do {
