@@ -1,24 +1,43 @@
 import ArgumentParser
 import Engine
 import Foundation
+import GoogleCloud
 import Hummingbird
+import Ledger
 import Server
+import Templates
 
-/// `batchledger serve`: Kestra's REST API over the ledger, for Kestra's own tools and SDKs. This version answers
-/// the reading part (an execution, the execution search, an execution's logs); it never writes the ledger.
+/// `batchledger serve`: Kestra's REST API over the ledger, for Kestra's own tools and SDKs. It keeps flows in the
+/// ledger, starts, kills, restarts and replays executions on the engine, and answers reads; on start it resumes
+/// every interrupted execution (under the ledger's leases, so a `run` or `recover` on the same ledger never drives
+/// the same one); SIGTERM stops it without ending any execution (the next start resumes them).
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve Kestra's REST API over the ledger (reading: executions, search, logs).",
-        usage: "batchledger serve [--host HOST] [--port PORT] [--token-file FILE] [...]",
+        abstract: "Serve Kestra's REST API: flows, executions, logs, over the ledger.",
+        usage: "batchledger serve [--local | --endpoint URL] [--port PORT] [<options>]",
         discussion: """
-            Answers GET /api/v1/main/executions/ID, /api/v1/main/executions/search and /api/v1/main/logs/ID in \
-            Kestra's JSON shapes, with Kestra's state names. With --token-file (one name:token line per caller), \
-            every request needs Authorization: Bearer TOKEN. Without it the server listens on loopback only. \
-            SIGINT or SIGTERM stops it gracefully.
+            Answers Kestra's API under http://HOST:PORT/api/v1/main/ (flows, executions, logs) in Kestra's JSON \
+            shapes, with Kestra's state names. Executions run where --local or --endpoint says (else on Google \
+            Cloud Batch with Application Default Credentials); their output files go under --output-dir. With \
+            --token-file (one name:token line per caller), every request needs Authorization: Bearer TOKEN and \
+            the ledger records the token's name as who asked. Without it the server listens on loopback only. \
+            SIGINT or SIGTERM stops it gracefully: running Batch jobs keep running and are resumed at the next start.
             """)
 
     @OptionGroup var ledgerOptions: LedgerOptions
+
+    @Flag(help: "Run executions on an embedded LocalCloud emulator (one for the server).")
+    var local = false
+
+    @Option(help: ArgumentHelp("Send every Google API call to this base URL (a standalone emulator).", valueName: "url"))
+    var endpoint: String?
+
+    @Option(help: ArgumentHelp("A file of NAME=value lines with secrets (plain values; # comments).", valueName: "file"))
+    var secretsFile: String?
+
+    @Option(help: ArgumentHelp("Where output files are downloaded (default: outputs next to the ledger).", valueName: "folder"))
+    var outputDir: String?
 
     @Option(help: "The address to listen on.")
     var host = "127.0.0.1"
@@ -29,9 +48,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A file of name:token lines; each request must carry one of the tokens.", valueName: "file"))
     var tokenFile: String?
 
+    @Option(help: ArgumentHelp("The largest request body accepted, in bytes.", valueName: "bytes"))
+    var maxBody = KestraResponder.defaultMaximumBodySize
+
     func validate() throws {
         guard (0...65_535).contains(port) else {
             throw ValidationError("--port must be from 0 to 65535, not \(port)")
+        }
+        guard (1_024...(1 << 30)).contains(maxBody) else {
+            throw ValidationError("--max-body must be from 1024 to 1073741824 bytes, not \(maxBody)")
+        }
+        if local && endpoint != nil { throw ValidationError("--local and --endpoint: choose one") }
+        if let endpoint, URL(string: endpoint)?.host == nil {
+            throw ValidationError("--endpoint \(endpoint): not a URL; give one like http://127.0.0.1:8080")
         }
         if tokenFile == nil, !["127.0.0.1", "::1", "localhost"].contains(host) {
             throw ValidationError(
@@ -41,7 +70,6 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try ExitCodes.run("serve") { try ledgerOptions.openReadOnly() }
         let tokens: APITokens?
         do {
             tokens = try tokenFile.map { try APITokens(file: $0) }
@@ -49,15 +77,50 @@ struct ServeCommand: AsyncParsableCommand {
             printError("batchledger serve: \(error)")
             throw ExitCode(ExitCodes.invalidInput)
         }
+        let environment = ProcessInfo.processInfo.environment
+        let targets = ServeTargets(environment: environment)
+        let engine = Engine(ledgerPath: ledgerOptions.path, targets: targets, environment: environment)
+        let store: EventStore = try ExitCodes.run("serve") { try engine.store(.create) }
+        let secrets: SecretStore = try ExitCodes.run("serve") { try Secrets.load(secretsFile) }
+        let backend: Backend = try ExitCodes.run("serve") { try self.backend(environment) }
+        let outputs = outputDir.map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: store.path).deletingLastPathComponent().appendingPathComponent("outputs")
+        let executions = ExecutionHost(
+            engine: engine, backend: backend, secrets: secrets, outputDirectory: outputs.standardizedFileURL)
+        let server = KestraServer.serving(
+            store: store, executions: executions, tokens: tokens, host: host, port: port, maximumBodySize: maxBody)
+        let resumed = try ExitCodes.run("serve") { try executions.recoverInterrupted() }
         let host = host
-        let server = KestraServer(store: store, tokens: tokens, host: host, port: port)
         let app = server.application { port in
             let shown = host.contains(":") ? "[\(host)]" : host
-            let line =
+            var line =
                 "batchledger serve: Kestra's API on http://\(shown):\(port)/api/v1/main/ over \(store.path)"
                 + (tokens == nil ? " (no token file: loopback only)" : "")
+            if !resumed.isEmpty { line += "\nbatchledger serve: resuming \(resumed.count) interrupted execution(s)" }
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            await executions.shutdown()
+            await targets.shutdown()
+            throw error
+        }
+        await executions.shutdown()
+        await targets.shutdown()
+    }
+
+    /// Where executions started here run: --local, --endpoint (or BATCHLEDGER_GOOGLE_ENDPOINT), else Google.
+    private func backend(_ environment: [String: String]) throws -> Backend {
+        if local { return Backend(kind: .local, endpoint: nil) }
+        let resolved: (endpoints: GoogleEndpoints, emulated: Bool)
+        do {
+            resolved = try GoogleEndpoints.resolve(
+                override: endpoint.flatMap(URL.init(string:)), environment: environment)
+        } catch {
+            throw EngineFailure.invalidRequest(["\(error)"])
+        }
+        guard resolved.emulated else { return Backend(kind: .google, endpoint: nil) }
+        return Backend(kind: .endpoint, endpoint: resolved.endpoints.batch.absoluteString)
     }
 }

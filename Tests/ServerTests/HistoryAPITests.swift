@@ -155,7 +155,7 @@ struct HistoryAPITests {
     @Test("search refuses what it cannot answer: bad page numbers, unknown filters and states, with 400")
     func searchRefusals() async throws {
         for query in [
-            "page=0", "size=0", "size=501", "page=x", "filters%5Blabels%5D%5BEQUALS%5D%5Benv%5D=prod",
+            "page=0", "size=0", "size=501", "page=x", "filters%5Blabels%5D%5BCONTAINS%5D%5Benv%5D=prod", "filters%5Bnamespace%5D%5BEQUALS%5D%5Bx%5D=y",
             "filters%5Bstate%5D%5BEQUALS%5D=SUCCEEDED", "filters%5Bbroken=1", "filters%5BstartDate%5D%5BLESS_THAN%5D=soon",
         ] {
             let answer = try await ask(server, "/api/v1/main/executions/search?\(query)")

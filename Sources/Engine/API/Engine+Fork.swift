@@ -35,6 +35,10 @@ extension Engine {
                         namespaceFilesDirectory: started.namespaceFilesDirectory.map { URL(fileURLWithPath: $0) },
                         observer: observer.events(id), notice: observer.notice)
                     configuration.sharedServices = await shared.registry(for: target)
+                    configuration.requestedBy = request.requestedBy
+                    // The fork keeps the parent's labels (a request's included) and its revision.
+                    configuration.labels = started.labels
+                    configuration.flowRevision = started.flowRevision
                     observer.progress(
                         .forked(
                             executionId: id, parent: request.parent, fromTask: request.fromTask,

@@ -40,6 +40,9 @@ extension Engine {
             namespaceFilesDirectory: request.namespaceFilesDirectory, observer: observer.events(id),
             notice: observer.notice)
         configuration.sharedServices = await shared.registry(for: target)
+        configuration.requestedBy = request.requestedBy
+        configuration.labels = request.labels
+        configuration.flowRevision = request.flowRevision
         let state = try await ExecutionRunner(store: store, configuration: configuration).run(
             flow: flow, flowPath: request.flow.source.path, source: request.flow.source.text,
             inputs: request.inputs, executionId: id)

@@ -64,11 +64,19 @@ public final class Engine: Sendable {
 
     /// Cancels an execution this process drives (started, forked or resumed here), as Ctrl-C does: its running
     /// jobs are deleted, its staging cleaned, and the ledger records it CANCELLED; the operation that drives it
-    /// returns that outcome. False when this process does not drive it (another process's execution is left to
-    /// that process: its lease says which).
+    /// returns that outcome. `requester` (who asked: a server's caller) is recorded in the cancellation. False when
+    /// this process does not drive it (another process's execution is left to that process: its lease says which).
     @discardableResult
-    public func kill(_ executionId: String) -> Bool {
-        running.kill(executionId)
+    public func kill(_ executionId: String, by requester: String? = nil) -> Bool {
+        running.kill(executionId, by: requester)
+    }
+
+    /// Stops driving every execution this process drives, without ending any: each stays interrupted with its jobs
+    /// running and its lease released, for the next recovery (a server's graceful shutdown); the operations that
+    /// drive them throw `CancellationError`. New executions are refused from then on. Returns the ids left.
+    @discardableResult
+    public func detachAll() -> [String] {
+        running.detachAll()
     }
 
     /// The executions this process drives now.

@@ -43,7 +43,11 @@ final class EngineLedger: @unchecked Sendable {
                 return store
             }
             let store = try EventStore(
-                path: path, options: .init(projections: [ProjectionRegistration(ExecutionSummaryProjection.self)]))
+                path: path, options: .init(
+                    projections: [
+                        ProjectionRegistration(ExecutionSummaryProjection.self),
+                        ProjectionRegistration(FlowCatalogProjection.self),
+                    ]))
             writable = store
             return store
         } catch {

@@ -5,12 +5,15 @@ import Foundation
 final class RunningExecutions: @unchecked Sendable {
     private let lock = NSLock()
     private var running: [String: Handle] = [:]
+    /// Set by `detachAll`: nothing new is driven.
+    private var closed = false
 
     /// The cancel switch of one execution's task; a kill that comes before the task exists is kept for it.
     private final class Handle: @unchecked Sendable {
         private let lock = NSLock()
         private var cancelled = false
         private var cancelTask: (@Sendable () -> Void)?
+        let note = KillNote()
 
         func attach(_ cancel: @escaping @Sendable () -> Void) {
             let now: Bool = lock.withLock {
@@ -33,16 +36,20 @@ final class RunningExecutions: @unchecked Sendable {
     /// it. Throws `invalidRequest` when this process already drives that execution.
     func drive<T: Sendable>(_ executionId: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let handle = Handle()
-        let admitted: Bool = lock.withLock {
+        let admitted: Bool? = lock.withLock {
+            guard !closed else { return nil }
             guard running[executionId] == nil else { return false }
             running[executionId] = handle
             return true
+        }
+        guard let admitted else {
+            throw EngineFailure.invalidRequest(["the engine is stopping: execution \(executionId) is not driven"])
         }
         guard admitted else {
             throw EngineFailure.invalidRequest(["execution \(executionId) is already being driven by this process"])
         }
         defer { lock.withLock { running[executionId] = nil } }
-        let task = Task { try await body() }
+        let task = Task { try await KillNote.$current.withValue(handle.note) { try await body() } }
         handle.attach { task.cancel() }
         return try await withTaskCancellationHandler {
             try await task.value
@@ -51,11 +58,27 @@ final class RunningExecutions: @unchecked Sendable {
         }
     }
 
-    /// Cancels the task that drives `executionId`; false when this process does not drive it.
-    func kill(_ executionId: String) -> Bool {
+    /// Cancels the task that drives `executionId`, noting who asked (when given); false when this process does not
+    /// drive it.
+    func kill(_ executionId: String, by requester: String?) -> Bool {
         guard let handle = lock.withLock({ running[executionId] }) else { return false }
+        if let requester { handle.note.note(requester) }
         handle.cancel()
         return true
+    }
+
+    /// Stops driving every execution without ending any (each stays interrupted, its jobs running, its lease given
+    /// up) and refuses to drive new ones; returns the ids that were driven.
+    func detachAll() -> [String] {
+        let handles: [String: Handle] = lock.withLock {
+            closed = true
+            return running
+        }
+        for handle in handles.values {
+            handle.note.detach()
+            handle.cancel()
+        }
+        return handles.keys.sorted()
     }
 
     /// The ids of the executions driven now.

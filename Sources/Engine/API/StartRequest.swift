@@ -17,11 +17,21 @@ public struct StartRequest: Sendable {
     /// The new execution's id; nil for a fresh random one. A host that wants to `kill` it before `start` returns
     /// gives one (`Engine.newExecutionID()`).
     public var executionId: String?
+    /// Who asks (a server's caller), recorded in `ExecutionStarted`; nil for a command line.
+    public var requestedBy: String?
+    /// Labels besides the flow's (a request's win over the flow's of the same key).
+    public var labels: [String: String]
+    /// The revision of the flow in the host's flow library, recorded instead of the one the YAML names.
+    public var flowRevision: Int?
 
     public init(
         flow: LoadedFlow, inputs: [String: String], secrets: SecretStore, backend: Backend, outputDirectory: URL,
-        namespaceFilesDirectory: URL? = nil, executionId: String? = nil
+        namespaceFilesDirectory: URL? = nil, executionId: String? = nil, requestedBy: String? = nil,
+        labels: [String: String] = [:], flowRevision: Int? = nil
     ) {
+        self.requestedBy = requestedBy
+        self.labels = labels
+        self.flowRevision = flowRevision
         self.flow = flow
         self.inputs = inputs
         self.secrets = secrets
@@ -44,11 +54,14 @@ public struct ForkRequest: Sendable {
     public var includeImported: Bool
     /// The new execution's id; nil for a fresh random one.
     public var executionId: String?
+    /// Who asks (a server's caller), recorded in the fork's `ExecutionStarted` and the parent's `ExecutionForked`.
+    public var requestedBy: String?
 
     public init(
         parent: String, fromTask: String, secrets: SecretStore, backend: Backend? = nil, includeImported: Bool = false,
-        executionId: String? = nil
+        executionId: String? = nil, requestedBy: String? = nil
     ) {
+        self.requestedBy = requestedBy
         self.parent = parent
         self.fromTask = fromTask
         self.secrets = secrets

@@ -39,13 +39,17 @@ struct AttemptRunner {
             let job = try await submit(state: current)
             let finished = try await watch(job)
             return try await conclude(name: finished.name, jobState: finished.state, events: finished.statusEvents)
-        } catch is CancellationError {
-            try await withoutCancellation { try await kill(reason: "cancelled by the user") }
-            return .cancelled(reason: "cancelled by the user")
         } catch let timeout as AttemptTimeout {
             try await withoutCancellation { try await kill(reason: "timed out after \(timeout.limit)") }
             let reason = "timed out after \(Self.format(timeout.limit))"
             return .failed(reason: reason, exitCode: nil, preempted: false)
+        } catch where error is CancellationError || Task.isCancelled {
+            // A kill: however the step it interrupted failed (a cancelled upload surfaces as that call's error,
+            // and what it did next may have failed too), the attempt is cancelled, not failed.
+            if KillNote.isDetaching { throw CancellationError() }
+            let reason = KillNote.reason
+            try await withoutCancellation { try await kill(reason: reason) }
+            return .cancelled(reason: reason)
         }
     }
 

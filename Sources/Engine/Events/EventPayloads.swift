@@ -72,6 +72,8 @@ public struct ExecutionStarted: Codable, Sendable, Equatable {
     public var namespaceFileDigests: [String: String]
     /// The parent execution, for a fork.
     public var forkedFrom: String?
+    /// Who asked for the execution (a server's caller); nil when a command line started it.
+    public var requestedBy: String?
 }
 
 /// A task attempt begins: its identity and the names of everything it will create, before anything exists.
@@ -280,6 +282,13 @@ public struct TaskCancelled: Codable, Sendable, Equatable {
 public struct ExecutionFinished: Codable, Sendable, Equatable {
     /// SUCCEEDED, WARNING, FAILED or CANCELLED.
     public var state: RunState
+    /// Who asked to kill the execution (a server's caller), for a CANCELLED one that someone killed.
+    public var requestedBy: String?
+
+    public init(state: RunState, requestedBy: String? = nil) {
+        self.state = state
+        self.requestedBy = requestedBy
+    }
 }
 
 /// What recovery found outside when it resumed an attempt.
@@ -323,6 +332,14 @@ public struct TaskAdopted: Codable, Sendable, Equatable {
 public struct ExecutionForked: Codable, Sendable, Equatable {
     public var child: String
     public var fromTask: String
+    /// Who asked for the fork (a server's caller); nil when a command line forked it.
+    public var requestedBy: String?
+
+    public init(child: String, fromTask: String, requestedBy: String? = nil) {
+        self.child = child
+        self.fromTask = fromTask
+        self.requestedBy = requestedBy
+    }
 }
 
 /// An object the job wrote under its working directory that was not downloaded: its name would not make a file

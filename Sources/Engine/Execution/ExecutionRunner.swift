@@ -90,16 +90,17 @@ public final class ExecutionRunner: Sendable {
                     + "was not given; tasks with namespaceFiles get none")
         }
         let started = ExecutionStarted(
-            executionId: id, namespace: flow.namespace.value, flowId: flow.id.value, flowRevision: flow.revision?.value,
+            executionId: id, namespace: flow.namespace.value, flowId: flow.id.value, flowRevision: configuration.flowRevision ?? flow.revision?.value,
             flowPath: flowPath, flowSource: source, flowSHA256: SHA256Digest.of(Data(source.utf8)).hex,
             inputs: inputs.mapValues(Convert.json),
-            labels: Dictionary(flow.labels.map { ($0.key.value, $0.value.value) }) { a, _ in a },
+            labels: Dictionary(flow.labels.map { ($0.key.value, $0.value.value) }) { a, _ in a }
+                .merging(configuration.labels) { _, requested in requested },
             backend: configuration.target.backend,
             outputDirectory: configuration.outputDirectory.appendingPathComponent(id).standardizedFileURL.path,
             namespaceFilesDirectory: configuration.namespaceFilesDirectory?.path,
             namespaceFileDigests: try namespaceFiles.reduce(into: [:]) { digests, file in
                 digests[file.key] = try FileDigest.sha256Hex(of: file.value, role: "namespace file \(file.key)")
-            }, forkedFrom: forkedFrom?.id)
+            }, forkedFrom: forkedFrom?.id, requestedBy: configuration.requestedBy)
         let leased = try await holdingLease(id, owner: "batchledger run") { token in
             let recorder = ExecutionRecorder(
                 store: store, executionId: id, leaseToken: token, observer: configuration.observer)
@@ -107,7 +108,7 @@ public final class ExecutionRunner: Sendable {
             if let forkedFrom {
                 // The parent learns of its child; its state does not change.
                 try await store.append(
-                    [try ExecutionEvent.executionForked(ExecutionForked(child: id, fromTask: forkedFrom.task)).encoded()],
+                    [try ExecutionEvent.executionForked(ExecutionForked(child: id, fromTask: forkedFrom.task, requestedBy: configuration.requestedBy)).encoded()],
                     to: forkedFrom.id, expectedVersion: .exactly(forkedFrom.version))
             }
             let execution = ExecutionContext(
@@ -303,13 +304,18 @@ final class ExecutionContext: Sendable {
         } catch {
             problem = error
         }
+        if let problem, problem is CancellationError, KillNote.isDetaching {
+            // The process stops driving the execution and leaves it interrupted, its jobs running.
+            throw problem
+        }
         if let problem, FinalState.staysInterrupted(recovering: recovering, problem: problem) {
             // Recovery of this execution failed this time; it stays interrupted for the next recover.
             throw problem
         }
         let final = FinalState.of(taskRuns: await recorder.state.taskRuns, problem: problem)
+        let killedBy = final == .cancelled ? KillNote.current?.requestedBy : nil
         try await withoutCancellation { [recorder] in
-            try await recorder.record(.executionFinished(ExecutionFinished(state: final)))
+            try await recorder.record(.executionFinished(ExecutionFinished(state: final, requestedBy: killedBy)))
         }
         if let problem, !(problem is CancellationError) { throw problem }
         return await recorder.state

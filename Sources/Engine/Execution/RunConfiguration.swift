@@ -67,6 +67,12 @@ public struct RunConfiguration: Sendable {
     public var jobDirectory: JobDirectory?
     /// Shared by the executions one `recover` resumes: their jobs are watched together.
     public var sharedServices: ServiceRegistry?
+    /// Who asked for this start or fork (a server's caller), recorded in `ExecutionStarted` and `ExecutionForked`.
+    public var requestedBy: String?
+    /// Labels recorded besides the flow's (winning over the flow's of the same key).
+    public var labels: [String: String] = [:]
+    /// The flow's revision in a host's flow library, recorded instead of the one its YAML names.
+    public var flowRevision: Int?
 
     /// How often to poll and how long to wait: the target's.
     public var timing: Timing { target.timing }

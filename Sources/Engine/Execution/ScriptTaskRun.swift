@@ -66,11 +66,12 @@ struct ScriptTaskRun {
             } catch let problems as FlowProblems {
                 try await recordFailure(attempt: attempt, reason: problems.description, exitCode: nil, willRetry: false)
                 throw problems
-            } catch is CancellationError {
+            } catch where error is CancellationError || Task.isCancelled {
+                if KillNote.isDetaching { throw CancellationError() }
                 try await withoutCancellation { [context, taskRunId, attempt] in
                     try await context.recorder.record(
                         .taskCancelled(
-                            TaskCancelled(taskRunId: taskRunId, attempt: attempt, reason: "cancelled by the user")))
+                            TaskCancelled(taskRunId: taskRunId, attempt: attempt, reason: KillNote.reason)))
                 }
                 throw CancellationError()
             } catch {
@@ -218,8 +219,8 @@ struct ScriptTaskRun {
             clock: configuration.clock, directory: configuration.jobDirectory)
         do {
             return (try await attemptRunner.run(resuming: resume != nil), mask)
-        } catch let error as CancellationError {
-            throw error
+        } catch where error is CancellationError || Task.isCancelled {
+            throw CancellationError()
         } catch {
             // A refused call or I/O failure mid-attempt: clean what can be cleaned, then report.
             try? await withoutCancellation { try await attemptRunner.teardown(deleteJob: false, reason: "failed") }

@@ -348,9 +348,18 @@ public struct ExecutionSummaryProjection: CachedProjection {
         public var state = RunState.created
         public var startedAt: String?
         public var endedAt: String?
+        /// The execution's labels (the flow's and the request's).
+        public var labels: [String: String]?
     }
 
     public static let name = "execution-summary"
+    /// 2: labels.
+    public static let definitionVersion = 2
+
+    /// Executions only: a flow's stream (`FlowLibrary`) has no summary.
+    public static func key(for event: RecordedEvent) -> String? {
+        FlowLibrary.isFlowStream(event.stream) ? nil : event.stream
+    }
 
     public static func initialState(key: String) -> State { State() }
 
@@ -361,6 +370,7 @@ public struct ExecutionSummaryProjection: CachedProjection {
             state.executionId = started.executionId
             state.namespace = started.namespace
             state.flowId = started.flowId
+            state.labels = started.labels.isEmpty ? nil : started.labels
             state.state = .running
             state.startedAt = event.recordedAt
         case EventRegistry.name(of: ExecutionFinished.self):

@@ -1,12 +1,13 @@
 import Engine
 import Foundation
+import Hummingbird
 import Ledger
 import Primitives
 
 /// The read-only part of Kestra's REST API over a ledger, tenant `main`: an execution by id, the search over
 /// executions (namespace, flow, state, time range, 1-based paging), and an execution's logs (a bare array,
 /// filtered by task, task run, attempt and minimum level), each in Kestra's JSON shapes.
-public struct HistoryAPI: Sendable {
+public struct HistoryAPI: APIRoutes {
     public let store: EventStore
     /// The time a state that has not ended ends at, in Kestra's `getEndDate`.
     public let now: @Sendable () -> Timestamp
@@ -19,16 +20,16 @@ public struct HistoryAPI: Sendable {
         self.now = now
     }
 
-    /// The answer to `request` (segments after `/api/v1/main`), or nil when no route of this API matches.
-    public func answer(_ request: APIRequest, route: ArraySlice<String>) throws -> Data? {
-        guard request.method == "GET" else { return nil }
-        switch Array(route) {
+    public func respond(to call: APICall) async throws -> Response? {
+        guard call.method == "GET" else { return nil }
+        let request = call.request
+        switch call.route {
         case ["executions", "search"]:
-            return try Kestra.encoder().encode(try search(request))
+            return try .kestra(try search(request))
         case let path where path.count == 2 && path[0] == "executions":
-            return try Kestra.encoder().encode(try execution(path[1]))
+            return try .kestra(try execution(path[1]))
         case let path where path.count == 2 && path[0] == "logs":
-            return try Kestra.encoder().encode(try logs(path[1], request))
+            return try .kestra(try logs(path[1], request))
         default:
             return nil
         }
@@ -101,14 +102,33 @@ struct SearchConditions {
     var states: (names: Set<String>, included: Bool)?
     var startedAfter: Date?
     var startedBefore: Date?
+    /// Labels an execution must have (`included`) or must not have.
+    var labels: [(key: String, value: String, included: Bool)] = []
 
     init(_ request: APIRequest) throws {
         if let value = request["namespace"] { namespace = (value, true) }
         if let value = request["flowId"] { flowId = value }
         if let value = request["state"] { states = (Set(request.query["state"] ?? [value]), true) }
+        for label in request.query["labels"] ?? [] {
+            guard let colon = label.firstIndex(of: ":") else {
+                throw APIError.badRequest("label \(MessageQuote.quoted(label)) is not key:value")
+            }
+            labels.append((String(label[..<colon]), String(label[label.index(after: colon)...]), true))
+        }
         for (key, values) in request.query where key.hasPrefix("filters[") {
             guard let value = values.first else { continue }
             let parts = key.dropFirst("filters[".count).dropLast().components(separatedBy: "][")
+            if parts.count == 3, parts[0] == "labels" {
+                // Kestra sends a label condition as filters[labels][EQUALS][KEY]=VALUE.
+                switch parts[1] {
+                case "EQUALS": labels.append((parts[2], value, true))
+                case "NOT_EQUALS": labels.append((parts[2], value, false))
+                default:
+                    throw APIError.badRequest(
+                        "filter \(MessageQuote.quoted(key)) is not supported: labels take EQUALS or NOT_EQUALS")
+                }
+                continue
+            }
             guard parts.count == 2 else {
                 throw APIError.badRequest("filter \(MessageQuote.quoted(key)) is not filters[FIELD][OPERATION]")
             }
@@ -126,7 +146,7 @@ struct SearchConditions {
                 startedBefore = try Self.time(value, key)
             default:
                 throw APIError.badRequest(
-                    "filter \(MessageQuote.quoted(key)) is not supported: use namespace, flowId, state or startDate")
+                    "filter \(MessageQuote.quoted(key)) is not supported: use namespace, flowId, state, startDate or labels")
             }
         }
         if let states {
@@ -154,6 +174,7 @@ struct SearchConditions {
             }
         }
         if let flowId, summary.flowId != flowId { return false }
+        for label in labels where (summary.labels?[label.key] == label.value) != label.included { return false }
         if let states, states.names.contains(Kestra.StateType(summary.state).rawValue) != states.included {
             return false
         }

@@ -6,16 +6,28 @@ import Ledger
 import NIOCore
 
 /// The server's one responder: checks who asks (a bearer token from the token file, when there is one), then
-/// answers Kestra's API under `/api/v1/main/`, with Kestra's error shape for every refusal.
+/// asks each group of routes in turn for Kestra's API under `/api/v1/main/`, with Kestra's error shape for every
+/// refusal. Paths outside `/api/` go to `pages` (the web UI) when there is one.
 public struct KestraResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
 
-    let history: HistoryAPI
+    let routes: [any APIRoutes]
     let tokens: APITokens?
+    /// The web UI, for paths outside `/api/`; it checks its own sign-in.
+    let pages: (any PageRoutes)?
+    /// The largest request body accepted (larger: 413).
+    let maximumBodySize: Int
 
-    public init(history: HistoryAPI, tokens: APITokens?) {
-        self.history = history
+    public static let defaultMaximumBodySize = 16 << 20
+
+    public init(
+        routes: [any APIRoutes], tokens: APITokens?, pages: (any PageRoutes)? = nil,
+        maximumBodySize: Int = Self.defaultMaximumBodySize
+    ) {
+        self.routes = routes
         self.tokens = tokens
+        self.pages = pages
+        self.maximumBodySize = maximumBodySize
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
@@ -23,10 +35,14 @@ public struct KestraResponder: HTTPResponder {
         guard let parsed = APIRequest(method: request.method.rawValue, path: path, query: request.uri.query) else {
             return Self.error(.badRequest("the path or query is not valid percent-encoding"), path: path)
         }
-        if let tokens, tokens.caller(request.headers[.authorization]) == nil {
+        let segments = parsed.segments
+        if segments.first != "api", let pages {
+            return try await pages.respond(to: request, parsed: parsed, context: context)
+        }
+        let caller = tokens?.caller(request.headers[.authorization])
+        if tokens != nil, caller == nil {
             return Self.error(.unauthorized, path: path)
         }
-        let segments = parsed.segments
         guard segments.count >= 3, segments[0] == "api", segments[1] == "v1" else {
             return Self.error(.notFound("no such API path: the API is under /api/v1/main/"), path: path)
         }
@@ -35,9 +51,18 @@ public struct KestraResponder: HTTPResponder {
                 .notFound("tenant \(MessageQuote.quoted(segments[2])) does not exist: the only tenant is main"),
                 path: path)
         }
+        let body: ByteBuffer
         do {
-            if let body = try history.answer(parsed, route: segments[3...]) {
-                return Self.json(body, status: .ok)
+            body = try await request.body.collect(upTo: maximumBodySize)
+        } catch {
+            return Self.error(
+                APIError(status: 413, "the request body is larger than \(maximumBodySize) bytes"), path: path)
+        }
+        let call = APICall(
+            request: parsed, route: Array(segments[3...]), headers: request.headers, body: body, caller: caller)
+        do {
+            for group in routes {
+                if let response = try await group.respond(to: call) { return response }
             }
             return Self.error(.notFound("no such API path: \(parsed.method) \(path)"), path: path)
         } catch let error as APIError {
@@ -49,15 +74,14 @@ public struct KestraResponder: HTTPResponder {
         }
     }
 
-    static func json(_ data: Data, status: HTTPResponse.Status) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
     static func error(_ error: APIError, path: String) -> Response {
-        var response = json(error.body(path: path), status: HTTPResponse.Status(code: error.status))
+        var response = Response.json(error.body(path: path), status: HTTPResponse.Status(code: error.status))
         if error.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
         return response
     }
+}
+
+/// The pages served outside `/api/` (the web UI).
+public protocol PageRoutes: Sendable {
+    func respond(to request: Request, parsed: APIRequest, context: BasicRequestContext) async throws -> Response
 }

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Hummingbird
 import Ledger
@@ -9,10 +10,33 @@ public struct KestraServer: Sendable {
     public var port: Int
     public let responder: KestraResponder
 
+    /// A server that only reads `store`: an execution, the search, logs.
     public init(store: EventStore, tokens: APITokens?, host: String = "127.0.0.1", port: Int = 8080) {
+        self.init(
+            responder: KestraResponder(routes: [HistoryAPI(store: store)], tokens: tokens), host: host, port: port)
+    }
+
+    /// The whole API over `store`: flows kept in the ledger, executions started, killed, restarted and replayed on
+    /// `executions`, and every read.
+    public static func serving(
+        store: EventStore, executions: ExecutionHost, tokens: APITokens?, host: String = "127.0.0.1",
+        port: Int = 8080, pages: (any PageRoutes)? = nil,
+        maximumBodySize: Int = KestraResponder.defaultMaximumBodySize
+    ) -> KestraServer {
+        let history = HistoryAPI(store: store)
+        let library = FlowLibrary(store: store)
+        let routes: [any APIRoutes] = [
+            FlowsAPI(library: library), ExecutionsAPI(host: executions, library: library, history: history), history,
+        ]
+        return KestraServer(
+            responder: KestraResponder(routes: routes, tokens: tokens, pages: pages, maximumBodySize: maximumBodySize),
+            host: host, port: port)
+    }
+
+    public init(responder: KestraResponder, host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host
         self.port = port
-        responder = KestraResponder(history: HistoryAPI(store: store), tokens: tokens)
+        self.responder = responder
     }
 
     /// The Hummingbird application; `onListening` gets the port it listens on (useful with port 0).

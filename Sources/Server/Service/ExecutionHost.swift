@@ -1,0 +1,221 @@
+import Engine
+import Foundation
+import Ledger
+import Templates
+
+/// The executions a server drives, on one engine: it starts, forks and kills them for API calls, each driven by
+/// a task of its own, and resumes the interrupted ones at start. `shutdown` stops driving all of them without
+/// ending any (their jobs keep running, their leases are released) so the next start picks them up.
+public final class ExecutionHost: Sendable {
+    public let engine: Engine
+    /// Where executions started here run.
+    public let backend: Backend
+    public let secrets: SecretStore
+    /// Output files go under `<outputDirectory>/<executionId>/`.
+    public let outputDirectory: URL
+    private let tasks = DrivenTasks()
+    private let ends = EndSignals()
+
+    public init(engine: Engine, backend: Backend, secrets: SecretStore, outputDirectory: URL) {
+        self.engine = engine
+        self.backend = backend
+        self.secrets = secrets
+        self.outputDirectory = outputDirectory
+    }
+
+    /// What a start or fork asks for.
+    public enum Launch: Sendable {
+        case start(StartRequest)
+        case fork(ForkRequest)
+    }
+
+    /// Starts an execution and returns its id once its first event is recorded (so a read of it finds it), or
+    /// throws the engine's refusal when it could not start (bad inputs, a flow that cannot run, no credentials).
+    /// The execution goes on being driven after this returns; `outcome(of:)` waits for its end.
+    public func launch(_ launch: Launch) async throws(EngineFailure) -> String {
+        let id = Engine.newExecutionID()
+        let first = FirstEvent()
+        let ends = ends
+        let observer = EngineObserver(events: { driven in
+            { _, state in
+                if driven == id { first.signal(.recorded) }
+                if state.state.isTerminal { ends.finished(driven) }
+            }
+        })
+        let engine = engine
+        let task = Task<ExecutionOutcome, any Error> {
+            do {
+                let outcome: ExecutionOutcome
+                switch launch {
+                case .start(var request):
+                    request.executionId = id
+                    outcome = try await engine.start(request, observer: observer)
+                case .fork(var request):
+                    request.executionId = id
+                    outcome = try await engine.fork(request, observer: observer)
+                }
+                first.signal(.recorded)
+                return outcome
+            } catch {
+                first.signal(.failed(EngineFailure(error)))
+                throw error
+            }
+        }
+        tasks.add(id, task)
+        Task { [tasks] in
+            _ = await task.result
+            tasks.remove(id)
+            ends.finished(id)
+        }
+        switch await first.wait() {
+        case .recorded: return id
+        case .failed(let failure): throw failure
+        }
+    }
+
+    /// Waits for the end of an execution this server drives; nil when it drives no execution of that id (it
+    /// ended already, or another process drives it).
+    public func outcome(of id: String) async -> Result<ExecutionOutcome, any Error>? {
+        guard let task = tasks.task(id) else { return nil }
+        return await task.result
+    }
+
+    /// Kills an execution this server drives (started, forked or resumed here), recording who asked, and waits
+    /// until it has ended (its jobs deleted, CANCELLED recorded); false when it drives no such execution.
+    public func kill(_ id: String, by requester: String) async -> Bool {
+        guard engine.kill(id, by: requester) else { return false }
+        await ends.wait(id) { [engine] in
+            let recorded = try? engine.state(of: id, access: .readOnly)
+            return recorded?.state.isTerminal ?? true || !engine.runningExecutions.contains(id)
+        }
+        return true
+    }
+
+    /// Resumes every interrupted execution of the ledger (those another process drives are left to it: their
+    /// leases say so), each driven in the background like a started one. Returns their ids.
+    @discardableResult
+    public func recoverInterrupted() throws(EngineFailure) -> [String] {
+        let ids: [String]
+        do {
+            ids = try engine.interruptedExecutions()
+        } catch .noLedger {
+            return []
+        }
+        guard !ids.isEmpty else { return [] }
+        let engine = engine
+        let ends = ends
+        let request = RecoveryRequest(secrets: secrets)
+        let observer = EngineObserver(events: { driven in
+            { _, state in if state.state.isTerminal { ends.finished(driven) } }
+        })
+        let task = Task<Void, Never> {
+            _ = try? await engine.resume(ids, request, observer: observer)
+            for id in ids { ends.finished(id) }
+        }
+        tasks.addBackground(task)
+        return ids
+    }
+
+    /// Stops driving every execution without ending any, and waits until each driving task has let go (its lease
+    /// released). New launches are refused from then on.
+    public func shutdown() async {
+        engine.detachAll()
+        await tasks.waitForAll()
+        ends.finishAll()
+    }
+
+    /// The ids of the executions this server drives now.
+    public var driven: [String] { engine.runningExecutions }
+}
+
+/// The driving tasks of a host, by execution id.
+private final class DrivenTasks: @unchecked Sendable {
+    private let lock = NSLock()
+    private var tasks: [String: Task<ExecutionOutcome, any Error>] = [:]
+    private var background: [Task<Void, Never>] = []
+
+    func add(_ id: String, _ task: Task<ExecutionOutcome, any Error>) {
+        lock.withLock { tasks[id] = task }
+    }
+
+    func addBackground(_ task: Task<Void, Never>) {
+        lock.withLock { background.append(task) }
+    }
+
+    func remove(_ id: String) {
+        _ = lock.withLock { tasks.removeValue(forKey: id) }
+    }
+
+    func task(_ id: String) -> Task<ExecutionOutcome, any Error>? {
+        lock.withLock { tasks[id] }
+    }
+
+    func waitForAll() async {
+        let (running, others) = lock.withLock { (Array(tasks.values), background) }
+        for task in running { _ = await task.result }
+        for task in others { await task.value }
+    }
+}
+
+/// The first thing that happens to a launched execution: its first event is recorded, or it fails to start.
+private final class FirstEvent: @unchecked Sendable {
+    enum Outcome: Sendable {
+        case recorded
+        case failed(EngineFailure)
+    }
+
+    private let lock = NSLock()
+    private var outcome: Outcome?
+    private var waiter: CheckedContinuation<Outcome, Never>?
+
+    /// Keeps the first outcome given; later ones change nothing.
+    func signal(_ value: Outcome) {
+        let resumed: CheckedContinuation<Outcome, Never>? = lock.withLock {
+            guard outcome == nil else { return nil }
+            outcome = value
+            defer { waiter = nil }
+            return waiter
+        }
+        resumed?.resume(returning: value)
+    }
+
+    func wait() async -> Outcome {
+        await withCheckedContinuation { continuation in
+            let ready: Outcome? = lock.withLock {
+                if let outcome { return outcome }
+                waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
+
+/// Waiters for the end of executions: resolved when an execution's terminal state is recorded or its driving
+/// stops.
+private final class EndSignals: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    /// Waits until `finished(id)`; `ended` is asked once the waiter is in place, so an end that came before is
+    /// never missed.
+    func wait(_ id: String, ended: @escaping @Sendable () -> Bool) async {
+        await withCheckedContinuation { continuation in
+            lock.withLock { waiters[id, default: []].append(continuation) }
+            if ended() { finished(id) }
+        }
+    }
+
+    func finished(_ id: String) {
+        let resumed = lock.withLock { waiters.removeValue(forKey: id) ?? [] }
+        for continuation in resumed { continuation.resume() }
+    }
+
+    func finishAll() {
+        let resumed = lock.withLock {
+            defer { waiters = [:] }
+            return waiters.values.flatMap { $0 }
+        }
+        for continuation in resumed { continuation.resume() }
+    }
+}
