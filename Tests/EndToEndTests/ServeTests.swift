@@ -47,13 +47,14 @@ final class Serve: @unchecked Sendable {
     static let alice = "alice-token-0123456789abcdef"
     static let bob = "bob-token-0123456789abcdef"
 
-    init(_ cli: CLI, arguments: [String] = []) throws {
+    /// Starts serve on `backend` (`--local`, or `--endpoint URL`) with `arguments` besides.
+    init(_ cli: CLI, backend: [String] = ["--local"], arguments: [String] = []) throws {
         self.cli = cli
         let tokens = cli.folder.appendingPathComponent("tokens")
         try "alice:\(Self.alice)\nbob:\(Self.bob)\n".write(to: tokens, atomically: true, encoding: .utf8)
         running = try cli.start(
-            [
-                "serve", "--local", "--port", "0", "--token-file", tokens.path, "--secrets-file",
+            ["serve"] + backend + [
+                "--port", "0", "--token-file", tokens.path, "--secrets-file",
                 CLI.sample("local.env"), "--output-dir", cli.folder.appendingPathComponent("outputs").path,
             ] + arguments)
         let deadline = ContinuousClock.now + .seconds(30)
