@@ -15,6 +15,9 @@ public struct HistoryAPI: APIRoutes {
     /// The largest page a search answers.
     public static let maximumPageSize = 500
 
+    /// The records read lately, each folded up to the version it was read at.
+    let records = RecordCache()
+
     public init(store: EventStore, now: @escaping @Sendable () -> Timestamp = { Timestamp(Date()) }) {
         self.store = store
         self.now = now
@@ -75,11 +78,10 @@ public struct HistoryAPI: APIRoutes {
     }
 
     private func record(_ id: String) throws -> ExecutionRecord {
-        guard !id.isEmpty, id.count <= 128 else { throw APIError.notFound("no execution \(MessageQuote.quoted(id))") }
-        var events: [RecordedEvent] = []
-        try store.readStream(id) { events.append($0) }
-        guard !events.isEmpty else { throw APIError.notFound("no execution \(MessageQuote.quoted(id))") }
-        return try ExecutionRecord.fold(events)
+        guard ExecutionID.isValid(id), let record = try records.record(id, in: store) else {
+            throw APIError.notFound("no execution \(MessageQuote.quoted(id))")
+        }
+        return record
     }
 
     static func number(_ text: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
