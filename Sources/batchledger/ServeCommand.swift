@@ -89,6 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
             engine: engine, backend: backend, secrets: secrets, outputDirectory: outputs.standardizedFileURL)
         let server = KestraServer.serving(
             store: store, executions: executions, tokens: tokens, host: host, port: port, maximumBodySize: maxBody)
+        try await ExitCodes.run("serve") { try await targets.prepare(backend) }
         let resumed = try ExitCodes.run("serve") { try executions.recoverInterrupted() }
         let host = host
         let app = server.application { port in

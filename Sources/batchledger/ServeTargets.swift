@@ -17,6 +17,11 @@ struct ServeTargets: TargetResolver {
         return ResolvedTarget(target: try await embedded.target(environment: environment))
     }
 
+    /// Starts the embedded LocalCloud now when `backend` is local (before the server accepts work).
+    func prepare(_ backend: Backend) async throws {
+        if backend.kind == .local { _ = try await embedded.target(environment: environment) }
+    }
+
     /// Stops the embedded LocalCloud, when one was started (its jobs stop with it).
     func shutdown() async {
         await embedded.shutdown()
@@ -30,7 +35,12 @@ actor EmbeddedCloud {
 
     func target(environment: [String: String]) async throws -> CloudTarget {
         if let started { return started.target }
-        let made = try await CloudTargets.local(transport: transport, environment: environment)
+        // Detached: a task started inside the server's service group inherits its graceful shutdown, and the
+        // emulator's own server would stop at SIGTERM, under executions that are still being driven.
+        let transport = transport
+        let made = try await Task.detached {
+            try await CloudTargets.local(transport: transport, environment: environment)
+        }.value
         started = made
         return made.0
     }

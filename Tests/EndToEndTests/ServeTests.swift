@@ -308,22 +308,61 @@ struct ServeTests {
         serve.stop()
     }
 
-    @Test("SIGTERM leaves a running execution interrupted; the next serve resumes it to its end")
+    @Test("SIGTERM answers a waiting request, leaves the running execution interrupted with its job running, and the next serve resumes it")
     func gracefulRestart() throws {
         let cli = try CLI()
-        var serve = try Serve(cli)
-        let flow = try String(contentsOfFile: CLI.fixture("slow_then_done.yaml"), encoding: .utf8)
+        let emulator = try Emulator(cli)
+        var serve = try Serve(cli, backend: ["--endpoint", emulator.endpoint])
+        let flow = """
+            id: counting
+            namespace: company.team
+            tasks:
+              - id: count
+                type: io.kestra.plugin.scripts.shell.Commands
+                taskRunner:
+                  type: io.kestra.plugin.ee.gcp.runner.Batch
+                  projectId: local-project
+                  region: europe-west9
+                commands:
+                  - for i in $(seq 1 30); do echo "line $i"; sleep 0.1; done
+            """
         #expect(serve.yaml("POST", "/api/v1/main/flows", flow).status == 200)
-        let created = serve.call("POST", "/api/v1/main/executions/\(namespaceAndId(flow))")
-        let id = try #require(created.object["id"] as? String, "\(created.text)")
-        _ = serve.waitFor(id, ["RUNNING"])
+        // A request that waits for the end, answered by the shutdown instead.
+        let waiting = DispatchSemaphore(value: 0)
+        final class Box: @unchecked Sendable { var answer: Serve.Answer? }
+        let box = Box()
+        let first = serve
+        DispatchQueue.global().async {
+            box.answer = first.call("POST", "/api/v1/main/executions/company.team/counting?wait=true")
+            waiting.signal()
+        }
+        // Its job exists once the execution's search lists a task run with a worker (the job's name).
+        var id: String?
+        let deadline = ContinuousClock.now + .seconds(60)
+        while id == nil, ContinuousClock.now < deadline {
+            let page = serve.call("GET", "/api/v1/main/executions/search").object["results"] as? [[String: Any]] ?? []
+            let runs = page.first?["taskRunList"] as? [[String: Any]] ?? []
+            let attempts = runs.first?["attempts"] as? [[String: Any]] ?? []
+            if attempts.first?["workerId"] is String { id = page.first?["id"] as? String } else { usleep(20_000) }
+        }
+        let executionId = try #require(id, "the execution's job was never created")
         serve.stop()
         #expect(serve.running.process.terminationStatus == 0, "\(serve.running.stderr)")
-        let shown = try cli.run(["show", id, "--json", "--ledger", cli.ledger]).stdout
-        #expect(shown.contains("\"state\" : \"RUNNING\"") || shown.contains("\"state\":\"RUNNING\""), "\(shown)")
-        serve = try Serve(cli)
+        waiting.wait()
+        #expect(box.answer?.status == 200 && state(box.answer?.object ?? [:]) == "RUNNING", "\(box.answer?.text ?? "")")
+        let trail = try cli.run(["events", executionId, "--ledger", cli.ledger]).stdout
+        #expect(!trail.contains("TaskFailed") && !trail.contains("APICallRetried"), "\(trail)")
+        #expect(try cli.run(["show", executionId, "--ledger", cli.ledger]).stdout.contains("RUNNING"))
+
+        serve = try Serve(cli, backend: ["--endpoint", emulator.endpoint])
         #expect(serve.running.stdout.contains("resuming 1 interrupted execution"))
-        #expect(state(serve.waitFor(id, ["SUCCESS", "FAILED", "KILLED"])) == "SUCCESS")
+        let ended = serve.waitFor(executionId, ["SUCCESS", "FAILED", "KILLED"])
+        #expect(state(ended) == "SUCCESS")
+        let attempts = ((ended["taskRunList"] as? [[String: Any]])?.first?["attempts"] as? [Any])?.count
+        let jobsCreated = try emulator.stats()["jobsCreated"] as? Int
+        #expect(attempts == 1 && jobsCreated == 1, "the job was watched again")
+        let logs = serve.call("GET", "/api/v1/main/logs/\(executionId)").json as? [[String: Any]] ?? []
+        #expect(logs.compactMap { $0["message"] as? String } == (1...30).map { "line \($0)" })
         serve.stop()
         #expect(try cli.run(["verify", "--ledger", cli.ledger]).status == 0)
     }

@@ -86,7 +86,7 @@ public struct ExecutionsAPI: APIRoutes {
             outputDirectory: host.outputDirectory, requestedBy: call.requester, labels: labels,
             flowRevision: stored.revision)
         let id = try await launch(.start(request))
-        if wait { _ = await host.outcome(of: id) }
+        if wait { await host.waitForEnd(of: id) }
         return try .kestra(try history.execution(id))
     }
 

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Ledger
+import ServiceLifecycle
 import Templates
 
 /// The executions a server drives, on one engine: it starts, forks and kills them for API calls, each driven by
@@ -73,21 +74,25 @@ public final class ExecutionHost: Sendable {
         }
     }
 
-    /// Waits for the end of an execution this server drives; nil when it drives no execution of that id (it
-    /// ended already, or another process drives it).
-    public func outcome(of id: String) async -> Result<ExecutionOutcome, any Error>? {
-        guard let task = tasks.task(id) else { return nil }
-        return await task.result
+    /// Waits until an execution this server drives has ended, or the server shuts down (a graceful shutdown
+    /// does not wait for executions: they are left for the next start). Returns at once when this server does
+    /// not drive it.
+    public func waitForEnd(of id: String) async {
+        await withGracefulShutdownHandler {
+            await ends.wait(id) { [engine] in
+                let recorded = try? engine.state(of: id, access: .readOnly)
+                return recorded?.state.isTerminal ?? true || !engine.runningExecutions.contains(id)
+            }
+        } onGracefulShutdown: { [ends] in
+            ends.finishAll()
+        }
     }
 
     /// Kills an execution this server drives (started, forked or resumed here), recording who asked, and waits
     /// until it has ended (its jobs deleted, CANCELLED recorded); false when it drives no such execution.
     public func kill(_ id: String, by requester: String) async -> Bool {
         guard engine.kill(id, by: requester) else { return false }
-        await ends.wait(id) { [engine] in
-            let recorded = try? engine.state(of: id, access: .readOnly)
-            return recorded?.state.isTerminal ?? true || !engine.runningExecutions.contains(id)
-        }
+        await waitForEnd(of: id)
         return true
     }
 
