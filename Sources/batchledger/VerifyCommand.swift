@@ -57,40 +57,12 @@ struct VerifyCommand: ParsableCommand {
         }
         let path = ledgerOptions.path
         let anchor = expectHead.flatMap { ChainLink($0) }
-        let (report, projection) = try ExitCodes.run("verify") {
-            let store = try ledgerOptions.openReadOnly()
-            return (
-                try store.verify(expectingHead: anchor), try store.checkProjection(ExecutionSummaryProjection.self)
-            )
+        let verification = try ExitCodes.run("verify") {
+            try LedgerVerification(try ledgerOptions.openReadOnly(), expectingHead: anchor)
         }
+        let (report, projection) = (verification.report, verification.projection)
         if json {
-            var object: [String: Any] = [
-                "ledger": path, "valid": report.isValid, "eventsChecked": report.eventsChecked,
-                "streamsChecked": report.streamsChecked,
-                "immutabilityTriggersPresent": report.immutabilityTriggersPresent,
-                "storageCheck": report.storageCheck,
-                "head": ["seq": report.head.seq, "hash": report.head.hash.hex],
-            ]
-            if let problem = report.firstProblem {
-                object["firstBadSeq"] = problem.seq
-                object["problem"] = problem.description
-            }
-            if let expected = report.expectedHead {
-                object["expectedHead"] = ["seq": expected.seq, "hash": expected.hash.hex]
-                object["headReached"] = report.anchorProblem == nil
-            }
-            if let problem = report.anchorProblem {
-                object["anchorProblem"] = problem.description
-            }
-            object["projections"] = [
-                [
-                    "name": projection.projection, "valid": projection.isValid,
-                    "keysCompared": projection.keysCompared, "mismatchedKeys": projection.mismatchedKeys,
-                ]
-            ]
-            if !projection.isValid { object["valid"] = false }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print(String(decoding: try verification.json(ledger: path), as: UTF8.self))
         } else if report.isValid && projection.isValid {
             print(
                 "\(path): \(report.eventsChecked) events in \(report.streamsChecked) executions; hash chains intact, "

@@ -27,21 +27,11 @@ extension EventStore {
     /// one-line summary (the ledger does not know event types; the caller does).
     public func exportCSV(
         _ selection: ExportSelection, to output: ExportOutput,
-        describe: (RecordedEvent) -> (taskRun: String?, summary: String)
+        describe: @escaping @Sendable (RecordedEvent) -> (taskRun: String?, summary: String)
     ) throws {
-        let through = try lastSeq()
-        if !selection.executions.isEmpty {
-            _ = try exportHeader(selection, through: through)  // refuses unknown executions
-        }
-        try output.write(CSVExport.row(CSVExport.columns))
-        try readSelection(selection, through: through) { event in
-            let description = describe(event)
-            try output.write(
-                CSVExport.row([
-                    String(event.seq), event.stream, String(event.version), event.type, String(event.schemaVersion),
-                    event.recordedAt, description.taskRun ?? "", description.summary, event.payloadSHA256.hex,
-                    event.hash.hex,
-                ]))
+        var pages = try ExportPages(self, selection, format: .csv(describe: describe))
+        while let page = try pages.next() {
+            try output.write(page)
         }
         try output.finish()
     }

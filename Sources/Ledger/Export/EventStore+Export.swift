@@ -129,15 +129,11 @@ extension EventStore {
     public func exportNDJSON(_ selection: ExportSelection, to output: ExportOutput, exportedAt: Date = Date())
         throws -> ExportHeader
     {
-        let through = try lastSeq()
-        let header = try exportHeader(selection, through: through, exportedAt: exportedAt)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        try output.writeLine(try encoder.encode(header))
-        try readSelection(selection, through: through) { event in
-            try output.writeLine(ExportFormat.line(for: event))
+        var pages = try ExportPages(self, selection, format: .ndjson, exportedAt: exportedAt)
+        while let page = try pages.next() {
+            try output.write(page)
         }
         try output.finish()
-        return header
+        return pages.header!
     }
 }
