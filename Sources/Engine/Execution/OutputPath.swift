@@ -72,6 +72,12 @@ public enum OutputPath {
         return folder.appendingPathComponent(relative)
     }
 
+    /// The name of a task run's output folder under the execution's output directory: the task run id with a
+    /// ForEach value's brackets turned into `_` (`t[a]` → `t_a`), as in the run's `kestra:///` URIs.
+    public static func folderName(forTaskRun taskRunId: String) -> String {
+        taskRunId.replacingOccurrences(of: "[", with: "_").replacingOccurrences(of: "]", with: "")
+    }
+
     /// An object name as a message shows it (see `MessageQuote`).
     public static func quoted(_ name: String) -> String { MessageQuote.quoted(name) }
 

@@ -36,7 +36,7 @@ public enum OutputsView {
     /// Kestra's internal-storage URI of an output file.
     public static func uri(state: ExecutionState, run: TaskRunState, name: String) -> String {
         let namespace = state.namespace.replacingOccurrences(of: ".", with: "/")
-        let runPath = run.taskRunId.replacingOccurrences(of: "[", with: "_").replacingOccurrences(of: "]", with: "")
+        let runPath = OutputPath.folderName(forTaskRun: run.taskRunId)
         return
             "kestra:///\(namespace)/\(state.flowId)/executions/\(state.executionId)/tasks/\(run.taskId)/\(runPath)/\(name)"
     }

@@ -258,7 +258,7 @@ struct ScriptTaskRun {
 
     /// The local folder of a task run's output files (`task[0]` → `task_0`).
     static func folderName(_ taskRunId: String) -> String {
-        taskRunId.replacingOccurrences(of: "[", with: "_").replacingOccurrences(of: "]", with: "")
+        OutputPath.folderName(forTaskRun: taskRunId)
     }
 }
 

@@ -6,7 +6,8 @@ import Primitives
 
 /// The read-only part of Kestra's REST API over a ledger, tenant `main`: an execution by id, the search over
 /// executions (namespace, flow, state, time range, 1-based paging), and an execution's logs (a bare array,
-/// filtered by task, task run, attempt and minimum level), each in Kestra's JSON shapes.
+/// filtered by task, task run, attempt and minimum level), each in Kestra's JSON shapes. `executions/{id}?at=SEQ`
+/// (not Kestra's) answers the execution as it was right after the ledger's event `SEQ`.
 public struct HistoryAPI: APIRoutes {
     public let store: EventStore
     /// The time a state that has not ended ends at, in Kestra's `getEndDate`.
@@ -30,7 +31,7 @@ public struct HistoryAPI: APIRoutes {
         case ["executions", "search"]:
             return try .kestra(try search(request))
         case let path where path.count == 2 && path[0] == "executions":
-            return try .kestra(try execution(path[1]))
+            return try .kestra(try execution(path[1], at: try Self.seq(request["at"])))
         case let path where path.count == 2 && path[0] == "logs":
             return try .kestra(try logs(path[1], request))
         default:
@@ -38,13 +39,44 @@ public struct HistoryAPI: APIRoutes {
         }
     }
 
-    /// One execution, or `notFound`.
-    public func execution(_ id: String) throws -> Kestra.Execution {
-        Kestra.Execution(try record(id), now: now())
+    /// One execution, or `notFound`. With `seq`, the execution as it was right after the ledger's event `seq`
+    /// (only its events up to that seq folded; a state that had not ended then ends at that event's time);
+    /// `notFound` when the execution had no event yet.
+    public func execution(_ id: String, at seq: Int64? = nil) throws -> Kestra.Execution {
+        guard let seq else { return Kestra.Execution(try record(id), now: now()) }
+        guard !id.isEmpty, id.count <= 128 else { throw APIError.notFound("no execution \(MessageQuote.quoted(id))") }
+        var events: [RecordedEvent] = []
+        var exists = false
+        try store.readStream(id) { event in
+            exists = true
+            if event.seq <= seq { events.append(event) }
+        }
+        guard exists else { throw APIError.notFound("no execution \(MessageQuote.quoted(id))") }
+        guard let last = events.last else {
+            throw APIError.notFound("execution \(MessageQuote.quoted(id)) had no event yet at seq \(seq)")
+        }
+        return Kestra.Execution(try ExecutionRecord.fold(events), now: Timestamp(last.recordedAt) ?? now())
+    }
+
+    /// The `at` parameter: a global seq, a whole number from 1.
+    static func seq(_ text: String?) throws -> Int64? {
+        guard let text else { return nil }
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let seq = Int64(text), seq >= 1 else {
+            throw APIError.badRequest(
+                "at must be the seq of an event, a whole number from 1, not \(MessageQuote.quoted(text))")
+        }
+        return seq
     }
 
     /// The stored log lines of one execution.
     public func logs(_ id: String, _ request: APIRequest) throws -> [Kestra.LogEntry] {
+        let filter = try Self.logFilter(request)
+        return Kestra.LogEntry.entries(of: try record(id), filter: filter)
+    }
+
+    /// The filter of `logs/{id}` (and `logs/{id}/follow`): `taskId`, `taskRunId`, `attempt` (Kestra's index, from
+    /// 0) and `minLevel`; `badRequest` for a value that is not one.
+    static func logFilter(_ request: APIRequest) throws -> Kestra.LogFilter {
         var filter = Kestra.LogFilter(taskId: request["taskId"], taskRunId: request["taskRunId"])
         if let attempt = request["attempt"] {
             guard let number = Int(attempt), number >= 0 else {
@@ -59,7 +91,7 @@ public struct HistoryAPI: APIRoutes {
             }
             filter.minLevel = parsed
         }
-        return Kestra.LogEntry.entries(of: try record(id), filter: filter)
+        return filter
     }
 
     /// A page of executions, newest first, with the number of all that match.
@@ -88,7 +120,8 @@ public struct HistoryAPI: APIRoutes {
         guard let text else { return value }
         guard let number = Int(text), range.contains(number) else {
             throw APIError.badRequest(
-                "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(MessageQuote.quoted(text))")
+                "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(MessageQuote.quoted(text))"
+            )
         }
         return number
     }

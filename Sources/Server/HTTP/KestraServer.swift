@@ -10,10 +10,17 @@ public struct KestraServer: Sendable {
     public var port: Int
     public let responder: KestraResponder
 
-    /// A server that only reads `store`: an execution, the search, logs.
+    /// A server that only reads `store`: an execution, the search, logs, following them, output files, and the
+    /// ledger's own events, audit, export and verification.
     public init(store: EventStore, tokens: APITokens?, host: String = "127.0.0.1", port: Int = 8080) {
         self.init(
-            responder: KestraResponder(routes: [HistoryAPI(store: store)], tokens: tokens), host: host, port: port)
+            responder: KestraResponder(
+                routes: [
+                    HistoryAPI(store: store),
+                    FollowAPI(store: store),
+                    FilesAPI(store: store),
+                    LedgerAPI(store: store),
+                ], tokens: tokens), host: host, port: port)
     }
 
     /// The whole API over `store`: flows kept in the ledger, executions started, killed, restarted and replayed on
