@@ -68,11 +68,17 @@ struct FollowAPITests {
         let first = try #require(await stream.nextMessage())
         #expect(SSE.state(first) == "RUNNING" && SSE.taskRuns(first) == ["RUNNING"])
 
+        // Log lines change nothing the execution shows: no message for them.
         await clock.sleeper()
-        try ledger.append("exec-3", [Make.lines("t", [("INFO", false, "working")]), Make.exit("t", code: 0)])
+        try ledger.append("exec-3", [Make.lines("t", [("INFO", false, "working")])])
+        await clock.advance(by: .milliseconds(250))
+        await clock.sleeper()
+        try ledger.append("exec-3", [Make.exit("t", code: 0)])
         await clock.advance(by: .milliseconds(250))
         let second = try #require(await stream.nextMessage())
         #expect(SSE.state(second) == "RUNNING")
+        let run = try #require((second["taskRunList"] as? [[String: Any]])?.first)
+        #expect((run["outputs"] as? [String: Any])?["exitCode"] as? Int == 0, "\(run)")
 
         await clock.sleeper()
         try ledger.append("exec-3", [Make.succeeded("t"), Make.finished(.succeeded)])

@@ -8,7 +8,8 @@ import NIOCore
 /// reads:
 ///
 /// - `GET executions/{id}/follow`: the execution (Kestra's `Execution` JSON) at once, then again each time its
-///   stream gets new events; the stream ends after the execution's terminal state was sent.
+///   stream gets new events that change what Kestra shows of it (states, task runs, attempts, outputs); the
+///   stream ends after the execution's terminal state was sent.
 /// - `GET logs/{id}/follow`: each log line (Kestra's `LogEntry`), first those already recorded, then each new one
 ///   as it is recorded, with the filters of `logs/{id}` (`minLevel`, `taskId`, `taskRunId`, `attempt`); the
 ///   stream ends once the execution is terminal and all its lines were sent.
@@ -61,7 +62,13 @@ public struct FollowAPI: APIRoutes {
         return Response(
             status: .ok, headers: ServerSentEvents.headers,
             body: ResponseBody { writer in
+                var sent: Kestra.Execution?
                 try await follower.follow(record, version: version, into: &writer) { record in
+                    // Events that change nothing Kestra shows (a job polled in the same state) send nothing; the
+                    // comparison is made at a fixed time, as durations of running states change with `now`.
+                    let shown = Kestra.Execution(record, now: Timestamp(seconds: 0, nanos: 0))
+                    guard shown != sent else { return [] }
+                    sent = shown
                     let execution = Kestra.Execution(record, now: now())
                     return [ServerSentEvents.message(try Kestra.encoder().encode(execution))]
                 }

@@ -11,8 +11,8 @@ import ServiceLifecycle
 ///
 /// It stops after sending what the record looked like once the execution is terminal, when the server shuts down
 /// gracefully, or when the task is cancelled; a write that fails (the client went away) ends it with that error.
-/// An idle stream gets a comment line every `heartbeat`, which keeps proxies from closing it and shows a client
-/// that went away while nothing happened.
+/// A stream with nothing to send gets a comment line every `heartbeat`, which keeps proxies from closing it and
+/// shows when a client went away while nothing happened.
 struct StreamFollower: Sendable {
     let store: EventStore
     let executionId: String
@@ -53,12 +53,13 @@ struct StreamFollower: Sendable {
                     return
                 }
                 if Task.isShuttingDownGracefully { return }
-                if try store.currentVersion(of: executionId) > version { break }
+                // Counted whether or not the stream moved: events that make no message leave the stream silent.
                 idleTicks += 1
                 if idleTicks >= heartbeatTicks {
                     try await writer.write(ServerSentEvents.heartbeat)
                     idleTicks = 0
                 }
+                if try store.currentVersion(of: executionId) > version { break }
             }
             version = try fold(into: &record, after: version)
         }
