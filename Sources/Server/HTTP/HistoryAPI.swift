@@ -120,8 +120,7 @@ public struct HistoryAPI: APIRoutes {
         guard let text else { return value }
         guard let number = Int(text), range.contains(number) else {
             throw APIError.badRequest(
-                "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(MessageQuote.quoted(text))"
-            )
+                "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(MessageQuote.quoted(text))")
         }
         return number
     }

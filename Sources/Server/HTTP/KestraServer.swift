@@ -10,17 +10,11 @@ public struct KestraServer: Sendable {
     public var port: Int
     public let responder: KestraResponder
 
-    /// A server that only reads `store`: an execution, the search, logs, following them, output files, and the
-    /// ledger's own events, audit, export and verification.
+    /// A server that only reads `store`: an execution, the search, logs.
     public init(store: EventStore, tokens: APITokens?, host: String = "127.0.0.1", port: Int = 8080) {
         self.init(
-            responder: KestraResponder(
-                routes: [
-                    HistoryAPI(store: store),
-                    FollowAPI(store: store),
-                    FilesAPI(store: store),
-                    LedgerAPI(store: store),
-                ], tokens: tokens), host: host, port: port)
+            responder: KestraResponder(routes: [HistoryAPI(store: store)] + Self.ledgerRoutes(store), tokens: tokens),
+            host: host, port: port)
     }
 
     /// The whole API over `store`: flows kept in the ledger, executions started, killed, restarted and replayed on
@@ -34,10 +28,19 @@ public struct KestraServer: Sendable {
         let library = FlowLibrary(store: store)
         let routes: [any APIRoutes] = [
             FlowsAPI(library: library), ExecutionsAPI(host: executions, library: library, history: history), history,
-        ]
+        ] + ledgerRoutes(store)
         return KestraServer(
             responder: KestraResponder(routes: routes, tokens: tokens, pages: pages, maximumBodySize: maximumBodySize),
             host: host, port: port)
+    }
+
+    /// The reading routes besides `HistoryAPI`: follow, output files, and the ledger's own routes.
+    static func ledgerRoutes(_ store: EventStore) -> [any APIRoutes] {
+        [
+            FollowAPI(store: store),
+            FilesAPI(store: store),
+            LedgerAPI(store: store),
+        ]
     }
 
     public init(responder: KestraResponder, host: String = "127.0.0.1", port: Int = 8080) {
