@@ -128,12 +128,11 @@ public struct FilesAPI: APIRoutes {
         try await BlockingWork.run { [self] in try check(file, opened, digest: true) }
         let pieceSize = pieceSize
         let size = opened.size
-        var headers: HTTPFields = [
+        let headers: HTTPFields = [
             .contentType: "application/octet-stream",
             .contentDisposition: "attachment; filename=\"\(file.downloadName)\"",
             HTTPField.Name("X-Content-Type-Options")!: "nosniff",
         ]
-        headers[.contentLength] = String(size)
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody(contentLength: Int(size)) { writer in
