@@ -43,11 +43,14 @@ struct FollowAPITests {
 
     @Test("an unknown execution or a bad filter is refused in Kestra's error shape before any stream")
     func refusals() async throws {
-        for uri in ["/api/v1/main/executions/nope/follow", "/api/v1/main/logs/nope/follow"] {
+        for uri in [
+            "/api/v1/main/executions/nope/follow", "/api/v1/main/logs/nope/follow",
+            "/api/v1/main/executions/flow%2Fcompany.team%2Fhello/follow",
+        ] {
             let answer = try await ask(server, uri)
             #expect(answer.status == .notFound, "\(uri)")
             #expect(answer.headers[.contentType] == "application/json")
-            #expect(((answer.json as? [String: Any])?["message"] as? String)?.contains("nope") == true)
+            #expect(((answer.json as? [String: Any])?["message"] as? String)?.contains("no execution") == true)
         }
         for query in ["minLevel=LOUD", "attempt=-1", "attempt=x"] {
             let answer = try await ask(server, "/api/v1/main/logs/exec-1/follow?\(query)")

@@ -59,7 +59,7 @@ public struct FilesAPI: APIRoutes {
     func open(_ id: String, path: String) async throws -> (RecordedOutputFile, ConfinedFile) {
         let store = store
         return try await BlockingWork.run {
-            guard !id.isEmpty, id.count <= 128 else {
+            guard ExecutionID.isValid(id) else {
                 throw APIError.notFound("no execution \(MessageQuote.quoted(id))")
             }
             let files = try RecordedOutputFile.files(of: id, in: store).filter { $0.uri == path }

@@ -44,7 +44,7 @@ public struct HistoryAPI: APIRoutes {
     /// `notFound` when the execution had no event yet.
     public func execution(_ id: String, at seq: Int64? = nil) throws -> Kestra.Execution {
         guard let seq else { return Kestra.Execution(try record(id), now: now()) }
-        guard !id.isEmpty, id.count <= 128 else { throw APIError.notFound("no execution \(MessageQuote.quoted(id))") }
+        guard ExecutionID.isValid(id) else { throw APIError.notFound("no execution \(MessageQuote.quoted(id))") }
         var events: [RecordedEvent] = []
         var exists = false
         try store.readStream(id) { event in

@@ -54,7 +54,7 @@ public struct LedgerAPI: APIRoutes {
 
     /// Refuses an execution id that cannot be one, or that has no event.
     func requireExecution(_ id: String) throws {
-        guard !id.isEmpty, id.count <= 128, try store.currentVersion(of: id) > 0 else {
+        guard ExecutionID.isValid(id), try store.currentVersion(of: id) > 0 else {
             throw APIError.notFound("no execution \(MessageQuote.quoted(id))")
         }
     }

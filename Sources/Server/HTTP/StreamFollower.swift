@@ -22,6 +22,9 @@ struct StreamFollower: Sendable {
 
     /// The stream as the ledger has it now: its record and version; `notFound` when the execution has no event.
     func start() throws -> (record: ExecutionRecord, version: Int64) {
+        guard ExecutionID.isValid(executionId) else {
+            throw APIError.notFound("no execution \(MessageQuote.quoted(executionId))")
+        }
         var record = ExecutionRecord()
         let version = try fold(into: &record, after: 0)
         guard version > 0 else { throw APIError.notFound("no execution \(MessageQuote.quoted(executionId))") }
