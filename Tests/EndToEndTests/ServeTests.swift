@@ -193,6 +193,10 @@ struct ServeTests {
         // Who saved each revision is in the ledger.
         let audit = try cli.run(["audit", "--type", "FlowSaved", "--json", "--ledger", cli.ledger])
         #expect(audit.stdout.contains("\"requestedBy\":\"alice\"") && audit.stdout.contains("\"requestedBy\":\"bob\""))
+        let trail = try cli.run(["events", "flow/company.team/gated", "--ledger", cli.ledger]).stdout
+        #expect(trail.contains("flow company.team.gated revision 2 saved by bob"), "\(trail)")
+        let byAlice = try cli.run(["audit", "--requested-by", "alice", "--json", "--ledger", cli.ledger]).stdout
+        #expect(byAlice.split(separator: "\n").count == 1, "alice saved revision 1 only: \(byAlice)")
 
         #expect(serve.call("DELETE", "/api/v1/main/flows/company.team/gated").status == 204)
         #expect(serve.call("GET", "/api/v1/main/flows/company.team/gated").status == 404)

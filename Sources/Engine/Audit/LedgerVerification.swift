@@ -21,14 +21,16 @@ public struct LedgerVerification: Sendable, Equatable {
     /// `valid`, `eventsChecked`, `streamsChecked`, `immutabilityTriggersPresent`, `storageCheck`, `head`
     /// (`seq`, `hash`), `firstBadSeq` and `problem` when a chain breaks, `expectedHead`, `headReached` and
     /// `anchorProblem` when an anchor was given, and `projections`. Keys sorted.
-    public func json(ledger path: String) throws -> Data {
+    /// `path` is left out when nil (a server does not tell its callers where its files are).
+    public func json(ledger path: String?) throws -> Data {
         var object: [String: Any] = [
-            "ledger": path, "valid": report.isValid, "eventsChecked": report.eventsChecked,
+            "valid": report.isValid, "eventsChecked": report.eventsChecked,
             "streamsChecked": report.streamsChecked,
             "immutabilityTriggersPresent": report.immutabilityTriggersPresent,
             "storageCheck": report.storageCheck,
             "head": ["seq": report.head.seq, "hash": report.head.hash.hex],
         ]
+        if let path { object["ledger"] = path }
         if let problem = report.firstProblem {
             object["firstBadSeq"] = problem.seq
             object["problem"] = problem.description

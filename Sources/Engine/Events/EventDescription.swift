@@ -12,6 +12,10 @@ public struct EventDescription: Sendable, Equatable {
     /// error, so that a listing still shows every row.
     public init(_ recorded: RecordedEvent) {
         // The listing shows every row, also those this version cannot read, so that `events` still helps there.
+        if let flow = Self.describeFlowEvent(recorded) {
+            (taskRun, summary) = (nil, flow)
+            return
+        }
         do {
             (taskRun, summary) = Self.describe(try ExecutionEvent.decode(recorded))
         } catch EngineError.unknownEventType {
@@ -23,6 +27,23 @@ public struct EventDescription: Sendable, Equatable {
         } catch {
             taskRun = nil
             summary = "unreadable payload (\(recorded.payload.count) B)"
+        }
+    }
+
+    /// A flow library event (`FlowSaved`, `FlowDeleted`), described; nil for any other.
+    static func describeFlowEvent(_ recorded: RecordedEvent) -> String? {
+        let decoder = JSONDecoder()
+        switch recorded.type {
+        case FlowSaved.type:
+            guard let saved = try? decoder.decode(FlowSaved.self, from: recorded.payload) else { return nil }
+            return "flow \(saved.namespace).\(saved.flowId) revision \(saved.revision) saved"
+                + (saved.requestedBy.map { " by \($0)" } ?? "") + ", \(bytes(Int64(saved.source.utf8.count)))"
+        case FlowDeleted.type:
+            guard let deleted = try? decoder.decode(FlowDeleted.self, from: recorded.payload) else { return nil }
+            return "flow \(deleted.namespace).\(deleted.flowId) deleted at revision \(deleted.revision)"
+                + (deleted.requestedBy.map { " by \($0)" } ?? "")
+        default:
+            return nil
         }
     }
 

@@ -155,7 +155,7 @@ public struct LedgerAPI: APIRoutes {
         }
         let (store, link) = (store, anchor)
         let body = try await BlockingWork.run {
-            try LedgerVerification(store, expectingHead: link).json(ledger: store.path)
+            try LedgerVerification(store, expectingHead: link).json(ledger: nil)
         }
         return .json(body)
     }
