@@ -19,8 +19,13 @@ public struct FlowsAPI: APIRoutes {
     static let bodyName = "flow.yaml"
 
     public func respond(to call: APICall) async throws -> Response? {
+        guard call.route.first == "flows" else { return nil }
+        // The library reads and writes SQLite, which blocks: off the cooperative threads.
+        return try await BlockingWork.run { try answer(call) }
+    }
+
+    func answer(_ call: APICall) throws -> Response? {
         let route = call.route
-        guard route.first == "flows" else { return nil }
         switch (call.method, Array(route.dropFirst())) {
         case ("POST", []):
             let source = try Self.yaml(call)

@@ -27,16 +27,19 @@ public struct HistoryAPI: APIRoutes {
     public func respond(to call: APICall) async throws -> Response? {
         guard call.method == "GET" else { return nil }
         let request = call.request
+        let answer: @Sendable () throws -> Data
         switch call.route {
         case ["executions", "search"]:
-            return try .kestra(try search(request))
+            answer = { try Kestra.encoder().encode(try search(request)) }
         case let path where path.count == 2 && path[0] == "executions":
-            return try .kestra(try execution(path[1], at: try Self.seq(request["at"])))
+            answer = { try Kestra.encoder().encode(try execution(path[1], at: try Self.seq(request["at"]))) }
         case let path where path.count == 2 && path[0] == "logs":
-            return try .kestra(try logs(path[1], request))
+            answer = { try Kestra.encoder().encode(try logs(path[1], request)) }
         default:
             return nil
         }
+        // SQLite reads block: off the cooperative threads that drive the executions.
+        return .json(try await BlockingWork.run(answer))
     }
 
     /// One execution, or `notFound`. With `seq`, the execution as it was right after the ledger's event `seq`
