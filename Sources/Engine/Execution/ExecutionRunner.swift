@@ -90,7 +90,8 @@ public final class ExecutionRunner: Sendable {
                     + "was not given; tasks with namespaceFiles get none")
         }
         let started = ExecutionStarted(
-            executionId: id, namespace: flow.namespace.value, flowId: flow.id.value, flowRevision: configuration.flowRevision ?? flow.revision?.value,
+            executionId: id, namespace: flow.namespace.value, flowId: flow.id.value,
+            flowRevision: configuration.flowRevision ?? flow.revision?.value,
             flowPath: flowPath, flowSource: source, flowSHA256: SHA256Digest.of(Data(source.utf8)).hex,
             inputs: inputs.mapValues(Convert.json),
             labels: Dictionary(flow.labels.map { ($0.key.value, $0.value.value) }) { a, _ in a }
@@ -107,8 +108,10 @@ public final class ExecutionRunner: Sendable {
             try await recorder.record([.executionStarted(started)] + adopted.map { ExecutionEvent.taskAdopted($0) })
             if let forkedFrom {
                 // The parent learns of its child; its state does not change.
+                let forked = ExecutionForked(
+                    child: id, fromTask: forkedFrom.task, requestedBy: configuration.requestedBy)
                 try await store.append(
-                    [try ExecutionEvent.executionForked(ExecutionForked(child: id, fromTask: forkedFrom.task, requestedBy: configuration.requestedBy)).encoded()],
+                    [try ExecutionEvent.executionForked(forked).encoded()],
                     to: forkedFrom.id, expectedVersion: .exactly(forkedFrom.version))
             }
             let execution = ExecutionContext(
