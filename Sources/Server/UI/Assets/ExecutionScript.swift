@@ -90,6 +90,7 @@ enum ExecutionScript {
 
           function drawTimeline() {
             scale = span(shown);
+            gantt.container.style.height = Math.min(420, Math.max(72, shown.taskRuns.length * 24 + 4)) + "px";
             gantt.setCount(shown.taskRuns.length);
             drawAxis();
             const attempts = shown.taskRuns.reduce((n, run) => n + run.attempts.length, 0);
@@ -149,23 +150,31 @@ enum ExecutionScript {
             if (Number(slider.value) !== position) return;  // the slider moved on
             shown = timeline;
             drawTimeline();
+            // Kestra's execution as of the event, when the server answers `at` (it is then dated no later than the
+            // event); otherwise the timeline's own fold of the same events.
+            const count = (states) => {
+              const counts = {};
+              for (const s of states) counts[s] = (counts[s] || 0) + 1;
+              return Object.entries(counts).map(([s, n]) => n + " " + s).join(", ");
+            };
             let state = timeline.state;
-            let detail = "";
+            let detail = count(timeline.taskRuns.map((run) => run.state));
+            let source = "timeline";
             try {
               const asOf = await BL.apiJSON("/executions/" + enc + "?at=" + seq);
-              state = asOf.state && asOf.state.current || state;
-              const counts = {};
-              for (const run of asOf.taskRunList || []) counts[run.state.current] = (counts[run.state.current] || 0) + 1;
-              detail = Object.entries(counts).map(([s, n]) => n + " " + s).join(", ");
-            } catch (error) {
-              const counts = {};
-              for (const run of timeline.taskRuns) counts[run.state] = (counts[run.state] || 0) + 1;
-              detail = Object.entries(counts).map(([s, n]) => n + " " + s).join(", ");
-            }
+              const until = Date.parse(timeline.now) + 1;
+              const dated = (asOf.state && asOf.state.histories || []).every((h) => Date.parse(h.date) <= until);
+              if (asOf.state && dated) {
+                state = asOf.state.current;
+                detail = count((asOf.taskRunList || []).map((run) => run.state.current));
+                source = "api";
+              }
+            } catch (error) { /* the timeline's state stands */ }
             if (Number(slider.value) !== position) return;
             const badge = document.getElementById("state-at");
             badge.textContent = state;
             badge.className = "state " + BL.stateClass(state);
+            badge.dataset.source = source;
             document.getElementById("state-at-detail").textContent = detail ? "· task runs: " + detail : "· no task run yet";
           }
 
@@ -288,6 +297,7 @@ enum ExecutionScript {
           function drawLogs(force) {
             const follow = force || logList.atBottom();
             visibleLogs = logFilter.checked && selected ? logs.filter((e) => e.taskRunId === selected) : logs;
+            logList.container.style.height = Math.min(360, Math.max(48, visibleLogs.length * 20 + 4)) + "px";
             logList.setCount(visibleLogs.length);
             if (follow) logList.scrollToBottom();
           }

@@ -36,7 +36,7 @@ enum StyleSheet {
         table { width: 100%; border-collapse: collapse; background: var(--panel); border: 1px solid var(--line); }
         th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: middle; }
         th { font-size: 12px; color: var(--muted); font-weight: 600; background: #fafbfc; }
-        td.id { font-family: ui-monospace, monospace; font-size: 12px; }
+        td.id { font-family: ui-monospace, monospace; font-size: 12px; white-space: nowrap; }
         td.duration, td.started { white-space: nowrap; font-variant-numeric: tabular-nums; }
         tr.empty td { color: var(--muted); text-align: center; padding: 24px; }
         .summary { color: var(--muted); }
@@ -60,7 +60,7 @@ enum StyleSheet {
         .export a { margin-right: 6px; }
         .legend { font-size: 12px; color: var(--muted); margin-bottom: 6px; }
         .legend .bar { display: inline-block; position: static; width: 18px; height: 10px; margin: 0 4px 0 10px; border-radius: 2px; }
-        .gantt-axis { position: relative; height: 18px; margin-left: 260px; font-size: 11px; color: var(--muted); }
+        .gantt-axis { position: relative; height: 18px; margin: 0 28px 0 260px; font-size: 11px; color: var(--muted); }
         .gantt-axis span { position: absolute; top: 0; white-space: nowrap; transform: translateX(-50%); }
         .gantt { position: relative; height: 420px; overflow: auto; border: 1px solid var(--line); border-radius: 4px; }
         .vlist-spacer { position: relative; width: 100%; }

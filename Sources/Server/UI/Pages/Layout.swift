@@ -39,6 +39,7 @@ struct Layout {
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <meta name="csrf-token" content="\(csrfToken)">
             <title>\(title) · BatchLedger</title>
+            <link rel="icon" href="data:,">
             <link rel="stylesheet" href="/ui/assets/app.css">
             \(scriptTags)
             </head>
