@@ -75,8 +75,12 @@ struct UIAuthTests {
         #expect(parts.contains("Max-Age=3600") && !parts.contains("Secure"))
         let id = try #require(parts.first?.split(separator: "=", maxSplits: 1).last.map(String.init))
         #expect(parts.first?.hasPrefix("batchledger_session=") == true)
-        #expect(id.count == 43 && Data(base64Encoded: id.replacingOccurrences(of: "-", with: "+")
-            .replacingOccurrences(of: "_", with: "/") + "=")?.count == 32)
+        #expect(
+            id.count == 43
+                && Data(
+                    base64Encoded: id.replacingOccurrences(of: "-", with: "+")
+                        .replacingOccurrences(of: "_", with: "/") + "=")?.count == 32
+        )
 
         let page = try await send(server, "/ui/", headers: [.cookie: "batchledger_session=\(id)"])
         #expect(page.status == .ok && page.rowIds == ["exec-3", "exec-2", "exec-1"])
@@ -86,7 +90,9 @@ struct UIAuthTests {
         // Behind a proxy that answered over HTTPS, the cookie is Secure too.
         let secure = try await send(
             server, "/ui/sign-in", method: .post,
-            headers: [.contentType: "application/x-www-form-urlencoded", HTTPField.Name("X-Forwarded-Proto")!: "https"],
+            headers: [
+                .contentType: "application/x-www-form-urlencoded", HTTPField.Name("X-Forwarded-Proto")!: "https",
+            ],
             body: "token=alice-token-0123456789&csrf=\(csrf)")
         #expect(secure.headers[.setCookie]?.hasSuffix("; Secure") == true)
     }
@@ -122,8 +128,9 @@ struct UIAuthTests {
         #expect(refused.status == .forbidden)
         let body = try #require(refused.json as? [String: Any], "\(refused.text)")
         #expect((body["message"] as? String)?.contains("X-CSRF-Token") == true)
-        #expect(((body["_links"] as? [String: Any])?["self"] as? [String: Any])?["href"] as? String
-            == "/api/v1/main/executions/exec-1/kill")
+        #expect(
+            ((body["_links"] as? [String: Any])?["self"] as? [String: Any])?["href"] as? String
+                == "/api/v1/main/executions/exec-1/kill")
         let other = try await signIn(token: "0123456789abcdef-ci")
         for token in ["", "wrong", other.csrf] {
             let answer = try await send(
@@ -141,7 +148,8 @@ struct UIAuthTests {
             server, "/api/v1/main/executions/exec-1/kill", method: .delete,
             headers: [.authorization: "Bearer 0123456789abcdef-ci"])
         #expect(bearer.status == .notFound)
-        let nobody = try await send(server, "/api/v1/main/executions/exec-1", headers: [.cookie: "batchledger_session=x"])
+        let nobody = try await send(
+            server, "/api/v1/main/executions/exec-1", headers: [.cookie: "batchledger_session=x"])
         #expect(nobody.status == .unauthorized)
     }
 
@@ -149,17 +157,23 @@ struct UIAuthTests {
     func signOut() async throws {
         let (cookie, csrf) = try await signIn()
         let refused = try await send(
-            server, "/ui/sign-out", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+            server, "/ui/sign-out", method: .post,
+            headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
             body: "csrf=wrong")
         #expect(refused.status == .forbidden)
         #expect(try await send(server, "/ui/", headers: [.cookie: cookie]).status == .ok)
         let out = try await send(
-            server, "/ui/sign-out", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+            server, "/ui/sign-out", method: .post,
+            headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
             body: "csrf=\(csrf)")
         #expect(out.status == .seeOther && out.headers[.location] == "/ui/sign-in")
-        #expect(out.headers[.setCookie]?.hasPrefix("batchledger_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0") == true)
+        #expect(
+            out.headers[.setCookie]?.hasPrefix("batchledger_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
+                == true)
         #expect(try await send(server, "/ui/", headers: [.cookie: cookie]).status == .seeOther)
-        #expect(try await send(server, "/api/v1/main/executions/exec-1", headers: [.cookie: cookie]).status == .unauthorized)
+        #expect(
+            try await send(server, "/api/v1/main/executions/exec-1", headers: [.cookie: cookie]).status == .unauthorized
+        )
     }
 
     @Test("a session ends at its expiry, by the injected clock")
@@ -169,7 +183,9 @@ struct UIAuthTests {
         #expect(try await send(server, "/ui/", headers: [.cookie: cookie]).status == .ok)
         clock.current.withLock { $0 = $0.addingTimeInterval(2) }
         #expect(try await send(server, "/ui/", headers: [.cookie: cookie]).status == .seeOther)
-        #expect(try await send(server, "/api/v1/main/executions/exec-1", headers: [.cookie: cookie]).status == .unauthorized)
+        #expect(
+            try await send(server, "/api/v1/main/executions/exec-1", headers: [.cookie: cookie]).status == .unauthorized
+        )
     }
 
     @Test("without a token file: no sign-in, and a browser's write needs the page's CSRF token")
@@ -186,7 +202,9 @@ struct UIAuthTests {
         #expect(try await send(open, "/api/v1/main/x", method: .post, headers: fetchHeaders).status == .forbidden)
         var fromPage = origin
         fromPage[HTTPField.Name("X-CSRF-Token")!] = csrf
-        #expect(try await send(open, "/api/v1/main/executions/exec-1/kill", method: .delete, headers: fromPage).status == .notFound)
+        #expect(
+            try await send(open, "/api/v1/main/executions/exec-1/kill", method: .delete, headers: fromPage).status
+                == .notFound)
         // Kestra's SDKs and curl send no Origin: nothing changes for them; reads need no token.
         #expect(try await send(open, "/api/v1/main/executions/exec-1/kill", method: .delete).status == .notFound)
         #expect(try await send(open, "/api/v1/main/executions/exec-1", headers: origin).status == .ok)

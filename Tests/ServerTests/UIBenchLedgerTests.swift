@@ -40,22 +40,38 @@ import Testing
             let length = 20 + Double((index * 7) % 21)
             if index % 10 == 9 {
                 steps.append((start, index, [UILedger.attempt(run, task: "probe", value: value)]))
-                steps.append((start + length / 2, index, [Make.lines(run, [("INFO", false, "probing \(value)")])]
-                    + UILedger.preempted(run)))
-                steps.append((start + length / 2 + 1, index, [
-                    UILedger.attempt(run, task: "probe", attempt: 2, value: value, provisioning: "STANDARD")
-                ]))
-                steps.append((start + length * 1.5, index, [
-                    Make.lines(run, attempt: 2, [("INFO", false, "probing \(value) again")]),
-                    Make.exit(run, attempt: 2, code: 0), Make.succeeded(run, attempt: 2),
-                ]))
+                steps.append(
+                    (
+                        start + length / 2, index,
+                        [Make.lines(run, [("INFO", false, "probing \(value)")])]
+                            + UILedger.preempted(run)
+                    ))
+                steps.append(
+                    (
+                        start + length / 2 + 1, index,
+                        [
+                            UILedger.attempt(run, task: "probe", attempt: 2, value: value, provisioning: "STANDARD")
+                        ]
+                    ))
+                steps.append(
+                    (
+                        start + length * 1.5, index,
+                        [
+                            Make.lines(run, attempt: 2, [("INFO", false, "probing \(value) again")]),
+                            Make.exit(run, attempt: 2, code: 0), Make.succeeded(run, attempt: 2),
+                        ]
+                    ))
             } else {
                 steps.append((start, index, [UILedger.attempt(run, task: "probe", value: value)]))
-                steps.append((start + length, index, [
-                    Make.lines(run, [("INFO", false, "probing \(value)"), ("INFO", false, "done \(value)")]),
-                    Make.exit(run, code: index % 97 == 50 ? 1 : 0),
-                    index % 97 == 50 ? Make.failed(run, willRetry: false) : Make.succeeded(run),
-                ]))
+                steps.append(
+                    (
+                        start + length, index,
+                        [
+                            Make.lines(run, [("INFO", false, "probing \(value)"), ("INFO", false, "done \(value)")]),
+                            Make.exit(run, code: index % 97 == 50 ? 1 : 0),
+                            index % 97 == 50 ? Make.failed(run, willRetry: false) : Make.succeeded(run),
+                        ]
+                    ))
             }
         }
         steps.sort { ($0.time, $0.order) < ($1.time, $1.order) }
@@ -88,7 +104,9 @@ import Testing
             try await send(server, "/ui/executions/\(Self.wideId)/timeline.json").json as? [String: Any])
         let runs = try #require(timeline["taskRuns"] as? [[String: Any]])
         #expect(runs.count == 60 && timeline["state"] as? String == "FAILED")
-        let preempted = runs.flatMap { $0["attempts"] as? [[String: Any]] ?? [] }.filter { $0["preempted"] as? Bool == true }
+        let preempted = runs.flatMap { $0["attempts"] as? [[String: Any]] ?? [] }.filter {
+            $0["preempted"] as? Bool == true
+        }
         #expect(preempted.count == 6)
         let list = try await send(server, "/ui/")
         #expect(list.rowIds.count == 22 && list.rowIds.contains(Self.wideId) && list.rowIds.contains(Self.hostileId))

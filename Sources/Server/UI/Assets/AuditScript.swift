@@ -21,11 +21,12 @@ enum AuditScript {
 
           const list = new BL.VirtualList(document.getElementById("audit"), 20, (index) => {
             const event = results[index];
-            const stream = String(field(event, "stream", "executionId", "execution"));
-            const who = field(event, "requestedBy", "caller", "actor");
+            const stream = String(field(event, "execution", "stream", "executionId"));
+            const who = field(event, "requestedBy") || field(event && event.payload, "requestedBy");
             const row = el("div", { className: "event-row", dataset: { seq: String(field(event, "seq")) }, attrs: { role: "listitem" } },
               el("span", { className: "seq" }, "#" + field(event, "seq")), String(field(event, "type")) + "  ",
-              el("span", { className: "hint" }, String(field(event, "recordedAt")) + "  "),
+              el("span", { className: "hint" }, String(field(event, "recorded_at", "recordedAt")) + "  "),
+              field(event, "summary") ? String(field(event, "summary")) + "  " : "",
               stream ? el("a", { href: BL.executionURL(stream) }, stream) : "",
               who ? el("span", { className: "hint" }, "  by " + who) : "");
             row.addEventListener("click", () => {

@@ -228,7 +228,9 @@ enum ExecutionScript {
             const type = event ? event.type : positionType(index + 1);
             const row = el("div", { className: "event-row" + (index === events.current ? " current" : ""),
               dataset: { position: String(index + 1) }, attrs: { role: "listitem" } },
-              el("span", { className: "seq" }, "#" + (index + 1)), type + "  ", el("span", { className: "hint" }, event ? event.recordedAt : ""));
+              el("span", { className: "seq" }, "#" + (index + 1)), type + "  ",
+              el("span", { className: "hint" }, event ? (event.recorded_at || event.recordedAt || "") + "  " : ""),
+              event && event.summary ? String(event.summary) : "");
             row.addEventListener("click", () => {
               slider.value = String(index + 1);
               showAt(index + 1).catch(problem);
