@@ -33,7 +33,7 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -65,33 +65,42 @@ def skip(message):
 class Server:
     """`batchledger serve` on a free port, stopped on exit."""
 
-    def __init__(self, binary, ledger, token_file=None):
-        command = [binary, "serve", "--ledger", ledger, "--port", "0"]
+    def __init__(self, binary, ledger, token_file=None, extra=()):
+        command = [binary, "serve", "--ledger", ledger, "--port", "0", *extra]
         if token_file:
             command += ["--token-file", token_file]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        line = self.process.stdout.readline()
-        found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        cwd=REPO)
+        seen = []
+        for _ in range(50):
+            line = self.process.stdout.readline()
+            seen.append(line)
+            found = re.search(r"http://127\.0\.0\.1:(\d+)/api/", line)
+            if found or not line:
+                break
         if not found:
             self.stop()
-            fail(f"serve did not say where it listens: {line!r}")
+            fail(f"serve did not say where it listens: {''.join(seen)!r}")
         self.base = f"http://127.0.0.1:{found.group(1)}"
 
     def stop(self):
         self.process.terminate()
         try:
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.process.kill()
 
-    def answers(self, method, path, headers=None):
-        """The status of a request without a body (404 and 405 say a route is missing)."""
-        request = urllib.request.Request(self.base + path, method=method, headers=headers or {})
+    def call(self, method, path, headers=None, body=None):
+        """The status and body of a request (404 and 405 say a route is missing)."""
+        request = urllib.request.Request(self.base + path, method=method, headers=headers or {}, data=body)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.read()
         except urllib.error.HTTPError as error:
-            return error.code
+            return error.code, error.read()
+
+    def answers(self, method, path, headers=None):
+        return self.call(method, path, headers)[0]
 
 
 def browser():
@@ -107,7 +116,10 @@ def browser():
 
 def wait_for(driver, what, condition, timeout=WAIT):
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: condition(d))
+        # A page that navigates or redraws while a condition reads it: read again at the next poll.
+        return WebDriverWait(driver, timeout, poll_frequency=0.05,
+                             ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(
+            lambda d: condition(d))
     except TimeoutException:
         fail(f"timed out waiting for {what} on {driver.current_url}")
 
@@ -190,7 +202,8 @@ def check_list_and_execution(driver, server, folder, execution_id):
     wait_for(driver, "the state after the last event", lambda d: d.find_element(By.ID, "state-at").text == final)
     if rows_at_start != 0:
         fail(f"after the first event the chart should have no task run, it has {rows_at_start}")
-    ok(f"event slider: RUNNING with no task run after event 1, {final} after the last")
+    source = driver.find_element(By.ID, "state-at").get_attribute("data-source")
+    ok(f"event slider: RUNNING with no task run after event 1, {final} after the last (state from the {source})")
 
     click(driver, "#events .event-row", 1)
     wait_for(driver, "an event's payload", lambda d: '"type"' in d.find_element(By.ID, "event-detail").text)
@@ -317,39 +330,158 @@ def check_bench(binary, bench, driver, folder):
         server.stop()
 
 
-def check_writes(binary, driver, folder, ledger_folder):
-    """Starts an execution from the flow form and kills a long one, where the server answers those calls."""
-    ledger, _ = run_sample(binary, ledger_folder)
-    server = Server(binary, ledger)
+LONG_FLOW = """id: long_sleep
+namespace: company.team
+description: Sleeps, to be killed.
+
+inputs:
+  - id: seconds
+    type: INT
+    defaults: 600
+
+tasks:
+  - id: sleep
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: ubuntu:24.04
+    taskRunner:
+      type: io.kestra.plugin.ee.gcp.runner.Batch
+      projectId: "{{ secret('GCP_PROJECT_ID') }}"
+      region: europe-west9
+      bucket: "{{ secret('GCS_BUCKET') }}"
+    commands:
+      - echo "sleeping {{ inputs.seconds }} seconds"
+      - sleep {{ inputs.seconds }}
+"""
+
+
+def kill_twice(driver):
+    """The kill button asks for a second click to confirm."""
+    click(driver, "#kill")
+    wait_for(driver, "the kill confirmation", lambda d: d.find_element(By.ID, "kill").text == "Confirm kill")
+    click(driver, "#kill")
+
+
+def check_writes(binary, driver, folder, work):
+    """Starts an execution from a flow's form, watches it, and kills a long one, on `serve --local`, where the
+    server answers the flow and execution write API."""
+    os.makedirs(work, exist_ok=True)
+    usage = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True).stdout
+    if "--local" not in usage:
+        skip("start from the flow form, watch it live, restart, fork and kill from the UI: this serve has no "
+             "--local (it does not run executions)")
+        return
+    server = Server(binary, os.path.join(work, "ledger"),
+                    extra=["--local", "--secrets-file", "Samples/local.env", "--output-dir", os.path.join(work, "out")])
     try:
-        flows = server.answers("GET", "/api/v1/main/flows/search?page=1&size=10")
-        create = server.answers("POST", "/api/v1/main/executions/company.team/gcp_batch_runner")
-        if flows in (404, 405) or create in (404, 405):
+        yaml = {"Content-Type": "application/x-yaml"}
+        status, body = server.call("POST", "/api/v1/main/flows", yaml, open(os.path.join(REPO, "Samples/multi_task.yaml"), "rb").read())
+        if status in (404, 405):
             skip(f"start from the flow form, watch it live, kill from the UI: this server does not answer the "
-                 f"write API (flows/search {flows}, POST executions/NS/ID {create})")
+                 f"write API (POST flows: {status})")
             return
+        if status != 200:
+            fail(f"POST flows multi_task: {status} {body[:300]!r}")
+        status, body = server.call("POST", "/api/v1/main/flows", yaml, LONG_FLOW.encode())
+        if status != 200:
+            fail(f"POST flows long_sleep: {status} {body[:300]!r}")
+
         driver.get(server.base + "/ui/flows")
         wait_for(driver, "the flow list", lambda d: d.find_elements(By.CSS_SELECTOR, "#flows tbody tr[data-flow]"))
-        ok("flow list")
-        driver.get(server.base + "/ui/flows/company.team/gcp_batch_runner")
+        ok(f"flow list: {', '.join(texts(driver, '#flows tbody tr td:first-child'))}")
+        click(driver, '#flows tbody tr[data-flow="company.team/multi_task"] a')
         wait_for(driver, "the flow's source", lambda d: d.find_elements(By.CSS_SELECTOR, "#source .source-line"))
         wait_for(driver, "validation", lambda d: d.find_element(By.ID, "validation-summary").text)
-        ok(f"flow source with validation ({driver.find_element(By.ID, 'validation-summary').text})")
-        shot(driver, folder, "flow.png")
+        ok(f"flow source with validation ({driver.find_element(By.ID, 'validation-summary').text.strip('· ')})")
+        driver.find_element(By.ID, "edit").click()
+        editor = driver.find_element(By.ID, "source-editor")
+        editor.send_keys(Keys.CONTROL, "a")
+        editor.send_keys("id: broken\nnamespace: company.team\ntasks:\n  - id: t\n    type: io.kestra.nope\n")
+        driver.find_element(By.ID, "validate").click()
+        wait_for(driver, "a problem at its line",
+                 lambda d: d.find_elements(By.CSS_SELECTOR, "#source .source-line.problem-line"))
+        lines = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#source .problem-line')).map((e) => e.dataset.line)")
+        ok(f"validation problems marked at line(s) {', '.join(lines)}")
+        shot(driver, folder, "flow-validation.png")
+        driver.refresh()
+        wait_for(driver, "the run form", lambda d: d.find_elements(By.CSS_SELECTOR, '#run-inputs [name="rows"]'))
+        rows = driver.find_element(By.CSS_SELECTOR, '#run-inputs [name="rows"]')
+        rows.clear()
+        rows.send_keys("4")
+        shot(driver, folder, "flow-run-form.png")
         driver.find_element(By.ID, "run").click()
         wait_for(driver, "the new execution's page", lambda d: "/ui/executions/" in d.current_url)
         started = driver.find_element(By.ID, "execution").get_attribute("data-execution-id")
-        ok(f"started {started} from the flow's form")
+        ok(f"started {started} from the flow's form (rows=4)")
+
         driver.get(server.base + "/ui/")
-        wait_for(driver, "SUCCESS in the live list", lambda d: d.find_elements(
-            By.CSS_SELECTOR, f'tr[data-execution-id="{started}"][data-state="SUCCESS"]'), timeout=300)
-        ok("the list shows it reach SUCCESS")
+        wait_for(driver, "its row", lambda d: d.find_elements(By.CSS_SELECTOR, f'tr[data-execution-id="{started}"]'))
+        first = driver.find_element(By.CSS_SELECTOR, f'tr[data-execution-id="{started}"]').get_attribute("data-state")
+        wait_for(driver, "SUCCESS in the live list", lambda d: d.execute_script(
+            "const r = document.querySelector(arguments[0]); return r && r.dataset.state === 'SUCCESS'",
+            f'tr[data-execution-id="{started}"]'), timeout=600)
+        ok(f"the list shows it go from {first} to SUCCESS without a reload")
+        shot(driver, folder, "started-success-in-list.png")
         driver.get(server.base + "/ui/executions/" + started)
-        wait_for(driver, "its Gantt bars", lambda d: d.find_elements(By.CSS_SELECTOR, "#gantt .bar"))
-        wait_for(driver, "its logs", lambda d: d.find_elements(By.CSS_SELECTOR, "#logs .log-row"))
-        ok(f"its chart and logs ({driver.find_element(By.ID, 'log-mode').text.strip('· ')})")
+        wait_for(driver, "its Gantt bars", lambda d: len(d.find_elements(By.CSS_SELECTOR, "#gantt .bar")) >= 2)
+        wait_for(driver, "its logs", lambda d: any("wrote 4 rows" in t for t in texts(d, "#logs .log-row")))
+        ok(f"its chart ({driver.find_element(By.ID, 'gantt-summary').text}) and logs "
+           f"({driver.find_element(By.ID, 'log-mode').text.strip('· ')})")
         shot(driver, folder, "started-execution.png")
-        skip("kill from the UI: needs a long-running flow the server can start")
+
+        driver.get(server.base + "/ui/flows/company.team/long_sleep")
+        wait_for(driver, "the run form", lambda d: d.find_elements(By.CSS_SELECTOR, '#run-inputs [name="seconds"]'))
+        driver.find_element(By.ID, "run").click()
+        wait_for(driver, "the long execution's page", lambda d: "/ui/executions/" in d.current_url)
+        long_id = driver.find_element(By.ID, "execution").get_attribute("data-execution-id")
+        wait_for(driver, "its log line while it runs",
+                 lambda d: any("sleeping 600 seconds" in t for t in texts(d, "#logs .log-row")), timeout=300)
+        mode = driver.find_element(By.ID, "log-mode").text
+        if driver.find_element(By.ID, "execution").get_attribute("data-state") != "RUNNING":
+            fail("the long execution is not running")
+        ok(f"logs follow a running execution ({mode.strip('· ')})")
+        shot(driver, folder, "long-running.png")
+        kill_twice(driver)
+        wait_for(driver, "KILLED", lambda d: d.find_element(By.ID, "execution").get_attribute("data-state") == "KILLED",
+                 timeout=300)
+        ok(f"killed {long_id} from its page")
+        shot(driver, folder, "killed.png")
+        driver.find_element(By.ID, "restart").click()
+        wait_for(driver, "the restarted execution", lambda d: long_id not in d.current_url
+                 or d.find_element(By.ID, "action-result").text not in ("", "…", "kill requested"))
+        if long_id in driver.current_url:
+            fail(f"restart: {driver.find_element(By.ID, 'action-result').text}")
+        restarted = driver.find_element(By.ID, "execution").get_attribute("data-execution-id")
+        ok(f"restart from the page opened the new execution {restarted}")
+        wait_for(driver, "the restarted one running", lambda d: d.find_element(By.ID, "kill").is_enabled()
+                 and d.find_element(By.ID, "execution").get_attribute("data-state") == "RUNNING", timeout=300)
+        kill_twice(driver)
+        wait_for(driver, "the restarted one KILLED",
+                 lambda d: d.find_element(By.ID, "execution").get_attribute("data-state") == "KILLED", timeout=300)
+
+        driver.get(server.base + "/ui/executions/" + started)
+        wait_for(driver, "the chart", lambda d: len(d.find_elements(By.CSS_SELECTOR, "#gantt .gantt-row")) >= 2)
+        click(driver, "#gantt .gantt-row", 1)
+        wait_for(driver, "the fork button", lambda d: d.find_element(By.ID, "fork").is_enabled())
+        driver.find_element(By.ID, "fork").click()
+        wait_for(driver, "the forked execution", lambda d: started not in d.current_url
+                 or d.find_element(By.ID, "action-result").text not in ("", "…"))
+        if started in driver.current_url:
+            fail(f"fork: {driver.find_element(By.ID, 'action-result').text}")
+        forked = driver.find_element(By.ID, "execution").get_attribute("data-execution-id")
+        wait_for(driver, "the fork's end", lambda d: d.find_element(By.ID, "execution").get_attribute("data-state")
+                 in ("SUCCESS", "FAILED", "WARNING"), timeout=600)
+        ok(f"fork from the second task run opened {forked}, which ended "
+           f"{driver.find_element(By.ID, 'execution').get_attribute('data-state')}")
+        shot(driver, folder, "forked.png")
+        status, body = server.call("GET", f"/api/v1/main/audit?execution={long_id}")
+        if status == 200 and b"requestedBy" in body:
+            ok("the audit trail records who killed it")
+        driver.get(server.base + f"/ui/audit?execution={long_id}")
+        wait_for(driver, "the audit rows", lambda d: d.find_elements(By.CSS_SELECTOR, "#audit .event-row"))
+        ok(f"audit page: {driver.find_element(By.ID, 'audit-summary').text}")
+        shot(driver, folder, "audit.png")
+        no_script_errors(driver, "writes")
     finally:
         server.stop()
 

@@ -26,9 +26,9 @@ enum AuditScript {
             const row = el("div", { className: "event-row", dataset: { seq: String(field(event, "seq")) }, attrs: { role: "listitem" } },
               el("span", { className: "seq" }, "#" + field(event, "seq")), String(field(event, "type")) + "  ",
               el("span", { className: "hint" }, String(field(event, "recorded_at", "recordedAt")) + "  "),
-              field(event, "summary") ? String(field(event, "summary")) + "  " : "",
               stream ? el("a", { href: BL.executionURL(stream) }, stream) : "",
-              who ? el("span", { className: "hint" }, "  by " + who) : "");
+              who ? el("span", { className: "hint" }, "  by " + who) : "",
+              field(event, "summary") ? "  " + String(field(event, "summary")) : "");
             row.addEventListener("click", () => {
               document.getElementById("audit-detail").textContent = JSON.stringify(event, null, 2);
             });

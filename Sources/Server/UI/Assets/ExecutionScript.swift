@@ -116,6 +116,7 @@ enum ExecutionScript {
             showHeader(latest);
             if (atSeq === null) {
               shown = latest;
+              showStateAt(latest.state, countStates(latest.taskRuns.map((run) => run.state)), "timeline");
               drawTimeline();
             }
             if (grew) {
@@ -140,6 +141,20 @@ enum ExecutionScript {
               ": " + positionType(position) + " (seq " + positionSeq(position) + ")" + (atSeq === null ? " · latest" : "");
           }
 
+          function countStates(states) {
+            const counts = {};
+            for (const s of states) counts[s] = (counts[s] || 0) + 1;
+            return Object.entries(counts).map(([s, n]) => n + " " + s).join(", ");
+          }
+
+          function showStateAt(state, detail, source) {
+            const badge = document.getElementById("state-at");
+            badge.textContent = state;
+            badge.className = "state " + BL.stateClass(state);
+            badge.dataset.source = source;
+            document.getElementById("state-at-detail").textContent = detail ? "· task runs: " + detail : "· no task run yet";
+          }
+
           async function showAt(position) {
             const seq = positionSeq(position);
             atSeq = position >= latest.eventCount ? null : seq;
@@ -152,13 +167,8 @@ enum ExecutionScript {
             drawTimeline();
             // Kestra's execution as of the event, when the server answers `at` (it is then dated no later than the
             // event); otherwise the timeline's own fold of the same events.
-            const count = (states) => {
-              const counts = {};
-              for (const s of states) counts[s] = (counts[s] || 0) + 1;
-              return Object.entries(counts).map(([s, n]) => n + " " + s).join(", ");
-            };
             let state = timeline.state;
-            let detail = count(timeline.taskRuns.map((run) => run.state));
+            let detail = countStates(timeline.taskRuns.map((run) => run.state));
             let source = "timeline";
             try {
               const asOf = await BL.apiJSON("/executions/" + enc + "?at=" + seq);
@@ -166,16 +176,12 @@ enum ExecutionScript {
               const dated = (asOf.state && asOf.state.histories || []).every((h) => Date.parse(h.date) <= until);
               if (asOf.state && dated) {
                 state = asOf.state.current;
-                detail = count((asOf.taskRunList || []).map((run) => run.state.current));
+                detail = countStates((asOf.taskRunList || []).map((run) => run.state.current));
                 source = "api";
               }
             } catch (error) { /* the timeline's state stands */ }
             if (Number(slider.value) !== position) return;
-            const badge = document.getElementById("state-at");
-            badge.textContent = state;
-            badge.className = "state " + BL.stateClass(state);
-            badge.dataset.source = source;
-            document.getElementById("state-at-detail").textContent = detail ? "· task runs: " + detail : "· no task run yet";
+            showStateAt(state, detail, source);
           }
 
           slider.addEventListener("input", () => {
@@ -427,8 +433,6 @@ enum ExecutionScript {
               if (BL.isTerminal(latest.state)) { poller.stop(); await loadLatest(); }
             });
             if (BL.isTerminal(latest.state)) poller.stop();
-            document.getElementById("state-at").textContent = latest.state;
-            document.getElementById("state-at").className = "state " + BL.stateClass(latest.state);
             followLogs().catch((error) => { logMode.textContent = "· " + error.message; });
           })().catch(problem);
         })();
