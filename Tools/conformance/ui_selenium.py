@@ -321,7 +321,7 @@ def check_bench(binary, bench, driver, folder):
             "onerror" in text for text in texts(d, "#logs .log-row .message")))
         if driver.title.find("owned") >= 0 or driver.find_elements(By.CSS_SELECTOR, "#logs img, main script"):
             fail("a value from the ledger ran as markup")
-        driver.get(server.base + "/ui/?label=note")
+        driver.get(server.base + "/ui/?flow=company.team%2Fhostile")
         if driver.title.find("owned") >= 0 or driver.find_elements(By.CSS_SELECTOR, "td img, td script"):
             fail("a label ran as markup")
         ok("hostile label, task id and log line show as text")
@@ -475,12 +475,15 @@ def check_writes(binary, driver, folder, work):
            f"{driver.find_element(By.ID, 'execution').get_attribute('data-state')}")
         shot(driver, folder, "forked.png")
         status, body = server.call("GET", f"/api/v1/main/audit?execution={long_id}")
-        if status == 200 and b"requestedBy" in body:
-            ok("the audit trail records who killed it")
-        driver.get(server.base + f"/ui/audit?execution={long_id}")
-        wait_for(driver, "the audit rows", lambda d: d.find_elements(By.CSS_SELECTOR, "#audit .event-row"))
-        ok(f"audit page: {driver.find_element(By.ID, 'audit-summary').text}")
-        shot(driver, folder, "audit.png")
+        if status in (404, 405):
+            skip(f"the audit page: this server does not answer GET audit ({status})")
+        else:
+            if status != 200 or b"requestedBy" not in body:
+                fail(f"audit of the killed execution: {status} {body[:300]!r}")
+            driver.get(server.base + f"/ui/audit?execution={long_id}")
+            wait_for(driver, "the audit rows", lambda d: d.find_elements(By.CSS_SELECTOR, "#audit .event-row"))
+            ok(f"audit page: {driver.find_element(By.ID, 'audit-summary').text}, who killed it recorded")
+            shot(driver, folder, "audit.png")
         no_script_errors(driver, "writes")
     finally:
         server.stop()

@@ -1,6 +1,5 @@
 /// `/ui/assets/list.js`: keeps the execution list's page current. It polls Kestra's search API with the page's
-/// own query (`data-api-query`) and rebuilds the rows the way the server does (`ExecutionListPage.row`); with a
-/// label filter, which the search API does not take, it reloads the page's own rows instead.
+/// own query (`data-api-query`) and rebuilds the rows the way the server does (`ExecutionListPage.row`).
 enum ListScript {
     static let text = #"""
         "use strict";
@@ -56,21 +55,11 @@ enum ListScript {
 
           async function refresh() {
             try {
-              if (table.dataset.reloadPage) {
-                const response = await BL.request(location.pathname + location.search, { headers: { Accept: "text/html" } });
-                if (!response.ok) throw new BL.ApiError(response.status, response.statusText);
-                const page = new DOMParser().parseFromString(await response.text(), "text/html");
-                const rows = page.querySelector("#executions tbody");
-                const total = page.getElementById("total");
-                if (rows) tbody.replaceChildren(...Array.from(rows.children).map((row) => document.importNode(row, true)));
-                if (total) showTotals(Number(total.textContent) || 0);
-              } else {
-                const page = await BL.apiJSON("/executions/search?" + table.dataset.apiQuery);
-                const rows = (page.results || []).map(renderRow);
-                if (rows.length === 0) rows.push(el("tr", { className: "empty" }, el("td", { colSpan: 7 }, "No execution matches.")));
-                tbody.replaceChildren(...rows);
-                showTotals(page.total || 0);
-              }
+              const page = await BL.apiJSON("/executions/search?" + table.dataset.apiQuery);
+              const rows = (page.results || []).map(renderRow);
+              if (rows.length === 0) rows.push(el("tr", { className: "empty" }, el("td", { colSpan: 7 }, "No execution matches.")));
+              tbody.replaceChildren(...rows);
+              showTotals(page.total || 0);
               refreshed(null);
             } catch (error) {
               refreshed(error.message);

@@ -23,7 +23,6 @@ struct ExecutionListPage {
             results.results.isEmpty
             ? ["<tr class=\"empty\"><td colspan=\"7\">No execution matches.</td></tr>"]
             : results.results.map { Self.row($0, now: now) }
-        let labelAttribute: HTML = query.label == nil ? "" : " data-reload-page=\"true\""
         return """
             <h1>Executions</h1>
             \(filters())
@@ -31,7 +30,7 @@ struct ExecutionListPage {
             <p class="summary"><span id="total">\(results.total)</span> executions · page <span id="page">\(query.page)</span> \
             of <span id="pages">\(pages)</span> <span id="refreshed" class="refreshed" aria-live="polite"></span></p>
             <table id="executions" class="executions" data-api-query="\(query.apiQuery)" \
-            data-size="\(query.size)" data-page="\(query.page)"\(labelAttribute)>
+            data-size="\(query.size)" data-page="\(query.page)">
             <thead><tr><th>State</th><th>Execution</th><th>Flow</th><th>Labels</th><th>Started (UTC)</th>\
             <th>Duration</th><th>Task runs</th></tr></thead>
             <tbody>\(rows)</tbody>
@@ -52,7 +51,7 @@ struct ExecutionListPage {
                 let selected: HTML = flow == current ? " selected" : ""
                 return "<option value=\"\(flow)\"\(selected)>\(flow)</option>"
             })
-        let label = query.label.map { $0.key + ($0.value.map { ":" + $0 } ?? "") } ?? ""
+        let label = query.label.map { $0.key + ":" + $0.value } ?? ""
         func local(_ text: String?) -> String {
             guard let text, let instant = ExecutionListQuery.instant(text), instant.count >= 16 else { return "" }
             return String(instant.prefix(16))

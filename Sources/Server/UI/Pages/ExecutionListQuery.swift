@@ -3,16 +3,15 @@ import Foundation
 import Ledger
 
 /// The filters and the page of the execution list (`/ui/?state=FAILED&flow=NS/ID&label=KEY:VALUE&from=…&to=…
-/// &page=2`), checked, and turned into the query of Kestra's search API (`apiQuery`) that the list's script polls.
-/// A label filter is not part of Kestra's search here: the list applies it itself, and the script then reloads the
-/// page rather than the API.
+/// &page=2`), checked, and turned into the query of Kestra's search API (`apiQuery`): the server renders the first
+/// page with it and the list's script polls it.
 struct ExecutionListQuery {
     /// Kestra state names; empty for all.
     var states: [String] = []
     /// `namespace/flowId`.
     var flow: (namespace: String, id: String)?
-    /// `key` or `key:value`.
-    var label: (key: String, value: String?)?
+    /// `key:value`.
+    var label: (key: String, value: String)?
     /// UTC, as the form gives it (`2025-01-01T00:00`) or any RFC 3339 time.
     var from: String?
     var to: String?
@@ -42,11 +41,10 @@ struct ExecutionListQuery {
             self.flow = (String(flow[..<slash]), String(flow[flow.index(after: slash)...]))
         }
         if let label = request["label"]?.trimmingCharacters(in: .whitespaces), !label.isEmpty {
-            if let colon = label.firstIndex(of: ":") {
-                self.label = (String(label[..<colon]), String(label[label.index(after: colon)...]))
-            } else {
-                self.label = (label, nil)
+            guard let colon = label.firstIndex(of: ":"), colon != label.startIndex else {
+                throw APIError.badRequest("label must be KEY:VALUE, not \(MessageQuote.quoted(label))")
             }
+            self.label = (String(label[..<colon]), String(label[label.index(after: colon)...]))
         }
         for (name, value) in [("from", request["from"]), ("to", request["to"])] {
             guard let value, !value.isEmpty else { continue }
@@ -66,8 +64,7 @@ struct ExecutionListQuery {
         return Timestamp.parse(seconds) != nil ? seconds : nil
     }
 
-    /// The query of `GET /api/v1/main/executions/search` for this page (without the label, which the API
-    /// does not filter on).
+    /// The query of `GET /api/v1/main/executions/search` for this page.
     var apiQuery: String {
         var parts = ["page=\(page)", "size=\(size)"]
         func add(_ key: String, _ value: String) { parts.append(UIFormat.query(key) + "=" + UIFormat.query(value)) }
@@ -78,6 +75,7 @@ struct ExecutionListQuery {
         }
         if let from = from.flatMap(Self.instant) { add("filters[startDate][GREATER_THAN_OR_EQUAL_TO]", from) }
         if let to = to.flatMap(Self.instant) { add("filters[startDate][LESS_THAN_OR_EQUAL_TO]", to) }
+        if let label { add("filters[labels][EQUALS][\(label.key)]", label.value) }
         return parts.joined(separator: "&")
     }
 
@@ -87,7 +85,7 @@ struct ExecutionListQuery {
         func add(_ key: String, _ value: String) { parts.append(key + "=" + UIFormat.query(value)) }
         for state in states { add("state", state) }
         if let flow { add("flow", flow.namespace + "/" + flow.id) }
-        if let label { add("label", label.key + (label.value.map { ":" + $0 } ?? "")) }
+        if let label { add("label", label.key + ":" + label.value) }
         if let from { add("from", from) }
         if let to { add("to", to) }
         if size != Self.defaultSize { add("size", String(size)) }
@@ -100,31 +98,6 @@ struct ExecutionListQuery {
         guard let request = APIRequest(method: "GET", path: "/api/v1/main/executions/search", query: apiQuery) else {
             throw APIError.badRequest("the filters could not be encoded")
         }
-        guard let label else { return try history.search(request) }
-        let labelled = try Self.executions(in: history.store, labelled: label)
-        let conditions = try SearchConditions(request)
-        let matching = try history.store.cachedStates(ExecutionSummaryProjection.self).values
-            .filter { labelled.contains($0.executionId) && conditions.admits($0) }
-            .sorted { ($0.startedAt ?? "", $0.executionId) > ($1.startedAt ?? "", $1.executionId) }
-        let first = (page - 1) * size
-        let onPage = first < matching.count ? matching[first..<min(first + size, matching.count)] : []
-        return Kestra.PagedResults(
-            results: try onPage.map { try history.execution($0.executionId) }, total: matching.count)
-    }
-
-    /// The executions that started with label `key` (and `value`, when given): read from their `ExecutionStarted`
-    /// events alone, never from a whole fold.
-    static func executions(in store: EventStore, labelled label: (key: String, value: String?)) throws -> Set<String> {
-        var found: Set<String> = []
-        let decoder = JSONDecoder()
-        try store.query(EventFilter(types: [EventRegistry.name(of: ExecutionStarted.self)])) { event in
-            guard let started = try? decoder.decode(ExecutionStarted.self, from: event.payload) else { return }
-            if let value = started.labels[label.key], label.value == nil || label.value == value {
-                found.insert(event.stream)
-            } else if label.key == Kestra.Label.correlationIdKey, label.value == nil || label.value == event.stream {
-                found.insert(event.stream)
-            }
-        }
-        return found
+        return try history.search(request)
     }
 }
