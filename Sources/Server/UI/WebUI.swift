@@ -75,7 +75,17 @@ public struct WebUI: PageRoutes {
         guard reads else {
             return UIResponse.error(APIError(status: 405, "\(parsed.method) is not allowed here"), path: parsed.path)
         }
-        return try page(route, parsed, layout)
+        do {
+            return try page(route, parsed, layout)
+        } catch let error as LedgerError {
+            return UIResponse.page(
+                layout.problem(title: "Ledger unavailable", message: "The ledger could not be read: \(error)"),
+                status: .serviceUnavailable)
+        } catch {
+            return UIResponse.page(
+                layout.problem(title: "Failed", message: "The page could not be made: \(error)"),
+                status: .internalServerError)
+        }
     }
 
     /// The pages and the UI's own JSON, for a request allowed to see them.

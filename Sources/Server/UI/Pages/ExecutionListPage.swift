@@ -27,7 +27,8 @@ struct ExecutionListPage {
             <h1>Executions</h1>
             \(filters())
             \(problemBox)
-            <p class="summary"><span id="total">\(results.total)</span> executions · page <span id="page">\(query.page)</span> \
+            <p class="summary"><span id="total">\(results.total)</span> executions · \
+            page <span id="page">\(query.page)</span> \
             of <span id="pages">\(pages)</span> <span id="refreshed" class="refreshed" aria-live="polite"></span></p>
             <table id="executions" class="executions" data-api-query="\(query.apiQuery)" \
             data-size="\(query.size)" data-page="\(query.page)">
@@ -97,8 +98,8 @@ struct ExecutionListPage {
         var cells = runs.prefix(sparkCells).map { run -> HTML in
             let value = run.value.map { " [\($0)]" } ?? ""
             let attempts = run.attempts.count > 1 ? " · \(run.attempts.count) attempts" : ""
-            return
-                "<span class=\"cell s-\(run.state.current.rawValue)\" title=\"\(run.taskId + value): \(run.state.current.rawValue + attempts)\"></span>"
+            let state = run.state.current.rawValue
+            return "<span class=\"cell s-\(state)\" title=\"\(run.taskId + value): \(state + attempts)\"></span>"
         }
         if runs.count > sparkCells { cells.append("<span class=\"more\">+\(runs.count - sparkCells)</span>") }
         let link = "/ui/executions/" + UIFormat.segment(execution.id)

@@ -17,7 +17,10 @@ struct ExecutionPage {
         let export = "/api/v1/main/executions/" + UIFormat.segment(id) + "/export?format="
         let forked: HTML =
             execution.originalId != id
-            ? " · forked from <a href=\"/ui/executions/\(UIFormat.segment(execution.originalId))\">\(execution.originalId)</a>"
+            ? """
+             · forked from <a href="/ui/executions/\(UIFormat.segment(execution.originalId))">\
+            \(execution.originalId)</a>
+            """
             : ""
         let flowLink = "/ui/flows/" + UIFormat.segment(execution.namespace) + "/" + UIFormat.segment(execution.flowId)
         return """

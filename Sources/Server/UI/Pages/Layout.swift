@@ -59,7 +59,9 @@ struct Layout {
         page(
             title: title, section: .none,
             body:
-                "<h1>\(title)</h1><p class=\"problem\" role=\"alert\">\(message)</p><p><a href=\"/ui/\">Executions</a></p>"
+                """
+                <h1>\(title)</h1><p class="problem" role="alert">\(message)</p><p><a href="/ui/">Executions</a></p>
+                """
         )
     }
 }
