@@ -88,7 +88,8 @@ struct ServeCommand: AsyncParsableCommand {
         let executions = ExecutionHost(
             engine: engine, backend: backend, secrets: secrets, outputDirectory: outputs.standardizedFileURL)
         let server = KestraServer.serving(
-            store: store, executions: executions, tokens: tokens, host: host, port: port, maximumBodySize: maxBody)
+            store: store, executions: executions, tokens: tokens, host: host, port: port,
+            pages: WebUI(store: store, tokens: tokens), maximumBodySize: maxBody)
         try await ExitCodes.run("serve") { try await targets.prepare(backend) }
         let resumed = try ExitCodes.run("serve") { try executions.recoverInterrupted() }
         let host = host

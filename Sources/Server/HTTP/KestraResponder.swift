@@ -39,7 +39,15 @@ public struct KestraResponder: HTTPResponder {
         if segments.first != "api", let pages {
             return try await pages.respond(to: request, parsed: parsed, context: context)
         }
-        let caller = tokens?.caller(request.headers[.authorization])
+        var caller = tokens?.caller(request.headers[.authorization])
+        if caller == nil, let pages {
+            // The web UI's session cookie stands in for a bearer token; the UI refuses writes without its CSRF token.
+            switch await pages.apiAccess(for: request) {
+            case .unknown: break
+            case .caller(let name): caller = name
+            case .refused(let error): return Self.error(error, path: path)
+            }
+        }
         if tokens != nil, caller == nil {
             return Self.error(.unauthorized, path: path)
         }
@@ -84,4 +92,6 @@ public struct KestraResponder: HTTPResponder {
 /// The pages served outside `/api/` (the web UI).
 public protocol PageRoutes: Sendable {
     func respond(to request: Request, parsed: APIRequest, context: BasicRequestContext) async throws -> Response
+    /// Who asks an API request that has no valid bearer token, as the UI's sign-in knows it.
+    func apiAccess(for request: Request) async -> PageAccess
 }
