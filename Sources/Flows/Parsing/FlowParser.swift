@@ -11,6 +11,12 @@ public struct FlowParseResult: Sendable {
 
     /// True when there is a flow and no error (warnings are allowed).
     public var isValid: Bool { flow != nil && !diagnostics.containsErrors }
+
+    /// A result: `diagnostics` are sorted by position (exact repeats kept once).
+    public init(flow: Flow?, diagnostics: [FlowDiagnostic]) {
+        self.flow = flow
+        self.diagnostics = diagnostics.sortedByPosition()
+    }
 }
 
 /// Reads Kestra flow files into `Flow` models.
