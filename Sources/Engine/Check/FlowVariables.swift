@@ -3,7 +3,7 @@ import Templates
 
 /// The variables a run gives each template of a flow (as `ExecutionContext.variables` and `TaskRenderer` build
 /// them), as far as they are known before the run: names always, values when the file holds them.
-struct FlowVariables {
+struct FlowVariables: Sendable {
     /// Where in a task a template is rendered, which decides the job's variables.
     enum Place {
         /// The task runner's properties, `timeout` and `warningOnStdErr`: rendered before the job exists.
@@ -15,7 +15,7 @@ struct FlowVariables {
     }
 
     /// Where each task sits in the flow, to say why another task's outputs are not there.
-    private struct Placement {
+    private struct Placement: Sendable {
         var task: FlowTask
         var ancestors: [FlowTask]
         var order: Int
@@ -80,7 +80,7 @@ struct FlowVariables {
             "flow": flow,
             "execution": .keys(["id": .unknown, "startDate": .unknown, "originalId": .unknown]),
             "task": .known(["id": .string(common.id.value), "type": .string(common.type.value)]),
-            "taskrun": .keys(taskrun, absent: taskrunAbsent),
+            "taskrun": .keys(taskrun, absent: AbsentNames(taskrunAbsent)),
             "inputs": inputs, "outputs": outputs, "vars": vars, "labels": labels, "envs": .unknown,
         ]
         var absent: [String: String] = [:]
@@ -106,41 +106,34 @@ struct FlowVariables {
                 absent["bucketPath"] = "it is defined only when the task runner has a bucket"
             }
         }
-        return TemplateScope(variables: variables, absent: absent)
+        return TemplateScope(variables: variables, absent: AbsentNames(absent))
     }
 
-    /// Why each task of the flow whose outputs are not in `available` has none when task `current` renders.
-    func absentOutputs(for current: String, _ available: [String: StaticValue]) -> [String: String] {
-        guard let here = placements[current] else { return [:] }
-        var reasons: [String: String] = [:]
-        for (id, other) in placements where available[id] == nil {
-            if id == current {
-                reasons[id] = "a task cannot read its own outputs: they exist once it has ended"
-                continue
-            }
-            switch other.task {
-            case .parallel, .forEach:
-                let kind = other.task.type.value.split(separator: ".").last.map(String.init) ?? "flowable"
-                reasons[id] =
-                    "task '\(id)' is a \(kind) task: it has no outputs of its own; read those of the tasks in it"
-                continue
-            case .script:
-                break
-            }
-            if other.disabled {
-                reasons[id] = "task '\(id)' is disabled: it never runs, so it has no outputs"
-                continue
-            }
-            let shared = zip(other.ancestors, here.ancestors).prefix { $0.0.id.value == $0.1.id.value }.last?.0
-            if case .parallel(let parallel)? = shared {
-                reasons[id] =
-                    "task '\(id)' runs in parallel with task '\(current)' (both in Parallel '\(parallel.id.value)'): "
-                    + "it may not have ended"
-            } else if other.order > here.order {
-                reasons[id] =
-                    "task '\(id)' runs after task '\(current)': a task reads the outputs of tasks that ended before it"
-            }
+    /// Why a task of the flow has no outputs when task `current` renders, `available` being the tasks that have.
+    func absentOutputs(for current: String, _ available: [String: StaticValue]) -> AbsentNames {
+        AbsentNames { id in available[id] != nil ? nil : reason(id, current: current) }
+    }
+
+    /// Why task `id` has no outputs when task `current` renders (nil when `id` is not a task of the flow).
+    private func reason(_ id: String, current: String) -> String? {
+        guard let here = placements[current], let other = placements[id] else { return nil }
+        if id == current { return "a task cannot read its own outputs: they exist once it has ended" }
+        switch other.task {
+        case .parallel, .forEach:
+            let kind = other.task.type.value.split(separator: ".").last.map(String.init) ?? "flowable"
+            return "task '\(id)' is a \(kind) task: it has no outputs of its own; read those of the tasks in it"
+        case .script:
+            break
         }
-        return reasons
+        if other.disabled { return "task '\(id)' is disabled: it never runs, so it has no outputs" }
+        let shared = zip(other.ancestors, here.ancestors).prefix { $0.0.id.value == $0.1.id.value }.last?.0
+        if case .parallel(let parallel)? = shared {
+            return "task '\(id)' runs in parallel with task '\(current)' (both in Parallel '\(parallel.id.value)'): "
+                + "it may not have ended"
+        }
+        if other.order > here.order {
+            return "task '\(id)' runs after task '\(current)': a task reads the outputs of tasks that ended before it"
+        }
+        return nil
     }
 }

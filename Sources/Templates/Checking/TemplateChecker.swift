@@ -139,7 +139,8 @@ final class TemplateChecker {
         if report, !isGuarded([name]) {
             failures.append(
                 Evaluator.undefined(
-                    name, candidates: Array(scope.variables.keys) + frames.flatMap { $0 }, reason: scope.absent[name],
+                    name, candidates: Array(scope.variables.keys) + frames.flatMap { $0 },
+                    reason: scope.absent.reason(for: name),
                     at: expression.position))
         }
         return .unknown
@@ -157,7 +158,7 @@ final class TemplateChecker {
                 failures.append(
                     Evaluator.undefined(
                         "\(baseExpression.path).\(name)", name: name, candidates: Array(entries.keys),
-                        prefix: "\(baseExpression.path).", reason: absent[name], at: expression.position))
+                        prefix: "\(baseExpression.path).", reason: absent.reason(for: name), at: expression.position))
             }
             return .unknown
         case .known(let known):
@@ -190,7 +191,7 @@ final class TemplateChecker {
                 failures.append(
                     Evaluator.undefined(
                         expression.path, name: name, candidates: Array(entries.keys), prefix: "\(baseExpression.path).",
-                        reason: absent[name], at: expression.position))
+                        reason: absent.reason(for: name), at: expression.position))
             }
             return .unknown
         case .known(let known):
