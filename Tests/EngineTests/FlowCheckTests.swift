@@ -255,6 +255,29 @@ extension FlowCheckTests {
         }
     }
 
+    @Test("a bucket name that a template renders is checked by the run, at the bucket's place")
+    func renderedBucketName() throws {
+        let flow = MappingFlow(runnerLines: "bucket: \"{{ inputs.memory }}\"")
+        #expect(FlowCheck.check(source: flow.source, file: "mapping.yaml").filter { $0.severity == .error }.isEmpty)
+        let problems = try #require(throws: FlowProblems.self) { _ = try RenderedAttempt(flow) }
+        #expect(
+            problems.problems == [
+                "mapping.yaml:22:15: bucket '2GiB' is not a valid Cloud Storage bucket name: bucket names are "
+                    + "lowercase: write '2gib'"
+            ])
+    }
+
+    @Test("roots Kestra defines and a run here does not say what to write instead")
+    func kestraOnlyRoots() {
+        let flow = MappingFlow(taskLines: "commands:\n  - echo {{ variables.machine }} {{ parent.taskrun.value }}")
+        #expect(
+            Self.check(flow.source, file: "mapping.yaml") == [
+                "mapping.yaml:17:17: undefined variable 'variables' (the flow's variables are read as vars.NAME)",
+                "mapping.yaml:17:41: undefined variable 'parent' (a run here does not define it: inside a ForEach, the "
+                    + "current value is taskrun.value)",
+            ])
+    }
+
     @Test("the samples and the end-to-end flows that run check with no error, their secrets given")
     func runnableFlowsHaveNoError() throws {
         let secrets = SecretStore(

@@ -22,6 +22,14 @@ struct FlowVariables: Sendable {
         var disabled: Bool
     }
 
+    /// Roots a Kestra flow may read that a run here does not define, with what to write instead.
+    static let kestraOnly: [String: String] = [
+        "variables": "the flow's variables are read as vars.NAME",
+        "parent": "a run here does not define it: inside a ForEach, the current value is taskrun.value",
+        "parents": "a run here does not define it: inside a ForEach, the current value is taskrun.value",
+        "trigger": "flows run here have no triggers",
+    ]
+
     /// `outputs.<task>` of a task outside any ForEach (`OutputsView`).
     static let taskOutputs = StaticValue.keys([
         "vars": .unknown, "outputFiles": .unknown, "exitCode": .unknown, "state": .unknown,
@@ -83,7 +91,7 @@ struct FlowVariables: Sendable {
             "taskrun": .keys(taskrun, absent: AbsentNames(taskrunAbsent)),
             "inputs": inputs, "outputs": outputs, "vars": vars, "labels": labels, "envs": .unknown,
         ]
-        var absent: [String: String] = [:]
+        var absent = Self.kestraOnly
         switch place {
         case .beforeJob:
             for name in ["workingDir", "outputDir", "bucketPath"] {
