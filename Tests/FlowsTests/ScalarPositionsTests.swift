@@ -76,6 +76,83 @@ import Testing
         try Self.check("v: &anchor \"{{ n }}\"\n", [("n }}", "1:16")])
     }
 
+    /// Every scalar (values and keys) of 400 mutated samples and fixtures: when `FlowText` places it, each of its
+    /// characters other than whitespace is placed on that very character in the file, or on the escape that
+    /// writes it (`\` in double quotes, `''` in single quotes).
+    @Test func mutatedFlowsPlaceEveryCharacterOnItself() throws {
+        let corpus = try FuzzTests.corpus()
+        var random = SplitMix64(state: 0x0A11_6E5)
+        var placed = 0
+        for _ in 0..<400 {
+            let bytes = FuzzTests.mutate(corpus[Int.random(in: 0..<corpus.count, using: &random)], &random)
+            guard let text = String(data: Data(bytes), encoding: .utf8) else { continue }
+            let (root, _) = YAMLReader(file: "f.yaml", limits: FlowParser.Limits()).read(text)
+            guard let root else { continue }
+            let flowText = FlowText(text)
+            let lines = flowText.source
+            var scalars: [Located<String>] = []
+            func collect(_ node: YAMLNode) {
+                switch node.kind {
+                case .scalar(let scalar): scalars.append(Located(scalar.text, at: node.location))
+                case .sequence(let items): items.forEach(collect)
+                case .mapping(let entries):
+                    for entry in entries {
+                        scalars.append(entry.key)
+                        collect(entry.value)
+                    }
+                }
+            }
+            collect(root)
+            for located in scalars {
+                guard let places = flowText.positions(of: located) else { continue }
+                let value = Array(located.value.unicodeScalars)
+                #expect(places.count == value.count + 1)
+                for (offset, character) in value.enumerated()
+                where !character.properties.isWhitespace && character != "\u{0}" {
+                    let place = places[offset]
+                    let index = try #require(lines.index(line: place.line, column: place.column))
+                    let written = lines.scalars[index]
+                    #expect(
+                        written == character || written == "\\" || (written == "'" && character == "'"),
+                        "\(located.value.debugDescription) at \(located.location): offset \(offset)")
+                }
+                placed += 1
+            }
+        }
+        #expect(placed > 500)
+    }
+
+    /// Every scalar of the samples and fixtures as written (values and keys) is placed.
+    @Test func everyScalarOfTheCorpusIsPlaced() throws {
+        var missed: [String] = []
+        var count = 0
+        for text in try FuzzTests.corpus() {
+            let (root, _) = YAMLReader(file: "f.yaml", limits: FlowParser.Limits()).read(text)
+            guard let root else { continue }
+            let flowText = FlowText(text)
+            func visit(_ located: Located<String>) {
+                count += 1
+                if flowText.positions(of: located) == nil {
+                    missed.append("\(located.location): \(located.value.debugDescription)")
+                }
+            }
+            func collect(_ node: YAMLNode) {
+                switch node.kind {
+                case .scalar(let scalar): visit(Located(scalar.text, at: node.location))
+                case .sequence(let items): items.forEach(collect)
+                case .mapping(let entries):
+                    for entry in entries {
+                        visit(entry.key)
+                        collect(entry.value)
+                    }
+                }
+            }
+            collect(root)
+        }
+        #expect(missed == [], "of \(count)")
+        #expect(count > 500)
+    }
+
     @Test func noPositionsForValuesNotWrittenAtTheirPlace() {
         let text = FlowText("v: '{\"a.txt\": \"{{ x }}\"}'\n")
         let fromJSON = Located("{{ x }}", at: SourceLocation(file: "f.yaml", line: 1, column: 4))

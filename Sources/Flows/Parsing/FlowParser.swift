@@ -131,7 +131,8 @@ public enum FlowParser {
     }
 }
 
-/// Validates flow files: the entry point for `batchledger validate`.
+/// Validates flow files as far as the flow model goes: the parser's rules. `batchledger validate`, `run` and
+/// serve use `FlowCheck` (module Engine), which adds what a run would refuse once it renders the templates.
 ///
 /// Returns every problem of the file, sorted by position. The flow is valid when none has severity
 /// `.error` (`!diagnostics.containsErrors`); warnings do not make it invalid.
