@@ -66,7 +66,7 @@ struct ScriptTaskRun {
             } catch let problems as FlowProblems {
                 try await recordFailure(attempt: attempt, reason: problems.description, exitCode: nil, willRetry: false)
                 throw problems
-            } catch  where error is CancellationError || Task.isCancelled {
+            } catch where error is CancellationError || Task.isCancelled {
                 if KillNote.isDetaching { throw CancellationError() }
                 try await withoutCancellation { [context, taskRunId, attempt] in
                     try await context.recorder.record(
@@ -219,7 +219,7 @@ struct ScriptTaskRun {
             clock: configuration.clock, directory: configuration.jobDirectory)
         do {
             return (try await attemptRunner.run(resuming: resume != nil), mask)
-        } catch  where error is CancellationError || Task.isCancelled {
+        } catch where error is CancellationError || Task.isCancelled {
             throw CancellationError()
         } catch {
             // A refused call or I/O failure mid-attempt: clean what can be cleaned, then report.
