@@ -66,7 +66,8 @@ struct RenderedAttempt {
     var rendered: TaskRenderer.Rendered
     var placement: TaskRenderer.Placement
 
-    init(_ flow: MappingFlow, timeout: Duration? = nil) throws {
+    /// With `text` (the flow's source), template errors are placed exactly, as a run places them.
+    init(_ flow: MappingFlow, timeout: Duration? = nil, text: FlowText? = nil) throws {
         let task = try flow.task()
         let runner = try #require(task.taskRunner)
         let parsed = try #require(FlowParser.parse(source: flow.source, file: "mapping.yaml").flow)
@@ -79,7 +80,7 @@ struct RenderedAttempt {
             inputs: ["retries": .int(3), "memory": .string("2GiB")], vars: vars)
         let renderer = TaskRenderer(
             task: task, runner: runner, baseVariables: variables, secrets: SecretStore(), environment: [:],
-            namespaceFiles: [:], knownFiles: [:], readNamespaceFile: nil)
+            namespaceFiles: [:], knownFiles: [:], readNamespaceFile: nil, text: text)
         let secretsUsed = TaskRenderer.SecretLedger(key: SecretDigestKey(bytes: Array(repeating: 7, count: 32))!)
         placement = try renderer.placement(secretsUsed)
         let provisioning = AttemptRetry.provisioning(

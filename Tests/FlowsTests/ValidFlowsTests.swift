@@ -106,7 +106,7 @@ import Testing
         #expect(
             dynamic.values
                 == .template(
-                    Located("{{ outputs.fan_out.values }}", at: dynamic.common.location.with(line: 37, column: 13))))
+                    Located("{{ outputs.echo_item | keys }}", at: dynamic.common.location.with(line: 39, column: 13))))
         let ping = try Self.script(flow, "ping")
         #expect(ping.taskRunner?.type.value == BatchRunner.legacyTypeName)
         #expect(ping.taskRunner?.region.value == "{{ taskrun.value }}")
@@ -152,7 +152,7 @@ import Testing
                 == .template(
                     Located(
                         "{{ outputs.node_script.outputFiles | json }}",
-                        at: SourceLocation(file: "valid/scripts-and-files.yaml", line: 26, column: 17))))
+                        at: SourceLocation(file: "valid/scripts-and-files.yaml", line: 28, column: 17))))
         #expect(shell.effectiveContainerImage == "ubuntu")
     }
 

@@ -17,10 +17,11 @@ public struct LoadedFlow: Sendable {
     public let source: FlowSource
     public let flow: Flow
 
-    /// Parses and checks `source`: `EngineFailure.invalidFlow` with every error, each at its FILE:LINE:COLUMN,
-    /// when the flow cannot run (a disabled flow included).
+    /// Parses and checks `source` (`FlowCheck`, without secrets: those are read when the run renders):
+    /// `EngineFailure.invalidFlow` with every error, each at its FILE:LINE:COLUMN, when the flow cannot run (a
+    /// disabled flow included).
     public init(_ source: FlowSource) throws(EngineFailure) {
-        let result = FlowParser.parse(source: source.text, file: source.path)
+        let result = FlowCheck.result(source: source.text, file: source.path)
         let errors = result.diagnostics.filter { $0.severity == .error }
         guard let flow = result.flow, errors.isEmpty else {
             if errors.isEmpty { throw .invalidRequest(["\(source.path): not a flow"]) }

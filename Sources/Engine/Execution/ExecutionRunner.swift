@@ -275,6 +275,8 @@ final class ExecutionContext: Sendable {
     let registry: ServiceRegistry
     /// True when resuming an interrupted execution (failures of the outside world do not end it).
     let recovering: Bool
+    /// The flow file's text, to place template errors exactly inside the values that hold them.
+    let text: FlowText
 
     init(
         flow: Flow, started: ExecutionStarted, inputs: [String: TemplateValue], namespaceFiles: [String: URL],
@@ -283,6 +285,7 @@ final class ExecutionContext: Sendable {
     ) {
         self.recovering = recovering
         self.flow = flow
+        self.text = FlowText(started.flowSource)
         self.started = started
         self.inputs = inputs
         self.namespaceFiles = namespaceFiles
@@ -376,7 +379,7 @@ final class ExecutionContext: Sendable {
                 .variables,
                 secrets: configuration.secrets)
             let rendered = try TemplateEngine.render(
-                template.value, origin: Convert.origin(template.location), context: context)
+                template.value, origin: Convert.origin(template, in: text), context: context)
             await recorder.addSecrets(rendered.masker)
             if case .list(let items) = try? TemplateValue.parseJSON(rendered.text) { return items }
             throw FlowProblems(["\(template.location): ForEach values rendered to something that is not a JSON list"])

@@ -146,7 +146,7 @@ struct ScriptTaskRun {
         let renderer = TaskRenderer(
             task: task, runner: runner, baseVariables: variables, secrets: configuration.secrets,
             environment: configuration.environment, namespaceFiles: selected, knownFiles: OutputsView.files(of: state),
-            readNamespaceFile: Self.namespaceReader(configuration.namespaceFilesDirectory))
+            readNamespaceFile: Self.namespaceReader(configuration.namespaceFilesDirectory), text: context.text)
         let placement = try renderer.placement(secretsUsed)
         if let resume {
             try secretsUsed.checkUnchanged(resume.projectSecret, now: placement.projectSecret, property: "projectId")

@@ -17,6 +17,8 @@ struct TaskRenderer {
     /// Output files of earlier tasks: `kestra://` URI → local file.
     let knownFiles: [String: URL]
     let readNamespaceFile: (@Sendable (String) throws -> String)?
+    /// The flow file's text, to place template errors exactly (nil: at the start of each value).
+    var text: FlowText? = nil
 
     /// Collects every secret value a rendering used, to mask them, and their references (keyed digests under the
     /// ledger's key) for the events. Each value also goes to the execution's recorder as soon as it is rendered.
@@ -73,7 +75,7 @@ struct TaskRenderer {
 
     func render(_ located: Located<String>, _ context: TemplateContext, _ secretsUsed: SecretLedger) throws -> String {
         let rendered = try TemplateEngine.render(
-            located.value, origin: Convert.origin(located.location), context: context)
+            located.value, origin: Convert.origin(located, in: text), context: context)
         secretsUsed.add(rendered)
         return rendered.text
     }
@@ -126,15 +128,13 @@ struct TaskRenderer {
         let context = context(baseVariables)
         func renderTracked(_ located: Located<String>) throws -> (String, SecretReference?) {
             let rendered = try TemplateEngine.render(
-                located.value, origin: Convert.origin(located.location), context: context)
+                located.value, origin: Convert.origin(located, in: text), context: context)
             secretsUsed.add(rendered)
             let reference = rendered.secretUses.first.map { secretsUsed.reference(for: $0) }
             return (rendered.text, reference)
         }
         guard let projectProperty = runner.projectId else {
-            throw FlowProblems([
-                "\(runner.location): the task runner has no projectId: set projectId (for example \"{{ secret('GCP_PROJECT_ID') }}\")"
-            ])
+            throw FlowProblems(["\(runner.location): \(FlowCheck.missingProjectId)"])
         }
         let (project, projectSecret) = try renderTracked(projectProperty)
         let region = try render(runner.region, context, secretsUsed)
@@ -144,6 +144,9 @@ struct TaskRenderer {
             let (value, reference) = try renderTracked(property)
             bucket = value.isEmpty ? nil : value
             bucketSecret = reference
+            if let bucket, let problem = GoogleBucketRules.problem(bucket) {
+                throw secretsUsed.problem("\(property.location): \(FlowCheck.invalidBucket(bucket, problem))")
+            }
         }
         if project.isEmpty {
             throw FlowProblems(["\(projectProperty.location): projectId rendered to an empty string"])

@@ -9,6 +9,16 @@ enum Convert {
         Templates.SourceLocation(file: location.file, line: location.line, column: location.column)
     }
 
+    /// Where a template's text starts, with the exact place of each of its characters when `text` (the flow file)
+    /// shows how the value is written: a block, a quoted scalar with escapes, a plain scalar over several lines.
+    static func origin(_ located: Located<String>, in text: FlowText?) -> Templates.SourceLocation {
+        var origin = origin(located.location)
+        if let text, TemplateEngine.needsRendering(located.value), let places = text.positions(of: located) {
+            origin.positions = TemplatePositions(text: located.value, places: places)
+        }
+        return origin
+    }
+
     /// A YAML value (variables, input defaults, ForEach items) as a template value.
     static func templateValue(_ node: YAMLNode) -> TemplateValue {
         if let scalar = node.scalar {

@@ -11,6 +11,12 @@ public struct FlowParseResult: Sendable {
 
     /// True when there is a flow and no error (warnings are allowed).
     public var isValid: Bool { flow != nil && !diagnostics.containsErrors }
+
+    /// A result: `diagnostics` are sorted by position (exact repeats kept once).
+    public init(flow: Flow?, diagnostics: [FlowDiagnostic]) {
+        self.flow = flow
+        self.diagnostics = diagnostics.sortedByPosition()
+    }
 }
 
 /// Reads Kestra flow files into `Flow` models.
@@ -125,7 +131,8 @@ public enum FlowParser {
     }
 }
 
-/// Validates flow files: the entry point for `batchledger validate`.
+/// Validates flow files as far as the flow model goes: the parser's rules. `batchledger validate`, `run` and
+/// serve use `FlowCheck` (module Engine), which adds what a run would refuse once it renders the templates.
 ///
 /// Returns every problem of the file, sorted by position. The flow is valid when none has severity
 /// `.error` (`!diagnostics.containsErrors`); warnings do not make it invalid.

@@ -140,11 +140,12 @@ public struct FlowsAPI: APIRoutes {
             updated: Timestamp.parse(revision.savedAt).map { Timestamp($0) })
     }
 
-    /// One result per `---` document, with lines and columns counted in the whole body.
+    /// One result per `---` document, with lines and columns counted in the whole body: the checks of
+    /// `batchledger validate` (`FlowCheck`), templates and runner properties included.
     static func validate(_ source: String) -> [Kestra.ValidateConstraintViolation] {
         documents(source).enumerated().map { index, document in
             Kestra.ValidateConstraintViolation(
-                index: index, result: FlowParser.parse(source: document, file: bodyName))
+                index: index, result: FlowCheck.result(source: document, file: bodyName))
         }
     }
 

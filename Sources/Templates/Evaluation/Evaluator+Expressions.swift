@@ -36,7 +36,7 @@ extension Evaluator {
         throws(TemplateFailure) -> TemplateValue
     {
         let base = try evaluate(baseExpression)
-        return try member(of: base, named: name, base: baseExpression, at: expression.position)
+        return try Self.member(of: base, named: name, base: baseExpression, at: expression.position)
     }
 
     private func evaluateSubscript(
@@ -46,7 +46,7 @@ extension Evaluator {
     {
         let base = try evaluate(baseExpression)
         let index = try evaluate(indexExpression)
-        return try element(of: base, at: index, base: baseExpression, expression: expression)
+        return try Self.element(of: base, at: index, base: baseExpression, expression: expression)
     }
 
     private func evaluateList(_ items: [Expression]) throws(TemplateFailure) -> TemplateValue {
@@ -137,9 +137,20 @@ extension Evaluator {
     func undefined(
         _ path: String, name: String? = nil, candidates: [String], prefix: String = "", at position: TemplatePosition
     ) -> TemplateFailure {
+        Self.undefined(path, name: name, candidates: candidates, prefix: prefix, at: position)
+    }
+
+    /// `undefined variable 'path'`, followed by `reason` when one is known, else by the closest defined name when
+    /// one looks like a typo, else by how to tolerate a missing value.
+    static func undefined(
+        _ path: String, name: String? = nil, candidates: [String], prefix: String = "", reason: String? = nil,
+        at position: TemplatePosition
+    ) -> TemplateFailure {
         let name = name ?? path
         var message = "undefined variable '\(path)'"
-        if let suggestion = EditDistance.closest(to: name, among: candidates) {
+        if let reason {
+            message += " (\(reason))"
+        } else if let suggestion = EditDistance.closest(to: name, among: candidates) {
             message += " (did you mean '\(prefix)\(suggestion)'?)"
         } else {
             message += " (if it may be missing, use '?? fallback' or '| default(fallback)')"
@@ -147,7 +158,7 @@ extension Evaluator {
         return TemplateFailure(.undefinedVariable, at: position, message)
     }
 
-    private func member(
+    static func member(
         of base: TemplateValue, named name: String, base baseExpression: Expression, at position: TemplatePosition
     )
         throws(TemplateFailure) -> TemplateValue
@@ -170,7 +181,7 @@ extension Evaluator {
         }
     }
 
-    private func element(
+    static func element(
         of base: TemplateValue, at index: TemplateValue, base baseExpression: Expression, expression: Expression
     )
         throws(TemplateFailure) -> TemplateValue

@@ -19,11 +19,16 @@ extension Evaluator {
         if let result = try collectionFilter(name, input, args) { return result }
         if let result = try encodingFilter(name, input, args) { return result }
         if let result = try dateFilter(name, input, args) { return result }
+        throw Self.unknownFilter(name, at: args.position)
+    }
+
+    /// `unknown filter 'name'`, with the closest known filter when one looks like a typo.
+    static func unknownFilter(_ name: String, at position: TemplatePosition) -> TemplateFailure {
         var message = "unknown filter '\(name)'"
-        if let suggestion = EditDistance.closest(to: name, among: Self.filterNames) {
+        if let suggestion = EditDistance.closest(to: name, among: filterNames) {
             message += " (did you mean '\(suggestion)'?)"
         }
-        throw TemplateFailure(.unknownName, at: args.position, message)
+        return TemplateFailure(.unknownName, at: position, message)
     }
 
     /// The input of a string filter: nil for null (the filter then returns null, as Pebble's do), the printed form

@@ -72,12 +72,17 @@ extension Evaluator {
             }
             return best
         default:
-            var message = "unknown function '\(name)'"
-            if let suggestion = EditDistance.closest(to: name, among: Self.functionNames) {
-                message += " (did you mean '\(suggestion)'?)"
-            }
-            throw TemplateFailure(.unknownName, at: args.position, message)
+            throw Self.unknownFunction(name, at: args.position)
         }
+    }
+
+    /// `unknown function 'name'`, with the closest known function when one looks like a typo.
+    static func unknownFunction(_ name: String, at position: TemplatePosition) -> TemplateFailure {
+        var message = "unknown function '\(name)'"
+        if let suggestion = EditDistance.closest(to: name, among: functionNames) {
+            message += " (did you mean '\(suggestion)'?)"
+        }
+        return TemplateFailure(.unknownName, at: position, message)
     }
 
     /// Renders a string value as a template, once (or, with `recursive=true`, until it stops changing), in the same

@@ -7,14 +7,7 @@ extension Evaluator {
     )
         throws(TemplateFailure) -> Bool
     {
-        guard Self.testNames.contains(name) else {
-            var message = "unknown test '\(name)'"
-            if let suggestion = EditDistance.closest(to: name, among: Self.testNames) {
-                message += " (did you mean '\(suggestion)'?)"
-            }
-            throw TemplateFailure(
-                .unknownName, at: position, message + "; tests: \(Self.testNames.joined(separator: ", "))")
-        }
+        guard Self.testNames.contains(name) else { throw Self.unknownTest(name, at: position) }
         if name == "defined" {
             // Pebble counts a null value as not defined.
             guard let value = try lenient(input) else { return false }
@@ -43,5 +36,15 @@ extension Evaluator {
         default:
             return false
         }
+    }
+
+    /// `unknown test 'name'`, with the closest known test when one looks like a typo, and the list of tests.
+    static func unknownTest(_ name: String, at position: TemplatePosition) -> TemplateFailure {
+        var message = "unknown test '\(name)'"
+        if let suggestion = EditDistance.closest(to: name, among: testNames) {
+            message += " (did you mean '\(suggestion)'?)"
+        }
+        return TemplateFailure(
+            .unknownName, at: position, message + "; tests: \(testNames.joined(separator: ", "))")
     }
 }
