@@ -40,6 +40,15 @@ public struct APICall: Sendable {
 /// so the server asks the next group.
 public protocol APIRoutes: Sendable {
     func respond(to call: APICall) async throws -> Response?
+
+    /// The operations the group answers, each as `openapi/batchledger.json` lists it (a test checks that every
+    /// group of the server lists some, and that the document and the groups name the same operations).
+    static var operations: [APIOperation] { get }
+}
+
+extension APIRoutes {
+    /// None listed: the document test names the group until it lists its operations.
+    public static var operations: [APIOperation] { [] }
 }
 
 extension Response {

@@ -19,6 +19,16 @@ public struct ExecutionsAPI: APIRoutes {
         self.history = history
     }
 
+    public static let operations = [
+        APIOperation("POST", "/executions/{namespace}/{id}"),
+        APIOperation("DELETE", "/executions/{executionId}/kill"),
+        APIOperation("DELETE", "/executions/{executionId}/actions/kill"),
+        APIOperation("POST", "/executions/{executionId}/restart"),
+        APIOperation("POST", "/executions/{executionId}/actions/restart"),
+        APIOperation("POST", "/executions/{executionId}/replay"),
+        APIOperation("POST", "/executions/{executionId}/actions/replay"),
+    ]
+
     /// The longest label key and value accepted.
     static let maximumLabelKey = 100
     static let maximumLabelValue = 1_000

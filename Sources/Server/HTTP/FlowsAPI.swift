@@ -15,6 +15,13 @@ public struct FlowsAPI: APIRoutes {
         self.library = library
     }
 
+    public static let operations = [
+        APIOperation("POST", "/flows"), APIOperation("POST", "/flows/validate"), APIOperation("GET", "/flows/search"),
+        APIOperation("GET", "/flows/{namespace}"), APIOperation("GET", "/flows/{namespace}/{id}"),
+        APIOperation("PUT", "/flows/{namespace}/{id}"), APIOperation("DELETE", "/flows/{namespace}/{id}"),
+        APIOperation("GET", "/flows/{namespace}/{id}/revisions"),
+    ]
+
     /// The name diagnostics give a flow sent in a request body.
     static let bodyName = "flow.yaml"
 

@@ -13,6 +13,11 @@ public struct HistoryAPI: APIRoutes {
     /// The time a state that has not ended ends at, in Kestra's `getEndDate`.
     public let now: @Sendable () -> Timestamp
 
+    public static let operations = [
+        APIOperation("GET", "/executions/search"), APIOperation("GET", "/executions/{executionId}"),
+        APIOperation("GET", "/logs/{executionId}"),
+    ]
+
     /// The largest page a search answers.
     public static let maximumPageSize = 500
 

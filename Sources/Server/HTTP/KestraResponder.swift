@@ -7,7 +7,8 @@ import NIOCore
 
 /// The server's one responder: checks who asks (a bearer token from the token file, when there is one), then
 /// asks each group of routes in turn for Kestra's API under `/api/v1/main/`, with Kestra's error shape for every
-/// refusal. Paths outside `/api/` go to `pages` (the web UI) when there is one.
+/// refusal. Paths outside `/api/` go to `pages` (the web UI) when there is one. The API's OpenAPI document
+/// (`GET /api/v1/openapi.json`) needs no token.
 public struct KestraResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
 
@@ -38,6 +39,9 @@ public struct KestraResponder: HTTPResponder {
         let segments = parsed.segments
         if segments.first != "api", let pages {
             return try await pages.respond(to: request, parsed: parsed, context: context)
+        }
+        if request.method == .get, OpenAPIDocument.isRequested(segments) {
+            return OpenAPIDocument.response()
         }
         var caller = tokens?.caller(request.headers[.authorization])
         if caller == nil, let pages {
