@@ -84,7 +84,8 @@ extension OpenAPIDocument {
               "schema": {
                 "type": "string",
                 "minLength": 1
-              }
+              },
+              "example": "id: hello\nnamespace: company.team\ninputs:\n  - id: name\n    type: STRING\n    defaults: world\ntasks:\n  - id: say\n    type: io.kestra.plugin.scripts.shell.Commands\n    taskRunner:\n      type: io.kestra.plugin.ee.gcp.runner.Batch\n      projectId: local-project\n      region: europe-west9\n      bucket: batchledger-local\n    commands:\n      - echo 'hello {{ inputs.name }}'\n"
             }
           }
         },
@@ -95,6 +96,43 @@ extension OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Flow"
+                }
+              }
+            },
+            "links": {
+              "Flow": {
+                "operationId": "flow",
+                "parameters": {
+                  "namespace": "$response.body#/namespace",
+                  "id": "$response.body#/id"
+                }
+              },
+              "UpdateFlow": {
+                "operationId": "updateFlow",
+                "parameters": {
+                  "namespace": "$response.body#/namespace",
+                  "id": "$response.body#/id"
+                }
+              },
+              "DeleteFlow": {
+                "operationId": "deleteFlow",
+                "parameters": {
+                  "namespace": "$response.body#/namespace",
+                  "id": "$response.body#/id"
+                }
+              },
+              "ListFlowRevisions": {
+                "operationId": "listFlowRevisions",
+                "parameters": {
+                  "namespace": "$response.body#/namespace",
+                  "id": "$response.body#/id"
+                }
+              },
+              "CreateExecution": {
+                "operationId": "createExecution",
+                "parameters": {
+                  "namespace": "$response.body#/namespace",
+                  "id": "$response.body#/id"
                 }
               }
             }
@@ -141,7 +179,8 @@ extension OpenAPIDocument {
               "schema": {
                 "type": "string",
                 "minLength": 1
-              }
+              },
+              "example": "id: hello\nnamespace: company.team\ninputs:\n  - id: name\n    type: STRING\n    defaults: world\ntasks:\n  - id: say\n    type: io.kestra.plugin.scripts.shell.Commands\n    taskRunner:\n      type: io.kestra.plugin.ee.gcp.runner.Batch\n      projectId: local-project\n      region: europe-west9\n      bucket: batchledger-local\n    commands:\n      - echo 'hello {{ inputs.name }}'\n"
             }
           }
         },
@@ -508,7 +547,8 @@ extension OpenAPIDocument {
               "schema": {
                 "type": "string",
                 "minLength": 1
-              }
+              },
+              "example": "id: hello\nnamespace: company.team\ninputs:\n  - id: name\n    type: STRING\n    defaults: world\ntasks:\n  - id: say\n    type: io.kestra.plugin.scripts.shell.Commands\n    taskRunner:\n      type: io.kestra.plugin.ee.gcp.runner.Batch\n      projectId: local-project\n      region: europe-west9\n      bucket: batchledger-local\n    commands:\n      - echo 'hello {{ inputs.name }}'\n"
             }
           }
         },
@@ -963,6 +1003,9 @@ extension OpenAPIDocument {
                   "type": "string"
                 },
                 "description": "One field per input, by the input's id, with its value as text (FILE inputs are not supported: a file part is refused with 422)."
+              },
+              "example": {
+                "name": "world"
               }
             },
             "application/x-www-form-urlencoded": {
@@ -972,6 +1015,9 @@ extension OpenAPIDocument {
                   "type": "string"
                 },
                 "description": "One field per input, by the input's id, with its value as text (FILE inputs are not supported: a file part is refused with 422)."
+              },
+              "example": {
+                "name": "world"
               }
             }
           }
@@ -983,6 +1029,56 @@ extension OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Execution"
+                }
+              }
+            },
+            "links": {
+              "Execution": {
+                "operationId": "execution",
+                "parameters": {
+                  "executionId": "$response.body#/id"
+                }
+              },
+              "ListLogsFromExecution": {
+                "operationId": "listLogsFromExecution",
+                "parameters": {
+                  "executionId": "$response.body#/id"
+                }
+              },
+              "KillExecution": {
+                "operationId": "killExecution",
+                "parameters": {
+                  "executionId": "$response.body#/id"
+                }
+              },
+              "RestartExecution": {
+                "operationId": "restartExecution",
+                "parameters": {
+                  "executionId": "$response.body#/id"
+                }
+              },
+              "ReplayExecution": {
+                "operationId": "replayExecution",
+                "parameters": {
+                  "executionId": "$response.body#/id"
+                }
+              },
+              "FollowExecution": {
+                "operationId": "followExecution",
+                "parameters": {
+                  "executionId": "$response.body#/id"
+                }
+              },
+              "ExecutionEvents": {
+                "operationId": "executionEvents",
+                "parameters": {
+                  "executionId": "$response.body#/id"
+                }
+              },
+              "ExportExecution": {
+                "operationId": "exportExecution",
+                "parameters": {
+                  "executionId": "$response.body#/id"
                 }
               }
             }
@@ -2088,7 +2184,7 @@ extension OpenAPIDocument {
             "name": "since",
             "in": "query",
             "required": false,
-            "description": "Events recorded at or after this time.",
+            "description": "Events recorded at or after this time: RFC 3339, a date (`2026-11-22`) or an age (`7d`, `24h`, `90m`).",
             "schema": {
               "type": "string"
             }
@@ -2097,7 +2193,7 @@ extension OpenAPIDocument {
             "name": "until",
             "in": "query",
             "required": false,
-            "description": "Events recorded at or before this time.",
+            "description": "Events recorded before this time, written as `since`.",
             "schema": {
               "type": "string"
             }
