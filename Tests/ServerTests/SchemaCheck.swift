@@ -1,10 +1,10 @@
 import Engine
 import Foundation
 
-/// Checks JSON documents against the schemas of an OpenAPI 3.0 document, for the part of the schema language
-/// `openapi/batchledger.json` uses: `$ref`, `type` (with `nullable`), `enum`, `pattern`, `minimum`, `maximum`,
-/// `properties`, `required`, `additionalProperties`, `items` and `oneOf`. Values are `EventValue` trees, which keep
-/// numbers, booleans and strings apart.
+/// Checks JSON documents against the schemas of an OpenAPI 3.1 document, for the part of JSON Schema that
+/// `openapi/batchledger.json` uses: `$ref`, `type` (a name or a list of names), `enum`, `pattern`, `minimum`,
+/// `maximum`, `properties`, `required`, `additionalProperties`, `items` and `oneOf`. Values are `EventValue` trees,
+/// which keep numbers, booleans and strings apart.
 struct SchemaCheck {
     let document: EventValue
 
@@ -20,15 +20,13 @@ struct SchemaCheck {
             guard let target = resolve(reference) else { return ["\(path): \(reference) does not resolve"] }
             return problems(value, target, at: path)
         }
-        if case .null = value {
-            return rules["type"] == nil || rules["nullable"]?.bool == true ? [] : ["\(path): null is not allowed"]
-        }
+        let types = rules["type"].map { $0.array?.compactMap(\.string) ?? [$0.string ?? ""] }
         if let choices = rules["oneOf"]?.array {
             let matching = choices.filter { problems(value, $0, at: path).isEmpty }.count
             if matching != 1 { return ["\(path): matches \(matching) of the oneOf schemas, not one"] }
         }
-        if let type = rules["type"]?.string, let problem = Self.typeProblem(value, type) {
-            return ["\(path): \(problem)"]
+        if let types, !types.contains(where: { Self.matches(value, $0) }) {
+            return ["\(path): \(value.compactText.prefix(80)) is not of type \(types.joined(separator: " or "))"]
         }
         var found: [String] = []
         if let allowed = rules["enum"]?.array, !allowed.contains(value) {
@@ -80,16 +78,15 @@ struct SchemaCheck {
         return node
     }
 
-    private static func typeProblem(_ value: EventValue, _ type: String) -> String? {
-        let matches: Bool
+    private static func matches(_ value: EventValue, _ type: String) -> Bool {
         switch (type, value) {
-        case ("string", .string), ("boolean", .bool), ("number", .number), ("array", .array), ("object", .object):
-            matches = true
+        case ("null", .null), ("string", .string), ("boolean", .bool), ("number", .number), ("array", .array),
+            ("object", .object):
+            return true
         case ("integer", .number(let number)):
-            matches = number.int64 != nil
+            return number.int64 != nil
         default:
-            matches = false
+            return false
         }
-        return matches ? nil : "\(value.compactText.prefix(80)) is not of type \(type)"
     }
 }

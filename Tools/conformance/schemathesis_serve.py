@@ -5,13 +5,15 @@ Usage: schemathesis_serve.py BATCHLEDGER FOLDER SECRETS_FILE
 (run with the Python of a virtual environment that has `schemathesis==4.32.5`; its `st` is the one used)
 
 Starts `BATCHLEDGER serve --local --ledger FOLDER/ledger --port 0 --token-file FOLDER/tokens --secrets-file
-SECRETS_FILE` on a fresh ledger, seeds it through the API (three flows; one execution that ends SUCCESS and one
-that ends FAILED), checks that GET /api/v1/openapi.json answers without a token, then runs `st run` against
-http://127.0.0.1:PORT/api/v1/openapi.json with the bearer token and these checks: not_a_server_error,
-status_code_conformance, content_type_conformance, response_schema_conformance. Every phase runs (examples,
+SECRETS_FILE` on a fresh ledger, seeds it through the API (three flows; one execution that ends SUCCESS with an
+output file and one that ends FAILED), checks that GET /api/v1/openapi.json answers without a token, then runs
+`st run` against http://127.0.0.1:PORT/api/v1/openapi.json with the bearer token and these checks:
+not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance (server-sent
+events are checked one event at a time, each payload against its schema). Every phase runs (examples,
 coverage, fuzzing, stateful), with a fixed seed and a fixed number of examples per operation, so a run is
-repeatable and bounded by counts, not by a clock. Path parameters are half the time the seeded flows and
-executions (so the answers of real objects are checked too) and half the time generated.
+repeatable and bounded by counts, not by a clock. Path parameters (and the file routes' `path`) are half the
+time the seeded flows, executions and output file (so the answers of real objects are checked too) and half the
+time generated.
 
 Afterwards the server must still be running, stop on SIGTERM with status 0, and `verify` must pass on the ledger.
 Exits 1 naming the first failure; schemathesis's own report is printed as it runs.
@@ -46,8 +48,9 @@ def flow(flow_id, commands, inputs=""):
 
 
 FLOWS = {
-    "hello": flow("hello", ["echo 'hello {{ inputs.name }}'"],
-                  "inputs:\n  - id: name\n    type: STRING\n    defaults: world\n"),
+    "hello": flow("hello", ["echo 'hello {{ inputs.name }}' | tee '{{ workingDir }}/out.txt'"],
+                  "inputs:\n  - id: name\n    type: STRING\n    defaults: world\n")
+    + "    outputFiles:\n      - out.txt\n",
     "failing": flow("failing", ["echo failing", "exit 3"]),
     # Deleted by the fuzzing of DELETE flows/{namespace}/{id}, so that the other two stay.
     "doomed": flow("doomed", ["echo doomed"]),
@@ -73,12 +76,14 @@ def call(base, method, path, token, body=None, content_type=None):
 
 
 def seed(base, token):
-    """The flows and the two ended executions; returns the executions' ids."""
+    """The flows and the two ended executions; returns the executions' ids and the first one's output files'
+    URIs."""
     for flow_id, source in FLOWS.items():
         status, _, body = call(base, "POST", "/api/v1/main/flows", token, source.encode(), "application/x-yaml")
         if status != 200:
             fail(f"seeding flow {flow_id}: {status} {body[:300]!r}")
     ids = []
+    files = []
     for flow_id, expected in [("hello", "SUCCESS"), ("failing", "FAILED")]:
         status, _, body = call(base, "POST", f"/api/v1/main/executions/{NAMESPACE}/{flow_id}?wait=true", token)
         if status != 200:
@@ -87,10 +92,13 @@ def seed(base, token):
         if execution["state"]["current"] != expected:
             fail(f"the seeded execution of {flow_id} ended {execution['state']['current']}, not {expected}")
         ids.append(execution["id"])
-    return ids
+        files += [uri for run in execution["taskRunList"] for uri in run["outputs"].get("outputFiles", {}).values()]
+    if not files:
+        fail("the seeded execution of hello has no output file")
+    return ids, files
 
 
-def configuration(path, execution_ids, report):
+def configuration(path, execution_ids, files, report):
     """schemathesis.toml: the seeded objects as dictionaries bound to the path parameters, half the time."""
     def values(items):
         return "[" + ", ".join(json.dumps(item) for item in items) + "]"
@@ -105,10 +113,14 @@ values = {values([NAMESPACE])}
 [dictionaries.flows]
 values = {values(["hello", "failing"])}
 
+[dictionaries.files]
+values = {values(files)}
+
 [parameters]
 "path.executionId" = {{ dictionary = "executions", probability = 0.5 }}
 "path.namespace" = {{ dictionary = "namespaces", probability = 0.5 }}
 "path.id" = {{ dictionary = "flows", probability = 0.5 }}
+"query.path" = {{ dictionary = "files", probability = 0.5 }}
 
 [[operations]]
 include-method = "DELETE"
@@ -155,11 +167,11 @@ def main():
         document = json.loads(body)
         print(f"schemathesis_serve: serve at {base}, OpenAPI {document['openapi']}, "
               f"{sum(len(item) for item in document['paths'].values())} operations")
-        execution_ids = seed(base, token)
+        execution_ids, files = seed(base, token)
         print(f"schemathesis_serve: seeded flows {', '.join(FLOWS)} and executions {', '.join(execution_ids)}")
 
         config = os.path.join(folder, "schemathesis.toml")
-        configuration(config, execution_ids, os.path.join(folder, "report"))
+        configuration(config, execution_ids, files, os.path.join(folder, "report"))
         command = [
             st, "--config-file", config, "--no-color", "run", f"{base}/api/v1/openapi.json",
             "--header", f"Authorization: Bearer {token}",

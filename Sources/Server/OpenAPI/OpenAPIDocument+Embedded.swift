@@ -3,7 +3,7 @@ extension OpenAPIDocument {
     /// The text of `openapi/batchledger.json`.
     static let text = ##"""
 {
-  "openapi": "3.0.3",
+  "openapi": "3.1.0",
   "info": {
     "title": "BatchLedger serve: Kestra's REST API over the ledger",
     "version": "1",
@@ -1643,11 +1643,33 @@ extension OpenAPIDocument {
         ],
         "responses": {
           "200": {
-            "description": "Server-sent events: one `data:` line per JSON document, comment lines as heartbeats; the stream ends after the execution's end.",
+            "description": "Server-sent events, each a `data:` line holding one `Execution` as JSON; comment lines keep an idle stream open. The stream ends after the execution's end.",
             "content": {
               "text/event-stream": {
                 "schema": {
-                  "type": "string"
+                  "type": "object",
+                  "description": "One event of the stream.",
+                  "properties": {
+                    "data": {
+                      "type": "string",
+                      "contentMediaType": "application/json",
+                      "contentSchema": {
+                        "$ref": "#/components/schemas/Execution"
+                      }
+                    },
+                    "event": {
+                      "type": "string"
+                    },
+                    "id": {
+                      "type": "string"
+                    },
+                    "retry": {
+                      "type": "integer"
+                    }
+                  },
+                  "required": [
+                    "data"
+                  ]
                 }
               }
             }
@@ -1731,11 +1753,33 @@ extension OpenAPIDocument {
         ],
         "responses": {
           "200": {
-            "description": "Server-sent events: one `data:` line per JSON document, comment lines as heartbeats; the stream ends after the execution's end.",
+            "description": "Server-sent events, each a `data:` line holding one `LogEntry` as JSON; comment lines keep an idle stream open. The stream ends after the execution's end.",
             "content": {
               "text/event-stream": {
                 "schema": {
-                  "type": "string"
+                  "type": "object",
+                  "description": "One event of the stream.",
+                  "properties": {
+                    "data": {
+                      "type": "string",
+                      "contentMediaType": "application/json",
+                      "contentSchema": {
+                        "$ref": "#/components/schemas/LogEntry"
+                      }
+                    },
+                    "event": {
+                      "type": "string"
+                    },
+                    "id": {
+                      "type": "string"
+                    },
+                    "retry": {
+                      "type": "integer"
+                    }
+                  },
+                  "required": [
+                    "data"
+                  ]
                 }
               }
             }
@@ -2268,7 +2312,7 @@ extension OpenAPIDocument {
             "description": "A chain link `SEQ:HASH` as verify prints the head: whether the ledger still passes through it.",
             "schema": {
               "type": "string",
-              "pattern": "^[0-9]+:[0-9a-fA-F]{64}$"
+              "pattern": "^0*[1-9][0-9]{0,17}:[0-9a-fA-F]{64}$"
             }
           }
         ],
@@ -3067,8 +3111,11 @@ extension OpenAPIDocument {
             "format": "date-time"
           },
           "task_run": {
-            "type": "string",
-            "nullable": true
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The task run the event belongs to, if any."
           },
           "summary": {
             "type": "string"
