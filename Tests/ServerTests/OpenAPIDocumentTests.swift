@@ -97,7 +97,7 @@ struct OpenAPIDocumentTests {
             #expect(responses.contains { $0.hasPrefix("2") }, "\(operation.key) has no success answer")
             let open = operation.object["security"]?.array?.isEmpty == true
             if !open {
-                for status in ["400", "401", "404", "413", "503"] {
+                for status in ["400", "401", "403", "404", "413", "503"] {
                     #expect(responses.contains(status), "\(operation.key) does not document \(status)")
                 }
             }
@@ -200,6 +200,10 @@ struct OpenAPIDocumentTests {
             ("/api/v1/main/executions/search?size=2", "PagedResults_Execution", false),
             ("/api/v1/main/logs/exec-1", "LogEntry", true),
             ("/api/v1/main/flows/search", "PagedResults_Flow", false),
+            ("/api/v1/main/executions/exec-1/events?size=3", "PagedResults_LedgerEvent", false),
+            ("/api/v1/main/executions/exec-1?at=2", "Execution", false),
+            ("/api/v1/main/audit?execution=exec-2", "LedgerEvent", true),
+            ("/api/v1/main/verify", "LedgerVerification", false),
             ("/api/v1/main/executions/nope", "Error", false),
             ("/api/v1/main/flows/search?page=0", "Error", false),
         ]

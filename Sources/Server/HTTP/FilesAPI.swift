@@ -19,6 +19,11 @@ import Primitives
 /// ledger (its files are on another machine).
 public struct FilesAPI: APIRoutes {
     public let store: EventStore
+
+    public static let operations = [
+        APIOperation("GET", "/executions/{executionId}/file"),
+        APIOperation("GET", "/executions/{executionId}/file/metas"),
+    ]
     /// The size of each piece read from disk and sent.
     public let pieceSize: Int
 

@@ -19,6 +19,10 @@ import NIOCore
 /// same ledger file are followed as well as this process's own.
 public struct FollowAPI: APIRoutes {
     public let store: EventStore
+
+    public static let operations = [
+        APIOperation("GET", "/executions/{executionId}/follow"), APIOperation("GET", "/logs/{executionId}/follow"),
+    ]
     public let clock: any Clock<Duration>
     /// How often the stream's version is read.
     public let interval: Duration

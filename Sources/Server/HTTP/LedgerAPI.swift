@@ -23,6 +23,12 @@ import NIOCore
 public struct LedgerAPI: APIRoutes {
     public let store: EventStore
 
+    public static let operations = [
+        APIOperation("GET", "/executions/{executionId}/events"), APIOperation("GET", "/audit"),
+        APIOperation("GET", "/executions/{executionId}/export"), APIOperation("GET", "/export"),
+        APIOperation("GET", "/verify"),
+    ]
+
     /// The largest page of `events`.
     public static let maximumEventsPage = 1000
     /// The most events `audit` answers at once, and how many when no limit is given.

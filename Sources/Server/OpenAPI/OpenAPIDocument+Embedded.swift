@@ -7,7 +7,7 @@ extension OpenAPIDocument {
   "info": {
     "title": "BatchLedger serve: Kestra's REST API over the ledger",
     "version": "1",
-    "description": "What `batchledger serve` answers: Kestra's REST API (tenant `main`) for flows kept in the ledger, executions run on Google Cloud Batch (or the LocalCloud emulator), their logs and files, and the ledger's own routes (events, audit, export, verify). Every refusal has Kestra's error shape (`Error`). Operations marked `x-batchledger-pending` are described from their contract and are not served by this build yet."
+    "description": "What `batchledger serve` answers: Kestra's REST API (tenant `main`) for flows kept in the ledger, executions run on Google Cloud Batch (or the LocalCloud emulator), their logs and files, and the ledger's own routes (events, audit, export, verify). Every refusal has Kestra's error shape (`Error`). An operation marked `x-batchledger-pending` would be described from its contract, not yet served."
   },
   "servers": [
     {
@@ -43,6 +43,9 @@ extension OpenAPIDocument {
   "security": [
     {
       "bearerAuth": []
+    },
+    {
+      "sessionCookie": []
     }
   ],
   "paths": {
@@ -143,6 +146,9 @@ extension OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
@@ -203,6 +209,9 @@ extension OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -360,6 +369,9 @@ extension OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
@@ -410,6 +422,9 @@ extension OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -499,6 +514,9 @@ extension OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
@@ -569,6 +587,9 @@ extension OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
@@ -626,6 +647,9 @@ extension OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -690,6 +714,9 @@ extension OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -915,6 +942,9 @@ extension OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
@@ -1089,6 +1119,9 @@ extension OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
@@ -1122,11 +1155,11 @@ extension OpenAPIDocument {
             "name": "executionId",
             "in": "path",
             "required": true,
-            "description": "The execution's id.",
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
             "schema": {
               "type": "string",
               "minLength": 1,
-              "maxLength": 128
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
             }
           },
           {
@@ -1138,8 +1171,7 @@ extension OpenAPIDocument {
               "type": "integer",
               "format": "int64",
               "minimum": 1
-            },
-            "x-batchledger-pending": "serve-read"
+            }
           }
         ],
         "responses": {
@@ -1158,6 +1190,9 @@ extension OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -1184,11 +1219,11 @@ extension OpenAPIDocument {
             "name": "executionId",
             "in": "path",
             "required": true,
-            "description": "The execution's id.",
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
             "schema": {
               "type": "string",
               "minLength": 1,
-              "maxLength": 128
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
             }
           }
         ],
@@ -1208,6 +1243,9 @@ extension OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -1237,11 +1275,11 @@ extension OpenAPIDocument {
             "name": "executionId",
             "in": "path",
             "required": true,
-            "description": "The execution's id.",
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
             "schema": {
               "type": "string",
               "minLength": 1,
-              "maxLength": 128
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
             }
           }
         ],
@@ -1261,6 +1299,9 @@ extension OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -1290,11 +1331,11 @@ extension OpenAPIDocument {
             "name": "executionId",
             "in": "path",
             "required": true,
-            "description": "The execution's id.",
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
             "schema": {
               "type": "string",
               "minLength": 1,
-              "maxLength": 128
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
             }
           }
         ],
@@ -1314,6 +1355,9 @@ extension OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -1349,11 +1393,11 @@ extension OpenAPIDocument {
             "name": "executionId",
             "in": "path",
             "required": true,
-            "description": "The execution's id.",
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
             "schema": {
               "type": "string",
               "minLength": 1,
-              "maxLength": 128
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
             }
           }
         ],
@@ -1373,6 +1417,9 @@ extension OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -1408,11 +1455,11 @@ extension OpenAPIDocument {
             "name": "executionId",
             "in": "path",
             "required": true,
-            "description": "The execution's id.",
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
             "schema": {
               "type": "string",
               "minLength": 1,
-              "maxLength": 128
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
             }
           },
           {
@@ -1441,6 +1488,9 @@ extension OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -1476,11 +1526,11 @@ extension OpenAPIDocument {
             "name": "executionId",
             "in": "path",
             "required": true,
-            "description": "The execution's id.",
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
             "schema": {
               "type": "string",
               "minLength": 1,
-              "maxLength": 128
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
             }
           },
           {
@@ -1509,6 +1559,9 @@ extension OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -1543,11 +1596,11 @@ extension OpenAPIDocument {
             "name": "executionId",
             "in": "path",
             "required": true,
-            "description": "The execution's id.",
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
             "schema": {
               "type": "string",
               "minLength": 1,
-              "maxLength": 128
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
             }
           },
           {
@@ -1608,6 +1661,9 @@ extension OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
@@ -1633,11 +1689,11 @@ extension OpenAPIDocument {
             "name": "executionId",
             "in": "path",
             "required": true,
-            "description": "The execution's id.",
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
             "schema": {
               "type": "string",
               "minLength": 1,
-              "maxLength": 128
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
             }
           }
         ],
@@ -1680,6 +1736,9 @@ extension OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
@@ -1689,8 +1748,7 @@ extension OpenAPIDocument {
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
           }
-        },
-        "x-batchledger-pending": "serve-read"
+        }
       }
     },
     "/api/v1/main/logs/{executionId}/follow": {
@@ -1706,11 +1764,11 @@ extension OpenAPIDocument {
             "name": "executionId",
             "in": "path",
             "required": true,
-            "description": "The execution's id.",
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
             "schema": {
               "type": "string",
               "minLength": 1,
-              "maxLength": 128
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
             }
           },
           {
@@ -1790,6 +1848,9 @@ extension OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
@@ -1799,8 +1860,7 @@ extension OpenAPIDocument {
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
           }
-        },
-        "x-batchledger-pending": "serve-read"
+        }
       }
     },
     "/api/v1/main/executions/{executionId}/file": {
@@ -1816,11 +1876,11 @@ extension OpenAPIDocument {
             "name": "executionId",
             "in": "path",
             "required": true,
-            "description": "The execution's id.",
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
             "schema": {
               "type": "string",
               "minLength": 1,
-              "maxLength": 128
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
             }
           },
           {
@@ -1867,8 +1927,7 @@ extension OpenAPIDocument {
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
           }
-        },
-        "x-batchledger-pending": "serve-read"
+        }
       }
     },
     "/api/v1/main/executions/{executionId}/file/metas": {
@@ -1883,11 +1942,11 @@ extension OpenAPIDocument {
             "name": "executionId",
             "in": "path",
             "required": true,
-            "description": "The execution's id.",
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
             "schema": {
               "type": "string",
               "minLength": 1,
-              "maxLength": 128
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
             }
           },
           {
@@ -1933,8 +1992,7 @@ extension OpenAPIDocument {
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
           }
-        },
-        "x-batchledger-pending": "serve-read"
+        }
       }
     },
     "/api/v1/main/executions/{executionId}/events": {
@@ -1950,11 +2008,11 @@ extension OpenAPIDocument {
             "name": "executionId",
             "in": "path",
             "required": true,
-            "description": "The execution's id.",
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
             "schema": {
               "type": "string",
               "minLength": 1,
-              "maxLength": 128
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
             }
           },
           {
@@ -1999,6 +2057,9 @@ extension OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
@@ -2008,8 +2069,7 @@ extension OpenAPIDocument {
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
           }
-        },
-        "x-batchledger-pending": "serve-read"
+        }
       }
     },
     "/api/v1/main/executions/{executionId}/export": {
@@ -2024,11 +2084,11 @@ extension OpenAPIDocument {
             "name": "executionId",
             "in": "path",
             "required": true,
-            "description": "The execution's id.",
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
             "schema": {
               "type": "string",
               "minLength": 1,
-              "maxLength": 128
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
             }
           },
           {
@@ -2074,6 +2134,9 @@ extension OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
@@ -2083,8 +2146,7 @@ extension OpenAPIDocument {
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
           }
-        },
-        "x-batchledger-pending": "serve-read"
+        }
       }
     },
     "/api/v1/main/export": {
@@ -2132,6 +2194,9 @@ extension OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
@@ -2141,8 +2206,7 @@ extension OpenAPIDocument {
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
           }
-        },
-        "x-batchledger-pending": "serve-read"
+        }
       }
     },
     "/api/v1/main/audit": {
@@ -2284,6 +2348,9 @@ extension OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
@@ -2293,8 +2360,7 @@ extension OpenAPIDocument {
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
           }
-        },
-        "x-batchledger-pending": "serve-read"
+        }
       }
     },
     "/api/v1/main/verify": {
@@ -2333,6 +2399,9 @@ extension OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
@@ -2342,8 +2411,7 @@ extension OpenAPIDocument {
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
           }
-        },
-        "x-batchledger-pending": "serve-read"
+        }
       }
     }
   },
@@ -2353,6 +2421,12 @@ extension OpenAPIDocument {
         "type": "http",
         "scheme": "bearer",
         "description": "A token of the server's `--token-file` (`name:token` lines); the token's name is recorded as who asked. A server without a token file listens on loopback only and needs none."
+      },
+      "sessionCookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "batchledger_session",
+        "description": "The web UI's session (`/ui/`, signed in with a token): it stands in for the bearer token, and a request that changes something must also send the page's CSRF token in `X-CSRF-Token` (else 403)."
       }
     },
     "responses": {
@@ -2377,7 +2451,7 @@ extension OpenAPIDocument {
         }
       },
       "Forbidden": {
-        "description": "The file is not a regular file inside its task run's folder: it is not served.",
+        "description": "Refused: a write with the web UI's session cookie but without its CSRF token, a `Host` that is not loopback on a server without a token file, or an output file that is not a regular file inside its task run's folder.",
         "content": {
           "application/json": {
             "schema": {
@@ -3180,12 +3254,8 @@ extension OpenAPIDocument {
       },
       "LedgerVerification": {
         "type": "object",
-        "description": "What `batchledger verify --json` prints.",
+        "description": "What `batchledger verify --json` prints, without the ledger's path.",
         "properties": {
-          "ledger": {
-            "type": "string",
-            "description": "The ledger's path."
-          },
           "valid": {
             "type": "boolean"
           },
@@ -3256,7 +3326,6 @@ extension OpenAPIDocument {
           }
         },
         "required": [
-          "ledger",
           "valid",
           "eventsChecked",
           "streamsChecked",
