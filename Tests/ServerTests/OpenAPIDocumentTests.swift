@@ -178,6 +178,43 @@ struct OpenAPIDocumentTests {
         }
     }
 
+    @Test("an execution id that names a flow's stream (flow%2FNS%2FID) is no execution on any route")
+    func flowStreamIsNoExecution() async throws {
+        let flow = """
+            id: hello
+            namespace: company.team
+            tasks:
+              - id: t
+                type: io.kestra.plugin.scripts.shell.Commands
+                taskRunner:
+                  type: io.kestra.plugin.ee.gcp.runner.Batch
+                  projectId: p
+                  region: r
+                  bucket: b
+                commands:
+                  - echo hi
+            """
+        let operations = operations.filter { $0.path.contains("{executionId}") }
+        try await server().application().test(.router) { client in
+            let saved = try await client.execute(
+                uri: "/api/v1/main/flows", method: .post, headers: [.contentType: "application/x-yaml"],
+                body: ByteBuffer(string: flow))
+            #expect(saved.status == .ok)
+            for operation in operations {
+                let uri = operation.path.replacingOccurrences(
+                    of: "{executionId}", with: "flow%2Fcompany.team%2Fhello")
+                let answer = try await client.execute(uri: uri, method: HTTPRequest.Method(operation.method)!)
+                // A route with a required query parameter refuses its absence first.
+                let required = (operation.object["parameters"]?.array ?? []).contains {
+                    $0["in"]?.string == "query" && $0["required"]?.bool == true
+                }
+                #expect(
+                    answer.status == (required ? .badRequest : .notFound),
+                    "\(operation.key): \(String(buffer: answer.body))")
+            }
+        }
+    }
+
     @Test("GET /api/v1/openapi.json needs no token; the tenant's routes still do")
     func documentIsServedWithoutAToken() async throws {
         let tokens = try APITokens(text: "ci:openapi-token-0123456789\n", file: "tokens")
