@@ -24,6 +24,7 @@ public struct FilesAPI: APIRoutes {
         APIOperation("GET", "/executions/{executionId}/file"),
         APIOperation("GET", "/executions/{executionId}/file/metas"),
     ]
+
     /// The size of each piece read from disk and sent.
     public let pieceSize: Int
 

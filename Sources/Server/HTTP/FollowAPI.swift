@@ -23,6 +23,7 @@ public struct FollowAPI: APIRoutes {
     public static let operations = [
         APIOperation("GET", "/executions/{executionId}/follow"), APIOperation("GET", "/logs/{executionId}/follow"),
     ]
+
     public let clock: any Clock<Duration>
     /// How often the stream's version is read.
     public let interval: Duration
