@@ -1,13 +1,17 @@
-import Dispatch
+import Foundation
+import NIOPosix
 
-/// Runs work that blocks (a whole-ledger check, reading a file) on a Dispatch worker thread, so that the caller
-/// suspends instead of holding one of the few threads of Swift's cooperative pool.
+/// Work that blocks a thread (SQLite reads, file reads), run on a small pool of its own threads instead of the
+/// cooperative ones that drive executions. The pool is fixed (4 threads, the ledger's pool of idle readers), so a
+/// burst of requests queues here rather than spawning threads and opening a reader connection each.
 enum BlockingWork {
+    static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        return pool
+    }()
+
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(with: Result(catching: body))
-            }
-        }
+        try await pool.runIfActive(body)
     }
 }

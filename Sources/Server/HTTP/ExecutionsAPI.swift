@@ -12,6 +12,8 @@ public struct ExecutionsAPI: APIRoutes {
     let host: ExecutionHost
     let library: FlowLibrary
     let history: HistoryAPI
+    /// The flows executions start from, parsed once per revision and shared by all of its executions.
+    let loadedFlows = LoadedFlows()
 
     public init(host: ExecutionHost, library: FlowLibrary, history: HistoryAPI) {
         self.host = host
@@ -86,8 +88,7 @@ public struct ExecutionsAPI: APIRoutes {
         let wait = try Self.flag(call.request["wait"], name: "wait")
         let flow: LoadedFlow
         do {
-            flow = try LoadedFlow(
-                FlowSource(path: "\(namespace).\(flowId)@\(stored.revision).yaml", text: stored.source))
+            flow = try loadedFlows.flow(stored)
         } catch {
             throw Self.refusal(error)
         }
@@ -259,5 +260,27 @@ public struct ExecutionsAPI: APIRoutes {
         case .google(let problem): return APIError(status: 502, "a Google API refused: \(problem)")
         case .failed(let problem): return APIError(status: 500, "\(problem)")
         }
+    }
+}
+
+/// Parsed and checked flow revisions by namespace, id and revision (a revision never changes): a thousand
+/// executions of one flow share one parsed flow instead of holding a thousand copies of its tree.
+final class LoadedFlows: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flows: [String: LoadedFlow] = [:]
+    private var order: [String] = []
+    static let maximumEntries = 64
+
+    func flow(_ revision: FlowRevision) throws -> LoadedFlow {
+        let key = "\(revision.namespace)/\(revision.flowId)@\(revision.revision)"
+        if let known = lock.withLock({ flows[key] }) { return known }
+        let loaded = try LoadedFlow(
+            FlowSource(
+                path: "\(revision.namespace).\(revision.flowId)@\(revision.revision).yaml", text: revision.source))
+        lock.withLock {
+            if flows.updateValue(loaded, forKey: key) == nil { order.append(key) }
+            while order.count > Self.maximumEntries { flows[order.removeFirst()] = nil }
+        }
+        return loaded
     }
 }

@@ -13,7 +13,7 @@ final class RecordCache: @unchecked Sendable {
     let maximumEntries: Int
     let maximumLogBytes: Int
 
-    init(maximumEntries: Int = 1_024, maximumLogBytes: Int = 32 << 20) {
+    init(maximumEntries: Int = 128, maximumLogBytes: Int = 8 << 20) {
         self.maximumEntries = maximumEntries
         self.maximumLogBytes = maximumLogBytes
     }
