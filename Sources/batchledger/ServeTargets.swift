@@ -3,17 +3,22 @@ import Foundation
 import GoogleCloud
 import LocalCloud
 
-/// The engine's `TargetResolver` in `serve`: a `local` backend is one embedded LocalCloud for the whole server
-/// (started at the first execution that needs it, stopped by `shutdown`), so the executions a server runs share
-/// it; `endpoint` and `google` are resolved as the CLI does.
+/// The engine's `TargetResolver` in `serve`: every execution of one backend shares one target, as a server
+/// should: one HTTP transport with its kept connections, one world with its log allowance per project. A `local`
+/// backend is one embedded LocalCloud for the whole server (stopped by `shutdown`); `endpoint` and `google` are
+/// resolved once each, as the CLI resolves them.
 struct ServeTargets: TargetResolver {
     let environment: [String: String]
     let embedded = EmbeddedCloud()
+    private let resolved: ResolvedTargets
+
+    init(environment: [String: String]) {
+        self.environment = environment
+        resolved = ResolvedTargets(resolver: CLITargets(environment: environment))
+    }
 
     func target(for backend: Backend) async throws -> ResolvedTarget {
-        guard backend.kind == .local else {
-            return try await CLITargets(environment: environment).target(for: backend)
-        }
+        guard backend.kind == .local else { return try await resolved.target(for: backend) }
         return ResolvedTarget(target: try await embedded.target(environment: environment))
     }
 
@@ -48,5 +53,25 @@ actor EmbeddedCloud {
     func shutdown() async {
         await started?.cloud.shutdown()
         started = nil
+    }
+}
+
+/// The targets of `endpoint` and `google` backends, resolved once per backend and kept: releasing one does
+/// nothing (nothing was started for it).
+actor ResolvedTargets {
+    private let resolver: CLITargets
+    private var known: [String: ResolvedTarget] = [:]
+
+    init(resolver: CLITargets) {
+        self.resolver = resolver
+    }
+
+    func target(for backend: Backend) async throws -> ResolvedTarget {
+        let key = "\(backend.kind.rawValue) \(backend.endpoint ?? "")"
+        if let target = known[key] { return target }
+        var target = try await resolver.target(for: backend)
+        target.release = {}
+        known[key] = target
+        return target
     }
 }

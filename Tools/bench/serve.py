@@ -18,7 +18,7 @@ reads <= 60 per minute per project).
 
 Usage: serve.py [--executions 1000] [--sleep 20] [--rate 100] [--seconds 15] [--clients 16] [--skip-build]
                 [--keep]
-The build goes through $SWIFT (default `swift`), e.g. SWIFT=/work/bin/swiftlock; wrk comes from Debian.
+The release build goes through $SWIFT (default `swift`), e.g. SWIFT=/work/bin/swiftlock; wrk comes from Debian.
 """
 import argparse
 import concurrent.futures
@@ -148,10 +148,10 @@ def main():
         raise SystemExit("wrk is missing: apt-get install wrk")
     swift = os.environ.get("SWIFT", "swift").split()
     if not arguments.skip_build:
-        subprocess.run(swift + ["build", "--product", "batchledger"], cwd=ROOT, check=True)
+        subprocess.run(swift + ["build", "-c", "release", "--product", "batchledger"], cwd=ROOT, check=True)
     binary = os.path.join(
-        subprocess.run(swift + ["build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True,
-                       text=True).stdout.strip(), "batchledger")
+        subprocess.run(swift + ["build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
+                       capture_output=True, text=True).stdout.strip(), "batchledger")
     work = tempfile.mkdtemp(prefix="serve-bench-")
     emulator = Emulator(binary, work, "serve")
     server = None
@@ -172,9 +172,11 @@ def main():
             ids = list(pool.map(lambda _: server.call("POST", "/api/v1/main/executions/bench/serve_bench")["id"],
                                 range(arguments.executions)))
         accepted_seconds = time.monotonic() - began
-        log(f"{len(ids)} executions accepted in {accepted_seconds:.1f} s")
+        rss_accepted = server.peak_rss_mib()
+        log(f"{len(ids)} executions accepted in {accepted_seconds:.1f} s; peak RSS so far {rss_accepted:.1f} MiB")
         loaded = wrk(server, ids[len(ids) // 2], arguments.rate, arguments.seconds, work)
-        log(f"reads under load: {loaded}")
+        rss_reads = server.peak_rss_mib()
+        log(f"reads under load: {loaded}; peak RSS so far {rss_reads:.1f} MiB")
         states = {}
         deadline = time.monotonic() + arguments.sleep * 20 + 600
         pending = list(ids)
@@ -196,6 +198,7 @@ def main():
         figures = {
             "executions": len(ids), "finalStates": states, "unfinished": len(pending), "wallSeconds": round(wall, 1),
             "acceptedPerSecond": round(len(ids) / accepted_seconds, 1), "peakRSSMiB": round(peak, 1),
+            "peakRSSMiBWhenAccepted": round(rss_accepted, 1), "peakRSSMiBAfterReads": round(rss_reads, 1),
             "baseline": baseline, "underLoad": loaded,
             "p99Ratio": round(loaded["p99Ms"] / baseline["p99Ms"], 2) if baseline["p99Ms"] else None,
             "loggingReadsMostInAMinute": sampler.most_in_a_minute("entries.list"),
