@@ -30,13 +30,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Run executions on an embedded LocalCloud emulator (one for the server).")
     var local = false
 
-    @Option(help: ArgumentHelp("Send every Google API call to this base URL (a standalone emulator).", valueName: "url"))
+    @Option(
+        help: ArgumentHelp("Send every Google API call to this base URL (a standalone emulator).", valueName: "url"))
     var endpoint: String?
 
-    @Option(help: ArgumentHelp("A file of NAME=value lines with secrets (plain values; # comments).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("A file of NAME=value lines with secrets (plain values; # comments).", valueName: "file"))
     var secretsFile: String?
 
-    @Option(help: ArgumentHelp("Where output files are downloaded (default: outputs next to the ledger).", valueName: "folder"))
+    @Option(
+        help: ArgumentHelp(
+            "Where output files are downloaded (default: outputs next to the ledger).", valueName: "folder"))
     var outputDir: String?
 
     @Option(help: "The address to listen on.")
@@ -45,7 +49,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The port to listen on (0: any free port, printed at start).")
     var port = 8080
 
-    @Option(help: ArgumentHelp("A file of name:token lines; each request must carry one of the tokens.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("A file of name:token lines; each request must carry one of the tokens.", valueName: "file"))
     var tokenFile: String?
 
     @Option(help: ArgumentHelp("The largest request body accepted, in bytes.", valueName: "bytes"))
@@ -83,7 +88,8 @@ struct ServeCommand: AsyncParsableCommand {
         let store: EventStore = try ExitCodes.run("serve") { try engine.store(.create) }
         let secrets: SecretStore = try ExitCodes.run("serve") { try Secrets.load(secretsFile) }
         let backend: Backend = try ExitCodes.run("serve") { try self.backend(environment) }
-        let outputs = outputDir.map { URL(fileURLWithPath: $0) }
+        let outputs =
+            outputDir.map { URL(fileURLWithPath: $0) }
             ?? URL(fileURLWithPath: store.path).deletingLastPathComponent().appendingPathComponent("outputs")
         let executions = ExecutionHost(
             engine: engine, backend: backend, secrets: secrets, outputDirectory: outputs.standardizedFileURL)

@@ -18,7 +18,9 @@ private let countingFlow = """
 
 @Suite("batchledger serve killed with SIGKILL mid-run", .serialized)
 struct ServeFaultTests {
-    @Test("100 executions: serve is SIGKILLed while they run and started again; each ends as it would have, one job per attempt, every log line once")
+    @Test(
+        "100 executions: serve is SIGKILLed while they run and started again; each ends as it would have, one job per attempt, every log line once"
+    )
     func sigkillWhileRunning() throws {
         let cli = try CLI()
         let emulator = try Emulator(cli)

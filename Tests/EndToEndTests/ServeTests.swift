@@ -187,7 +187,8 @@ struct ServeTests {
         let problem = try #require(results[1]["constraints"] as? String)
         // The broken flow starts after the first one's lines and the `---` line; its `type: nope` is its fifth line.
         let firstLine = gatedFlow.split(separator: "\n", omittingEmptySubsequences: false).count + 2
-        #expect(problem.contains("flow.yaml:\(firstLine + 4):11:"), "the place counts lines in the whole body: \(problem)")
+        #expect(
+            problem.contains("flow.yaml:\(firstLine + 4):11:"), "the place counts lines in the whole body: \(problem)")
         #expect(serve.yaml("POST", "/api/v1/main/flows", broken).status == 422)
 
         // Who saved each revision is in the ledger.
@@ -229,7 +230,8 @@ struct ServeTests {
         }
         #expect(labels.contains("origin:test") && labels.contains("team:data"))
         #expect(failed.object["flowRevision"] as? Int == 1)
-        let searched = serve.call("GET", "/api/v1/main/executions/search?filters%5Blabels%5D%5BEQUALS%5D%5Borigin%5D=test")
+        let searched = serve.call(
+            "GET", "/api/v1/main/executions/search?filters%5Blabels%5D%5BEQUALS%5D%5Borigin%5D=test")
         #expect(searched.object["total"] as? Int == 1)
 
         FileManager.default.createFile(atPath: marker, contents: Data())
@@ -295,7 +297,11 @@ struct ServeTests {
             (serve.call("POST", "/api/v1/main/executions/company.team/gated"), 422),
             (serve.call("POST", "/api/v1/main/executions/company.team/gated?labels=nocolon"), 400),
             (serve.call("POST", "/api/v1/main/executions/company.team/gated?wait=maybe"), 400),
-            (serve.call("POST", "/api/v1/main/executions/company.team/gated", body: Data("x".utf8), contentType: "multipart/form-data; boundary=zz"), 400),
+            (
+                serve.call(
+                    "POST", "/api/v1/main/executions/company.team/gated", body: Data("x".utf8),
+                    contentType: "multipart/form-data; boundary=zz"), 400
+            ),
             (serve.call("DELETE", "/api/v1/main/executions/nope/kill"), 404),
             (serve.call("POST", "/api/v1/main/executions/company.team/gated", token: "wrong-token-0123456789"), 401),
             (serve.call("POST", "/api/v1/main/flows", token: nil), 401),
@@ -312,7 +318,9 @@ struct ServeTests {
         serve.stop()
     }
 
-    @Test("SIGTERM answers a waiting request, leaves the running execution interrupted with its job running, and the next serve resumes it")
+    @Test(
+        "SIGTERM answers a waiting request, leaves the running execution interrupted with its job running, and the next serve resumes it"
+    )
     func gracefulRestart() throws {
         let cli = try CLI()
         let emulator = try Emulator(cli)

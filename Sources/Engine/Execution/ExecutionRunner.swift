@@ -168,7 +168,9 @@ public final class ExecutionRunner: Sendable {
     /// (so a thousand executions renew with about two ledger transactions per interval, not a thousand). A
     /// renewal that fails is tried again at the next beat; the lease's fencing token keeps a process that lost
     /// its lease from appending.
-    static func heartbeat(_ store: EventStore, every interval: Duration?, clock: AnyClock<Duration>) -> Task<Void, Never> {
+    static func heartbeat(_ store: EventStore, every interval: Duration?, clock: AnyClock<Duration>) -> Task<
+        Void, Never
+    > {
         Task.detached {
             guard let interval else { return }
             while !Task.isCancelled {

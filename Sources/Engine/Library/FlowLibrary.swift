@@ -101,7 +101,8 @@ public struct FlowLibrary: Sendable {
         guard let current = try store.cachedState(FlowCatalogProjection.self, key: stream), !current.deleted else {
             throw Refusal.notFound(namespace: namespace, id: id)
         }
-        let deleted = FlowDeleted(namespace: namespace, flowId: id, revision: current.revision, requestedBy: requestedBy)
+        let deleted = FlowDeleted(
+            namespace: namespace, flowId: id, revision: current.revision, requestedBy: requestedBy)
         do {
             try store.append(
                 [try NewEvent(type: FlowDeleted.type, encoding: deleted)], to: stream,
@@ -152,7 +153,8 @@ public struct FlowLibrary: Sendable {
         let errors = result.diagnostics.filter { $0.severity == .error }
         guard let flow = result.flow, errors.isEmpty else {
             if errors.isEmpty {
-                throw Refusal.invalid([FlowDiagnostic("not a flow", at: SourceLocation(file: path, line: 1, column: 1))])
+                throw Refusal.invalid([FlowDiagnostic("not a flow", at: SourceLocation(file: path, line: 1, column: 1))]
+                )
             }
             throw Refusal.invalid(errors)
         }

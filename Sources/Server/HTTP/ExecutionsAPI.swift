@@ -40,7 +40,8 @@ public struct ExecutionsAPI: APIRoutes {
         guard route.first == "executions" else { return nil }
         // POST executions/{namespace}/{id} creates; POST executions/{executionId}/restart (or replay) acts on an
         // execution: an action's name after an execution that exists is the action.
-        let action = route.count == 3 && ["restart", "replay", "kill"].contains(route[2])
+        let action =
+            route.count == 3 && ["restart", "replay", "kill"].contains(route[2])
             && ExecutionID.isValid(route[1]) && (try? host.engine.state(of: route[1], access: .readOnly)) != nil
         switch (call.method, route.count) {
         case ("POST", 3) where route[1] != "search" && !action:
@@ -68,14 +69,16 @@ public struct ExecutionsAPI: APIRoutes {
         guard let stored else {
             let which = revision.map { " revision \($0)" } ?? ""
             throw APIError.notFound(
-                "flow \(MessageQuote.quoted(namespace + "." + flowId))\(which) does not exist: create it with POST /api/v1/main/flows")
+                "flow \(MessageQuote.quoted(namespace + "." + flowId))\(which) does not exist: create it with POST /api/v1/main/flows"
+            )
         }
         let form = try FormData(body: call.body, contentType: call.headers[.contentType])
         var inputs: [String: String] = [:]
         for field in form.fields {
             if field.fileName != nil {
                 throw APIError(
-                    status: 422, "input \(MessageQuote.quoted(field.name)) is a file: FILE inputs are not supported yet")
+                    status: 422, "input \(MessageQuote.quoted(field.name)) is a file: FILE inputs are not supported yet"
+                )
             }
             guard let text = field.text else {
                 throw APIError(status: 422, "input \(MessageQuote.quoted(field.name)) is not UTF-8 text")
@@ -106,7 +109,8 @@ public struct ExecutionsAPI: APIRoutes {
         let state = try recorded(id)
         if state.isTerminal {
             throw APIError(
-                status: 409, "execution \(MessageQuote.quoted(id)) already ended \(Kestra.StateType(state.state).rawValue)")
+                status: 409,
+                "execution \(MessageQuote.quoted(id)) already ended \(Kestra.StateType(state.state).rawValue)")
         }
         guard await host.kill(id, by: call.requester) else {
             throw APIError(

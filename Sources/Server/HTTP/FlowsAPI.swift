@@ -180,7 +180,8 @@ public struct FlowsAPI: APIRoutes {
         guard ["application/x-yaml", "application/yaml", "text/yaml", "text/x-yaml", "text/plain", ""].contains(type)
         else {
             throw APIError(
-                status: 415, "Content-Type \(MessageQuote.quoted(type)) is not YAML: send the flow as application/x-yaml")
+                status: 415,
+                "Content-Type \(MessageQuote.quoted(type)) is not YAML: send the flow as application/x-yaml")
         }
         let text = try call.bodyText()
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {

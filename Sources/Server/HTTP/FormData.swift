@@ -28,7 +28,8 @@ public struct FormData: Sendable, Equatable {
         let bytes = Array(body.readableBytesView)
         guard let contentType, !contentType.trimmingCharacters(in: .whitespaces).isEmpty else {
             guard bytes.isEmpty else {
-                throw APIError(status: 415, "the body has no Content-Type: send multipart/form-data, one part per input")
+                throw APIError(
+                    status: 415, "the body has no Content-Type: send multipart/form-data, one part per input")
             }
             fields = []
             return

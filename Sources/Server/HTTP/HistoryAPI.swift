@@ -128,7 +128,8 @@ public struct HistoryAPI: APIRoutes {
         guard let text else { return value }
         guard let number = Int(text), range.contains(number) else {
             throw APIError.badRequest(
-                "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(MessageQuote.quoted(text))")
+                "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(MessageQuote.quoted(text))"
+            )
         }
         return number
     }
@@ -188,7 +189,8 @@ struct SearchConditions {
                 startedBefore = try Self.time(value, key)
             default:
                 throw APIError.badRequest(
-                    "filter \(MessageQuote.quoted(key)) is not supported: use namespace, flowId, state, startDate or labels")
+                    "filter \(MessageQuote.quoted(key)) is not supported: use namespace, flowId, state, startDate or labels"
+                )
             }
         }
         if let states {
