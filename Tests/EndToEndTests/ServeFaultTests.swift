@@ -1,21 +1,6 @@
 import Foundation
 import Testing
 
-/// A task that prints twenty numbered lines over about two seconds.
-private let countingFlow = """
-    id: counting
-    namespace: company.team
-    tasks:
-      - id: count
-        type: io.kestra.plugin.scripts.shell.Commands
-        taskRunner:
-          type: io.kestra.plugin.ee.gcp.runner.Batch
-          projectId: local-project
-          region: europe-west9
-        commands:
-          - for i in $(seq 1 20); do echo "line $i"; sleep 0.1; done
-    """
-
 @Suite("batchledger serve killed with SIGKILL mid-run", .serialized)
 struct ServeFaultTests {
     @Test(
@@ -25,7 +10,7 @@ struct ServeFaultTests {
         let cli = try CLI()
         let emulator = try Emulator(cli)
         var serve = try Serve(cli, backend: ["--endpoint", emulator.endpoint])
-        #expect(serve.yaml("POST", "/api/v1/main/flows", countingFlow).status == 200)
+        #expect(serve.yaml("POST", "/api/v1/main/flows", countingFlow(lines: 20)).status == 200)
         var ids: [String] = []
         for _ in 0..<100 {
             let created = serve.call("POST", "/api/v1/main/executions/company.team/counting")

@@ -39,6 +39,23 @@ private let gatedFlow = """
           - echo gate open
     """
 
+/// Flow company.team/counting: one task printing `lines` numbered lines (`line 1` …), a tenth of a second apart.
+func countingFlow(lines: Int) -> String {
+    """
+    id: counting
+    namespace: company.team
+    tasks:
+      - id: count
+        type: io.kestra.plugin.scripts.shell.Commands
+        taskRunner:
+          type: io.kestra.plugin.ee.gcp.runner.Batch
+          projectId: local-project
+          region: europe-west9
+        commands:
+          - for i in $(seq 1 \(lines)); do echo "line $i"; sleep 0.1; done
+    """
+}
+
 /// `batchledger serve --local` on a port of its own, with a token file (callers alice and bob).
 final class Serve: @unchecked Sendable {
     let cli: CLI
@@ -57,7 +74,8 @@ final class Serve: @unchecked Sendable {
                 "--port", "0", "--token-file", tokens.path, "--secrets-file",
                 CLI.sample("local.env"), "--output-dir", cli.folder.appendingPathComponent("outputs").path,
             ] + arguments)
-        let deadline = ContinuousClock.now + .seconds(30)
+        // A generous deadline for another process to start (a loaded machine is slow); nothing here is timed.
+        let deadline = ContinuousClock.now + .seconds(120)
         var found: String?
         while found == nil, ContinuousClock.now < deadline, running.process.isRunning {
             if let range = running.stdout.range(of: "Kestra's API on ") {
@@ -325,20 +343,7 @@ struct ServeTests {
         let cli = try CLI()
         let emulator = try Emulator(cli)
         var serve = try Serve(cli, backend: ["--endpoint", emulator.endpoint])
-        let flow = """
-            id: counting
-            namespace: company.team
-            tasks:
-              - id: count
-                type: io.kestra.plugin.scripts.shell.Commands
-                taskRunner:
-                  type: io.kestra.plugin.ee.gcp.runner.Batch
-                  projectId: local-project
-                  region: europe-west9
-                commands:
-                  - for i in $(seq 1 30); do echo "line $i"; sleep 0.1; done
-            """
-        #expect(serve.yaml("POST", "/api/v1/main/flows", flow).status == 200)
+        #expect(serve.yaml("POST", "/api/v1/main/flows", countingFlow(lines: 30)).status == 200)
         // A request that waits for the end, answered by the shutdown instead.
         let waiting = DispatchSemaphore(value: 0)
         final class Box: @unchecked Sendable { var answer: Serve.Answer? }

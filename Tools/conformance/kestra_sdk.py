@@ -14,13 +14,14 @@ wrong token are refused (404, 404, 401). Exits 1 naming the first failure.
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
 import tempfile
 import urllib.request
 import warnings
+
+import serve_process
 
 warnings.filterwarnings("ignore")
 
@@ -115,15 +116,8 @@ def main():
     token = "conformance-token-" + os.urandom(8).hex()
     with tempfile.NamedTemporaryFile("w", suffix=".tokens", delete=False) as tokens:
         tokens.write(f"conformance:{token}\n")
-    server = subprocess.Popen(
-        [binary, "serve", "--ledger", ledger, "--port", "0", "--token-file", tokens.name],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server, host = serve_process.start(binary, ["--ledger", ledger, "--token-file", tokens.name], fail)
     try:
-        line = server.stdout.readline()
-        found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        if not found:
-            fail(f"serve did not say where it listens: {line!r}")
-        host = f"http://127.0.0.1:{found.group(1)}"
         client = KestraClient(host=host, token=token)
 
         execution = client.executions.execution(execution_id=execution_id, tenant="main")
@@ -182,15 +176,8 @@ def main():
                 fail(f"a wrong token: {error!r}")
         print("ok wrong token: 401")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            fail("serve did not stop on SIGTERM within 30 s")
         os.unlink(tokens.name)
-    if server.returncode not in (0, -15):
-        fail(f"serve exited {server.returncode} on SIGTERM")
+        serve_process.stop(server, fail)
     print("kestra_sdk: all checks passed")
 
 

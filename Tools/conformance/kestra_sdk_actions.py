@@ -12,11 +12,11 @@ the Execution, KILLED), and deletes the flow. Exits 1 naming the first failure.
 
 import os
 import re
-import subprocess
 import sys
-import tempfile
 import time
 import warnings
+
+import serve_process
 
 warnings.filterwarnings("ignore")
 
@@ -81,16 +81,12 @@ def main():
     tokens = os.path.join(folder, "tokens")
     with open(tokens, "w") as handle:
         handle.write(f"sdk:{token}\n")
-    server = subprocess.Popen(
-        [binary, "serve", "--local", "--ledger", os.path.join(folder, "ledger"), "--port", "0",
-         "--token-file", tokens, "--secrets-file", secrets, "--output-dir", os.path.join(folder, "outputs")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server, host = serve_process.start(
+        binary,
+        ["--local", "--ledger", os.path.join(folder, "ledger"), "--token-file", tokens, "--secrets-file", secrets,
+         "--output-dir", os.path.join(folder, "outputs")], fail)
     try:
-        line = server.stdout.readline()
-        found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        if not found:
-            fail(f"serve did not say where it listens: {line!r}")
-        client = KestraClient(host=f"http://127.0.0.1:{found.group(1)}", token=token)
+        client = KestraClient(host=host, token=token)
 
         created = client.flows.create_flow(tenant="main", body=FLOW)
         if created.id != "sdk_gated" or created.revision != 1:
@@ -156,14 +152,7 @@ def main():
                 fail(f"a deleted flow: {error!r}")
         print("ok delete_flow: then 404")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            fail("serve did not stop on SIGTERM within 60 s")
-    if server.returncode not in (0, -15):
-        fail(f"serve exited {server.returncode} on SIGTERM")
+        serve_process.stop(server, fail)
     print("kestra_sdk_actions: all checks passed")
 
 

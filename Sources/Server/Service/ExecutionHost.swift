@@ -32,7 +32,7 @@ public final class ExecutionHost: Sendable {
 
     /// Starts an execution and returns its id once its first event is recorded (so a read of it finds it), or
     /// throws the engine's refusal when it could not start (bad inputs, a flow that cannot run, no credentials).
-    /// The execution goes on being driven after this returns; `outcome(of:)` waits for its end.
+    /// The execution goes on being driven after this returns; `waitForEnd(of:)` waits for its end.
     public func launch(_ launch: Launch) async throws(EngineFailure) -> String {
         let id = Engine.newExecutionID()
         let first = FirstEvent()
@@ -129,8 +129,6 @@ public final class ExecutionHost: Sendable {
         ends.finishAll()
     }
 
-    /// The ids of the executions this server drives now.
-    public var driven: [String] { engine.runningExecutions }
 }
 
 /// The driving tasks of a host, by execution id.
@@ -149,10 +147,6 @@ private final class DrivenTasks: @unchecked Sendable {
 
     func remove(_ id: String) {
         _ = lock.withLock { tasks.removeValue(forKey: id) }
-    }
-
-    func task(_ id: String) -> Task<ExecutionOutcome, any Error>? {
-        lock.withLock { tasks[id] }
     }
 
     func waitForAll() async {
