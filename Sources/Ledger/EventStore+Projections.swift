@@ -45,40 +45,53 @@ extension EventStore {
 
     /// The cached state of `key` in projection `P` (brought up to date first), or nil when no event touched it.
     /// A store opened read-only writes nothing: it folds the events past the cache's checkpoint in memory.
+    ///
+    /// A read never waits for the writer while the cache is close behind the log (every append brings it up to
+    /// date in its own transaction): the cache is read in one snapshot and the few events past its checkpoint are
+    /// folded in memory. Only a cache that is missing, of another definition, or far behind (events appended by a
+    /// process that does not register `P`) is brought up to date through the writer first.
     public func cachedState<P: CachedProjection>(_ projection: P.Type, key: String) throws -> P.State? {
-        if options.readOnly { return try statesWithoutWriting(P.self, only: key)[key] }
-        try refreshProjections()
-        return try withReader { connection in
-            let query = try connection.statement("SELECT state FROM projection_state WHERE projection = ? AND key = ?")
-            query.bind(1, P.name)
-            query.bind(2, key)
-            defer { query.reset() }
-            guard try query.step() else { return nil }
-            return try JSONDecoder().decode(P.State.self, from: query.data(0))
-        }
+        try refreshIfFarBehind(P.self)
+        return try statesWithoutWriting(P.self, only: key).states[key]
     }
 
     /// Every cached state of projection `P`, by key (brought up to date first). A store opened read-only writes
     /// nothing: it folds the events past the cache's checkpoint in memory.
     public func cachedStates<P: CachedProjection>(_ projection: P.Type) throws -> [String: P.State] {
-        if options.readOnly { return try statesWithoutWriting(P.self) }
-        try refreshProjections()
-        return try withReader { connection in
-            let query = try connection.statement("SELECT key, state FROM projection_state WHERE projection = ?")
-            query.bind(1, P.name)
-            defer { query.reset() }
-            var states: [String: P.State] = [:]
-            while try query.step() {
-                states[query.text(0)] = try JSONDecoder().decode(P.State.self, from: query.data(1))
+        try refreshIfFarBehind(P.self)
+        return try statesWithoutWriting(P.self).states
+    }
+
+    /// Every state of projection `P` and the last event folded into them: the cache's snapshot with the events
+    /// past its checkpoint folded in memory (what `LiveProjection` starts from).
+    func foldedStates<P: CachedProjection>(_ projection: P.Type) throws -> (states: [String: P.State], through: Int64) {
+        try refreshIfFarBehind(P.self)
+        return try statesWithoutWriting(P.self)
+    }
+
+    /// How many events past a cache's checkpoint a read folds in memory before it has the writer fold them.
+    static let cacheLagFoldedInMemory: Int64 = 1_000
+
+    /// Brings the projections' caches up to date through the writer when `P`'s cache is registered and missing,
+    /// of another definition, or more than `cacheLagFoldedInMemory` events behind the log. A read-only store
+    /// never writes.
+    private func refreshIfFarBehind<P: CachedProjection>(_ projection: P.Type) throws {
+        guard !options.readOnly, options.projections.contains(where: { $0.name == P.name }) else { return }
+        let current = try withReader { connection -> Bool in
+            try connection.readTransaction { () throws(LedgerError) -> Bool in
+                guard let checkpoint = try Self.checkpoint(of: ProjectionRegistration(P.self), connection),
+                    checkpoint.definitionVersion == P.definitionVersion
+                else { return false }
+                return try Self.lastSeq(connection) - checkpoint.seq <= Self.cacheLagFoldedInMemory
             }
-            return states
         }
+        if !current { try refreshProjections() }
     }
 
     /// The cache of `P` (of `key` only, when given) read in one snapshot, and the events after its checkpoint
     /// folded into it in memory; the whole log folded when there is no cache of this definition.
     private func statesWithoutWriting<P: CachedProjection>(_ projection: P.Type, only key: String? = nil) throws
-        -> [String: P.State]
+        -> (states: [String: P.State], through: Int64)
     {
         let snapshot = try withReader { connection -> (checkpoint: Int64, rows: [String: Data])? in
             try connection.readTransaction { () throws(LedgerError) -> (checkpoint: Int64, rows: [String: Data])? in
@@ -109,11 +122,13 @@ extension EventStore {
                 }
             }
         }
+        var through = after
         try readAll(after: after) { event in
+            through = event.seq
             guard let eventKey = P.key(for: event), key == nil || eventKey == key else { return }
             try P.apply(event, to: &states[eventKey, default: P.initialState(key: eventKey)])
         }
-        return states
+        return (states, through)
     }
 
     /// Folds the whole log into `P` from scratch, without reading or touching the cache.

@@ -54,9 +54,23 @@ extension EventStore {
     /// The ledger's key for digests of secret values, created (32 random bytes, inside a write transaction, so
     /// two processes that ask at once end up with the same key) the first time anyone asks for it.
     public func secretDigestKey() throws(LedgerError) -> SecretDigestKey {
-        if options.readOnly {
-            return try readOnlySecretDigestKey()
+        if let known = knownSecretDigestKey.withLock({ $0 }) { return known }
+        let key = options.readOnly ? try readOnlySecretDigestKey() : try readOrCreateSecretDigestKey()
+        knownSecretDigestKey.withLock { $0 = key }
+        return key
+    }
+
+    /// The stored key, read without the writer when it exists; created in a write transaction otherwise.
+    private func readOrCreateSecretDigestKey() throws(LedgerError) -> SecretDigestKey {
+        let stored: SecretDigestKey?
+        do {
+            stored = try withReader { connection in try Self.storedKey(connection) }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw .invalidArgument("\(error)")
         }
+        if let stored { return stored }
         return try withWriter { (connection) throws(LedgerError) -> SecretDigestKey in
             try connection.immediateTransaction { () throws(LedgerError) -> SecretDigestKey in
                 if let key = try Self.storedKey(connection) { return key }

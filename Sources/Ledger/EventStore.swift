@@ -51,6 +51,9 @@ public final class EventStore: Sendable {
     /// How reader connections open the file: as the writer does, read-only, or immutable (read-only media).
     private let readerAccess: Connection.Access
     private let idleReaders = Mutex<[Connection]>([])
+    /// The secret-digest key once read or created: it never changes, and asking the writer for it would queue
+    /// every new execution behind the appends in flight.
+    let knownSecretDigestKey = Mutex<SecretDigestKey?>(nil)
 
     /// Opens the ledger at `path`, creating it (mode 0600, parent folders 0700) and migrating it as needed.
     ///

@@ -101,4 +101,49 @@ struct ProjectionTests {
         try store.rebuild(TypeCounts.self)
         #expect(try store.cachedStates(TypeCounts.self) == store.foldFromLog(TypeCounts.self))
     }
+
+    @Test("a read folds a short lag in memory and leaves the cache as it was; a long lag is written to the cache")
+    func readsFoldTheLagInMemory() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("l.ledger")
+        let options = EventStore.Options(projections: [ProjectionRegistration(TypeCounts.self)])
+        let store = try EventStore(path: path, options: options)
+        try store.append([try event("A", ["n": 1])], to: "s")
+        let plain = try EventStore(path: path)
+        try plain.append([try event("B", ["n": 2])], to: "s")
+        let checkpoint = "SELECT seq FROM projection_checkpoints WHERE projection = 'type-counts'"
+
+        #expect(try store.cachedState(TypeCounts.self, key: "s")?.total == 3)
+        #expect(try store.cachedStates(TypeCounts.self) == store.foldFromLog(TypeCounts.self))
+        #expect(rawInteger(path, checkpoint) == 1)
+
+        let lag = Int(EventStore.cacheLagFoldedInMemory)
+        for start in stride(from: 0, to: lag, by: 100) {
+            try plain.append((start..<start + 100).map { _ in try event("C", ["n": 1]) }, to: "t")
+        }
+        #expect(try store.cachedStates(TypeCounts.self)["t"]?.total == lag)
+        #expect(rawInteger(path, checkpoint) == Int64(lag) + 2)
+    }
+
+    @Test("a live projection folds only what was appended since the read before, by any process")
+    func liveProjectionFollowsTheLog() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("l.ledger")
+        let store = try EventStore(
+            path: path, options: .init(projections: [ProjectionRegistration(TypeCounts.self)]))
+        try store.append([try event("A", ["n": 1])], to: "s")
+        let live = LiveProjection(TypeCounts.self)
+        #expect(try live.states(in: store)["s"]?.total == 1)
+
+        try store.append([try event("B", ["n": 2])], to: "s")
+        let other = try EventStore(path: path)
+        try other.append([try event("C", ["n": 3])], to: "t")
+        let states = try live.states(in: store)
+        #expect(states == (try store.foldFromLog(TypeCounts.self)))
+        #expect(states["s"] == TypeCounts.State(counts: ["A": 1, "B": 1], lastVersion: 2, total: 3))
+        #expect(states["t"]?.total == 3)
+        // Folded from the log, not from the cache: a forged cache row changes nothing once the states are live.
+        #expect(rawSQL(path, "UPDATE projection_state SET state = CAST('{}' AS BLOB)") == nil)
+        #expect(try live.states(in: store) == states)
+    }
 }

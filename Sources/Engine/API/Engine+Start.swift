@@ -29,8 +29,10 @@ extension Engine {
         }
         let target = resolved.target
         let store = try ledger.store(.create)
-        let interrupted = try InterruptedExecutions.count(in: store)
-        if interrupted > 0 { observer.progress(.interruptedExecutionsFound(count: interrupted)) }
+        if request.reportsInterruptedExecutions {
+            let interrupted = try InterruptedExecutions.count(in: store)
+            if interrupted > 0 { observer.progress(.interruptedExecutionsFound(count: interrupted)) }
+        }
         let flow = request.flow.flow
         observer.progress(
             .started(executionId: id, namespace: flow.namespace.value, flowId: flow.id.value, target: target.summary))

@@ -23,6 +23,10 @@ public struct StartRequest: Sendable {
     public var labels: [String: String]
     /// The revision of the flow in the host's flow library, recorded instead of the one the YAML names.
     public var flowRevision: Int?
+    /// Count the ledger's interrupted executions first and report them (`interruptedExecutionsFound`), as a
+    /// command line does to suggest `recover`. A server that recovers them itself leaves it off: the count
+    /// reads every execution's summary.
+    public var reportsInterruptedExecutions = true
 
     public init(
         flow: LoadedFlow, inputs: [String: String], secrets: SecretStore, backend: Backend, outputDirectory: URL,

@@ -60,11 +60,10 @@ public struct ExecutionsAPI: APIRoutes {
     /// `POST executions/{namespace}/{id}`: runs the flow's latest revision (or `revision`).
     func create(namespace: String, flowId: String, _ call: APICall) async throws -> Response {
         let revision = try Self.revision(call.request["revision"])
-        let stored: FlowRevision?
-        if let revision {
-            stored = try library.revision(namespace: namespace, id: flowId, revision)
-        } else {
-            stored = try library.latest(namespace: namespace, id: flowId)
+        // SQLite reads block: off the cooperative threads that drive the executions.
+        let stored = try await BlockingWork.run { [library] in
+            if let revision { return try library.revision(namespace: namespace, id: flowId, revision) }
+            return try library.latest(namespace: namespace, id: flowId)
         }
         guard let stored else {
             let which = revision.map { " revision \($0)" } ?? ""
@@ -101,7 +100,7 @@ public struct ExecutionsAPI: APIRoutes {
             flowRevision: stored.revision)
         let id = try await launch(.start(request))
         if wait { await host.waitForEnd(of: id) }
-        return try .kestra(try history.execution(id))
+        return try .kestra(try await BlockingWork.run { [history] in try history.execution(id) })
     }
 
     /// Kills an execution this server drives, and answers it as it ended (KILLED).

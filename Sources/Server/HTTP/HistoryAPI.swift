@@ -23,6 +23,8 @@ public struct HistoryAPI: APIRoutes {
 
     /// The records read lately, each folded up to the version it was read at.
     let records = RecordCache()
+    /// Every execution's summary, folded in memory as events arrive: what a search filters and pages.
+    let summaries = LiveProjection(ExecutionSummaryProjection.self)
 
     public init(store: EventStore, now: @escaping @Sendable () -> Timestamp = { Timestamp(Date()) }) {
         self.store = store
@@ -107,7 +109,7 @@ public struct HistoryAPI: APIRoutes {
         let page = try Self.number(request["page"], name: "page", default: 1, range: 1...1_000_000)
         let size = try Self.number(request["size"], name: "size", default: 25, range: 1...Self.maximumPageSize)
         let conditions = try SearchConditions(request)
-        let matching = try store.cachedStates(ExecutionSummaryProjection.self).values
+        let matching = try summaries.states(in: store).values
             .filter { conditions.admits($0) }
             .sorted { ($0.startedAt ?? "", $0.executionId) > ($1.startedAt ?? "", $1.executionId) }
         let first = (page - 1) * size

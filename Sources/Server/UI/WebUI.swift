@@ -153,7 +153,7 @@ public struct WebUI: PageRoutes {
             problem = error.message
         }
         let flows = Set(
-            try store.cachedStates(ExecutionSummaryProjection.self).values.map { $0.namespace + "/" + $0.flowId })
+            try history.summaries.states(in: store).values.map { $0.namespace + "/" + $0.flowId })
         let list = ExecutionListPage(
             query: query, results: results, flows: flows.sorted(), problem: problem, now: now())
         return UIResponse.page(
