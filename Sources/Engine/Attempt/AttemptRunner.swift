@@ -14,6 +14,8 @@ struct AttemptRunner {
     let logs: any TaskLogSource
     let logCap: Int
     let clock: AnyClock<Duration>
+    /// Staging and job creation wait here for a place among the registry's other attempts.
+    let staging: StagingGate
     /// Recovery's shared view of Batch's jobs (nil outside recovery).
     var directory: JobDirectory? = nil
 
@@ -31,19 +33,21 @@ struct AttemptRunner {
             if resuming, let outcome = try await reconcile(current) {
                 return outcome
             }
-            current = try await attemptState()
-            if let bucket, !plan.uploads.isEmpty, current.jobName == nil {
-                try await stage(bucket: bucket, state: current)
+            let job = try await staging.withPlace {
+                current = try await attemptState()
+                if let bucket, !plan.uploads.isEmpty, current.jobName == nil {
+                    try await stage(bucket: bucket, state: current)
+                }
+                current = try await attemptState()
+                return try await submit(state: current)
             }
-            current = try await attemptState()
-            let job = try await submit(state: current)
             let finished = try await watch(job)
             return try await conclude(name: finished.name, jobState: finished.state, events: finished.statusEvents)
         } catch let timeout as AttemptTimeout {
             try await withoutCancellation { try await kill(reason: "timed out after \(timeout.limit)") }
             let reason = "timed out after \(Self.format(timeout.limit))"
             return .failed(reason: reason, exitCode: nil, preempted: false)
-        } catch where error is CancellationError || Task.isCancelled {
+        } catch  where error is CancellationError || Task.isCancelled {
             // A kill: however the step it interrupted failed (a cancelled upload surfaces as that call's error,
             // and what it did next may have failed too), the attempt is cancelled, not failed.
             if KillNote.isDetaching { throw CancellationError() }
@@ -278,7 +282,8 @@ struct AttemptRunner {
         let alreadyObserved = exitCode != nil
         if exitCode == nil {
             // The task's own exit code; a job that is gone already still has it in its status events.
-            exitCode = try await services.jobs.exitCode(ofJob: name)
+            exitCode =
+                try await services.jobs.exitCode(ofJob: name)
                 ?? events.last(where: { $0.exitCode != nil })?.exitCode
         }
         if jobState == .succeeded && exitCode == nil { exitCode = 0 }

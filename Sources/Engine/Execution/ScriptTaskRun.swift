@@ -216,7 +216,7 @@ struct ScriptTaskRun {
             plan: plan, services: services, recorder: context.recorder,
             watcher: await context.registry.watcher(services, location: location),
             logs: await services.logs(placement.project), logCap: configuration.maxStoredLogBytes,
-            clock: configuration.clock, directory: configuration.jobDirectory)
+            clock: configuration.clock, staging: context.registry.staging, directory: configuration.jobDirectory)
         do {
             return (try await attemptRunner.run(resuming: resume != nil), mask)
         } catch where error is CancellationError || Task.isCancelled {

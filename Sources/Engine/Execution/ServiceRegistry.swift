@@ -12,6 +12,8 @@ public actor ServiceRegistry {
     let timing: Timing
     /// The `jobs.list` filter of the watchers: one execution's label, or every BatchLedger job's.
     let watchFilter: String
+    /// The attempts of this registry's executions that stage and create jobs at once.
+    let staging = StagingGate()
     private var watchers: [String: BatchWatcher] = [:]
 
     /// Services for one execution.

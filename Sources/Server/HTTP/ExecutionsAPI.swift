@@ -94,10 +94,12 @@ public struct ExecutionsAPI: APIRoutes {
         } catch {
             throw Self.refusal(error)
         }
-        let request = StartRequest(
+        var request = StartRequest(
             flow: flow, inputs: inputs, secrets: host.secrets, backend: host.backend,
             outputDirectory: host.outputDirectory, requestedBy: call.requester, labels: labels,
             flowRevision: stored.revision)
+        // The server resumed the interrupted ones when it started; the others run here or in another process.
+        request.reportsInterruptedExecutions = false
         let id = try await launch(.start(request))
         if wait { await host.waitForEnd(of: id) }
         return try .kestra(try await BlockingWork.run { [history] in try history.execution(id) })
