@@ -103,7 +103,7 @@ struct KillTests {
         let report = try JSONDecoder().decode(Report.self, from: Data(kill.stdout.utf8))
         #expect(report.state == "CANCELLED")
         #expect(report.tasks.map(\.state) == ["CANCELLED"])
-        #expect(try eventually { unfinished(try jobStates(emulator)).isEmpty }, "\(try jobStates(emulator))")
+        #expect(try eventually { unfinished(try jobStates(emulator)).isEmpty })
         #expect(try finished(cli, id).contains("\"requestedBy\":\"dave\""))
         let trail = try cli.run(["events", id]).stdout
         #expect(trail.contains("JobDeleted") && trail.contains("killed by dave"), "\(trail)")
