@@ -50,9 +50,11 @@ struct KillTests {
         var id: String?
         #expect(
             eventually {
-                id = running.stdout.split(separator: "\n").lazy.compactMap { line in
-                    line.hasPrefix("execution ") ? line.split(separator: " ").dropFirst().first.map(String.init) : nil
-                }.first
+                id =
+                    running.stdout.split(separator: "\n").lazy.compactMap { line in
+                        line.hasPrefix("execution ")
+                            ? line.split(separator: " ").dropFirst().first.map(String.init) : nil
+                    }.first
                 return id != nil
             }, "run printed no execution id: \(running.stderr)")
         #expect(try eventually { try jobStates(emulator).values.contains("RUNNING") }, "the job never ran")

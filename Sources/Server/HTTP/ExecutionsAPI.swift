@@ -122,7 +122,8 @@ public struct ExecutionsAPI: APIRoutes {
             throw APIError(
                 status: 409,
                 "execution \(MessageQuote.quoted(id)) did not end in time: the process that drives it "
-                    + "(\(holder.map(\.description) ?? "unknown")) has the kill request and ends it when it next checks")
+                    + "(\(holder.map(\.description) ?? "unknown")) has the kill request and ends it when it next checks"
+            )
         case .ended:
             return try .kestra(try history.execution(id))
         }
