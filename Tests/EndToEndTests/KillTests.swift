@@ -153,6 +153,27 @@ struct KillTests {
         let jobs = try jobStates(emulator)
         #expect(unfinished(jobs).isEmpty, "jobs left running: \(unfinished(jobs))")
         #expect(try cli.run(["verify"]).status == 0)
+        let check = try cli.run(["replay", report.executionId, "--check", "--secrets-file", CLI.sample("local.env")])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+    }
+
+    @Test("a refused job create in a wide ForEach: the creates in flight finish and their jobs are deleted")
+    func refusedCreateLeavesNoJob() throws {
+        let cli = try CLI()
+        // Creates answer slowly, so that many are in flight when the fifth is refused.
+        let emulator = try Emulator(cli, arguments: ["--faults", "jobs.create=400#5,jobs.create=latency:300ms"])
+        let run = try cli.run(
+            [
+                "run", CLI.fixture("foreach_one_fails.yaml"), "--endpoint", emulator.endpoint, "--secrets-file",
+                CLI.sample("local.env"), "--json",
+            ])
+        #expect(run.status == 3, "a Google API refused: \(run.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(run.stdout.utf8))
+        #expect(report.state == "FAILED")
+        let jobs = try jobStates(emulator)
+        #expect(unfinished(jobs).isEmpty, "jobs left running: \(unfinished(jobs))")
+        let stats = try emulator.stats()
+        #expect(stats["jobsCreated"] as? Int == stats["jobsDeleted"] as? Int, "\(stats)")
     }
 
     @Test("serve kills an execution that a run in another process drives, and answers it KILLED")

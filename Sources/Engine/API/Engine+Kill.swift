@@ -93,9 +93,9 @@ extension Engine {
             if how != .inProcess {
                 switch try await store.acquireLease(id, owner: "batchledger kill") {
                 case .acquired(let token):
-                    return .ended(
-                        try await killDirectly(id, token: token, store: store, request: request, observer: observer),
-                        how: .directly)
+                    let (outcome, killedHere) = try await killDirectly(
+                        id, token: token, store: store, request: request, observer: observer)
+                    return .ended(outcome, how: killedHere ? .directly : how)
                 case .heldBy(let current):
                     holder = current
                 }
@@ -105,18 +105,19 @@ extension Engine {
         }
     }
 
-    /// Kills an execution whose lease this process took (`token`), and gives the lease up.
+    /// Kills an execution whose lease this process took (`token`), and gives the lease up; false with the outcome
+    /// when its driver had ended it just before.
     private func killDirectly(
         _ id: String, token: Int64, store: EventStore, request: KillRequest, observer: EngineObserver
-    ) async throws -> ExecutionOutcome {
-        let result: Result<ExecutionState, any Error>
+    ) async throws -> (ExecutionOutcome, killedHere: Bool) {
+        let result: Result<(ExecutionState, Bool), any Error>
         do {
             guard let state = try store.executionState(id), let started = state.started else {
                 throw EngineFailure.noSuchExecution(id: id, ledger: store.path)
             }
             if state.isTerminal {
                 // Its driver ended it between the last look and the lease.
-                result = .success(state)
+                result = .success((state, false))
             } else {
                 let final = try await targets.using(started.backend) { resolved in
                     try await DriverlessKill(
@@ -124,12 +125,13 @@ extension Engine {
                         secrets: request.secrets, requester: request.requestedBy, clock: clock
                     ).run(state, observer: observer.events(id))
                 }
-                result = .success(final)
+                result = .success((final, true))
             }
         } catch {
             result = .failure(error)
         }
         try? await store.releaseLease(id, token: token)
-        return ExecutionOutcome(try result.get())
+        let (state, killedHere) = try result.get()
+        return (ExecutionOutcome(state), killedHere)
     }
 }
