@@ -115,6 +115,32 @@ struct KillTests {
         #expect(!recover.stdout.contains(id), "\(recover.stdout)")
     }
 
+    @Test("kill of an execution a recover drives: the recover notices the request and ends it")
+    func killsARecovery() throws {
+        let cli = try CLI()
+        let emulator = try Emulator(cli)
+        // The run dies right after its job was created (event 7, JobCreated); the job goes on running.
+        let crashed = try cli.run(
+            [
+                "run", CLI.fixture("long_sleeper.yaml"), "--endpoint", emulator.endpoint, "--secrets-file",
+                CLI.sample("local.env"),
+            ],
+            environment: ["BATCHLEDGER_CRASH_AFTER_EVENTS": "7"])
+        #expect(crashed.status == 137, "\(crashed.stderr)")
+        let id = try #require(crashed.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        let recover = try cli.start(["recover", "--secrets-file", CLI.sample("local.env")])
+        #expect(
+            try eventually { try cli.run(["events", id, "--type", "Reconciled"]).stdout.contains("Reconciled") },
+            "recover never took the execution over: \(recover.stderr)")
+        let kill = try cli.run(["kill", id], environment: ["BATCHLEDGER_USER": "frank"])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        #expect(kill.stdout.contains("ended by its driver"), "\(kill.stdout)")
+        #expect(waitForExit(recover) != nil, "recover goes on: \(recover.stderr)")
+        #expect(unfinished(try jobStates(emulator)).isEmpty)
+        #expect(try cli.run(["show", id]).stdout.contains("CANCELLED"))
+        #expect(try finished(cli, id).contains("\"requestedBy\":\"frank\""))
+    }
+
     @Test("kill of an execution that ended, or of an unknown one, is refused and changes nothing")
     func refusesEnded() throws {
         let cli = try CLI()
