@@ -87,7 +87,7 @@ extension Engine {
         let deadline = clock.now.advanced(by: request.wait)
         var holder: LeaseHolder?
         while true {
-            if let state = try store.executionState(id), state.isTerminal {
+            if try Self.hasEnded(id, in: store), let state = try store.executionState(id) {
                 return .ended(ExecutionOutcome(state), how: how)
             }
             if how != .inProcess {
@@ -103,6 +103,14 @@ extension Engine {
             if clock.now >= deadline { return .stillRunning(holder) }
             try await clock.sleep(for: request.pollInterval)
         }
+    }
+
+    /// Whether `id` has recorded its end: one indexed look, not a fold of its events (a wait asks it often).
+    private static func hasEnded(_ id: String, in store: EventStore) throws -> Bool {
+        var ended = false
+        let finished = EventFilter(types: [EventRegistry.name(of: ExecutionFinished.self)], streams: [id], limit: 1)
+        try store.query(finished) { _ in ended = true }
+        return ended
     }
 
     /// Kills an execution whose lease this process took (`token`), and gives the lease up; false with the outcome

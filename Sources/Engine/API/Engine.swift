@@ -6,7 +6,8 @@ import Templates
 
 /// The engine as a library: what the `batchledger` CLI and a long-running server both call. It starts an
 /// execution from a flow and inputs, resumes interrupted ones (one, or all, several at once), forks one, kills one
-/// this process drives, and steps through or checks (decision replay) a recorded one. Each returns a typed result
+/// (whichever process drives it: `kill(_:observer:)`; the requests of other processes reach the executions this
+/// one drives through `KillRequestWatcher`), and steps through or checks (decision replay) a recorded one. Each returns a typed result
 /// (`ExecutionOutcome`, `RecoveryReport`, `ReplayCheck`) or throws an `EngineFailure`; progress and recorded
 /// events go to an `EngineObserver`. Where Google calls go comes from the host's `TargetResolver`.
 public final class Engine: Sendable {
