@@ -7,7 +7,8 @@ struct BatchLedgerCommand: AsyncParsableCommand {
         commandName: "batchledger",
         abstract: "Run Kestra script tasks on Google Cloud Batch, with every action kept in an SQLite ledger.",
         subcommands: [
-            RunCommand.self, RecoverCommand.self, ResumeCommand.self, ReplayCommand.self, ForkCommand.self,
+            RunCommand.self, KillCommand.self, RecoverCommand.self, ResumeCommand.self, ReplayCommand.self,
+            ForkCommand.self,
             ValidateCommand.self, ShowCommand.self,
             ExecutionsCommand.self, LogsCommand.self,
             VerifyCommand.self, EmulatorCommand.self, EventsCommand.self, AuditCommand.self, ExportCommand.self,

@@ -10,7 +10,7 @@ struct HelpTextTests {
 
     /// Every subcommand, and the root command ("").
     static let commands = [
-        "", "run", "recover", "resume", "replay", "fork", "validate", "show", "executions", "logs", "verify",
+        "", "run", "kill", "recover", "resume", "replay", "fork", "validate", "show", "executions", "logs", "verify",
         "emulator", "events", "audit", "export", "import", "serve",
     ]
 

@@ -55,6 +55,7 @@ import Testing
                 exitCode: 1, jobId: "j")),
         .executionForked(ExecutionForked(child: "child", fromTask: "t")),
         .outputFileRefused(OutputFileRefused(taskRunId: "t1", attempt: 1, object: "wd1/../x", reason: "a .. segment")),
+        .killRequested(KillRequested(executionId: "e1", requestedBy: "carol")),
     ]
 
     /// `new` as the ledger would hand it back at `seq`.
@@ -151,8 +152,9 @@ import Testing
 
     @Test func runStatesKnowWhichAreFinal() {
         #expect(RunState.allCases.filter(\.isTerminal) == [.succeeded, .warning, .failed, .cancelled, .killed])
-        #expect(RunState.allCases.map(\.rawValue) == [
-            "CREATED", "RUNNING", "SUCCEEDED", "WARNING", "FAILED", "CANCELLED", "KILLED",
-        ])
+        #expect(
+            RunState.allCases.map(\.rawValue) == [
+                "CREATED", "RUNNING", "SUCCEEDED", "WARNING", "FAILED", "CANCELLED", "KILLED",
+            ])
     }
 }

@@ -39,9 +39,18 @@ import Testing
         #expect(FinalState.of(taskRuns: taskRuns, problem: nil) == .failed)
     }
 
-    @Test func aCancelledTaskRunCancelsTheExecutionOverFailures() {
+    @Test func aFailureFailsTheExecutionOverTheSiblingsItCancelled() {
         let taskRuns = runs([(.failed, false), (.cancelled, false), (.succeeded, false)])
-        #expect(FinalState.of(taskRuns: taskRuns, problem: nil) == .cancelled)
+        #expect(FinalState.of(taskRuns: taskRuns, problem: nil) == .failed)
+    }
+
+    @Test func aKillCancelsTheExecutionOverFailures() {
+        let taskRuns = runs([(.failed, false), (.cancelled, false)])
+        #expect(FinalState.of(taskRuns: taskRuns, problem: CancellationError()) == .cancelled)
+    }
+
+    @Test func aCancelledTaskRunWithoutAFailureCancelsTheExecution() {
+        #expect(FinalState.of(taskRuns: runs([(.succeeded, false), (.cancelled, false)]), problem: nil) == .cancelled)
     }
 
     @Test func aCancellationCancelsTheExecutionEvenWhenEveryTaskRunSucceeded() {

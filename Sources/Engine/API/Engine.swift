@@ -1,10 +1,13 @@
+import Clocks
 import Foundation
+import GoogleCloud
 import Ledger
 import Templates
 
 /// The engine as a library: what the `batchledger` CLI and a long-running server both call. It starts an
 /// execution from a flow and inputs, resumes interrupted ones (one, or all, several at once), forks one, kills one
-/// this process drives, and steps through or checks (decision replay) a recorded one. Each returns a typed result
+/// (whichever process drives it: `kill(_:observer:)`; the requests of other processes reach the executions this
+/// one drives through `KillRequestWatcher`), and steps through or checks (decision replay) a recorded one. Each returns a typed result
 /// (`ExecutionOutcome`, `RecoveryReport`, `ReplayCheck`) or throws an `EngineFailure`; progress and recorded
 /// events go to an `EngineObserver`. Where Google calls go comes from the host's `TargetResolver`.
 public final class Engine: Sendable {
@@ -13,25 +16,56 @@ public final class Engine: Sendable {
     /// The process environment: `SECRET_` variables are read through the request's `SecretStore`; this gives
     /// flows their `envs`.
     let environment: [String: String]
-    let running = RunningExecutions()
+    let running: RunningExecutions
     /// One service registry per endpoint for every execution this engine drives (started, forked or resumed),
     /// so that their jobs are watched together: one `jobs.list` round per location, one log reader per project.
     let shared = SharedRegistries()
+    /// Delivers kill requests other processes record (`batchledger kill`, another server) to the executions this
+    /// engine drives.
+    let killRequests: KillRequestWatcher
+    /// The clock of the engine's own waits (kill requests).
+    let clock: AnyClock<Duration>
 
     /// An engine over the ledger at `ledgerPath`, opened when an operation first needs it: starting an execution
     /// creates it, every other operation requires it (`EngineFailure.noLedger`) and never creates it.
-    public init(ledgerPath: String, targets: any TargetResolver, environment: [String: String]) {
-        ledger = EngineLedger(path: ledgerPath)
-        self.targets = targets
-        self.environment = environment
+    /// Kill requests recorded by other processes are looked for every `killCheckInterval` on `clock`.
+    public convenience init(
+        ledgerPath: String, targets: any TargetResolver, environment: [String: String],
+        killCheckInterval: Duration = Engine.killCheckInterval, clock: AnyClock<Duration> = .continuous
+    ) {
+        self.init(
+            ledger: EngineLedger(path: ledgerPath), targets: targets, environment: environment,
+            killCheckInterval: killCheckInterval, clock: clock)
     }
 
     /// An engine over a ledger the host has opened.
-    public init(store: EventStore, targets: any TargetResolver, environment: [String: String]) {
-        ledger = EngineLedger(store: store)
+    public convenience init(
+        store: EventStore, targets: any TargetResolver, environment: [String: String],
+        killCheckInterval: Duration = Engine.killCheckInterval, clock: AnyClock<Duration> = .continuous
+    ) {
+        self.init(
+            ledger: EngineLedger(store: store), targets: targets, environment: environment,
+            killCheckInterval: killCheckInterval, clock: clock)
+    }
+
+    private init(
+        ledger: EngineLedger, targets: any TargetResolver, environment: [String: String],
+        killCheckInterval: Duration, clock: AnyClock<Duration>
+    ) {
+        self.ledger = ledger
         self.targets = targets
         self.environment = environment
+        self.clock = clock
+        let running = RunningExecutions()
+        self.running = running
+        let watcher = KillRequestWatcher(
+            running: running, interval: killCheckInterval, clock: clock, store: { try? ledger.store(.existing) })
+        killRequests = watcher
+        running.whenAdmitting { watcher.ensureRunning() }
     }
+
+    /// How often an engine looks for kill requests recorded by other processes, by default.
+    public static let killCheckInterval: Duration = .seconds(1)
 
     /// The ledger's path.
     public var ledgerPath: String { ledger.path }

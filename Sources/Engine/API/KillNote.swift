@@ -32,6 +32,7 @@ final class KillNote: @unchecked Sendable {
     /// The reason a task run is recorded cancelled with, in the current task.
     static var reason: String {
         if let name = current?.requestedBy { return "killed by \(name)" }
+        if let sibling = SiblingStop.current?.reason { return sibling }
         return "cancelled by the user"
     }
 }

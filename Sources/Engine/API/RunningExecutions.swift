@@ -7,6 +7,13 @@ final class RunningExecutions: @unchecked Sendable {
     private var running: [String: Handle] = [:]
     /// Set by `detachAll`: nothing new is driven.
     private var closed = false
+    /// Told each time an execution starts being driven (the engine's kill request watcher starts then).
+    private var admittedHook: (@Sendable () -> Void)?
+
+    /// Calls `hook` each time an execution starts being driven.
+    func whenAdmitting(_ hook: @escaping @Sendable () -> Void) {
+        lock.withLock { admittedHook = hook }
+    }
 
     /// The cancel switch of one execution's task; a kill that comes before the task exists is kept for it.
     private final class Handle: @unchecked Sendable {
@@ -49,6 +56,7 @@ final class RunningExecutions: @unchecked Sendable {
             throw EngineFailure.invalidRequest(["execution \(executionId) is already being driven by this process"])
         }
         defer { lock.withLock { running[executionId] = nil } }
+        lock.withLock { admittedHook }?()
         let task = Task { try await KillNote.$current.withValue(handle.note) { try await body() } }
         handle.attach { task.cancel() }
         return try await withTaskCancellationHandler {

@@ -178,8 +178,12 @@ struct AttemptRunner {
                         taskRunId: taskRunId, attempt: attempt, jobId: plan.started.jobId,
                         requestId: plan.started.requestId, specSHA256: specDigest)))
         }
-        let creation = try await services.jobs.create(
-            plan.job, in: plan.location, jobID: plan.started.jobId, requestID: plan.started.requestId)
+        // A create in flight is not abandoned when the attempt is cancelled: Batch may create the job anyway, and
+        // only an answered create leaves a job name to delete.
+        let creation = try await withoutCancellation { [services, plan] in
+            try await services.jobs.create(
+                plan.job, in: plan.location, jobID: plan.started.jobId, requestID: plan.started.requestId)
+        }
         try await recorder.record(
             .jobCreated(
                 JobCreated(
@@ -349,7 +353,9 @@ struct AttemptRunner {
     /// delete the job is recorded first; the two effects are independent, so they run at the same time.
     func teardown(deleteJob: Bool, reason: String) async throws {
         let state = try await attemptState()
-        let deleting = deleteJob && state.jobName != nil && !state.jobDeleted
+        // A job whose creation was requested but never confirmed (a crash, a refused answer) is deleted by its
+        // deterministic name too: Batch may have created it.
+        let deleting = deleteJob && (state.jobName != nil || state.createRequested) && !state.jobDeleted
         let requestID = plan.started.requestId + "-delete"
         if deleting && !state.deleteRequested {
             try await recorder.record(
@@ -383,7 +389,7 @@ struct AttemptRunner {
     /// Stops a running job (cancel or timeout): delete it, then clean up as after any end.
     private func kill(reason: String) async throws {
         let state = try await attemptState()
-        if state.jobName != nil {
+        if state.jobName != nil || state.createRequested {
             try await teardown(deleteJob: true, reason: reason)
         } else if plan.deleteWhenDone {
             try await teardown(deleteJob: false, reason: reason)

@@ -165,6 +165,8 @@ public struct EventDescription: Sendable, Equatable {
                 e.taskRunId,
                 "\(run(e.taskRunId, e.attempt)) refused \(OutputPath.quoted(e.object)): \(e.reason)"
             )
+        case .killRequested(let e):
+            return (nil, "kill of \(e.executionId) requested by \(e.requestedBy)")
         }
     }
 }

@@ -42,6 +42,7 @@ extension ExecutionEvent {
         case .taskAdopted(let value): return .taskAdopted(value.masked(by: masker))
         case .executionForked(let value): return .executionForked(value.masked(by: masker))
         case .outputFileRefused(let value): return .outputFileRefused(value.masked(by: masker))
+        case .killRequested: return self
         }
     }
 }

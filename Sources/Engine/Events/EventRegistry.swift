@@ -112,6 +112,7 @@ public struct EventRegistry: Sendable {
         registry.register(TaskAdopted.self, as: "TaskAdopted") { .taskAdopted($0) }
         registry.register(ExecutionForked.self, as: "ExecutionForked") { .executionForked($0) }
         registry.register(OutputFileRefused.self, as: "OutputFileRefused") { .outputFileRefused($0) }
+        registry.register(KillRequested.self, as: "KillRequested") { .killRequested($0) }
         return registry
     }()
 }

@@ -30,6 +30,8 @@ public enum ExecutionEvent: Sendable, Equatable {
     case taskAdopted(TaskAdopted)
     case executionForked(ExecutionForked)
     case outputFileRefused(OutputFileRefused)
+    /// In an execution's control stream (`ExecutionControl`), never in its own.
+    case killRequested(KillRequested)
 
     /// The payload, which `EventRegistry` knows by its type.
     public var payload: any Encodable & Sendable {
@@ -59,6 +61,7 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .taskAdopted(let value): return value
         case .executionForked(let value): return value
         case .outputFileRefused(let value): return value
+        case .killRequested(let value): return value
         }
     }
 

@@ -347,14 +347,14 @@ final class ExecutionContext: Sendable {
         case .parallel(let parallel):
             let children = parallel.tasks.filter { !$0.common.disabled.value }
             let limit = parallel.concurrent.value <= 0 ? children.count : parallel.concurrent.value
-            let results = try await boundedConcurrently(children.count, limit: limit) { index in
-                try await self.runTask(children[index], scope)
+            return try await SiblingRuns.run(children.count, limit: limit, name: parallel.id.value + scope.suffix) {
+                index in try await self.runTask(children[index], scope)
             }
-            return results.allSatisfy { $0 }
         case .forEach(let forEach):
             let values = try await forEachValues(forEach, scope)
             let limit = forEach.concurrencyLimit.value <= 0 ? max(1, values.count) : forEach.concurrencyLimit.value
-            let results = try await boundedConcurrently(values.count, limit: limit) { index in
+            return try await SiblingRuns.run(values.count, limit: limit, name: forEach.id.value + scope.suffix) {
+                index in
                 var inner = scope
                 inner.suffix += "[\(index)]"
                 inner.value = values[index]
@@ -362,7 +362,6 @@ final class ExecutionContext: Sendable {
                 inner.parentRunId = forEach.id.value + scope.suffix
                 return try await self.runTasks(forEach.tasks, inner)
             }
-            return results.allSatisfy { $0 }
         }
     }
 

@@ -222,8 +222,11 @@ struct ScriptTaskRun {
         } catch where error is CancellationError || Task.isCancelled {
             throw CancellationError()
         } catch {
-            // A refused call or I/O failure mid-attempt: clean what can be cleaned, then report.
-            try? await withoutCancellation { try await attemptRunner.teardown(deleteJob: false, reason: "failed") }
+            // A refused call or I/O failure mid-attempt: clean what can be cleaned, then report. A run records the
+            // task run failed, so its job goes too; a recovery leaves it for the next one to continue.
+            try? await withoutCancellation { [context] in
+                try await attemptRunner.teardown(deleteJob: !context.recovering, reason: "failed")
+            }
             throw MaskedError.masking(error, by: mask)
         }
     }

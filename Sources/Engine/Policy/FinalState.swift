@@ -5,17 +5,18 @@ import Templates
 enum FinalState {
     /// The execution's final state.
     ///
-    /// - CANCELLED when the run was cancelled or any task run was;
-    /// - else FAILED when the run stopped on an error or a task run failed without `allowFailure`;
+    /// - CANCELLED when the run was cancelled (killed);
+    /// - else FAILED when the run stopped on an error or a task run failed without `allowFailure` (the siblings
+    ///   that failure cancelled do not make it CANCELLED);
+    /// - else CANCELLED when a task run was;
     /// - else WARNING when a task run ended WARNING or failed with `allowFailure`;
     /// - else SUCCEEDED.
     static func of(taskRuns: [TaskRunState], problem: (any Error)?) -> RunState {
-        if problem is CancellationError || taskRuns.contains(where: { $0.state == .cancelled }) {
-            return .cancelled
-        }
+        if problem is CancellationError { return .cancelled }
         if problem != nil || taskRuns.contains(where: { $0.state == .failed && !$0.allowedFailure }) {
             return .failed
         }
+        if taskRuns.contains(where: { $0.state == .cancelled }) { return .cancelled }
         if taskRuns.contains(where: { $0.state == .warning || ($0.state == .failed && $0.allowedFailure) }) {
             return .warning
         }

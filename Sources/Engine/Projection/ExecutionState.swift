@@ -172,6 +172,9 @@ public struct ExecutionState: Codable, Sendable, Equatable {
         case .outputFileRefused(let refused):
             updateAttempt(refused.taskRunId, refused.attempt) { $0.refusedOutputs[refused.object] = refused.reason }
             updateRun(refused.taskRunId) { $0.refusedOutputFiles[refused.object] = refused.reason }
+        case .killRequested:
+            // Recorded in the execution's control stream; the kill itself shows as TaskCancelled and the end.
+            break
         }
     }
 
@@ -356,9 +359,9 @@ public struct ExecutionSummaryProjection: CachedProjection {
     /// 2: labels.
     public static let definitionVersion = 2
 
-    /// Executions only: a flow's stream (`FlowLibrary`) has no summary.
+    /// Executions only: a flow's stream (`FlowLibrary`) and a control stream (`ExecutionControl`) have no summary.
     public static func key(for event: RecordedEvent) -> String? {
-        FlowLibrary.isFlowStream(event.stream) ? nil : event.stream
+        ExecutionControl.isExecutionStream(event.stream) ? event.stream : nil
     }
 
     public static func initialState(key: String) -> State { State() }

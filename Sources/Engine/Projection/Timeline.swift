@@ -77,7 +77,7 @@ public enum Timeline {
         case .reconciled(let e): return e.taskRunId
         case .taskAdopted(let e): return e.taskRunId
         case .outputFileRefused(let e): return e.taskRunId
-        case .executionStarted, .executionFinished, .recoveryFailed, .executionForked: return nil
+        case .executionStarted, .executionFinished, .recoveryFailed, .executionForked, .killRequested: return nil
         }
     }
 
@@ -133,6 +133,7 @@ public enum Timeline {
         case .executionForked(let e): return "forked as \(e.child) from task \(e.fromTask)"
         case .outputFileRefused(let e):
             return "\(e.taskRunId) refused output object \(OutputPath.quoted(e.object)): \(e.reason)"
+        case .killRequested(let e): return "kill requested by \(e.requestedBy)"
         }
     }
 

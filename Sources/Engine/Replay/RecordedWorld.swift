@@ -45,6 +45,9 @@ final class RecordedHistory: @unchecked Sendable {
     private var downloads: [String: OutputFileDownloaded] = [:]
     private var pollCursor: [String: Int] = [:]
     private var eventsServed: [String: [JobStatusChange]] = [:]
+    /// The attempts a kill cancelled (the execution ended CANCELLED): once their recorded answers are all served,
+    /// the replay is cancelled where the kill came, and the engine decides again what a kill makes it do.
+    private var killed: Set<String> = []
 
     init(events: [ExecutionEvent], state: ExecutionState) {
         self.state = state
@@ -61,6 +64,7 @@ final class RecordedHistory: @unchecked Sendable {
             case .stagingCleaned(let e): cleaned[e.prefix] = e
             case .fileUploaded(let e): uploads[e.object] = e
             case .outputFileDownloaded(let e): downloads[e.object] = e
+            case .taskCancelled(let e) where state.state == .cancelled: killed.insert(Self.key(e.taskRunId, e.attempt))
             default: break
             }
         }
@@ -82,6 +86,9 @@ final class RecordedHistory: @unchecked Sendable {
         try lock.withLock {
             let attempt = try attempt(ofJob: name)
             let recorded = created[Self.key(attempt.taskRunId, attempt.attempt)]
+            if recorded == nil && killed.contains(Self.key(attempt.taskRunId, attempt.attempt)) {
+                throw CancellationError()
+            }
             return JobCreation(
                 job: JobObservation(name: name, uid: uid(attempt), state: .queued, statusEvents: []),
                 adopted: recorded?.adopted ?? false)
@@ -94,6 +101,7 @@ final class RecordedHistory: @unchecked Sendable {
             let attempt = try attempt(ofJob: name)
             let key = Self.key(attempt.taskRunId, attempt.attempt)
             let recorded = polls[key] ?? []
+            if pollCursor[key, default: 0] >= recorded.count && killed.contains(key) { throw CancellationError() }
             guard !recorded.isEmpty else {
                 return JobObservation(name: name, uid: uid(attempt), state: .queued, statusEvents: [])
             }

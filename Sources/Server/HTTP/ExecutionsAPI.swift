@@ -105,21 +105,34 @@ public struct ExecutionsAPI: APIRoutes {
         return try .kestra(try await BlockingWork.run { [history] in try history.execution(id) })
     }
 
-    /// Kills an execution this server drives, and answers it as it ended (KILLED).
+    /// Kills an execution, whichever process drives it (this server, a run, a recover, another server; or none),
+    /// and answers it as it ended (KILLED).
     func kill(_ id: String, _ call: APICall) async throws -> Response {
         let state = try recorded(id)
-        if state.isTerminal {
+        if state.isTerminal { throw Self.alreadyEnded(id, state) }
+        let outcome: KillOutcome
+        do {
+            outcome = try await host.kill(id, by: call.requester)
+        } catch {
+            throw Self.refusal(error)
+        }
+        switch outcome {
+        case .alreadyEnded(let ended):
+            throw Self.alreadyEnded(id, ended)
+        case .stillRunning(let holder):
             throw APIError(
                 status: 409,
-                "execution \(MessageQuote.quoted(id)) already ended \(Kestra.StateType(state.state).rawValue)")
+                "execution \(MessageQuote.quoted(id)) did not end in time: the process that drives it "
+                    + "(\(holder.map(\.description) ?? "unknown")) has the kill request and ends it when it next checks"
+            )
+        case .ended:
+            return try .kestra(try history.execution(id))
         }
-        guard await host.kill(id, by: call.requester) else {
-            throw APIError(
-                status: 409,
-                "execution \(MessageQuote.quoted(id)) is driven by another process on this ledger (a run or a recover): "
-                    + "stop it there, or let this server resume it after that process ends")
-        }
-        return try .kestra(try history.execution(id))
+    }
+
+    private static func alreadyEnded(_ id: String, _ state: ExecutionState) -> APIError {
+        APIError(
+            status: 409, "execution \(MessageQuote.quoted(id)) already ended \(Kestra.StateType(state.state).rawValue)")
     }
 
     /// Restarts a FAILED or KILLED execution: a new execution of the same flow revision and inputs that takes the

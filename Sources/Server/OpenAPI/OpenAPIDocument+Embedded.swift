@@ -1213,7 +1213,7 @@ extension OpenAPIDocument {
           "Executions"
         ],
         "summary": "Kill a running execution: its jobs are deleted and it ends KILLED.",
-        "description": "409 when it has ended already, or when another process on the ledger (a `run` or `recover`) drives it.",
+        "description": "Whichever process drives it (this server, a `run`, a `recover`, another server, or none any more): the kill is recorded as a request that its driver acts on within a second, or that the server carries out itself when no process drives it. 409 when it has ended already, or when its driver did not end it in time.",
         "parameters": [
           {
             "name": "executionId",
@@ -1269,7 +1269,7 @@ extension OpenAPIDocument {
           "Executions"
         ],
         "summary": "Kill a running execution: its jobs are deleted and it ends KILLED.",
-        "description": "409 when it has ended already, or when another process on the ledger (a `run` or `recover`) drives it.",
+        "description": "Whichever process drives it (this server, a `run`, a `recover`, another server, or none any more): the kill is recorded as a request that its driver acts on within a second, or that the server carries out itself when no process drives it. 409 when it has ended already, or when its driver did not end it in time.",
         "parameters": [
           {
             "name": "executionId",

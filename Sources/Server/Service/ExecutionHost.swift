@@ -88,12 +88,11 @@ public final class ExecutionHost: Sendable {
         }
     }
 
-    /// Kills an execution this server drives (started, forked or resumed here), recording who asked, and waits
-    /// until it has ended (its jobs deleted, CANCELLED recorded); false when it drives no such execution.
-    public func kill(_ id: String, by requester: String) async -> Bool {
-        guard engine.kill(id, by: requester) else { return false }
-        await waitForEnd(of: id)
-        return true
+    /// Kills an execution whichever process drives it (this server, another process, or none: see
+    /// `Engine.kill(_:observer:)`), recording who asked, and waits until it has ended (its jobs deleted,
+    /// CANCELLED recorded).
+    public func kill(_ id: String, by requester: String) async throws(EngineFailure) -> KillOutcome {
+        try await engine.kill(KillRequest(executionId: id, requestedBy: requester, secrets: secrets))
     }
 
     /// Resumes every interrupted execution of the ledger (those another process drives are left to it: their

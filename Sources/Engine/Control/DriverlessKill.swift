@@ -1,0 +1,132 @@
+import Clocks
+import Flows
+import Foundation
+import GoogleCloud
+import Ledger
+import Templates
+
+/// Kills an execution that no process drives (its driver crashed or was stopped), holding its lease: every job
+/// whose creation was requested and that was not deleted is deleted (looked up by its deterministic name, so one
+/// whose creation was never confirmed goes too), every task run in flight is recorded cancelled, and the
+/// execution ends CANCELLED with who asked. The events are those a driver records when it is killed.
+struct DriverlessKill {
+    let store: EventStore
+    let executionId: String
+    let token: Int64
+    let target: CloudTarget
+    let secrets: SecretStore
+    let requester: String
+    var clock: AnyClock<Duration> = .continuous
+
+    /// Records the kill; returns the execution's final state.
+    func run(_ state: ExecutionState, observer: (@Sendable (ExecutionEvent, ExecutionState) -> Void)?) async throws
+        -> ExecutionState
+    {
+        guard let started = state.started else {
+            throw EngineError.configuration("no execution \(executionId) in \(store.path)")
+        }
+        let recorder = ExecutionRecorder(
+            store: store, executionId: executionId, state: state, leaseToken: token, observer: observer)
+        let flow = try? ExecutionRunner.load(flowPath: started.flowPath, source: started.flowSource)
+        let registry = ServiceRegistry(
+            world: target.world, timing: target.timing, clock: clock, executionLabel: Naming.labelValue(executionId))
+        let reason = "killed by \(requester)"
+        let services = Services(registry: registry)
+        for run in state.taskRuns where !run.isTerminal {
+            guard let attempt = run.attempts.last, let attemptStarted = attempt.started else { continue }
+            if attempt.outcome == nil {
+                let deleteWhenDone = Self.deletesWhenDone(flow, taskId: run.taskId)
+                try await stop(
+                    attempt, started: attemptStarted, deleteWhenDone: deleteWhenDone, reason: reason,
+                    services: services, recorder: recorder)
+            }
+            try await recorder.record(
+                .taskCancelled(TaskCancelled(taskRunId: run.taskRunId, attempt: attempt.attempt, reason: reason)))
+        }
+        try await recorder.record(.executionFinished(ExecutionFinished(state: .cancelled, requestedBy: requester)))
+        return await recorder.state
+    }
+
+    /// Deletes the attempt's job (when its creation was requested) and its staged files (when the runner deletes
+    /// them), recording both as a driver's teardown does.
+    private func stop(
+        _ attempt: AttemptState, started: AttemptStarted, deleteWhenDone: Bool, reason: String, services: Services,
+        recorder: ExecutionRecorder
+    ) async throws {
+        let project = try value(started.project, secret: started.projectSecret, property: "projectId")
+        let location = BatchLocation(project: project, region: started.region)
+        let recordedProject = started.projectSecret == nil ? project : SecretMasker.mask(for: project)
+        let recordedName = BatchLocation(project: recordedProject, region: started.region).jobName(started.jobId)
+        if attempt.createRequested && !attempt.jobDeleted {
+            let requestID = started.requestId + "-delete"
+            if !attempt.deleteRequested {
+                try await recorder.record(
+                    .jobDeleteRequested(
+                        JobDeleteRequested(
+                            taskRunId: started.taskRunId, attempt: started.attempt, name: recordedName,
+                            requestId: requestID, reason: reason)))
+            }
+            let deleted = try await services.get().jobs.delete(
+                location.jobName(started.jobId), requestID: requestID, reason: reason, deadline: .seconds(60))
+            try await recorder.record(
+                .jobDeleted(
+                    JobDeleted(
+                        taskRunId: started.taskRunId, attempt: started.attempt, name: recordedName,
+                        alreadyGone: !deleted)))
+        }
+        if deleteWhenDone, !attempt.stagingCleaned,
+            let bucket = try? value(started.bucket ?? "", secret: started.bucketSecret, property: "bucket"),
+            !bucket.isEmpty
+        {
+            let prefix = started.workingDirId + "/"
+            let deleted = try await services.get().storage.deleteAll(bucket: bucket, prefix: prefix)
+            try await recorder.record(
+                .stagingCleaned(
+                    StagingCleaned(
+                        taskRunId: started.taskRunId, attempt: started.attempt, prefix: prefix,
+                        objectsDeleted: deleted)))
+        }
+    }
+
+    /// A recorded value, or the secret that named it (the ledger keeps only its name).
+    private func value(_ recorded: String, secret reference: SecretReference?, property: String) throws -> String {
+        guard let secret = reference?.name else { return recorded }
+        do {
+            return try secrets.value(of: secret)
+        } catch {
+            throw EngineFailure.invalidRequest([
+                "the \(property) of execution \(executionId) is the secret \(secret): give it (SECRET_\(secret) or "
+                    + "--secrets-file) so that its jobs can be deleted"
+            ])
+        }
+    }
+
+    /// The task runner's `delete` of task `taskId` (true, Kestra's default, when the flow no longer reads).
+    static func deletesWhenDone(_ flow: Flow?, taskId: String) -> Bool {
+        guard let flow else { return true }
+        for case .script(let script) in flow.allTasks where script.id.value == taskId {
+            return script.taskRunner?.delete.value ?? true
+        }
+        return true
+    }
+
+    /// The services of the host's default credentials, made on first use.
+    private final class Services: @unchecked Sendable {
+        let registry: ServiceRegistry
+        private var made: WorldServices?
+
+        init(registry: ServiceRegistry) {
+            self.registry = registry
+        }
+
+        func get() async throws -> WorldServices {
+            if let made { return made }
+            let services = try await registry.services(
+                for: Identity(
+                    serviceAccountJSON: nil, scopes: ["https://www.googleapis.com/auth/cloud-platform"],
+                    origin: "the default credentials"))
+            made = services
+            return services
+        }
+    }
+}

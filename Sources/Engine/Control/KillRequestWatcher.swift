@@ -1,0 +1,81 @@
+import Clocks
+import Foundation
+import Ledger
+
+/// Delivers kill requests recorded by other processes (`KillRequested` in a control stream) to the executions
+/// this engine drives: every `interval` while it drives any, one query for the requests recorded since the last
+/// (on the events' type index), whatever the number of executions driven; each requested execution it drives is
+/// killed as `Engine.kill(_:by:)` does. A request recorded before its execution was driven here (a recovery that
+/// took it over) is kept, and delivered once it is.
+final class KillRequestWatcher: @unchecked Sendable {
+    private let running: RunningExecutions
+    private let interval: Duration
+    private let clock: AnyClock<Duration>
+    /// The ledger, once an operation has opened it (nil before: nothing can have been requested of this engine).
+    private let store: @Sendable () -> EventStore?
+
+    private let lock = NSLock()
+    private var task: Task<Void, Never>?
+    private var cursor: Int64 = 0
+    /// Who asked to kill each execution whose request was read (the first request stays).
+    private var requested: [String: String] = [:]
+
+    init(
+        running: RunningExecutions, interval: Duration, clock: AnyClock<Duration>,
+        store: @escaping @Sendable () -> EventStore?
+    ) {
+        self.running = running
+        self.interval = interval
+        self.clock = clock
+        self.store = store
+    }
+
+    /// Starts checking, unless it already does; it stops by itself when the engine drives nothing.
+    func ensureRunning() {
+        lock.withLock {
+            guard task == nil else { return }
+            task = Task.detached { [self] in await loop() }
+        }
+    }
+
+    private func loop() async {
+        while true {
+            do {
+                try await clock.sleep(for: interval)
+            } catch {
+                lock.withLock { task = nil }
+                return
+            }
+            _ = try? check()
+            let done: Bool = lock.withLock {
+                // Under the lock `ensureRunning` takes: an execution admitted after this sees no task and starts one.
+                guard running.ids.isEmpty else { return false }
+                task = nil
+                return true
+            }
+            if done { return }
+        }
+    }
+
+    /// Reads the requests recorded since the last check and kills the requested executions this engine drives;
+    /// returns their ids.
+    @discardableResult
+    func check() throws -> [String] {
+        guard let store = store() else { return [] }
+        let after = lock.withLock { cursor }
+        let (requests, last) = try ExecutionControl.killRequests(after: after, in: store)
+        let pending: [String: String] = lock.withLock {
+            cursor = max(cursor, last)
+            for request in requests where requested[request.executionId] == nil {
+                requested[request.executionId] = request.requestedBy
+            }
+            return requested
+        }
+        var killed: [String] = []
+        for id in running.ids {
+            guard let requester = pending[id] else { continue }
+            if running.kill(id, by: requester) { killed.append(id) }
+        }
+        return killed
+    }
+}

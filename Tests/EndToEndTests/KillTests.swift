@@ -1,0 +1,220 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `batchledger kill` from another process, whoever drives the execution (a run, a serve, or nobody any more),
+/// and no job left on Batch once an execution has ended.
+@Suite("kill from any process, and no job left behind", .serialized)
+struct KillTests {
+    /// The emulator's jobs in the flows' region, by name, with their states (a deleted job is gone).
+    func jobStates(_ emulator: Emulator) throws -> [String: String] {
+        let url = URL(string: emulator.endpoint + "/v1/projects/local-project/locations/europe-west9/jobs")!
+        let semaphore = DispatchSemaphore(value: 0)
+        let box = Emulator.Box()
+        URLSession.shared.dataTask(with: url) { data, _, _ in
+            box.data = data
+            semaphore.signal()
+        }.resume()
+        semaphore.wait()
+        let object = try JSONSerialization.jsonObject(with: try #require(box.data)) as? [String: Any]
+        let jobs = object?["jobs"] as? [[String: Any]] ?? []
+        return Dictionary(
+            jobs.compactMap { job in
+                guard let name = job["name"] as? String else { return nil }
+                return (name, (job["status"] as? [String: Any])?["state"] as? String ?? "")
+            }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Waits (generously) until `done` holds; false if it never does.
+    func eventually(within limit: Duration = .seconds(120), _ done: () throws -> Bool) rethrows -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if try done() { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    /// The jobs not ended: what would go on costing money.
+    func unfinished(_ jobs: [String: String]) -> [String: String] {
+        jobs.filter { !["SUCCEEDED", "FAILED", "DELETION_IN_PROGRESS"].contains($0.value) }
+    }
+
+    /// Starts `run FLOW --endpoint` in its own process and waits until its job runs; its execution id.
+    func startRun(_ cli: CLI, _ emulator: Emulator, _ flow: String) throws -> (CLI.Running, String) {
+        let running = try cli.start(
+            ["run", flow, "--endpoint", emulator.endpoint, "--secrets-file", CLI.sample("local.env")])
+        var id: String?
+        #expect(
+            eventually {
+                id =
+                    running.stdout.split(separator: "\n").lazy.compactMap { line in
+                        line.hasPrefix("execution ")
+                            ? line.split(separator: " ").dropFirst().first.map(String.init) : nil
+                    }.first
+                return id != nil
+            }, "run printed no execution id: \(running.stderr)")
+        #expect(try eventually { try jobStates(emulator).values.contains("RUNNING") }, "the job never ran")
+        return (running, try #require(id))
+    }
+
+    func waitForExit(_ running: CLI.Running) -> Int32? {
+        guard eventually({ !running.process.isRunning }) else { return nil }
+        running.process.waitUntilExit()
+        return running.process.terminationStatus
+    }
+
+    func finished(_ cli: CLI, _ id: String) throws -> String {
+        try cli.run(["audit", "--execution", id, "--type", "ExecutionFinished", "--json"]).stdout
+    }
+
+    @Test("kill of a run from a second process: the run ends CANCELLED, its job is gone, the ledger says who")
+    func killsARun() throws {
+        let cli = try CLI()
+        let emulator = try Emulator(cli)
+        let (run, id) = try startRun(cli, emulator, CLI.fixture("long_sleeper.yaml"))
+        let kill = try cli.run(["kill", id], environment: ["BATCHLEDGER_USER": "carol"])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        #expect(kill.stdout.contains("CANCELLED (killed by carol; ended by its driver)"), "\(kill.stdout)")
+        #expect(waitForExit(run) == 130, "the run ends as cancelled: \(run.stderr)")
+        #expect(unfinished(try jobStates(emulator)).isEmpty)
+        #expect(try emulator.stats()["jobsDeleted"] as? Int == 1)
+        let shown = try cli.run(["show", id, "--json"]).stdout
+        #expect(shown.contains("\"state\" : \"CANCELLED\""), "\(shown)")
+        #expect(try finished(cli, id).contains("\"requestedBy\":\"carol\""))
+        let events = try cli.run(["events", "control/\(id)"]).stdout
+        #expect(events.contains("KillRequested"), "\(events)")
+        #expect(try cli.run(["verify"]).status == 0)
+        let check = try cli.run(["replay", id, "--check", "--secrets-file", CLI.sample("local.env")])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+    }
+
+    @Test("kill of an execution whose process was SIGKILLed: kill takes its lease and deletes its job itself")
+    func killsADriverlessExecution() throws {
+        let cli = try CLI()
+        let emulator = try Emulator(cli)
+        let (run, id) = try startRun(cli, emulator, CLI.fixture("long_sleeper.yaml"))
+        Foundation.kill(run.process.processIdentifier, SIGKILL)
+        run.process.waitUntilExit()
+        #expect(try jobStates(emulator).values.contains("RUNNING"), "the job outlives its client")
+        let kill = try cli.run(["kill", id, "--json"], environment: ["BATCHLEDGER_USER": "dave"])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(kill.stdout.utf8))
+        #expect(report.state == "CANCELLED")
+        #expect(report.tasks.map(\.state) == ["CANCELLED"])
+        #expect(try eventually { unfinished(try jobStates(emulator)).isEmpty })
+        #expect(try finished(cli, id).contains("\"requestedBy\":\"dave\""))
+        let trail = try cli.run(["events", id]).stdout
+        #expect(trail.contains("JobDeleted") && trail.contains("killed by dave"), "\(trail)")
+        #expect(try cli.run(["verify"]).status == 0)
+        // Nothing is left for a recovery to resume.
+        let recover = try cli.run(["recover"])
+        #expect(!recover.stdout.contains(id), "\(recover.stdout)")
+    }
+
+    @Test("kill of an execution a recover drives: the recover notices the request and ends it")
+    func killsARecovery() throws {
+        let cli = try CLI()
+        let emulator = try Emulator(cli)
+        // The run dies right after its job was created (event 7, JobCreated); the job goes on running.
+        let crashed = try cli.run(
+            [
+                "run", CLI.fixture("long_sleeper.yaml"), "--endpoint", emulator.endpoint, "--secrets-file",
+                CLI.sample("local.env"),
+            ],
+            environment: ["BATCHLEDGER_CRASH_AFTER_EVENTS": "7"])
+        #expect(crashed.status == 137, "\(crashed.stderr)")
+        let id = try #require(crashed.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        let recover = try cli.start(["recover", "--secrets-file", CLI.sample("local.env")])
+        #expect(
+            try eventually { try cli.run(["events", id, "--type", "Reconciled"]).stdout.contains("Reconciled") },
+            "recover never took the execution over: \(recover.stderr)")
+        let kill = try cli.run(["kill", id], environment: ["BATCHLEDGER_USER": "frank"])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        #expect(kill.stdout.contains("ended by its driver"), "\(kill.stdout)")
+        #expect(waitForExit(recover) != nil, "recover goes on: \(recover.stderr)")
+        #expect(unfinished(try jobStates(emulator)).isEmpty)
+        #expect(try cli.run(["show", id]).stdout.contains("CANCELLED"))
+        #expect(try finished(cli, id).contains("\"requestedBy\":\"frank\""))
+    }
+
+    @Test("kill of an execution that ended, or of an unknown one, is refused and changes nothing")
+    func refusesEnded() throws {
+        let cli = try CLI()
+        let emulator = try Emulator(cli)
+        let run = try cli.run(
+            [
+                "run", CLI.fixture("slow_then_done.yaml"), "--endpoint", emulator.endpoint, "--secrets-file",
+                CLI.sample("local.env"), "--json",
+            ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let id = try JSONDecoder().decode(Report.self, from: Data(run.stdout.utf8)).executionId
+        let before = try cli.run(["events"]).stdout
+        let kill = try cli.run(["kill", id])
+        #expect(kill.status == 2)
+        #expect(kill.stderr.contains("already ended SUCCEEDED"), "\(kill.stderr)")
+        let unknown = try cli.run(["kill", "01JNOSUCHEXECUTION0000000"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("01JNOSUCHEXECUTION0000000"), "\(unknown.stderr)")
+        #expect(try cli.run(["events"]).stdout == before)
+    }
+
+    @Test("a ForEach whose one iteration fails kills the others: the execution ends FAILED with no job running")
+    func failedIterationKillsSiblings() throws {
+        let cli = try CLI()
+        let emulator = try Emulator(cli)
+        let run = try cli.run(
+            [
+                "run", CLI.fixture("foreach_one_fails.yaml"), "--endpoint", emulator.endpoint, "--secrets-file",
+                CLI.sample("local.env"), "--json",
+            ])
+        #expect(run.status == 1, "\(run.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(run.stdout.utf8))
+        #expect(report.state == "FAILED")
+        #expect(report.tasks.first { $0.value == "3" }?.state == "FAILED")
+        #expect(report.tasks.filter { $0.value != "3" }.allSatisfy { $0.state == "CANCELLED" }, "\(run.stdout)")
+        let jobs = try jobStates(emulator)
+        #expect(unfinished(jobs).isEmpty, "jobs left running: \(unfinished(jobs))")
+        #expect(try cli.run(["verify"]).status == 0)
+        let check = try cli.run(["replay", report.executionId, "--check", "--secrets-file", CLI.sample("local.env")])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+    }
+
+    @Test("a refused job create in a wide ForEach: the creates in flight finish and their jobs are deleted")
+    func refusedCreateLeavesNoJob() throws {
+        let cli = try CLI()
+        // Creates answer slowly, so that many are in flight when the fifth is refused.
+        let emulator = try Emulator(cli, arguments: ["--faults", "jobs.create=400#5,jobs.create=latency:300ms"])
+        let run = try cli.run(
+            [
+                "run", CLI.fixture("foreach_one_fails.yaml"), "--endpoint", emulator.endpoint, "--secrets-file",
+                CLI.sample("local.env"), "--json",
+            ])
+        #expect(run.status == 3, "a Google API refused: \(run.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(run.stdout.utf8))
+        #expect(report.state == "FAILED")
+        let jobs = try jobStates(emulator)
+        #expect(unfinished(jobs).isEmpty, "jobs left running: \(unfinished(jobs))")
+        let stats = try emulator.stats()
+        #expect(stats["jobsCreated"] as? Int == stats["jobsDeleted"] as? Int, "\(stats)")
+    }
+
+    @Test("serve kills an execution that a run in another process drives, and answers it KILLED")
+    func serveKillsAnotherProcesssExecution() throws {
+        let cli = try CLI()
+        let emulator = try Emulator(cli)
+        let serve = try Serve(cli, backend: ["--endpoint", emulator.endpoint])
+        defer { serve.stop() }
+        let (run, id) = try startRun(cli, emulator, CLI.fixture("long_sleeper.yaml"))
+        let killed = serve.call("DELETE", "/api/v1/main/executions/\(id)/kill", token: Serve.bob)
+        #expect(killed.status == 200, "\(killed.text)")
+        #expect((killed.object["state"] as? [String: Any])?["current"] as? String == "KILLED", "\(killed.text)")
+        #expect(waitForExit(run) == 130, "\(run.stderr)")
+        #expect(unfinished(try jobStates(emulator)).isEmpty)
+        #expect(try finished(cli, id).contains("\"requestedBy\":\"bob\""))
+        #expect(serve.call("DELETE", "/api/v1/main/executions/\(id)/kill").status == 409)
+    }
+}
