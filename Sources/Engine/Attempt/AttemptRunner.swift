@@ -32,6 +32,11 @@ struct AttemptRunner {
                 return outcome
             }
             current = try await attemptState()
+            if let bucket, let placeholder = plan.outputPlaceholder, current.jobName == nil,
+                current.uploaded[placeholder] == nil
+            {
+                try await createPlaceholder(placeholder, bucket: bucket)
+            }
             if let bucket, !plan.uploads.isEmpty, current.jobName == nil {
                 try await stage(bucket: bucket, state: current)
             }
@@ -57,6 +62,9 @@ struct AttemptRunner {
     /// whose job already ended (returning its outcome) or returns nil to continue the steps from where they are.
     private func reconcile(_ state: AttemptState) async throws -> AttemptOutcome? {
         let recorded = Reconciliation.Recorded(state)
+        if !plan.resumeJobs && (state.replacing || Reconciliation.replaces(recorded)) {
+            return try await replace(state, recorded: recorded)
+        }
         var observed = Reconciliation.Observed.nothingAsked
         switch Reconciliation.question(recorded, bucket: plan.started.bucket) {
         case .job:
@@ -93,6 +101,47 @@ struct AttemptRunner {
         case .proceed:
             return nil
         }
+    }
+
+    /// `resume: false`: the interrupted attempt's job is not reattached. It is deleted (whether or not Batch
+    /// created it: its creation may have been requested only), the attempt's folder cleaned as after any end, and
+    /// the attempt ends so that the task runs again as a new attempt, with a new job. Each step is recorded, so a
+    /// crash in between continues the replacement rather than starting it over.
+    private func replace(_ state: AttemptState, recorded: Reconciliation.Recorded) async throws -> AttemptOutcome {
+        if !state.replacing {
+            let decision = Reconciliation.replacement(recorded)
+            try await recorder.record(
+                .reconciled(
+                    Reconciled(
+                        taskRunId: taskRunId, attempt: attempt, recordedStep: decision.recordedStep,
+                        observed: decision.observed, action: decision.action)))
+        }
+        let reason = "resume is false: replaced by a new attempt"
+        let requestID = plan.started.requestId + "-delete"
+        if !state.deleteRequested {
+            try await recorder.record(
+                .jobDeleteRequested(
+                    JobDeleteRequested(
+                        taskRunId: taskRunId, attempt: attempt, name: plan.recordedJobName, requestId: requestID,
+                        reason: reason)))
+        }
+        if !state.jobDeleted {
+            try await removeJob(requestID: requestID, reason: reason)
+        }
+        try await cleanStaging(try await attemptState())
+        return .replaced(
+            reason: "interrupted; resume is false, so job \(plan.started.jobId) was deleted and the task runs again")
+    }
+
+    /// Creates the output directory's placeholder object (create-only; an existing one with the same content is
+    /// adopted) and records it.
+    private func createPlaceholder(_ name: String, bucket: String) async throws {
+        let object = try await services.storage.create(bucket: bucket, name: name, data: Data())
+        try await recorder.record(
+            .fileUploaded(
+                FileUploaded(
+                    taskRunId: taskRunId, attempt: attempt, object: name, generation: object.generation,
+                    size: object.size, crc32c: object.crc32c ?? CRC32C.base64(CRC32C.checksum(Data())))))
     }
 
     private func attemptState() async throws -> AttemptState {
@@ -289,7 +338,7 @@ struct AttemptRunner {
                         taskRunId: taskRunId, attempt: attempt, exitCode: exitCode,
                         meaning: BatchExitCode.meaning(of: exitCode))))
         }
-        if let bucket = plan.started.bucket, plan.collectsAnything {
+        if let bucket = plan.started.bucket, plan.collection.collectsAnything {
             try await collect(bucket: bucket)
         }
         let succeeded = jobState == .succeeded
@@ -313,13 +362,19 @@ struct AttemptRunner {
     private func collect(bucket: String) async throws {
         let state = try await attemptState()
         let objects = try await services.storage.objects(bucket: bucket, prefix: plan.prefix)
-        let wanted = objects.filter { object in
-            let relative = String(object.name.dropFirst(plan.prefix.count))
-            return !relative.isEmpty && !relative.hasSuffix("/") && plan.collects(relative)
-                && state.downloaded[relative] == nil && state.refusedOutputs[object.name] == nil
+        var staged: [String: String] = [:]
+        for (object, crc) in state.uploaded where object.hasPrefix(plan.prefix) {
+            staged[String(object.dropFirst(plan.prefix.count))] = crc
         }
-        for object in wanted {
-            let relative = String(object.name.dropFirst(plan.prefix.count))
+        let selected = plan.collection.select(
+            objects.map { .init(relative: String($0.name.dropFirst(plan.prefix.count)), crc32c: $0.crc32c) },
+            staged: staged)
+        let wanted = selected.filter { file in
+            state.downloaded[file.key] == nil && state.refusedOutputs[plan.prefix + file.relative] == nil
+        }
+        for file in wanted {
+            let object = (name: plan.prefix + file.relative, key: file.key)
+            let relative = file.key
             let destination: URL
             do {
                 destination = try OutputPath.destination(for: relative, in: plan.outputFolder)
