@@ -7,8 +7,9 @@ import Foundation
 /// - a file under the output directory (`{{ outputDir }}`, `<wid>/<oid>/`) is keyed relative to it:
 ///   `{{ outputDir }}/a.txt` is `outputFiles["a.txt"]`;
 /// - a file the `outputFiles` globs select is keyed relative to the working directory;
-/// - with `syncWorkingDirectory`, every file the job created or changed in the working directory is collected
-///   too, keyed relative to the working directory (a staged input the job left as it was is not);
+/// - with `syncWorkingDirectory`, every other file the job created or changed in the working directory is
+///   collected too, keyed relative to the working directory (a staged input the job left as it was is not, and
+///   the output directory's files are already collected by the first rule);
 /// - when a working-directory key and an output-directory key are the same, the working directory's file wins,
 ///   as Kestra's `outputFiles` are put after the output directory's.
 ///
@@ -62,11 +63,13 @@ public struct OutputCollection: Sendable {
         for object in listed.sorted(by: { $0.relative < $1.relative }) {
             let relative = object.relative
             guard !relative.isEmpty, !relative.hasSuffix("/") else { continue }
-            if let outputPrefix, relative.hasPrefix(outputPrefix), relative.count > outputPrefix.count {
-                fromOutputDirectory.append(Selected(relative: relative, key: String(relative.dropFirst(outputPrefix.count))))
+            let inOutputDirectory = outputPrefix.map { relative.hasPrefix($0) } ?? false
+            if let outputPrefix, inOutputDirectory, relative.count > outputPrefix.count {
+                fromOutputDirectory.append(
+                    Selected(relative: relative, key: String(relative.dropFirst(outputPrefix.count))))
             }
             let globbed = globs.contains { $0.matches(relative) }
-            let synced = syncWorkingDirectory && !isUnchangedInput(object, staged: staged)
+            let synced = syncWorkingDirectory && !inOutputDirectory && !isUnchangedInput(object, staged: staged)
             if globbed || synced {
                 fromWorkingDirectory.append(Selected(relative: relative, key: relative))
             }
