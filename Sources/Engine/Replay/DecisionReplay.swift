@@ -152,7 +152,9 @@ public enum DecisionReplay {
                 add(e.taskRunId, "JobCreateRequested #\(e.attempt) \(e.jobId) spec \(e.specSHA256.prefix(12))")
             case .exitCodeObserved(let e): add(e.taskRunId, "ExitCodeObserved #\(e.attempt) \(e.exitCode)")
             case .outputFileDownloaded(let e):
-                add(e.taskRunId, "OutputFileDownloaded #\(e.attempt) \(e.name)")
+                // The object, not its key: what is downloaded is the decision (an output directory's files were
+                // keyed by their path under the working directory in histories recorded before Kestra's keys).
+                add(e.taskRunId, "OutputFileDownloaded #\(e.attempt) \(e.object)")
             case .jobDeleteRequested(let e): add(e.taskRunId, "JobDeleteRequested #\(e.attempt)")
             case .stagingCleaned(let e): add(e.taskRunId, "StagingCleaned #\(e.attempt)")
             case .taskSucceeded(let e): add(e.taskRunId, "TaskSucceeded #\(e.attempt) \(e.state)")
