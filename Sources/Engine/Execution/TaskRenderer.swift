@@ -164,7 +164,8 @@ struct TaskRenderer {
             if !email.isEmpty {
                 if let problem = ServiceAccountEmail.problem(email) {
                     throw secretsUsed.problem(
-                        "\(property.location): impersonatedServiceAccount rendered to '\(email)', \(problem)")
+                        "\(property.location): impersonatedServiceAccount rendered to '\(email)', not a service "
+                            + "account email such as '\(ServiceAccountEmail.example)' (\(problem))")
                 }
                 impersonated = email
             }

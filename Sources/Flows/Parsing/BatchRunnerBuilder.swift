@@ -31,7 +31,8 @@ struct BatchRunnerBuilder {
             let problem = ServiceAccountEmail.problem(email.value)
         {
             context.error(
-                "property 'impersonatedServiceAccount' of \(owner) is \(problem), found '\(email.value)'",
+                "property 'impersonatedServiceAccount' of \(owner) must be a service account email such as "
+                    + "'\(ServiceAccountEmail.example)' (\(problem)), found '\(email.value)'",
                 at: email.location)
         }
         let scopes = reader.stringList("scopes")
