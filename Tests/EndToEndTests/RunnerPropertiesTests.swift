@@ -26,7 +26,8 @@ struct RunnerPropertiesTests {
     func runOn(_ cli: CLI, _ emulator: Emulator, _ flow: String) throws -> (CLI.Result, Report) {
         let result = try cli.run(
             ["run", flow, "--endpoint", emulator.endpoint, "--secrets-file", CLI.sample("local.env"), "--json"])
-        let report = try #require(try? JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8)), "\(result.stderr)")
+        let report = try #require(
+            try? JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8)), "\(result.stderr)")
         return (result, report)
     }
 
@@ -69,7 +70,8 @@ struct RunnerPropertiesTests {
         #expect(try cli.run(["verify"]).status == 0)
     }
 
-    @Test("{{ outputDir }}: its id recorded before anything is created, its files collected after a crash at any step",
+    @Test(
+        "{{ outputDir }}: its id recorded before anything is created, its files collected after a crash at any step",
         arguments: [2, 3, 4, 5, 6, 8])
     func outputDirectoryAcrossACrash(after events: Int) throws {
         let cli = try CLI()

@@ -18,7 +18,8 @@ import Testing
         ]
         #expect(
             collection.select(listed) == [
-                Selected(relative: "OID/a.txt", key: "a.txt"), Selected(relative: "OID/nested/b.txt", key: "nested/b.txt"),
+                Selected(relative: "OID/a.txt", key: "a.txt"),
+                Selected(relative: "OID/nested/b.txt", key: "nested/b.txt"),
             ])
         #expect(collection.collectsAnything)
         #expect(!OutputCollection(globs: [], outputDirectory: nil, syncWorkingDirectory: false).collectsAnything)
@@ -56,7 +57,10 @@ import Testing
     @Test("the same listing in another order selects the same files in the same order")
     func orderIsTheListingsNot() {
         let collection = OutputCollection(globs: [], outputDirectory: "OID", syncWorkingDirectory: true)
-        let listed = [Listed(relative: "b", crc32c: nil), Listed(relative: "OID/z", crc32c: nil), Listed(relative: "a", crc32c: nil)]
+        let listed = [
+            Listed(relative: "b", crc32c: nil), Listed(relative: "OID/z", crc32c: nil),
+            Listed(relative: "a", crc32c: nil),
+        ]
         #expect(collection.select(listed) == collection.select(listed.reversed()))
     }
 
@@ -66,7 +70,8 @@ import Testing
         "resume: false replaces an attempt whose job may exist and whose end the ledger has not seen",
         arguments: [
             (Recorded(), false), (Recorded(uploadsRequested: 2, uploadsRecorded: 1), false),
-            (Recorded(createRequested: true), true), (Recorded(jobState: "RUNNING", jobCreated: true, createRequested: true), true),
+            (Recorded(createRequested: true), true),
+            (Recorded(jobState: "RUNNING", jobCreated: true, createRequested: true), true),
             (Recorded(jobCreated: true, createRequested: true), true),
             (Recorded(jobState: "SUCCEEDED", jobCreated: true, createRequested: true), false),
             (Recorded(jobState: "RUNNING", jobCreated: true, createRequested: true, deleteRequested: true), false),

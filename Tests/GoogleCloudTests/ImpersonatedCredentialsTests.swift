@@ -36,7 +36,8 @@ struct ImpersonatedCredentialsTests {
         #expect(request.method == "POST")
         #expect(
             request.url.absoluteString
-                == "http://127.0.0.1:9/v1/projects/-/serviceAccounts/runner@p.iam.gserviceaccount.com:generateAccessToken")
+                == "http://127.0.0.1:9/v1/projects/-/serviceAccounts/runner@p.iam.gserviceaccount.com:generateAccessToken"
+        )
         #expect(request.header("Authorization") == "Bearer token-1", "the base credentials' token")
         let body = try #require(try JSONSerialization.jsonObject(with: request.bodyData) as? [String: Any])
         #expect(body["scope"] as? [String] == ["https://www.googleapis.com/auth/cloud-platform"])

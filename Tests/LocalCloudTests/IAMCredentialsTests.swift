@@ -49,7 +49,10 @@ struct IAMCredentialsTests {
         configuration.impersonableAccounts = [Self.account]
         try await withCloud(configuration) { _, client in
             let body = JSONValue.object(["scope": Self.scopes])
-            for name in ["not-an-email", "a@b@c.iam.gserviceaccount.com", "runner@example.com", "Runner@p.iam.gserviceaccount.com"] {
+            for name in [
+                "not-an-email", "a@b@c.iam.gserviceaccount.com", "runner@example.com",
+                "Runner@p.iam.gserviceaccount.com",
+            ] {
                 let answer = try await client.send("POST", Self.path(name), json: body)
                 #expect(answer.status == 400, "\(name)")
                 #expect(answer.json["error"]?["status"] == .string("INVALID_ARGUMENT"))
@@ -73,11 +76,13 @@ struct IAMCredentialsTests {
                 "POST", Self.path("other@p.iam.gserviceaccount.com"), json: body)
             #expect(denied.status == 403)
             #expect(denied.json["error"]?["status"] == .string("PERMISSION_DENIED"))
-            #expect(denied.json["error"]?["message"]?.stringValue?.contains("iam.serviceAccounts.getAccessToken") == true)
+            #expect(
+                denied.json["error"]?["message"]?.stringValue?.contains("iam.serviceAccounts.getAccessToken") == true)
             let other = try await client.send("POST", Self.path(method: "signBlob"), json: body)
             #expect(other.status == 501)
             let allowed = try await client.send(
-                "POST", Self.path(), json: .object(["scope": Self.scopes, "delegates": .null, "lifetime": .string("3600s")]))
+                "POST", Self.path(),
+                json: .object(["scope": Self.scopes, "delegates": .null, "lifetime": .string("3600s")]))
             #expect(allowed.status == 200, "google-auth sends delegates: null")
             let numeric = try await client.send("POST", Self.path("123456789012345678901"), json: body)
             #expect(numeric.status == 403, "a unique id is a well-formed name, not one this emulator lets through")

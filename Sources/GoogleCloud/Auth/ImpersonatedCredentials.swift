@@ -71,14 +71,17 @@ public actor ImpersonatedCredentials: AccessTokenProvider {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~@")
         let email = targetPrincipal.addingPercentEncoding(withAllowedCharacters: allowed) ?? targetPrincipal
-        let base = endpoint.absoluteString.hasSuffix("/") ? String(endpoint.absoluteString.dropLast()) : endpoint.absoluteString
+        let base =
+            endpoint.absoluteString.hasSuffix("/")
+            ? String(endpoint.absoluteString.dropLast()) : endpoint.absoluteString
         guard let url = URL(string: "\(base)/v1/projects/-/serviceAccounts/\(email):generateAccessToken") else {
             throw CredentialsError.malformed(
                 origin: "impersonatedServiceAccount", detail: "'\(targetPrincipal)' does not make an API URL")
         }
         let seconds = max(1, Int(lifetime.seconds.rounded()))
         let body = try JSONSerialization.data(
-            withJSONObject: ["scope": scopes, "lifetime": "\(seconds)s"], options: [.sortedKeys, .withoutEscapingSlashes])
+            withJSONObject: ["scope": scopes, "lifetime": "\(seconds)s"],
+            options: [.sortedKeys, .withoutEscapingSlashes])
         let request = HTTPRequest(
             method: "POST", url: url, headers: ["Content-Type": "application/json", "Accept": "application/json"],
             body: .data(body))

@@ -41,7 +41,8 @@ struct IAMCredentialsRoutes: Sendable {
         guard method == "generateAccessToken" else {
             throw APIError(
                 httpStatus: 501, status: "UNIMPLEMENTED",
-                message: "LocalCloud's IAM Credentials API serves generateAccessToken only, not \(APIError.excerpt(method))",
+                message:
+                    "LocalCloud's IAM Credentials API serves generateAccessToken only, not \(APIError.excerpt(method))",
                 reason: "notImplemented")
         }
         guard request.method == "POST" else {

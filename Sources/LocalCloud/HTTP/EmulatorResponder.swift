@@ -120,7 +120,9 @@ struct EmulatorResponder: HTTPResponder {
             let form = Query(String(decoding: request.body, as: UTF8.self))
             return Reply.json(try await tokens.exchange(form: form, endpoint: request.baseURL))
         }
-        if method == "generateAccessToken" || method == "iamcredentials.unknown" { return try await iam.handle(request) }
+        if method == "generateAccessToken" || method == "iamcredentials.unknown" {
+            return try await iam.handle(request)
+        }
         if method.hasPrefix("jobs.") || method.hasPrefix("tasks.") || method == "operations.get"
             || method == "batch.unknown"
         {
