@@ -132,8 +132,8 @@ struct EmulatorResponder: HTTPResponder {
         if StorageRoutes.methodName(request) != nil { return try await storage.handle(request) }
         throw APIError.notFound(
             "LocalCloud serves /v1/projects/... (Batch), /storage/v1, /upload/storage/v1, /download/storage/v1 (Storage), "
-                + "/v2/entries:list (Logging), /token (OAuth), /v1/projects/-/serviceAccounts/EMAIL:generateAccessToken "
-                + "(IAM Credentials) and /_emulator/stats; not \(request.method) \(request.rawPath)"
+                + "/v2/entries:list (Logging), /token (OAuth), "
+                + "/v1/projects/-/serviceAccounts/EMAIL:generateAccessToken (IAM Credentials) and /_emulator/stats; not \(request.method) \(request.rawPath)"
         )
     }
 }
