@@ -227,6 +227,9 @@ struct ScriptTaskRun {
             return (try await attemptRunner.run(resuming: resume != nil), mask)
         } catch where error is CancellationError || Task.isCancelled {
             throw CancellationError()
+        } catch let interruption as ReplayInterruption {
+            // Decision replay stops here as the recorded process did: nothing is cleaned.
+            throw interruption
         } catch {
             // A refused call or I/O failure mid-attempt: clean what can be cleaned, then report.
             try? await withoutCancellation { try await attemptRunner.teardown(deleteJob: false, reason: "failed") }
