@@ -424,7 +424,13 @@ struct AttemptRunner {
 
     private func cleanStaging(_ state: AttemptState) async throws {
         guard plan.deleteWhenDone, let bucket = plan.started.bucket, !state.stagingCleaned else { return }
-        let deleted = try await services.storage.deleteAll(bucket: bucket, prefix: plan.prefix)
+        let deleted: Int
+        do {
+            deleted = try await services.storage.deleteAll(bucket: bucket, prefix: plan.prefix)
+        } catch let error as GoogleAPIError where error.httpStatus == 404 {
+            // No bucket, so nothing of the attempt in it (an attempt replaced before anything was staged).
+            deleted = 0
+        }
         try await recorder.record(
             .stagingCleaned(
                 StagingCleaned(taskRunId: taskRunId, attempt: attempt, prefix: plan.prefix, objectsDeleted: deleted)))
