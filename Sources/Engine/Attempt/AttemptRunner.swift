@@ -357,8 +357,9 @@ struct AttemptRunner {
         return .failed(reason: plan.mask(reason), exitCode: exitCode, preempted: exitCode == 50001)
     }
 
-    /// Downloads what the job wrote that the output globs select, verifying each file's CRC32C. An object whose
-    /// name would not make a file inside the task run's folder is not downloaded; the refusal is recorded.
+    /// Downloads what the job wrote that the output collection selects (`OutputCollection`: the output directory,
+    /// the `outputFiles` globs, `syncWorkingDirectory`), verifying each file's CRC32C. An object whose key would not
+    /// make a file inside the task run's folder is not downloaded; the refusal is recorded.
     private func collect(bucket: String) async throws {
         let state = try await attemptState()
         let objects = try await services.storage.objects(bucket: bucket, prefix: plan.prefix)
@@ -373,23 +374,24 @@ struct AttemptRunner {
             state.downloaded[file.key] == nil && state.refusedOutputs[plan.prefix + file.relative] == nil
         }
         for file in wanted {
-            let object = (name: plan.prefix + file.relative, key: file.key)
-            let relative = file.key
+            // The object as listed; the file is named by its key (relative to the output directory for a file
+            // written there, else to the working directory).
+            let objectName = plan.prefix + file.relative
             let destination: URL
             do {
-                destination = try OutputPath.destination(for: relative, in: plan.outputFolder)
+                destination = try OutputPath.destination(for: file.key, in: plan.outputFolder)
             } catch let refusal as OutputPathRefusal {
                 try await recorder.record(
                     .outputFileRefused(
                         OutputFileRefused(
-                            taskRunId: taskRunId, attempt: attempt, object: object.name, reason: refusal.reason)))
+                            taskRunId: taskRunId, attempt: attempt, object: objectName, reason: refusal.reason)))
                 continue
             }
-            let download = try await services.storage.download(bucket: bucket, name: object.name, to: destination)
+            let download = try await services.storage.download(bucket: bucket, name: objectName, to: destination)
             try await recorder.record(
                 .outputFileDownloaded(
                     OutputFileDownloaded(
-                        taskRunId: taskRunId, attempt: attempt, name: relative, object: object.name,
+                        taskRunId: taskRunId, attempt: attempt, name: file.key, object: objectName,
                         localPath: destination.standardizedFileURL.path, size: download.size,
                         crc32c: CRC32C.base64(download.crc32c))))
         }
