@@ -99,7 +99,8 @@ struct StorageClientTests {
         let adopted = try await client.upload(data: Data(), bucket: "b", name: "w/o/", ifGenerationMatch: 0)
         #expect(adopted.size == 0)
         await #expect(throws: GoogleAPIError.self) {
-            try await client.upload(data: Data("hello world\n".utf8), bucket: "b", name: "in/a.txt", ifGenerationMatch: 0)
+            try await client.upload(
+                data: Data("hello world\n".utf8), bucket: "b", name: "in/a.txt", ifGenerationMatch: 0)
         }
     }
 
