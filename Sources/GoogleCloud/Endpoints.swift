@@ -1,29 +1,37 @@
 import Foundation
 
-/// Where each Google service is reached. One base URL can serve all four (an emulator); otherwise Google's.
+/// Where each Google service is reached. One base URL can serve them all (an emulator); otherwise Google's.
 public struct GoogleEndpoints: Sendable, Equatable {
     public var batch: URL
     public var storage: URL
     public var logging: URL
     /// Replaces the token URI of key files when set (an emulator's `/token`).
     public var token: URL?
+    /// The IAM Credentials API, for `impersonatedServiceAccount`.
+    public var iamCredentials: URL
 
     /// Google's production endpoints.
     public static let google = GoogleEndpoints(
         batch: URL(string: "https://batch.googleapis.com")!, storage: URL(string: "https://storage.googleapis.com")!,
         logging: URL(string: "https://logging.googleapis.com")!, token: nil)
 
-    public init(batch: URL, storage: URL, logging: URL, token: URL?) {
+    public init(
+        batch: URL, storage: URL, logging: URL, token: URL?,
+        iamCredentials: URL = ImpersonatedCredentials.googleEndpoint
+    ) {
         self.batch = batch
         self.storage = storage
         self.logging = logging
         self.token = token
+        self.iamCredentials = iamCredentials
     }
 
-    /// All four services at one base URL, token exchange at `<base>/token`.
+    /// Every service at one base URL (the IAM Credentials API too), token exchange at `<base>/token`.
     public init(base: URL) {
         let trimmed = base.absoluteString.hasSuffix("/") ? URL(string: String(base.absoluteString.dropLast()))! : base
-        self.init(batch: trimmed, storage: trimmed, logging: trimmed, token: trimmed.appendingPathComponent("token"))
+        self.init(
+            batch: trimmed, storage: trimmed, logging: trimmed, token: trimmed.appendingPathComponent("token"),
+            iamCredentials: trimmed)
     }
 
     /// The endpoints the environment asks for: `override` (from `--endpoint`) or `BATCHLEDGER_GOOGLE_ENDPOINT`

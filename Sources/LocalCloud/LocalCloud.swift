@@ -102,7 +102,9 @@ public actor LocalCloud {
         await batch.restore()
         let responder = EmulatorResponder(
             batch: BatchRoutes(service: batch), storage: StorageRoutes(service: storage),
-            logging: LoggingRoutes(store: logs), tokens: tokens, stats: stats, faults: faults,
+            logging: LoggingRoutes(store: logs), tokens: tokens,
+            iam: IAMCredentialsRoutes(tokens: tokens, impersonableAccounts: configuration.impersonableAccounts),
+            stats: stats, faults: faults,
             limits: configuration.limits)
         let (portStream, portContinuation) = AsyncStream<Int?>.makeStream()
         var logger = Logger(label: "LocalCloud")

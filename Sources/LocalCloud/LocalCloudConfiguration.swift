@@ -29,6 +29,9 @@ public struct LocalCloudConfiguration: Sendable {
     public var limits: LocalCloudLimits
     /// What a job's sandbox lets it reach (no network by default).
     public var jobIsolation: JobIsolation
+    /// The service accounts `generateAccessToken` lets callers impersonate; any other is refused with 403
+    /// PERMISSION_DENIED. Nil (the default) lets them impersonate any well-formed account.
+    public var impersonableAccounts: Set<String>? = nil
 
     /// The default Python cache folder: `$XDG_CACHE_HOME/batchledger/python` or `~/.cache/batchledger/python`.
     public static var defaultPythonCacheDirectory: URL {

@@ -70,6 +70,13 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "A service-account key file whose key verifies JWT assertions (repeatable).")
     var serviceAccountKey: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "A service account callers may impersonate through generateAccessToken (repeatable); once one is "
+                + "given, any other is refused with 403.",
+            valueName: "email"))
+    var impersonable: [String] = []
+
     @Option(help: "Cache folder for the Python environment that stands in for Kestra's Python images.")
     var pythonCache: String?
 
@@ -201,13 +208,14 @@ struct EmulatorCommand: AsyncParsableCommand {
             let message = "\(error)"
             throw ValidationError(message.count <= 400 ? message : "\(message.prefix(400))…")
         }
-        let configuration = LocalCloudConfiguration(
+        var configuration = LocalCloudConfiguration(
             host: host, port: try portNumber, stateDirectory: stateDir.map { URL(fileURLWithPath: $0) },
             startupDelay: .milliseconds(Int64((delaySeconds * 1000).rounded())), faults: plan,
             requireAuth: requireAuth, serviceAccountKeyFiles: serviceAccountKey.map { URL(fileURLWithPath: $0) },
             pythonCacheDirectory: pythonCache.map { URL(fileURLWithPath: $0) }
                 ?? LocalCloudConfiguration.defaultPythonCacheDirectory,
             limits: try limits, jobIsolation: try isolation)
+        if !impersonable.isEmpty { configuration.impersonableAccounts = Set(impersonable) }
         let cloud: LocalCloud
         do {
             cloud = try await LocalCloud.start(configuration)

@@ -88,6 +88,22 @@ struct StorageClientTests {
         }
     }
 
+    @Test("bytes held in memory: a retried create-only upload is adopted likewise, a different object is not")
+    func preconditionAdoptionOfData() async throws {
+        let conflict = HTTPResponse.json(412, "{\"error\": {\"code\": 412, \"message\": \"conditionNotMet\"}}")
+        let transport = ScriptedTransport([
+            .response(conflict), .response(.json(objectJSON("w/o/", size: 0, crc: "AAAAAA=="))),
+            .response(conflict), .response(.json(objectJSON("in/a.txt", size: 12, crc: "AAAAAA=="))),
+        ])
+        let client = StorageClient(caller: caller(transport), endpoint: endpoint)
+        let adopted = try await client.upload(data: Data(), bucket: "b", name: "w/o/", ifGenerationMatch: 0)
+        #expect(adopted.size == 0)
+        await #expect(throws: GoogleAPIError.self) {
+            try await client.upload(
+                data: Data("hello world\n".utf8), bucket: "b", name: "in/a.txt", ifGenerationMatch: 0)
+        }
+    }
+
     @Test("a large file goes resumable in 256 KiB-multiple chunks, and resumes from the server's Range after a failure")
     func resumable() async throws {
         var bytes = [UInt8](repeating: 0, count: 700_000)

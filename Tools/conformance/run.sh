@@ -16,9 +16,9 @@ fi
 [ -x "$binary" ] || { echo "conformance: $binary is not an executable; build batchledger first" >&2; exit 2; }
 
 venv=${CONFORMANCE_VENV:-$root/.build-conformance/venv}
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import google.cloud.batch_v1, google.cloud.storage, google.cloud.logging' 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import google.cloud.batch_v1, google.cloud.storage, google.cloud.logging, google.auth.impersonated_credentials' 2>/dev/null; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check google-cloud-batch google-cloud-storage google-cloud-logging
+  "$venv/bin/pip" install --quiet --disable-pip-version-check google-cloud-batch google-cloud-storage google-cloud-logging google-auth
 fi
 
 log=$(mktemp)
@@ -53,7 +53,9 @@ json.dump({"type": "service_account", "project_id": "conformance-project", "priv
 PY
 done
 auth_log=$(mktemp)
-"$binary" emulator --port 0 --require-auth --service-account-key "$keys/trusted.json" >"$auth_log" 2>&1 &
+impersonable="runner@conformance-project.iam.gserviceaccount.com"
+"$binary" emulator --port 0 --require-auth --service-account-key "$keys/trusted.json" \
+  --impersonable "$impersonable" >"$auth_log" 2>&1 &
 auth_pid=$!
 trap 'cleanup; kill "$auth_pid" 2>/dev/null || true; rm -rf "$keys" "$auth_log"' EXIT
 auth_endpoint=""
@@ -65,6 +67,9 @@ done
 [ -n "$auth_endpoint" ] || { cat "$auth_log" >&2; echo "conformance: the --require-auth emulator did not start" >&2; exit 1; }
 "$venv/bin/python" "$root/Tools/conformance/test_auth.py" "$auth_endpoint" "$keys/trusted.json" "$keys/other.json" \
   | tee -a "$results"
+# google-auth's impersonated credentials (IAM Credentials generateAccessToken), then a storage client with them.
+"$venv/bin/python" "$root/Tools/conformance/test_impersonation.py" "$auth_endpoint" "$keys/trusted.json" \
+  "$impersonable" | tee -a "$results"
 total=$(grep -c '^ok ' "$results")
 rm -f "$results"
 echo "conformance: $total passed, 0 failed"

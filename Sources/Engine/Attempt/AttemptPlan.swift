@@ -27,9 +27,8 @@ public struct AttemptPlan: Sendable {
     public var location: BatchLocation
     public var job: BatchJob
     public var uploads: [Upload]
-    /// Matches paths relative to the working directory that are to be downloaded.
-    public var collects: @Sendable (String) -> Bool
-    public var collectsAnything: Bool
+    /// What to download from the working directory, and under which keys.
+    public var collection: OutputCollection
     /// Where this attempt's output files go locally.
     public var outputFolder: URL
     /// Delete the job on success, and the bucket folder in every case.
@@ -44,20 +43,23 @@ public struct AttemptPlan: Sendable {
     public var warningOnStdErr: Bool
     /// Masks secret values in log lines and messages.
     public var mask: @Sendable (String) -> String
+    /// `resume`: whether recovery reattaches to an interrupted attempt's job (false: it is deleted and the task runs
+    /// again as a new attempt).
+    public var resumeJobs: Bool
 
     public init(
         started: AttemptStarted, rendered: TaskRendered, location: BatchLocation, job: BatchJob, uploads: [Upload],
-        collects: @escaping @Sendable (String) -> Bool, collectsAnything: Bool, outputFolder: URL,
+        collection: OutputCollection, outputFolder: URL,
         deleteWhenDone: Bool, timeout: Duration, pollInterval: Duration, maxPollInterval: Duration,
-        logGrace: Duration, warningOnStdErr: Bool, mask: @escaping @Sendable (String) -> String
+        logGrace: Duration, warningOnStdErr: Bool, mask: @escaping @Sendable (String) -> String,
+        resumeJobs: Bool = true
     ) {
         self.started = started
         self.rendered = rendered
         self.location = location
         self.job = job
         self.uploads = uploads
-        self.collects = collects
-        self.collectsAnything = collectsAnything
+        self.collection = collection
         self.outputFolder = outputFolder
         self.deleteWhenDone = deleteWhenDone
         self.timeout = timeout
@@ -66,11 +68,17 @@ public struct AttemptPlan: Sendable {
         self.logGrace = logGrace
         self.warningOnStdErr = warningOnStdErr
         self.mask = mask
+        self.resumeJobs = resumeJobs
     }
 
     public var taskRunId: String { started.taskRunId }
     public var attempt: Int { started.attempt }
     public var prefix: String { started.workingDirId + "/" }
+    /// The output directory's placeholder object (`<wid>/<oid>/`), created before the job as Kestra's runner does,
+    /// so that the folder exists in the bucket (and in the container's mount) from the start.
+    public var outputPlaceholder: String? {
+        collection.outputDirectory.map { prefix + $0 + "/" }
+    }
     public var jobName: String { location.jobName(started.jobId) }
 
     /// The job's name as events record it: the project masked whole when a secret named it, the region (rendered
@@ -93,4 +101,7 @@ public enum AttemptOutcome: Sendable, Equatable {
     case succeeded(state: RunState)
     case failed(reason: String, exitCode: Int?, preempted: Bool)
     case cancelled(reason: String)
+    /// Recovery did not continue the attempt (`resume: false`): its job was deleted and the task runs again as a
+    /// new attempt, whatever its retry policy.
+    case replaced(reason: String)
 }

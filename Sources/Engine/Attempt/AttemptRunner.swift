@@ -35,6 +35,11 @@ struct AttemptRunner {
             }
             let job = try await staging.withPlace {
                 current = try await attemptState()
+                if let bucket, let placeholder = plan.outputPlaceholder, current.jobName == nil,
+                    current.uploaded[placeholder] == nil
+                {
+                    try await createPlaceholder(placeholder, bucket: bucket)
+                }
                 if let bucket, !plan.uploads.isEmpty, current.jobName == nil {
                     try await stage(bucket: bucket, state: current)
                 }
@@ -61,6 +66,9 @@ struct AttemptRunner {
     /// whose job already ended (returning its outcome) or returns nil to continue the steps from where they are.
     private func reconcile(_ state: AttemptState) async throws -> AttemptOutcome? {
         let recorded = Reconciliation.Recorded(state)
+        if !plan.resumeJobs && (state.replacing || Reconciliation.replaces(recorded)) {
+            return try await replace(state, recorded: recorded)
+        }
         var observed = Reconciliation.Observed.nothingAsked
         switch Reconciliation.question(recorded, bucket: plan.started.bucket) {
         case .job:
@@ -97,6 +105,47 @@ struct AttemptRunner {
         case .proceed:
             return nil
         }
+    }
+
+    /// `resume: false`: the interrupted attempt's job is not reattached. It is deleted (whether or not Batch
+    /// created it: its creation may have been requested only), the attempt's folder cleaned as after any end, and
+    /// the attempt ends so that the task runs again as a new attempt, with a new job. Each step is recorded, so a
+    /// crash in between continues the replacement rather than starting it over.
+    private func replace(_ state: AttemptState, recorded: Reconciliation.Recorded) async throws -> AttemptOutcome {
+        if !state.replacing {
+            let decision = Reconciliation.replacement(recorded)
+            try await recorder.record(
+                .reconciled(
+                    Reconciled(
+                        taskRunId: taskRunId, attempt: attempt, recordedStep: decision.recordedStep,
+                        observed: decision.observed, action: decision.action)))
+        }
+        let reason = "resume is false: replaced by a new attempt"
+        let requestID = plan.started.requestId + "-delete"
+        if !state.deleteRequested {
+            try await recorder.record(
+                .jobDeleteRequested(
+                    JobDeleteRequested(
+                        taskRunId: taskRunId, attempt: attempt, name: plan.recordedJobName, requestId: requestID,
+                        reason: reason)))
+        }
+        if !state.jobDeleted {
+            try await removeJob(requestID: requestID, reason: reason)
+        }
+        try await cleanStaging(try await attemptState())
+        return .replaced(
+            reason: "interrupted; resume is false, so job \(plan.started.jobId) was deleted and the task runs again")
+    }
+
+    /// Creates the output directory's placeholder object (create-only; an existing one with the same content is
+    /// adopted) and records it.
+    private func createPlaceholder(_ name: String, bucket: String) async throws {
+        let object = try await services.storage.create(bucket: bucket, name: name, data: Data())
+        try await recorder.record(
+            .fileUploaded(
+                FileUploaded(
+                    taskRunId: taskRunId, attempt: attempt, object: name, generation: object.generation,
+                    size: object.size, crc32c: object.crc32c ?? CRC32C.base64(CRC32C.checksum(Data())))))
     }
 
     private func attemptState() async throws -> AttemptState {
@@ -298,7 +347,7 @@ struct AttemptRunner {
                         taskRunId: taskRunId, attempt: attempt, exitCode: exitCode,
                         meaning: BatchExitCode.meaning(of: exitCode))))
         }
-        if let bucket = plan.started.bucket, plan.collectsAnything {
+        if let bucket = plan.started.bucket, plan.collection.collectsAnything {
             try await collect(bucket: bucket)
         }
         let succeeded = jobState == .succeeded
@@ -317,33 +366,41 @@ struct AttemptRunner {
         return .failed(reason: plan.mask(reason), exitCode: exitCode, preempted: exitCode == 50001)
     }
 
-    /// Downloads what the job wrote that the output globs select, verifying each file's CRC32C. An object whose
-    /// name would not make a file inside the task run's folder is not downloaded; the refusal is recorded.
+    /// Downloads what the job wrote that the output collection selects (`OutputCollection`: the output directory,
+    /// the `outputFiles` globs, `syncWorkingDirectory`), verifying each file's CRC32C. An object whose key would not
+    /// make a file inside the task run's folder is not downloaded; the refusal is recorded.
     private func collect(bucket: String) async throws {
         let state = try await attemptState()
         let objects = try await services.storage.objects(bucket: bucket, prefix: plan.prefix)
-        let wanted = objects.filter { object in
-            let relative = String(object.name.dropFirst(plan.prefix.count))
-            return !relative.isEmpty && !relative.hasSuffix("/") && plan.collects(relative)
-                && state.downloaded[relative] == nil && state.refusedOutputs[object.name] == nil
+        var staged: [String: String] = [:]
+        for (object, crc) in state.uploaded where object.hasPrefix(plan.prefix) {
+            staged[String(object.dropFirst(plan.prefix.count))] = crc
         }
-        for object in wanted {
-            let relative = String(object.name.dropFirst(plan.prefix.count))
+        let selected = plan.collection.select(
+            objects.map { .init(relative: String($0.name.dropFirst(plan.prefix.count)), crc32c: $0.crc32c) },
+            staged: staged)
+        let wanted = selected.filter { file in
+            state.downloaded[file.key] == nil && state.refusedOutputs[plan.prefix + file.relative] == nil
+        }
+        for file in wanted {
+            // The object as listed; the file is named by its key (relative to the output directory for a file
+            // written there, else to the working directory).
+            let objectName = plan.prefix + file.relative
             let destination: URL
             do {
-                destination = try OutputPath.destination(for: relative, in: plan.outputFolder)
+                destination = try OutputPath.destination(for: file.key, in: plan.outputFolder)
             } catch let refusal as OutputPathRefusal {
                 try await recorder.record(
                     .outputFileRefused(
                         OutputFileRefused(
-                            taskRunId: taskRunId, attempt: attempt, object: object.name, reason: refusal.reason)))
+                            taskRunId: taskRunId, attempt: attempt, object: objectName, reason: refusal.reason)))
                 continue
             }
-            let download = try await services.storage.download(bucket: bucket, name: object.name, to: destination)
+            let download = try await services.storage.download(bucket: bucket, name: objectName, to: destination)
             try await recorder.record(
                 .outputFileDownloaded(
                     OutputFileDownloaded(
-                        taskRunId: taskRunId, attempt: attempt, name: relative, object: object.name,
+                        taskRunId: taskRunId, attempt: attempt, name: file.key, object: objectName,
                         localPath: destination.standardizedFileURL.path, size: download.size,
                         crc32c: CRC32C.base64(download.crc32c))))
         }
@@ -380,7 +437,13 @@ struct AttemptRunner {
 
     private func cleanStaging(_ state: AttemptState) async throws {
         guard plan.deleteWhenDone, let bucket = plan.started.bucket, !state.stagingCleaned else { return }
-        let deleted = try await services.storage.deleteAll(bucket: bucket, prefix: plan.prefix)
+        let deleted: Int
+        do {
+            deleted = try await services.storage.deleteAll(bucket: bucket, prefix: plan.prefix)
+        } catch let error as GoogleAPIError where error.httpStatus == 404 {
+            // No bucket, so nothing of the attempt in it (an attempt replaced before anything was staged).
+            deleted = 0
+        }
         try await recorder.record(
             .stagingCleaned(
                 StagingCleaned(taskRunId: taskRunId, attempt: attempt, prefix: plan.prefix, objectsDeleted: deleted)))

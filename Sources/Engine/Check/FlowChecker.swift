@@ -106,6 +106,7 @@ struct FlowChecker {
     private mutating func checkRunner(_ runner: BatchRunner, scope: TemplateScope) {
         var strings: [Located<String>] = [runner.region, runner.machineType]
         strings += [runner.projectId, runner.bucket, runner.serviceAccount, runner.reservation].compactMap { $0 }
+        if let account = runner.impersonatedServiceAccount { strings.append(account) }
         strings += runner.scopes + runner.entryPoint
         strings += runner.accelerators.flatMap { [$0.type] + ($0.driverVersion.map { [$0] } ?? []) }
         strings += runner.networkInterfaces.flatMap { [$0.network] + ($0.subnetwork.map { [$0] } ?? []) }

@@ -75,7 +75,8 @@ public struct EventDescription: Sendable, Equatable {
             return (
                 e.taskRunId,
                 "\(run(e.taskRunId, e.attempt)) job \(e.jobId) in \(e.region), working dir \(e.workingDirId), "
-                    + e.provisioningModel.lowercased()
+                    + e.provisioningModel.lowercased() + (e.outputDirId.map { ", output dir \($0)" } ?? "")
+                    + (e.impersonatedServiceAccount.map { ", as \($0)" } ?? "")
             )
         case .taskRendered(let e):
             let secrets = e.secretsUsed.map(\.name).sorted()

@@ -84,6 +84,7 @@ extension AttemptStarted: SecretMaskedPayload {
         var copy = self
         copy.value = value.map(masker.mask)
         copy.region = masker.mask(region)
+        copy.impersonatedServiceAccount = impersonatedServiceAccount.map(masker.mask)
         return copy
     }
 }

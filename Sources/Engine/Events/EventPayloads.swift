@@ -93,6 +93,13 @@ public struct AttemptStarted: Codable, Sendable, Equatable {
     public var bucket: String?
     public var bucketSecret: SecretReference?
     public var provisioningModel: String
+    /// The output directory's id (`outputDirectory: true`): `/<wid>/<oid>` in the container, `<wid>/<oid>/` in the
+    /// bucket, decided with the working directory and recorded before anything is created. Nil when the task has
+    /// no output directory (and in events recorded before it was recorded; it is then derived from `workingDirId`).
+    public var outputDirId: String? = nil
+    /// The service account the task's calls impersonate (`impersonatedServiceAccount`), masked whole when a secret
+    /// named it; nil when the task acts as its own credentials.
+    public var impersonatedServiceAccount: String? = nil
 }
 
 /// The task's templates were rendered: digests only.
@@ -214,7 +221,9 @@ public struct ExitCodeObserved: Codable, Sendable, Equatable {
 public struct OutputFileDownloaded: Codable, Sendable, Equatable {
     public var taskRunId: String
     public var attempt: Int
-    /// The path relative to the working directory, the key in `outputFiles`.
+    /// The key in `outputFiles` and the path under the task run's output folder: relative to the output directory
+    /// for a file written there (`{{ outputDir }}/a.txt` is `a.txt`, as in Kestra), else relative to the working
+    /// directory.
     public var name: String
     public var object: String
     public var localPath: String

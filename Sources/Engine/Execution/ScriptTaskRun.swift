@@ -93,6 +93,10 @@ struct ScriptTaskRun {
                         .taskCancelled(TaskCancelled(taskRunId: taskRunId, attempt: attempt, reason: reason)))
                 }
                 throw CancellationError()
+            case .replaced(let reason):
+                // Not a failure of the task's script: the retry policy is not asked, the next attempt starts now.
+                try await recordFailure(
+                    attempt: attempt, reason: masker.mask(reason), exitCode: nil, willRetry: true)
             case .failed(let reason, let exitCode, let preempted):
                 let next = AttemptRetry.afterFailure(
                     preempted: preempted, provisioning: provisioning, spotPreemptions: spotPreemptions,
@@ -164,14 +168,18 @@ struct ScriptTaskRun {
         let labels = try renderer.jobLabels(
             namespace: started.namespace, flowId: started.flowId, taskId: task.id.value,
             executionId: started.executionId, taskRunId: taskRunId, attempt: attempt, secretsUsed: secretsUsed)
+        // The output directory's id is decided with the working directory's and recorded with it; an attempt
+        // recorded before it was recorded derives it from the working directory, as it did then.
+        let outputDirID =
+            task.outputDirectory.value ? (resume?.outputDirId ?? Naming.outputDirID(forWorkingDir: wid)) : nil
         let attemptStarted = AttemptStarted(
             taskRunId: taskRunId, taskId: task.id.value, value: scope.value.map(Self.text), attempt: attempt,
             workingDirId: wid, jobId: jobID,
             requestId: resume?.requestId ?? recorded?.requestId ?? UUID().uuidString.lowercased(),
             project: placement.projectSecret == nil ? placement.project : "", projectSecret: placement.projectSecret,
             region: placement.region, bucket: placement.bucketSecret == nil ? placement.bucket : nil,
-            bucketSecret: placement.bucketSecret, provisioningModel: provisioning.name)
-        let outputDirID = task.outputDirectory.value ? Naming.outputDirID(forWorkingDir: wid) : nil
+            bucketSecret: placement.bucketSecret, provisioningModel: provisioning.name, outputDirId: outputDirID,
+            impersonatedServiceAccount: placement.impersonatedServiceAccount.map { secretsUsed.masker.mask($0) })
         let rendered = try renderer.render(
             started: attemptStarted, placement: placement, provisioningModel: provisioning, timeout: timeout,
             secretsUsed: secretsUsed, outputDirID: outputDirID, labels: labels)
@@ -188,10 +196,12 @@ struct ScriptTaskRun {
         let services = try await context.registry.services(
             for: Identity(
                 serviceAccountJSON: placement.serviceAccountJSON, scopes: placement.scopes,
-                origin: "the serviceAccount of task \(task.id.value)"))
+                origin: "the serviceAccount of task \(task.id.value)",
+                impersonatedServiceAccount: placement.impersonatedServiceAccount))
         let location = BatchLocation(project: placement.project, region: placement.region)
         let globs = rendered.outputGlobs
-        let outputPrefix = outputDirID.map { $0 + "/" }
+        let collection = OutputCollection(
+            globs: globs, outputDirectory: outputDirID, syncWorkingDirectory: runner.syncWorkingDirectory.value)
         var planStarted = attemptStarted
         planStarted.bucket = placement.bucket
         let intervals = configuration.timing.intervals(
@@ -201,17 +211,13 @@ struct ScriptTaskRun {
         let plan = AttemptPlan(
             started: planStarted, rendered: rendered.rendered, location: location, job: rendered.job,
             uploads: placement.bucket == nil ? [] : rendered.uploads,
-            collects: { path in
-                if let outputPrefix, path.hasPrefix(outputPrefix) { return true }
-                return globs.contains { $0.matches(path) }
-            },
-            collectsAnything: !globs.isEmpty || outputPrefix != nil,
+            collection: collection,
             outputFolder: URL(fileURLWithPath: started.outputDirectory).appendingPathComponent(
                 Self.folderName(taskRunId)),
             deleteWhenDone: runner.delete.value, timeout: timeout + configuration.timing.timeoutMargin,
             pollInterval: intervals.first, maxPollInterval: intervals.maximum, logGrace: intervals.logGrace,
             warningOnStdErr: try renderer.render(task.warningOnStdErr, renderer.context(variables), secretsUsed),
-            mask: { mask.mask($0) })
+            mask: { mask.mask($0) }, resumeJobs: runner.resume.value)
         let attemptRunner = AttemptRunner(
             plan: plan, services: services, recorder: context.recorder,
             watcher: await context.registry.watcher(services, location: location),
@@ -221,6 +227,9 @@ struct ScriptTaskRun {
             return (try await attemptRunner.run(resuming: resume != nil), mask)
         } catch where error is CancellationError || Task.isCancelled {
             throw CancellationError()
+        } catch let interruption as ReplayInterruption {
+            // Decision replay stops here as the recorded process did: nothing is cleaned.
+            throw interruption
         } catch {
             // A refused call or I/O failure mid-attempt: clean what can be cleaned, then report. A run records the
             // task run failed, so its job goes too; a recovery leaves it for the next one to continue.

@@ -122,6 +122,8 @@ struct TaskRenderer {
         var scopes: [String]
         var projectSecret: SecretReference?
         var bucketSecret: SecretReference?
+        /// The rendered `impersonatedServiceAccount` (nil when unset or rendered empty).
+        var impersonatedServiceAccount: String? = nil
     }
 
     func placement(_ secretsUsed: SecretLedger) throws -> Placement {
@@ -156,10 +158,23 @@ struct TaskRenderer {
         }
         let serviceAccount = try runner.serviceAccount.map { try render($0, context, secretsUsed) }
         let scopes = try runner.scopes.map { try render($0, context, secretsUsed) }
+        var impersonated: String?
+        if let property = runner.impersonatedServiceAccount {
+            let email = try render(property, context, secretsUsed).trimmingCharacters(in: .whitespaces)
+            if !email.isEmpty {
+                if let problem = ServiceAccountEmail.problem(email) {
+                    throw secretsUsed.problem(
+                        "\(property.location): impersonatedServiceAccount rendered to '\(email)', not a service "
+                            + "account email such as '\(ServiceAccountEmail.example)' (\(problem))")
+                }
+                impersonated = email
+            }
+        }
         return Placement(
             project: project, region: region, bucket: bucket,
             serviceAccountJSON: serviceAccount?.isEmpty == true ? nil : serviceAccount,
-            scopes: scopes, projectSecret: projectSecret, bucketSecret: bucketSecret)
+            scopes: scopes, projectSecret: projectSecret, bucketSecret: bucketSecret,
+            impersonatedServiceAccount: impersonated)
     }
 
     /// The rendered task for an attempt whose working directory is `/<wid>`.

@@ -31,9 +31,11 @@ public actor GoogleWorld: CloudWorld {
 
     public func services(for identity: Identity) throws -> WorldServices {
         let identityKey = identity.serviceAccountJSON.map { SHA256Digest.of(Data($0.utf8)).hex } ?? "default"
-        let key = identityKey + "|" + identity.scopes.joined(separator: " ")
+        let key =
+            identityKey + "|" + identity.scopes.joined(separator: " ") + "|"
+            + (identity.impersonatedServiceAccount.map { SHA256Digest.of(Data($0.utf8)).hex } ?? "")
         if let existing = services[key] { return existing }
-        let credentials: any AccessTokenProvider
+        var credentials: any AccessTokenProvider
         if let json = identity.serviceAccountJSON {
             credentials = try ApplicationDefaultCredentials.fromJSON(
                 Data(json.utf8), origin: identity.origin, scopes: identity.scopes, tokenEndpoint: endpoints.token,
@@ -45,6 +47,12 @@ public actor GoogleWorld: CloudWorld {
             throw EngineError.noCredentials(
                 "no Google credentials for \(identity.origin): set the task runner's serviceAccount, set "
                     + "GOOGLE_APPLICATION_CREDENTIALS, or run gcloud auth application-default login")
+        }
+        if let target = identity.impersonatedServiceAccount {
+            // Every Batch, Storage and Logging call of the task is made as the impersonated account.
+            credentials = ImpersonatedCredentials(
+                source: credentials, targetPrincipal: target, scopes: identity.scopes,
+                endpoint: endpoints.iamCredentials, transport: transport, retry: timing.callRetry)
         }
         let caller = APICaller(
             transport: transport, credentials: credentials, retry: timing.callRetry, observer: RetryRecording.observer,

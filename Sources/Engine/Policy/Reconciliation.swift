@@ -32,7 +32,8 @@ enum Reconciliation {
         init(_ state: AttemptState) {
             self.init(
                 jobState: state.jobState, jobCreated: state.jobName != nil, createRequested: state.createRequested,
-                uploadsRequested: state.uploadRequested.count, uploadsRecorded: state.uploaded.count,
+                uploadsRequested: state.uploadRequested.count,
+                uploadsRecorded: state.uploadRequested.filter { state.uploaded[$0] != nil }.count,
                 deleteRequested: state.deleteRequested)
         }
 
@@ -78,6 +79,23 @@ enum Reconciliation {
         var observed: String
         var action: String
         var verdict: Verdict
+    }
+
+    /// The `Reconciled` action of an attempt that `resume: false` does not continue.
+    static let replaceAction = "delete the job and run the task again as a new attempt (resume is false)"
+
+    /// Whether `resume: false` replaces the interrupted attempt: a job may exist for it (created, or its creation
+    /// requested) and the ledger has not seen it end or started deleting it. Kestra's runner never reattaches to a
+    /// job then; a job whose end was recorded is collected as usual, since nothing is reattached to.
+    static func replaces(_ recorded: Recorded) -> Bool {
+        (recorded.jobCreated || recorded.createRequested) && !recorded.jobEnded && !recorded.deleteRequested
+    }
+
+    /// The `Reconciled` event's texts for an attempt that `resume: false` replaces.
+    static func replacement(_ recorded: Recorded) -> Decision {
+        Decision(
+            recordedStep: recordedStep(recorded), observed: "not asked: resume is false, no job is reattached",
+            action: replaceAction, verdict: .proceed)
     }
 
     /// What to ask, given what is recorded and the attempt's staging bucket.

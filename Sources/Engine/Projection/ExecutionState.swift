@@ -152,7 +152,10 @@ public struct ExecutionState: Codable, Sendable, Equatable {
             state = finished.state
             endedAt = time
         case .reconciled(let reconciled):
-            updateAttempt(reconciled.taskRunId, reconciled.attempt) { $0.reconciliations += 1 }
+            updateAttempt(reconciled.taskRunId, reconciled.attempt) {
+                $0.reconciliations += 1
+                if reconciled.action == Reconciliation.replaceAction { $0.replacing = true }
+            }
         case .recoveryFailed(let failure):
             recoveryFailures = failure.failures
         case .taskAdopted(let adopted):
@@ -325,6 +328,9 @@ public struct AttemptState: Codable, Sendable, Equatable {
     public var outcome: RunState?
     public var failureReason: String?
     public var reconciliations = 0
+    /// Recovery found the attempt interrupted with `resume: false`: its job is being deleted, and the task runs
+    /// again as a new attempt.
+    public var replacing = false
     /// The attempt as it started (names, ids, secret references), for resuming it.
     public var started: AttemptStarted?
 

@@ -90,6 +90,8 @@ public enum Timeline {
         case .attemptStarted(let e):
             return
                 "\(e.taskRunId) attempt \(e.attempt): job \(e.jobId), working dir /\(e.workingDirId), \(e.provisioningModel)"
+                + (e.outputDirId.map { ", output dir /\(e.workingDirId)/\($0)" } ?? "")
+                + (e.impersonatedServiceAccount.map { ", as \($0)" } ?? "")
         case .taskRendered(let e):
             return "\(e.taskRunId) rendered: image \(e.containerImage), \(e.inputFiles.count) input file(s)"
                 + (e.secretsUsed.isEmpty ? "" : ", secrets \(e.secretsUsed.map(\.name).joined(separator: ", "))")

@@ -72,9 +72,9 @@ public enum DecisionReplay {
         // Recorded answers are not rate-limited, and spacing the job watcher's rounds would compare the times of
         // different task runs (each keeps its own on the stepping clock), pulling every one to the latest.
         timing.minimumRoundInterval = .zero
+        let world = RecordedWorld(events: recordedEvents, state: state)
         var configuration = RunConfiguration(
-            target: CloudTarget(
-                backend: started.backend, world: RecordedWorld(events: recordedEvents, state: state), timing: timing),
+            target: CloudTarget(backend: started.backend, world: world, timing: timing),
             secrets: secrets, environment: environment, outputDirectory: scratch.appendingPathComponent("outputs"),
             namespaceFilesDirectory: started.namespaceFilesDirectory.map { URL(fileURLWithPath: $0) },
             spotAttemptsBeforeStandard: spotAttemptsBeforeStandard, clock: AnyClock(SteppingClock()))
@@ -83,12 +83,18 @@ public enum DecisionReplay {
         }
         let runner = ExecutionRunner(store: replayStore, configuration: configuration)
         var failure: String?
-        do {
-            _ = try await runner.resume(executionId)
-        } catch {
-            // A divergence may make the replay fail outright (a call the history cannot answer); the comparison
-            // below names the first differing step, and the failure says why the replay stopped.
-            failure = "\(error)"
+        while true {
+            do {
+                _ = try await runner.resume(executionId)
+            } catch {
+                // Where the recorded execution was interrupted and recovery replaced an attempt, the replay stops
+                // too and resumes as recovery did.
+                if world.history.takeInterruption() { continue }
+                // A divergence may make the replay fail outright (a call the history cannot answer); the comparison
+                // below names the first differing step, and the failure says why the replay stopped.
+                failure = "\(error)"
+            }
+            break
         }
         var replayedEvents: [ExecutionEvent] = []
         try replayStore.readStream(executionId) { event in
@@ -152,7 +158,9 @@ public enum DecisionReplay {
                 add(e.taskRunId, "JobCreateRequested #\(e.attempt) \(e.jobId) spec \(e.specSHA256.prefix(12))")
             case .exitCodeObserved(let e): add(e.taskRunId, "ExitCodeObserved #\(e.attempt) \(e.exitCode)")
             case .outputFileDownloaded(let e):
-                add(e.taskRunId, "OutputFileDownloaded #\(e.attempt) \(e.name)")
+                // The object, not its key: what is downloaded is the decision (an output directory's files were
+                // keyed by their path under the working directory in histories recorded before Kestra's keys).
+                add(e.taskRunId, "OutputFileDownloaded #\(e.attempt) \(e.object)")
             case .jobDeleteRequested(let e): add(e.taskRunId, "JobDeleteRequested #\(e.attempt)")
             case .stagingCleaned(let e): add(e.taskRunId, "StagingCleaned #\(e.attempt)")
             case .taskSucceeded(let e): add(e.taskRunId, "TaskSucceeded #\(e.attempt) \(e.state)")

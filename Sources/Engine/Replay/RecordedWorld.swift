@@ -28,6 +28,16 @@ struct NotRecorded: Error, CustomStringConvertible {
     var description: String { "the recorded execution has no answer for \(question)" }
 }
 
+/// The replay reached the point where the recorded execution was interrupted and recovery replaced the attempt
+/// (`resume: false`): the replay stops there, as the process did, and resumes the execution as recovery did.
+struct ReplayInterruption: Error, CustomStringConvertible {
+    var taskRunId: String
+    var attempt: Int
+    var description: String {
+        "\(taskRunId) attempt \(attempt) was interrupted here in the recorded execution; the replay resumes it"
+    }
+}
+
 /// The recorded answers, indexed once; each job's polls are served in order.
 final class RecordedHistory: @unchecked Sendable {
     private let lock = NSLock()
@@ -48,10 +58,21 @@ final class RecordedHistory: @unchecked Sendable {
     /// The attempts a kill cancelled (the execution ended CANCELLED): once their recorded answers are all served,
     /// the replay is cancelled where the kill came, and the engine decides again what a kill makes it do.
     private var killed: Set<String> = []
+    /// Attempts that recovery replaced (`resume: false`): how many polls were recorded before it did.
+    private var pollsBeforeReplacement: [String: Int] = [:]
+    /// Replaced attempts whose interruption the replay has re-enacted but not yet resumed from.
+    private var interruptionsToResume = 0
+    private var interrupted: Set<String> = []
 
     init(events: [ExecutionEvent], state: ExecutionState) {
         self.state = state
+        var pollsSoFar: [String: Int] = [:]
         for event in events {
+            if case .jobPolled(let e) = event { pollsSoFar[Self.key(e.taskRunId, e.attempt), default: 0] += 1 }
+            if case .reconciled(let e) = event, e.action == Reconciliation.replaceAction {
+                let key = Self.key(e.taskRunId, e.attempt)
+                if pollsBeforeReplacement[key] == nil { pollsBeforeReplacement[key] = pollsSoFar[key, default: 0] }
+            }
             switch event {
             case .attemptStarted(let e): attemptsByJob[e.jobId] = e
             case .jobPolled(let e): polls[Self.key(e.taskRunId, e.attempt), default: []].append(e)
@@ -100,6 +121,12 @@ final class RecordedHistory: @unchecked Sendable {
         try lock.withLock {
             let attempt = try attempt(ofJob: name)
             let key = Self.key(attempt.taskRunId, attempt.attempt)
+            if let limit = pollsBeforeReplacement[key], pollCursor[key, default: 0] >= limit, !interrupted.contains(key)
+            {
+                interrupted.insert(key)
+                interruptionsToResume += 1
+                throw ReplayInterruption(taskRunId: attempt.taskRunId, attempt: attempt.attempt)
+            }
             let recorded = polls[key] ?? []
             if pollCursor[key, default: 0] >= recorded.count && killed.contains(key) { throw CancellationError() }
             guard !recorded.isEmpty else {
@@ -114,6 +141,16 @@ final class RecordedHistory: @unchecked Sendable {
             return JobObservation(
                 name: name, uid: uid(attempt), state: JobState(name: poll.state),
                 statusEvents: eventsServed[key] ?? [])
+        }
+    }
+
+    /// Whether the replay stopped at a recorded interruption that it has not resumed from yet (and, if so, counts
+    /// it as resumed).
+    func takeInterruption() -> Bool {
+        lock.withLock {
+            guard interruptionsToResume > 0 else { return false }
+            interruptionsToResume -= 1
+            return true
         }
     }
 

@@ -9,17 +9,24 @@ public protocol CloudWorld: Sendable {
     func services(for identity: Identity) async throws -> WorldServices
 }
 
-/// Who a task acts as: its runner's (rendered) `serviceAccount` JSON, or the default credentials.
+/// Who a task acts as: its runner's (rendered) `serviceAccount` JSON, or the default credentials, and the
+/// service account those impersonate when `impersonatedServiceAccount` is set.
 public struct Identity: Sendable {
     public var serviceAccountJSON: String?
     public var scopes: [String]
     /// Names the property in errors ("the serviceAccount of task t").
     public var origin: String
+    /// The email of the service account every call of the task is made as, with a token the base credentials
+    /// obtain from the IAM Credentials API.
+    public var impersonatedServiceAccount: String?
 
-    public init(serviceAccountJSON: String?, scopes: [String], origin: String) {
+    public init(
+        serviceAccountJSON: String?, scopes: [String], origin: String, impersonatedServiceAccount: String? = nil
+    ) {
         self.serviceAccountJSON = serviceAccountJSON
         self.scopes = scopes
         self.origin = origin
+        self.impersonatedServiceAccount = impersonatedServiceAccount
     }
 }
 

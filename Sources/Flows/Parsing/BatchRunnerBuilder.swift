@@ -27,6 +27,14 @@ struct BatchRunnerBuilder {
         let projectId = reader.string("projectId")
         let serviceAccount = reader.string("serviceAccount")
         let impersonated = reader.string("impersonatedServiceAccount")
+        if let email = impersonated, !YAMLScalar.isTemplate(email.value),
+            let problem = ServiceAccountEmail.problem(email.value)
+        {
+            context.error(
+                "property 'impersonatedServiceAccount' of \(owner) must be a service account email such as "
+                    + "'\(ServiceAccountEmail.example)' (\(problem)), found '\(email.value)'",
+                at: email.location)
+        }
         let scopes = reader.stringList("scopes")
         let machineType = reader.string("machineType")
         let reservation = reader.string("reservation")

@@ -125,6 +125,11 @@ struct ScriptTaskBuilder {
             context.error(
                 "missing required property 'bucket' for \(runner.type.value): outputDirectory (at "
                     + "\(outputDirectory.location.lineAndColumn)) is staged through a GCS bucket", at: runner.location)
+        } else if runner.syncWorkingDirectory.value {
+            context.error(
+                "missing required property 'bucket' for \(runner.type.value): syncWorkingDirectory (at "
+                    + "\(runner.syncWorkingDirectory.location.lineAndColumn)) brings the working directory back "
+                    + "through a GCS bucket", at: runner.location)
         } else if inputFiles != nil || namespaceFiles?.enabled.value == true {
             context.warning(
                 "\(runner.type.value) has no 'bucket': inputFiles and namespaceFiles are not uploaded without one",

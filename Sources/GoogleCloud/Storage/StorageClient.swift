@@ -108,7 +108,9 @@ public struct StorageClient: Sendable {
             object: resource(bucket, name), detail: "\(file.path) changed size while it was being uploaded")
     }
 
-    /// Uploads bytes held in memory (small objects) in one multipart request.
+    /// Uploads bytes held in memory (small objects) in one multipart request. With `ifGenerationMatch: 0`, an
+    /// existing object with the same size and CRC32C (a retry of an upload whose answer was lost) is returned, as
+    /// for files.
     public func upload(
         data: Data, bucket: String, name: String, contentType: String = "application/octet-stream",
         ifGenerationMatch: Int64? = nil
@@ -116,9 +118,17 @@ public struct StorageClient: Sendable {
         let crc = CRC32C.checksum(data)
         let md5 = Data(Digest.of(.md5, data)).base64EncodedString()
         let hashes = FileHashes(crc32c: crc, md5Base64: md5, size: Int64(data.count))
-        let object = try await multipartUpload(
-            data, bucket: bucket, name: name, contentType: contentType, hashes: hashes,
-            ifGenerationMatch: ifGenerationMatch)
+        let object: StorageObject
+        do {
+            object = try await multipartUpload(
+                data, bucket: bucket, name: name, contentType: contentType, hashes: hashes,
+                ifGenerationMatch: ifGenerationMatch)
+        } catch let error as GoogleAPIError where error.httpStatus == 412 && ifGenerationMatch == 0 {
+            guard let existing = try await metadata(bucket: bucket, name: name),
+                existing.size == hashes.size, existing.crc32c == CRC32C.base64(crc)
+            else { throw error }
+            return existing
+        }
         try Self.check(object, size: hashes.size, crc32c: crc)
         return object
     }

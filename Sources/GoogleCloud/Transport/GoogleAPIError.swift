@@ -43,6 +43,7 @@ public struct GoogleAPIError: Error, Sendable, Equatable, CustomStringConvertibl
         case "Batch": api = "batch.googleapis.com"
         case "Cloud Storage": api = "storage.googleapis.com"
         case "Cloud Logging": api = "logging.googleapis.com"
+        case "IAM Credentials": api = "iamcredentials.googleapis.com"
         default: api = ""
         }
         if reason == "SERVICE_DISABLED" || lowered.contains("has not been used in project")
@@ -61,6 +62,8 @@ public struct GoogleAPIError: Error, Sendable, Equatable, CustomStringConvertibl
                     + "service account"
             case "Cloud Storage": return "grant the caller roles/storage.objectAdmin on the bucket"
             case "Cloud Logging": return "grant the caller roles/logging.viewer"
+            case "IAM Credentials":
+                return "grant the caller roles/iam.serviceAccountTokenCreator on the impersonated service account"
             default: return nil
             }
         case 404 where service == "Cloud Storage" && lowered.contains("bucket"):

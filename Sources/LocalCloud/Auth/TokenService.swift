@@ -7,6 +7,10 @@ actor TokenService {
     /// The fixed bearer token every request must carry (the embedded emulator's per-run token), or nil.
     private let requiredToken: String?
     private var tokens: [String: Date] = [:]
+    /// Who each issued token stands for: the assertion's issuer, or the impersonated service account.
+    private var accounts: [String: String] = [:]
+    /// How many tokens were issued per impersonated service account (for `/_emulator/stats`).
+    private(set) var impersonations: [String: Int] = [:]
     private let now: @Sendable () -> Date
     private let audiences: Set<String>
 
@@ -76,15 +80,32 @@ actor TokenService {
                 throw refuse("Invalid JWT Signature.")
             }
         }
-        var bytes = [UInt8](repeating: 0, count: 24)
-        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
-        let token =
-            "ya29.localcloud."
+        let token = Self.newAccessToken()
+        tokens[token] = now().addingTimeInterval(3600)
+        if let issuer = claims["iss"]?.stringValue { accounts[token] = issuer }
+        return .object(["access_token": .string(token), "expires_in": .int(3599), "token_type": .string("Bearer")])
+    }
+
+    /// A token of `account` (impersonated through the IAM Credentials API), valid for `lifetime` seconds.
+    func issue(for account: String, lifetime: TimeInterval) -> (token: String, expires: Date) {
+        let token = Self.newAccessToken()
+        let expires = now().addingTimeInterval(lifetime)
+        tokens[token] = expires
+        accounts[token] = account
+        impersonations[account, default: 0] += 1
+        return (token, expires)
+    }
+
+    /// The account an issued token stands for, nil for any other token.
+    func account(of token: String) -> String? { accounts[token] }
+
+    private static func newAccessToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return "ya29.localcloud."
             + Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
-        tokens[token] = now().addingTimeInterval(3600)
-        return .object(["access_token": .string(token), "expires_in": .int(3599), "token_type": .string("Bearer")])
     }
 
     /// With `requireAuth` or a required token, a request needs `Authorization: Bearer <token>`: the required token,

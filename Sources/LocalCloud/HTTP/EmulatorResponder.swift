@@ -11,6 +11,7 @@ struct EmulatorResponder: HTTPResponder {
     let storage: StorageRoutes
     let logging: LoggingRoutes
     let tokens: TokenService
+    let iam: IAMCredentialsRoutes
     let stats: EmulatorStats
     let faults: FaultInjector
     /// Bounds; `maxRequestBodyBytes` applies to every body read into memory except object uploads.
@@ -21,7 +22,9 @@ struct EmulatorResponder: HTTPResponder {
 
     /// Which service and method a request is for.
     static func methodName(_ request: IncomingRequest) -> String {
-        if let name = BatchRoutes.methodName(request) ?? StorageRoutes.methodName(request)
+        // IAM Credentials paths are under /v1/projects/ too: asked before Batch's, which claims the rest.
+        if let name = IAMCredentialsRoutes.methodName(request) ?? BatchRoutes.methodName(request)
+            ?? StorageRoutes.methodName(request)
             ?? LoggingRoutes.methodName(request)
         {
             return name
@@ -71,6 +74,7 @@ struct EmulatorResponder: HTTPResponder {
             if incoming.segments == ["_emulator", "stats"] {
                 var snapshot = await stats.snapshot()
                 snapshot["jobStates"] = .object(await batch.service.stateCounts().mapValues { .int(Int64($0)) })
+                snapshot["impersonations"] = .object(await tokens.impersonations.mapValues { .int(Int64($0)) })
                 return Reply.json(snapshot)
             }
             if incoming.segments == ["_emulator", "health"] { return Reply.json(.object(["ok": .bool(true)])) }
@@ -78,6 +82,13 @@ struct EmulatorResponder: HTTPResponder {
         }
         let method = Self.methodName(incoming)
         await stats.countRequest(method)
+        if let authorization = incoming.header("authorization"), authorization.hasPrefix("Bearer "),
+            let account = await tokens.account(of: String(authorization.dropFirst(7)))
+        {
+            // Which identity made the call, for tests that check that a task's calls are made as the account it
+            // impersonates.
+            await stats.countCall(by: account)
+        }
         let decision = await faults.decide(method: method)
         if decision.latency > .zero { try? await Task.sleep(for: decision.latency) }
         if let status = decision.status {
@@ -109,6 +120,9 @@ struct EmulatorResponder: HTTPResponder {
             let form = Query(String(decoding: request.body, as: UTF8.self))
             return Reply.json(try await tokens.exchange(form: form, endpoint: request.baseURL))
         }
+        if method == "generateAccessToken" || method == "iamcredentials.unknown" {
+            return try await iam.handle(request)
+        }
         if method.hasPrefix("jobs.") || method.hasPrefix("tasks.") || method == "operations.get"
             || method == "batch.unknown"
         {
@@ -118,7 +132,8 @@ struct EmulatorResponder: HTTPResponder {
         if StorageRoutes.methodName(request) != nil { return try await storage.handle(request) }
         throw APIError.notFound(
             "LocalCloud serves /v1/projects/... (Batch), /storage/v1, /upload/storage/v1, /download/storage/v1 (Storage), "
-                + "/v2/entries:list (Logging), /token (OAuth) and /_emulator/stats; not \(request.method) \(request.rawPath)"
+                + "/v2/entries:list (Logging), /token (OAuth), "
+                + "/v1/projects/-/serviceAccounts/EMAIL:generateAccessToken (IAM Credentials) and /_emulator/stats; not \(request.method) \(request.rawPath)"
         )
     }
 }
