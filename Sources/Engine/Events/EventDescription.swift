@@ -160,6 +160,12 @@ public struct EventDescription: Sendable, Equatable {
             return (e.taskRunId, "\(e.taskRunId) \(e.state) adopted from \(e.fromExecution) (seq \(e.parentSeq))")
         case .executionForked(let e):
             return (nil, "forked into \(e.child) from task \(e.fromTask)")
+        case .taskStarted(let e):
+            return (e.taskRunId, "\(e.taskRunId) \(e.type)" + (e.branch.map { " → \($0)" } ?? ""))
+        case .executionEnding(let e):
+            return (nil, e.state.rawValue + (e.outputs.isEmpty ? "" : ", outputs \(e.outputs.keys.sorted().joined(separator: ", "))"))
+        case .subflowStarted(let e):
+            return (e.taskRunId, "\(e.taskRunId) started \(e.namespace)/\(e.flowId) as \(e.childExecutionId)")
         case .outputFileRefused(let e):
             return (
                 e.taskRunId,

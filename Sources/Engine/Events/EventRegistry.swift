@@ -112,6 +112,9 @@ public struct EventRegistry: Sendable {
         registry.register(TaskAdopted.self, as: "TaskAdopted") { .taskAdopted($0) }
         registry.register(ExecutionForked.self, as: "ExecutionForked") { .executionForked($0) }
         registry.register(OutputFileRefused.self, as: "OutputFileRefused") { .outputFileRefused($0) }
+        registry.register(TaskStarted.self, as: "TaskStarted") { .taskStarted($0) }
+        registry.register(ExecutionEnding.self, as: "ExecutionEnding") { .executionEnding($0) }
+        registry.register(SubflowStarted.self, as: "SubflowStarted") { .subflowStarted($0) }
         return registry
     }()
 }

@@ -30,6 +30,9 @@ public enum ExecutionEvent: Sendable, Equatable {
     case taskAdopted(TaskAdopted)
     case executionForked(ExecutionForked)
     case outputFileRefused(OutputFileRefused)
+    case taskStarted(TaskStarted)
+    case executionEnding(ExecutionEnding)
+    case subflowStarted(SubflowStarted)
 
     /// The payload, which `EventRegistry` knows by its type.
     public var payload: any Encodable & Sendable {
@@ -59,6 +62,9 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .taskAdopted(let value): return value
         case .executionForked(let value): return value
         case .outputFileRefused(let value): return value
+        case .taskStarted(let value): return value
+        case .executionEnding(let value): return value
+        case .subflowStarted(let value): return value
         }
     }
 

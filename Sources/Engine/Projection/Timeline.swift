@@ -77,7 +77,9 @@ public enum Timeline {
         case .reconciled(let e): return e.taskRunId
         case .taskAdopted(let e): return e.taskRunId
         case .outputFileRefused(let e): return e.taskRunId
-        case .executionStarted, .executionFinished, .recoveryFailed, .executionForked: return nil
+        case .taskStarted(let e): return e.taskRunId
+        case .subflowStarted(let e): return e.taskRunId
+        case .executionStarted, .executionFinished, .recoveryFailed, .executionForked, .executionEnding: return nil
         }
     }
 
@@ -131,6 +133,10 @@ public enum Timeline {
             return "recovery failed (\(e.failures)): \(e.reason)" + (e.givenUp ? "; given up" : "")
         case .taskAdopted(let e): return "\(e.taskRunId) \(e.state), taken from \(e.fromExecution)"
         case .executionForked(let e): return "forked as \(e.child) from task \(e.fromTask)"
+        case .taskStarted(let e): return "\(e.taskRunId) \(e.type) started" + (e.branch.map { " (\($0))" } ?? "")
+        case .executionEnding(let e):
+            return "ending \(e.state)" + (e.outputs.isEmpty ? "" : ", outputs \(e.outputs.keys.sorted().joined(separator: ", "))")
+        case .subflowStarted(let e): return "\(e.taskRunId) runs \(e.namespace)/\(e.flowId) as \(e.childExecutionId)"
         case .outputFileRefused(let e):
             return "\(e.taskRunId) refused output object \(OutputPath.quoted(e.object)): \(e.reason)"
         }
