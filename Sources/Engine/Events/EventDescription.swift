@@ -70,6 +70,7 @@ public struct EventDescription: Sendable, Equatable {
                 nil,
                 "flow \(e.namespace)/\(e.flowId) from \(e.flowPath), \(e.inputs.count) inputs, backend \(e.backend.kind)"
                     + (e.forkedFrom.map { ", forked from \($0)" } ?? "")
+                    + (e.parentExecutionId.map { ", child of task \(e.parentTaskRunId ?? "?") of parent \($0)" } ?? "")
             )
         case .attemptStarted(let e):
             return (

@@ -89,6 +89,7 @@ public enum Timeline {
         case .executionStarted(let e):
             return "flow \(e.namespace)/\(e.flowId) on \(e.backend.kind)\(e.backend.endpoint.map { " \($0)" } ?? "")"
                 + (e.forkedFrom.map { ", forked from \($0)" } ?? "")
+                + (e.parentExecutionId.map { ", child of task \(e.parentTaskRunId ?? "?") of parent \($0)" } ?? "")
         case .attemptStarted(let e):
             return
                 "\(e.taskRunId) attempt \(e.attempt): job \(e.jobId), working dir /\(e.workingDirId), \(e.provisioningModel)"
