@@ -28,7 +28,7 @@ import Testing
     @Test func flowOutputsTakeTheirDeclaredTypes() {
         #expect(FlowOutputs.typed(" 42 ", .int) == .number(42))
         #expect(FlowOutputs.typed("4.5", .int) == nil)
-        #expect(FlowOutputs.typed("4.5", .float) == .number(EventNumber(4.5)!))
+        #expect(FlowOutputs.typed("4.5", .float) == .number(EventNumber(floatLiteral: 4.5)))
         #expect(FlowOutputs.typed("True", .boolean) == .bool(true))
         #expect(FlowOutputs.typed("maybe", .boolean) == nil)
         #expect(FlowOutputs.typed(" padded ", .string) == .string(" padded "))

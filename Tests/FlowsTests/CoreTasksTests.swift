@@ -78,7 +78,7 @@ import Testing
         let result = FlowParser.parse(source: source, file: "dup.yaml")
         #expect(
             result.diagnostics.map(\.description).contains {
-                $0.hasPrefix("dup.yaml:8:11: Duplicate task id with name [same]")
+                $0.hasPrefix("dup.yaml:8:9: Duplicate task id with name [same]")
             })
     }
 }
