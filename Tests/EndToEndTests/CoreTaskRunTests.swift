@@ -51,6 +51,17 @@ struct CoreTaskRunTests {
         let replay = try cli.run(["replay", run.executionId, "--check"])
         #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
         #expect(replay.stdout.contains("all as recorded"))
+
+        // A fork from the If takes Return's and OutputValues' outputs from the parent, and reads them.
+        let fork = try cli.run(
+            [
+                "fork", run.executionId, "--from", "check", "--local", "--secrets-file", CLI.sample("local.env"),
+                "--json",
+            ])
+        #expect(fork.status == 0, "\(fork.stderr)")
+        let child = try #require(try? JSONDecoder().decode(Report.self, from: Data(fork.stdout.utf8)))
+        #expect(child.tasks.first { $0.id == "ret" }?.vars["value"]?.text == "value-b")
+        #expect(try cli.run(["logs", child.executionId, "--task", "yes"]).stdout.contains("two value-b"))
         #expect(try cli.run(["verify"]).status == 0)
     }
 

@@ -169,7 +169,9 @@ struct FlowChecker {
         }
         if subflow.namespace.value == flow.namespace.value && subflow.flowId.value == flow.id.value {
             diagnostics.append(
-                FlowDiagnostic("Subflow \(subflow.common.id.value) runs its own flow: that never ends", at: subflow.flowId.location))
+                FlowDiagnostic(
+                    "Subflow \(subflow.common.id.value) runs its own flow: that never ends", at: subflow.flowId.location
+                ))
         }
     }
 

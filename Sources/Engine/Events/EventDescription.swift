@@ -164,7 +164,11 @@ public struct EventDescription: Sendable, Equatable {
         case .taskStarted(let e):
             return (e.taskRunId, "\(e.taskRunId) \(e.type)" + (e.branch.map { " → \($0)" } ?? ""))
         case .executionEnding(let e):
-            return (nil, e.state.rawValue + (e.outputs.isEmpty ? "" : ", outputs \(e.outputs.keys.sorted().joined(separator: ", "))"))
+            return (
+                nil,
+                e.state.rawValue
+                    + (e.outputs.isEmpty ? "" : ", outputs \(e.outputs.keys.sorted().joined(separator: ", "))")
+            )
         case .subflowStarted(let e):
             return (e.taskRunId, "\(e.taskRunId) started \(e.namespace)/\(e.flowId) as \(e.childExecutionId)")
         case .outputFileRefused(let e):

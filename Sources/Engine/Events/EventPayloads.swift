@@ -329,6 +329,8 @@ public struct TaskAdopted: Codable, Sendable, Equatable {
     public var outputFiles: [String: String]
     public var exitCode: Int?
     public var jobId: String?
+    /// The type of a core or flowable task run (its outputs sit at the top of `outputs.ID`); nil for a script's.
+    public var type: String? = nil
 }
 
 /// Recorded in the parent: an execution was forked from it.

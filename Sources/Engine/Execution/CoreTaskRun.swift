@@ -117,7 +117,8 @@ struct CoreTaskRun {
             let now = Timestamp.rfc3339(Date())
             for message in log.messages {
                 lines.append(
-                    LogLine(time: now, severity: log.level.value.rawValue, text: try await render(message), stderr: false))
+                    LogLine(
+                        time: now, severity: log.level.value.rawValue, text: try await render(message), stderr: false))
             }
             try await recorder.record(
                 .logLinesReceived(
@@ -140,7 +141,8 @@ struct CoreTaskRun {
             let child = try await SubflowRun(context: context, task: subflow, taskRunId: taskRunId, scope: scope).run()
             if child.isSuccessful { return .succeeded(child) }
             let id = await recorder.state.taskRun(taskRunId)?.childExecutionId ?? "?"
-            return .failed("the child execution \(id) of \(subflow.namespace.value)/\(subflow.flowId.value) ended \(child)")
+            return .failed(
+                "the child execution \(id) of \(subflow.namespace.value)/\(subflow.flowId.value) ended \(child)")
         case .ifTask(let ifTask):
             return try await flowable(branch == "then" ? ifTask.then : ifTask.otherwise, ifTask.handlers)
         case .switchTask(let switchTask):

@@ -69,7 +69,7 @@ public final class ExecutionRunner: Sendable {
                 TaskAdopted(
                     taskRunId: run.taskRunId, taskId: run.taskId, value: run.value, fromExecution: parentId,
                     parentSeq: parent.lastSeq, state: run.state, vars: run.vars, metrics: run.metrics,
-                    outputFiles: run.outputFiles, exitCode: run.exitCode, jobId: run.jobName))
+                    outputFiles: run.outputFiles, exitCode: run.exitCode, jobId: run.jobName, type: run.type))
         }
         return try await start(
             flow: flow, flowPath: started.flowPath, source: started.flowSource,

@@ -168,6 +168,7 @@ public struct ExecutionState: Codable, Sendable, Equatable {
             run.exitCode = adopted.exitCode
             run.jobName = adopted.jobId
             run.adoptedFrom = adopted.fromExecution
+            run.type = adopted.type
             run.startedAt = time
             run.endedAt = time
             upsert(run)

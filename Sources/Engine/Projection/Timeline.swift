@@ -136,7 +136,8 @@ public enum Timeline {
         case .executionForked(let e): return "forked as \(e.child) from task \(e.fromTask)"
         case .taskStarted(let e): return "\(e.taskRunId) \(e.type) started" + (e.branch.map { " (\($0))" } ?? "")
         case .executionEnding(let e):
-            return "ending \(e.state)" + (e.outputs.isEmpty ? "" : ", outputs \(e.outputs.keys.sorted().joined(separator: ", "))")
+            return "ending \(e.state)"
+                + (e.outputs.isEmpty ? "" : ", outputs \(e.outputs.keys.sorted().joined(separator: ", "))")
         case .subflowStarted(let e): return "\(e.taskRunId) runs \(e.namespace)/\(e.flowId) as \(e.childExecutionId)"
         case .outputFileRefused(let e):
             return "\(e.taskRunId) refused output object \(OutputPath.quoted(e.object)): \(e.reason)"

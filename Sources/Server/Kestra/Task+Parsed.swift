@@ -41,7 +41,8 @@ extension Kestra.Task {
             properties["tasks"] = .array(parallel.tasks.map { Kestra.Task($0).jsonValue })
         case .log(let log):
             properties["message"] =
-                log.messages.count == 1 ? .string(log.messages[0].value) : .array(log.messages.map { .string($0.value) })
+                log.messages.count == 1
+                ? .string(log.messages[0].value) : .array(log.messages.map { .string($0.value) })
             if !log.level.isDefault { properties["level"] = .string(log.level.value.rawValue) }
         case .returnValue(let returnTask):
             if let format = returnTask.format { properties["format"] = .string(format.value) }
