@@ -31,6 +31,13 @@ struct CoreTaskRecoveryTests {
         var description: String { "\(state) \(outputs) \(tasks)" }
     }
 
+    /// An execution's stored log lines without their times.
+    func logs(_ cli: CLI, _ id: String) throws -> [String] {
+        try cli.run(["logs", id]).stdout.split(separator: "\n").map {
+            $0.split(separator: " ").dropFirst().joined(separator: " ")
+        }
+    }
+
     @Test("crash after every event, recover, and the execution ends as an uninterrupted run does")
     func crashSweep() throws {
         let cli = try CLI()
@@ -42,6 +49,11 @@ struct CoreTaskRecoveryTests {
         let expected = try Outcome(reference.stdout)
         #expect(expected.state == "WARNING")
         #expect(expected.tasks.count == 12)
+        let referenceId =
+            try #require(try JSONSerialization.jsonObject(with: Data(reference.stdout.utf8)) as? [String: Any])[
+                "executionId"] as? String
+        let expectedLogs = try logs(cli, try #require(referenceId))
+        #expect(expectedLogs.contains("greet INFO starting"))
 
         var crashes = 0
         for after in 1...200 {
@@ -60,6 +72,7 @@ struct CoreTaskRecoveryTests {
             #expect(recover.status == 0, "crash after event \(after): \(recover.stderr)")
             let recovered = try Outcome(try sweep.run(["show", id, "--json"]).stdout)
             #expect(recovered == expected, "crash after event \(after)")
+            #expect(try logs(sweep, id) == expectedLogs, "crash after event \(after): no log line lost or repeated")
             let children = try sweep.run(["executions"]).stdout.split(separator: "\n").filter {
                 $0.contains("company.team/sweep_child")
             }

@@ -112,6 +112,30 @@ struct CoreTaskRunTests {
         #expect(try cli.run(["replay", run.executionId, "--check"]).status == 0)
     }
 
+    @Test("a Subflow that would run its own flow again through another fails, and starts no third execution")
+    func subflowCycle() throws {
+        let cli = try CLI()
+        for (id, other) in [("ping", "pong"), ("pong", "ping")] {
+            try """
+            id: \(id)
+            namespace: company.team
+            tasks:
+              - id: call
+                type: io.kestra.plugin.core.flow.Subflow
+                namespace: company.team
+                flowId: \(other)
+            """.write(to: cli.folder.appendingPathComponent("\(id).yaml"), atomically: true, encoding: .utf8)
+        }
+        let (result, report) = try cli.runLocal(cli.folder.appendingPathComponent("ping.yaml").path)
+        #expect(result.status == 1)
+        #expect(report?.state == "FAILED")
+        let executions = try cli.run(["executions"]).stdout.split(separator: "\n")
+        #expect(executions.count == 2, "ping, and the pong it started; pong's call refused")
+        let pong = try #require(executions.first { $0.contains("company.team/pong") }?.split(separator: " ").first)
+        let show = try cli.run(["show", String(pong), "--json"]).stdout
+        #expect(show.contains("would run company.team/ping inside itself"))
+    }
+
     @Test("Ctrl-C cancels the running task, still runs finally (not errors) and afterExecution sees KILLED")
     func killRunsFinally() throws {
         let cli = try CLI()

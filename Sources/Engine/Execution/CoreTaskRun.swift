@@ -113,6 +113,10 @@ struct CoreTaskRun {
     private func body(branch: String?) async throws -> Ending {
         switch task {
         case .log(let log):
+            if let run = await recorder.state.taskRun(taskRunId), run.loggedLines > 0 {
+                // Logged before a crash: the lines stand, once.
+                return .succeeded(.succeeded)
+            }
             var lines: [LogLine] = []
             let now = Timestamp.rfc3339(Date())
             for message in log.messages {

@@ -384,22 +384,24 @@ final class ExecutionContext: Sendable {
         _ handlers: TaskHandlers, _ scope: Scope, _ body: @escaping @Sendable () async throws -> Bool
     ) async throws -> Bool {
         if handlers.errors.isEmpty && handlers.finally.isEmpty { return try await body() }
-        var succeeded: Bool
+        var succeeded = false
         do {
-            succeeded = try await body()
+            do {
+                succeeded = try await body()
+            } catch where error is FlowProblems || error is TemplateError {
+                // A task that could not render is recorded failed: the handlers run, then the problem stands.
+                if !handlers.errors.isEmpty { _ = try await runTasks(handlers.errors, scope) }
+                if !handlers.finally.isEmpty { _ = try await runTasks(handlers.finally, scope) }
+                throw error
+            }
+            if !succeeded && !handlers.errors.isEmpty { _ = try await runTasks(handlers.errors, scope) }
         } catch where error is CancellationError || Task.isCancelled {
             if KillNote.isDetaching { throw CancellationError() }
             if !handlers.finally.isEmpty {
                 _ = try await withoutCancellation { try await self.runTasks(handlers.finally, scope) }
             }
             throw CancellationError()
-        } catch where error is FlowProblems || error is TemplateError {
-            // A task that could not render is recorded failed: the handlers run, then the problem stands.
-            if !handlers.errors.isEmpty { _ = try await runTasks(handlers.errors, scope) }
-            if !handlers.finally.isEmpty { _ = try await runTasks(handlers.finally, scope) }
-            throw error
         }
-        if !succeeded && !handlers.errors.isEmpty { _ = try await runTasks(handlers.errors, scope) }
         if !handlers.finally.isEmpty, !(try await runTasks(handlers.finally, scope)) { succeeded = false }
         return succeeded
     }

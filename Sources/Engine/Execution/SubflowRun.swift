@@ -35,6 +35,7 @@ struct SubflowRun {
                     "the child execution \(childId) of \(taskRunId) is driven by another process (\(holder))")
             }
         }
+        try refuseCycle()
         let (flow, path, source) = try childFlow()
         let inputs = try InputResolver.resolve(flow.inputs, given: try await renderInputs())
         var childId = await recorder.state.taskRun(taskRunId)?.childExecutionId
@@ -54,6 +55,22 @@ struct SubflowRun {
             state = ended
         }
         return try await finish(state)
+    }
+
+    /// A child flow that is the parent's own, or one of its ancestors', would start executions without end.
+    private func refuseCycle() throws {
+        var ancestor: ExecutionStarted? = context.started
+        var chain: [String] = []
+        while let current = ancestor {
+            chain.append("\(current.namespace)/\(current.flowId)")
+            if current.namespace == task.namespace.value && current.flowId == task.flowId.value {
+                throw FlowProblems([
+                    "\(task.flowId.location): Subflow \(task.common.id.value) would run \(task.namespace.value)/"
+                        + "\(task.flowId.value) inside itself (\(chain.reversed().joined(separator: " → ")))"
+                ])
+            }
+            ancestor = try current.parentExecutionId.flatMap { try context.recorder.store.executionState($0)?.started }
+        }
     }
 
     private func started(_ childId: String) -> ExecutionEvent {

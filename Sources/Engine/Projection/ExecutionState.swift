@@ -105,6 +105,9 @@ public struct ExecutionState: Codable, Sendable, Equatable {
                 $0.logLines += lines.lines.count
                 $0.stderrLines += lines.lines.filter(\.stderr).count
             }
+            updateRun(lines.taskRunId) { run in
+                if run.type != nil { run.loggedLines += lines.lines.count }
+            }
             storedLogBytes += lines.lines.reduce(0) { $0 + $1.text.utf8.count }
             droppedLogLines += lines.droppedLines
         case .outputsParsed(let outputs):
@@ -302,6 +305,8 @@ public struct TaskRunState: Codable, Sendable, Equatable {
     public var branch: String?
     /// The child execution of a Subflow task run.
     public var childExecutionId: String?
+    /// Log lines a Log task run recorded (so a resumed run does not write them twice).
+    public var loggedLines = 0
     public var startedAt: String?
     public var endedAt: String?
 
