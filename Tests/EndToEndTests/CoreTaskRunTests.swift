@@ -25,6 +25,7 @@ struct CoreTaskRunTests {
         #expect(run.tasks.allSatisfy { $0.state == "SUCCEEDED" })
         let tasks = Dictionary(uniqueKeysWithValues: run.tasks.map { ($0.id, $0) })
         #expect(tasks["ret"]?.vars["value"]?.text == "value-b")
+        #expect(tasks["check"]?.vars["evaluationResult"]?.text == "true")
         #expect(tasks["sw"]?.vars["value"]?.text == "b")
         #expect(tasks["sw"]?.vars["defaults"]?.text == "false")
         #expect(tasks["case_b"]?.vars["value"]?.text == "B")
@@ -90,6 +91,31 @@ struct CoreTaskRunTests {
         #expect(run.tasks.first { $0.id == "block_error" }?.state == "SUCCEEDED")
         #expect(run.tasks.first { $0.id == "goes_on" }?.vars["value"]?.text == "went on", "the flow went on")
         #expect(run.tasks.first { $0.id == "notify" }?.vars["value"]?.text == "WARNING")
+    }
+
+    @Test("a Switch whose value no case matches, without defaults, fails (Kestra: no task found)")
+    func switchWithoutMatch() throws {
+        let cli = try CLI()
+        let flow = cli.folder.appendingPathComponent("switch.yaml")
+        try """
+        id: switch_nomatch
+        namespace: company.team
+        tasks:
+          - id: sw
+            type: io.kestra.plugin.core.flow.Switch
+            value: "c"
+            cases:
+              a:
+                - id: only_a
+                  type: io.kestra.plugin.core.log.Log
+                  message: a
+        """.write(to: flow, atomically: true, encoding: .utf8)
+        let (result, report) = try cli.runLocal(flow.path)
+        #expect(result.status == 1)
+        let run = try #require(report)
+        #expect(run.state == "FAILED")
+        #expect(run.tasks.map(\.id) == ["sw"])
+        #expect(run.tasks[0].failureReason?.contains("no case of sw matches") == true)
     }
 
     @Test("a Subflow runs its child as an execution of its own, waits for it and reads its outputs")

@@ -7,8 +7,8 @@ import Testing
 /// waits, how flow outputs take their declared types, and how handlers decide an execution's final state.
 @Suite struct CoreTaskRulesTests {
     @Test(arguments: [
-        ("0", false), ("false", false), ("FALSE", false), ("-0", false), ("", false), ("  ", false),
-        ("true", true), ("1", true), ("yes", true), ("null", true), (" true\n", true),
+        ("0", false), ("false", false), ("-0", false), ("", false), ("  ", false), (" false\n", false),
+        ("true", true), ("1", true), ("yes", true), ("FALSE", true), ("0.0", true), (" true\n", true),
     ])
     func kestrasTruthOfAnIfCondition(text: String, truth: Bool) {
         #expect(CoreTaskRun.isTruthy(text) == truth)

@@ -42,6 +42,7 @@ struct FlowVariables: Sendable {
         ]
         switch task {
         case .returnValue: keys["value"] = .unknown
+        case .ifTask: keys["evaluationResult"] = .unknown
         case .outputValues: keys["values"] = .unknown
         case .switchTask:
             keys["value"] = .unknown

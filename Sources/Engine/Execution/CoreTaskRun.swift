@@ -89,8 +89,10 @@ struct CoreTaskRun {
     private func decide() async throws -> (String?, [ExecutionEvent]) {
         switch task {
         case .ifTask(let ifTask):
-            let condition = try await render(ifTask.condition)
-            return (Self.isTruthy(condition) ? "then" : "else", [])
+            let truth = Self.isTruthy(try await render(ifTask.condition))
+            let outputs = OutputsParsed(
+                taskRunId: taskRunId, attempt: 1, vars: ["evaluationResult": .bool(truth)], metrics: [], warnings: [])
+            return (truth ? "then" : "else", [.outputsParsed(outputs)])
         case .switchTask(let switchTask):
             let value = try await render(switchTask.value)
             let matched = switchTask.cases.first { $0.key.value == value }
@@ -103,9 +105,10 @@ struct CoreTaskRun {
         }
     }
 
-    /// Kestra's truth of a rendered condition: false for `false`, `0`, `-0` and the empty text (any case, trimmed).
+    /// Kestra's truth of a rendered condition: false for `false`, `0`, `-0` and the empty text (a null renders
+    /// as nothing), as written (around white space aside); true for anything else.
     static func isTruthy(_ text: String) -> Bool {
-        !["", "false", "0", "-0"].contains(text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased())
+        !["", "false", "0", "-0"].contains(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     // MARK: - Running
@@ -150,8 +153,15 @@ struct CoreTaskRun {
         case .ifTask(let ifTask):
             return try await flowable(branch == "then" ? ifTask.then : ifTask.otherwise, ifTask.handlers)
         case .switchTask(let switchTask):
-            let tasks =
-                switchTask.cases.first { $0.key.value == branch }?.tasks ?? switchTask.defaults
+            let tasks = switchTask.cases.first { $0.key.value == branch }?.tasks ?? switchTask.defaults
+            if tasks.isEmpty {
+                // Kestra: no task found for the value.
+                var value = "its value"
+                if case .string(let text)? = await recorder.state.taskRun(taskRunId)?.vars["value"] {
+                    value = MessageQuote.quoted(text)
+                }
+                return .failed("no case of \(task.id.value) matches \(value), and it has no defaults")
+            }
             return try await flowable(tasks, switchTask.handlers)
         case .sequential(let sequential):
             return try await flowable(sequential.tasks, sequential.handlers)
