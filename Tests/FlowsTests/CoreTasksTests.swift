@@ -62,6 +62,34 @@ import Testing
         #expect(flow.task(withID: "cond_finally") != nil)
     }
 
+    @Test func allowFailureIsASequentialWhoseFailureLetsTheFlowGoOn() throws {
+        let source = """
+            id: allow
+            namespace: company.team
+            tasks:
+              - id: best_effort
+                type: io.kestra.plugin.core.flow.AllowFailure
+                tasks:
+                  - id: inner
+                    type: io.kestra.plugin.core.log.Log
+                    message: a
+                errors:
+                  - id: on_error
+                    type: io.kestra.plugin.core.log.Log
+                    message: b
+            """
+        let result = FlowParser.parse(source: source, file: "allow.yaml")
+        #expect(!result.diagnostics.containsErrors, "\(result.diagnostics.map(\.description))")
+        let flow = try #require(result.flow)
+        guard case .sequential(let block)? = flow.task(withID: "best_effort") else {
+            throw ValidFlowsTests.TestFailure("best_effort")
+        }
+        #expect(block.common.allowFailure.value)
+        #expect(block.common.type.value == "io.kestra.plugin.core.flow.AllowFailure")
+        #expect(block.tasks.map(\.id.value) == ["inner"])
+        #expect(block.handlers.errors.map(\.id.value) == ["on_error"])
+    }
+
     @Test func handlerIDsMustBeUniqueToo() throws {
         let source = """
             id: dup

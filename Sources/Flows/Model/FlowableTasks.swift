@@ -87,10 +87,13 @@ public struct SwitchTask: Sendable, Equatable {
     }
 }
 
-/// `io.kestra.plugin.core.flow.Sequential`: runs its tasks one after the other.
+/// `io.kestra.plugin.core.flow.Sequential` (and `AllowFailure`, one whose failure lets the flow go on): runs its
+/// tasks one after the other.
 public struct SequentialTask: Sendable, Equatable {
     /// The type name.
     public static let typeName = "io.kestra.plugin.core.flow.Sequential"
+    /// `io.kestra.plugin.core.flow.AllowFailure`: a Sequential with `allowFailure: true`.
+    public static let allowFailureTypeName = "io.kestra.plugin.core.flow.AllowFailure"
 
     /// id, type and the other shared properties.
     public var common: TaskCommon

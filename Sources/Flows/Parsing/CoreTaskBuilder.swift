@@ -6,7 +6,7 @@ struct CoreTaskBuilder {
 
     static let typeNames = [
         LogTask.typeName, ReturnTask.typeName, OutputValuesTask.typeName, IfTask.typeName, SwitchTask.typeName,
-        SequentialTask.typeName, PauseTask.typeName, SubflowTask.typeName,
+        SequentialTask.typeName, SequentialTask.allowFailureTypeName, PauseTask.typeName, SubflowTask.typeName,
     ]
 
     /// Every property of these types, to suggest names.
@@ -20,13 +20,13 @@ struct CoreTaskBuilder {
         var result: [String: String] = [:]
         let flow = "io.kestra.plugin.core.flow."
         for name in [
-            "EachSequential", "EachParallel", "ForEachItem", "Dag", "WorkingDirectory", "AllowFailure", "Template",
+            "EachSequential", "EachParallel", "ForEachItem", "Dag", "WorkingDirectory", "Template",
             "LoopUntil", "ChildFlow", "Sleep",
         ] {
             result[flow + name] =
                 "task type '\(flow + name)' (\(name)) is a Kestra flowable task that BatchLedger does not run: "
-                + "supported flowable tasks are If, Switch, Sequential, Parallel, ForEach, Pause (with a delay) and "
-                + "Subflow"
+                + "supported flowable tasks are If, Switch, Sequential, AllowFailure, Parallel, ForEach, Pause (with a "
+                + "delay) and Subflow"
         }
         for name in ["Fail", "Exit", "Labels", "Resume", "PurgeExecutions", "SetVariables", "UnsetVariables"] {
             let type = "io.kestra.plugin.core.execution." + name
@@ -135,9 +135,13 @@ struct CoreTaskBuilder {
             guard let base, let value else { return nil }
             return .switchTask(
                 SwitchTask(common: base, value: value, cases: cases, defaults: defaults, handlers: handlers))
-        case SequentialTask.typeName:
+        case SequentialTask.typeName, SequentialTask.allowFailureTypeName:
             reader.rejectUnknown(known: common + ["tasks", "errors", "finally"], explanations: unsupported)
-            let base = taskBuilder.buildCommon(reader, type: type)
+            var base = taskBuilder.buildCommon(reader, type: type)
+            if type.value == SequentialTask.allowFailureTypeName {
+                // AllowFailure is a Sequential whose failure lets the flow go on.
+                base?.allowFailure = Located(true, at: type.location)
+            }
             let tasks = taskBuilder.buildList(reader, key: "tasks", owner: type.value)
             let handlers = taskBuilder.buildHandlers(reader, owner: type.value)
             guard let base else { return nil }
