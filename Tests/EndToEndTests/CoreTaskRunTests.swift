@@ -212,6 +212,31 @@ struct CoreTaskRunTests {
         #expect(lines.contains("refused.yaml:14:11: output type 'FILE' is not supported by BatchLedger"))
     }
 
+    @Test("validate holds a Subflow's inputs to the child flow's: no unknown input, every required one given")
+    func subflowInputs() throws {
+        let cli = try CLI()
+        try String(contentsOfFile: CLI.fixture("sweep_child.yaml"), encoding: .utf8)
+            .write(to: cli.folder.appendingPathComponent("child.yaml"), atomically: true, encoding: .utf8)
+        let parent = cli.folder.appendingPathComponent("parent.yaml")
+        try """
+        id: parent
+        namespace: company.team
+        tasks:
+          - id: call
+            type: io.kestra.plugin.core.flow.Subflow
+            namespace: company.team
+            flowId: sweep_child
+            inputs:
+              nme: x
+        """.write(to: parent, atomically: true, encoding: .utf8)
+        let result = try cli.run(["validate", parent.path])
+        #expect(result.status != 0)
+        let lines = result.stderr + result.stdout
+        #expect(
+            lines.contains("parent.yaml:4:5: Subflow call: input 'name' of flow company.team/sweep_child is required"))
+        #expect(lines.contains("parent.yaml:9:7: Subflow call: flow company.team/sweep_child has no input 'nme'"))
+    }
+
     @Test("templates of core tasks and flow outputs are checked like a script's")
     func templateChecks() throws {
         let cli = try CLI()

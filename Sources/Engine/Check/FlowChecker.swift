@@ -151,6 +151,27 @@ struct FlowChecker {
         }
     }
 
+    /// The inputs given must be the child's, and every required child input without a default must be given.
+    private mutating func checkSubflowInputs(_ subflow: SubflowTask, child: Flow) {
+        let declared = Set(child.inputs.map(\.id.value))
+        for entry in subflow.inputs where !declared.contains(entry.key.value) {
+            diagnostics.append(
+                FlowDiagnostic(
+                    "Subflow \(subflow.common.id.value): flow \(child.namespace.value)/\(child.id.value) has no input "
+                        + "'\(entry.key.value)'"
+                        + (declared.isEmpty ? "" : " (its inputs: \(declared.sorted().joined(separator: ", ")))"),
+                    at: entry.key.location))
+        }
+        let given = Set(subflow.inputs.map(\.key.value))
+        for input in child.inputs
+        where input.required.value && input.defaults == nil && !given.contains(input.id.value) {
+            diagnostics.append(
+                FlowDiagnostic(
+                    "Subflow \(subflow.common.id.value): input '\(input.id.value)' of flow \(child.namespace.value)/"
+                        + "\(child.id.value) is required: give it under inputs", at: subflow.common.location))
+        }
+    }
+
     /// The child flow must be a flow file of the same folder (checked when the flow file is on disk).
     private mutating func checkSubflowTarget(_ subflow: SubflowTask) {
         let folder = URL(fileURLWithPath: flow.file).deletingLastPathComponent()
@@ -158,9 +179,12 @@ struct FlowChecker {
         guard FileManager.default.fileExists(atPath: flow.file),
             FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue
         else { return }
-        if (try? SubflowFiles.find(namespace: subflow.namespace.value, flowId: subflow.flowId.value, in: folder))
-            ?? nil == nil
-        {
+        let found =
+            (try? SubflowFiles.find(namespace: subflow.namespace.value, flowId: subflow.flowId.value, in: folder))
+            ?? nil
+        if let found, let child = FlowParser.parse(source: found.source, file: found.path).flow {
+            checkSubflowInputs(subflow, child: child)
+        } else {
             diagnostics.append(
                 FlowDiagnostic(
                     "Subflow \(subflow.common.id.value): no flow \(subflow.namespace.value)/\(subflow.flowId.value) "
