@@ -210,6 +210,8 @@ final class RunDisplay: @unchecked Sendable {
 
     private func render(_ event: ExecutionEvent, _ state: ExecutionState) {
         switch event {
+        case .taskStarted(let task):
+            started[task.taskRunId] = started[task.taskRunId] ?? Date()
         case .attemptStarted(let attempt):
             started[attempt.taskRunId] = started[attempt.taskRunId] ?? Date()
             lastState[attempt.taskRunId] = nil

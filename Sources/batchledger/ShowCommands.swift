@@ -89,11 +89,14 @@ struct ExecutionsCommand: ParsableCommand {
             .sorted { ($0.startedAt ?? "", $0.executionId) > ($1.startedAt ?? "", $1.executionId) }
         let origins = try store.importOrigins()
         if json {
-            let list = summaries.map { summary -> [String: Any] in
+            let list = try summaries.map { summary -> [String: Any] in
                 [
                     "executionId": summary.executionId, "namespace": summary.namespace, "flowId": summary.flowId,
                     "state": summary.state.rawValue, "startedAt": summary.startedAt ?? NSNull(),
                     "endedAt": summary.endedAt ?? NSNull(),
+                    "labels": summary.labels ?? [:],
+                    "outputs": try JSONSerialization.jsonObject(
+                        with: try JSONEncoder().encode(summary.outputs ?? [:]), options: .fragmentsAllowed),
                     "importedFrom": origins[summary.executionId].map { origin -> Any in
                         ["sourceLedger": origin.sourceLedger, "importedAt": origin.importedAt]
                     } ?? NSNull(),

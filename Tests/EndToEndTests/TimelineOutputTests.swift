@@ -147,7 +147,7 @@ struct ExecutionStateIndexTests {
             Set(keys)
                 == [
                     "executionId", "namespace", "flowId", "state", "startedAt", "endedAt", "started", "taskRuns",
-                    "storedLogBytes", "droppedLogLines", "recoveryFailures", "forks", "lastSeq", "version",
+                    "storedLogBytes", "droppedLogLines", "recoveryFailures", "forks", "lastSeq", "version", "outputs",
                 ])
         var decoded = try JSONDecoder().decode(ExecutionState.self, from: data)
         #expect(decoded == state)

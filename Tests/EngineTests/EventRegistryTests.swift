@@ -56,6 +56,12 @@ import Testing
         .executionForked(ExecutionForked(child: "child", fromTask: "t")),
         .outputFileRefused(OutputFileRefused(taskRunId: "t1", attempt: 1, object: "wd1/../x", reason: "a .. segment")),
         .killRequested(KillRequested(executionId: "e1", requestedBy: "carol")),
+        .taskStarted(
+            TaskStarted(
+                taskRunId: "t2", taskId: "t2", value: nil, type: "io.kestra.plugin.core.flow.If",
+                parentTaskRunId: "p", branch: "then")),
+        .executionEnding(ExecutionEnding(state: .warning, outputs: ["out": .string("v")])),
+        .subflowStarted(SubflowStarted(taskRunId: "t3", childExecutionId: "child", namespace: "ns", flowId: "f")),
     ]
 
     /// `new` as the ledger would hand it back at `seq`.

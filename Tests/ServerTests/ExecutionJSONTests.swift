@@ -91,6 +91,27 @@ import Testing
         #expect(Set(runs.compactMap { $0["executionId"]?.string }) == ["exec-1"])
     }
 
+    @Test func aCoreTaskRunHasNoAttemptAndItsOwnOutputs() throws {
+        var recording = Recording()
+        try recording.record([
+            Make.started(),
+            .taskStarted(
+                TaskStarted(
+                    taskRunId: "ret", taskId: "ret", value: nil, type: "io.kestra.plugin.core.debug.Return",
+                    parentTaskRunId: nil)),
+            .outputsParsed(
+                OutputsParsed(taskRunId: "ret", attempt: 1, vars: ["value": .string("v")], metrics: [], warnings: [])),
+            Make.succeeded("ret"), Make.finished(.succeeded),
+        ])
+        let execution = try json(try recording.execution())
+        expectStrictExecution(execution)
+        let run = try #require(execution["taskRunList"]?[0])
+        #expect(run["taskId"]?.string == "ret")
+        #expect(run["attempts"]?.array?.isEmpty == true)
+        #expect(run["outputs"]?["value"]?.string == "v", "Return's output is outputs.value, as in Kestra")
+        #expect(historyStates(run["state"]) == ["CREATED", "RUNNING", "SUCCESS"])
+    }
+
     @Test func aRetriedTaskRunKeepsBothAttemptsEachWithItsOwnState() throws {
         var recording = Recording()
         try recording.record([

@@ -1,4 +1,5 @@
 import Flows
+import Foundation
 import Templates
 
 /// Walks a parsed flow in the order a run takes it, checking each property a run renders against the variables
@@ -20,6 +21,17 @@ struct FlowChecker {
     mutating func checkTasks() {
         var available: [String: StaticValue] = [:]
         walk(flow.tasks, available: &available, inForEach: false, disabled: false)
+        for handlers in [flow.errors, flow.finally, flow.afterExecution] {
+            walk(handlers, available: &available, inForEach: false, disabled: false)
+        }
+        for output in flow.outputs {
+            let common = TaskCommon(
+                id: output.id, type: Located("outputs", at: output.id.location),
+                allowFailure: Located(false, at: output.id.location), disabled: Located(false, at: output.id.location),
+                location: output.id.location)
+            let outputs = StaticValue.keys(available, absent: variables.absentOutputs(for: output.id.value, available))
+            check(output.value, variables.scope(for: common, inForEach: false, outputs: outputs, place: .forEachValues))
+        }
     }
 
     /// Checks `tasks` as a run takes them: one after the other, each seeing the outputs of those that ended before
@@ -45,8 +57,34 @@ struct FlowChecker {
             case .forEach(let forEach):
                 var inner = available
                 walk(forEach.tasks, available: &inner, inForEach: true, disabled: off)
+                walk(forEach.handlers.all, available: &inner, inForEach: inForEach, disabled: off)
                 for (id, _) in inner where available[id] == nil { available[id] = .unknown }
+            case .log, .returnValue, .outputValues, .pause, .subflow:
+                if !off { available[task.id.value] = inForEach ? .unknown : FlowVariables.outputs(of: task) }
+            case .ifTask, .switchTask, .sequential:
+                if !off { available[task.id.value] = inForEach ? .unknown : FlowVariables.outputs(of: task) }
+                var after = available
+                for branch in Self.branches(task) {
+                    var inner = available
+                    walk(branch, available: &inner, inForEach: inForEach, disabled: off)
+                    after.merge(inner) { _, new in new }
+                }
+                available = after
             }
+            if case .parallel(let parallel) = task {
+                walk(parallel.handlers.all, available: &available, inForEach: inForEach, disabled: off)
+            }
+        }
+    }
+
+    /// A flowable's branches, each walked from the same start; its handlers last, after every branch.
+    private static func branches(_ task: FlowTask) -> [[FlowTask]] {
+        switch task {
+        case .ifTask(let ifTask): return [ifTask.then, ifTask.otherwise, ifTask.handlers.all]
+        case .switchTask(let switchTask):
+            return switchTask.cases.map(\.tasks) + [switchTask.defaults, switchTask.handlers.all]
+        case .sequential(let sequential): return [sequential.tasks + sequential.handlers.all]
+        default: return []
         }
     }
 
@@ -73,6 +111,91 @@ struct FlowChecker {
             }
         case .parallel:
             break
+        case .log, .returnValue, .outputValues, .ifTask, .switchTask, .sequential, .pause, .subflow:
+            checkCore(
+                task,
+                variables.scope(for: task.common, inForEach: inForEach, outputs: outputs, place: .forEachValues))
+        }
+    }
+
+    /// A core task's templates, rendered without a job (no `workingDir`).
+    private mutating func checkCore(_ task: FlowTask, _ scope: TemplateScope) {
+        switch task {
+        case .log(let log):
+            for message in log.messages { check(message, scope) }
+        case .returnValue(let returnTask):
+            if let format = returnTask.format { check(format, scope) }
+        case .outputValues(let outputValues):
+            checkLeaves(outputValues.values, scope)
+        case .ifTask(let ifTask):
+            check(ifTask.condition, scope)
+        case .switchTask(let switchTask):
+            check(switchTask.value, scope)
+        case .pause(let pause):
+            check(pause.delay, scope)
+        case .subflow(let subflow):
+            for entry in subflow.inputs { checkLeaves(entry.value, scope) }
+            checkSubflowTarget(subflow)
+        default:
+            break
+        }
+    }
+
+    private mutating func checkLeaves(_ node: YAMLNode, _ scope: TemplateScope) {
+        if let entries = node.entries {
+            for entry in entries { checkLeaves(entry.value, scope) }
+        } else if let items = node.items {
+            for item in items { checkLeaves(item, scope) }
+        } else if let scalar = node.scalar, case .string = scalar.value {
+            check(Located(scalar.text, at: node.location), scope)
+        }
+    }
+
+    /// The inputs given must be the child's, and every required child input without a default must be given.
+    private mutating func checkSubflowInputs(_ subflow: SubflowTask, child: Flow) {
+        let declared = Set(child.inputs.map(\.id.value))
+        for entry in subflow.inputs where !declared.contains(entry.key.value) {
+            diagnostics.append(
+                FlowDiagnostic(
+                    "Subflow \(subflow.common.id.value): flow \(child.namespace.value)/\(child.id.value) has no input "
+                        + "'\(entry.key.value)'"
+                        + (declared.isEmpty ? "" : " (its inputs: \(declared.sorted().joined(separator: ", ")))"),
+                    at: entry.key.location))
+        }
+        let given = Set(subflow.inputs.map(\.key.value))
+        for input in child.inputs
+        where input.required.value && input.defaults == nil && !given.contains(input.id.value) {
+            diagnostics.append(
+                FlowDiagnostic(
+                    "Subflow \(subflow.common.id.value): input '\(input.id.value)' of flow \(child.namespace.value)/"
+                        + "\(child.id.value) is required: give it under inputs", at: subflow.common.location))
+        }
+    }
+
+    /// The child flow must be a flow file of the same folder (checked when the flow file is on disk).
+    private mutating func checkSubflowTarget(_ subflow: SubflowTask) {
+        let folder = URL(fileURLWithPath: flow.file).deletingLastPathComponent()
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: flow.file),
+            FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue
+        else { return }
+        let found =
+            (try? SubflowFiles.find(namespace: subflow.namespace.value, flowId: subflow.flowId.value, in: folder))
+            ?? nil
+        if let found, let child = FlowParser.parse(source: found.source, file: found.path).flow {
+            checkSubflowInputs(subflow, child: child)
+        } else {
+            diagnostics.append(
+                FlowDiagnostic(
+                    "Subflow \(subflow.common.id.value): no flow \(subflow.namespace.value)/\(subflow.flowId.value) "
+                        + "among the flow files of \(folder.path): BatchLedger runs a Subflow from a flow file in the "
+                        + "same folder", at: subflow.flowId.location))
+        }
+        if subflow.namespace.value == flow.namespace.value && subflow.flowId.value == flow.id.value {
+            diagnostics.append(
+                FlowDiagnostic(
+                    "Subflow \(subflow.common.id.value) runs its own flow: that never ends", at: subflow.flowId.location
+                ))
         }
     }
 

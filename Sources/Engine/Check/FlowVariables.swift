@@ -35,6 +35,26 @@ struct FlowVariables: Sendable {
         "vars": .unknown, "outputFiles": .unknown, "exitCode": .unknown, "state": .unknown,
     ])
 
+    /// `outputs.<task>` of a core task: the common keys and the task's own outputs at the top, as Kestra has them.
+    static func outputs(of task: FlowTask) -> StaticValue {
+        var keys: [String: StaticValue] = [
+            "vars": .unknown, "outputFiles": .unknown, "exitCode": .unknown, "state": .unknown,
+        ]
+        switch task {
+        case .returnValue: keys["value"] = .unknown
+        case .ifTask: keys["evaluationResult"] = .unknown
+        case .outputValues: keys["values"] = .unknown
+        case .switchTask:
+            keys["value"] = .unknown
+            keys["defaults"] = .unknown
+        case .subflow:
+            keys["executionId"] = .unknown
+            keys["outputs"] = .unknown
+        default: break
+        }
+        return .keys(keys)
+    }
+
     private let flow: StaticValue
     private let inputs: StaticValue
     private let vars: StaticValue
@@ -86,7 +106,7 @@ struct FlowVariables: Sendable {
         }
         var variables: [String: StaticValue] = [
             "flow": flow,
-            "execution": .keys(["id": .unknown, "startDate": .unknown, "originalId": .unknown]),
+            "execution": .keys(["id": .unknown, "startDate": .unknown, "originalId": .unknown, "state": .unknown]),
             "task": .known(["id": .string(common.id.value), "type": .string(common.type.value)]),
             "taskrun": .keys(taskrun, absent: AbsentNames(taskrunAbsent)),
             "inputs": inputs, "outputs": outputs, "vars": vars, "labels": labels, "envs": .unknown,
@@ -130,7 +150,7 @@ struct FlowVariables: Sendable {
         case .parallel, .forEach:
             let kind = other.task.type.value.split(separator: ".").last.map(String.init) ?? "flowable"
             return "task '\(id)' is a \(kind) task: it has no outputs of its own; read those of the tasks in it"
-        case .script:
+        default:
             break
         }
         if other.disabled { return "task '\(id)' is disabled: it never runs, so it has no outputs" }

@@ -70,6 +70,7 @@ public struct EventDescription: Sendable, Equatable {
                 nil,
                 "flow \(e.namespace)/\(e.flowId) from \(e.flowPath), \(e.inputs.count) inputs, backend \(e.backend.kind)"
                     + (e.forkedFrom.map { ", forked from \($0)" } ?? "")
+                    + (e.parentExecutionId.map { ", child of task \(e.parentTaskRunId ?? "?") of parent \($0)" } ?? "")
             )
         case .attemptStarted(let e):
             return (
@@ -161,6 +162,16 @@ public struct EventDescription: Sendable, Equatable {
             return (e.taskRunId, "\(e.taskRunId) \(e.state) adopted from \(e.fromExecution) (seq \(e.parentSeq))")
         case .executionForked(let e):
             return (nil, "forked into \(e.child) from task \(e.fromTask)")
+        case .taskStarted(let e):
+            return (e.taskRunId, "\(e.taskRunId) \(e.type)" + (e.branch.map { " → \($0)" } ?? ""))
+        case .executionEnding(let e):
+            return (
+                nil,
+                e.state.rawValue
+                    + (e.outputs.isEmpty ? "" : ", outputs \(e.outputs.keys.sorted().joined(separator: ", "))")
+            )
+        case .subflowStarted(let e):
+            return (e.taskRunId, "\(e.taskRunId) started \(e.namespace)/\(e.flowId) as \(e.childExecutionId)")
         case .outputFileRefused(let e):
             return (
                 e.taskRunId,

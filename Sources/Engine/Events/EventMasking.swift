@@ -43,6 +43,9 @@ extension ExecutionEvent {
         case .executionForked(let value): return .executionForked(value.masked(by: masker))
         case .outputFileRefused(let value): return .outputFileRefused(value.masked(by: masker))
         case .killRequested: return self
+        case .taskStarted(let value): return .taskStarted(value.masked(by: masker))
+        case .executionEnding(let value): return .executionEnding(value.masked(by: masker))
+        case .subflowStarted(let value): return .subflowStarted(value.masked(by: masker))
         }
     }
 }
@@ -262,4 +265,22 @@ extension TaskAdopted: SecretMaskedPayload {
 
 extension ExecutionForked: SecretMaskedPayload {
     public func masked(by masker: SecretMasker) -> ExecutionForked { self }
+}
+
+// Ids, types and the chosen branch (a case key written in the flow) are read back to decide.
+extension TaskStarted: SecretMaskedPayload {
+    public func masked(by masker: SecretMasker) -> TaskStarted { self }
+}
+
+extension ExecutionEnding: SecretMaskedPayload {
+    /// Output values are free text, masked as task outputs are.
+    public func masked(by masker: SecretMasker) -> ExecutionEnding {
+        var copy = self
+        copy.outputs = outputs.mapValues { $0.maskingLeaves(with: masker) }
+        return copy
+    }
+}
+
+extension SubflowStarted: SecretMaskedPayload {
+    public func masked(by masker: SecretMasker) -> SubflowStarted { self }
 }

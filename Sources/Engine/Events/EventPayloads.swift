@@ -74,6 +74,9 @@ public struct ExecutionStarted: Codable, Sendable, Equatable {
     public var forkedFrom: String?
     /// Who asked for the execution (a server's caller); nil when a command line started it.
     public var requestedBy: String?
+    /// The execution whose Subflow task started this one, and that task run.
+    public var parentExecutionId: String? = nil
+    public var parentTaskRunId: String? = nil
 }
 
 /// A task attempt begins: its identity and the names of everything it will create, before anything exists.
@@ -335,6 +338,8 @@ public struct TaskAdopted: Codable, Sendable, Equatable {
     public var outputFiles: [String: String]
     public var exitCode: Int?
     public var jobId: String?
+    /// The type of a core or flowable task run (its outputs sit at the top of `outputs.ID`); nil for a script's.
+    public var type: String? = nil
 }
 
 /// Recorded in the parent: an execution was forked from it.

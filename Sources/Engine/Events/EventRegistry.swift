@@ -113,6 +113,9 @@ public struct EventRegistry: Sendable {
         registry.register(ExecutionForked.self, as: "ExecutionForked") { .executionForked($0) }
         registry.register(OutputFileRefused.self, as: "OutputFileRefused") { .outputFileRefused($0) }
         registry.register(KillRequested.self, as: "KillRequested") { .killRequested($0) }
+        registry.register(TaskStarted.self, as: "TaskStarted") { .taskStarted($0) }
+        registry.register(ExecutionEnding.self, as: "ExecutionEnding") { .executionEnding($0) }
+        registry.register(SubflowStarted.self, as: "SubflowStarted") { .subflowStarted($0) }
         return registry
     }()
 }

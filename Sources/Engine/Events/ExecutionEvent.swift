@@ -32,6 +32,9 @@ public enum ExecutionEvent: Sendable, Equatable {
     case outputFileRefused(OutputFileRefused)
     /// In an execution's control stream (`ExecutionControl`), never in its own.
     case killRequested(KillRequested)
+    case taskStarted(TaskStarted)
+    case executionEnding(ExecutionEnding)
+    case subflowStarted(SubflowStarted)
 
     /// The payload, which `EventRegistry` knows by its type.
     public var payload: any Encodable & Sendable {
@@ -62,6 +65,9 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .executionForked(let value): return value
         case .outputFileRefused(let value): return value
         case .killRequested(let value): return value
+        case .taskStarted(let value): return value
+        case .executionEnding(let value): return value
+        case .subflowStarted(let value): return value
         }
     }
 

@@ -69,7 +69,7 @@ public final class ExecutionRunner: Sendable {
                 TaskAdopted(
                     taskRunId: run.taskRunId, taskId: run.taskId, value: run.value, fromExecution: parentId,
                     parentSeq: parent.lastSeq, state: run.state, vars: run.vars, metrics: run.metrics,
-                    outputFiles: run.outputFiles, exitCode: run.exitCode, jobId: run.jobName))
+                    outputFiles: run.outputFiles, exitCode: run.exitCode, jobId: run.jobName, type: run.type))
         }
         return try await start(
             flow: flow, flowPath: started.flowPath, source: started.flowSource,
@@ -77,9 +77,19 @@ public final class ExecutionRunner: Sendable {
             forkedFrom: (parentId, parent.version, fromTask), adopted: adopted)
     }
 
+    /// Starts the child execution of a Subflow task run and runs it to the end.
+    func runChild(
+        flow: Flow, flowPath: String, source: String, inputs: [String: TemplateValue], executionId: String,
+        parent: (executionId: String, taskRunId: String)
+    ) async throws -> ExecutionState {
+        try await start(
+            flow: flow, flowPath: flowPath, source: source, inputs: inputs, executionId: executionId, parent: parent)
+    }
+
     private func start(
         flow: Flow, flowPath: String, source: String, inputs: [String: TemplateValue], executionId: String?,
-        forkedFrom: (id: String, version: Int64, task: String)? = nil, adopted: [TaskAdopted] = []
+        forkedFrom: (id: String, version: Int64, task: String)? = nil, adopted: [TaskAdopted] = [],
+        parent: (executionId: String, taskRunId: String)? = nil
     ) async throws -> ExecutionState {
         var generator = SystemRandomNumberGenerator()
         let id = executionId ?? Naming.executionID(using: &generator)
@@ -101,7 +111,8 @@ public final class ExecutionRunner: Sendable {
             namespaceFilesDirectory: configuration.namespaceFilesDirectory?.path,
             namespaceFileDigests: try namespaceFiles.reduce(into: [:]) { digests, file in
                 digests[file.key] = try FileDigest.sha256Hex(of: file.value, role: "namespace file \(file.key)")
-            }, forkedFrom: forkedFrom?.id, requestedBy: configuration.requestedBy)
+            }, forkedFrom: forkedFrom?.id, requestedBy: configuration.requestedBy,
+            parentExecutionId: parent?.executionId, parentTaskRunId: parent?.taskRunId)
         let leased = try await holdingLease(id, owner: "batchledger run") { token in
             let recorder = ExecutionRecorder(
                 store: store, executionId: id, leaseToken: token, observer: configuration.observer)
@@ -307,8 +318,10 @@ final class ExecutionContext: Sendable {
 
     func runAll() async throws -> ExecutionState {
         var problem: Error?
+        var succeeded = false
         do {
-            _ = try await runTasks(flow.tasks, Scope())
+            succeeded = try await runBlock(
+                flow.tasks, handlers: TaskHandlers(errors: flow.errors, finally: flow.finally), Scope())
         } catch {
             problem = error
         }
@@ -320,13 +333,77 @@ final class ExecutionContext: Sendable {
             // Recovery of this execution failed this time; it stays interrupted for the next recover.
             throw problem
         }
-        let final = FinalState.of(taskRuns: await recorder.state.taskRuns, problem: problem)
-        let killedBy = final == .cancelled ? KillNote.current?.requestedBy : nil
+        let killedBy = KillNote.current?.requestedBy
+        let (final, outputProblem) = try await withoutCancellation { [self, problem, succeeded] in
+            try await end(problem: problem, succeeded: succeeded)
+        }
+        let requestedBy = final == .cancelled ? killedBy : nil
         try await withoutCancellation { [recorder] in
-            try await recorder.record(.executionFinished(ExecutionFinished(state: final, requestedBy: killedBy)))
+            try await recorder.record(.executionFinished(ExecutionFinished(state: final, requestedBy: requestedBy)))
         }
         if let problem, !(problem is CancellationError) { throw problem }
+        if let outputProblem { throw FlowProblems([outputProblem]) }
         return await recorder.state
+    }
+
+    /// Decides the final state once the tasks, `errors` and `finally` have ended; with flow outputs or
+    /// `afterExecution`, records it (`ExecutionEnding`, with the outputs) and runs `afterExecution`, whose
+    /// outcome does not change it.
+    private func end(problem: (any Error)?, succeeded: Bool) async throws -> (RunState, String?) {
+        let state = await recorder.state
+        if let ending = state.ending {
+            if !flow.afterExecution.isEmpty { _ = try? await runTasks(flow.afterExecution, Scope()) }
+            return (ending, nil)
+        }
+        var final = FinalState.of(taskRuns: state.taskRuns, problem: problem, flowSucceeded: succeeded)
+        guard !flow.outputs.isEmpty || !flow.afterExecution.isEmpty else { return (final, nil) }
+        var outputs: [String: EventValue] = [:]
+        var outputProblem: String?
+        if final.isSuccessful {
+            do {
+                outputs = try await FlowOutputs(context: self).render(state: state)
+            } catch {
+                final = .failed
+                outputProblem = await recorder.masker.mask("\(error)")
+            }
+        }
+        try await recorder.record(.executionEnding(ExecutionEnding(state: final, outputs: outputs)))
+        if !flow.afterExecution.isEmpty { _ = try? await runTasks(flow.afterExecution, Scope()) }
+        return (final, outputProblem)
+    }
+
+    /// Runs a block of tasks with its handlers, as Kestra does: `errors` when a task failed (the block still
+    /// fails), then `finally` whatever happened, also when the execution is being killed (not when the process
+    /// is only leaving it for a later recovery). False when the block failed.
+    func runBlock(_ tasks: [FlowTask], handlers: TaskHandlers, _ scope: Scope) async throws -> Bool {
+        try await withHandlers(handlers, scope) { try await self.runTasks(tasks, scope) }
+    }
+
+    /// Runs `body`, then `handlers` as `runBlock` says.
+    func withHandlers(
+        _ handlers: TaskHandlers, _ scope: Scope, _ body: @escaping @Sendable () async throws -> Bool
+    ) async throws -> Bool {
+        if handlers.errors.isEmpty && handlers.finally.isEmpty { return try await body() }
+        var succeeded = false
+        do {
+            do {
+                succeeded = try await body()
+            } catch where error is FlowProblems || error is TemplateError {
+                // A task that could not render is recorded failed: the handlers run, then the problem stands.
+                if !handlers.errors.isEmpty { _ = try await runTasks(handlers.errors, scope) }
+                if !handlers.finally.isEmpty { _ = try await runTasks(handlers.finally, scope) }
+                throw error
+            }
+            if !succeeded && !handlers.errors.isEmpty { _ = try await runTasks(handlers.errors, scope) }
+        } catch where error is CancellationError || Task.isCancelled {
+            if KillNote.isDetaching { throw CancellationError() }
+            if !handlers.finally.isEmpty {
+                _ = try await withoutCancellation { try await self.runTasks(handlers.finally, scope) }
+            }
+            throw CancellationError()
+        }
+        if !handlers.finally.isEmpty, !(try await runTasks(handlers.finally, scope)) { succeeded = false }
+        return succeeded
     }
 
     /// Runs tasks in order; false when one failed (and did not allow failure), which stops the rest.
@@ -347,21 +424,28 @@ final class ExecutionContext: Sendable {
         case .parallel(let parallel):
             let children = parallel.tasks.filter { !$0.common.disabled.value }
             let limit = parallel.concurrent.value <= 0 ? children.count : parallel.concurrent.value
-            return try await SiblingRuns.run(children.count, limit: limit, name: parallel.id.value + scope.suffix) {
-                index in try await self.runTask(children[index], scope)
+            return try await withHandlers(parallel.handlers, scope) {
+                try await SiblingRuns.run(children.count, limit: limit, name: parallel.id.value + scope.suffix) {
+                    index in try await self.runTask(children[index], scope)
+                }
             }
         case .forEach(let forEach):
-            let values = try await forEachValues(forEach, scope)
-            let limit = forEach.concurrencyLimit.value <= 0 ? max(1, values.count) : forEach.concurrencyLimit.value
-            return try await SiblingRuns.run(values.count, limit: limit, name: forEach.id.value + scope.suffix) {
-                index in
-                var inner = scope
-                inner.suffix += "[\(index)]"
-                inner.value = values[index]
-                inner.iteration = index
-                inner.parentRunId = forEach.id.value + scope.suffix
-                return try await self.runTasks(forEach.tasks, inner)
+            return try await withHandlers(forEach.handlers, scope) {
+                let values = try await self.forEachValues(forEach, scope)
+                let limit =
+                    forEach.concurrencyLimit.value <= 0 ? max(1, values.count) : forEach.concurrencyLimit.value
+                return try await SiblingRuns.run(values.count, limit: limit, name: forEach.id.value + scope.suffix) {
+                    index in
+                    var inner = scope
+                    inner.suffix += "[\(index)]"
+                    inner.value = values[index]
+                    inner.iteration = index
+                    inner.parentRunId = forEach.id.value + scope.suffix
+                    return try await self.runTasks(forEach.tasks, inner)
+                }
             }
+        case .log, .returnValue, .outputValues, .ifTask, .switchTask, .sequential, .pause, .subflow:
+            return try await CoreTaskRun(context: self, task: task, scope: scope).run()
         }
     }
 
@@ -398,7 +482,9 @@ final class ExecutionContext: Sendable {
         for key in inputs.keys.sorted() { inputMap[key] = inputs[key]! }
         return RunVariables(
             flow: .init(id: flow.id.value, namespace: flow.namespace.value, revision: flow.revision?.value),
-            execution: .init(id: started.executionId, startDate: state.startedAt ?? ""),
+            execution: .init(
+                id: started.executionId, startDate: state.startedAt ?? "",
+                state: FlowOutputs.kestraName(state.ending ?? .running)),
             task: .init(
                 id: taskID, type: type, runId: taskID + scope.suffix, attemptsCount: attempt,
                 parentRunId: scope.parentRunId, value: scope.value, iteration: scope.iteration),

@@ -21,6 +21,10 @@ public enum OutputsView {
             entry["outputFiles"] = .map(files)
             entry["exitCode"] = run.exitCode.map { .int($0) } ?? .null
             entry["state"] = .string(run.state.rawValue)
+            if run.type != nil {
+                // A core task's outputs sit at the top, as Kestra has them (`outputs.<id>.value`, `.values`).
+                for key in run.vars.keys.sorted() { entry[key] = Convert.templateValue(run.vars[key]!) }
+            }
             if let value = run.value {
                 var byValue: OrderedMap
                 if case .map(let existing)? = outputs[run.taskId] { byValue = existing } else { byValue = OrderedMap() }

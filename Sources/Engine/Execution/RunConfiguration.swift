@@ -63,6 +63,9 @@ public struct RunConfiguration: Sendable {
     /// Names an attempt takes instead of fresh random ones (decision replay gives the recorded ones):
     /// (task run, attempt) → (working-directory id, request id).
     public var recordedNames: (@Sendable (String, Int) -> (workingDirId: String, requestId: String)?)?
+    /// The recorded end of each Subflow task run's child (task run → child execution id and its final state),
+    /// which decision replay gives instead of running the child again.
+    public var recordedChildren: [String: (executionId: String, state: ExecutionState)]?
     /// Shared by the executions one `recover` resumes: one `jobs.list` per location instead of a `jobs.get` per job.
     public var jobDirectory: JobDirectory?
     /// Shared by the executions one `recover` resumes: their jobs are watched together.

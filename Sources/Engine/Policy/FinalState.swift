@@ -23,6 +23,23 @@ enum FinalState {
         return .succeeded
     }
 
+    /// The execution's final state when its tasks ran as blocks with handlers: `flowSucceeded` is false when a
+    /// task failed without `allowFailure` (in the tasks, `errors` or `finally`; `errors` never turn a failure
+    /// into a success, as in Kestra).
+    ///
+    /// - CANCELLED when the run was cancelled or any task run was;
+    /// - else FAILED when the run stopped on an error or the flow did not succeed;
+    /// - else WARNING when a task run ended WARNING or failed (a failure allowed here or around it);
+    /// - else SUCCEEDED.
+    static func of(taskRuns: [TaskRunState], problem: (any Error)?, flowSucceeded: Bool) -> RunState {
+        if problem is CancellationError || taskRuns.contains(where: { $0.state == .cancelled }) {
+            return .cancelled
+        }
+        if problem != nil || !flowSucceeded { return .failed }
+        if taskRuns.contains(where: { $0.state == .warning || $0.state == .failed }) { return .warning }
+        return .succeeded
+    }
+
     /// Whether a recovery that stopped on `problem` leaves the execution interrupted (no final state recorded),
     /// so that a later `recover` continues it: any failure of the outside world does, while a cancellation or a
     /// flow or template problem ends it. A run that is not a recovery always records a final state.

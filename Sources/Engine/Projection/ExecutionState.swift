@@ -25,6 +25,10 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     public var recoveryFailures: Int = 0
     /// Executions forked from this one.
     public var forks: [String] = []
+    /// The final state decided before `afterExecution` ran (`ExecutionEnding`); nil before, or without one.
+    public var ending: RunState?
+    /// The flow's outputs (id → value), once the execution is ending.
+    public var outputs: [String: EventValue] = [:]
     public var lastSeq: Int64 = 0
     public var version: Int64 = 0
 
@@ -101,6 +105,9 @@ public struct ExecutionState: Codable, Sendable, Equatable {
                 $0.logLines += lines.lines.count
                 $0.stderrLines += lines.lines.filter(\.stderr).count
             }
+            updateRun(lines.taskRunId) { run in
+                if run.type != nil { run.loggedLines += lines.lines.count }
+            }
             storedLogBytes += lines.lines.reduce(0) { $0 + $1.text.utf8.count }
             droppedLogLines += lines.droppedLines
         case .outputsParsed(let outputs):
@@ -167,11 +174,27 @@ public struct ExecutionState: Codable, Sendable, Equatable {
             run.exitCode = adopted.exitCode
             run.jobName = adopted.jobId
             run.adoptedFrom = adopted.fromExecution
+            run.type = adopted.type
             run.startedAt = time
             run.endedAt = time
             upsert(run)
         case .executionForked(let fork):
             forks.append(fork.child)
+        case .taskStarted(let started):
+            var run =
+                taskRun(started.taskRunId)
+                ?? TaskRunState(taskRunId: started.taskRunId, taskId: started.taskId, value: started.value)
+            run.state = .running
+            run.startedAt = run.startedAt ?? time
+            run.type = started.type
+            run.parentTaskRunId = started.parentTaskRunId
+            run.branch = started.branch
+            upsert(run)
+        case .executionEnding(let ending):
+            self.ending = ending.state
+            outputs = ending.outputs
+        case .subflowStarted(let subflow):
+            updateRun(subflow.taskRunId) { $0.childExecutionId = subflow.childExecutionId }
         case .outputFileRefused(let refused):
             updateAttempt(refused.taskRunId, refused.attempt) { $0.refusedOutputs[refused.object] = refused.reason }
             updateRun(refused.taskRunId) { $0.refusedOutputFiles[refused.object] = refused.reason }
@@ -280,6 +303,16 @@ public struct TaskRunState: Codable, Sendable, Equatable {
     public var apiRetries = 0
     /// The parent execution whose outcome a fork took.
     public var adoptedFrom: String?
+    /// The type of a task run that needs no container (`TaskStarted`); nil for a script task's.
+    public var type: String?
+    /// The flowable task run this one runs in, when recorded.
+    public var parentTaskRunId: String?
+    /// The branch a flowable task run took.
+    public var branch: String?
+    /// The child execution of a Subflow task run.
+    public var childExecutionId: String?
+    /// Log lines a Log task run recorded (so a resumed run does not write them twice).
+    public var loggedLines = 0
     public var startedAt: String?
     public var endedAt: String?
 
@@ -359,11 +392,15 @@ public struct ExecutionSummaryProjection: CachedProjection {
         public var endedAt: String?
         /// The execution's labels (the flow's and the request's).
         public var labels: [String: String]?
+        /// The flow's outputs, once the execution is ending.
+        public var outputs: [String: EventValue]?
+        /// The execution whose Subflow task started this one.
+        public var parentExecutionId: String?
     }
 
     public static let name = "execution-summary"
-    /// 2: labels.
-    public static let definitionVersion = 2
+    /// 2: labels. 3: outputs.
+    public static let definitionVersion = 3
 
     /// Executions only: a flow's stream (`FlowLibrary`) and a control stream (`ExecutionControl`) have no summary.
     public static func key(for event: RecordedEvent) -> String? {
@@ -380,8 +417,12 @@ public struct ExecutionSummaryProjection: CachedProjection {
             state.namespace = started.namespace
             state.flowId = started.flowId
             state.labels = started.labels.isEmpty ? nil : started.labels
+            state.parentExecutionId = started.parentExecutionId
             state.state = .running
             state.startedAt = event.recordedAt
+        case EventRegistry.name(of: ExecutionEnding.self):
+            let ending = try JSONDecoder().decode(ExecutionEnding.self, from: event.payload)
+            state.outputs = ending.outputs.isEmpty ? nil : ending.outputs
         case EventRegistry.name(of: ExecutionFinished.self):
             state.state = try JSONDecoder().decode(ExecutionFinished.self, from: event.payload).state
             state.endedAt = event.recordedAt

@@ -77,7 +77,10 @@ public enum Timeline {
         case .reconciled(let e): return e.taskRunId
         case .taskAdopted(let e): return e.taskRunId
         case .outputFileRefused(let e): return e.taskRunId
-        case .executionStarted, .executionFinished, .recoveryFailed, .executionForked, .killRequested: return nil
+        case .taskStarted(let e): return e.taskRunId
+        case .subflowStarted(let e): return e.taskRunId
+        case .executionStarted, .executionFinished, .recoveryFailed, .executionForked, .executionEnding, .killRequested:
+            return nil
         }
     }
 
@@ -87,6 +90,7 @@ public enum Timeline {
         case .executionStarted(let e):
             return "flow \(e.namespace)/\(e.flowId) on \(e.backend.kind)\(e.backend.endpoint.map { " \($0)" } ?? "")"
                 + (e.forkedFrom.map { ", forked from \($0)" } ?? "")
+                + (e.parentExecutionId.map { ", child of task \(e.parentTaskRunId ?? "?") of parent \($0)" } ?? "")
         case .attemptStarted(let e):
             return
                 "\(e.taskRunId) attempt \(e.attempt): job \(e.jobId), working dir /\(e.workingDirId), \(e.provisioningModel)"
@@ -133,6 +137,11 @@ public enum Timeline {
             return "recovery failed (\(e.failures)): \(e.reason)" + (e.givenUp ? "; given up" : "")
         case .taskAdopted(let e): return "\(e.taskRunId) \(e.state), taken from \(e.fromExecution)"
         case .executionForked(let e): return "forked as \(e.child) from task \(e.fromTask)"
+        case .taskStarted(let e): return "\(e.taskRunId) \(e.type) started" + (e.branch.map { " (\($0))" } ?? "")
+        case .executionEnding(let e):
+            return "ending \(e.state)"
+                + (e.outputs.isEmpty ? "" : ", outputs \(e.outputs.keys.sorted().joined(separator: ", "))")
+        case .subflowStarted(let e): return "\(e.taskRunId) runs \(e.namespace)/\(e.flowId) as \(e.childExecutionId)"
         case .outputFileRefused(let e):
             return "\(e.taskRunId) refused output object \(OutputPath.quoted(e.object)): \(e.reason)"
         case .killRequested(let e): return "kill requested by \(e.requestedBy)"

@@ -15,7 +15,10 @@ public enum InterruptedExecutions {
         try summaries(in: store).count
     }
 
+    /// A Subflow's child whose parent is interrupted too is left to the parent, which resumes it as its task.
     private static func summaries(in store: EventStore) throws -> [ExecutionSummaryProjection.State] {
-        try store.cachedStates(ExecutionSummaryProjection.self).values.filter { $0.state == .running }
+        let running = try store.cachedStates(ExecutionSummaryProjection.self).values.filter { $0.state == .running }
+        let ids = Set(running.map(\.executionId))
+        return running.filter { summary in summary.parentExecutionId.map { !ids.contains($0) } ?? true }
     }
 }

@@ -64,6 +64,12 @@ public enum DecisionReplay {
             names["\(attempt.taskRunId)#\(attempt.attempt)"] = (attempt.workingDirId, attempt.requestId)
         }
         let recordedNames = names
+        var children: [String: (executionId: String, state: ExecutionState)] = [:]
+        for case .subflowStarted(let subflow) in recordedEvents {
+            if let child = try store.executionState(subflow.childExecutionId), child.isTerminal {
+                children[subflow.taskRunId] = (subflow.childExecutionId, child)
+            }
+        }
         // The recorded answers come back at once, and every wait (polls, log grace, retry delays, timeouts) is a
         // step of a clock that never sleeps; the scratch ledger needs no lease heartbeat.
         var timing = Timing.standard
@@ -78,6 +84,7 @@ public enum DecisionReplay {
             secrets: secrets, environment: environment, outputDirectory: scratch.appendingPathComponent("outputs"),
             namespaceFilesDirectory: started.namespaceFilesDirectory.map { URL(fileURLWithPath: $0) },
             spotAttemptsBeforeStandard: spotAttemptsBeforeStandard, clock: AnyClock(SteppingClock()))
+        configuration.recordedChildren = children
         configuration.recordedNames = { taskRun, attempt in
             recordedNames["\(taskRun)#\(attempt)"].map { (workingDirId: $0.0, requestId: $0.1) }
         }
@@ -172,6 +179,9 @@ public enum DecisionReplay {
             case .taskCancelled(let e): add(e.taskRunId, "TaskCancelled #\(e.attempt)")
             case .taskAdopted(let e): add(e.taskRunId, "TaskAdopted \(e.state)")
             case .executionFinished(let e): add(executionKey, "ExecutionFinished \(e.state)")
+            case .taskStarted(let e): add(e.taskRunId, "TaskStarted \(e.type) \(e.branch ?? "-")")
+            case .executionEnding(let e):
+                add(executionKey, "ExecutionEnding \(e.state) outputs \(e.outputs.keys.sorted())")
             default: break
             }
         }

@@ -21,6 +21,14 @@ public struct Flow: Sendable, Equatable {
     public var variables: YAMLNode?
     /// The top-level tasks, with plugin defaults applied.
     public var tasks: [FlowTask]
+    /// Run, in order, when a task fails (without `allowFailure`).
+    public var errors: [FlowTask]
+    /// Run, in order, once the tasks (and `errors`) have ended, however they ended (a killed execution too).
+    public var finally: [FlowTask]
+    /// Run, in order, once the execution's final state is known (`execution.state`).
+    public var afterExecution: [FlowTask]
+    /// Flow-level outputs, rendered once the tasks, `errors` and `finally` have ended.
+    public var outputs: [FlowOutput]
     /// The `pluginDefaults:` entries as written.
     public var pluginDefaults: [PluginDefault]
     /// `disabled:`, false by default.
@@ -32,9 +40,14 @@ public struct Flow: Sendable, Equatable {
     public init(
         file: String, id: Located<String>, namespace: Located<String>, revision: Located<Int>? = nil,
         description: Located<String>? = nil, labels: [FlowLabel] = [], inputs: [FlowInput] = [],
-        variables: YAMLNode? = nil, tasks: [FlowTask], pluginDefaults: [PluginDefault] = [],
+        variables: YAMLNode? = nil, tasks: [FlowTask], errors: [FlowTask] = [], finally: [FlowTask] = [],
+        afterExecution: [FlowTask] = [], outputs: [FlowOutput] = [], pluginDefaults: [PluginDefault] = [],
         disabled: Located<Bool>, location: SourceLocation
     ) {
+        self.errors = errors
+        self.finally = finally
+        self.afterExecution = afterExecution
+        self.outputs = outputs
         self.file = file
         self.id = id
         self.namespace = namespace
@@ -49,7 +62,8 @@ public struct Flow: Sendable, Equatable {
         self.location = location
     }
 
-    /// Every task of the flow, depth first in file order, including those nested in `Parallel` and `ForEach`.
+    /// Every task of the flow, depth first in file order, including nested tasks and the flow's `errors`,
+    /// `finally` and `afterExecution` tasks.
     public var allTasks: [FlowTask] {
         var result: [FlowTask] = []
         func visit(_ tasks: [FlowTask]) {
@@ -58,7 +72,7 @@ public struct Flow: Sendable, Equatable {
                 visit(task.childTasks)
             }
         }
-        visit(tasks)
+        visit(tasks + errors + finally + afterExecution)
         return result
     }
 

@@ -6,6 +6,22 @@ public indirect enum FlowTask: Sendable, Equatable {
     case parallel(ParallelTask)
     /// `io.kestra.plugin.core.flow.ForEach`.
     case forEach(ForEachTask)
+    /// `io.kestra.plugin.core.log.Log`.
+    case log(LogTask)
+    /// `io.kestra.plugin.core.debug.Return`.
+    case returnValue(ReturnTask)
+    /// `io.kestra.plugin.core.output.OutputValues`.
+    case outputValues(OutputValuesTask)
+    /// `io.kestra.plugin.core.flow.If`.
+    case ifTask(IfTask)
+    /// `io.kestra.plugin.core.flow.Switch`.
+    case switchTask(SwitchTask)
+    /// `io.kestra.plugin.core.flow.Sequential`.
+    case sequential(SequentialTask)
+    /// `io.kestra.plugin.core.flow.Pause` with a delay.
+    case pause(PauseTask)
+    /// `io.kestra.plugin.core.flow.Subflow`.
+    case subflow(SubflowTask)
 
     /// The properties every task has.
     public var common: TaskCommon {
@@ -13,6 +29,14 @@ public indirect enum FlowTask: Sendable, Equatable {
         case .script(let task): return task.common
         case .parallel(let task): return task.common
         case .forEach(let task): return task.common
+        case .log(let task): return task.common
+        case .returnValue(let task): return task.common
+        case .outputValues(let task): return task.common
+        case .ifTask(let task): return task.common
+        case .switchTask(let task): return task.common
+        case .sequential(let task): return task.common
+        case .pause(let task): return task.common
+        case .subflow(let task): return task.common
         }
     }
 
@@ -22,12 +46,23 @@ public indirect enum FlowTask: Sendable, Equatable {
     /// The task's type, as written.
     public var type: Located<String> { common.type }
 
-    /// The tasks this task runs (empty for a script task).
+    /// The tasks this task runs, its `errors` and `finally` handlers included (empty for a runnable task).
     public var childTasks: [FlowTask] {
         switch self {
-        case .script: return []
-        case .parallel(let task): return task.tasks
-        case .forEach(let task): return task.tasks
+        case .script, .log, .returnValue, .outputValues, .pause, .subflow: return []
+        case .parallel(let task): return task.tasks + task.handlers.all
+        case .forEach(let task): return task.tasks + task.handlers.all
+        case .ifTask(let task): return task.then + task.otherwise + task.handlers.all
+        case .switchTask(let task): return task.cases.flatMap(\.tasks) + task.defaults + task.handlers.all
+        case .sequential(let task): return task.tasks + task.handlers.all
+        }
+    }
+
+    /// Whether the task runs other tasks (Kestra's flowable tasks).
+    public var isFlowable: Bool {
+        switch self {
+        case .parallel, .forEach, .ifTask, .switchTask, .sequential: return true
+        case .script, .log, .returnValue, .outputValues, .pause, .subflow: return false
         }
     }
 }

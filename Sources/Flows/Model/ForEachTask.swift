@@ -24,10 +24,16 @@ public struct ForEachTask: Sendable, Equatable {
     public var concurrencyLimit: Located<Int>
     /// The tasks to run for each value (at least one).
     public var tasks: [FlowTask]
+    /// `errors` and `finally`.
+    public var handlers: TaskHandlers
 
     /// Creates a ForEach task.
-    public init(common: TaskCommon, values: Values, concurrencyLimit: Located<Int>, tasks: [FlowTask]) {
+    public init(
+        common: TaskCommon, values: Values, concurrencyLimit: Located<Int>, tasks: [FlowTask],
+        handlers: TaskHandlers = TaskHandlers()
+    ) {
         self.common = common
+        self.handlers = handlers
         self.values = values
         self.concurrencyLimit = concurrencyLimit
         self.tasks = tasks

@@ -12,10 +12,15 @@ public struct ParallelTask: Sendable, Equatable {
     public var tasks: [FlowTask]
     /// How many tasks run at once; 0 (the default) means all of them.
     public var concurrent: Located<Int>
+    /// `errors` and `finally`.
+    public var handlers: TaskHandlers
 
     /// Creates a parallel task.
-    public init(common: TaskCommon, tasks: [FlowTask], concurrent: Located<Int>) {
+    public init(
+        common: TaskCommon, tasks: [FlowTask], concurrent: Located<Int>, handlers: TaskHandlers = TaskHandlers()
+    ) {
         self.common = common
+        self.handlers = handlers
         self.tasks = tasks
         self.concurrent = concurrent
     }

@@ -6,14 +6,14 @@ struct FlowBuilder {
 
     static let properties = [
         "id", "namespace", "revision", "description", "labels", "inputs", "variables", "tasks", "pluginDefaults",
-        "disabled",
+        "disabled", "errors", "finally", "afterExecution", "outputs",
     ]
 
     /// Kestra flow properties BatchLedger does not run, with a message that says so.
     static let unsupported: [String: String] = {
         var result: [String: String] = [:]
         for key in [
-            "triggers", "errors", "finally", "afterExecution", "outputs", "concurrency", "retry", "sla", "checks",
+            "triggers", "concurrency", "retry", "sla", "checks",
             "tenantId", "deleted", "workerGroup", "listeners",
         ] {
             result[key] = "'\(key)' is a Kestra flow property that BatchLedger does not support: remove it"
@@ -57,12 +57,17 @@ struct FlowBuilder {
             reader.mappingList("pluginDefaults", itemOwner: "pluginDefaults entry") { readPluginDefault($0) } ?? []
         let taskBuilder = TaskBuilder(context: context, pluginDefaults: pluginDefaults)
         let tasks = taskBuilder.buildList(reader, key: "tasks", owner: "flow")
+        let errors = taskBuilder.buildOptionalList(reader, key: "errors", owner: "flow")
+        let finally = taskBuilder.buildOptionalList(reader, key: "finally", owner: "flow")
+        let afterExecution = taskBuilder.buildOptionalList(reader, key: "afterExecution", owner: "flow")
+        let outputs = reader.mappingList("outputs", itemOwner: "output") { readOutput($0) } ?? []
         let disabled = reader.bool("disabled", default: false)
 
         guard let id, let namespace else { return nil }
         return Flow(
             file: context.file, id: id, namespace: namespace, revision: revision, description: description,
-            labels: labels, inputs: inputs, variables: variables, tasks: tasks, pluginDefaults: pluginDefaults,
+            labels: labels, inputs: inputs, variables: variables, tasks: tasks, errors: errors, finally: finally,
+            afterExecution: afterExecution, outputs: outputs, pluginDefaults: pluginDefaults,
             disabled: disabled, location: root.location)
     }
 
@@ -88,6 +93,31 @@ struct FlowBuilder {
                 at: node.location)
         }
         return labels
+    }
+
+    /// One flow output: `id`, `type`, `value` (a template) and an optional `description`.
+    private func readOutput(_ reader: MappingReader) -> FlowOutput? {
+        reader.rejectUnknown(
+            known: ["id", "type", "value", "description"],
+            explanations: ["required": "'required' of a flow output is not supported by BatchLedger: remove it"])
+        let id = reader.string("id", required: true)
+        if let id, let problem = KestraRules.inputIDProblem(id.value) {
+            context.error("output id '\(id.value)' is invalid: \(problem)", at: id.location)
+        }
+        var type: Located<FlowOutput.Kind>?
+        if let text = reader.string("type", required: true) {
+            if let kind = FlowOutput.Kind.allCases.first(where: { $0.rawValue == text.value.uppercased() }) {
+                type = Located(kind, at: text.location)
+            } else {
+                context.error(
+                    "output type '\(text.value)' is not supported by BatchLedger: supported output types are "
+                        + FlowOutput.Kind.allCases.map(\.rawValue).joined(separator: ", "), at: text.location)
+            }
+        }
+        let value = reader.string("value", required: true)
+        let description = reader.string("description")
+        guard let id, let type, let value else { return nil }
+        return FlowOutput(id: id, type: type, value: value, description: description)
     }
 
     private func readPluginDefault(_ reader: MappingReader) -> PluginDefault? {

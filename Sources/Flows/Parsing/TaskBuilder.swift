@@ -17,11 +17,30 @@ struct TaskBuilder {
     /// Every property of every supported task type, to suggest names when the type itself is missing.
     static var allProperties: [String] {
         commonProperties + ScriptTaskBuilder.scriptProperties
-            + ["commands", "script", "tasks", "concurrent", "values", "concurrencyLimit"]
+            + ["commands", "script", "tasks", "concurrent", "values", "concurrencyLimit"] + CoreTaskBuilder.properties
     }
 
     static var supportedTypes: [String] {
-        ScriptTask.typeNames + [ParallelTask.typeName, ForEachTask.typeName]
+        ScriptTask.typeNames + [ParallelTask.typeName, ForEachTask.typeName] + CoreTaskBuilder.typeNames
+    }
+
+    /// Reads `key` of `reader` as an optional list of tasks (empty when absent).
+    func buildOptionalList(_ reader: MappingReader, key: String, owner: String) -> [FlowTask] {
+        guard let node = reader.node(key) else { return [] }
+        guard let items = node.items else {
+            context.error(
+                "property '\(key)' of \(owner) must be a list of tasks, found \(node.shapeDescription)",
+                at: node.location)
+            return []
+        }
+        return items.compactMap(build)
+    }
+
+    /// A flowable task's `errors` and `finally`.
+    func buildHandlers(_ reader: MappingReader, owner: String) -> TaskHandlers {
+        TaskHandlers(
+            errors: buildOptionalList(reader, key: "errors", owner: owner),
+            finally: buildOptionalList(reader, key: "finally", owner: owner))
     }
 
     /// Reads `key` of `reader` as a required, non-empty list of tasks.
@@ -64,25 +83,36 @@ struct TaskBuilder {
         switch type.value {
         case ParallelTask.typeName:
             reader.rejectUnknown(
-                known: Self.commonProperties + ["tasks", "concurrent"], explanations: Self.unsupportedProperties)
+                known: Self.commonProperties + ["tasks", "concurrent", "errors", "finally"],
+                explanations: Self.unsupportedProperties)
             let common = buildCommon(reader, type: type)
             let tasks = buildList(reader, key: "tasks", owner: type.value)
             let concurrent =
                 reader.int("concurrent", range: 0...Int.max) ?? Located(0, at: reader.location, isDefault: true)
+            let handlers = buildHandlers(reader, owner: type.value)
             guard let common else { return nil }
-            return .parallel(ParallelTask(common: common, tasks: tasks, concurrent: concurrent))
+            return .parallel(ParallelTask(common: common, tasks: tasks, concurrent: concurrent, handlers: handlers))
         case ForEachTask.typeName:
             reader.rejectUnknown(
-                known: Self.commonProperties + ["values", "concurrencyLimit", "tasks"],
+                known: Self.commonProperties + ["values", "concurrencyLimit", "tasks", "errors", "finally"],
                 explanations: Self.unsupportedProperties)
             let common = buildCommon(reader, type: type)
             let values = ForEachValuesReader(context: context).read(reader)
             let limit =
                 reader.int("concurrencyLimit", range: 0...Int.max) ?? Located(1, at: reader.location, isDefault: true)
             let tasks = buildList(reader, key: "tasks", owner: type.value)
+            let handlers = buildHandlers(reader, owner: type.value)
             guard let common, let values else { return nil }
-            return .forEach(ForEachTask(common: common, values: values, concurrencyLimit: limit, tasks: tasks))
+            return .forEach(
+                ForEachTask(common: common, values: values, concurrencyLimit: limit, tasks: tasks, handlers: handlers))
+        case _ where CoreTaskBuilder.typeNames.contains(type.value):
+            return CoreTaskBuilder(context: context, taskBuilder: self).build(reader, type: type)
         default:
+            if let refusal = CoreTaskBuilder.refusedTypes[type.value] {
+                context.error(refusal, at: type.location)
+                _ = reader.string("id", required: true)
+                return nil
+            }
             var message = "unknown task type '\(type.value)'"
             if let suggestion = Suggestion.closest(to: type.value, in: Self.supportedTypes) {
                 message += " (did you mean '\(suggestion)'?)"

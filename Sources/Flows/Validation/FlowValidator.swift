@@ -27,6 +27,17 @@ struct FlowValidator {
             }
         }
 
+        var outputIDs: [String: SourceLocation] = [:]
+        for output in flow.outputs {
+            if let first = outputIDs[output.id.value] {
+                context.error(
+                    "Duplicate output with name [\(output.id.value)] (first defined at \(first.lineAndColumn))",
+                    at: output.id.location)
+            } else {
+                outputIDs[output.id.value] = output.id.location
+            }
+        }
+
         var labelKeys: [String: SourceLocation] = [:]
         for label in flow.labels {
             if label.key.value.hasPrefix("system.") {

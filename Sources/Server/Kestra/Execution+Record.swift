@@ -51,8 +51,10 @@ extension Kestra.TaskRun {
             attempts: attempts, outputs: Self.outputs(of: run, in: state))
     }
 
-    /// `vars`, `outputFiles` (as `kestra:///` URIs) and `exitCode`, the outputs a script task gives in Kestra.
+    /// `vars`, `outputFiles` (as `kestra:///` URIs) and `exitCode`, the outputs a script task gives in Kestra; a
+    /// core task's own outputs (Return's `value`, OutputValues' `values` …) as they are.
     static func outputs(of run: TaskRunState, in state: ExecutionState) -> [String: EventValue] {
+        if run.type != nil { return run.vars }
         var outputs: [String: EventValue] = [:]
         if !run.vars.isEmpty {
             outputs["vars"] = .object(EventObject(run.vars.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))

@@ -62,6 +62,12 @@ public struct ExecutionRecord: Sendable, Equatable {
             if run.states.last?.state != .running { run.states.append(.init(state: .running, date: date)) }
             run.attempts[started.attempt] = [.init(state: .running, date: date)]
             taskRunHistories[started.taskRunId] = run
+        case .taskStarted(let started):
+            // A core or flowable task run: no attempt of its own.
+            var run = taskRunHistories[started.taskRunId] ?? TaskRunHistory()
+            if run.states.isEmpty { run.states.append(.init(state: .created, date: date)) }
+            if run.states.last?.state != .running { run.states.append(.init(state: .running, date: date)) }
+            taskRunHistories[started.taskRunId] = run
         case .taskSucceeded(let success):
             let state = Kestra.StateType(success.state)
             noteAttempt(success.taskRunId, success.attempt, state, date)

@@ -39,6 +39,33 @@ extension Kestra.Task {
         case .parallel(let parallel):
             properties["concurrent"] = .number(EventNumber(Int64(parallel.concurrent.value)))
             properties["tasks"] = .array(parallel.tasks.map { Kestra.Task($0).jsonValue })
+        case .log(let log):
+            properties["message"] =
+                log.messages.count == 1
+                ? .string(log.messages[0].value) : .array(log.messages.map { .string($0.value) })
+            if !log.level.isDefault { properties["level"] = .string(log.level.value.rawValue) }
+        case .returnValue(let returnTask):
+            if let format = returnTask.format { properties["format"] = .string(format.value) }
+        case .outputValues(let outputValues):
+            properties["values"] = outputValues.values.eventValue
+        case .ifTask(let ifTask):
+            properties["condition"] = .string(ifTask.condition.value)
+            properties["then"] = Self.list(ifTask.then)
+            if !ifTask.otherwise.isEmpty { properties["else"] = Self.list(ifTask.otherwise) }
+        case .switchTask(let switchTask):
+            properties["value"] = .string(switchTask.value.value)
+            properties["cases"] = .object(EventObject(switchTask.cases.map { ($0.key.value, Self.list($0.tasks)) }))
+            if !switchTask.defaults.isEmpty { properties["defaults"] = Self.list(switchTask.defaults) }
+        case .sequential(let sequential):
+            properties["tasks"] = Self.list(sequential.tasks)
+        case .pause(let pause):
+            properties["delay"] = .string(Self.text(pause.delay.value))
+        case .subflow(let subflow):
+            properties["namespace"] = .string(subflow.namespace.value)
+            properties["flowId"] = .string(subflow.flowId.value)
+            if !subflow.inputs.isEmpty {
+                properties["inputs"] = .object(EventObject(subflow.inputs.map { ($0.key.value, $0.value.eventValue) }))
+            }
         }
         self.init(id: task.id.value, type: task.type.value, properties: properties)
     }
@@ -48,6 +75,10 @@ extension Kestra.Task {
         var object: EventObject = ["id": .string(id), "type": .string(type)]
         for (key, value) in properties { object[key] = value }
         return .object(object)
+    }
+
+    private static func list(_ tasks: [FlowTask]) -> EventValue {
+        .array(tasks.map { Kestra.Task($0).jsonValue })
     }
 
     private static func text(_ value: Dynamic<ISODuration>) -> String {

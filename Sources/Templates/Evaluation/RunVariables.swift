@@ -32,10 +32,13 @@ public struct RunVariables: Sendable {
         public var startDate: String
         /// `execution.originalId` (defaults to the id)
         public var originalId: String?
+        /// `execution.state`: Kestra's name of the execution's state (RUNNING while its tasks run).
+        public var state: String?
 
         /// The execution's identity and start.
-        public init(id: String, startDate: String, originalId: String? = nil) {
+        public init(id: String, startDate: String, originalId: String? = nil, state: String? = nil) {
             self.id = id
+            self.state = state
             self.startDate = startDate
             self.originalId = originalId
         }
@@ -130,6 +133,10 @@ public struct RunVariables: Sendable {
             "id": .string(execution.id), "startDate": .string(execution.startDate),
             "originalId": .string(execution.originalId ?? execution.id),
         ])
+        if let state = execution.state, case .map(var map)? = root["execution"] {
+            map["state"] = .string(state)
+            root["execution"] = .map(map)
+        }
         if let task {
             root["task"] = .map(["id": .string(task.id), "type": .string(task.type)])
             var run = OrderedMap()
