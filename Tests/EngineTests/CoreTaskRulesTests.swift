@@ -63,6 +63,12 @@ import Testing
         #expect(FinalState.of(taskRuns: runs, problem: nil, flowSucceeded: true) == .warning)
     }
 
+    @Test func aFailureFailsTheExecutionOverTheSiblingsItCancelled() {
+        // One ForEach iteration failed; the others were cancelled because of it, not by a kill.
+        let runs = [run("each[0]", .failed), run("each[1]", .cancelled), run("each[2]", .cancelled)]
+        #expect(FinalState.of(taskRuns: runs, problem: nil, flowSucceeded: false) == .failed)
+    }
+
     @Test func aCancelledRunCancelsTheExecutionEvenAfterFinallyRan() {
         let runs = [run("sleeps", .cancelled), run("cleanup", .succeeded)]
         #expect(FinalState.of(taskRuns: runs, problem: CancellationError(), flowSucceeded: false) == .cancelled)
