@@ -74,6 +74,8 @@ public struct ExecutionStarted: Codable, Sendable, Equatable {
     public var forkedFrom: String?
     /// Who asked for the execution (a server's caller); nil when a command line started it.
     public var requestedBy: String?
+    /// For an execution a schedule trigger started: its `trigger` variables (`date`, `next`, `previous`).
+    public var trigger: [String: String]?
 }
 
 /// A task attempt begins: its identity and the names of everything it will create, before anything exists.

@@ -358,7 +358,7 @@ public struct ExecutionSummaryProjection: CachedProjection {
 
     /// Executions only: a flow's stream (`FlowLibrary`) has no summary.
     public static func key(for event: RecordedEvent) -> String? {
-        FlowLibrary.isFlowStream(event.stream) ? nil : event.stream
+        FlowLibrary.isFlowStream(event.stream) || ScheduleBook.isTriggerStream(event.stream) ? nil : event.stream
     }
 
     public static func initialState(key: String) -> State { State() }

@@ -6,14 +6,14 @@ struct FlowBuilder {
 
     static let properties = [
         "id", "namespace", "revision", "description", "labels", "inputs", "variables", "tasks", "pluginDefaults",
-        "disabled",
+        "disabled", "triggers",
     ]
 
     /// Kestra flow properties BatchLedger does not run, with a message that says so.
     static let unsupported: [String: String] = {
         var result: [String: String] = [:]
         for key in [
-            "triggers", "errors", "finally", "afterExecution", "outputs", "concurrency", "retry", "sla", "checks",
+            "errors", "finally", "afterExecution", "outputs", "concurrency", "retry", "sla", "checks",
             "tenantId", "deleted", "workerGroup", "listeners",
         ] {
             result[key] = "'\(key)' is a Kestra flow property that BatchLedger does not support: remove it"
@@ -58,12 +58,19 @@ struct FlowBuilder {
         let taskBuilder = TaskBuilder(context: context, pluginDefaults: pluginDefaults)
         let tasks = taskBuilder.buildList(reader, key: "tasks", owner: "flow")
         let disabled = reader.bool("disabled", default: false)
+        let triggers = reader.mappingList("triggers", itemOwner: "trigger") { TriggerBuilder(context: context).build($0) }
+        var triggerIDs = Set<String>()
+        for trigger in triggers ?? [] where !triggerIDs.insert(trigger.id.value).inserted {
+            context.error("trigger id '\(trigger.id.value)' is used twice in the flow", at: trigger.id.location)
+        }
 
         guard let id, let namespace else { return nil }
-        return Flow(
+        var flow = Flow(
             file: context.file, id: id, namespace: namespace, revision: revision, description: description,
             labels: labels, inputs: inputs, variables: variables, tasks: tasks, pluginDefaults: pluginDefaults,
             disabled: disabled, location: root.location)
+        flow.triggers = triggers ?? []
+        return flow
     }
 
     /// Labels as a mapping (`team: data`) or as a list of `{key, value}` mappings, both accepted by Kestra.
