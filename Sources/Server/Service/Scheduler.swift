@@ -48,6 +48,9 @@ public final class Scheduler: Service, Sendable {
         }
     }
 
+    /// A cron time as the trigger's events and variables write it: whole seconds, UTC (`2024-01-01T06:00:00Z`).
+    static func stamp(_ date: Date) -> String { Timestamp(date).rfc3339(fractionDigits: 0) }
+
     /// What one tick did.
     public struct Tick: Sendable, Equatable {
         /// The executions started, by trigger stream.
@@ -113,7 +116,7 @@ public final class Scheduler: Service, Sendable {
                         type: TriggerArmed.type,
                         encoding: TriggerArmed(
                             namespace: revision.namespace, flowId: revision.flowId, triggerId: trigger.id.value,
-                            at: Timestamp.rfc3339(date), cron: trigger.cron.value.text,
+                            at: Self.stamp(date), cron: trigger.cron.value.text,
                             timezone: trigger.timezone.value)))
             }
             let plan = SchedulePlan.plan(trigger, armedAt: armedAt, lastDone: standing.lastDone, now: date)
@@ -124,7 +127,7 @@ public final class Scheduler: Service, Sendable {
                         type: SchedulesSkipped.type,
                         encoding: SchedulesSkipped(
                             namespace: revision.namespace, flowId: revision.flowId, triggerId: trigger.id.value,
-                            from: Timestamp.rfc3339(skipped.from), through: Timestamp.rfc3339(skipped.through),
+                            from: Self.stamp(skipped.from), through: Self.stamp(skipped.through),
                             count: skipped.count, policy: trigger.recoverMissedSchedules.value.rawValue)))
             }
             var fired: [TriggerFired] = []
@@ -132,7 +135,7 @@ public final class Scheduler: Service, Sendable {
                 fired.append(
                     TriggerFired(
                         namespace: revision.namespace, flowId: revision.flowId, triggerId: trigger.id.value,
-                        scheduledFor: Timestamp.rfc3339(time.date), executionId: Engine.newExecutionID(),
+                        scheduledFor: Self.stamp(time.date), executionId: Engine.newExecutionID(),
                         flowRevision: revision.revision, backfill: time.backfill, recovered: time.recovered))
             }
             events += try fired.map { try NewEvent(type: TriggerFired.type, encoding: $0) }
@@ -167,7 +170,7 @@ public final class Scheduler: Service, Sendable {
         let date = Timestamp.parse(fired.scheduledFor) ?? now()
         let previous = standing.fired.map(\.scheduledFor).filter { $0 < fired.scheduledFor }.max()
         var variables = ["date": fired.scheduledFor]
-        if let next = trigger.next(after: date) { variables["next"] = Timestamp.rfc3339(next) }
+        if let next = trigger.next(after: date) { variables["next"] = Self.stamp(next) }
         if let previous { variables["previous"] = previous }
         var request = StartRequest(
             flow: loaded, inputs: Dictionary(trigger.inputs.map { ($0.key.value, $0.value.value) }) { a, _ in a },
