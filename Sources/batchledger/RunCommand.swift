@@ -53,6 +53,12 @@ struct RunCommand: AsyncParsableCommand {
         let id = Engine.newExecutionID()
         try await ExitCodes.run("run", console: console) {
             let request = try startRequest(executionId: id)
+            let triggers = request.flow.flow.triggers.map(\.id.value)
+            if !triggers.isEmpty {
+                console.note(
+                    "the flow's triggers (\(triggers.joined(separator: ", "))) are ignored by run, which runs the flow "
+                        + "once now: batchledger serve fires them")
+            }
             let interrupts = Interrupts {
                 console.note("cancelling: deleting running jobs (Ctrl-C again to quit at once)")
                 engine.kill(id)

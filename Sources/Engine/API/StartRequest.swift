@@ -27,6 +27,8 @@ public struct StartRequest: Sendable {
     /// command line does to suggest `recover`. A server that recovers them itself leaves it off: the count
     /// reads every execution's summary.
     public var reportsInterruptedExecutions = true
+    /// The `trigger` variables of an execution a schedule trigger starts (`date`, `next`, `previous`, RFC 3339).
+    public var trigger: [String: String]?
 
     public init(
         flow: LoadedFlow, inputs: [String: String], secrets: SecretStore, backend: Backend, outputDirectory: URL,

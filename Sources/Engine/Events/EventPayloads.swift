@@ -77,6 +77,8 @@ public struct ExecutionStarted: Codable, Sendable, Equatable {
     /// The execution whose Subflow task started this one, and that task run.
     public var parentExecutionId: String? = nil
     public var parentTaskRunId: String? = nil
+    /// For an execution a schedule trigger started: its `trigger` variables (`date`, `next`, `previous`).
+    public var trigger: [String: String]? = nil
 }
 
 /// A task attempt begins: its identity and the names of everything it will create, before anything exists.

@@ -112,7 +112,7 @@ public final class ExecutionRunner: Sendable {
             namespaceFileDigests: try namespaceFiles.reduce(into: [:]) { digests, file in
                 digests[file.key] = try FileDigest.sha256Hex(of: file.value, role: "namespace file \(file.key)")
             }, forkedFrom: forkedFrom?.id, requestedBy: configuration.requestedBy,
-            parentExecutionId: parent?.executionId, parentTaskRunId: parent?.taskRunId)
+            parentExecutionId: parent?.executionId, parentTaskRunId: parent?.taskRunId, trigger: configuration.trigger)
         let leased = try await holdingLease(id, owner: "batchledger run") { token in
             let recorder = ExecutionRecorder(
                 store: store, executionId: id, leaseToken: token, observer: configuration.observer)
@@ -489,7 +489,12 @@ final class ExecutionContext: Sendable {
                 id: taskID, type: type, runId: taskID + scope.suffix, attemptsCount: attempt,
                 parentRunId: scope.parentRunId, value: scope.value, iteration: scope.iteration),
             inputs: inputMap, outputs: OutputsView.outputs(of: state), vars: vars, labels: labels,
-            envs: TemplateContext.environmentVariables(from: configuration.environment))
+            envs: TemplateContext.environmentVariables(from: configuration.environment),
+            trigger: started.trigger.map { variables in
+                var map = OrderedMap()
+                for key in variables.keys.sorted() { map[key] = .string(variables[key]!) }
+                return map
+            })
     }
 
 }

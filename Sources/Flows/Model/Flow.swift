@@ -33,6 +33,8 @@ public struct Flow: Sendable, Equatable {
     public var pluginDefaults: [PluginDefault]
     /// `disabled:`, false by default.
     public var disabled: Located<Bool>
+    /// The `Schedule` triggers, in file order (`batchledger serve` fires them).
+    public var triggers: [ScheduleTrigger] = []
     /// Where the flow's mapping starts (line 1, usually).
     public var location: SourceLocation
 
