@@ -9,25 +9,6 @@ import Testing
 /// and no job left on Batch once an execution has ended.
 @Suite("kill from any process, and no job left behind", .serialized)
 struct KillTests {
-    /// The emulator's jobs in the flows' region, by name, with their states (a deleted job is gone).
-    func jobStates(_ emulator: Emulator) throws -> [String: String] {
-        let url = URL(string: emulator.endpoint + "/v1/projects/local-project/locations/europe-west9/jobs")!
-        let semaphore = DispatchSemaphore(value: 0)
-        let box = Emulator.Box()
-        URLSession.shared.dataTask(with: url) { data, _, _ in
-            box.data = data
-            semaphore.signal()
-        }.resume()
-        semaphore.wait()
-        let object = try JSONSerialization.jsonObject(with: try #require(box.data)) as? [String: Any]
-        let jobs = object?["jobs"] as? [[String: Any]] ?? []
-        return Dictionary(
-            jobs.compactMap { job in
-                guard let name = job["name"] as? String else { return nil }
-                return (name, (job["status"] as? [String: Any])?["state"] as? String ?? "")
-            }, uniquingKeysWith: { a, _ in a })
-    }
-
     /// Waits (generously) until `done` holds; false if it never does.
     func eventually(within limit: Duration = .seconds(120), _ done: () throws -> Bool) rethrows -> Bool {
         let deadline = ContinuousClock.now + limit
@@ -57,7 +38,7 @@ struct KillTests {
                     }.first
                 return id != nil
             }, "run printed no execution id: \(running.stderr)")
-        #expect(try eventually { try jobStates(emulator).values.contains("RUNNING") }, "the job never ran")
+        #expect(try eventually { try emulator.jobStates().values.contains("RUNNING") }, "the job never ran")
         return (running, try #require(id))
     }
 
@@ -80,7 +61,7 @@ struct KillTests {
         #expect(kill.status == 0, "\(kill.stderr)")
         #expect(kill.stdout.contains("CANCELLED (killed by carol; ended by its driver)"), "\(kill.stdout)")
         #expect(waitForExit(run) == 130, "the run ends as cancelled: \(run.stderr)")
-        #expect(unfinished(try jobStates(emulator)).isEmpty)
+        #expect(unfinished(try emulator.jobStates()).isEmpty)
         #expect(try emulator.stats()["jobsDeleted"] as? Int == 1)
         let shown = try cli.run(["show", id, "--json"]).stdout
         #expect(shown.contains("\"state\" : \"CANCELLED\""), "\(shown)")
@@ -99,13 +80,13 @@ struct KillTests {
         let (run, id) = try startRun(cli, emulator, CLI.fixture("long_sleeper.yaml"))
         Foundation.kill(run.process.processIdentifier, SIGKILL)
         run.process.waitUntilExit()
-        #expect(try jobStates(emulator).values.contains("RUNNING"), "the job outlives its client")
+        #expect(try emulator.jobStates().values.contains("RUNNING"), "the job outlives its client")
         let kill = try cli.run(["kill", id, "--json"], environment: ["BATCHLEDGER_USER": "dave"])
         #expect(kill.status == 0, "\(kill.stderr)")
         let report = try JSONDecoder().decode(Report.self, from: Data(kill.stdout.utf8))
         #expect(report.state == "CANCELLED")
         #expect(report.tasks.map(\.state) == ["CANCELLED"])
-        #expect(try eventually { unfinished(try jobStates(emulator)).isEmpty })
+        #expect(try eventually { unfinished(try emulator.jobStates()).isEmpty })
         #expect(try finished(cli, id).contains("\"requestedBy\":\"dave\""))
         let trail = try cli.run(["events", id]).stdout
         #expect(trail.contains("JobDeleted") && trail.contains("killed by dave"), "\(trail)")
@@ -136,7 +117,7 @@ struct KillTests {
         #expect(kill.status == 0, "\(kill.stderr)")
         #expect(kill.stdout.contains("ended by its driver"), "\(kill.stdout)")
         #expect(waitForExit(recover) != nil, "recover goes on: \(recover.stderr)")
-        #expect(unfinished(try jobStates(emulator)).isEmpty)
+        #expect(unfinished(try emulator.jobStates()).isEmpty)
         #expect(try cli.run(["show", id]).stdout.contains("CANCELLED"))
         #expect(try finished(cli, id).contains("\"requestedBy\":\"frank\""))
     }
@@ -176,7 +157,7 @@ struct KillTests {
         #expect(report.state == "FAILED")
         #expect(report.tasks.first { $0.value == "3" }?.state == "FAILED")
         #expect(report.tasks.filter { $0.value != "3" }.allSatisfy { $0.state == "CANCELLED" }, "\(run.stdout)")
-        let jobs = try jobStates(emulator)
+        let jobs = try emulator.jobStates()
         #expect(unfinished(jobs).isEmpty, "jobs left running: \(unfinished(jobs))")
         #expect(try cli.run(["verify"]).status == 0)
         let check = try cli.run(["replay", report.executionId, "--check", "--secrets-file", CLI.sample("local.env")])
@@ -196,7 +177,7 @@ struct KillTests {
         #expect(run.status == 3, "a Google API refused: \(run.stderr)")
         let report = try JSONDecoder().decode(Report.self, from: Data(run.stdout.utf8))
         #expect(report.state == "FAILED")
-        let jobs = try jobStates(emulator)
+        let jobs = try emulator.jobStates()
         #expect(unfinished(jobs).isEmpty, "jobs left running: \(unfinished(jobs))")
         let stats = try emulator.stats()
         #expect(stats["jobsCreated"] as? Int == stats["jobsDeleted"] as? Int, "\(stats)")
@@ -213,7 +194,7 @@ struct KillTests {
         #expect(killed.status == 200, "\(killed.text)")
         #expect((killed.object["state"] as? [String: Any])?["current"] as? String == "KILLED", "\(killed.text)")
         #expect(waitForExit(run) == 130, "\(run.stderr)")
-        #expect(unfinished(try jobStates(emulator)).isEmpty)
+        #expect(unfinished(try emulator.jobStates()).isEmpty)
         #expect(try finished(cli, id).contains("\"requestedBy\":\"bob\""))
         #expect(serve.call("DELETE", "/api/v1/main/executions/\(id)/kill").status == 409)
     }
