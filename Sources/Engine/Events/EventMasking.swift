@@ -269,7 +269,12 @@ extension ExecutionForked: SecretMaskedPayload {
 
 // Ids, types and the chosen branch (a case key written in the flow) are read back to decide.
 extension TaskStarted: SecretMaskedPayload {
-    public func masked(by masker: SecretMasker) -> TaskStarted { self }
+    /// The ForEach value is rendered text, masked as `AttemptStarted`'s is; ids, type and branch are not.
+    public func masked(by masker: SecretMasker) -> TaskStarted {
+        var copy = self
+        copy.value = value.map(masker.mask)
+        return copy
+    }
 }
 
 extension ExecutionEnding: SecretMaskedPayload {

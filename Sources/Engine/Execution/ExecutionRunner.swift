@@ -388,8 +388,12 @@ final class ExecutionContext: Sendable {
         do {
             do {
                 succeeded = try await body()
-            } catch where error is FlowProblems || error is TemplateError {
-                // A task that could not render is recorded failed: the handlers run, then the problem stands.
+            } catch where error is FlowProblems || error is TemplateError
+                || (!recovering && !(error is CancellationError) && !Task.isCancelled && !(error is LedgerError))
+            {
+                // A task that could not render, or whose Google call was refused after its retries, is recorded
+                // failed: the handlers run, then the problem stands. (A recovery that meets the outside world
+                // failing leaves the execution for the next recover instead.)
                 if !handlers.errors.isEmpty { _ = try await runTasks(handlers.errors, scope) }
                 if !handlers.finally.isEmpty { _ = try await runTasks(handlers.finally, scope) }
                 throw error

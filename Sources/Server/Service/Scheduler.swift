@@ -37,7 +37,9 @@ public final class Scheduler: Service, Sendable {
             while !Task.isCancelled {
                 var again = true
                 while again, !Task.isCancelled {
-                    again = await self.tick(at: self.now()).more
+                    let tick = await self.tick(at: self.now())
+                    self.report(tick.problems)
+                    again = tick.more
                 }
                 do {
                     try await self.clock.sleep(for: self.interval)
@@ -50,6 +52,14 @@ public final class Scheduler: Service, Sendable {
 
     /// A cron time as the trigger's events and variables write it: whole seconds, UTC (`2024-01-01T06:00:00Z`).
     static func stamp(_ date: Date) -> String { Timestamp(date).rfc3339(fractionDigits: 0) }
+
+    /// Says each problem on standard error the first time it happens (a flow that cannot run is met at every
+    /// tick).
+    private func report(_ problems: [String]) {
+        for problem in problems where state.firstReport(problem) {
+            FileHandle.standardError.write(Data("batchledger serve: schedule: \(problem)\n".utf8))
+        }
+    }
 
     /// What one tick did.
     public struct Tick: Sendable, Equatable {
@@ -98,10 +108,11 @@ public final class Scheduler: Service, Sendable {
         do {
             var standing = state.standing(stream)
             try book.refresh(&standing, of: stream)
-            var pending: [TriggerFired] = []
+            // Starts that failed at an earlier tick, tried again (a few times).
+            var pending = state.takeRetries(stream)
             if state.firstLook(stream) {
                 // Fired before a crash and never started: start them now, with the ids recorded.
-                pending = try standing.fired.suffix(SchedulePlan.maximumPerTick).filter {
+                pending += try standing.fired.suffix(SchedulePlan.maximumPerTick).filter {
                     try library.store.currentVersion(of: $0.executionId) == 0
                 }
             }
@@ -120,7 +131,6 @@ public final class Scheduler: Service, Sendable {
                             timezone: trigger.timezone.value)))
             }
             let plan = SchedulePlan.plan(trigger, armedAt: armedAt, lastDone: standing.lastDone, now: date)
-            tick.more = tick.more || plan.more
             if let skipped = plan.skipped {
                 events.append(
                     try NewEvent(
@@ -147,15 +157,21 @@ public final class Scheduler: Service, Sendable {
                 }
                 try book.refresh(&standing, of: stream)
             }
+            // Only once what this tick decided is recorded: a ledger that refuses appends never spins the loop.
+            tick.more = tick.more || plan.more
             state.keep(standing, for: stream)
             for one in pending + fired {
                 do {
                     let id = try await start(one, trigger: trigger, loaded: loaded, standing: standing)
                     tick.started[stream, default: []].append(id)
                 } catch {
+                    let tries = state.failedStart(one, of: stream)
                     tick.problems.append(
-                        "trigger \(trigger.id.value) of \(revision.namespace).\(revision.flowId) at "
-                            + "\(one.scheduledFor): \(error)")
+                        "trigger \(trigger.id.value) of \(revision.namespace).\(revision.flowId) could not start "
+                            + "execution \(one.executionId) for \(one.scheduledFor): \(error)"
+                            + (tries < SchedulerState.startAttempts
+                                ? " (tried \(tries) of \(SchedulerState.startAttempts) times; tried again at the next tick)"
+                                : " (given up after \(tries) tries; it is started again at the next start of serve)"))
                 }
             }
         } catch {
@@ -190,6 +206,32 @@ private final class SchedulerState: @unchecked Sendable {
     private let lock = NSLock()
     private var standings: [String: ScheduleBook.Standing] = [:]
     private var seen: Set<String> = []
+    private var retries: [String: [TriggerFired]] = [:]
+    private var failures: [String: Int] = [:]
+    private var reported: Set<String> = []
+    /// How many times a fired time's start is tried before it waits for the next start of the server.
+    static let startAttempts = 5
+
+    /// The fires of `stream` whose start failed and is to be tried again.
+    func takeRetries(_ stream: String) -> [TriggerFired] {
+        lock.withLock { retries.removeValue(forKey: stream) ?? [] }
+    }
+
+    /// Counts a failed start of `fired`, queued again unless it failed `startAttempts` times; returns the count.
+    func failedStart(_ fired: TriggerFired, of stream: String) -> Int {
+        lock.withLock {
+            failures[fired.executionId, default: 0] += 1
+            let count = failures[fired.executionId]!
+            if count < Self.startAttempts { retries[stream, default: []].append(fired) }
+            return count
+        }
+    }
+
+    /// True the first time `problem` is reported (bounded: an endless stream of new texts is said once each
+    /// until ten thousand were, then no more).
+    func firstReport(_ problem: String) -> Bool {
+        lock.withLock { reported.count < 10_000 && reported.insert(problem).inserted }
+    }
     private var flows: [String: (revision: FlowRevision, flow: LoadedFlow)?] = [:]
 
     func standing(_ stream: String) -> ScheduleBook.Standing {
