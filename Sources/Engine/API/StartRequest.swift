@@ -23,6 +23,8 @@ public struct StartRequest: Sendable {
     public var labels: [String: String]
     /// The revision of the flow in the host's flow library, recorded instead of the one the YAML names.
     public var flowRevision: Int?
+    /// The files of FILE inputs, by input.
+    public var files: [String: InputFileSource] = [:]
 
     public init(
         flow: LoadedFlow, inputs: [String: String], secrets: SecretStore, backend: Backend, outputDirectory: URL,

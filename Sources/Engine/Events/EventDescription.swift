@@ -160,6 +160,10 @@ public struct EventDescription: Sendable, Equatable {
             return (e.taskRunId, "\(e.taskRunId) \(e.state) adopted from \(e.fromExecution) (seq \(e.parentSeq))")
         case .executionForked(let e):
             return (nil, "forked into \(e.child) from task \(e.fromTask)")
+        case .inputFileUploadRequested(let e):
+            return (nil, "input \(e.input): storing gs://\(e.bucket)/\(e.object) (\(e.size) B, crc32c \(e.crc32c))")
+        case .inputFileUploaded(let e):
+            return (nil, "input \(e.input): stored \(e.object)" + (e.adopted ? " (it was there already)" : ""))
         case .outputFileRefused(let e):
             return (
                 e.taskRunId,

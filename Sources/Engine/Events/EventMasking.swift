@@ -42,6 +42,8 @@ extension ExecutionEvent {
         case .taskAdopted(let value): return .taskAdopted(value.masked(by: masker))
         case .executionForked(let value): return .executionForked(value.masked(by: masker))
         case .outputFileRefused(let value): return .outputFileRefused(value.masked(by: masker))
+        case .inputFileUploadRequested(let value): return .inputFileUploadRequested(value.masked(by: masker))
+        case .inputFileUploaded(let value): return .inputFileUploaded(value.masked(by: masker))
         }
     }
 }

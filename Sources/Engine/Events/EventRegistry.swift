@@ -112,6 +112,10 @@ public struct EventRegistry: Sendable {
         registry.register(TaskAdopted.self, as: "TaskAdopted") { .taskAdopted($0) }
         registry.register(ExecutionForked.self, as: "ExecutionForked") { .executionForked($0) }
         registry.register(OutputFileRefused.self, as: "OutputFileRefused") { .outputFileRefused($0) }
+        registry.register(InputFileUploadRequested.self, as: "InputFileUploadRequested") {
+            .inputFileUploadRequested($0)
+        }
+        registry.register(InputFileUploaded.self, as: "InputFileUploaded") { .inputFileUploaded($0) }
         return registry
     }()
 }

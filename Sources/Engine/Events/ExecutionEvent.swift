@@ -30,6 +30,8 @@ public enum ExecutionEvent: Sendable, Equatable {
     case taskAdopted(TaskAdopted)
     case executionForked(ExecutionForked)
     case outputFileRefused(OutputFileRefused)
+    case inputFileUploadRequested(InputFileUploadRequested)
+    case inputFileUploaded(InputFileUploaded)
 
     /// The payload, which `EventRegistry` knows by its type.
     public var payload: any Encodable & Sendable {
@@ -59,6 +61,8 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .taskAdopted(let value): return value
         case .executionForked(let value): return value
         case .outputFileRefused(let value): return value
+        case .inputFileUploadRequested(let value): return value
+        case .inputFileUploaded(let value): return value
         }
     }
 

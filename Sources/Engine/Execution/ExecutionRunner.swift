@@ -34,11 +34,12 @@ public final class ExecutionRunner: Sendable {
     /// and other errors for I/O or refused Google calls.
     public func run(
         flow: Flow, flowPath: String, source: String, inputs rawInputs: [String: String],
-        executionId: String? = nil
+        files: [String: InputFileSource] = [:], executionId: String? = nil
     ) async throws -> ExecutionState {
         try await start(
             flow: flow, flowPath: flowPath, source: source,
-            inputs: try InputResolver.resolve(flow.inputs, given: rawInputs), executionId: executionId)
+            inputs: try InputResolver.resolve(flow.inputs, given: rawInputs, files: Set(files.keys)), files: files,
+            executionId: executionId)
     }
 
     /// Starts a new execution that takes the outcomes of `parentId`'s task runs before the top-level task
@@ -73,16 +74,28 @@ public final class ExecutionRunner: Sendable {
         }
         return try await start(
             flow: flow, flowPath: started.flowPath, source: started.flowSource,
-            inputs: started.inputs.mapValues(Convert.templateValue), executionId: executionId,
+            inputs: started.inputs.mapValues(Convert.templateValue), inheritedFiles: started.inputFiles ?? [:],
+            executionId: executionId,
             forkedFrom: (parentId, parent.version, fromTask), adopted: adopted)
     }
 
     private func start(
-        flow: Flow, flowPath: String, source: String, inputs: [String: TemplateValue], executionId: String?,
-        forkedFrom: (id: String, version: Int64, task: String)? = nil, adopted: [TaskAdopted] = []
+        flow: Flow, flowPath: String, source: String, inputs given: [String: TemplateValue],
+        files: [String: InputFileSource] = [:], inheritedFiles: [String: InputFileRecord] = [:], executionId: String?,
+        forkedFrom: (id: String, version: Int64, task: String)? = nil, forkChanges: ForkChanges? = nil,
+        adopted: [TaskAdopted] = []
     ) async throws -> ExecutionState {
         var generator = SystemRandomNumberGenerator()
         let id = executionId ?? Naming.executionID(using: &generator)
+        var inputs = given
+        var inputFiles = inheritedFiles
+        if !files.isEmpty {
+            let received = try InputFiles.receive(
+                files, folder: configuration.outputDirectory.appendingPathComponent(id),
+                namespace: flow.namespace.value, flowId: flow.id.value, executionId: id)
+            inputs.merge(received.values) { _, file in file }
+            inputFiles.merge(received.records) { _, file in file }
+        }
         let namespaceFiles = try NamespaceFolder.list(configuration.namespaceFilesDirectory)
         if configuration.namespaceFilesDirectory == nil, flow.allTasks.contains(where: Self.wantsNamespaceFiles) {
             configuration.notice(
@@ -101,7 +114,8 @@ public final class ExecutionRunner: Sendable {
             namespaceFilesDirectory: configuration.namespaceFilesDirectory?.path,
             namespaceFileDigests: try namespaceFiles.reduce(into: [:]) { digests, file in
                 digests[file.key] = try FileDigest.sha256Hex(of: file.value, role: "namespace file \(file.key)")
-            }, forkedFrom: forkedFrom?.id, requestedBy: configuration.requestedBy)
+            }, forkedFrom: forkedFrom?.id, requestedBy: configuration.requestedBy,
+            inputFiles: inputFiles.isEmpty ? nil : inputFiles, forkChanges: forkChanges)
         let leased = try await holdingLease(id, owner: "batchledger run") { token in
             let recorder = ExecutionRecorder(
                 store: store, executionId: id, leaseToken: token, observer: configuration.observer)
@@ -308,6 +322,7 @@ final class ExecutionContext: Sendable {
     func runAll() async throws -> ExecutionState {
         var problem: Error?
         do {
+            try await storeInputFiles()
             _ = try await runTasks(flow.tasks, Scope())
         } catch {
             problem = error

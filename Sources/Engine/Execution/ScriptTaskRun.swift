@@ -145,7 +145,7 @@ struct ScriptTaskRun {
             ? context.namespaceFiles.filter { task.namespaceFiles!.selects($0.key) } : [:]
         let renderer = TaskRenderer(
             task: task, runner: runner, baseVariables: variables, secrets: configuration.secrets,
-            environment: configuration.environment, namespaceFiles: selected, knownFiles: OutputsView.files(of: state),
+            environment: configuration.environment, namespaceFiles: selected, knownFiles: OutputsView.files(of: state).merging(InputFiles.files(of: started)) { output, _ in output },
             readNamespaceFile: Self.namespaceReader(configuration.namespaceFilesDirectory), text: context.text)
         let placement = try renderer.placement(secretsUsed)
         if let resume {

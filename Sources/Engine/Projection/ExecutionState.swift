@@ -25,6 +25,10 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     public var recoveryFailures: Int = 0
     /// Executions forked from this one.
     public var forks: [String] = []
+    /// FILE inputs whose upload was asked: input → object.
+    public var inputFileObjects: [String: String] = [:]
+    /// FILE inputs whose file is stored in the bucket.
+    public var inputFilesStored: Set<String> = []
     public var lastSeq: Int64 = 0
     public var version: Int64 = 0
 
@@ -169,6 +173,10 @@ public struct ExecutionState: Codable, Sendable, Equatable {
             upsert(run)
         case .executionForked(let fork):
             forks.append(fork.child)
+        case .inputFileUploadRequested(let request):
+            inputFileObjects[request.input] = request.object
+        case .inputFileUploaded(let uploaded):
+            inputFilesStored.insert(uploaded.input)
         case .outputFileRefused(let refused):
             updateAttempt(refused.taskRunId, refused.attempt) { $0.refusedOutputs[refused.object] = refused.reason }
             updateRun(refused.taskRunId) { $0.refusedOutputFiles[refused.object] = refused.reason }

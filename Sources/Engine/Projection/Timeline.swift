@@ -77,7 +77,9 @@ public enum Timeline {
         case .reconciled(let e): return e.taskRunId
         case .taskAdopted(let e): return e.taskRunId
         case .outputFileRefused(let e): return e.taskRunId
-        case .executionStarted, .executionFinished, .recoveryFailed, .executionForked: return nil
+        case .executionStarted, .executionFinished, .recoveryFailed, .executionForked, .inputFileUploadRequested,
+            .inputFileUploaded:
+            return nil
         }
     }
 
@@ -131,6 +133,9 @@ public enum Timeline {
             return "recovery failed (\(e.failures)): \(e.reason)" + (e.givenUp ? "; given up" : "")
         case .taskAdopted(let e): return "\(e.taskRunId) \(e.state), taken from \(e.fromExecution)"
         case .executionForked(let e): return "forked as \(e.child) from task \(e.fromTask)"
+        case .inputFileUploadRequested(let e): return "input \(e.input): storing \(e.object) (\(e.size) B)"
+        case .inputFileUploaded(let e):
+            return "input \(e.input): stored \(e.object)" + (e.adopted ? " (it was there already)" : "")
         case .outputFileRefused(let e):
             return "\(e.taskRunId) refused output object \(OutputPath.quoted(e.object)): \(e.reason)"
         }

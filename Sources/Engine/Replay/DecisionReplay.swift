@@ -164,6 +164,8 @@ public enum DecisionReplay {
             case .taskCancelled(let e): add(e.taskRunId, "TaskCancelled #\(e.attempt)")
             case .taskAdopted(let e): add(e.taskRunId, "TaskAdopted \(e.state)")
             case .executionFinished(let e): add(executionKey, "ExecutionFinished \(e.state)")
+            case .inputFileUploadRequested(let e):
+                add(executionKey, "InputFileUploadRequested \(e.input) \(e.object) \(e.crc32c)")
             default: break
             }
         }

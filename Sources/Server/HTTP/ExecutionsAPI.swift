@@ -32,8 +32,8 @@ public struct ExecutionsAPI: APIRoutes {
     ]
 
     /// The longest label key and value accepted.
-    static let maximumLabelKey = 100
-    static let maximumLabelValue = 1_000
+    static let maximumLabelKey = ExecutionLabels.maximumKey
+    static let maximumLabelValue = ExecutionLabels.maximumValue
 
     public func respond(to call: APICall) async throws -> Response? {
         let route = call.route
@@ -216,12 +216,8 @@ public struct ExecutionsAPI: APIRoutes {
             }
             let key = String(text[..<colon])
             let value = String(text[text.index(after: colon)...])
-            guard !key.isEmpty, key.count <= maximumLabelKey, value.count <= maximumLabelValue,
-                !(key + value).unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-            else {
-                throw APIError.badRequest(
-                    "label \(MessageQuote.quoted(text)): the key must be 1 to \(maximumLabelKey) characters and the "
-                        + "value at most \(maximumLabelValue), without control characters")
+            if let problem = ExecutionLabels.problem(key: key, value: value) {
+                throw APIError.badRequest("label \(MessageQuote.quoted(text)): \(problem)")
             }
             labels[key] = value
         }
