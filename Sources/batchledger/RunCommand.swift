@@ -25,12 +25,14 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Run on the embedded LocalCloud emulator.")
     var local = false
 
-    @Option(help: ArgumentHelp("Send every Google API call to this base URL (a standalone emulator).", valueName: "url"))
+    @Option(
+        help: ArgumentHelp("Send every Google API call to this base URL (a standalone emulator).", valueName: "url"))
     var endpoint: String?
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
-    @Option(help: ArgumentHelp("A file of NAME=value lines with secrets (plain values; # comments).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("A file of NAME=value lines with secrets (plain values; # comments).", valueName: "file"))
     var secretsFile: String?
 
     @Option(

@@ -14,7 +14,9 @@ public enum ExecutionLabels {
         if key.isEmpty || key.count > maximumKey { return "a label key has 1 to \(maximumKey) characters" }
         if value.count > maximumValue { return "a label value has at most \(maximumValue) characters" }
         let control = { (text: String) in
-            text.unicodeScalars.contains { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" }
+            text.unicodeScalars.contains {
+                $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}"
+            }
         }
         if control(key) || control(value) { return "a label has no control characters (line breaks, tabs, NUL …)" }
         if key != key.trimmingCharacters(in: .whitespaces) {

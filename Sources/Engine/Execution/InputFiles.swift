@@ -63,8 +63,9 @@ public struct InputFileSource: Sendable {
 enum InputFiles {
     /// The URI templates read as the input's value (Kestra's internal-storage form).
     static func uri(namespace: String, flowId: String, executionId: String, input: String, filename: String) -> String {
-        "kestra:///" + objectName(
-            namespace: namespace, flowId: flowId, executionId: executionId, input: input, filename: filename)
+        "kestra:///"
+            + objectName(
+                namespace: namespace, flowId: flowId, executionId: executionId, input: input, filename: filename)
     }
 
     /// The object under the bucket, the URI's path.
@@ -105,7 +106,8 @@ enum InputFiles {
         try manager.createDirectory(
             at: destination.deletingLastPathComponent(), withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
-        let temporary = destination.deletingLastPathComponent().appendingPathComponent(".receiving-\(UUID().uuidString)")
+        let temporary = destination.deletingLastPathComponent().appendingPathComponent(
+            ".receiving-\(UUID().uuidString)")
         guard manager.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
             throw EngineError.configuration("cannot write the copy of input \(input) under \(destination.path)")
         }

@@ -33,7 +33,8 @@ enum InputResolver {
                 continue
             }
             if files.contains(name) {
-                problems.append("input \(name) is a \(input.type.value.rawValue) input, not a FILE: give its value as text")
+                problems.append(
+                    "input \(name) is a \(input.type.value.rawValue) input, not a FILE: give its value as text")
                 continue
             }
             guard let text = given[name] else {
@@ -98,7 +99,8 @@ enum InputResolver {
             case .success(let node):
                 let value = Convert.templateValue(node)
                 if value.containsNonFiniteNumber {
-                    return .failure(Problem { "\($0) is a YAML input and a number in it is not finite: give finite numbers" })
+                    return .failure(
+                        Problem { "\($0) is a YAML input and a number in it is not finite: give finite numbers" })
                 }
                 return .success(value)
             case .failure(let problems):
@@ -108,9 +110,11 @@ enum InputResolver {
             let parsed = json(text, type: type.rawValue)
             guard case .success(let value) = parsed else { return parsed }
             guard case .list(let items) = value else {
-                return .failure(Problem { "\($0) is a \(type.rawValue) input; give a JSON list such as [\"a\", \"b\"]" })
+                return .failure(
+                    Problem { "\($0) is a \(type.rawValue) input; give a JSON list such as [\"a\", \"b\"]" })
             }
-            let itemType = type == .multiselect ? FlowInput.InputType.multiselect : constraints.itemType?.value ?? .string
+            let itemType =
+                type == .multiselect ? FlowInput.InputType.multiselect : constraints.itemType?.value ?? .string
             var typed: [TemplateValue] = []
             for item in items {
                 let itemText: String
@@ -118,7 +122,10 @@ enum InputResolver {
                 case .string(let string): itemText = string
                 case .int, .double, .bool: itemText = item.json
                 default:
-                    return .failure(Problem { "\($0) is a \(type.rawValue) input whose items are single values, not lists or objects" })
+                    return .failure(
+                        Problem {
+                            "\($0) is a \(type.rawValue) input whose items are single values, not lists or objects"
+                        })
                 }
                 if let problem = InputValueRules.problem(itemText, type: itemType, constraints: constraints) {
                     return .failure(Problem { "\($0)'s item \(quoted(itemText)): \($0) \(problem)" })

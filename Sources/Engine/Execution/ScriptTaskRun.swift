@@ -66,7 +66,7 @@ struct ScriptTaskRun {
             } catch let problems as FlowProblems {
                 try await recordFailure(attempt: attempt, reason: problems.description, exitCode: nil, willRetry: false)
                 throw problems
-            } catch where error is CancellationError || Task.isCancelled {
+            } catch  where error is CancellationError || Task.isCancelled {
                 if KillNote.isDetaching { throw CancellationError() }
                 try await withoutCancellation { [context, taskRunId, attempt] in
                     try await context.recorder.record(
@@ -145,7 +145,8 @@ struct ScriptTaskRun {
             ? context.namespaceFiles.filter { task.namespaceFiles!.selects($0.key) } : [:]
         let renderer = TaskRenderer(
             task: task, runner: runner, baseVariables: variables, secrets: configuration.secrets,
-            environment: configuration.environment, namespaceFiles: selected, knownFiles: OutputsView.files(of: state).merging(InputFiles.files(of: started)) { output, _ in output },
+            environment: configuration.environment, namespaceFiles: selected,
+            knownFiles: OutputsView.files(of: state).merging(InputFiles.files(of: started)) { output, _ in output },
             readNamespaceFile: Self.namespaceReader(configuration.namespaceFilesDirectory), text: context.text)
         let placement = try renderer.placement(secretsUsed)
         if let resume {
@@ -219,7 +220,7 @@ struct ScriptTaskRun {
             clock: configuration.clock, directory: configuration.jobDirectory)
         do {
             return (try await attemptRunner.run(resuming: resume != nil), mask)
-        } catch where error is CancellationError || Task.isCancelled {
+        } catch  where error is CancellationError || Task.isCancelled {
             throw CancellationError()
         } catch {
             // A refused call or I/O failure mid-attempt: clean what can be cleaned, then report.

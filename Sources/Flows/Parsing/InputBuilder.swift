@@ -92,7 +92,9 @@ struct InputBuilder {
                 "'defaults' of \(owner) must be \(expected(type)), found '\(Self.shown(scalar.text))'",
                 at: value.location)
         } else if let problem = InputValueRules.problem(scalar.text, type: type, constraints: constraints) {
-            context.error("'defaults' of \(owner) '\(Self.shown(scalar.text))' does not fit: \(owner) \(problem)", at: value.location)
+            context.error(
+                "'defaults' of \(owner) '\(Self.shown(scalar.text))' does not fit: \(owner) \(problem)",
+                at: value.location)
         }
     }
 

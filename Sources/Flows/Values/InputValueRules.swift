@@ -69,7 +69,8 @@ public enum InputValueRules {
             }
         case .multiselect:
             if !constraints.allowCustomValue && !constraints.values.map(\.value).contains(text) {
-                return "is a MULTISELECT input whose items are among \(constraints.values.map(\.value).joined(separator: ", "))"
+                return
+                    "is a MULTISELECT input whose items are among \(constraints.values.map(\.value).joined(separator: ", "))"
             }
         case .json, .yaml, .array, .file, .secret, .bool:
             break
@@ -81,15 +82,16 @@ public enum InputValueRules {
     /// is not of the input's type, a constraint its type does not have), each with where it is written.
     public static func constraintProblems(
         _ type: FlowInput.InputType, _ constraints: FlowInput.Constraints, input location: SourceLocation
-    ) -> [(String, SourceLocation)]
-    {
+    ) -> [(String, SourceLocation)] {
         var problems: [(String, SourceLocation)] = []
         let canonical = type.canonical
         func only(_ value: Located<String>?, _ name: String, _ types: [FlowInput.InputType]) {
             if let value, !types.contains(canonical) {
                 problems.append(
-                    ("'\(name)' applies to \(types.map(\.rawValue).joined(separator: ", ")) inputs, not \(type.rawValue)",
-                        value.location))
+                    (
+                        "'\(name)' applies to \(types.map(\.rawValue).joined(separator: ", ")) inputs, not \(type.rawValue)",
+                        value.location
+                    ))
             }
         }
         only(constraints.validator, "validator", [.string])
@@ -98,26 +100,31 @@ public enum InputValueRules {
         only(constraints.after, "after", [.datetime, .date, .time])
         only(constraints.before, "before", [.datetime, .date, .time])
         if let first = constraints.values.first, ![.enumeration, .select, .multiselect].contains(canonical) {
-            problems.append(("'values' applies to ENUM, SELECT and MULTISELECT inputs, not \(type.rawValue)", first.location))
+            problems.append(
+                ("'values' applies to ENUM, SELECT and MULTISELECT inputs, not \(type.rawValue)", first.location))
         }
         if let itemType = constraints.itemType {
             if canonical != .array {
                 problems.append(("'itemType' applies to ARRAY inputs, not \(type.rawValue)", itemType.location))
             } else if [.array, .file, .secret, .json, .yaml, .multiselect].contains(itemType.value.canonical) {
                 problems.append(
-                    ("itemType \(itemType.value.rawValue) is not an item type: use STRING, INT, FLOAT, BOOLEAN, "
-                        + "DATETIME, DATE, TIME, DURATION, URI, EMAIL, ENUM or SELECT", itemType.location))
+                    (
+                        "itemType \(itemType.value.rawValue) is not an item type: use STRING, INT, FLOAT, BOOLEAN, "
+                            + "DATETIME, DATE, TIME, DURATION, URI, EMAIL, ENUM or SELECT", itemType.location
+                    ))
             }
         }
         if let validator = constraints.validator, (try? NSRegularExpression(pattern: validator.value)) == nil {
             problems.append(("validator \(validator.value) is not a valid regular expression", validator.location))
         }
-        for bound in [constraints.min, constraints.max].compactMap({ $0 }) where [.int, .float, .duration].contains(canonical) {
+        for bound in [constraints.min, constraints.max].compactMap({ $0 })
+        where [.int, .float, .duration].contains(canonical) {
             if let problem = problem(bound.value, type: canonical == .float ? .float : canonical) {
                 problems.append(("'\(bound.value)' is not a bound of this input: it \(problem)", bound.location))
             }
         }
-        for bound in [constraints.after, constraints.before].compactMap({ $0 }) where temporal(bound.value, type) == nil {
+        for bound in [constraints.after, constraints.before].compactMap({ $0 }) where temporal(bound.value, type) == nil
+        {
             if [.datetime, .date, .time].contains(canonical) {
                 problems.append(("'\(bound.value)' is not a \(type.rawValue): give \(example(type))", bound.location))
             }

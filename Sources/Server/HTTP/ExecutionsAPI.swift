@@ -74,11 +74,24 @@ public struct ExecutionsAPI: APIRoutes {
         }
         let form = try FormData(body: call.body, contentType: call.headers[.contentType])
         var inputs: [String: String] = [:]
+        var files: [String: InputFileSource] = [:]
         for field in form.fields {
-            if field.fileName != nil {
-                throw APIError(
-                    status: 422, "input \(MessageQuote.quoted(field.name)) is a file: FILE inputs are not supported yet"
-                )
+            if let fileName = field.fileName {
+                // The name becomes a segment of an object name and a URI: one plain segment only.
+                if let problem = InputFileSource.filenameProblem(fileName) {
+                    throw APIError(
+                        status: 422,
+                        "input \(MessageQuote.quoted(field.name)): file name \(MessageQuote.quoted(fileName)) is refused: "
+                            + problem)
+                }
+                guard files[field.name] == nil, inputs[field.name] == nil else {
+                    throw APIError(status: 422, "input \(MessageQuote.quoted(field.name)) is given twice")
+                }
+                files[field.name] = InputFileSource(filename: fileName, content: .data(Data(field.value)))
+                continue
+            }
+            guard files[field.name] == nil else {
+                throw APIError(status: 422, "input \(MessageQuote.quoted(field.name)) is given twice")
             }
             guard let text = field.text else {
                 throw APIError(status: 422, "input \(MessageQuote.quoted(field.name)) is not UTF-8 text")
@@ -95,10 +108,11 @@ public struct ExecutionsAPI: APIRoutes {
         } catch {
             throw Self.refusal(error)
         }
-        let request = StartRequest(
+        var request = StartRequest(
             flow: flow, inputs: inputs, secrets: host.secrets, backend: host.backend,
             outputDirectory: host.outputDirectory, requestedBy: call.requester, labels: labels,
             flowRevision: stored.revision)
+        request.files = files
         let id = try await launch(.start(request))
         if wait { await host.waitForEnd(of: id) }
         return try .kestra(try history.execution(id))
