@@ -7,9 +7,10 @@ import Templates
 /// Every value is one the ledger can record: INT within 64 bits, FLOAT a finite decimal number, and no JSON number
 /// out of range. A FILE input's value is set when its file is stored (`InputFiles`), not here.
 enum InputResolver {
-    static func resolve(_ declared: [FlowInput], given: [String: String], files: Set<String> = []) throws -> [String:
-        TemplateValue]
-    {
+    static func resolve(
+        _ declared: [FlowInput], given: [String: String], files: Set<String> = [],
+        inherited: [String: TemplateValue] = [:]
+    ) throws -> [String: TemplateValue] {
         var problems: [String] = []
         var values: [String: TemplateValue] = [:]
         let known = Set(declared.map(\.id.value))
@@ -20,6 +21,11 @@ enum InputResolver {
         }
         for input in declared {
             let name = input.id.value
+            if given[name] == nil, !files.contains(name), let value = inherited[name] {
+                // A fork keeps the parent's value of every input it does not give again.
+                values[name] = value
+                continue
+            }
             if input.type.value == .file {
                 if let text = given[name] {
                     problems.append(

@@ -57,7 +57,12 @@ public enum DecisionReplay {
         // The scratch ledger is thrown away at the end: its commits need not wait for the disk.
         let replayStore = try EventStore(
             path: scratch.appendingPathComponent("replay.ledger").path, options: .init(durable: false))
-        try await replayStore.append([try ExecutionEvent.executionStarted(started).encoded()], to: executionId)
+        // A fork's adopted outcomes are part of how it started (recorded with ExecutionStarted): given, not decided.
+        var first = [try ExecutionEvent.executionStarted(started).encoded()]
+        for case .taskAdopted(let adopted) in recordedEvents {
+            first.append(try ExecutionEvent.taskAdopted(adopted).encoded())
+        }
+        try await replayStore.append(first, to: executionId)
 
         var names: [String: (String, String)] = [:]
         for case .attemptStarted(let attempt) in recordedEvents {

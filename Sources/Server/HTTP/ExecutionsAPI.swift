@@ -29,6 +29,8 @@ public struct ExecutionsAPI: APIRoutes {
         APIOperation("POST", "/executions/{executionId}/actions/restart"),
         APIOperation("POST", "/executions/{executionId}/replay"),
         APIOperation("POST", "/executions/{executionId}/actions/replay"),
+        APIOperation("POST", "/executions/{executionId}/replay-with-inputs"),
+        APIOperation("POST", "/executions/{executionId}/actions/replay-with-inputs"),
     ]
 
     /// The longest label key and value accepted.
@@ -41,7 +43,7 @@ public struct ExecutionsAPI: APIRoutes {
         // POST executions/{namespace}/{id} creates; POST executions/{executionId}/restart (or replay) acts on an
         // execution: an action's name after an execution that exists is the action.
         let action =
-            route.count == 3 && ["restart", "replay", "kill"].contains(route[2])
+            route.count == 3 && ["restart", "replay", "replay-with-inputs", "kill"].contains(route[2])
             && ExecutionID.isValid(route[1]) && (try? host.engine.state(of: route[1], access: .readOnly)) != nil
         switch (call.method, route.count) {
         case ("POST", 3) where route[1] != "search" && !action:
@@ -51,7 +53,10 @@ public struct ExecutionsAPI: APIRoutes {
         case ("POST", 3) where route[2] == "restart", ("POST", 4) where route[2] == "actions" && route[3] == "restart":
             return try await restart(route[1], call)
         case ("POST", 3) where route[2] == "replay", ("POST", 4) where route[2] == "actions" && route[3] == "replay":
-            return try await replay(route[1], call)
+            return try await replay(route[1], call, withInputs: false)
+        case ("POST", 3) where route[2] == "replay-with-inputs",
+            ("POST", 4) where route[2] == "actions" && route[3] == "replay-with-inputs":
+            return try await replay(route[1], call, withInputs: true)
         default:
             return nil
         }
@@ -72,7 +77,27 @@ public struct ExecutionsAPI: APIRoutes {
                 "flow \(MessageQuote.quoted(namespace + "." + flowId))\(which) does not exist: create it with POST /api/v1/main/flows"
             )
         }
-        let form = try FormData(body: call.body, contentType: call.headers[.contentType])
+        let (inputs, files) = try Self.inputs(try FormData(body: call.body, contentType: call.headers[.contentType]))
+        let labels = try Self.labels(call.request.query["labels"] ?? [])
+        let wait = try Self.flag(call.request["wait"], name: "wait")
+        let flow: LoadedFlow
+        do {
+            flow = try loadedFlows.flow(stored)
+        } catch {
+            throw Self.refusal(error)
+        }
+        var request = StartRequest(
+            flow: flow, inputs: inputs, secrets: host.secrets, backend: host.backend,
+            outputDirectory: host.outputDirectory, requestedBy: call.requester, labels: labels,
+            flowRevision: stored.revision)
+        request.files = files
+        let id = try await launch(.start(request))
+        if wait { await host.waitForEnd(of: id) }
+        return try .kestra(try history.execution(id))
+    }
+
+    /// A form's input values and files, each input given once, each file name one plain path segment.
+    static func inputs(_ form: FormData) throws -> (values: [String: String], files: [String: InputFileSource]) {
         var inputs: [String: String] = [:]
         var files: [String: InputFileSource] = [:]
         for field in form.fields {
@@ -100,22 +125,7 @@ public struct ExecutionsAPI: APIRoutes {
                 throw APIError(status: 422, "input \(MessageQuote.quoted(field.name)) is given twice")
             }
         }
-        let labels = try Self.labels(call.request.query["labels"] ?? [])
-        let wait = try Self.flag(call.request["wait"], name: "wait")
-        let flow: LoadedFlow
-        do {
-            flow = try loadedFlows.flow(stored)
-        } catch {
-            throw Self.refusal(error)
-        }
-        var request = StartRequest(
-            flow: flow, inputs: inputs, secrets: host.secrets, backend: host.backend,
-            outputDirectory: host.outputDirectory, requestedBy: call.requester, labels: labels,
-            flowRevision: stored.revision)
-        request.files = files
-        let id = try await launch(.start(request))
-        if wait { await host.waitForEnd(of: id) }
-        return try .kestra(try history.execution(id))
+        return (inputs, files)
     }
 
     /// Kills an execution this server drives, and answers it as it ended (KILLED).
@@ -152,8 +162,10 @@ public struct ExecutionsAPI: APIRoutes {
         return try await fork(id, from: from, call)
     }
 
-    /// Replays an ended execution from the top-level task of `taskRunId` (its first task without one).
-    func replay(_ id: String, _ call: APICall) async throws -> Response {
+    /// Replays an ended execution from the task run `taskRunId` (its task and what follows it; inside a ForEach,
+    /// only its iteration), else from its first task; with `revision`, that revision of the flow; with inputs
+    /// (`replay-with-inputs`), those values instead of the execution's.
+    func replay(_ id: String, _ call: APICall, withInputs: Bool) async throws -> Response {
         let state = try recorded(id)
         guard state.isTerminal else {
             throw APIError(
@@ -162,20 +174,37 @@ public struct ExecutionsAPI: APIRoutes {
         let flow = try Self.flow(of: state)
         let from: String
         if let taskRunId = call.request["taskRunId"] {
-            guard let run = state.taskRuns.first(where: { $0.taskRunId == taskRunId }),
-                let top = Self.topLevelTask(of: run.taskId, in: flow)
-            else {
+            guard let run = state.taskRuns.first(where: { $0.taskRunId == taskRunId }) else {
                 throw APIError.notFound(
                     "execution \(MessageQuote.quoted(id)) has no task run \(MessageQuote.quoted(taskRunId))")
             }
-            from = top
+            from = run.value.map { "\(run.taskId)[\($0)]" } ?? run.taskId
         } else {
             guard let first = flow.tasks.first?.id.value else {
                 throw APIError(status: 409, "execution \(MessageQuote.quoted(id))'s flow has no task")
             }
             from = first
         }
-        return try await fork(id, from: from, call)
+        var request = ForkRequest(parent: id, fromTask: from, secrets: host.secrets, requestedBy: call.requester)
+        if let revision = try Self.revision(call.request["revision"]) {
+            guard let stored = try library.revision(namespace: flow.namespace.value, id: flow.id.value, revision) else {
+                throw APIError.notFound(
+                    "flow \(MessageQuote.quoted(flow.namespace.value + "." + flow.id.value)) has no revision \(revision)"
+                )
+            }
+            do {
+                request.flow = try loadedFlows.flow(stored)
+            } catch {
+                throw Self.refusal(error)
+            }
+            request.flowRevision = stored.revision
+        }
+        if withInputs {
+            (request.inputs, request.files) = try Self.inputs(
+                try FormData(body: call.body, contentType: call.headers[.contentType]))
+        }
+        let child = try await launch(.fork(request))
+        return try .kestra(try history.execution(child))
     }
 
     private func fork(_ parent: String, from task: String, _ call: APICall) async throws -> Response {
