@@ -28,6 +28,8 @@ public struct ExecutionReport: Codable, Sendable, Equatable {
     public var startedAt: String?
     public var endedAt: String?
     public var outputDirectory: String?
+    /// The execution's labels (the flow's and the request's), `{key: value}`.
+    public var labels: [String: String]
     public var tasks: [TaskEntry]
 
     public init(_ state: ExecutionState) {
@@ -38,6 +40,7 @@ public struct ExecutionReport: Codable, Sendable, Equatable {
         startedAt = state.startedAt
         endedAt = state.endedAt
         outputDirectory = state.started?.outputDirectory
+        labels = state.started?.labels ?? [:]
         tasks = state.taskRuns.map { run in
             TaskEntry(
                 id: run.taskId, value: run.value, state: run.state, attempts: run.attempts.count,
