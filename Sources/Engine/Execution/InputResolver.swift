@@ -88,7 +88,10 @@ enum InputResolver {
     static func parse(_ text: String, as type: FlowInput.InputType, constraints: FlowInput.Constraints = .init())
         -> Result<TemplateValue, Problem>
     {
-        if let problem = InputValueRules.problem(text, type: type, constraints: constraints) {
+        // A list's items are checked one by one below.
+        if ![.array, .multiselect].contains(type.canonical),
+            let problem = InputValueRules.problem(text, type: type, constraints: constraints)
+        {
             return .failure(Problem { "\($0) \(problem)" })
         }
         switch type.canonical {

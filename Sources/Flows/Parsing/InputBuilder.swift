@@ -84,6 +84,8 @@ struct InputBuilder {
         // JSON and the ledger hold only finite numbers: .inf, .nan and 1e999 are not FLOAT values.
         case (.float, .float(let number)): ok = number.isFinite
         case (.boolean, .bool): ok = true
+        case (.int, .string(let text)), (.float, .string(let text)), (.boolean, .string(let text)):
+            ok = InputValueRules.problem(text, type: type) == nil
         case (.string, _), (_, .string): ok = true
         default: ok = false
         }

@@ -16,7 +16,11 @@ public enum InputValueRules {
             }
         case .int:
             guard let value = Int64(text) else {
-                return "is an INT input; give a whole number from \(Int64.min) to \(Int64.max), such as 42 or -7"
+                if fullMatch(text, #"[+-]?\d+"#) {
+                    return "is an INT input and this number is out of range: give a whole number from \(Int64.min) to "
+                        + "\(Int64.max)"
+                }
+                return "is an INT input; give a whole number such as 42 or -7"
             }
             if let min = constraints.min.flatMap({ Int64($0.value) }), value < min {
                 return "is an INT input of at least \(min)"
