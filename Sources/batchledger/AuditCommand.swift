@@ -59,7 +59,7 @@ struct AuditCommand: ParsableCommand {
 
     @Option(
         name: .customLong("label"),
-        help: ArgumentHelp("Only executions with this label (repeatable: all must hold).", valueName: "key=value"))
+        help: ArgumentHelp("Only executions with this label (repeatable).", valueName: "key=value"))
     var labels: [String] = []
 
     @Flag(help: "Print one JSON object per event per line.")

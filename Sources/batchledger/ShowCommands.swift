@@ -92,7 +92,7 @@ struct ExecutionsCommand: ParsableCommand {
 
     @Option(
         name: .customLong("label"),
-        help: ArgumentHelp("Only executions with this label (repeatable: all must hold).", valueName: "key=value"))
+        help: ArgumentHelp("Only executions with this label, KEY=VALUE (repeatable).", valueName: "label"))
     var labels: [String] = []
 
     func validate() throws {

@@ -109,3 +109,51 @@ struct ForkAnywhereTests {
         #expect(badInput.stderr.contains("the flow has no input named"), "\(badInput.stderr)")
     }
 }
+
+@Suite("serve: replay from a nested task run, with a revision and with new inputs", .serialized)
+struct ServeReplayTests {
+    func vars(_ cli: CLI, _ id: String, task: String) throws -> [String: Any] {
+        let shown = try cli.run(["show", id, "--json", "--ledger", cli.ledger]).stdout
+        let object = try JSONSerialization.jsonObject(with: Data(shown.utf8)) as? [String: Any]
+        let tasks = object?["tasks"] as? [[String: Any]] ?? []
+        return tasks.first { $0["id"] as? String == task }?["vars"] as? [String: Any] ?? [:]
+    }
+
+    @Test("replay-with-inputs and replay?revision= run the new values and the new revision from the task run")
+    func replays() throws {
+        let cli = try CLI()
+        let serve = try Serve(cli)
+        let flow = try String(contentsOfFile: CLI.fixture("parallel_then.yaml"), encoding: .utf8)
+        #expect(serve.yaml("POST", "/api/v1/main/flows", flow).status == 200)
+        let created = serve.call("POST", "/api/v1/main/executions/company.team/parallel_then?wait=true")
+        #expect(created.status == 200, "\(created.text)")
+        let parentId = try #require(created.object["id"] as? String)
+        let rightRun = try #require(
+            (created.object["taskRunList"] as? [[String: Any]])?.first { $0["taskId"] as? String == "right" }?["id"]
+                as? String)
+
+        let (body, type) = Serve.form([("greeting", "salut")])
+        let replayed = serve.call(
+            "POST", "/api/v1/main/executions/\(parentId)/replay-with-inputs?taskRunId=\(rightRun)", body: body,
+            contentType: type)
+        #expect(replayed.status == 200, "\(replayed.text)")
+        let childId = try #require(replayed.object["id"] as? String)
+        #expect(serve.waitFor(childId, ["SUCCESS", "FAILED", "KILLED"])["id"] as? String == childId)
+        #expect(try vars(cli, childId, task: "last")["after"] as? String == "salut")
+
+        let v2 = flow.replacingOccurrences(of: "\"after\":\"{{", with: "\"after\":\"v2 {{")
+        #expect(serve.yaml("PUT", "/api/v1/main/flows/company.team/parallel_then", v2).status == 200)
+        let lastRun = try #require(
+            (created.object["taskRunList"] as? [[String: Any]])?.first { $0["taskId"] as? String == "last" }?["id"]
+                as? String)
+        let revised = serve.call(
+            "POST", "/api/v1/main/executions/\(parentId)/actions/replay?taskRunId=\(lastRun)&revision=2")
+        #expect(revised.status == 200, "\(revised.text)")
+        let revisedId = try #require(revised.object["id"] as? String)
+        _ = serve.waitFor(revisedId, ["SUCCESS", "FAILED", "KILLED"])
+        #expect(try vars(cli, revisedId, task: "last")["after"] as? String == "v2 hello")
+        #expect(
+            serve.call("POST", "/api/v1/main/executions/\(parentId)/replay?revision=9").status == 404)
+        serve.stop()
+    }
+}

@@ -55,6 +55,14 @@ import Testing
                 exitCode: 1, jobId: "j")),
         .executionForked(ExecutionForked(child: "child", fromTask: "t")),
         .outputFileRefused(OutputFileRefused(taskRunId: "t1", attempt: 1, object: "wd1/../x", reason: "a .. segment")),
+        .inputFileUploadRequested(
+            InputFileUploadRequested(
+                input: "file", bucket: "b", object: "ns/f/executions/e/inputs/file/data.txt", size: 3, crc32c: "c",
+                sha256: "s")),
+        .inputFileUploaded(
+            InputFileUploaded(
+                input: "file", object: "ns/f/executions/e/inputs/file/data.txt", generation: 7, size: 3, crc32c: "c",
+                adopted: false)),
     ]
 
     /// `new` as the ledger would hand it back at `seq`.
@@ -132,7 +140,10 @@ import Testing
 
     @Test func anOlderSchemaVersionGoesThroughItsTypesUpcaster() throws {
         // A registry in which ExecutionForked is at version 2, and version 1 called `fromTask` `task`.
-        struct ForkedV1: Decodable { var child: String; var task: String }
+        struct ForkedV1: Decodable {
+            var child: String
+            var task: String
+        }
         var registry = EventRegistry()
         registry.register(
             ExecutionForked.self, as: "ExecutionForked", version: 2,
@@ -151,8 +162,9 @@ import Testing
 
     @Test func runStatesKnowWhichAreFinal() {
         #expect(RunState.allCases.filter(\.isTerminal) == [.succeeded, .warning, .failed, .cancelled, .killed])
-        #expect(RunState.allCases.map(\.rawValue) == [
-            "CREATED", "RUNNING", "SUCCEEDED", "WARNING", "FAILED", "CANCELLED", "KILLED",
-        ])
+        #expect(
+            RunState.allCases.map(\.rawValue) == [
+                "CREATED", "RUNNING", "SUCCEEDED", "WARNING", "FAILED", "CANCELLED", "KILLED",
+            ])
     }
 }
