@@ -160,6 +160,12 @@ public struct EventDescription: Sendable, Equatable {
             return (e.taskRunId, "\(e.taskRunId) \(e.state) adopted from \(e.fromExecution) (seq \(e.parentSeq))")
         case .executionForked(let e):
             return (nil, "forked into \(e.child) from task \(e.fromTask)")
+        case .concurrencyQueued(let e):
+            return (nil, "limit \(e.limit) reached, waiting for \(e.running.joined(separator: ", "))")
+        case .concurrencySlotTaken(let e):
+            return (nil, "slot taken" + (e.running.isEmpty ? "" : " beside \(e.running.joined(separator: ", "))"))
+        case .concurrencyRefused(let e):
+            return (nil, "limit \(e.limit) reached (\(e.running.joined(separator: ", "))): \(e.behavior)")
         case .inputFileUploadRequested(let e):
             return (nil, "input \(e.input): storing gs://\(e.bucket)/\(e.object) (\(e.size) B, crc32c \(e.crc32c))")
         case .inputFileUploaded(let e):

@@ -44,6 +44,9 @@ extension ExecutionEvent {
         case .outputFileRefused(let value): return .outputFileRefused(value.masked(by: masker))
         case .inputFileUploadRequested(let value): return .inputFileUploadRequested(value.masked(by: masker))
         case .inputFileUploaded(let value): return .inputFileUploaded(value.masked(by: masker))
+        case .concurrencyQueued(let value): return .concurrencyQueued(value.masked(by: masker))
+        case .concurrencySlotTaken(let value): return .concurrencySlotTaken(value.masked(by: masker))
+        case .concurrencyRefused(let value): return .concurrencyRefused(value.masked(by: masker))
         }
     }
 }

@@ -116,6 +116,9 @@ public struct EventRegistry: Sendable {
             .inputFileUploadRequested($0)
         }
         registry.register(InputFileUploaded.self, as: "InputFileUploaded") { .inputFileUploaded($0) }
+        registry.register(ConcurrencyQueued.self, as: "ConcurrencyQueued") { .concurrencyQueued($0) }
+        registry.register(ConcurrencySlotTaken.self, as: "ConcurrencySlotTaken") { .concurrencySlotTaken($0) }
+        registry.register(ConcurrencyRefused.self, as: "ConcurrencyRefused") { .concurrencyRefused($0) }
         return registry
     }()
 }

@@ -32,6 +32,9 @@ public enum ExecutionEvent: Sendable, Equatable {
     case outputFileRefused(OutputFileRefused)
     case inputFileUploadRequested(InputFileUploadRequested)
     case inputFileUploaded(InputFileUploaded)
+    case concurrencyQueued(ConcurrencyQueued)
+    case concurrencySlotTaken(ConcurrencySlotTaken)
+    case concurrencyRefused(ConcurrencyRefused)
 
     /// The payload, which `EventRegistry` knows by its type.
     public var payload: any Encodable & Sendable {
@@ -63,6 +66,9 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .outputFileRefused(let value): return value
         case .inputFileUploadRequested(let value): return value
         case .inputFileUploaded(let value): return value
+        case .concurrencyQueued(let value): return value
+        case .concurrencySlotTaken(let value): return value
+        case .concurrencyRefused(let value): return value
         }
     }
 

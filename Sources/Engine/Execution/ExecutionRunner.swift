@@ -363,9 +363,13 @@ final class ExecutionContext: Sendable {
 
     func runAll() async throws -> ExecutionState {
         var problem: Error?
+        var refused: RunState?
         do {
-            try await storeInputFiles()
-            _ = try await runTasks(flow.tasks, Scope())
+            refused = try await awaitConcurrencySlot()
+            if refused == nil {
+                try await storeInputFiles()
+                _ = try await runTasks(flow.tasks, Scope())
+            }
         } catch {
             problem = error
         }
@@ -377,7 +381,8 @@ final class ExecutionContext: Sendable {
             // Recovery of this execution failed this time; it stays interrupted for the next recover.
             throw problem
         }
-        let final = FinalState.of(taskRuns: await recorder.state.taskRuns, problem: problem)
+        let taskRuns = await recorder.state.taskRuns
+        let final = refused ?? FinalState.of(taskRuns: taskRuns, problem: problem)
         let killedBy = final == .cancelled ? KillNote.current?.requestedBy : nil
         try await withoutCancellation { [recorder] in
             try await recorder.record(.executionFinished(ExecutionFinished(state: final, requestedBy: killedBy)))

@@ -25,6 +25,8 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     public var recoveryFailures: Int = 0
     /// Executions forked from this one.
     public var forks: [String] = []
+    /// Where the execution stands against its flow's concurrency limit (nil: not limited, or it had a slot at once).
+    public var concurrency: ConcurrencyStanding?
     /// FILE inputs whose upload was asked: input → object.
     public var inputFileObjects: [String: String] = [:]
     /// FILE inputs whose file is stored in the bucket.
@@ -173,6 +175,12 @@ public struct ExecutionState: Codable, Sendable, Equatable {
             upsert(run)
         case .executionForked(let fork):
             forks.append(fork.child)
+        case .concurrencyQueued:
+            concurrency = .queued
+        case .concurrencySlotTaken:
+            concurrency = .running
+        case .concurrencyRefused(let refused):
+            concurrency = refused.behavior == "FAIL" ? .refusedFailed : .refusedCancelled
         case .inputFileUploadRequested(let request):
             inputFileObjects[request.input] = request.object
         case .inputFileUploaded(let uploaded):
@@ -347,6 +355,16 @@ public struct AttemptState: Codable, Sendable, Equatable {
     }
 }
 
+/// Where an execution stands against its flow's concurrency limit.
+public enum ConcurrencyStanding: String, Codable, Sendable, Equatable {
+    /// Waiting for a slot (QUEUE).
+    case queued
+    /// Queued before, and now holding a slot.
+    case running
+    /// Refused a slot (CANCEL, FAIL): the execution ends without running a task.
+    case refusedCancelled, refusedFailed
+}
+
 /// The small per-execution summary kept as a cached projection in the ledger (for `executions`).
 public struct ExecutionSummaryProjection: CachedProjection {
     public struct State: Codable, Equatable, Sendable {
@@ -358,11 +376,13 @@ public struct ExecutionSummaryProjection: CachedProjection {
         public var endedAt: String?
         /// The execution's labels (the flow's and the request's).
         public var labels: [String: String]?
+        /// True while the execution waits for a slot of its flow's concurrency limit (it holds none).
+        public var queued: Bool?
     }
 
     public static let name = "execution-summary"
-    /// 2: labels.
-    public static let definitionVersion = 2
+    /// 2: labels. 3: queued.
+    public static let definitionVersion = 3
 
     /// Executions only: a flow's stream (`FlowLibrary`) has no summary.
     public static func key(for event: RecordedEvent) -> String? {
@@ -384,6 +404,11 @@ public struct ExecutionSummaryProjection: CachedProjection {
         case EventRegistry.name(of: ExecutionFinished.self):
             state.state = try JSONDecoder().decode(ExecutionFinished.self, from: event.payload).state
             state.endedAt = event.recordedAt
+            state.queued = nil
+        case EventRegistry.name(of: ConcurrencyQueued.self):
+            state.queued = true
+        case EventRegistry.name(of: ConcurrencySlotTaken.self):
+            state.queued = nil
         default:
             break
         }

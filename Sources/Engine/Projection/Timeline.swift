@@ -78,7 +78,7 @@ public enum Timeline {
         case .taskAdopted(let e): return e.taskRunId
         case .outputFileRefused(let e): return e.taskRunId
         case .executionStarted, .executionFinished, .recoveryFailed, .executionForked, .inputFileUploadRequested,
-            .inputFileUploaded:
+            .inputFileUploaded, .concurrencyQueued, .concurrencySlotTaken, .concurrencyRefused:
             return nil
         }
     }
@@ -133,6 +133,11 @@ public enum Timeline {
             return "recovery failed (\(e.failures)): \(e.reason)" + (e.givenUp ? "; given up" : "")
         case .taskAdopted(let e): return "\(e.taskRunId) \(e.state), taken from \(e.fromExecution)"
         case .executionForked(let e): return "forked as \(e.child) from task \(e.fromTask)"
+        case .concurrencyQueued(let e):
+            return "concurrency limit \(e.limit) reached: queued behind \(e.running.joined(separator: ", "))"
+        case .concurrencySlotTaken: return "concurrency slot taken"
+        case .concurrencyRefused(let e):
+            return "concurrency limit \(e.limit) reached: \(e.behavior) (running \(e.running.joined(separator: ", ")))"
         case .inputFileUploadRequested(let e): return "input \(e.input): storing \(e.object) (\(e.size) B)"
         case .inputFileUploaded(let e):
             return "input \(e.input): stored \(e.object)" + (e.adopted ? " (it was there already)" : "")

@@ -59,8 +59,13 @@ public enum DecisionReplay {
             path: scratch.appendingPathComponent("replay.ledger").path, options: .init(durable: false))
         // A fork's adopted outcomes are part of how it started (recorded with ExecutionStarted): given, not decided.
         var first = [try ExecutionEvent.executionStarted(started).encoded()]
-        for case .taskAdopted(let adopted) in recordedEvents {
-            first.append(try ExecutionEvent.taskAdopted(adopted).encoded())
+        for event in recordedEvents {
+            switch event {
+            // The concurrency decisions answered the ledger's other executions, which the replay does not have.
+            case .taskAdopted, .concurrencyQueued, .concurrencySlotTaken, .concurrencyRefused:
+                first.append(try event.encoded())
+            default: break
+            }
         }
         try await replayStore.append(first, to: executionId)
 

@@ -23,6 +23,8 @@ public struct Flow: Sendable, Equatable {
     public var tasks: [FlowTask]
     /// The `pluginDefaults:` entries as written.
     public var pluginDefaults: [PluginDefault]
+    /// How many executions of the flow may run at once, and what a new one does past that.
+    public var concurrency: FlowConcurrency? = nil
     /// `disabled:`, false by default.
     public var disabled: Located<Bool>
     /// Where the flow's mapping starts (line 1, usually).

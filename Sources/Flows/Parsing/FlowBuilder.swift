@@ -6,14 +6,14 @@ struct FlowBuilder {
 
     static let properties = [
         "id", "namespace", "revision", "description", "labels", "inputs", "variables", "tasks", "pluginDefaults",
-        "disabled",
+        "disabled", "concurrency",
     ]
 
     /// Kestra flow properties BatchLedger does not run, with a message that says so.
     static let unsupported: [String: String] = {
         var result: [String: String] = [:]
         for key in [
-            "triggers", "errors", "finally", "afterExecution", "outputs", "concurrency", "retry", "sla", "checks",
+            "triggers", "errors", "finally", "afterExecution", "outputs", "retry", "sla", "checks",
             "tenantId", "deleted", "workerGroup", "listeners",
         ] {
             result[key] = "'\(key)' is a Kestra flow property that BatchLedger does not support: remove it"
@@ -59,11 +59,25 @@ struct FlowBuilder {
         let tasks = taskBuilder.buildList(reader, key: "tasks", owner: "flow")
         let disabled = reader.bool("disabled", default: false)
 
+        let concurrency = reader.mapping("concurrency", owner: "concurrency") { nested -> FlowConcurrency? in
+            nested.rejectUnknown(known: ["limit", "behavior"])
+            let limit = nested.int("limit", range: 1...Int.max)
+            if nested.node("limit") == nil {
+                context.error("concurrency needs 'limit': how many executions may run at once", at: nested.location)
+            }
+            let behavior =
+                nested.enumeration("behavior", FlowConcurrency.Behavior.self)
+                ?? Located(.queue, at: nested.location, isDefault: true)
+            return limit.map { FlowConcurrency(limit: $0, behavior: behavior) }
+        }
+
         guard let id, let namespace else { return nil }
-        return Flow(
+        var flow = Flow(
             file: context.file, id: id, namespace: namespace, revision: revision, description: description,
             labels: labels, inputs: inputs, variables: variables, tasks: tasks, pluginDefaults: pluginDefaults,
             disabled: disabled, location: root.location)
+        flow.concurrency = concurrency
+        return flow
     }
 
     /// Labels as a mapping (`team: data`) or as a list of `{key, value}` mappings, both accepted by Kestra.
