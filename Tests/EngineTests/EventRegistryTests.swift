@@ -63,6 +63,9 @@ import Testing
             InputFileUploaded(
                 input: "file", object: "ns/f/executions/e/inputs/file/data.txt", generation: 7, size: 3, crc32c: "c",
                 adopted: false)),
+        .concurrencyQueued(ConcurrencyQueued(limit: 1, running: ["e1"])),
+        .concurrencySlotTaken(ConcurrencySlotTaken(running: [])),
+        .concurrencyRefused(ConcurrencyRefused(behavior: "CANCEL", limit: 1, running: ["e1"])),
     ]
 
     /// `new` as the ledger would hand it back at `seq`.
