@@ -186,6 +186,16 @@ public struct EventDescription: Sendable, Equatable {
             )
         case .subflowStarted(let e):
             return (e.taskRunId, "\(e.taskRunId) started \(e.namespace)/\(e.flowId) as \(e.childExecutionId)")
+        case .concurrencyQueued(let e):
+            return (nil, "limit \(e.limit) reached, waiting for \(e.running.joined(separator: ", "))")
+        case .concurrencySlotTaken(let e):
+            return (nil, "slot taken" + (e.running.isEmpty ? "" : " beside \(e.running.joined(separator: ", "))"))
+        case .concurrencyRefused(let e):
+            return (nil, "limit \(e.limit) reached (\(e.running.joined(separator: ", "))): \(e.behavior)")
+        case .inputFileUploadRequested(let e):
+            return (nil, "input \(e.input): storing gs://\(e.bucket)/\(e.object) (\(e.size) B, crc32c \(e.crc32c))")
+        case .inputFileUploaded(let e):
+            return (nil, "input \(e.input): stored \(e.object)" + (e.adopted ? " (it was there already)" : ""))
         case .outputFileRefused(let e):
             return (
                 e.taskRunId,
