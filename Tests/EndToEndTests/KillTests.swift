@@ -73,6 +73,42 @@ struct KillTests {
         #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
     }
 
+    @Test("kill of a driverless execution waiting in a Pause records the Pause cancelled, not left RUNNING")
+    func killsADriverlessPause() throws {
+        let cli = try CLI()
+        let flow = cli.folder.appendingPathComponent("waits.yaml")
+        try """
+        id: waits
+        namespace: company.team
+        tasks:
+          - id: hello
+            type: io.kestra.plugin.core.log.Log
+            message: hi
+          - id: wait
+            type: io.kestra.plugin.core.flow.Pause
+            delay: PT1H
+        """.write(to: flow, atomically: true, encoding: .utf8)
+        let running = try cli.start(["run", flow.path, "--local"])
+        var id: String?
+        #expect(
+            eventually {
+                id = running.stdout.split(separator: "\n").lazy.compactMap { line in
+                    line.hasPrefix("execution ") ? line.split(separator: " ").dropFirst().first.map(String.init) : nil
+                }.first
+                guard let id, let shown = try? cli.run(["show", id, "--json"]) else { return false }
+                return (try? JSONDecoder().decode(Report.self, from: Data(shown.stdout.utf8)))?.tasks
+                    .contains { $0.id == "wait" && $0.state == "RUNNING" } == true
+            }, "the Pause never started: \(running.stderr)")
+        Foundation.kill(running.process.processIdentifier, SIGKILL)
+        running.process.waitUntilExit()
+        let kill = try cli.run(["kill", try #require(id), "--json"], environment: ["BATCHLEDGER_USER": "erin"])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(kill.stdout.utf8))
+        #expect(report.state == "CANCELLED")
+        #expect(report.tasks.map { "\($0.id) \($0.state)" } == ["hello SUCCEEDED", "wait CANCELLED"])
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
     @Test("kill of an execution whose process was SIGKILLed: kill takes its lease and deletes its job itself")
     func killsADriverlessExecution() throws {
         let cli = try CLI()
