@@ -16,6 +16,10 @@ public struct ScheduleBook: Sendable {
 
     static let streamPrefix = "trigger/"
 
+    /// How many of a trigger's latest fires a standing keeps (to start those a crash left unstarted, and for
+    /// `trigger.previous`): a cron of every minute fires half a million times a year.
+    public static let firedKept = 1_000
+
     /// The stream of one trigger.
     public static func stream(namespace: String, flowId: String, triggerId: String) -> String {
         streamPrefix + namespace + "/" + flowId + "/" + triggerId
@@ -33,7 +37,7 @@ public struct ScheduleBook: Sendable {
         public var lastFired: Date?
         /// The stream's version: what the next append expects.
         public var version: Int64 = 0
-        /// Every `TriggerFired`, oldest first, from the events read.
+        /// The latest `TriggerFired` (at most `ScheduleBook.firedKept`), oldest first, from the events read.
         public var fired: [TriggerFired] = []
 
         public init() {}
@@ -52,6 +56,7 @@ public struct ScheduleBook: Sendable {
             standing.lastDone = [standing.lastDone, date].compactMap { $0 }.max()
             standing.lastFired = [standing.lastFired, date].compactMap { $0 }.max()
             standing.fired.append(fired)
+            if standing.fired.count > Self.firedKept { standing.fired.removeFirst(standing.fired.count - Self.firedKept) }
         case SchedulesSkipped.type:
             let skipped = try JSONDecoder().decode(SchedulesSkipped.self, from: event.payload)
             standing.lastDone = [standing.lastDone, Timestamp.parse(skipped.through)].compactMap { $0 }.max()

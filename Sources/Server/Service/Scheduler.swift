@@ -264,7 +264,11 @@ private final class SchedulerState: @unchecked Sendable {
             lock.withLock { flows[key] = .some(nil) }
             throw error
         }
-        lock.withLock { flows[key] = (revision, loaded) }
+        lock.withLock {
+            // Revisions parsed long ago are parsed again if ever needed: the cache stays small.
+            if flows.count >= 256 { flows.removeAll() }
+            flows[key] = (revision, loaded)
+        }
         return (revision, loaded)
     }
 }
