@@ -1,5 +1,6 @@
 import Flows
 import Foundation
+import Ledger
 import Testing
 
 @testable import Engine
@@ -94,5 +95,39 @@ struct SchedulePlanTests {
         #expect(plan.fire.count == SchedulePlan.maximumPerTick)
         #expect(plan.more)
         #expect(plan.fire.first?.date == date("2024-05-01T00:01:00Z"))
+    }
+
+    @Test("a trigger armed again with another cron counts its times from the new arming, not from the old fires")
+    func rearmed() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("schedule-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let book = ScheduleBook(store: try EventStore(path: folder.appendingPathComponent("l.ledger").path))
+        let stream = ScheduleBook.stream(namespace: "company.team", flowId: "nightly", triggerId: "schedule")
+        func armed(_ at: String, _ cron: String) throws -> NewEvent {
+            try NewEvent(
+                type: TriggerArmed.type,
+                encoding: TriggerArmed(
+                    namespace: "company.team", flowId: "nightly", triggerId: "schedule", at: at, cron: cron,
+                    timezone: "UTC"))
+        }
+        let fired = try NewEvent(
+            type: TriggerFired.type,
+            encoding: TriggerFired(
+                namespace: "company.team", flowId: "nightly", triggerId: "schedule",
+                scheduledFor: "2024-01-01T00:00:00Z", executionId: "e1", flowRevision: 1, backfill: false,
+                recovered: false))
+        #expect(try book.append([try armed("2023-12-31T12:00:00Z", "0 0 1 1 *"), fired], to: stream, after: 0))
+        #expect(try book.append([try armed("2024-05-01T09:30:00Z", "* * * * *")], to: stream, after: 2))
+        var standing = ScheduleBook.Standing()
+        try book.refresh(&standing, of: stream)
+        #expect(standing.armedCron == "* * * * *")
+        #expect(standing.lastDone == date("2024-05-01T09:30:00Z"))
+        #expect(standing.lastFired == date("2024-01-01T00:00:00Z"))
+        // Every minute since the new arming only, not every minute since New Year.
+        let plan = SchedulePlan.plan(
+            try trigger("cron: '* * * * *'"), armedAt: try #require(standing.armedAt), lastDone: standing.lastDone,
+            now: date("2024-05-01T09:32:10Z"))
+        #expect(plan.fire.map(\.date) == [date("2024-05-01T09:31:00Z"), date("2024-05-01T09:32:00Z")])
     }
 }

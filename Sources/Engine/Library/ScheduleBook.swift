@@ -30,7 +30,10 @@ public struct ScheduleBook: Sendable {
 
     /// Where a trigger stands.
     public struct Standing: Sendable, Equatable {
+        /// When the trigger was (last) armed, and with which cron expression and time zone.
         public var armedAt: Date?
+        public var armedCron: String?
+        public var armedTimezone: String?
         /// The last time fired or skipped.
         public var lastDone: Date?
         /// The last time fired, and the one before (Kestra's `trigger.previous`).
@@ -49,7 +52,14 @@ public struct ScheduleBook: Sendable {
         switch event.type {
         case TriggerArmed.type:
             let armed = try JSONDecoder().decode(TriggerArmed.self, from: event.payload)
-            standing.armedAt = Timestamp.parse(armed.at)
+            let at = Timestamp.parse(armed.at)
+            if standing.armedAt != nil {
+                // Armed again (its cron or time zone changed): the new expression's times count from here.
+                standing.lastDone = [standing.lastDone, at].compactMap { $0 }.max()
+            }
+            standing.armedAt = at
+            standing.armedCron = armed.cron
+            standing.armedTimezone = armed.timezone
         case TriggerFired.type:
             let fired = try JSONDecoder().decode(TriggerFired.self, from: event.payload)
             let date = Timestamp.parse(fired.scheduledFor)

@@ -118,10 +118,16 @@ public final class Scheduler: Service, Sendable {
             }
             var events: [NewEvent] = []
             let armedAt: Date
-            if let armed = standing.armedAt {
+            var lastDone = standing.lastDone
+            if let armed = standing.armedAt, standing.armedCron == trigger.cron.value.text,
+                standing.armedTimezone == trigger.timezone.value
+            {
                 armedAt = armed
             } else {
+                // First seen, or its cron or time zone changed: armed (again) now. Times of an earlier expression
+                // are not run again under the new one; a backfill runs at the first arming only.
                 armedAt = date
+                if standing.armedAt != nil { lastDone = [lastDone, date].compactMap { $0 }.max() }
                 events.append(
                     try NewEvent(
                         type: TriggerArmed.type,
@@ -130,7 +136,7 @@ public final class Scheduler: Service, Sendable {
                             at: Self.stamp(date), cron: trigger.cron.value.text,
                             timezone: trigger.timezone.value)))
             }
-            let plan = SchedulePlan.plan(trigger, armedAt: armedAt, lastDone: standing.lastDone, now: date)
+            let plan = SchedulePlan.plan(trigger, armedAt: armedAt, lastDone: lastDone, now: date)
             if let skipped = plan.skipped {
                 events.append(
                     try NewEvent(
