@@ -76,7 +76,8 @@ public struct WebUI: PageRoutes {
             return UIResponse.error(APIError(status: 405, "\(parsed.method) is not allowed here"), path: parsed.path)
         }
         do {
-            return try page(route, parsed, layout)
+            // Pages read the ledger (SQLite blocks): off the cooperative threads that drive the executions.
+            return try await BlockingWork.run { [self] in try page(route, parsed, layout) }
         } catch let error as LedgerError {
             return UIResponse.page(
                 layout.problem(title: "Ledger unavailable", message: "The ledger could not be read: \(error)"),
