@@ -109,6 +109,50 @@ struct KillTests {
         #expect(try cli.run(["verify"]).status == 0)
     }
 
+    @Test("kill of a Subflow child names its parent to kill; killing the parent stops both")
+    func killsThroughTheParent() throws {
+        let cli = try CLI()
+        try """
+        id: parent
+        namespace: company.team
+        tasks:
+          - id: call
+            type: io.kestra.plugin.core.flow.Subflow
+            namespace: company.team
+            flowId: child
+        """.write(to: cli.folder.appendingPathComponent("parent.yaml"), atomically: true, encoding: .utf8)
+        try """
+        id: child
+        namespace: company.team
+        tasks:
+          - id: wait
+            type: io.kestra.plugin.core.flow.Pause
+            delay: PT1H
+        """.write(to: cli.folder.appendingPathComponent("child.yaml"), atomically: true, encoding: .utf8)
+        let running = try cli.start(["run", cli.folder.appendingPathComponent("parent.yaml").path, "--local"])
+        var ids: [String: String] = [:]
+        #expect(
+            eventually {
+                for line in (try? cli.run(["executions"]).stdout.split(separator: "\n")) ?? [] {
+                    let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                    guard let id = fields.first, let flow = fields.first(where: { $0.hasPrefix("company.team/") })
+                    else { continue }
+                    ids[String(flow.dropFirst("company.team/".count))] = String(id)
+                }
+                return ids.count == 2
+            }, "the child never started: \(running.stderr)")
+        let child = try #require(ids["child"])
+        let parent = try #require(ids["parent"])
+        let refused = try cli.run(["kill", child])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("is the Subflow child of execution \(parent)"), "\(refused.stderr)")
+        let killed = try cli.run(["kill", parent, "--json"])
+        #expect(killed.status == 0, "\(killed.stderr)")
+        running.process.waitUntilExit()
+        let shown = try cli.run(["show", child, "--json"])
+        #expect((try JSONDecoder().decode(Report.self, from: Data(shown.stdout.utf8))).state == "CANCELLED")
+    }
+
     @Test("kill of an execution whose process was SIGKILLed: kill takes its lease and deletes its job itself")
     func killsADriverlessExecution() throws {
         let cli = try CLI()

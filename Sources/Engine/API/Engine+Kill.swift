@@ -68,6 +68,16 @@ extension Engine {
             if let origin = try ImportedHistory.origin(of: id, in: store) {
                 throw EngineFailure.importedExecution(id: id, origin: origin)
             }
+            if let parent = state.started?.parentExecutionId, let parentState = try store.executionState(parent),
+                !parentState.isTerminal
+            {
+                // Its parent's Subflow task drives it (in the parent's process, under the parent's lease).
+                let task = state.started?.parentTaskRunId.map { " (task run \($0))" } ?? ""
+                throw EngineFailure.invalidRequest([
+                    "execution \(id) is the Subflow child of execution \(parent)\(task): kill \(parent), whose "
+                        + "Subflow task stops the child with it"
+                ])
+            }
             try await ExecutionControl.requestKill(id, by: request.requestedBy, in: store)
             if running.kill(id, by: request.requestedBy) {
                 return try await waitForEnd(id, store: store, request: request, how: .inProcess)
