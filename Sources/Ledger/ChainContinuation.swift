@@ -3,7 +3,7 @@ import Foundation
 /// Checks that rows copied from another ledger continue a ledger's chains exactly where it ends: the next `seq`,
 /// the tail's hash as `prevHash`, the next version of each stream with its stream hash, and both hashes
 /// recomputed. A copy keeps every row byte for byte, so both chains and the head stay the source's.
-public struct ChainContinuation: Sendable {
+public struct ChainContinuation {
     /// The last row's link (seq 0 and the zero hash for an empty ledger).
     public private(set) var tail: ChainLink
     private var streamHeads: [String: (version: Int64, hash: SHA256Digest)]

@@ -37,7 +37,7 @@ public final class PostgresEventStore: Sendable {
         url text: String, clock: @escaping @Sendable () -> Date = { Date() }, maximumConnections: Int = 8
     ) async throws -> PostgresEventStore {
         let url = try PostgresURL(text)
-        let logger = Logger(label: "batchledger.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+        let logger = quietLogger()
         let owner = PostgresClient(configuration: url.clientConfiguration(maximumConnections: 1))
         let role: String? = try await withOwner(owner) {
             try await owner.withConnection { connection in
@@ -124,6 +124,13 @@ public final class PostgresEventStore: Sendable {
         }
         return PostgresLedgerError.wrap(error, url: url, operation: operation)
     }
+}
+
+/// The driver logs queries at debug level; nothing below critical reaches the terminal.
+func quietLogger() -> Logger {
+    var logger = Logger(label: "batchledger.postgres")
+    logger.logLevel = .critical
+    return logger
 }
 
 extension Result {

@@ -47,7 +47,7 @@ struct PostgresEventStoreTests {
                     ("exec-b", [event("Ünïcode", #"{"text":"é ✓"}"#), event("Done", "{}")]),
                 ]
                 for (stream, events) in appends {
-                    let inSQLite = try sqlite.append(events, to: stream)
+                    let inSQLite = try await sqlite.append(events, to: stream)
                     let inPostgres = try await store.append(events, to: stream)
                     #expect(inPostgres.events == inSQLite.events)
                 }
@@ -119,7 +119,7 @@ struct PostgresEventStoreTests {
             ] {
                 do {
                     try await PostgresTestServer.asOwner(url) { connection in
-                        try await connection.query(PostgresQuery(unsafeSQL: statement))
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: testLogger)
                     }
                     Issue.record("\(statement) was not refused")
                 } catch let error as PSQLError {
@@ -160,7 +160,7 @@ struct PostgresEventStoreTests {
             let versions = try await PostgresTestServer.asOwner(url) { connection in
                 var versions: [Int64] = []
                 for try await row in try await connection.query(
-                    "SELECT version FROM schema_migrations ORDER BY version")
+                    "SELECT version FROM schema_migrations ORDER BY version", logger: testLogger)
                 {
                     versions.append(try row.decode(Int64.self))
                 }
@@ -174,7 +174,7 @@ struct PostgresEventStoreTests {
         try await withTemporaryFolder { folder in
             let source = try EventStore(path: folder.appendingPathComponent("source.ledger").path)
             for index in 0..<30 {
-                try source.append([event("Tick", #"{"i":\#(index)}"#)], to: "exec-\(index % 4)")
+                try await source.append([event("Tick", #"{"i":\#(index)}"#)], to: "exec-\(index % 4)")
             }
             let sourceReport = try source.verify()
             try await PostgresTestServer.withStore { store, _ in
@@ -201,7 +201,7 @@ struct PostgresEventStoreTests {
                 let again = try await LedgerCopy.copy(from: .sqlite(source), to: .postgres(store))
                 #expect(again.eventsCopied == 0 && again.eventsAlreadyPresent == 30)
                 let other = try EventStore(path: folder.appendingPathComponent("other.ledger").path)
-                try other.append([event("Else", "{}")], to: "exec-x")
+                try await other.append([event("Else", "{}")], to: "exec-x")
                 await #expect(throws: LedgerCopyError.self) {
                     try await LedgerCopy.copy(from: .sqlite(other), to: .postgres(store))
                 }

@@ -19,7 +19,7 @@ enum PostgresTestServer {
         let base = try #require(url)
         let name = "batchledger_test_\(UInt64.random(in: 0 ... .max))"
         try await asOwner(base) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: testLogger)
         }
         var components = try #require(URLComponents(string: base))
         components.path = "/\(name)"
@@ -92,6 +92,13 @@ func withTemporaryFolder<T>(_ body: (URL) async throws -> T) async throws -> T {
     defer { try? FileManager.default.removeItem(at: folder) }
     return try await body(folder)
 }
+
+/// The driver's logger, quiet below errors.
+let testLogger: Logger = {
+    var logger = Logger(label: "batchledger.postgres.tests")
+    logger.logLevel = .error
+    return logger
+}()
 
 func event(_ type: String, _ payload: String) -> NewEvent {
     NewEvent(type: type, payload: Data(payload.utf8))
