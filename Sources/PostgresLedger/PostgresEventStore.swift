@@ -28,51 +28,60 @@ public final class PostgresEventStore: Sendable {
         running = Task { await client.run() }
     }
 
-    /// Opens the ledger at `url` (`postgres://USER@HOST:PORT/DB`), migrating it first.
+    /// Opens the ledger at `url` (`postgres://USER@HOST:PORT/DB`), migrating it first unless `readOnly`.
     ///
     /// - Parameters:
+    ///   - readOnly: neither migrate nor create anything; a database without the ledger's schema is
+    ///     `PostgresLedgerError.noLedger`.
     ///   - clock: the time recorded in `recorded_at`.
     ///   - maximumConnections: the pool's size; concurrent appends queue on the append lock anyway.
     public static func open(
-        url text: String, clock: @escaping @Sendable () -> Date = { Date() }, maximumConnections: Int = 8
+        url text: String, readOnly: Bool = false, clock: @escaping @Sendable () -> Date = { Date() },
+        maximumConnections: Int = 8
     ) async throws -> PostgresEventStore {
         let url = try PostgresURL(text)
         let logger = quietLogger()
-        let owner = PostgresClient(configuration: url.clientConfiguration(maximumConnections: 1))
-        let role: String? = try await withOwner(owner) {
-            try await owner.withConnection { connection in
-                let found = try await PostgresSchema.currentVersion(connection, logger: logger)
-                if found > PostgresSchema.latestVersion {
-                    throw PostgresLedgerError.newerSchema(
-                        url: url.description, found: found, supported: PostgresSchema.latestVersion)
-                }
-                if found < PostgresSchema.latestVersion {
-                    try await PostgresSchema.migrate(connection, now: Timestamp.rfc3339(clock()), logger: logger)
-                }
-                let user = try await connection.query("SELECT current_user::text", logger: logger).collect()
-                    .first?.decode(String.self)
-                return user == PostgresSchema.writerRole ? nil : PostgresSchema.writerRole
+        let role: String?
+        do {
+            let connection = try await PostgresConnection.connect(
+                configuration: try url.connectionConfiguration(), id: 0, logger: logger)
+            do {
+                role = try await prepare(connection, url: url, readOnly: readOnly, now: Timestamp.rfc3339(clock()))
+                try? await connection.close()
+            } catch {
+                try? await connection.close()
+                throw error
             }
-        }.get(url: url, operation: "open the ledger")
+        } catch {
+            throw PostgresLedgerError.wrap(error, url: url, operation: "open the ledger")
+        }
         let client = PostgresClient(
             configuration: url.clientConfiguration(role: role, maximumConnections: maximumConnections))
         let store = PostgresEventStore(url: url, client: client, clock: clock, logger: logger)
-        // The first connection proves the URL's role may switch to the writer role.
+        // The first pooled connection proves that the URL's role may switch to the writer role.
         _ = try await store.lastSeq()
         return store
     }
 
-    /// Runs `body` while `client` runs, then stops the client; the outcome comes back as a result.
-    private static func withOwner<T: Sendable>(
-        _ client: PostgresClient, _ body: @Sendable () async throws -> T
-    ) async -> Result<T, any Error> {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            let result: Result<T, any Error>
-            do { result = .success(try await body()) } catch { result = .failure(error) }
-            group.cancelAll()
-            return result
+    /// Checks the schema's version and migrates it (unless `readOnly`); the role pooled connections switch to
+    /// (nil when the URL's role is the writer role itself).
+    private static func prepare(_ connection: PostgresConnection, url: PostgresURL, readOnly: Bool, now: String)
+        async throws -> String?
+    {
+        let logger = quietLogger()
+        let found = try await PostgresSchema.currentVersion(connection, logger: logger)
+        if found > PostgresSchema.latestVersion {
+            throw PostgresLedgerError.newerSchema(
+                url: url.description, found: found, supported: PostgresSchema.latestVersion)
         }
+        if readOnly {
+            if found == 0 { throw PostgresLedgerError.noLedger(url: url.description) }
+        } else if found < PostgresSchema.latestVersion {
+            try await PostgresSchema.migrate(connection, now: now, logger: logger)
+        }
+        let user = try await connection.query("SELECT current_user::text", logger: logger).collect()
+            .first?.decode(String.self)
+        return user == PostgresSchema.writerRole ? nil : PostgresSchema.writerRole
     }
 
     /// Stops the connection pool. Appends after this fail.
@@ -131,10 +140,4 @@ func quietLogger() -> Logger {
     var logger = Logger(label: "batchledger.postgres")
     logger.logLevel = .critical
     return logger
-}
-
-extension Result {
-    fileprivate func get(url: PostgresURL, operation: String) throws -> Success {
-        do { return try get() } catch { throw PostgresLedgerError.wrap(error, url: url, operation: operation) }
-    }
 }

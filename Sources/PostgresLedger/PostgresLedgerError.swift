@@ -10,6 +10,8 @@ public enum PostgresLedgerError: Error, Sendable, Equatable, CustomStringConvert
     case server(url: String, operation: String, sqlState: String, message: String)
     /// The server cannot be reached, or the connection broke.
     case connection(url: String, operation: String, detail: String)
+    /// A command that only reads was pointed at a database without the ledger's schema (nothing was created).
+    case noLedger(url: String)
     /// The database holds a schema newer than this version knows.
     case newerSchema(url: String, found: Int, supported: Int)
 
@@ -22,6 +24,8 @@ public enum PostgresLedgerError: Error, Sendable, Equatable, CustomStringConvert
         case .connection(let url, let operation, let detail):
             return "\(url): \(operation): cannot talk to the server (\(detail)); check that PostgreSQL runs there "
                 + "and that the URL's host, port, user and sslmode are right"
+        case .noLedger(let url):
+            return "no ledger in \(url): copy one there first (batchledger ledger copy FROM \(url))"
         case .newerSchema(let url, let found, let supported):
             return "\(url) was written by a newer BatchLedger (schema version \(found); this version knows up to "
                 + "\(supported)); upgrade batchledger to use it"
@@ -47,7 +51,8 @@ public enum PostgresLedgerError: Error, Sendable, Equatable, CustomStringConvert
                     url: url.description, operation: operation, sqlState: fields[.sqlState] ?? "?????",
                     message: fields[.message] ?? "no message")
             }
-            return .connection(url: url.description, operation: operation, detail: "\(psql.code)")
+            let cause = psql.underlying.map { ": \($0)" } ?? ""
+            return .connection(url: url.description, operation: operation, detail: "\(psql.code)\(cause)")
         }
         return .connection(url: url.description, operation: operation, detail: String(describing: type(of: error)))
     }

@@ -66,25 +66,43 @@ public struct PostgresURL: Sendable, CustomStringConvertible, CustomDebugStringC
 
     /// TLS as libpq's `sslmode` asks: `disable` none; `allow` and `prefer` TLS when the server offers it, without
     /// checking the certificate; `require` TLS without checking it; `verify-ca` checks the chain;
-    /// `verify-full` the chain and the host name.
-    var tls: PostgresClient.Configuration.TLS {
+    /// `verify-full` the chain and the host name. Nil for no TLS; `required` false when plain text may follow.
+    private var tlsSetting: (configuration: TLSConfiguration, required: Bool)? {
         var configuration = TLSConfiguration.makeClientConfiguration()
         switch sslMode {
         case .disable:
-            return .disable
+            return nil
         case .allow, .prefer:
             configuration.certificateVerification = .none
-            return .prefer(configuration)
+            return (configuration, false)
         case .require:
             configuration.certificateVerification = .none
-            return .require(configuration)
+            return (configuration, true)
         case .verifyCA:
             configuration.certificateVerification = .noHostnameVerification
-            return .require(configuration)
+            return (configuration, true)
         case .verifyFull:
             configuration.certificateVerification = .fullVerification
-            return .require(configuration)
+            return (configuration, true)
         }
+    }
+
+    var tls: PostgresClient.Configuration.TLS {
+        guard let setting = tlsSetting else { return .disable }
+        return setting.required ? .require(setting.configuration) : .prefer(setting.configuration)
+    }
+
+    /// The configuration of one connection, outside the pool (whose errors do not carry the server's message).
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS
+        if let setting = tlsSetting {
+            let context = try NIOSSLContext(configuration: setting.configuration)
+            tls = setting.required ? .require(context) : .prefer(context)
+        } else {
+            tls = .disable
+        }
+        return PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: tls)
     }
 
     /// The client configuration; `role` becomes the session's role at connection start (`SET ROLE`).

@@ -17,7 +17,7 @@ enum LedgerArgument {
     /// Opens `text` for reading (SQLite read-only) or for writing (created and migrated as needed).
     static func open(_ text: String, writing: Bool) async throws -> LedgerEndpoint {
         if PostgresURL.looksLikeURL(text) {
-            return .postgres(try await PostgresEventStore.open(url: text))
+            return .postgres(try await PostgresEventStore.open(url: text, readOnly: !writing))
         }
         let engine = Engine(
             ledgerPath: text, targets: CLITargets(environment: [:]), environment: ProcessInfo.processInfo.environment)
@@ -119,7 +119,7 @@ struct LedgerVerifyCommand: AsyncParsableCommand {
             return
         }
         let (name, report) = try await ExitCodes.run("ledger verify") {
-            let store = try await PostgresEventStore.open(url: ledger)
+            let store = try await PostgresEventStore.open(url: ledger, readOnly: true)
             let report = try await store.verify(expectingHead: anchor)
             await store.close()
             return (store.url.description, report)

@@ -153,6 +153,19 @@ struct PostgresEventStoreTests {
         }
     }
 
+    @Test func readingADatabaseWithoutALedgerCreatesNothing() async throws {
+        let url = try await PostgresTestServer.freshDatabase()
+        await #expect(throws: PostgresLedgerError.self) {
+            try await PostgresEventStore.open(url: url, readOnly: true)
+        }
+        let tables = try await PostgresTestServer.asOwner(url) { connection in
+            try await connection.query(
+                "SELECT count(*)::bigint FROM pg_tables WHERE schemaname = 'public'", logger: testLogger
+            ).collect().first?.decode(Int64.self)
+        }
+        #expect(tables == 0)
+    }
+
     @Test func migrationIsRecordedInTheSameSequenceAndRunsOnce() async throws {
         try await PostgresTestServer.withStore { store, url in
             let reopened = try await PostgresEventStore.open(url: url)
