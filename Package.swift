@@ -130,7 +130,8 @@ let package = Package(
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["batchledger", "Engine", "Ledger", "Templates"], exclude: ["Fixtures"]),
+            name: "EndToEndTests", dependencies: ["batchledger", "Engine", "Ledger", "Templates"], exclude: ["Fixtures"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

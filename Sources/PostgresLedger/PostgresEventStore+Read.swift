@@ -7,10 +7,15 @@ extension PostgresEventStore {
         "seq, stream, version, type, schema_version, recorded_at, payload, payload_sha256, prev_hash, hash, stream_hash"
 
     static func event(from row: PostgresRow) throws -> RecordedEvent {
-        let (seq, stream, version, type, schemaVersion, recordedAt, payload, payloadDigest, prevHash, hash, streamHash) =
+        let (
+            seq, stream, version, type, schemaVersion, recordedAt, payload, payloadDigest, prevHash, hash, streamHash
+        ) =
             try row.decode(
-                (Int64, String, Int64, String, Int64, String, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer)
-                    .self)
+                (
+                    Int64, String, Int64, String, Int64, String, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer,
+                    ByteBuffer
+                )
+                .self)
         return RecordedEvent(
             seq: seq, stream: stream, version: version, type: type, schemaVersion: Int(schemaVersion),
             recordedAt: recordedAt, payload: Data(payload.readableBytesView), payloadSHA256: try digest(payloadDigest),

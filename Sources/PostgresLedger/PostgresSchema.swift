@@ -203,13 +203,15 @@ enum PostgresSchema {
 
     /// The version recorded in `schema_migrations` (0 when the table does not exist yet).
     static func currentVersion(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
-        let exists = try await connection.query(
-            "SELECT to_regclass('public.schema_migrations') IS NOT NULL", logger: logger
-        ).collect().first?.decode(Bool.self) ?? false
+        let exists =
+            try await connection.query(
+                "SELECT to_regclass('public.schema_migrations') IS NOT NULL", logger: logger
+            ).collect().first?.decode(Bool.self) ?? false
         guard exists else { return 0 }
-        let version = try await connection.query(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations", logger: logger
-        ).collect().first?.decode(Int64.self) ?? 0
+        let version =
+            try await connection.query(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations", logger: logger
+            ).collect().first?.decode(Int64.self) ?? 0
         return Int(version)
     }
 

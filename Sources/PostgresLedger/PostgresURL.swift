@@ -26,7 +26,8 @@ public struct PostgresURL: Sendable, CustomStringConvertible, CustomDebugStringC
     /// Parses `text`; throws `PostgresLedgerError.badURL` saying what is wrong (never echoing a password).
     public init(_ text: String) throws(PostgresLedgerError) {
         guard Self.looksLikeURL(text), let components = URLComponents(string: text) else {
-            throw .badURL("give postgres://USER@HOST:PORT/DB (optionally ?sslmode=disable|prefer|require|verify-ca|verify-full)")
+            throw .badURL(
+                "give postgres://USER@HOST:PORT/DB (optionally ?sslmode=disable|prefer|require|verify-ca|verify-full)")
         }
         guard let user = components.user, !user.isEmpty else {
             throw .badURL("the URL names no user: postgres://USER@HOST:PORT/DB")

@@ -114,7 +114,8 @@ struct LedgerVerifyCommand: AsyncParsableCommand {
     func run() async throws {
         let anchor = expectHead.flatMap { ChainLink($0) }
         guard PostgresURL.looksLikeURL(ledger) else {
-            var verify = try VerifyCommand.parse(["--ledger", ledger] + (expectHead.map { ["--expect-head", $0] } ?? []))
+            var verify = try VerifyCommand.parse(
+                ["--ledger", ledger] + (expectHead.map { ["--expect-head", $0] } ?? []))
             try verify.run()
             return
         }

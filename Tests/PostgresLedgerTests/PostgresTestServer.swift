@@ -2,6 +2,7 @@ import Foundation
 import Ledger
 import PostgresLedger
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// The PostgreSQL server the tests use, named by `BATCHLEDGER_TEST_POSTGRES`; each test gets a database of its own.
@@ -82,8 +83,6 @@ final class TickingClock: Sendable {
         return Date(timeIntervalSince1970: 1_800_000_000 + Double(tick) / 1_000_000)
     }
 }
-
-import Synchronization
 
 /// A temporary folder for SQLite ledgers, removed after `body`.
 func withTemporaryFolder<T>(_ body: (URL) async throws -> T) async throws -> T {
