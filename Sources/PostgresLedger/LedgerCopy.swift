@@ -43,6 +43,20 @@ public enum LedgerEndpoint: Sendable {
         return rows
     }
 
+    func ledgerKeys() async throws -> [LedgerKey] {
+        switch self {
+        case .sqlite(let store): return try store.ledgerKeys()
+        case .postgres(let store): return try await store.ledgerKeys()
+        }
+    }
+
+    func storeCopiedKeys(_ keys: [LedgerKey]) async throws {
+        switch self {
+        case .sqlite(let store): try store.storeCopiedKeys(keys)
+        case .postgres(let store): try await store.storeCopiedKeys(keys)
+        }
+    }
+
     func appendCopied(_ rows: [RecordedEvent]) async throws {
         switch self {
         case .sqlite(let store): try store.appendCopied(rows)
@@ -76,7 +90,8 @@ public enum LedgerCopyError: Error, Sendable, Equatable, CustomStringConvertible
 }
 
 /// Copies a whole ledger between backends, row for row: the same `seq`, times, payloads and both hash chains,
-/// so the target's head equals the source's and `verify` agrees on both sides.
+/// so the target's head equals the source's and `verify` agrees on both sides; and the ledger's keys (the
+/// secret-digest key), so the copy checks the secret digests its events hold.
 public enum LedgerCopy {
     /// Copies every row of `source` that `target` lacks, in transactions of `batchSize` rows.
     ///
@@ -92,6 +107,8 @@ public enum LedgerCopy {
                 throw LedgerCopyError.targetDiverges(target: target.name, seq: targetHead.seq)
             }
         }
+        // The secret-digest key goes first, so the copy checks the digests its events hold.
+        try await target.storeCopiedKeys(try await source.ledgerKeys())
         var report = LedgerCopyReport(eventsCopied: 0, eventsAlreadyPresent: targetHead.seq, head: targetHead)
         var cursor = targetHead.seq
         while true {

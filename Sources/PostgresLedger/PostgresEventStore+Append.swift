@@ -142,3 +142,43 @@ extension PostgresEventStore {
         return digest
     }
 }
+
+extension PostgresEventStore {
+    /// The rows of `ledger_keys`.
+    public func ledgerKeys() async throws -> [LedgerKey] {
+        try await withConnection("read the ledger keys") { [logger] connection in
+            var keys: [LedgerKey] = []
+            for try await row in try await connection.query(
+                "SELECT name, key, created_at FROM ledger_keys ORDER BY name", logger: logger)
+            {
+                let (name, key, createdAt) = try row.decode((String, ByteBuffer, String).self)
+                keys.append(LedgerKey(name: name, bytes: Array(key.readableBytesView), createdAt: createdAt))
+            }
+            return keys
+        }
+    }
+
+    /// Stores keys copied from another ledger; a key already here under the same name must be the same key.
+    public func storeCopiedKeys(_ keys: [LedgerKey]) async throws {
+        guard !keys.isEmpty else { return }
+        try await transaction("copy the ledger keys") { [logger] connection in
+            try await Self.lockAppends(connection, logger: logger)
+            for key in keys {
+                let existing = try await connection.query(
+                    "SELECT key FROM ledger_keys WHERE name = \(key.name)", logger: logger
+                ).collect().first
+                if let existing {
+                    guard Array(try existing.decode(ByteBuffer.self).readableBytesView) == key.bytes else {
+                        throw LedgerError.invalidArgument("the target already has another key named '\(key.name)'")
+                    }
+                    continue
+                }
+                try await connection.query(
+                    """
+                    INSERT INTO ledger_keys(name, key, created_at)
+                    VALUES (\(key.name), \(ByteBuffer(bytes: key.bytes)), \(key.createdAt))
+                    """, logger: logger)
+            }
+        }
+    }
+}

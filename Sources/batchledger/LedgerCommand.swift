@@ -40,7 +40,8 @@ struct LedgerCopyCommand: AsyncParsableCommand {
             hashes, so the head (SEQ:HASH) printed at the end is the source's, and batchledger ledger verify on \
             either side prints it. TO must be empty, or hold the start of FROM from an interrupted copy, which is \
             then completed. A PostgreSQL target is migrated first and written through the role \
-            batchledger_writer, which may only insert and read events.
+            batchledger_writer, which may only insert and read events. The secret-digest key goes along, so the \
+            copy checks the digests its events hold.
 
             Exit status: 0 when copied, 3 when a ledger cannot be read or written, or TO holds other events.
             """)

@@ -189,6 +189,7 @@ struct PostgresEventStoreTests {
             for index in 0..<30 {
                 try await source.append([event("Tick", #"{"i":\#(index)}"#)], to: "exec-\(index % 4)")
             }
+            let sourceKey = try source.secretDigestKey()
             let sourceReport = try source.verify()
             try await PostgresTestServer.withStore { store, _ in
                 let there = try await LedgerCopy.copy(from: .sqlite(source), to: .postgres(store), batchSize: 7)
@@ -209,6 +210,10 @@ struct PostgresEventStoreTests {
                 var copied: [RecordedEvent] = []
                 try back.readAll { copied.append($0) }
                 #expect(copied == original)
+                #expect(try await store.ledgerKeys() == (try source.ledgerKeys()))
+                #expect(
+                    try back.secretDigestKey().hmacSHA256(Array("value".utf8))
+                        == sourceKey.hmacSHA256(Array("value".utf8)))
 
                 // Copying again finds everything there; a target with other events is refused.
                 let again = try await LedgerCopy.copy(from: .sqlite(source), to: .postgres(store))
