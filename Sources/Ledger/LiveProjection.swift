@@ -29,9 +29,11 @@ public final class LiveProjection<P: CachedProjection>: Sendable {
             // Kept as far as it got, even when an event cannot be folded: the next read starts from there.
             defer { current = state }
             try store.readAll(after: state.through) { event in
+                if let key = P.key(for: event) {
+                    try P.apply(event, to: &state.states[key, default: P.initialState(key: key)])
+                }
+                // Only past an event folded: one that cannot be is met again (and reported) at the next read.
                 state.through = event.seq
-                guard let key = P.key(for: event) else { return }
-                try P.apply(event, to: &state.states[key, default: P.initialState(key: key)])
             }
             return state.states
         }

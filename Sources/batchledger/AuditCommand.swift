@@ -57,6 +57,11 @@ struct AuditCommand: ParsableCommand {
     @Option(name: .long, help: "At most this many events.")
     var limit: Int?
 
+    @Option(
+        name: .customLong("label"),
+        help: ArgumentHelp("Only executions with this label (repeatable).", valueName: "key=value"))
+    var labels: [String] = []
+
     @Flag(help: "Print one JSON object per event per line.")
     var json = false
 
@@ -75,10 +80,12 @@ struct AuditCommand: ParsableCommand {
         question.until = until
         question.requestedBy = requestedBy
         question.limit = limit
+        question.labels = (try? ExecutionsCommand.labelFilter(labels)) ?? [:]
         return question
     }
 
     func validate() throws {
+        _ = try ExecutionsCommand.labelFilter(labels)
         if let problem = question.problem() {
             throw ValidationError(problem.message(naming: "--" + problem.field.rawValue))
         }
@@ -88,7 +95,11 @@ struct AuditCommand: ParsableCommand {
         let store = try ExitCodes.run("audit") { try ledgerOptions.openReadOnly() }
         let printer = EventPrinter(json: json, showExecution: true)
         if try question.answer(from: store, { printer.print($0) }) == .noExecutionOfFlow {
-            printError("batchledger audit: no execution of flow \(flow ?? "") in \(store.path)")
+            var which = flow.map { ["of flow \($0)"] } ?? []
+            if !labels.isEmpty { which.append("with label \(labels.joined(separator: ", "))") }
+            printError(
+                TerminalText.escaped("batchledger audit: no execution \(which.joined(separator: " ")) in \(store.path)")
+            )
             return
         }
         printer.finish()

@@ -25,12 +25,14 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Run on the embedded LocalCloud emulator.")
     var local = false
 
-    @Option(help: ArgumentHelp("Send every Google API call to this base URL (a standalone emulator).", valueName: "url"))
+    @Option(
+        help: ArgumentHelp("Send every Google API call to this base URL (a standalone emulator).", valueName: "url"))
     var endpoint: String?
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
-    @Option(help: ArgumentHelp("A file of NAME=value lines with secrets (plain values; # comments).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("A file of NAME=value lines with secrets (plain values; # comments).", valueName: "file"))
     var secretsFile: String?
 
     @Option(
@@ -38,8 +40,16 @@ struct RunCommand: AsyncParsableCommand {
             "The folder of namespace files (default: ./namespaces/<namespace>/ when it exists).", valueName: "folder"))
     var namespaceFiles: String?
 
-    @Option(name: .customLong("input"), help: ArgumentHelp("A flow input (repeatable).", valueName: "name=value"))
+    @Option(
+        name: .customLong("input"),
+        help: ArgumentHelp(
+            "A flow input (repeatable); a FILE input takes a file: name=@path.", valueName: "name=value"))
     var inputs: [String] = []
+
+    @Option(
+        name: .customLong("label"),
+        help: ArgumentHelp("A label of the execution, besides the flow's (repeatable).", valueName: "key=value"))
+    var labels: [String] = []
 
     @Option(help: ArgumentHelp("Where output files are downloaded.", valueName: "folder"))
     var outputDir = "outputs"
@@ -53,6 +63,12 @@ struct RunCommand: AsyncParsableCommand {
         let id = Engine.newExecutionID()
         try await ExitCodes.run("run", console: console) {
             let request = try startRequest(executionId: id)
+            let triggers = request.flow.flow.triggers.map(\.id.value)
+            if !triggers.isEmpty {
+                console.note(
+                    "the flow's triggers (\(triggers.joined(separator: ", "))) are ignored by run, which runs the flow "
+                        + "once now: batchledger serve fires them")
+            }
             let interrupts = Interrupts {
                 console.note("cancelling: deleting running jobs (Ctrl-C again to quit at once)")
                 engine.kill(id)
@@ -79,18 +95,14 @@ struct RunCommand: AsyncParsableCommand {
             throw EngineFailure.invalidRequest(["\(flow): cannot read the flow file (\(error.localizedDescription))"])
         }
         let loaded = try LoadedFlow(FlowSource(path: flow, text: text))
-        var given: [String: String] = [:]
-        for input in inputs {
-            guard let equals = input.firstIndex(of: "="), equals != input.startIndex else {
-                throw EngineFailure.invalidRequest(["--input \(input): write NAME=VALUE"])
-            }
-            given[String(input[..<equals])] = String(input[input.index(after: equals)...])
-        }
-        return StartRequest(
+        let (given, files) = try InputArguments.parse(inputs, declared: loaded.flow.inputs)
+        var request = StartRequest(
             flow: loaded, inputs: given, secrets: try Secrets.load(secretsFile), backend: try backend(),
             outputDirectory: URL(fileURLWithPath: outputDir),
             namespaceFilesDirectory: namespaceFolder(namespace: loaded.flow.namespace.value),
-            executionId: executionId)
+            executionId: executionId, labels: try LabelArguments.parse(labels, option: "--label"))
+        request.files = files
+        return request
     }
 
     /// Where the flow runs: --local, --endpoint (or BATCHLEDGER_GOOGLE_ENDPOINT), else Google.

@@ -99,7 +99,9 @@ struct ServeCommand: AsyncParsableCommand {
         try await ExitCodes.run("serve") { try await targets.prepare(backend) }
         let resumed = try ExitCodes.run("serve") { try executions.recoverInterrupted() }
         let host = host
-        let app = server.application { port in
+        // Schedule triggers fire once the interrupted executions are being resumed.
+        let scheduler = Scheduler(host: executions, library: FlowLibrary(store: store))
+        let app = server.application(services: [scheduler]) { port in
             let shown = host.contains(":") ? "[\(host)]" : host
             var line =
                 "batchledger serve: Kestra's API on http://\(shown):\(port)/api/v1/main/ over \(store.path)"

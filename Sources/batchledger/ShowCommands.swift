@@ -43,6 +43,13 @@ struct ShowCommand: ParsableCommand {
         print(
             TerminalText.escaped(
                 "execution \(report.executionId) · flow \(report.namespace)/\(report.flowId) · \(report.state)"))
+        if !report.labels.isEmpty {
+            print(
+                TerminalText.escaped(
+                    "labels "
+                        + report.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                        .joined(separator: " ")))
+        }
         print(
             "started \(report.startedAt ?? "-") · ended \(report.endedAt ?? "-")"
                 + (at.map { " · as of seq \($0)" } ?? ""))
@@ -83,9 +90,32 @@ struct ExecutionsCommand: ParsableCommand {
     @Flag(help: "Print {\"executions\": [...]} as JSON.")
     var json = false
 
+    @Option(
+        name: .customLong("label"),
+        help: ArgumentHelp("Only executions with this label, KEY=VALUE (repeatable).", valueName: "label"))
+    var labels: [String] = []
+
+    func validate() throws {
+        _ = try Self.labelFilter(labels)
+    }
+
+    /// `--label KEY=VALUE` options as the labels an execution must have.
+    static func labelFilter(_ options: [String]) throws -> [String: String] {
+        var wanted: [String: String] = [:]
+        for option in options {
+            guard let equals = option.firstIndex(of: "="), equals != option.startIndex else {
+                throw ValidationError("--label \(TerminalText.escaped(option)): write KEY=VALUE")
+            }
+            wanted[String(option[..<equals])] = String(option[option.index(after: equals)...])
+        }
+        return wanted
+    }
+
     func run() throws {
         let store = try ExitCodes.run("executions") { try ledgerOptions.openReadOnly() }
+        let wanted = try Self.labelFilter(labels)
         let summaries = try store.cachedStates(ExecutionSummaryProjection.self).values
+            .filter { ExecutionLabels.matches($0.labels, wanted) }
             .sorted { ($0.startedAt ?? "", $0.executionId) > ($1.startedAt ?? "", $1.executionId) }
         let origins = try store.importOrigins()
         if json {
@@ -110,6 +140,9 @@ struct ExecutionsCommand: ParsableCommand {
         for summary in summaries {
             var line =
                 "\(summary.executionId)  \(summary.namespace)/\(summary.flowId)  \(summary.state)  \(summary.startedAt ?? "-")"
+            if let labels = summary.labels, !labels.isEmpty {
+                line += "  " + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            }
             if let origin = origins[summary.executionId] {
                 line += "  imported from \(Excerpt.of(origin.sourceLedger))"
             }

@@ -138,6 +138,43 @@ struct CoreTaskRunTests {
         #expect(try cli.run(["replay", run.executionId, "--check"]).status == 0)
     }
 
+    @Test("a Subflow input holding a secret's value is refused at its place, and the value reaches no ledger")
+    func subflowSecretInput() throws {
+        let cli = try CLI()
+        try """
+        id: parent
+        namespace: company.team
+        tasks:
+          - id: call
+            type: io.kestra.plugin.core.flow.Subflow
+            namespace: company.team
+            flowId: child
+            inputs:
+              token: "{{ secret('SUBFLOW_TOKEN') }}"
+        """.write(to: cli.folder.appendingPathComponent("parent.yaml"), atomically: true, encoding: .utf8)
+        try """
+        id: child
+        namespace: company.team
+        inputs:
+          - id: token
+            type: STRING
+        tasks:
+          - id: say
+            type: io.kestra.plugin.core.log.Log
+            message: "{{ inputs.token }}"
+        """.write(to: cli.folder.appendingPathComponent("child.yaml"), atomically: true, encoding: .utf8)
+        let secret = "subflow-secret-value-4711"
+        let (result, report) = try cli.runLocal(
+            cli.folder.appendingPathComponent("parent.yaml").path,
+            environment: ["SECRET_SUBFLOW_TOKEN": Data(secret.utf8).base64EncodedString()])
+        #expect(result.status == 1)
+        #expect(report?.state == "FAILED")
+        #expect(result.stderr.contains("parent.yaml:9:14: Subflow call: input token holds a secret's value"), "\(result.stderr)")
+        #expect(!result.stdout.contains(secret) && !result.stderr.contains(secret))
+        #expect(cli.ledgerBytes().range(of: Data(secret.utf8)) == nil, "the secret is in the ledger")
+        #expect(try cli.run(["executions"]).stdout.split(separator: "\n").count == 1, "no child was started")
+    }
+
     @Test("a Subflow that would run its own flow again through another fails, and starts no third execution")
     func subflowCycle() throws {
         let cli = try CLI()

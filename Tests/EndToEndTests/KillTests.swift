@@ -9,25 +9,6 @@ import Testing
 /// and no job left on Batch once an execution has ended.
 @Suite("kill from any process, and no job left behind", .serialized)
 struct KillTests {
-    /// The emulator's jobs in the flows' region, by name, with their states (a deleted job is gone).
-    func jobStates(_ emulator: Emulator) throws -> [String: String] {
-        let url = URL(string: emulator.endpoint + "/v1/projects/local-project/locations/europe-west9/jobs")!
-        let semaphore = DispatchSemaphore(value: 0)
-        let box = Emulator.Box()
-        URLSession.shared.dataTask(with: url) { data, _, _ in
-            box.data = data
-            semaphore.signal()
-        }.resume()
-        semaphore.wait()
-        let object = try JSONSerialization.jsonObject(with: try #require(box.data)) as? [String: Any]
-        let jobs = object?["jobs"] as? [[String: Any]] ?? []
-        return Dictionary(
-            jobs.compactMap { job in
-                guard let name = job["name"] as? String else { return nil }
-                return (name, (job["status"] as? [String: Any])?["state"] as? String ?? "")
-            }, uniquingKeysWith: { a, _ in a })
-    }
-
     /// Waits (generously) until `done` holds; false if it never does.
     func eventually(within limit: Duration = .seconds(120), _ done: () throws -> Bool) rethrows -> Bool {
         let deadline = ContinuousClock.now + limit
@@ -57,7 +38,7 @@ struct KillTests {
                     }.first
                 return id != nil
             }, "run printed no execution id: \(running.stderr)")
-        #expect(try eventually { try jobStates(emulator).values.contains("RUNNING") }, "the job never ran")
+        #expect(try eventually { try emulator.jobStates().values.contains("RUNNING") }, "the job never ran")
         return (running, try #require(id))
     }
 
@@ -80,7 +61,7 @@ struct KillTests {
         #expect(kill.status == 0, "\(kill.stderr)")
         #expect(kill.stdout.contains("CANCELLED (killed by carol; ended by its driver)"), "\(kill.stdout)")
         #expect(waitForExit(run) == 130, "the run ends as cancelled: \(run.stderr)")
-        #expect(unfinished(try jobStates(emulator)).isEmpty)
+        #expect(unfinished(try emulator.jobStates()).isEmpty)
         #expect(try emulator.stats()["jobsDeleted"] as? Int == 1)
         let shown = try cli.run(["show", id, "--json"]).stdout
         #expect(shown.contains("\"state\" : \"CANCELLED\""), "\(shown)")
@@ -92,6 +73,42 @@ struct KillTests {
         #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
     }
 
+    @Test("kill of a driverless execution waiting in a Pause records the Pause cancelled, not left RUNNING")
+    func killsADriverlessPause() throws {
+        let cli = try CLI()
+        let flow = cli.folder.appendingPathComponent("waits.yaml")
+        try """
+        id: waits
+        namespace: company.team
+        tasks:
+          - id: hello
+            type: io.kestra.plugin.core.log.Log
+            message: hi
+          - id: wait
+            type: io.kestra.plugin.core.flow.Pause
+            delay: PT1H
+        """.write(to: flow, atomically: true, encoding: .utf8)
+        let running = try cli.start(["run", flow.path, "--local"])
+        var id: String?
+        #expect(
+            eventually {
+                id = running.stdout.split(separator: "\n").lazy.compactMap { line in
+                    line.hasPrefix("execution ") ? line.split(separator: " ").dropFirst().first.map(String.init) : nil
+                }.first
+                guard let id, let shown = try? cli.run(["show", id, "--json"]) else { return false }
+                return (try? JSONDecoder().decode(Report.self, from: Data(shown.stdout.utf8)))?.tasks
+                    .contains { $0.id == "wait" && $0.state == "RUNNING" } == true
+            }, "the Pause never started: \(running.stderr)")
+        Foundation.kill(running.process.processIdentifier, SIGKILL)
+        running.process.waitUntilExit()
+        let kill = try cli.run(["kill", try #require(id), "--json"], environment: ["BATCHLEDGER_USER": "erin"])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(kill.stdout.utf8))
+        #expect(report.state == "CANCELLED")
+        #expect(report.tasks.map { "\($0.id) \($0.state)" } == ["hello SUCCEEDED", "wait CANCELLED"])
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
     @Test("kill of an execution whose process was SIGKILLed: kill takes its lease and deletes its job itself")
     func killsADriverlessExecution() throws {
         let cli = try CLI()
@@ -99,13 +116,13 @@ struct KillTests {
         let (run, id) = try startRun(cli, emulator, CLI.fixture("long_sleeper.yaml"))
         Foundation.kill(run.process.processIdentifier, SIGKILL)
         run.process.waitUntilExit()
-        #expect(try jobStates(emulator).values.contains("RUNNING"), "the job outlives its client")
+        #expect(try emulator.jobStates().values.contains("RUNNING"), "the job outlives its client")
         let kill = try cli.run(["kill", id, "--json"], environment: ["BATCHLEDGER_USER": "dave"])
         #expect(kill.status == 0, "\(kill.stderr)")
         let report = try JSONDecoder().decode(Report.self, from: Data(kill.stdout.utf8))
         #expect(report.state == "CANCELLED")
         #expect(report.tasks.map(\.state) == ["CANCELLED"])
-        #expect(try eventually { unfinished(try jobStates(emulator)).isEmpty })
+        #expect(try eventually { unfinished(try emulator.jobStates()).isEmpty })
         #expect(try finished(cli, id).contains("\"requestedBy\":\"dave\""))
         let trail = try cli.run(["events", id]).stdout
         #expect(trail.contains("JobDeleted") && trail.contains("killed by dave"), "\(trail)")
@@ -136,7 +153,7 @@ struct KillTests {
         #expect(kill.status == 0, "\(kill.stderr)")
         #expect(kill.stdout.contains("ended by its driver"), "\(kill.stdout)")
         #expect(waitForExit(recover) != nil, "recover goes on: \(recover.stderr)")
-        #expect(unfinished(try jobStates(emulator)).isEmpty)
+        #expect(unfinished(try emulator.jobStates()).isEmpty)
         #expect(try cli.run(["show", id]).stdout.contains("CANCELLED"))
         #expect(try finished(cli, id).contains("\"requestedBy\":\"frank\""))
     }
@@ -176,7 +193,7 @@ struct KillTests {
         #expect(report.state == "FAILED")
         #expect(report.tasks.first { $0.value == "3" }?.state == "FAILED")
         #expect(report.tasks.filter { $0.value != "3" }.allSatisfy { $0.state == "CANCELLED" }, "\(run.stdout)")
-        let jobs = try jobStates(emulator)
+        let jobs = try emulator.jobStates()
         #expect(unfinished(jobs).isEmpty, "jobs left running: \(unfinished(jobs))")
         #expect(try cli.run(["verify"]).status == 0)
         let check = try cli.run(["replay", report.executionId, "--check", "--secrets-file", CLI.sample("local.env")])
@@ -196,7 +213,7 @@ struct KillTests {
         #expect(run.status == 3, "a Google API refused: \(run.stderr)")
         let report = try JSONDecoder().decode(Report.self, from: Data(run.stdout.utf8))
         #expect(report.state == "FAILED")
-        let jobs = try jobStates(emulator)
+        let jobs = try emulator.jobStates()
         #expect(unfinished(jobs).isEmpty, "jobs left running: \(unfinished(jobs))")
         let stats = try emulator.stats()
         #expect(stats["jobsCreated"] as? Int == stats["jobsDeleted"] as? Int, "\(stats)")
@@ -213,7 +230,7 @@ struct KillTests {
         #expect(killed.status == 200, "\(killed.text)")
         #expect((killed.object["state"] as? [String: Any])?["current"] as? String == "KILLED", "\(killed.text)")
         #expect(waitForExit(run) == 130, "\(run.stderr)")
-        #expect(unfinished(try jobStates(emulator)).isEmpty)
+        #expect(unfinished(try emulator.jobStates()).isEmpty)
         #expect(try finished(cli, id).contains("\"requestedBy\":\"bob\""))
         #expect(serve.call("DELETE", "/api/v1/main/executions/\(id)/kill").status == 409)
     }

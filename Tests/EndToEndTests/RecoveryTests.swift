@@ -24,31 +24,12 @@ struct RecoveryTests {
         try cli.run(["replay", id]).stdout
     }
 
-    /// The emulator's jobs in the flows' region, by name, with their states.
-    func jobStates(_ emulator: Emulator) throws -> [String: String] {
-        let url = URL(string: emulator.endpoint + "/v1/projects/local-project/locations/europe-west9/jobs")!
-        let semaphore = DispatchSemaphore(value: 0)
-        let box = Emulator.Box()
-        URLSession.shared.dataTask(with: url) { data, _, _ in
-            box.data = data
-            semaphore.signal()
-        }.resume()
-        semaphore.wait()
-        let object = try JSONSerialization.jsonObject(with: try #require(box.data)) as? [String: Any]
-        let jobs = object?["jobs"] as? [[String: Any]] ?? []
-        return Dictionary(
-            jobs.compactMap { job in
-                guard let name = job["name"] as? String else { return nil }
-                return (name, (job["status"] as? [String: Any])?["state"] as? String ?? "")
-            }, uniquingKeysWith: { a, _ in a })
-    }
-
     /// Polls the emulator until `done` holds for its jobs (their scripts are processes that end in their own time),
     /// for up to a minute; false if it never does.
     func waitForJobs(_ emulator: Emulator, until done: ([String: String]) -> Bool) throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            if done(try jobStates(emulator)) { return true }
+            if done(try emulator.jobStates()) { return true }
             usleep(50_000)
         }
         return false

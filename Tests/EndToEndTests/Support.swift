@@ -168,6 +168,26 @@ final class Emulator: @unchecked Sendable {
     let running: CLI.Running
     let endpoint: String
 
+    /// The jobs in the test flows' region (local-project, europe-west9), by name, with their states (a deleted
+    /// job is gone).
+    func jobStates() throws -> [String: String] {
+        let url = URL(string: endpoint + "/v1/projects/local-project/locations/europe-west9/jobs")!
+        let semaphore = DispatchSemaphore(value: 0)
+        let box = Emulator.Box()
+        URLSession.shared.dataTask(with: url) { data, _, _ in
+            box.data = data
+            semaphore.signal()
+        }.resume()
+        semaphore.wait()
+        let object = try JSONSerialization.jsonObject(with: try #require(box.data)) as? [String: Any]
+        let jobs = object?["jobs"] as? [[String: Any]] ?? []
+        return Dictionary(
+            jobs.compactMap { job in
+                guard let name = job["name"] as? String else { return nil }
+                return (name, (job["status"] as? [String: Any])?["state"] as? String ?? "")
+            }, uniquingKeysWith: { a, _ in a })
+    }
+
     init(_ cli: CLI, arguments: [String] = []) throws {
         running = try cli.start(["emulator", "--port", "0"] + arguments)
         let deadline = ContinuousClock.now + .seconds(20)

@@ -148,6 +148,7 @@ struct ExecutionStateIndexTests {
                 == [
                     "executionId", "namespace", "flowId", "state", "startedAt", "endedAt", "started", "taskRuns",
                     "storedLogBytes", "droppedLogLines", "recoveryFailures", "forks", "lastSeq", "version", "outputs",
+                    "inputFileObjects", "inputFilesStored",
                 ])
         var decoded = try JSONDecoder().decode(ExecutionState.self, from: data)
         #expect(decoded == state)
@@ -155,7 +156,8 @@ struct ExecutionStateIndexTests {
             #expect(decoded.taskRunPosition(run.taskRunId) == position)
         }
         decoded.apply(
-            .exitCodeObserved(ExecutionEventSample.exitCode(taskRunId: "probe[1]", code: 7)), at: "2026-01-01T00:00:01Z")
+            .exitCodeObserved(ExecutionEventSample.exitCode(taskRunId: "probe[1]", code: 7)), at: "2026-01-01T00:00:01Z"
+        )
         #expect(decoded.taskRun("probe[1]")?.exitCode == 7)
         #expect(decoded.taskRuns.filter { $0.exitCode == 7 }.count == 1)
     }
@@ -167,7 +169,8 @@ struct ExecutionStateIndexTests {
         #expect(state.taskRunPosition("probe[0]") == 2)
         #expect(state.taskRun("probe[2]")?.taskRunId == "probe[2]")
         state.apply(
-            .exitCodeObserved(ExecutionEventSample.exitCode(taskRunId: "probe[0]", code: 9)), at: "2026-01-01T00:00:01Z")
+            .exitCodeObserved(ExecutionEventSample.exitCode(taskRunId: "probe[0]", code: 9)), at: "2026-01-01T00:00:01Z"
+        )
         #expect(state.taskRuns[2].exitCode == 9)
         #expect(state.taskRuns[0].exitCode == 0)
     }

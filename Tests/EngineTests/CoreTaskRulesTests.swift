@@ -63,6 +63,21 @@ import Testing
         #expect(FinalState.of(taskRuns: runs, problem: nil, flowSucceeded: true) == .warning)
     }
 
+    @Test func aFailureFailsTheExecutionOverTheSiblingsItCancelled() {
+        // One ForEach iteration failed; the others were cancelled because of it, not by a kill.
+        let runs = [run("each[0]", .failed), run("each[1]", .cancelled), run("each[2]", .cancelled)]
+        #expect(FinalState.of(taskRuns: runs, problem: nil, flowSucceeded: false) == .failed)
+    }
+
+    @Test func siblingsCancelledByAnAllowedFailureMakeItWarning() {
+        // An AllowFailure around a ForEach: one iteration failed, the others were stopped; the flow went on.
+        let runs = [
+            run("guard", .failed, allowed: true), run("each[0]", .failed), run("each[1]", .cancelled),
+            run("next", .succeeded),
+        ]
+        #expect(FinalState.of(taskRuns: runs, problem: nil, flowSucceeded: true) == .warning)
+    }
+
     @Test func aCancelledRunCancelsTheExecutionEvenAfterFinallyRan() {
         let runs = [run("sleeps", .cancelled), run("cleanup", .succeeded)]
         #expect(FinalState.of(taskRuns: runs, problem: CancellationError(), flowSucceeded: false) == .cancelled)

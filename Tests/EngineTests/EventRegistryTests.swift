@@ -62,6 +62,17 @@ import Testing
                 parentTaskRunId: "p", branch: "then")),
         .executionEnding(ExecutionEnding(state: .warning, outputs: ["out": .string("v")])),
         .subflowStarted(SubflowStarted(taskRunId: "t3", childExecutionId: "child", namespace: "ns", flowId: "f")),
+        .inputFileUploadRequested(
+            InputFileUploadRequested(
+                input: "file", bucket: "b", object: "ns/f/executions/e/inputs/file/data.txt", size: 3, crc32c: "c",
+                sha256: "s")),
+        .inputFileUploaded(
+            InputFileUploaded(
+                input: "file", object: "ns/f/executions/e/inputs/file/data.txt", generation: 7, size: 3, crc32c: "c",
+                adopted: false)),
+        .concurrencyQueued(ConcurrencyQueued(limit: 1, running: ["e1"])),
+        .concurrencySlotTaken(ConcurrencySlotTaken(running: [])),
+        .concurrencyRefused(ConcurrencyRefused(behavior: "CANCEL", limit: 1, running: ["e1"])),
     ]
 
     /// `new` as the ledger would hand it back at `seq`.
@@ -139,7 +150,10 @@ import Testing
 
     @Test func anOlderSchemaVersionGoesThroughItsTypesUpcaster() throws {
         // A registry in which ExecutionForked is at version 2, and version 1 called `fromTask` `task`.
-        struct ForkedV1: Decodable { var child: String; var task: String }
+        struct ForkedV1: Decodable {
+            var child: String
+            var task: String
+        }
         var registry = EventRegistry()
         registry.register(
             ExecutionForked.self, as: "ExecutionForked", version: 2,

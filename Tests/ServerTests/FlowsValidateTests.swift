@@ -98,4 +98,27 @@ struct FlowsValidateTests {
         let command = FlowCheck.check(source: document, file: "flow.yaml")
         #expect(command.filter { $0.severity == .error }.map(\.description) == expected)
     }
+
+    @Test("a flow with a Subflow task is not saved in the library, with the task's place and what to do")
+    func subflowRefusedInTheLibrary() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("library-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let library = FlowLibrary(store: try EventStore(path: folder.appendingPathComponent("ledger.db").path))
+        let source = """
+            id: parent
+            namespace: company.team
+            tasks:
+              - id: call
+                type: io.kestra.plugin.core.flow.Subflow
+                namespace: company.team
+                flowId: child
+            """
+        #expect {
+            try library.save(source, path: "parent.yaml", mode: .create, requestedBy: "alice")
+        } throws: { error in
+            "\(error)".hasPrefix("parent.yaml:5:11: Subflow call is not supported in a server's flow library yet")
+        }
+        #expect(try library.catalog().isEmpty)
+    }
 }

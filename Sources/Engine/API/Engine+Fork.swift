@@ -2,9 +2,10 @@ import Foundation
 import Ledger
 
 extension Engine {
-    /// Starts a new execution that takes `request.parent`'s outcomes before the top-level task
-    /// `request.fromTask` and runs that task and what follows, where the parent ran unless the request says
-    /// otherwise. The parent keeps its history; both point at each other. A parent loaded with `import` is
+    /// Starts a new execution from `request.parent` that runs again what `request.fromTask` names (a task anywhere
+    /// in the flow and what follows it, or one ForEach iteration `task[value]`) and adopts the parent's other
+    /// outcomes, where the parent ran unless the request says otherwise, with the request's inputs and flow
+    /// revision when it gives them. The parent keeps its history; both point at each other. A parent loaded with `import` is
     /// refused (`importedExecution`) unless the request includes imported executions.
     public func fork(_ request: ForkRequest, observer: EngineObserver = .silent) async throws(EngineFailure)
         -> ExecutionOutcome
@@ -38,14 +39,20 @@ extension Engine {
                     configuration.requestedBy = request.requestedBy
                     // The fork keeps the parent's labels (a request's included) and its revision.
                     configuration.labels = started.labels
-                    configuration.flowRevision = started.flowRevision
+                    configuration.flowRevision =
+                        request.flow == nil ? started.flowRevision : request.flowRevision
                     observer.progress(
                         .forked(
                             executionId: id, parent: request.parent, fromTask: request.fromTask,
                             target: target.summary))
                     let runner = ExecutionRunner(store: store, configuration: configuration)
                     return ExecutionOutcome(
-                        try await runner.fork(request.parent, fromTask: request.fromTask, executionId: id))
+                        try await runner.fork(
+                            request.parent, fromTask: request.fromTask,
+                            changes: .init(
+                                inputs: request.inputs, files: request.files,
+                                flow: request.flow.map { ($0.source.path, $0.source.text) }),
+                            executionId: id))
                 }
             }
         } catch {

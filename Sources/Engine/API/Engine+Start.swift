@@ -45,9 +45,10 @@ extension Engine {
         configuration.requestedBy = request.requestedBy
         configuration.labels = request.labels
         configuration.flowRevision = request.flowRevision
+        configuration.trigger = request.trigger
         let state = try await ExecutionRunner(store: store, configuration: configuration).run(
             flow: flow, flowPath: request.flow.source.path, source: request.flow.source.text,
-            inputs: request.inputs, executionId: id)
+            inputs: request.inputs, files: request.files, executionId: id)
         return ExecutionOutcome(state)
     }
 }

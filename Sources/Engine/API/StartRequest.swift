@@ -27,6 +27,10 @@ public struct StartRequest: Sendable {
     /// command line does to suggest `recover`. A server that recovers them itself leaves it off: the count
     /// reads every execution's summary.
     public var reportsInterruptedExecutions = true
+    /// The `trigger` variables of an execution a schedule trigger starts (`date`, `next`, `previous`, RFC 3339).
+    public var trigger: [String: String]?
+    /// The files of FILE inputs, by input.
+    public var files: [String: InputFileSource] = [:]
 
     public init(
         flow: LoadedFlow, inputs: [String: String], secrets: SecretStore, backend: Backend, outputDirectory: URL,
@@ -46,11 +50,21 @@ public struct StartRequest: Sendable {
     }
 }
 
-/// What forking an execution needs: the parent, the top-level task to run again, and the secrets.
+/// What forking an execution needs: the parent, where to run again from, and the secrets; optionally new inputs
+/// and another revision of the flow.
 public struct ForkRequest: Sendable {
     public var parent: String
-    /// The top-level task that runs again, with everything after it; the tasks before it keep the parent's outcomes.
+    /// What runs again: a task anywhere in the flow (with what follows it), or one ForEach iteration `task[value]`;
+    /// every other task run keeps the parent's outcome.
     public var fromTask: String
+    /// Input values that replace the parent's (text, as `--input` gives them).
+    public var inputs: [String: String] = [:]
+    /// Files that replace the parent's FILE inputs.
+    public var files: [String: InputFileSource] = [:]
+    /// Another revision of the parent's flow to run (nil: the parent's own text).
+    public var flow: LoadedFlow?
+    /// The revision of `flow` in a host's flow library, recorded instead of the one its YAML names.
+    public var flowRevision: Int?
     public var secrets: SecretStore
     /// Where the fork runs; nil for where the parent ran.
     public var backend: Backend?

@@ -27,6 +27,8 @@ public struct AuditQuestion: Sendable, Equatable {
     public var requestedBy: String?
     /// At most this many events.
     public var limit: Int?
+    /// Labels the events' executions must all have (`key` → `value`).
+    public var labels: [String: String] = [:]
 
     public init() {}
 
@@ -67,7 +69,7 @@ public struct AuditQuestion: Sendable, Equatable {
     public enum Outcome: Sendable, Equatable {
         /// The events were handed over (possibly none).
         case answered
-        /// `flow` names no execution in the ledger: nothing was asked.
+        /// `flow` (or `labels`) names no execution in the ledger: nothing was asked.
         case noExecutionOfFlow
     }
 
@@ -78,6 +80,12 @@ public struct AuditQuestion: Sendable, Equatable {
         -> Outcome
     {
         var streams = executions
+        if !labels.isEmpty {
+            let matching = try store.cachedStates(ExecutionSummaryProjection.self).values
+                .filter { ExecutionLabels.matches($0.labels, labels) }.map(\.executionId)
+            streams = streams.isEmpty ? matching : streams.filter(matching.contains)
+            if streams.isEmpty { return .noExecutionOfFlow }
+        }
         if let flow {
             let parts = flow.split(separator: "/").map(String.init)
             guard parts.count == 2 else { return .noExecutionOfFlow }

@@ -27,7 +27,7 @@ struct FlowVariables: Sendable {
         "variables": "the flow's variables are read as vars.NAME",
         "parent": "a run here does not define it: inside a ForEach, the current value is taskrun.value",
         "parents": "a run here does not define it: inside a ForEach, the current value is taskrun.value",
-        "trigger": "flows run here have no triggers",
+        "trigger": "only an execution a Schedule trigger started has it, and this flow has none",
     ]
 
     /// `outputs.<task>` of a task outside any ForEach (`OutputsView`).
@@ -60,8 +60,12 @@ struct FlowVariables: Sendable {
     private let vars: StaticValue
     private let labels: StaticValue
     private let placements: [String: Placement]
+    /// The flow has Schedule triggers: the executions they start have `trigger` (others do not: write
+    /// `trigger.date ?? execution.startDate` for both).
+    private let triggered: Bool
 
     init(_ flow: Flow) {
+        triggered = !flow.triggers.isEmpty
         self.flow = .known([
             "id": .string(flow.id.value), "namespace": .string(flow.namespace.value),
             "revision": flow.revision.map { .int($0.value) } ?? .null, "tenantId": .null,
@@ -112,6 +116,10 @@ struct FlowVariables: Sendable {
             "inputs": inputs, "outputs": outputs, "vars": vars, "labels": labels, "envs": .unknown,
         ]
         var absent = Self.kestraOnly
+        if triggered {
+            variables["trigger"] = .keys(["date": .unknown, "next": .unknown, "previous": .unknown])
+            absent["trigger"] = nil
+        }
         switch place {
         case .beforeJob:
             for name in ["workingDir", "outputDir", "bucketPath"] {

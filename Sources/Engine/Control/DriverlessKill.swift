@@ -33,6 +33,18 @@ struct DriverlessKill {
         let reason = "killed by \(requester)"
         let services = Services(registry: registry)
         for run in state.taskRuns where !run.isTerminal {
+            if run.type != nil {
+                // A core or flowable task run (no job of its own). A Subflow's child goes too: it is asked to
+                // stop, so whoever resumes it (a recover, once this parent has ended) kills it at once.
+                if let child = run.childExecutionId,
+                    let childState = try store.executionState(child), !childState.isTerminal
+                {
+                    try await ExecutionControl.requestKill(child, by: requester, in: store)
+                }
+                try await recorder.record(
+                    .taskCancelled(TaskCancelled(taskRunId: run.taskRunId, attempt: 1, reason: reason)))
+                continue
+            }
             guard let attempt = run.attempts.last, let attemptStarted = attempt.started else { continue }
             if attempt.outcome == nil {
                 let deleteWhenDone = Self.deletesWhenDone(flow, taskId: run.taskId)

@@ -31,7 +31,7 @@ public enum ExecutionControl {
 
     /// Whether `stream` holds an execution's events (not a flow's revisions, not control requests).
     public static func isExecutionStream(_ stream: String) -> Bool {
-        !FlowLibrary.isFlowStream(stream) && !isControlStream(stream)
+        !FlowLibrary.isFlowStream(stream) && !isControlStream(stream) && !ScheduleBook.isTriggerStream(stream)
     }
 
     /// Records a kill request for `executionId`; returns its `seq`.

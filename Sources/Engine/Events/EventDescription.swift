@@ -42,6 +42,20 @@ public struct EventDescription: Sendable, Equatable {
             guard let deleted = try? decoder.decode(FlowDeleted.self, from: recorded.payload) else { return nil }
             return "flow \(deleted.namespace).\(deleted.flowId) deleted at revision \(deleted.revision)"
                 + (deleted.requestedBy.map { " by \($0)" } ?? "")
+        case TriggerArmed.type:
+            guard let armed = try? decoder.decode(TriggerArmed.self, from: recorded.payload) else { return nil }
+            return "trigger \(armed.triggerId) of \(armed.namespace).\(armed.flowId) armed at \(armed.at) "
+                + "(cron \(armed.cron), \(armed.timezone))"
+        case TriggerFired.type:
+            guard let fired = try? decoder.decode(TriggerFired.self, from: recorded.payload) else { return nil }
+            let why = fired.backfill ? " (backfill)" : fired.recovered ? " (missed, recovered)" : ""
+            return "trigger \(fired.triggerId) of \(fired.namespace).\(fired.flowId) fired for \(fired.scheduledFor)"
+                + "\(why): execution \(fired.executionId)"
+        case SchedulesSkipped.type:
+            guard let skipped = try? decoder.decode(SchedulesSkipped.self, from: recorded.payload) else { return nil }
+            return "trigger \(skipped.triggerId) of \(skipped.namespace).\(skipped.flowId) skipped \(skipped.count) "
+                + "missed time(s) from \(skipped.from) through \(skipped.through) (recoverMissedSchedules "
+                + "\(skipped.policy))"
         default:
             return nil
         }
@@ -172,6 +186,16 @@ public struct EventDescription: Sendable, Equatable {
             )
         case .subflowStarted(let e):
             return (e.taskRunId, "\(e.taskRunId) started \(e.namespace)/\(e.flowId) as \(e.childExecutionId)")
+        case .concurrencyQueued(let e):
+            return (nil, "limit \(e.limit) reached, waiting for \(e.running.joined(separator: ", "))")
+        case .concurrencySlotTaken(let e):
+            return (nil, "slot taken" + (e.running.isEmpty ? "" : " beside \(e.running.joined(separator: ", "))"))
+        case .concurrencyRefused(let e):
+            return (nil, "limit \(e.limit) reached (\(e.running.joined(separator: ", "))): \(e.behavior)")
+        case .inputFileUploadRequested(let e):
+            return (nil, "input \(e.input): storing gs://\(e.bucket)/\(e.object) (\(e.size) B, crc32c \(e.crc32c))")
+        case .inputFileUploaded(let e):
+            return (nil, "input \(e.input): stored \(e.object)" + (e.adopted ? " (it was there already)" : ""))
         case .outputFileRefused(let e):
             return (
                 e.taskRunId,

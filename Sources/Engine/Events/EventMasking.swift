@@ -46,6 +46,11 @@ extension ExecutionEvent {
         case .taskStarted(let value): return .taskStarted(value.masked(by: masker))
         case .executionEnding(let value): return .executionEnding(value.masked(by: masker))
         case .subflowStarted(let value): return .subflowStarted(value.masked(by: masker))
+        case .inputFileUploadRequested(let value): return .inputFileUploadRequested(value.masked(by: masker))
+        case .inputFileUploaded(let value): return .inputFileUploaded(value.masked(by: masker))
+        case .concurrencyQueued(let value): return .concurrencyQueued(value.masked(by: masker))
+        case .concurrencySlotTaken(let value): return .concurrencySlotTaken(value.masked(by: masker))
+        case .concurrencyRefused(let value): return .concurrencyRefused(value.masked(by: masker))
         }
     }
 }
@@ -269,7 +274,12 @@ extension ExecutionForked: SecretMaskedPayload {
 
 // Ids, types and the chosen branch (a case key written in the flow) are read back to decide.
 extension TaskStarted: SecretMaskedPayload {
-    public func masked(by masker: SecretMasker) -> TaskStarted { self }
+    /// The ForEach value is rendered text, masked as `AttemptStarted`'s is; ids, type and branch are not.
+    public func masked(by masker: SecretMasker) -> TaskStarted {
+        var copy = self
+        copy.value = value.map(masker.mask)
+        return copy
+    }
 }
 
 extension ExecutionEnding: SecretMaskedPayload {

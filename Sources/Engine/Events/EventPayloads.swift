@@ -77,6 +77,30 @@ public struct ExecutionStarted: Codable, Sendable, Equatable {
     /// The execution whose Subflow task started this one, and that task run.
     public var parentExecutionId: String? = nil
     public var parentTaskRunId: String? = nil
+    /// For an execution a schedule trigger started: its `trigger` variables (`date`, `next`, `previous`).
+    public var trigger: [String: String]? = nil
+    /// The files given for FILE inputs, by input (absent when there are none).
+    public var inputFiles: [String: InputFileRecord]? = nil
+    /// A fork's changes from its parent (absent for an execution that is not a fork).
+    public var forkChanges: ForkChanges? = nil
+}
+
+/// What a fork changed from its parent: where it starts again, and what it runs with that the parent did not.
+public struct ForkChanges: Codable, Sendable, Equatable {
+    /// The task run (or task) the fork runs again from, as asked: `task`, `task[value]` or a nested task's id.
+    public var from: String
+    /// Inputs whose value differs from the parent's.
+    public var inputsChanged: [String]
+    /// The parent's flow revision and digest, when the fork runs another flow text.
+    public var parentFlowRevision: Int?
+    public var parentFlowSHA256: String?
+
+    public init(from: String, inputsChanged: [String], parentFlowRevision: Int?, parentFlowSHA256: String?) {
+        self.from = from
+        self.inputsChanged = inputsChanged
+        self.parentFlowRevision = parentFlowRevision
+        self.parentFlowSHA256 = parentFlowSHA256
+    }
 }
 
 /// A task attempt begins: its identity and the names of everything it will create, before anything exists.
@@ -348,11 +372,22 @@ public struct ExecutionForked: Codable, Sendable, Equatable {
     public var fromTask: String
     /// Who asked for the fork (a server's caller); nil when a command line forked it.
     public var requestedBy: String?
+    /// Inputs the fork runs with other values (absent when none changed).
+    public var inputsChanged: [String]?
+    /// The fork's flow digest and revision, when it runs another flow text than this execution (absent otherwise).
+    public var flowSHA256: String?
+    public var flowRevision: Int?
 
-    public init(child: String, fromTask: String, requestedBy: String? = nil) {
+    public init(
+        child: String, fromTask: String, requestedBy: String? = nil, inputsChanged: [String]? = nil,
+        flowSHA256: String? = nil, flowRevision: Int? = nil
+    ) {
         self.child = child
         self.fromTask = fromTask
         self.requestedBy = requestedBy
+        self.inputsChanged = inputsChanged
+        self.flowSHA256 = flowSHA256
+        self.flowRevision = flowRevision
     }
 }
 

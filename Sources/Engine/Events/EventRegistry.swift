@@ -116,6 +116,13 @@ public struct EventRegistry: Sendable {
         registry.register(TaskStarted.self, as: "TaskStarted") { .taskStarted($0) }
         registry.register(ExecutionEnding.self, as: "ExecutionEnding") { .executionEnding($0) }
         registry.register(SubflowStarted.self, as: "SubflowStarted") { .subflowStarted($0) }
+        registry.register(InputFileUploadRequested.self, as: "InputFileUploadRequested") {
+            .inputFileUploadRequested($0)
+        }
+        registry.register(InputFileUploaded.self, as: "InputFileUploaded") { .inputFileUploaded($0) }
+        registry.register(ConcurrencyQueued.self, as: "ConcurrencyQueued") { .concurrencyQueued($0) }
+        registry.register(ConcurrencySlotTaken.self, as: "ConcurrencySlotTaken") { .concurrencySlotTaken($0) }
+        registry.register(ConcurrencyRefused.self, as: "ConcurrencyRefused") { .concurrencyRefused($0) }
         return registry
     }()
 }

@@ -35,6 +35,11 @@ public enum ExecutionEvent: Sendable, Equatable {
     case taskStarted(TaskStarted)
     case executionEnding(ExecutionEnding)
     case subflowStarted(SubflowStarted)
+    case inputFileUploadRequested(InputFileUploadRequested)
+    case inputFileUploaded(InputFileUploaded)
+    case concurrencyQueued(ConcurrencyQueued)
+    case concurrencySlotTaken(ConcurrencySlotTaken)
+    case concurrencyRefused(ConcurrencyRefused)
 
     /// The payload, which `EventRegistry` knows by its type.
     public var payload: any Encodable & Sendable {
@@ -68,6 +73,11 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .taskStarted(let value): return value
         case .executionEnding(let value): return value
         case .subflowStarted(let value): return value
+        case .inputFileUploadRequested(let value): return value
+        case .inputFileUploaded(let value): return value
+        case .concurrencyQueued(let value): return value
+        case .concurrencySlotTaken(let value): return value
+        case .concurrencyRefused(let value): return value
         }
     }
 

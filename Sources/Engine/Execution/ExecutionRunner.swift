@@ -34,35 +34,59 @@ public final class ExecutionRunner: Sendable {
     /// and other errors for I/O or refused Google calls.
     public func run(
         flow: Flow, flowPath: String, source: String, inputs rawInputs: [String: String],
-        executionId: String? = nil
+        files: [String: InputFileSource] = [:], executionId: String? = nil
     ) async throws -> ExecutionState {
         try await start(
             flow: flow, flowPath: flowPath, source: source,
-            inputs: try InputResolver.resolve(flow.inputs, given: rawInputs), executionId: executionId)
+            inputs: try InputResolver.resolve(flow.inputs, given: rawInputs, files: Set(files.keys)), files: files,
+            executionId: executionId)
     }
 
-    /// Starts a new execution that takes the outcomes of `parentId`'s task runs before the top-level task
-    /// `fromTask`, and runs `fromTask` and what follows. The parent keeps its history; both point at each other.
-    public func fork(_ parentId: String, fromTask: String, executionId: String? = nil) async throws -> ExecutionState {
+    /// What a fork runs differently from its parent: new input values (text, as `--input` gives them, and files)
+    /// and another text of the flow (a newer revision).
+    public struct ForkChangesRequested: Sendable {
+        public var inputs: [String: String] = [:]
+        public var files: [String: InputFileSource] = [:]
+        /// The flow's path and text, when the fork runs another text than the parent's.
+        public var flow: (path: String, source: String)?
+
+        public init(
+            inputs: [String: String] = [:], files: [String: InputFileSource] = [:],
+            flow: (path: String, source: String)? = nil
+        ) {
+            self.inputs = inputs
+            self.files = files
+            self.flow = flow
+        }
+    }
+
+    /// Starts a new execution from `parentId` that runs again the task runs `from` names (a task anywhere in the
+    /// flow, or one ForEach iteration `task[value]`: see `ForkPlan`) and adopts the parent's outcomes of every other
+    /// one, with the parent's inputs and flow unless `changes` gives others. The parent keeps its history; both
+    /// point at each other, and the fork records what it changed.
+    public func fork(
+        _ parentId: String, fromTask from: String, changes: ForkChangesRequested = .init(), executionId: String? = nil
+    ) async throws -> ExecutionState {
         guard let parent = try store.executionState(parentId), let started = parent.started else {
             throw EngineError.configuration("no execution \(parentId) in \(store.path)")
         }
-        let flow = try Self.load(flowPath: started.flowPath, source: started.flowSource)
-        let topLevel = flow.tasks.map(\.id.value)
-        guard let index = topLevel.firstIndex(of: fromTask) else {
+        let flowPath = changes.flow?.path ?? started.flowPath
+        let source = changes.flow?.source ?? started.flowSource
+        let flow = try Self.load(flowPath: flowPath, source: source)
+        if flow.namespace.value != started.namespace || flow.id.value != started.flowId {
             throw FlowProblems([
-                "fork --from \(fromTask): flow \(started.namespace)/\(started.flowId) has no top-level task \(fromTask) "
-                    + "(its top-level tasks: \(topLevel.joined(separator: ", ")))"
+                "fork --flow \(flowPath): the flow is \(flow.namespace.value)/\(flow.id.value), the execution's is "
+                    + "\(started.namespace)/\(started.flowId): give a revision of the same flow"
             ])
         }
-        func ids(_ task: FlowTask) -> [String] { [task.id.value] + task.childTasks.flatMap(ids) }
-        let before = Set(flow.tasks[..<index].flatMap(ids))
+        let plan = try ForkPlan.make(from: from, flow: flow, parent: parent)
+        let known = Set(flow.allTasks.map(\.id.value))
         var adopted: [TaskAdopted] = []
-        for run in parent.taskRuns where before.contains(run.taskId) {
+        for run in parent.taskRuns where !plan.rerun.contains(run.taskRunId) && known.contains(run.taskId) {
             guard run.isTerminal, run.state != .cancelled, run.state != .failed || run.allowedFailure else {
                 throw FlowProblems([
-                    "fork --from \(fromTask): task run \(run.taskRunId) of \(parentId) ended \(run.state); fork from "
-                        + "\(run.taskId) (or an earlier task) instead"
+                    "fork --from \(from): task run \(run.taskRunId) of \(parentId) ended \(run.state) and would be taken "
+                        + "as it is; fork from \(run.taskRunId) (or an earlier task) instead"
                 ])
             }
             adopted.append(
@@ -71,10 +95,28 @@ public final class ExecutionRunner: Sendable {
                     parentSeq: parent.lastSeq, state: run.state, vars: run.vars, metrics: run.metrics,
                     outputFiles: run.outputFiles, exitCode: run.exitCode, jobId: run.jobName, type: run.type))
         }
+        let inherited = started.inputs.mapValues(Convert.templateValue)
+        let inputs = try InputResolver.resolve(
+            flow.inputs, given: changes.inputs, files: Set(changes.files.keys), inherited: inherited)
+        var inheritedFiles = started.inputFiles ?? [:]
+        for name in changes.inputs.keys { inheritedFiles[name] = nil }
+        let changedInputs = Set(changes.files.keys).union(
+            Set(inputs.keys).union(inherited.keys).filter { name in
+                changes.files[name] == nil && inputs[name] != inherited[name]
+            }
+        ).sorted()
+        let flowChanged = source != started.flowSource
+        let newDigest = SHA256Digest.of(Data(source.utf8)).hex
+        let forkChanges = ForkChanges(
+            from: from, inputsChanged: changedInputs,
+            parentFlowRevision: flowChanged ? started.flowRevision : nil,
+            parentFlowSHA256: flowChanged ? started.flowSHA256 : nil)
         return try await start(
-            flow: flow, flowPath: started.flowPath, source: started.flowSource,
-            inputs: started.inputs.mapValues(Convert.templateValue), executionId: executionId,
-            forkedFrom: (parentId, parent.version, fromTask), adopted: adopted)
+            flow: flow, flowPath: flowPath, source: source, inputs: inputs, files: changes.files,
+            inheritedFiles: inheritedFiles, executionId: executionId,
+            forkedFrom: (parentId, parent.version, from), forkChanges: forkChanges,
+            forkedFlow: flowChanged ? (newDigest, configuration.flowRevision ?? flow.revision?.value) : nil,
+            adopted: adopted)
     }
 
     /// Starts the child execution of a Subflow task run and runs it to the end.
@@ -87,12 +129,23 @@ public final class ExecutionRunner: Sendable {
     }
 
     private func start(
-        flow: Flow, flowPath: String, source: String, inputs: [String: TemplateValue], executionId: String?,
-        forkedFrom: (id: String, version: Int64, task: String)? = nil, adopted: [TaskAdopted] = [],
+        flow: Flow, flowPath: String, source: String, inputs given: [String: TemplateValue],
+        files: [String: InputFileSource] = [:], inheritedFiles: [String: InputFileRecord] = [:], executionId: String?,
+        forkedFrom: (id: String, version: Int64, task: String)? = nil, forkChanges: ForkChanges? = nil,
+        forkedFlow: (sha256: String, revision: Int?)? = nil, adopted: [TaskAdopted] = [],
         parent: (executionId: String, taskRunId: String)? = nil
     ) async throws -> ExecutionState {
         var generator = SystemRandomNumberGenerator()
         let id = executionId ?? Naming.executionID(using: &generator)
+        var inputs = given
+        var inputFiles = inheritedFiles
+        if !files.isEmpty {
+            let received = try InputFiles.receive(
+                files, folder: configuration.outputDirectory.appendingPathComponent(id),
+                namespace: flow.namespace.value, flowId: flow.id.value, executionId: id)
+            inputs.merge(received.values) { _, file in file }
+            inputFiles.merge(received.records) { _, file in file }
+        }
         let namespaceFiles = try NamespaceFolder.list(configuration.namespaceFilesDirectory)
         if configuration.namespaceFilesDirectory == nil, flow.allTasks.contains(where: Self.wantsNamespaceFiles) {
             configuration.notice(
@@ -112,7 +165,8 @@ public final class ExecutionRunner: Sendable {
             namespaceFileDigests: try namespaceFiles.reduce(into: [:]) { digests, file in
                 digests[file.key] = try FileDigest.sha256Hex(of: file.value, role: "namespace file \(file.key)")
             }, forkedFrom: forkedFrom?.id, requestedBy: configuration.requestedBy,
-            parentExecutionId: parent?.executionId, parentTaskRunId: parent?.taskRunId)
+            parentExecutionId: parent?.executionId, parentTaskRunId: parent?.taskRunId, trigger: configuration.trigger,
+            inputFiles: inputFiles.isEmpty ? nil : inputFiles, forkChanges: forkChanges)
         let leased = try await holdingLease(id, owner: "batchledger run") { token in
             let recorder = ExecutionRecorder(
                 store: store, executionId: id, leaseToken: token, observer: configuration.observer)
@@ -120,7 +174,9 @@ public final class ExecutionRunner: Sendable {
             if let forkedFrom {
                 // The parent learns of its child; its state does not change.
                 let forked = ExecutionForked(
-                    child: id, fromTask: forkedFrom.task, requestedBy: configuration.requestedBy)
+                    child: id, fromTask: forkedFrom.task, requestedBy: configuration.requestedBy,
+                    inputsChanged: forkChanges.map(\.inputsChanged).flatMap { $0.isEmpty ? nil : $0 },
+                    flowSHA256: forkedFlow?.sha256, flowRevision: forkedFlow?.revision)
                 try await store.append(
                     [try ExecutionEvent.executionForked(forked).encoded()],
                     to: forkedFrom.id, expectedVersion: .exactly(forkedFrom.version))
@@ -319,9 +375,14 @@ final class ExecutionContext: Sendable {
     func runAll() async throws -> ExecutionState {
         var problem: Error?
         var succeeded = false
+        var refused: RunState?
         do {
-            succeeded = try await runBlock(
-                flow.tasks, handlers: TaskHandlers(errors: flow.errors, finally: flow.finally), Scope())
+            refused = try await awaitConcurrencySlot()
+            if refused == nil {
+                try await storeInputFiles()
+                succeeded = try await runBlock(
+                    flow.tasks, handlers: TaskHandlers(errors: flow.errors, finally: flow.finally), Scope())
+            }
         } catch {
             problem = error
         }
@@ -334,8 +395,15 @@ final class ExecutionContext: Sendable {
             throw problem
         }
         let killedBy = KillNote.current?.requestedBy
-        let (final, outputProblem) = try await withoutCancellation { [self, problem, succeeded] in
-            try await end(problem: problem, succeeded: succeeded)
+        let final: RunState
+        var outputProblem: String?
+        if let refused {
+            // Refused by the flow's concurrency limit: nothing ran, no handler runs.
+            final = refused
+        } else {
+            (final, outputProblem) = try await withoutCancellation { [self, problem, succeeded] in
+                try await end(problem: problem, succeeded: succeeded)
+            }
         }
         let requestedBy = final == .cancelled ? killedBy : nil
         try await withoutCancellation { [recorder] in
@@ -388,8 +456,12 @@ final class ExecutionContext: Sendable {
         do {
             do {
                 succeeded = try await body()
-            } catch where error is FlowProblems || error is TemplateError {
-                // A task that could not render is recorded failed: the handlers run, then the problem stands.
+            } catch where error is FlowProblems || error is TemplateError
+                || (!recovering && !(error is CancellationError) && !Task.isCancelled && !(error is LedgerError))
+            {
+                // A task that could not render, or whose Google call was refused after its retries, is recorded
+                // failed: the handlers run, then the problem stands. (A recovery that meets the outside world
+                // failing leaves the execution for the next recover instead.)
                 if !handlers.errors.isEmpty { _ = try await runTasks(handlers.errors, scope) }
                 if !handlers.finally.isEmpty { _ = try await runTasks(handlers.finally, scope) }
                 throw error
@@ -489,7 +561,12 @@ final class ExecutionContext: Sendable {
                 id: taskID, type: type, runId: taskID + scope.suffix, attemptsCount: attempt,
                 parentRunId: scope.parentRunId, value: scope.value, iteration: scope.iteration),
             inputs: inputMap, outputs: OutputsView.outputs(of: state), vars: vars, labels: labels,
-            envs: TemplateContext.environmentVariables(from: configuration.environment))
+            envs: TemplateContext.environmentVariables(from: configuration.environment),
+            trigger: started.trigger.map { variables in
+                var map = OrderedMap()
+                for key in variables.keys.sorted() { map[key] = .string(variables[key]!) }
+                return map
+            })
     }
 
 }

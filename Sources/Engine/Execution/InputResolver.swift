@@ -2,23 +2,50 @@ import Flows
 import Foundation
 import Templates
 
-/// Turns `--input NAME=VALUE` into typed inputs, with defaults and required checks. Every value is one the
-/// ledger can record: INT within 64 bits, FLOAT a finite decimal number, and no JSON number out of range.
+/// Turns `--input NAME=VALUE` (and the files given for FILE inputs) into typed inputs, with defaults, required
+/// checks and each type's own checks (Kestra's `validator`, `min`/`max`, `after`/`before`, `values`, `itemType`).
+/// Every value is one the ledger can record: INT within 64 bits, FLOAT a finite decimal number, and no JSON number
+/// out of range. A FILE input's value is set when its file is stored (`InputFiles`), not here.
 enum InputResolver {
-    static func resolve(_ declared: [FlowInput], given: [String: String]) throws -> [String: TemplateValue] {
+    static func resolve(
+        _ declared: [FlowInput], given: [String: String], files: Set<String> = [],
+        inherited: [String: TemplateValue] = [:]
+    ) throws -> [String: TemplateValue] {
         var problems: [String] = []
         var values: [String: TemplateValue] = [:]
         let known = Set(declared.map(\.id.value))
-        for name in given.keys.sorted() where !known.contains(name) {
+        for name in Set(given.keys).union(files).sorted() where !known.contains(name) {
             problems.append(
                 "--input \(quoted(name)): the flow has no input named \(quoted(name))"
                     + (known.isEmpty ? "" : " (its inputs: \(known.sorted().joined(separator: ", ")))"))
         }
         for input in declared {
             let name = input.id.value
+            if given[name] == nil, !files.contains(name), let value = inherited[name] {
+                // A fork keeps the parent's value of every input it does not give again.
+                values[name] = value
+                continue
+            }
+            if input.type.value == .file {
+                if let text = given[name] {
+                    problems.append(
+                        "--input \(name)=\(quoted(text)): \(name) is a FILE input; give a file: --input \(name)=@PATH "
+                            + "(or a file part of a multipart form)")
+                } else if !files.contains(name) && input.required.value {
+                    problems.append("\(input.location): input \(name) is required: pass --input \(name)=@PATH")
+                } else if !files.contains(name) {
+                    values[name] = .null
+                }
+                continue
+            }
+            if files.contains(name) {
+                problems.append(
+                    "input \(name) is a \(input.type.value.rawValue) input, not a FILE: give its value as text")
+                continue
+            }
             guard let text = given[name] else {
                 if let defaults = input.defaults {
-                    let value = Convert.templateValue(defaults)
+                    let value = defaultValue(defaults, input)
                     if value.containsNonFiniteNumber {
                         problems.append(
                             "\(defaults.location): the default of input \(name) holds a number that is not finite "
@@ -33,7 +60,7 @@ enum InputResolver {
                 }
                 continue
             }
-            switch parse(text, as: input.type.value) {
+            switch parse(text, as: input.type.value, constraints: input.constraints) {
             case .success(let value): values[name] = value
             case .failure(let problem): problems.append("--input \(name)=\(quoted(text)): \(problem.message(name))")
             }
@@ -42,88 +69,106 @@ enum InputResolver {
         return values
     }
 
+    /// A default as written; a YAML input's default given as text is read as YAML.
+    static func defaultValue(_ node: YAMLNode, _ input: FlowInput) -> TemplateValue {
+        let value = Convert.templateValue(node)
+        if input.type.value == .yaml, case .string(let text) = value,
+            case .success(let parsed) = parse(text, as: .yaml, constraints: input.constraints)
+        {
+            return parsed
+        }
+        return value
+    }
+
     /// Why a given value does not fit its input's type.
     struct Problem: Error {
         var message: (String) -> String
     }
 
-    static func parse(_ text: String, as type: FlowInput.InputType) -> Result<TemplateValue, Problem> {
-        switch type {
+    static func parse(_ text: String, as type: FlowInput.InputType, constraints: FlowInput.Constraints = .init())
+        -> Result<TemplateValue, Problem>
+    {
+        // A list's items are checked one by one below.
+        if ![.array, .multiselect].contains(type.canonical),
+            let problem = InputValueRules.problem(text, type: type, constraints: constraints)
+        {
+            return .failure(Problem { "\($0) \(problem)" })
+        }
+        switch type.canonical {
         case .int:
-            if let value = Int64(text) { return .success(.int(Int(value))) }
-            if isInteger(text) {
-                return .failure(
-                    Problem {
-                        "\($0) is an INT input and this number is out of range: give a whole number from "
-                            + "\(Int64.min) to \(Int64.max)"
-                    })
-            }
-            return .failure(Problem { "\($0) is an INT input; give a whole number such as 42 or -7" })
+            return .success(.int(Int(Int64(text)!)))
         case .float:
-            guard isDecimal(text), let value = Double(text), value.isFinite else {
-                return .failure(
-                    Problem {
-                        "\($0) is a FLOAT input; give a finite decimal number such as 3.14, -2 or 6.02e23 "
-                            + "(not nan or inf, at most about 1.8e308 in size)"
-                    })
-            }
-            return .success(.double(value))
+            return .success(.double(Double(text)!))
         case .boolean:
-            guard ["true", "false"].contains(text.lowercased()) else {
-                return .failure(Problem { "\($0) is a BOOLEAN input; give true or false" })
-            }
             return .success(.bool(text.lowercased() == "true"))
         case .json:
-            let value: TemplateValue
-            do {
-                value = try TemplateValue.parseJSON(text)
-            } catch {
-                return .failure(Problem { "\($0) is a JSON input and this is not valid JSON: \(error)" })
+            return json(text, type: "JSON")
+        case .yaml:
+            switch FlowParser.parseValue(yaml: text, file: "input") {
+            case .success(let node):
+                let value = Convert.templateValue(node)
+                if value.containsNonFiniteNumber {
+                    return .failure(
+                        Problem { "\($0) is a YAML input and a number in it is not finite: give finite numbers" })
+                }
+                return .success(value)
+            case .failure(let problems):
+                return .failure(Problem { "\($0) is a YAML input and this is not YAML: \(problems)" })
             }
-            if value.containsNonFiniteNumber {
+        case .array, .multiselect:
+            let parsed = json(text, type: type.rawValue)
+            guard case .success(let value) = parsed else { return parsed }
+            guard case .list(let items) = value else {
                 return .failure(
-                    Problem {
-                        "\($0) is a JSON input and a number in it is out of the 64-bit floating-point range: "
-                            + "give finite numbers"
-                    })
+                    Problem { "\($0) is a \(type.rawValue) input; give a JSON list such as [\"a\", \"b\"]" })
             }
-            return .success(value)
-        case .string:
+            let itemType =
+                type == .multiselect ? FlowInput.InputType.multiselect : constraints.itemType?.value ?? .string
+            var typed: [TemplateValue] = []
+            for item in items {
+                let itemText: String
+                switch item {
+                case .string(let string): itemText = string
+                case .int, .double, .bool: itemText = item.json
+                default:
+                    return .failure(
+                        Problem {
+                            "\($0) is a \(type.rawValue) input whose items are single values, not lists or objects"
+                        })
+                }
+                if let problem = InputValueRules.problem(itemText, type: itemType, constraints: constraints) {
+                    return .failure(Problem { "\($0)'s item \(quoted(itemText)): \($0) \(problem)" })
+                }
+                if type == .multiselect {
+                    typed.append(.string(itemText))
+                } else {
+                    switch parse(itemText, as: itemType, constraints: constraints) {
+                    case .success(let value): typed.append(value)
+                    case .failure(let problem): return .failure(problem)
+                    }
+                }
+            }
+            return .success(.list(typed))
+        default:
             return .success(.string(text))
         }
     }
 
-    /// An optional sign, then decimal digits.
-    static func isInteger(_ text: String) -> Bool {
-        var body = Substring(text)
-        if body.first == "-" || body.first == "+" { body = body.dropFirst() }
-        return !body.isEmpty && body.allSatisfy { $0.isASCII && $0.isNumber }
-    }
-
-    /// Decimal notation only (`-1.5`, `.5`, `2e10`): no `nan`, `inf`, hexadecimal floats or spaces.
-    static func isDecimal(_ text: String) -> Bool {
-        var scalars = Substring(text).unicodeScalars[...]
-        func digits() -> Int {
-            var count = 0
-            while let c = scalars.first, ("0"..."9").contains(c) {
-                scalars = scalars.dropFirst()
-                count += 1
-            }
-            return count
+    private static func json(_ text: String, type: String) -> Result<TemplateValue, Problem> {
+        let value: TemplateValue
+        do {
+            value = try TemplateValue.parseJSON(text)
+        } catch {
+            return .failure(Problem { "\($0) is a \(type) input and this is not valid JSON: \(error)" })
         }
-        if scalars.first == "-" || scalars.first == "+" { scalars = scalars.dropFirst() }
-        var mantissa = digits()
-        if scalars.first == "." {
-            scalars = scalars.dropFirst()
-            mantissa += digits()
+        if value.containsNonFiniteNumber {
+            return .failure(
+                Problem {
+                    "\($0) is a \(type) input and a number in it is out of the 64-bit floating-point range: "
+                        + "give finite numbers"
+                })
         }
-        guard mantissa > 0 else { return false }
-        if scalars.first == "e" || scalars.first == "E" {
-            scalars = scalars.dropFirst()
-            if scalars.first == "-" || scalars.first == "+" { scalars = scalars.dropFirst() }
-            guard digits() > 0 else { return false }
-        }
-        return scalars.isEmpty
+        return .success(value)
     }
 
     static func quoted(_ text: String) -> String { MessageQuote.quoted(text) }

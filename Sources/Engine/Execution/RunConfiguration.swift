@@ -72,6 +72,8 @@ public struct RunConfiguration: Sendable {
     public var sharedServices: ServiceRegistry?
     /// Who asked for this start or fork (a server's caller), recorded in `ExecutionStarted` and `ExecutionForked`.
     public var requestedBy: String?
+    /// The `trigger` variables of an execution a schedule trigger starts.
+    public var trigger: [String: String]?
     /// Labels recorded besides the flow's (winning over the flow's of the same key).
     public var labels: [String: String] = [:]
     /// The flow's revision in a host's flow library, recorded instead of the one its YAML names.

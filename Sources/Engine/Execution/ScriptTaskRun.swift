@@ -66,7 +66,7 @@ struct ScriptTaskRun {
             } catch let problems as FlowProblems {
                 try await recordFailure(attempt: attempt, reason: problems.description, exitCode: nil, willRetry: false)
                 throw problems
-            } catch where error is CancellationError || Task.isCancelled {
+            } catch  where error is CancellationError || Task.isCancelled {
                 if KillNote.isDetaching { throw CancellationError() }
                 try await withoutCancellation { [context, taskRunId, attempt] in
                     try await context.recorder.record(
@@ -149,7 +149,8 @@ struct ScriptTaskRun {
             ? context.namespaceFiles.filter { task.namespaceFiles!.selects($0.key) } : [:]
         let renderer = TaskRenderer(
             task: task, runner: runner, baseVariables: variables, secrets: configuration.secrets,
-            environment: configuration.environment, namespaceFiles: selected, knownFiles: OutputsView.files(of: state),
+            environment: configuration.environment, namespaceFiles: selected,
+            knownFiles: OutputsView.files(of: state).merging(InputFiles.files(of: started)) { output, _ in output },
             readNamespaceFile: Self.namespaceReader(configuration.namespaceFilesDirectory), text: context.text)
         let placement = try renderer.placement(secretsUsed)
         if let resume {
@@ -225,7 +226,7 @@ struct ScriptTaskRun {
             clock: configuration.clock, staging: context.registry.staging, directory: configuration.jobDirectory)
         do {
             return (try await attemptRunner.run(resuming: resume != nil), mask)
-        } catch where error is CancellationError || Task.isCancelled {
+        } catch  where error is CancellationError || Task.isCancelled {
             throw CancellationError()
         } catch let interruption as ReplayInterruption {
             // Decision replay stops here as the recorded process did: nothing is cleaned.

@@ -123,7 +123,16 @@ struct SubflowRun {
         let core = CoreTaskRun(context: context, task: .subflow(task), scope: scope)
         for entry in task.inputs {
             if let scalar = entry.value.scalar, case .string = scalar.value {
-                result[entry.key.value] = try await core.render(Located(scalar.text, at: entry.value.location))
+                let text = try await core.render(Located(scalar.text, at: entry.value.location))
+                // The child records its inputs as they are (a resume needs them): a secret must not be one.
+                if await context.recorder.masker.mask(text) != text {
+                    throw FlowProblems([
+                        "\(entry.value.location): Subflow \(task.common.id.value): input \(entry.key.value) holds a "
+                            + "secret's value, and the child execution records its inputs in the ledger: pass the "
+                            + "secret's name instead and call secret('NAME') in the child flow"
+                    ])
+                }
+                result[entry.key.value] = text
             } else {
                 result[entry.key.value] = ScriptTaskRun.text(Convert.templateValue(entry.value))
             }

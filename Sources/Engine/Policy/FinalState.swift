@@ -27,16 +27,18 @@ enum FinalState {
     /// task failed without `allowFailure` (in the tasks, `errors` or `finally`; `errors` never turn a failure
     /// into a success, as in Kestra).
     ///
-    /// - CANCELLED when the run was cancelled or any task run was;
-    /// - else FAILED when the run stopped on an error or the flow did not succeed;
-    /// - else WARNING when a task run ended WARNING or failed (a failure allowed here or around it);
+    /// - CANCELLED when the run was cancelled (killed);
+    /// - else FAILED when the run stopped on an error or the flow did not succeed (the siblings that failure
+    ///   cancelled do not make it CANCELLED);
+    /// - else WARNING when a task run ended WARNING, failed (a failure allowed here or around it) or was
+    ///   cancelled (without a kill, only a sibling's allowed failure cancels a task run);
     /// - else SUCCEEDED.
     static func of(taskRuns: [TaskRunState], problem: (any Error)?, flowSucceeded: Bool) -> RunState {
-        if problem is CancellationError || taskRuns.contains(where: { $0.state == .cancelled }) {
-            return .cancelled
-        }
+        if problem is CancellationError { return .cancelled }
         if problem != nil || !flowSucceeded { return .failed }
-        if taskRuns.contains(where: { $0.state == .warning || $0.state == .failed }) { return .warning }
+        if taskRuns.contains(where: { $0.state == .warning || $0.state == .failed || $0.state == .cancelled }) {
+            return .warning
+        }
         return .succeeded
     }
 

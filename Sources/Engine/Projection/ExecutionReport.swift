@@ -30,7 +30,7 @@ public struct ExecutionReport: Codable, Sendable, Equatable {
     public var outputDirectory: String?
     /// The flow's outputs (id → typed value), once the execution has ended.
     public var outputs: [String: EventValue]
-    /// The execution's labels (the flow's and the request's).
+    /// The execution's labels (the flow's and the request's), `{key: value}`.
     public var labels: [String: String]
     public var tasks: [TaskEntry]
 

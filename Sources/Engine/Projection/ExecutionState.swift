@@ -29,6 +29,12 @@ public struct ExecutionState: Codable, Sendable, Equatable {
     public var ending: RunState?
     /// The flow's outputs (id → value), once the execution is ending.
     public var outputs: [String: EventValue] = [:]
+    /// Where the execution stands against its flow's concurrency limit (nil: not limited, or it had a slot at once).
+    public var concurrency: ConcurrencyStanding?
+    /// FILE inputs whose upload was asked: input → object.
+    public var inputFileObjects: [String: String] = [:]
+    /// FILE inputs whose file is stored in the bucket.
+    public var inputFilesStored: Set<String> = []
     public var lastSeq: Int64 = 0
     public var version: Int64 = 0
 
@@ -195,6 +201,16 @@ public struct ExecutionState: Codable, Sendable, Equatable {
             outputs = ending.outputs
         case .subflowStarted(let subflow):
             updateRun(subflow.taskRunId) { $0.childExecutionId = subflow.childExecutionId }
+        case .concurrencyQueued:
+            concurrency = .queued
+        case .concurrencySlotTaken:
+            concurrency = .running
+        case .concurrencyRefused(let refused):
+            concurrency = refused.behavior == "FAIL" ? .refusedFailed : .refusedCancelled
+        case .inputFileUploadRequested(let request):
+            inputFileObjects[request.input] = request.object
+        case .inputFileUploaded(let uploaded):
+            inputFilesStored.insert(uploaded.input)
         case .outputFileRefused(let refused):
             updateAttempt(refused.taskRunId, refused.attempt) { $0.refusedOutputs[refused.object] = refused.reason }
             updateRun(refused.taskRunId) { $0.refusedOutputFiles[refused.object] = refused.reason }
@@ -381,6 +397,16 @@ public struct AttemptState: Codable, Sendable, Equatable {
     }
 }
 
+/// Where an execution stands against its flow's concurrency limit.
+public enum ConcurrencyStanding: String, Codable, Sendable, Equatable {
+    /// Waiting for a slot (QUEUE).
+    case queued
+    /// Queued before, and now holding a slot.
+    case running
+    /// Refused a slot (CANCEL, FAIL): the execution ends without running a task.
+    case refusedCancelled, refusedFailed
+}
+
 /// The small per-execution summary kept as a cached projection in the ledger (for `executions`).
 public struct ExecutionSummaryProjection: CachedProjection {
     public struct State: Codable, Equatable, Sendable {
@@ -396,11 +422,13 @@ public struct ExecutionSummaryProjection: CachedProjection {
         public var outputs: [String: EventValue]?
         /// The execution whose Subflow task started this one.
         public var parentExecutionId: String?
+        /// True while the execution waits for a slot of its flow's concurrency limit (it holds none).
+        public var queued: Bool?
     }
 
     public static let name = "execution-summary"
-    /// 2: labels. 3: outputs.
-    public static let definitionVersion = 3
+    /// 2: labels. 3: outputs. 4: queued.
+    public static let definitionVersion = 4
 
     /// Executions only: a flow's stream (`FlowLibrary`) and a control stream (`ExecutionControl`) have no summary.
     public static func key(for event: RecordedEvent) -> String? {
@@ -426,6 +454,11 @@ public struct ExecutionSummaryProjection: CachedProjection {
         case EventRegistry.name(of: ExecutionFinished.self):
             state.state = try JSONDecoder().decode(ExecutionFinished.self, from: event.payload).state
             state.endedAt = event.recordedAt
+            state.queued = nil
+        case EventRegistry.name(of: ConcurrencyQueued.self):
+            state.queued = true
+        case EventRegistry.name(of: ConcurrencySlotTaken.self):
+            state.queued = nil
         default:
             break
         }

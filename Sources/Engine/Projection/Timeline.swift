@@ -79,7 +79,9 @@ public enum Timeline {
         case .outputFileRefused(let e): return e.taskRunId
         case .taskStarted(let e): return e.taskRunId
         case .subflowStarted(let e): return e.taskRunId
-        case .executionStarted, .executionFinished, .recoveryFailed, .executionForked, .executionEnding, .killRequested:
+        case .executionStarted, .executionFinished, .recoveryFailed, .executionForked, .executionEnding, .killRequested,
+            .inputFileUploadRequested, .inputFileUploaded, .concurrencyQueued, .concurrencySlotTaken,
+            .concurrencyRefused:
             return nil
         }
     }
@@ -142,6 +144,14 @@ public enum Timeline {
             return "ending \(e.state)"
                 + (e.outputs.isEmpty ? "" : ", outputs \(e.outputs.keys.sorted().joined(separator: ", "))")
         case .subflowStarted(let e): return "\(e.taskRunId) runs \(e.namespace)/\(e.flowId) as \(e.childExecutionId)"
+        case .concurrencyQueued(let e):
+            return "concurrency limit \(e.limit) reached: queued behind \(e.running.joined(separator: ", "))"
+        case .concurrencySlotTaken: return "concurrency slot taken"
+        case .concurrencyRefused(let e):
+            return "concurrency limit \(e.limit) reached: \(e.behavior) (running \(e.running.joined(separator: ", ")))"
+        case .inputFileUploadRequested(let e): return "input \(e.input): storing \(e.object) (\(e.size) B)"
+        case .inputFileUploaded(let e):
+            return "input \(e.input): stored \(e.object)" + (e.adopted ? " (it was there already)" : "")
         case .outputFileRefused(let e):
             return "\(e.taskRunId) refused output object \(OutputPath.quoted(e.object)): \(e.reason)"
         case .killRequested(let e): return "kill requested by \(e.requestedBy)"

@@ -57,7 +57,17 @@ public enum DecisionReplay {
         // The scratch ledger is thrown away at the end: its commits need not wait for the disk.
         let replayStore = try EventStore(
             path: scratch.appendingPathComponent("replay.ledger").path, options: .init(durable: false))
-        try await replayStore.append([try ExecutionEvent.executionStarted(started).encoded()], to: executionId)
+        // A fork's adopted outcomes are part of how it started (recorded with ExecutionStarted): given, not decided.
+        var first = [try ExecutionEvent.executionStarted(started).encoded()]
+        for event in recordedEvents {
+            switch event {
+            // The concurrency decisions answered the ledger's other executions, which the replay does not have.
+            case .taskAdopted, .concurrencyQueued, .concurrencySlotTaken, .concurrencyRefused:
+                first.append(try event.encoded())
+            default: break
+            }
+        }
+        try await replayStore.append(first, to: executionId)
 
         var names: [String: (String, String)] = [:]
         for case .attemptStarted(let attempt) in recordedEvents {
@@ -182,6 +192,8 @@ public enum DecisionReplay {
             case .taskStarted(let e): add(e.taskRunId, "TaskStarted \(e.type) \(e.branch ?? "-")")
             case .executionEnding(let e):
                 add(executionKey, "ExecutionEnding \(e.state) outputs \(e.outputs.keys.sorted())")
+            case .inputFileUploadRequested(let e):
+                add(executionKey, "InputFileUploadRequested \(e.input) \(e.object) \(e.crc32c)")
             default: break
             }
         }

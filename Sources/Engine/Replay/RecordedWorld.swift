@@ -52,6 +52,7 @@ final class RecordedHistory: @unchecked Sendable {
     private var attemptsByJob: [String: AttemptStarted] = [:]
     private var keyByUID: [String: String] = [:]
     private var uploads: [String: FileUploaded] = [:]
+    private var inputUploads: [String: InputFileUploaded] = [:]
     private var downloads: [String: OutputFileDownloaded] = [:]
     private var pollCursor: [String: Int] = [:]
     private var eventsServed: [String: [JobStatusChange]] = [:]
@@ -84,6 +85,9 @@ final class RecordedHistory: @unchecked Sendable {
             case .jobDeleted(let e): deleted[Self.key(e.taskRunId, e.attempt)] = e
             case .stagingCleaned(let e): cleaned[e.prefix] = e
             case .fileUploaded(let e): uploads[e.object] = e
+            case .inputFileUploaded(let e) where !e.adopted:
+                // Asked for before the upload: absent then, as it was.
+                inputUploads[e.object] = e
             case .outputFileDownloaded(let e): downloads[e.object] = e
             case .taskCancelled(let e) where state.state == .cancelled: killed.insert(Self.key(e.taskRunId, e.attempt))
             default: break
@@ -188,6 +192,9 @@ final class RecordedHistory: @unchecked Sendable {
 
     func uploaded(_ name: String) -> FileUploaded? { lock.withLock { uploads[name] } }
 
+    /// A FILE input's object as the history stored it.
+    func inputUpload(_ name: String) -> InputFileUploaded? { lock.withLock { inputUploads[name] } }
+
     func downloaded(_ name: String) -> OutputFileDownloaded? { lock.withLock { downloads[name] } }
 
     /// What the attempt's folder held when it was collected: the outputs downloaded, and the inputs uploaded.
@@ -245,6 +252,9 @@ struct RecordedStorage: ObjectStorage {
     }
 
     func create(bucket: String, name: String, file: URL) async throws -> StoredObject {
+        if let input = history.inputUpload(name) {
+            return StoredObject(name: name, generation: input.generation, size: input.size, crc32c: input.crc32c)
+        }
         let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber)?.int64Value
         return StoredObject(
             name: name, generation: history.uploaded(name)?.generation ?? 1, size: size ?? 0, crc32c: nil)

@@ -31,8 +31,12 @@ public struct Flow: Sendable, Equatable {
     public var outputs: [FlowOutput]
     /// The `pluginDefaults:` entries as written.
     public var pluginDefaults: [PluginDefault]
+    /// How many executions of the flow may run at once, and what a new one does past that.
+    public var concurrency: FlowConcurrency? = nil
     /// `disabled:`, false by default.
     public var disabled: Located<Bool>
+    /// The `Schedule` triggers, in file order (`batchledger serve` fires them).
+    public var triggers: [ScheduleTrigger] = []
     /// Where the flow's mapping starts (line 1, usually).
     public var location: SourceLocation
 

@@ -6,14 +6,14 @@ struct FlowBuilder {
 
     static let properties = [
         "id", "namespace", "revision", "description", "labels", "inputs", "variables", "tasks", "pluginDefaults",
-        "disabled", "errors", "finally", "afterExecution", "outputs",
+        "disabled", "errors", "finally", "afterExecution", "outputs", "triggers", "concurrency",
     ]
 
     /// Kestra flow properties BatchLedger does not run, with a message that says so.
     static let unsupported: [String: String] = {
         var result: [String: String] = [:]
         for key in [
-            "triggers", "concurrency", "retry", "sla", "checks",
+            "retry", "sla", "checks",
             "tenantId", "deleted", "workerGroup", "listeners",
         ] {
             result[key] = "'\(key)' is a Kestra flow property that BatchLedger does not support: remove it"
@@ -62,13 +62,33 @@ struct FlowBuilder {
         let afterExecution = taskBuilder.buildOptionalList(reader, key: "afterExecution", owner: "flow")
         let outputs = reader.mappingList("outputs", itemOwner: "output") { readOutput($0) } ?? []
         let disabled = reader.bool("disabled", default: false)
+        let triggers = reader.mappingList("triggers", itemOwner: "trigger") { TriggerBuilder(context: context).build($0) }
+        var triggerIDs = Set<String>()
+        for trigger in triggers ?? [] where !triggerIDs.insert(trigger.id.value).inserted {
+            context.error("trigger id '\(trigger.id.value)' is used twice in the flow", at: trigger.id.location)
+        }
+
+        let concurrency = reader.mapping("concurrency", owner: "concurrency") { nested -> FlowConcurrency? in
+            nested.rejectUnknown(known: ["limit", "behavior"])
+            let limit = nested.int("limit", range: 1...Int.max)
+            if nested.node("limit") == nil {
+                context.error("concurrency needs 'limit': how many executions may run at once", at: nested.location)
+            }
+            let behavior =
+                nested.enumeration("behavior", FlowConcurrency.Behavior.self)
+                ?? Located(.queue, at: nested.location, isDefault: true)
+            return limit.map { FlowConcurrency(limit: $0, behavior: behavior) }
+        }
 
         guard let id, let namespace else { return nil }
-        return Flow(
+        var flow = Flow(
             file: context.file, id: id, namespace: namespace, revision: revision, description: description,
             labels: labels, inputs: inputs, variables: variables, tasks: tasks, errors: errors, finally: finally,
             afterExecution: afterExecution, outputs: outputs, pluginDefaults: pluginDefaults,
             disabled: disabled, location: root.location)
+        flow.triggers = triggers ?? []
+        flow.concurrency = concurrency
+        return flow
     }
 
     /// Labels as a mapping (`team: data`) or as a list of `{key, value}` mappings, both accepted by Kestra.

@@ -144,3 +144,24 @@ public func validate(source: String, file: String) -> [FlowDiagnostic] {
 public func validate(contentsOf url: URL, file: String? = nil) -> [FlowDiagnostic] {
     FlowParser.parse(contentsOf: url, file: file).diagnostics
 }
+
+extension FlowParser {
+    /// Reads a YAML value given outside a flow (a YAML input), with the same safety limits as a flow; the problems
+    /// as `FILE:LINE:COLUMN: message` when it is not one.
+    public static func parseValue(yaml text: String, file: String, limits: Limits = Limits()) -> Result<
+        YAMLNode, FlowProblemList
+    > {
+        let (root, diagnostics) = YAMLReader(file: file, limits: limits).read(text)
+        let errors = diagnostics.filter { $0.severity == .error }
+        guard let root, errors.isEmpty else {
+            return .failure(FlowProblemList(problems: errors.map(\.description)))
+        }
+        return .success(root)
+    }
+}
+
+/// Problems found reading a value, each `FILE:LINE:COLUMN: message`.
+public struct FlowProblemList: Error, Sendable, CustomStringConvertible {
+    public var problems: [String]
+    public var description: String { problems.isEmpty ? "not a YAML value" : problems.joined(separator: "; ") }
+}

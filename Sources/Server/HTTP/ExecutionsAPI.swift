@@ -29,11 +29,13 @@ public struct ExecutionsAPI: APIRoutes {
         APIOperation("POST", "/executions/{executionId}/actions/restart"),
         APIOperation("POST", "/executions/{executionId}/replay"),
         APIOperation("POST", "/executions/{executionId}/actions/replay"),
+        APIOperation("POST", "/executions/{executionId}/replay-with-inputs"),
+        APIOperation("POST", "/executions/{executionId}/actions/replay-with-inputs"),
     ]
 
     /// The longest label key and value accepted.
-    static let maximumLabelKey = 100
-    static let maximumLabelValue = 1_000
+    static let maximumLabelKey = ExecutionLabels.maximumKey
+    static let maximumLabelValue = ExecutionLabels.maximumValue
 
     public func respond(to call: APICall) async throws -> Response? {
         let route = call.route
@@ -41,7 +43,7 @@ public struct ExecutionsAPI: APIRoutes {
         // POST executions/{namespace}/{id} creates; POST executions/{executionId}/restart (or replay) acts on an
         // execution: an action's name after an execution that exists is the action.
         let action =
-            route.count == 3 && ["restart", "replay", "kill"].contains(route[2])
+            route.count == 3 && ["restart", "replay", "replay-with-inputs", "kill"].contains(route[2])
             && ExecutionID.isValid(route[1]) && (try? host.engine.state(of: route[1], access: .readOnly)) != nil
         switch (call.method, route.count) {
         case ("POST", 3) where route[1] != "search" && !action:
@@ -51,7 +53,10 @@ public struct ExecutionsAPI: APIRoutes {
         case ("POST", 3) where route[2] == "restart", ("POST", 4) where route[2] == "actions" && route[3] == "restart":
             return try await restart(route[1], call)
         case ("POST", 3) where route[2] == "replay", ("POST", 4) where route[2] == "actions" && route[3] == "replay":
-            return try await replay(route[1], call)
+            return try await replay(route[1], call, withInputs: false)
+        case ("POST", 3) where route[2] == "replay-with-inputs",
+            ("POST", 4) where route[2] == "actions" && route[3] == "replay-with-inputs":
+            return try await replay(route[1], call, withInputs: true)
         default:
             return nil
         }
@@ -71,21 +76,7 @@ public struct ExecutionsAPI: APIRoutes {
                 "flow \(MessageQuote.quoted(namespace + "." + flowId))\(which) does not exist: create it with POST /api/v1/main/flows"
             )
         }
-        let form = try FormData(body: call.body, contentType: call.headers[.contentType])
-        var inputs: [String: String] = [:]
-        for field in form.fields {
-            if field.fileName != nil {
-                throw APIError(
-                    status: 422, "input \(MessageQuote.quoted(field.name)) is a file: FILE inputs are not supported yet"
-                )
-            }
-            guard let text = field.text else {
-                throw APIError(status: 422, "input \(MessageQuote.quoted(field.name)) is not UTF-8 text")
-            }
-            guard inputs.updateValue(text, forKey: field.name) == nil else {
-                throw APIError(status: 422, "input \(MessageQuote.quoted(field.name)) is given twice")
-            }
-        }
+        let (inputs, files) = try Self.inputs(try FormData(body: call.body, contentType: call.headers[.contentType]))
         let labels = try Self.labels(call.request.query["labels"] ?? [])
         let wait = try Self.flag(call.request["wait"], name: "wait")
         let flow: LoadedFlow
@@ -100,9 +91,42 @@ public struct ExecutionsAPI: APIRoutes {
             flowRevision: stored.revision)
         // The server resumed the interrupted ones when it started; the others run here or in another process.
         request.reportsInterruptedExecutions = false
+        request.files = files
         let id = try await launch(.start(request))
         if wait { await host.waitForEnd(of: id) }
         return try .kestra(try await BlockingWork.run { [history] in try history.execution(id) })
+    }
+
+    /// A form's input values and files, each input given once, each file name one plain path segment.
+    static func inputs(_ form: FormData) throws -> (values: [String: String], files: [String: InputFileSource]) {
+        var inputs: [String: String] = [:]
+        var files: [String: InputFileSource] = [:]
+        for field in form.fields {
+            if let fileName = field.fileName {
+                // The name becomes a segment of an object name and a URI: one plain segment only.
+                if let problem = InputFileSource.filenameProblem(fileName) {
+                    throw APIError(
+                        status: 422,
+                        "input \(MessageQuote.quoted(field.name)): file name \(MessageQuote.quoted(fileName)) is refused: "
+                            + problem)
+                }
+                guard files[field.name] == nil, inputs[field.name] == nil else {
+                    throw APIError(status: 422, "input \(MessageQuote.quoted(field.name)) is given twice")
+                }
+                files[field.name] = InputFileSource(filename: fileName, content: .data(Data(field.value)))
+                continue
+            }
+            guard files[field.name] == nil else {
+                throw APIError(status: 422, "input \(MessageQuote.quoted(field.name)) is given twice")
+            }
+            guard let text = field.text else {
+                throw APIError(status: 422, "input \(MessageQuote.quoted(field.name)) is not UTF-8 text")
+            }
+            guard inputs.updateValue(text, forKey: field.name) == nil else {
+                throw APIError(status: 422, "input \(MessageQuote.quoted(field.name)) is given twice")
+            }
+        }
+        return (inputs, files)
     }
 
     /// Kills an execution, whichever process drives it (this server, a run, a recover, another server; or none),
@@ -152,8 +176,10 @@ public struct ExecutionsAPI: APIRoutes {
         return try await fork(id, from: from, call)
     }
 
-    /// Replays an ended execution from the top-level task of `taskRunId` (its first task without one).
-    func replay(_ id: String, _ call: APICall) async throws -> Response {
+    /// Replays an ended execution from the task run `taskRunId` (its task and what follows it; inside a ForEach,
+    /// only its iteration), else from its first task; with `revision`, that revision of the flow; with inputs
+    /// (`replay-with-inputs`), those values instead of the execution's.
+    func replay(_ id: String, _ call: APICall, withInputs: Bool) async throws -> Response {
         let state = try recorded(id)
         guard state.isTerminal else {
             throw APIError(
@@ -162,20 +188,37 @@ public struct ExecutionsAPI: APIRoutes {
         let flow = try Self.flow(of: state)
         let from: String
         if let taskRunId = call.request["taskRunId"] {
-            guard let run = state.taskRuns.first(where: { $0.taskRunId == taskRunId }),
-                let top = Self.topLevelTask(of: run.taskId, in: flow)
-            else {
+            guard let run = state.taskRuns.first(where: { $0.taskRunId == taskRunId }) else {
                 throw APIError.notFound(
                     "execution \(MessageQuote.quoted(id)) has no task run \(MessageQuote.quoted(taskRunId))")
             }
-            from = top
+            from = run.value.map { "\(run.taskId)[\($0)]" } ?? run.taskId
         } else {
             guard let first = flow.tasks.first?.id.value else {
                 throw APIError(status: 409, "execution \(MessageQuote.quoted(id))'s flow has no task")
             }
             from = first
         }
-        return try await fork(id, from: from, call)
+        var request = ForkRequest(parent: id, fromTask: from, secrets: host.secrets, requestedBy: call.requester)
+        if let revision = try Self.revision(call.request["revision"]) {
+            guard let stored = try library.revision(namespace: flow.namespace.value, id: flow.id.value, revision) else {
+                throw APIError.notFound(
+                    "flow \(MessageQuote.quoted(flow.namespace.value + "." + flow.id.value)) has no revision \(revision)"
+                )
+            }
+            do {
+                request.flow = try loadedFlows.flow(stored)
+            } catch {
+                throw Self.refusal(error)
+            }
+            request.flowRevision = stored.revision
+        }
+        if withInputs {
+            (request.inputs, request.files) = try Self.inputs(
+                try FormData(body: call.body, contentType: call.headers[.contentType]))
+        }
+        let child = try await launch(.fork(request))
+        return try .kestra(try history.execution(child))
     }
 
     private func fork(_ parent: String, from task: String, _ call: APICall) async throws -> Response {
@@ -230,12 +273,8 @@ public struct ExecutionsAPI: APIRoutes {
             }
             let key = String(text[..<colon])
             let value = String(text[text.index(after: colon)...])
-            guard !key.isEmpty, key.count <= maximumLabelKey, value.count <= maximumLabelValue,
-                !(key + value).unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-            else {
-                throw APIError.badRequest(
-                    "label \(MessageQuote.quoted(text)): the key must be 1 to \(maximumLabelKey) characters and the "
-                        + "value at most \(maximumLabelValue), without control characters")
+            if let problem = ExecutionLabels.problem(key: key, value: value) {
+                throw APIError.badRequest("label \(MessageQuote.quoted(text)): \(problem)")
             }
             labels[key] = value
         }

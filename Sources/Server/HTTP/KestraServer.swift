@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Ledger
 import Logging
+import ServiceLifecycle
 
 /// `batchledger serve`'s HTTP server: Kestra's REST API over one ledger, on one address.
 public struct KestraServer: Sendable {
@@ -50,15 +51,15 @@ public struct KestraServer: Sendable {
     }
 
     /// The Hummingbird application; `onListening` gets the port it listens on (useful with port 0).
-    public func application(onListening: @escaping @Sendable (Int) async -> Void = { _ in })
-        -> some ApplicationProtocol
-    {
+    public func application(
+        services: [any Service] = [], onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         var logger = Logger(label: "batchledger-serve")
         logger.logLevel = .warning
         return Application(
             responder: responder,
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            services: services, onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
 }

@@ -1032,7 +1032,7 @@ extension OpenAPIDocument {
                 "additionalProperties": {
                   "type": "string"
                 },
-                "description": "One field per input, by the input's id, with its value as text (FILE inputs are not supported: a file part is refused with 422)."
+                "description": "One field per input, by the input's id, with its value as text; a FILE input is a file part (its file name one path segment: no `/`, `\\\\`, `..` or control characters, else 422)."
               },
               "example": {
                 "name": "world"
@@ -1044,7 +1044,7 @@ extension OpenAPIDocument {
                 "additionalProperties": {
                   "type": "string"
                 },
-                "description": "One field per input, by the input's id, with its value as text (FILE inputs are not supported: a file part is refused with 422)."
+                "description": "One field per input, by the input's id, with its value as text; a FILE input is a file part (its file name one path segment: no `/`, `\\\\`, `..` or control characters, else 422)."
               },
               "example": {
                 "name": "world"
@@ -1466,9 +1466,19 @@ extension OpenAPIDocument {
             "name": "taskRunId",
             "in": "query",
             "required": false,
-            "description": "Replay from this task run's top-level task (default: the first task).",
+            "description": "Replay from this task run: its task and what follows it, and inside a ForEach only its iteration (default: the first task).",
             "schema": {
               "type": "string"
+            }
+          },
+          {
+            "name": "revision",
+            "in": "query",
+            "required": false,
+            "description": "Run this revision of the flow from the flow library instead of the replayed execution's own text.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
             }
           }
         ],
@@ -1513,6 +1523,120 @@ extension OpenAPIDocument {
         }
       }
     },
+    "/api/v1/main/executions/{executionId}/replay-with-inputs": {
+      "post": {
+        "operationId": "replayExecutionWithInputs",
+        "tags": [
+          "Executions"
+        ],
+        "summary": "Replay an ended execution from a task run with new input values (a fork that records the inputs it changed).",
+        "description": "409 while the execution is running; inputs not given keep the replayed execution's values.",
+        "parameters": [
+          {
+            "name": "executionId",
+            "in": "path",
+            "required": true,
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
+            }
+          },
+          {
+            "name": "taskRunId",
+            "in": "query",
+            "required": false,
+            "description": "Replay from this task run: its task and what follows it, and inside a ForEach only its iteration (default: the first task).",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "revision",
+            "in": "query",
+            "required": false,
+            "description": "Run this revision of the flow from the flow library instead of the replayed execution's own text.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The new execution (its `originalId` is the replayed one).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Execution"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "422": {
+            "$ref": "#/components/responses/UnprocessableEntity"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        },
+        "requestBody": {
+          "required": false,
+          "description": "Input values that replace the replayed execution's, one field per input.",
+          "content": {
+            "multipart/form-data": {
+              "schema": {
+                "type": "object",
+                "additionalProperties": {
+                  "type": "string"
+                },
+                "description": "One field per input, by the input's id, with its value as text; a FILE input is a file part (its file name one path segment: no `/`, `\\\\`, `..` or control characters, else 422)."
+              },
+              "example": {
+                "name": "world"
+              }
+            },
+            "application/x-www-form-urlencoded": {
+              "schema": {
+                "type": "object",
+                "additionalProperties": {
+                  "type": "string"
+                },
+                "description": "One field per input, by the input's id, with its value as text; a FILE input is a file part (its file name one path segment: no `/`, `\\\\`, `..` or control characters, else 422)."
+              },
+              "example": {
+                "name": "world"
+              }
+            }
+          }
+        }
+      }
+    },
     "/api/v1/main/executions/{executionId}/actions/replay": {
       "post": {
         "operationId": "replayExecutionAction",
@@ -1537,9 +1661,19 @@ extension OpenAPIDocument {
             "name": "taskRunId",
             "in": "query",
             "required": false,
-            "description": "Replay from this task run's top-level task (default: the first task).",
+            "description": "Replay from this task run: its task and what follows it, and inside a ForEach only its iteration (default: the first task).",
             "schema": {
               "type": "string"
+            }
+          },
+          {
+            "name": "revision",
+            "in": "query",
+            "required": false,
+            "description": "Run this revision of the flow from the flow library instead of the replayed execution's own text.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
             }
           }
         ],
@@ -1580,6 +1714,120 @@ extension OpenAPIDocument {
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
+    "/api/v1/main/executions/{executionId}/actions/replay-with-inputs": {
+      "post": {
+        "operationId": "replayExecutionWithInputsAction",
+        "tags": [
+          "Executions"
+        ],
+        "summary": "Replay an ended execution from a task run with new input values (a fork that records the inputs it changed).",
+        "description": "409 while the execution is running; inputs not given keep the replayed execution's values.",
+        "parameters": [
+          {
+            "name": "executionId",
+            "in": "path",
+            "required": true,
+            "description": "The execution's id: letters, digits, `_` and `-`, at most 64 (any other is 404).",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "pattern": "^[0-9A-Za-z_-]{1,64}$"
+            }
+          },
+          {
+            "name": "taskRunId",
+            "in": "query",
+            "required": false,
+            "description": "Replay from this task run: its task and what follows it, and inside a ForEach only its iteration (default: the first task).",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "revision",
+            "in": "query",
+            "required": false,
+            "description": "Run this revision of the flow from the flow library instead of the replayed execution's own text.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The new execution (its `originalId` is the replayed one).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Execution"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "422": {
+            "$ref": "#/components/responses/UnprocessableEntity"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGateway"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        },
+        "requestBody": {
+          "required": false,
+          "description": "Input values that replace the replayed execution's, one field per input.",
+          "content": {
+            "multipart/form-data": {
+              "schema": {
+                "type": "object",
+                "additionalProperties": {
+                  "type": "string"
+                },
+                "description": "One field per input, by the input's id, with its value as text; a FILE input is a file part (its file name one path segment: no `/`, `\\\\`, `..` or control characters, else 422)."
+              },
+              "example": {
+                "name": "world"
+              }
+            },
+            "application/x-www-form-urlencoded": {
+              "schema": {
+                "type": "object",
+                "additionalProperties": {
+                  "type": "string"
+                },
+                "description": "One field per input, by the input's id, with its value as text; a FILE input is a file part (its file name one path segment: no `/`, `\\\\`, `..` or control characters, else 422)."
+              },
+              "example": {
+                "name": "world"
+              }
+            }
           }
         }
       }

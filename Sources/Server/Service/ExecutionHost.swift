@@ -34,7 +34,11 @@ public final class ExecutionHost: Sendable {
     /// throws the engine's refusal when it could not start (bad inputs, a flow that cannot run, no credentials).
     /// The execution goes on being driven after this returns; `waitForEnd(of:)` waits for its end.
     public func launch(_ launch: Launch) async throws(EngineFailure) -> String {
-        let id = Engine.newExecutionID()
+        let id: String
+        switch launch {
+        case .start(let request): id = request.executionId ?? Engine.newExecutionID()
+        case .fork(let request): id = request.executionId ?? Engine.newExecutionID()
+        }
         let first = FirstEvent()
         let ends = ends
         let observer = EngineObserver(events: { driven in

@@ -101,13 +101,16 @@ public struct RunVariables: Sendable {
     public var outputDir: String?
     /// `bucketPath`: the task's `gs://` prefix.
     public var bucketPath: String?
+    /// `trigger`: for an execution a schedule trigger started (`date`, `next`, `previous`).
+    public var trigger: OrderedMap?
 
     /// Variables for one task of one execution.
     public init(
         flow: Flow, execution: Execution, task: Task? = nil, inputs: OrderedMap = [:], outputs: OrderedMap = [:],
         vars: OrderedMap = [:], labels: OrderedMap = [:], envs: TemplateValue = .map([:]), workingDir: String? = nil,
-        outputDir: String? = nil, bucketPath: String? = nil
+        outputDir: String? = nil, bucketPath: String? = nil, trigger: OrderedMap? = nil
     ) {
+        self.trigger = trigger
         self.flow = flow
         self.execution = execution
         self.task = task
@@ -156,6 +159,7 @@ public struct RunVariables: Sendable {
         if let workingDir { root["workingDir"] = .string(workingDir) }
         if let outputDir { root["outputDir"] = .string(outputDir) }
         if let bucketPath { root["bucketPath"] = .string(bucketPath) }
+        if let trigger { root["trigger"] = .map(trigger) }
         return root
     }
 }
