@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "batchledger", targets: ["batchledger"]),
         .library(name: "Ledger", targets: ["Ledger"]),
+        .library(name: "PostgresLedger", targets: ["PostgresLedger"]),
         .library(name: "Flows", targets: ["Flows"]),
         .library(name: "Templates", targets: ["Templates"]),
         .library(name: "GoogleCloud", targets: ["GoogleCloud"]),
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.1.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -43,6 +45,10 @@ let package = Package(
         .target(
             name: "Ledger",
             dependencies: ["Primitives", "CSQLite", "COpenSSL"]
+        ),
+        .target(
+            name: "PostgresLedger",
+            dependencies: ["Ledger", "Primitives", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .target(
             name: "Templates",
@@ -82,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "batchledger",
             dependencies: [
-                "Ledger", "Flows", "Templates", "GoogleCloud", "Engine", "LocalCloud", "Server",
+                "Ledger", "PostgresLedger", "Flows", "Templates", "GoogleCloud", "Engine", "LocalCloud", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
@@ -104,6 +110,9 @@ let package = Package(
         ),
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CSQLite", "ledger-bench"]),
+        .testTarget(
+            name: "PostgresLedgerTests",
+            dependencies: ["PostgresLedger", "Ledger", .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates", "Primitives"]),
         .testTarget(
@@ -121,7 +130,8 @@ let package = Package(
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["batchledger", "Engine", "Ledger", "Templates"], exclude: ["Fixtures"]),
+            name: "EndToEndTests", dependencies: ["batchledger", "Engine", "Ledger", "Templates"], exclude: ["Fixtures"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

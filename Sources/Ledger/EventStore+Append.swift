@@ -6,6 +6,11 @@ public struct AppendResult: Sendable, Equatable {
     public let events: [RecordedEvent]
     /// True when the idempotency key had been used before and nothing new was written.
     public let replayed: Bool
+
+    package init(events: [RecordedEvent], replayed: Bool) {
+        self.events = events
+        self.replayed = replayed
+    }
 }
 
 extension EventStore {
@@ -37,7 +42,7 @@ extension EventStore {
 
     /// Refuses what can never be stored: an empty batch, an empty stream name, an event without a type or with a
     /// schema version below 1.
-    static func validate(_ events: [NewEvent], stream: String) throws(LedgerError) {
+    package static func validate(_ events: [NewEvent], stream: String) throws(LedgerError) {
         guard !events.isEmpty else { throw .invalidArgument("an append needs at least one event") }
         guard !stream.isEmpty else { throw .invalidArgument("the stream name is empty") }
         if let bad = events.first(where: { $0.type.isEmpty || $0.schemaVersion < 1 }) {
@@ -186,7 +191,7 @@ extension EventStore {
     }
 
     /// What identifies an append request for idempotency: the stream and each event's type, schema and payload.
-    static func requestDigest(_ events: [NewEvent], stream: String) -> SHA256Digest {
+    package static func requestDigest(_ events: [NewEvent], stream: String) -> SHA256Digest {
         var buffer = [UInt8]()
         buffer.append(contentsOf: stream.utf8)
         for event in events {

@@ -12,7 +12,7 @@ struct BatchLedgerCommand: AsyncParsableCommand {
             ValidateCommand.self, ShowCommand.self,
             ExecutionsCommand.self, LogsCommand.self,
             VerifyCommand.self, EmulatorCommand.self, EventsCommand.self, AuditCommand.self, ExportCommand.self,
-            ImportCommand.self, ServeCommand.self,
+            ImportCommand.self, ServeCommand.self, LedgerCommand.self,
         ]
     )
 }

@@ -11,7 +11,7 @@ struct HelpTextTests {
     /// Every subcommand, and the root command ("").
     static let commands = [
         "", "run", "kill", "recover", "resume", "replay", "fork", "validate", "show", "executions", "logs", "verify",
-        "emulator", "events", "audit", "export", "import", "serve",
+        "emulator", "events", "audit", "export", "import", "serve", "ledger",
     ]
 
     /// Both ways of asking for a command's help, each as it prints at COLUMNS=80.

@@ -1,0 +1,242 @@
+import Foundation
+import PostgresNIO
+
+/// The ledger schema on PostgreSQL: the SQLite ledger's migrations, with the same numbers and names, in
+/// PostgreSQL's dialect, in schema `public`. Never edit a released step: add a new one, on both backends.
+enum PostgresSchema {
+    struct Migration: Sendable {
+        let version: Int
+        let name: String
+        let statements: [String]
+    }
+
+    /// The role the store writes through: it may INSERT and SELECT on `events`, and owns nothing.
+    static let writerRole = "batchledger_writer"
+
+    /// Serialises migrations of one database across processes and hosts (`pg_advisory_xact_lock`).
+    static let migrationLockKey: Int64 = 0x424C_4752_0000_0001
+    /// Serialises appends: held from reading the tail to commit, so `seq` has no gaps and the chain no forks.
+    static let appendLockKey: Int64 = 0x424C_4752_0000_0002
+
+    static let migrations: [Migration] = [
+        Migration(
+            version: 1, name: "events, append keys, projections",
+            statements: [
+                """
+                CREATE TABLE events(
+                    seq BIGINT PRIMARY KEY CHECK (seq >= 1),
+                    stream TEXT NOT NULL CHECK (length(stream) > 0),
+                    version BIGINT NOT NULL CHECK (version >= 1),
+                    type TEXT NOT NULL CHECK (length(type) > 0),
+                    schema_version BIGINT NOT NULL CHECK (schema_version >= 1),
+                    recorded_at TEXT NOT NULL,
+                    payload BYTEA NOT NULL,
+                    payload_sha256 BYTEA NOT NULL CHECK (octet_length(payload_sha256) = 32),
+                    prev_hash BYTEA NOT NULL CHECK (octet_length(prev_hash) = 32),
+                    hash BYTEA NOT NULL CHECK (octet_length(hash) = 32),
+                    stream_hash BYTEA NOT NULL CHECK (octet_length(stream_hash) = 32),
+                    UNIQUE (stream, version)
+                )
+                """,
+                // One function refuses every change; its argument names the table in the message, as SQLite's
+                // triggers word it.
+                """
+                CREATE FUNCTION batchledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION '% are immutable: % refused', TG_ARGV[0], TG_OP;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER events_refuse_update BEFORE UPDATE ON events
+                FOR EACH ROW EXECUTE FUNCTION batchledger_refuse_change('events')
+                """,
+                """
+                CREATE TRIGGER events_refuse_delete BEFORE DELETE ON events
+                FOR EACH ROW EXECUTE FUNCTION batchledger_refuse_change('events')
+                """,
+                // Row triggers do not fire on TRUNCATE.
+                """
+                CREATE TRIGGER events_refuse_truncate BEFORE TRUNCATE ON events
+                FOR EACH STATEMENT EXECUTE FUNCTION batchledger_refuse_change('events')
+                """,
+                """
+                CREATE TABLE append_keys(
+                    key TEXT PRIMARY KEY,
+                    stream TEXT NOT NULL,
+                    first_seq BIGINT NOT NULL,
+                    last_seq BIGINT NOT NULL,
+                    request_sha256 BYTEA NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE projection_checkpoints(
+                    projection TEXT PRIMARY KEY,
+                    definition_version BIGINT NOT NULL,
+                    seq BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE projection_state(
+                    projection TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    state BYTEA NOT NULL,
+                    PRIMARY KEY (projection, key)
+                )
+                """,
+                """
+                CREATE TABLE schema_migrations(
+                    version BIGINT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    applied_at TEXT NOT NULL
+                )
+                """,
+            ]),
+        Migration(
+            version: 2, name: "audit indexes by type and by time",
+            statements: [
+                "CREATE INDEX events_by_type_time ON events(type, recorded_at)",
+                "CREATE INDEX events_by_time ON events(recorded_at)",
+            ]),
+        Migration(
+            version: 3, name: "leases with fencing tokens",
+            statements: [
+                """
+                CREATE TABLE leases(
+                    stream TEXT PRIMARY KEY,
+                    token BIGINT NOT NULL,
+                    owner TEXT NOT NULL,
+                    pid BIGINT NOT NULL,
+                    host TEXT NOT NULL,
+                    heartbeat_at DOUBLE PRECISION NOT NULL,
+                    released BIGINT NOT NULL DEFAULT 0
+                )
+                """
+            ]),
+        Migration(
+            version: 4, name: "import provenance; audit index by task run",
+            statements: [
+                """
+                CREATE TABLE imports(
+                    imported_seq BIGINT PRIMARY KEY,
+                    stream TEXT NOT NULL,
+                    source_ledger TEXT NOT NULL,
+                    source_seq BIGINT NOT NULL,
+                    source_hash BYTEA NOT NULL CHECK (octet_length(source_hash) = 32),
+                    source_stream_hash BYTEA NOT NULL CHECK (octet_length(source_stream_hash) = 32),
+                    imported_at TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX imports_by_stream ON imports(stream, source_seq)",
+                // SQLite indexes json_extract(payload, '$.taskRunId'); a cast of bytea to jsonb may fail on a
+                // payload that is not JSON, and an index expression that fails would refuse the insert. An
+                // immutable function that answers NULL for such a payload indexes the same thing.
+                """
+                CREATE FUNCTION batchledger_task_run_id(payload BYTEA) RETURNS TEXT
+                LANGUAGE plpgsql IMMUTABLE AS $$
+                BEGIN
+                    RETURN convert_from(payload, 'UTF8')::jsonb ->> 'taskRunId';
+                EXCEPTION WHEN OTHERS THEN
+                    RETURN NULL;
+                END
+                $$
+                """,
+                "CREATE INDEX events_by_task_run ON events(batchledger_task_run_id(payload))",
+            ]),
+        Migration(
+            version: 5, name: "per-ledger keys (the HMAC key of secret digests)",
+            statements: [
+                """
+                CREATE TABLE ledger_keys(
+                    name TEXT PRIMARY KEY,
+                    key BYTEA NOT NULL CHECK (octet_length(key) = 32),
+                    created_at TEXT NOT NULL
+                )
+                """,
+                """
+                CREATE TRIGGER ledger_keys_refuse_update BEFORE UPDATE ON ledger_keys
+                FOR EACH ROW EXECUTE FUNCTION batchledger_refuse_change('ledger keys')
+                """,
+                """
+                CREATE TRIGGER ledger_keys_refuse_delete BEFORE DELETE ON ledger_keys
+                FOR EACH ROW EXECUTE FUNCTION batchledger_refuse_change('ledger keys')
+                """,
+                """
+                CREATE TRIGGER ledger_keys_refuse_truncate BEFORE TRUNCATE ON ledger_keys
+                FOR EACH STATEMENT EXECUTE FUNCTION batchledger_refuse_change('ledger keys')
+                """,
+            ]),
+    ]
+
+    static var latestVersion: Int { migrations.last?.version ?? 0 }
+
+    /// What the writer role may do: read and insert on the log and its append keys, imports and keys; the
+    /// projection caches and leases are mutable state, not history.
+    static let grants = [
+        "GRANT USAGE ON SCHEMA public TO \(writerRole)",
+        "GRANT SELECT, INSERT ON events, append_keys, imports, ledger_keys TO \(writerRole)",
+        "GRANT SELECT ON schema_migrations TO \(writerRole)",
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON projection_checkpoints, projection_state, leases TO \(writerRole)",
+    ]
+
+    /// Brings the database to the latest schema in one transaction (serialised by an advisory lock), creates the
+    /// writer role if it is missing, and grants it what it may do. Returns the schema version found before.
+    @discardableResult
+    static func migrate(_ connection: PostgresConnection, now: String, logger: Logger) async throws -> Int {
+        try await connection.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLockKey))", logger: logger)
+            let current = try await currentVersion(connection, logger: logger)
+            for migration in migrations where migration.version > current {
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (\(Int64(migration.version)), \(migration.name), \(now))",
+                    logger: logger)
+            }
+            if current < latestVersion {
+                try await createWriterRole(connection, logger: logger)
+            }
+            return current
+        }
+    }
+
+    /// The version recorded in `schema_migrations` (0 when the table does not exist yet).
+    static func currentVersion(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let exists =
+            try await connection.query(
+                "SELECT to_regclass('public.schema_migrations') IS NOT NULL", logger: logger
+            ).collect().first?.decode(Bool.self) ?? false
+        guard exists else { return 0 }
+        let version =
+            try await connection.query(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations", logger: logger
+            ).collect().first?.decode(Int64.self) ?? 0
+        return Int(version)
+    }
+
+    /// Creates the writer role (NOLOGIN: it is reached through `SET ROLE` only) unless it exists, makes the
+    /// connecting role a member so it may switch to it, and grants it insert and select.
+    private static func createWriterRole(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    DO $$
+                    BEGIN
+                        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(writerRole)') THEN
+                            CREATE ROLE \(writerRole) NOLOGIN;
+                        END IF;
+                        IF NOT pg_has_role(current_user, '\(writerRole)', 'MEMBER') THEN
+                            EXECUTE format('GRANT \(writerRole) TO %I', current_user);
+                        END IF;
+                    -- Roles belong to the cluster: a migration of another database may create it at the same time.
+                    EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                        NULL;
+                    END
+                    $$
+                    """), logger: logger)
+        for grant in grants {
+            try await connection.query(PostgresQuery(unsafeSQL: grant), logger: logger)
+        }
+    }
+}
