@@ -105,3 +105,20 @@ import Testing
         #expect(!state.isTerminal, "afterExecution still runs: the execution has not finished")
     }
 }
+
+@Suite("Task runs a failed sibling stopped")
+struct SiblingStopRulesTests {
+    @Test("are told from killed ones by their recorded reason, so a resumed group fails as it did, never cancels")
+    func stoppedBySiblingIsNotAKill() {
+        var stopped = TaskRunState(taskRunId: "each[1]", taskId: "each", value: nil)
+        stopped.state = .cancelled
+        stopped.failureReason = SiblingRuns.stoppedReason("each")
+        #expect(SiblingRuns.wasStoppedBySibling(stopped))
+        var killed = stopped
+        killed.failureReason = "killed by dave"
+        #expect(!SiblingRuns.wasStoppedBySibling(killed))
+        var failed = stopped
+        failed.state = .failed
+        #expect(!SiblingRuns.wasStoppedBySibling(failed))
+    }
+}

@@ -56,6 +56,7 @@ struct CoreTaskRun {
     static func outcome(_ run: TaskRunState) throws -> Bool {
         switch run.state {
         case .succeeded, .warning: return true
+        case .cancelled where SiblingRuns.wasStoppedBySibling(run): return false
         case .cancelled, .killed: throw CancellationError()
         default: return run.allowedFailure
         }

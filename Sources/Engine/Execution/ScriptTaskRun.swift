@@ -34,6 +34,7 @@ struct ScriptTaskRun {
             // Recorded in full already (a resumed execution): its outcome stands.
             switch existing.state {
             case .succeeded, .warning: return true
+            case .cancelled where SiblingRuns.wasStoppedBySibling(existing): return false
             case .cancelled: throw CancellationError()
             default: return existing.allowedFailure
             }

@@ -28,6 +28,15 @@ final class SiblingStop: @unchecked Sendable {
 
 /// Runs the children of a flowable, at most `limit` at once, and tells whether the flow may go on after it.
 enum SiblingRuns {
+    /// Why a task run a failed sibling stopped was cancelled (`TaskCancelled.reason`).
+    static func stoppedReason(_ name: String) -> String { "cancelled: another task run of \(name) failed" }
+
+    /// Whether a recorded cancelled task run was stopped by a failed sibling (not killed): resumed, it reports a
+    /// failure, as the uninterrupted run's group did, never a kill.
+    static func wasStoppedBySibling(_ run: TaskRunState) -> Bool {
+        run.state == .cancelled && run.failureReason?.hasPrefix("cancelled: another task run of ") == true
+    }
+
     /// Runs `work(0..<count)` (each true when its child succeeded or its failure is allowed). When one returns
     /// false, the others running are cancelled and the rest not started, and the result is false; when one
     /// throws, the others are cancelled the same way and the error is rethrown. A cancellation of the caller
@@ -53,13 +62,13 @@ enum SiblingRuns {
                     // A sibling stopped because another failed.
                     continue
                 } catch {
-                    stop.stop("cancelled: another task run of \(name) failed")
+                    stop.stop(Self.stoppedReason(name))
                     throw error
                 }
                 guard let result else { break }
                 if !result && succeeded {
                     succeeded = false
-                    stop.stop("cancelled: another task run of \(name) failed")
+                    stop.stop(Self.stoppedReason(name))
                     group.cancelAll()
                 }
                 if succeeded && next < count { add() }

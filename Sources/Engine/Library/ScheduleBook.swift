@@ -66,7 +66,9 @@ public struct ScheduleBook: Sendable {
             standing.lastDone = [standing.lastDone, date].compactMap { $0 }.max()
             standing.lastFired = [standing.lastFired, date].compactMap { $0 }.max()
             standing.fired.append(fired)
-            if standing.fired.count > Self.firedKept { standing.fired.removeFirst(standing.fired.count - Self.firedKept) }
+            if standing.fired.count > Self.firedKept {
+                standing.fired.removeFirst(standing.fired.count - Self.firedKept)
+            }
         case SchedulesSkipped.type:
             let skipped = try JSONDecoder().decode(SchedulesSkipped.self, from: event.payload)
             standing.lastDone = [standing.lastDone, Timestamp.parse(skipped.through)].compactMap { $0 }.max()

@@ -186,7 +186,9 @@ public final class Scheduler: Service, Sendable {
     }
 
     /// Starts the execution a `TriggerFired` names, with the trigger's inputs, labels and variables.
-    private func start(_ fired: TriggerFired, trigger: ScheduleTrigger, loaded: LoadedFlow, standing: ScheduleBook.Standing)
+    private func start(
+        _ fired: TriggerFired, trigger: ScheduleTrigger, loaded: LoadedFlow, standing: ScheduleBook.Standing
+    )
         async throws -> String
     {
         let date = Timestamp.parse(fired.scheduledFor) ?? now()
