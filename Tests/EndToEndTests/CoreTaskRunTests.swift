@@ -141,28 +141,32 @@ struct CoreTaskRunTests {
     @Test("a Subflow input holding a secret's value is refused at its place, and the value reaches no ledger")
     func subflowSecretInput() throws {
         let cli = try CLI()
-        try """
-        id: parent
-        namespace: company.team
-        tasks:
-          - id: call
-            type: io.kestra.plugin.core.flow.Subflow
+        try cli.writeFlow(
+            "parent.yaml",
+            """
+            id: parent
             namespace: company.team
-            flowId: child
+            tasks:
+              - id: call
+                type: io.kestra.plugin.core.flow.Subflow
+                namespace: company.team
+                flowId: child
+                inputs:
+                  token: "{{ secret('SUBFLOW_TOKEN') }}"
+            """)
+        try cli.writeFlow(
+            "child.yaml",
+            """
+            id: child
+            namespace: company.team
             inputs:
-              token: "{{ secret('SUBFLOW_TOKEN') }}"
-        """.write(to: cli.folder.appendingPathComponent("parent.yaml"), atomically: true, encoding: .utf8)
-        try """
-        id: child
-        namespace: company.team
-        inputs:
-          - id: token
-            type: STRING
-        tasks:
-          - id: say
-            type: io.kestra.plugin.core.log.Log
-            message: "{{ inputs.token }}"
-        """.write(to: cli.folder.appendingPathComponent("child.yaml"), atomically: true, encoding: .utf8)
+              - id: token
+                type: STRING
+            tasks:
+              - id: say
+                type: io.kestra.plugin.core.log.Log
+                message: "{{ inputs.token }}"
+            """)
         let secret = "subflow-secret-value-4711"
         let (result, report) = try cli.runLocal(
             cli.folder.appendingPathComponent("parent.yaml").path,
@@ -179,15 +183,17 @@ struct CoreTaskRunTests {
     func subflowCycle() throws {
         let cli = try CLI()
         for (id, other) in [("ping", "pong"), ("pong", "ping")] {
-            try """
-            id: \(id)
-            namespace: company.team
-            tasks:
-              - id: call
-                type: io.kestra.plugin.core.flow.Subflow
+            try cli.writeFlow(
+                "\(id).yaml",
+                """
+                id: \(id)
                 namespace: company.team
-                flowId: \(other)
-            """.write(to: cli.folder.appendingPathComponent("\(id).yaml"), atomically: true, encoding: .utf8)
+                tasks:
+                  - id: call
+                    type: io.kestra.plugin.core.flow.Subflow
+                    namespace: company.team
+                    flowId: \(other)
+                """)
         }
         let (result, report) = try cli.runLocal(cli.folder.appendingPathComponent("ping.yaml").path)
         #expect(result.status == 1)

@@ -112,23 +112,27 @@ struct KillTests {
     @Test("kill of a Subflow child names its parent to kill; killing the parent stops both")
     func killsThroughTheParent() throws {
         let cli = try CLI()
-        try """
-        id: parent
-        namespace: company.team
-        tasks:
-          - id: call
-            type: io.kestra.plugin.core.flow.Subflow
+        try cli.writeFlow(
+            "parent.yaml",
+            """
+            id: parent
             namespace: company.team
-            flowId: child
-        """.write(to: cli.folder.appendingPathComponent("parent.yaml"), atomically: true, encoding: .utf8)
-        try """
-        id: child
-        namespace: company.team
-        tasks:
-          - id: wait
-            type: io.kestra.plugin.core.flow.Pause
-            delay: PT1H
-        """.write(to: cli.folder.appendingPathComponent("child.yaml"), atomically: true, encoding: .utf8)
+            tasks:
+              - id: call
+                type: io.kestra.plugin.core.flow.Subflow
+                namespace: company.team
+                flowId: child
+            """)
+        try cli.writeFlow(
+            "child.yaml",
+            """
+            id: child
+            namespace: company.team
+            tasks:
+              - id: wait
+                type: io.kestra.plugin.core.flow.Pause
+                delay: PT1H
+            """)
         let running = try cli.start(["run", cli.folder.appendingPathComponent("parent.yaml").path, "--local"])
         var ids: [String: String] = [:]
         #expect(

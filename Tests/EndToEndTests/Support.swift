@@ -107,6 +107,14 @@ struct CLI {
         return Running(process: process, out: out, err: err)
     }
 
+    /// Writes `text` as the flow file `name` in the test's folder; returns its path.
+    @discardableResult
+    func writeFlow(_ name: String, _ text: String) throws -> String {
+        let url = folder.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
     /// `run FLOW --local --secrets-file Samples/local.env --json`, decoded.
     func runLocal(_ flow: String, _ extra: [String] = [], environment: [String: String] = [:]) throws -> (
         Result, Report?
