@@ -92,9 +92,11 @@ struct KillTests {
         var id: String?
         #expect(
             eventually {
-                id = running.stdout.split(separator: "\n").lazy.compactMap { line in
-                    line.hasPrefix("execution ") ? line.split(separator: " ").dropFirst().first.map(String.init) : nil
-                }.first
+                id =
+                    running.stdout.split(separator: "\n").lazy.compactMap { line in
+                        line.hasPrefix("execution ")
+                            ? line.split(separator: " ").dropFirst().first.map(String.init) : nil
+                    }.first
                 guard let id, let shown = try? cli.run(["show", id, "--json"]) else { return false }
                 return (try? JSONDecoder().decode(Report.self, from: Data(shown.stdout.utf8)))?.tasks
                     .contains { $0.id == "wait" && $0.state == "RUNNING" } == true
@@ -155,6 +157,40 @@ struct KillTests {
         running.process.waitUntilExit()
         let shown = try cli.run(["show", child, "--json"])
         #expect((try JSONDecoder().decode(Report.self, from: Data(shown.stdout.utf8))).state == "CANCELLED")
+    }
+
+    @Test("a driverless kill deletes the job as the account the attempt impersonated")
+    func killsAsTheImpersonatedAccount() throws {
+        let cli = try CLI()
+        let emulator = try Emulator(cli)
+        let account = "runner@local-project.iam.gserviceaccount.com"
+        let flow = try cli.writeFlow(
+            "impersonating.yaml",
+            """
+            id: impersonating
+            namespace: company.team
+            tasks:
+              - id: sleep
+                type: io.kestra.plugin.scripts.shell.Commands
+                taskRunner:
+                  type: io.kestra.plugin.ee.gcp.runner.Batch
+                  projectId: local-project
+                  region: europe-west9
+                  impersonatedServiceAccount: \(account)
+                commands:
+                  - sleep 600
+            """)
+        let (run, id) = try startRun(cli, emulator, flow)
+        Foundation.kill(run.process.processIdentifier, SIGKILL)
+        run.process.waitUntilExit()
+        let kill = try cli.run(["kill", id, "--json"])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        #expect(try eventually { unfinished(try emulator.jobStates()).isEmpty })
+        let stats = try emulator.stats()
+        let requests = try #require(stats["requests"] as? [String: Int])
+        #expect((requests["jobs.delete"] ?? 0) >= 1, "\(requests)")
+        // One token for the run, and one the kill obtained for the account to delete the job with.
+        #expect(stats["impersonations"] as? [String: Int] == [account: 2], "\(stats)")
     }
 
     @Test("kill of an execution whose process was SIGKILLed: kill takes its lease and deletes its job itself")

@@ -78,7 +78,7 @@ struct DriverlessKill {
                             taskRunId: started.taskRunId, attempt: started.attempt, name: recordedName,
                             requestId: requestID, reason: reason)))
             }
-            let deleted = try await services.get().jobs.delete(
+            let deleted = try await services.get(as: started).jobs.delete(
                 location.jobName(started.jobId), requestID: requestID, reason: reason, deadline: .seconds(60))
             try await recorder.record(
                 .jobDeleted(
@@ -91,7 +91,7 @@ struct DriverlessKill {
             !bucket.isEmpty
         {
             let prefix = started.workingDirId + "/"
-            let deleted = try await services.get().storage.deleteAll(bucket: bucket, prefix: prefix)
+            let deleted = try await services.get(as: started).storage.deleteAll(bucket: bucket, prefix: prefix)
             try await recorder.record(
                 .stagingCleaned(
                     StagingCleaned(
@@ -122,22 +122,26 @@ struct DriverlessKill {
         return true
     }
 
-    /// The services of the host's default credentials, made on first use.
+    /// The services of the host's default credentials, made on first use: as the account an attempt impersonated
+    /// when it recorded one (its jobs may be deletable by that account only), else as the credentials themselves.
     private final class Services: @unchecked Sendable {
         let registry: ServiceRegistry
-        private var made: WorldServices?
+        private var made: [String: WorldServices] = [:]
 
         init(registry: ServiceRegistry) {
             self.registry = registry
         }
 
-        func get() async throws -> WorldServices {
-            if let made { return made }
+        func get(as attempt: AttemptStarted) async throws -> WorldServices {
+            // A secret named the account: the ledger holds it masked, so the default credentials act themselves.
+            let account = attempt.impersonatedServiceAccount.flatMap { $0.hasPrefix("**masked") ? nil : $0 }
+            if let known = made[account ?? ""] { return known }
             let services = try await registry.services(
                 for: Identity(
                     serviceAccountJSON: nil, scopes: ["https://www.googleapis.com/auth/cloud-platform"],
-                    origin: "the default credentials"))
-            made = services
+                    origin: account.map { "the default credentials, impersonating \($0)" } ?? "the default credentials",
+                    impersonatedServiceAccount: account))
+            made[account ?? ""] = services
             return services
         }
     }
