@@ -63,6 +63,37 @@ public struct VerificationReport: Sendable, Equatable {
     }
 }
 
+/// What `verify` walks on either backend: both hash chains (`ChainVerifier`), the head reached, and whether the
+/// chain passes through an anchor link.
+public struct AnchoredChainWalk {
+    public private(set) var chains = ChainVerifier()
+    public private(set) var head = ChainLink(seq: 0, hash: .zero)
+    let anchor: ChainLink?
+    private var anchorRow: SHA256Digest?
+
+    public init(expectingHead anchor: ChainLink?) {
+        self.anchor = anchor
+    }
+
+    /// The next event in `seq` order.
+    public mutating func consume(_ row: RecordedEvent) {
+        chains.consume(row)
+        head = ChainLink(seq: row.seq, hash: row.hash)
+        if row.seq == anchor?.seq { anchorRow = row.hash }
+    }
+
+    /// Ends the walk; what is wrong with the anchor, if one was expected.
+    public mutating func finish() -> AnchorProblem? {
+        chains.finish()
+        guard let anchor else { return nil }
+        guard let found = anchorRow else {
+            return head.seq < anchor.seq
+                ? .truncated(lastSeq: head.seq, expected: anchor.seq) : .rowMissing(seq: anchor.seq)
+        }
+        return found == anchor.hash ? nil : .hashDiffers(seq: anchor.seq, found: found, expected: anchor.hash)
+    }
+}
+
 /// Walks events in `seq` order and checks both hash chains, keeping one row of look-behind and one of
 /// look-ahead, and the head of each stream.
 public struct ChainVerifier {
@@ -172,27 +203,11 @@ extension EventStore {
     /// With `expectingHead`, also checks that the chain passes through that link (row `seq` exists and has that
     /// hash): a rewrite with recomputed chains, or rows cut from the end, verify on their own but fail this.
     public func verify(expectingHead anchor: ChainLink? = nil) throws -> VerificationReport {
-        var verifier = ChainVerifier()
-        var head = ChainLink(seq: 0, hash: .zero)
-        var anchorRow: SHA256Digest?
-        try readAll { row in
-            verifier.consume(row)
-            head = ChainLink(seq: row.seq, hash: row.hash)
-            if row.seq == anchor?.seq { anchorRow = row.hash }
-        }
-        verifier.finish()
-        var anchorProblem: AnchorProblem?
-        if let anchor {
-            if let found = anchorRow {
-                if found != anchor.hash {
-                    anchorProblem = .hashDiffers(seq: anchor.seq, found: found, expected: anchor.hash)
-                }
-            } else if head.seq < anchor.seq {
-                anchorProblem = .truncated(lastSeq: head.seq, expected: anchor.seq)
-            } else {
-                anchorProblem = .rowMissing(seq: anchor.seq)
-            }
-        }
+        var walk = AnchoredChainWalk(expectingHead: anchor)
+        try readAll { walk.consume($0) }
+        let anchorProblem = walk.finish()
+        let verifier = walk.chains
+        let head = walk.head
         return try withReader { connection in
             let triggers = try connection.statement(
                 """

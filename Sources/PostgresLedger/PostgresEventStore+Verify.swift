@@ -21,29 +21,13 @@ extension PostgresEventStore {
     /// Recomputes both hash chains over the whole log, checks the immutability triggers, and reports the first
     /// bad `seq` and the chain's head; with `expectingHead`, also that the chain passes through that link.
     public func verify(expectingHead anchor: ChainLink? = nil) async throws -> PostgresVerificationReport {
-        var verifier = ChainVerifier()
-        var head = ChainLink(seq: 0, hash: .zero)
-        var anchorRow: SHA256Digest?
+        var walk = AnchoredChainWalk(expectingHead: anchor)
         try await readAll { page in
-            for row in page {
-                verifier.consume(row)
-                head = ChainLink(seq: row.seq, hash: row.hash)
-                if row.seq == anchor?.seq { anchorRow = row.hash }
-            }
+            for row in page { walk.consume(row) }
         }
-        verifier.finish()
-        var anchorProblem: AnchorProblem?
-        if let anchor {
-            if let found = anchorRow {
-                if found != anchor.hash {
-                    anchorProblem = .hashDiffers(seq: anchor.seq, found: found, expected: anchor.hash)
-                }
-            } else if head.seq < anchor.seq {
-                anchorProblem = .truncated(lastSeq: head.seq, expected: anchor.seq)
-            } else {
-                anchorProblem = .rowMissing(seq: anchor.seq)
-            }
-        }
+        let anchorProblem = walk.finish()
+        let verifier = walk.chains
+        let head = walk.head
         let triggers = try await withConnection("check the triggers") { [logger] connection in
             try await connection.query(
                 """

@@ -38,7 +38,9 @@ struct KillCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        if wait < 1 { throw ValidationError("--wait \(wait): give a number of seconds, 1 or more") }
+        if !(1...86_400).contains(wait) {
+            throw ValidationError("--wait \(wait): give a number of seconds from 1 to 86400 (a day)")
+        }
     }
 
     func run() async throws {

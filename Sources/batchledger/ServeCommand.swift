@@ -93,9 +93,10 @@ struct ServeCommand: AsyncParsableCommand {
             ?? URL(fileURLWithPath: store.path).deletingLastPathComponent().appendingPathComponent("outputs")
         let executions = ExecutionHost(
             engine: engine, backend: backend, secrets: secrets, outputDirectory: outputs.standardizedFileURL)
+        let history = HistoryAPI(store: store)
         let server = KestraServer.serving(
             store: store, executions: executions, tokens: tokens, host: host, port: port,
-            pages: WebUI(store: store, tokens: tokens), maximumBodySize: maxBody)
+            pages: WebUI(store: store, tokens: tokens, history: history), maximumBodySize: maxBody, history: history)
         try await ExitCodes.run("serve") { try await targets.prepare(backend) }
         let resumed = try ExitCodes.run("serve") { try executions.recoverInterrupted() }
         let host = host

@@ -48,6 +48,7 @@ struct ConcurrencyTests {
             ])
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline, !(try types(cli, emulator).contains("JobCreated")) { usleep(50_000) }
+        #expect(try types(cli, emulator).contains("JobCreated"), "the first execution never created its job")
         return first
     }
 
@@ -96,6 +97,7 @@ struct ConcurrencyTests {
         while ContinuousClock.now < deadline, !(try types(cli, emulator).contains("ConcurrencyQueued")) {
             usleep(50_000)
         }
+        #expect(try types(cli, emulator).contains("ConcurrencyQueued"), "the second execution never queued")
         #expect(try types(cli, emulator).filter { $0 == "JobCreated" }.count == 1)
         let waiting = try cli.run(["executions", "--json"]).stdout
         #expect(waiting.contains("RUNNING"))

@@ -210,8 +210,10 @@ struct CoreTaskRunTests {
         let cli = try CLI()
         let emulator = try Emulator(cli)
         let running = try cli.start(["run", CLI.fixture("sleeper_finally.yaml"), "--endpoint", emulator.endpoint])
-        let deadline = ContinuousClock.now + .seconds(30)
+        // A generous deadline for another process to start its job (a loaded machine is slow).
+        let deadline = ContinuousClock.now + .seconds(120)
         while !running.stdout.contains("RUNNING") && ContinuousClock.now < deadline { usleep(50_000) }
+        try #require(running.stdout.contains("RUNNING"), "the run never reached its job: \(running.stderr)")
         kill(running.process.processIdentifier, SIGINT)
         running.process.waitUntilExit()
         #expect(running.process.terminationStatus == 130, "\(running.stderr)")

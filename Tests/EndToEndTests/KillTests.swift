@@ -260,6 +260,11 @@ struct KillTests {
         let unknown = try cli.run(["kill", "01JNOSUCHEXECUTION0000000"])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("01JNOSUCHEXECUTION0000000"), "\(unknown.stderr)")
+        for wait in ["0", "-5", "86401", "99999999999999999999", "soon"] {
+            let refused = try cli.run(["kill", id, "--wait", wait])
+            #expect(refused.status == 64, "--wait \(wait): \(refused.status) \(refused.stderr)")
+            #expect(refused.stderr.contains("--wait"), "\(refused.stderr)")
+        }
         #expect(try cli.run(["events"]).stdout == before)
     }
 

@@ -23,13 +23,15 @@ public struct KestraServer: Sendable {
     public static func serving(
         store: EventStore, executions: ExecutionHost, tokens: APITokens?, host: String = "127.0.0.1",
         port: Int = 8080, pages: (any PageRoutes)? = nil,
-        maximumBodySize: Int = KestraResponder.defaultMaximumBodySize
+        maximumBodySize: Int = KestraResponder.defaultMaximumBodySize, history: HistoryAPI? = nil
     ) -> KestraServer {
-        let history = HistoryAPI(store: store)
+        let history = history ?? HistoryAPI(store: store)
         let library = FlowLibrary(store: store)
-        let routes: [any APIRoutes] = [
-            FlowsAPI(library: library), ExecutionsAPI(host: executions, library: library, history: history), history,
-        ] + ledgerRoutes(store)
+        let routes: [any APIRoutes] =
+            [
+                FlowsAPI(library: library), ExecutionsAPI(host: executions, library: library, history: history),
+                history,
+            ] + ledgerRoutes(store)
         return KestraServer(
             responder: KestraResponder(routes: routes, tokens: tokens, pages: pages, maximumBodySize: maximumBodySize),
             host: host, port: port)

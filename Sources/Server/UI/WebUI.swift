@@ -24,10 +24,11 @@ public struct WebUI: PageRoutes {
 
     public init(
         store: EventStore, tokens: APITokens?, sessions: UISessions = UISessions(),
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() }, history: HistoryAPI? = nil
     ) {
         self.store = store
-        self.history = HistoryAPI(store: store, now: { Timestamp(now()) })
+        // The API's own reads when the server gives them: one fold of the summaries, one cache of records.
+        self.history = history ?? HistoryAPI(store: store, now: { Timestamp(now()) })
         self.tokens = tokens
         self.sessions = sessions
         self.processToken = UISessions.randomToken()
