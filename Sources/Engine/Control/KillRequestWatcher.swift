@@ -62,6 +62,8 @@ final class KillRequestWatcher: @unchecked Sendable {
     @discardableResult
     func check() throws -> [String] {
         guard let store = store() else { return [] }
+        // Over a shared ledger, a kill may come from another host: the cache takes what it wrote first.
+        if store.hasRecord { try store.catchUp() }
         let after = lock.withLock { cursor }
         let (requests, last) = try ExecutionControl.killRequests(after: after, in: store)
         let pending: [String: String] = lock.withLock {

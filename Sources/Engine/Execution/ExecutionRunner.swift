@@ -207,7 +207,7 @@ public final class ExecutionRunner: Sendable {
         async throws -> Leased<T>
     {
         let token: Int64
-        switch try await store.acquireLease(stream, owner: owner) {
+        switch try await store.acquireLease(stream, owner: owner, ttl: configuration.timing.leaseTTL) {
         case .heldBy(let holder): return .held(holder)
         case .acquired(let acquired): token = acquired
         }
@@ -272,11 +272,15 @@ public final class ExecutionRunner: Sendable {
             throw EngineError.configuration("no execution \(executionId) in \(store.path)")
         }
         if state.isTerminal { return .alreadyTerminal(state) }
-        let leased = try await holdingLease(executionId, owner: "batchledger recover") { token in
-            try await resume(executionId, state: state, started: started, token: token)
+        let leased = try await holdingLease(executionId, owner: "batchledger recover") { token -> ResumeOutcome in
+            // Read again under the lease: the process that held it before may have written since (on another
+            // host, what this store read first may be behind what that process wrote before it stopped).
+            guard let current = try store.executionState(executionId) else { return .finished(state) }
+            if current.isTerminal { return .alreadyTerminal(current) }
+            return .finished(try await resume(executionId, state: current, started: started, token: token))
         }
         switch leased {
-        case .done(let final): return .finished(final)
+        case .done(let outcome): return outcome
         case .held(let holder): return .heldBy(holder)
         }
     }
