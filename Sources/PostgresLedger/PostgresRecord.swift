@@ -121,6 +121,24 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
         try withConnection("read the last event") { connection in try Self.globalTail(connection) }
     }
 
+    public func imports(after seq: Int64, through last: Int64) throws(LedgerError) -> [ImportRecord] {
+        try withConnection("read import provenance") { connection in
+            try connection.query(
+                """
+                SELECT imported_seq, stream, source_ledger, source_seq, source_hash, source_stream_hash, imported_at
+                FROM imports WHERE imported_seq > \(seq) AND imported_seq <= \(last) ORDER BY imported_seq
+                """, "read import provenance"
+            ).map { row in
+                let (importedSeq, stream, source, sourceSeq, sourceHash, sourceStreamHash, importedAt) = try row.decode(
+                    (Int64, String, String, Int64, ByteBuffer, ByteBuffer, String).self)
+                return ImportRecord(
+                    importedSeq: importedSeq, stream: stream, sourceLedger: source, sourceSeq: sourceSeq,
+                    sourceHash: try PostgresEventStore.digest(sourceHash),
+                    sourceStreamHash: try PostgresEventStore.digest(sourceStreamHash), importedAt: importedAt)
+            }
+        }
+    }
+
     public func hash(at seq: Int64) throws(LedgerError) -> SHA256Digest? {
         try withConnection("read event \(seq)") { connection in
             let row = try connection.query("SELECT hash FROM events WHERE seq = \(seq)", "read event \(seq)").first
@@ -247,6 +265,8 @@ private struct Group {
         case .copy(let rows):
             try copy(rows)
             return .done
+        case .importEvents(let events, let source, let importedAt):
+            return try importEvents(events, source: source, importedAt: importedAt)
         case .copyKeys(let keys):
             for key in keys {
                 let stored = try self.key(key.name, candidate: key.bytes, createdAt: key.createdAt)
@@ -366,6 +386,60 @@ private struct Group {
                 \(rows.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[],
                 \(rows.map { ByteBuffer(bytes: $0.streamHash.bytes) })::bytea[])
             """, "append to the ledger")
+    }
+
+    /// Each event as the next version of its stream, with its own time, continuing the global chain here; its
+    /// stream hash must come out as the source's.
+    private mutating func importEvents(_ events: [RecordedEvent], source: String, importedAt: String) throws
+        -> RecordOutcome
+    {
+        var rows: [RecordedEvent] = []
+        var provenance: [ImportRecord] = []
+        for event in events {
+            let current = try head(event.stream)
+            guard event.version == current.version + 1 else {
+                throw LedgerError.versionConflict(
+                    stream: event.stream, expected: .exactly(event.version - 1), actual: current.version)
+            }
+            let seq = tail.seq + 1
+            let digest = SHA256Digest.of(event.payload)
+            let hash = HashChain.globalHash(
+                prev: tail.hash, seq: seq, stream: event.stream, version: event.version, type: event.type,
+                schemaVersion: event.schemaVersion, recordedAt: event.recordedAt, payloadSHA256: digest)
+            let streamHash = HashChain.streamHash(
+                prev: current.hash, stream: event.stream, version: event.version, type: event.type,
+                schemaVersion: event.schemaVersion, recordedAt: event.recordedAt, payloadSHA256: digest)
+            guard streamHash == event.streamHash else {
+                throw LedgerError.invalidArgument(
+                    "execution \(event.stream) version \(event.version) would get stream hash \(streamHash.hex), "
+                        + "not the source's \(event.streamHash.hex)")
+            }
+            rows.append(
+                RecordedEvent(
+                    seq: seq, stream: event.stream, version: event.version, type: event.type,
+                    schemaVersion: event.schemaVersion, recordedAt: event.recordedAt, payload: event.payload,
+                    payloadSHA256: digest, prevHash: tail.hash, hash: hash, streamHash: streamHash))
+            provenance.append(
+                ImportRecord(
+                    importedSeq: seq, stream: event.stream, sourceLedger: source, sourceSeq: event.seq,
+                    sourceHash: event.hash, sourceStreamHash: event.streamHash, importedAt: importedAt))
+            heads[event.stream] = (event.version, streamHash)
+            tail = ChainLink(seq: seq, hash: hash)
+        }
+        try insert(rows)
+        if !provenance.isEmpty {
+            try connection.query(
+                """
+                INSERT INTO imports(imported_seq, stream, source_ledger, source_seq, source_hash, source_stream_hash,
+                                    imported_at)
+                SELECT * FROM unnest(\(provenance.map(\.importedSeq))::bigint[], \(provenance.map(\.stream))::text[],
+                    \(provenance.map(\.sourceLedger))::text[], \(provenance.map(\.sourceSeq))::bigint[],
+                    \(provenance.map { ByteBuffer(bytes: $0.sourceHash.bytes) })::bytea[],
+                    \(provenance.map { ByteBuffer(bytes: $0.sourceStreamHash.bytes) })::bytea[],
+                    \(provenance.map(\.importedAt))::text[])
+                """, "record where imported events came from")
+        }
+        return .imported(rows, provenance)
     }
 
     private mutating func copy(_ rows: [RecordedEvent]) throws {
