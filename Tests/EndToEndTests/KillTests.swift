@@ -216,6 +216,129 @@ struct KillTests {
         #expect(!recover.stdout.contains(id), "\(recover.stdout)")
     }
 
+    /// Starts `run FLOW --endpoint` in its own process and waits until task `taskId` runs; its execution id.
+    func startRun(_ cli: CLI, _ emulator: Emulator, _ flow: String, untilRunning taskId: String) throws -> (
+        CLI.Running, String
+    ) {
+        let running = try cli.start(
+            ["run", flow, "--endpoint", emulator.endpoint, "--secrets-file", CLI.sample("local.env")])
+        var id: String?
+        #expect(
+            eventually {
+                id =
+                    running.stdout.split(separator: "\n").lazy.compactMap { line in
+                        line.hasPrefix("execution ")
+                            ? line.split(separator: " ").dropFirst().first.map(String.init) : nil
+                    }.first
+                guard let id, let shown = try? cli.run(["show", id, "--json"]) else { return false }
+                return (try? JSONDecoder().decode(Report.self, from: Data(shown.stdout.utf8)))?.tasks
+                    .contains { $0.id == taskId && $0.state == "RUNNING" } == true
+            }, "\(taskId) never ran: \(running.stderr)")
+        return (running, try #require(id))
+    }
+
+    @Test("a second kill stops the finally the first kill started: its job deleted, its task run cancelled, KILLED")
+    func secondKillStopsTheFinally() throws {
+        let cli = try CLI()
+        let emulator = try Emulator(cli)
+        let flow = try cli.writeFlow(
+            "slow_finally.yaml",
+            """
+            id: slow_finally
+            namespace: company.team
+            tasks:
+              - id: wait
+                type: io.kestra.plugin.core.flow.Pause
+                delay: PT1H
+            finally:
+              - id: cleanup
+                type: io.kestra.plugin.scripts.shell.Commands
+                taskRunner:
+                  type: io.kestra.plugin.ee.gcp.runner.Batch
+                  projectId: local-project
+                  region: europe-west9
+                commands:
+                  - sleep 600
+              - id: after
+                type: io.kestra.plugin.core.log.Log
+                message: not after a second kill
+            """)
+        let (run, id) = try startRun(cli, emulator, flow, untilRunning: "wait")
+        // The first kill starts the finally, which it waits for.
+        let first = try cli.start(["kill", id], environment: ["BATCHLEDGER_USER": "carol"])
+        #expect(try eventually { try emulator.jobStates().values.contains("RUNNING") }, "the finally's job never ran")
+        let second = try cli.run(["kill", id], environment: ["BATCHLEDGER_USER": "dave"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("CANCELLED"), "\(second.stdout)")
+        #expect(waitForExit(run) == 130, "the run ends as cancelled: \(run.stderr)")
+        #expect(waitForExit(first) == 0, "\(first.stderr)")
+        let shown = try JSONDecoder().decode(Report.self, from: Data(try cli.run(["show", id, "--json"]).stdout.utf8))
+        #expect(shown.state == "CANCELLED")
+        #expect(shown.tasks.map { "\($0.id) \($0.state)" } == ["wait CANCELLED", "cleanup CANCELLED"])
+        #expect(unfinished(try emulator.jobStates()).isEmpty)
+        #expect(try emulator.stats()["jobsDeleted"] as? Int == 1)
+        #expect(try finished(cli, id).contains("\"requestedBy\":\"carol\""))
+        let trail = try cli.run(["events", id]).stdout
+        #expect(trail.contains("JobDeleted") && trail.contains("killed by dave"), "\(trail)")
+        let requests = try cli.run(["events", "control/\(id)"]).stdout
+        #expect(requests.components(separatedBy: "KillRequested").count - 1 == 2, "\(requests)")
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
+    @Test("a driverless kill runs the flow's finally tasks, a script on Batch among them, and records them")
+    func driverlessKillRunsTheFinally() throws {
+        let cli = try CLI()
+        let emulator = try Emulator(cli)
+        let flow = try cli.writeFlow(
+            "sleeper_cleans_up.yaml",
+            """
+            id: sleeper_cleans_up
+            namespace: company.team
+            tasks:
+              - id: sleeps
+                type: io.kestra.plugin.scripts.shell.Commands
+                taskRunner:
+                  type: io.kestra.plugin.ee.gcp.runner.Batch
+                  projectId: local-project
+                  region: europe-west9
+                commands:
+                  - sleep 600
+              - id: never
+                type: io.kestra.plugin.core.log.Log
+                message: never
+            finally:
+              - id: cleanup
+                type: io.kestra.plugin.core.log.Log
+                message: cleaning up after {{ flow.id }}
+              - id: report
+                type: io.kestra.plugin.scripts.shell.Commands
+                taskRunner:
+                  type: io.kestra.plugin.ee.gcp.runner.Batch
+                  projectId: local-project
+                  region: europe-west9
+                commands:
+                  - echo '::{"outputs":{"reported":"yes"}}::'
+            """)
+        let (run, id) = try startRun(cli, emulator, flow, untilRunning: "sleeps")
+        #expect(try eventually { try emulator.jobStates().values.contains("RUNNING") }, "the job never ran")
+        Foundation.kill(run.process.processIdentifier, SIGKILL)
+        run.process.waitUntilExit()
+        let kill = try cli.run(["kill", id, "--json"], environment: ["BATCHLEDGER_USER": "dave"])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(kill.stdout.utf8))
+        #expect(report.state == "CANCELLED")
+        #expect(
+            report.tasks.map { "\($0.id) \($0.state)" } == [
+                "sleeps CANCELLED", "cleanup SUCCEEDED", "report SUCCEEDED",
+            ],
+            "\(kill.stdout)")
+        #expect(unfinished(try emulator.jobStates()).isEmpty)
+        #expect(try finished(cli, id).contains("\"requestedBy\":\"dave\""))
+        #expect(report.tasks.last?.vars["reported"]?.text == "yes", "\(kill.stdout)")
+        #expect(try cli.run(["verify"]).status == 0)
+        #expect(!(try cli.run(["recover"]).stdout.contains(id)))
+    }
+
     @Test("kill of an execution a recover drives: the recover notices the request and ends it")
     func killsARecovery() throws {
         let cli = try CLI()
