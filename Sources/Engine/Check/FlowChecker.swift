@@ -184,6 +184,14 @@ struct FlowChecker {
             ?? nil
         if let found, let child = FlowParser.parse(source: found.source, file: found.path).flow {
             checkSubflowInputs(subflow, child: child)
+            if let wanted = subflow.revision, child.revision?.value != wanted.value {
+                diagnostics.append(
+                    FlowDiagnostic(
+                        "Subflow \(subflow.common.id.value): revision \(wanted.value) was asked, and the flow file "
+                            + "\(found.path) is " + (child.revision.map { "revision \($0.value)" } ?? "no revision")
+                            + ": remove 'revision' (a flow file has one), or run the flows in batchledger serve, whose "
+                            + "flow library keeps every revision", at: wanted.location))
+            }
         } else {
             diagnostics.append(
                 FlowDiagnostic(
