@@ -339,6 +339,65 @@ struct KillTests {
         #expect(!(try cli.run(["recover"]).stdout.contains(id)))
     }
 
+    @Test("a driverless kill runs the finally of the Parallel it interrupted, then the flow's, and starts nothing else")
+    func driverlessKillRunsNestedFinallyInnermostFirst() throws {
+        let cli = try CLI()
+        let flow = try cli.writeFlow(
+            "nested_finally.yaml",
+            """
+            id: nested_finally
+            namespace: company.team
+            tasks:
+              - id: both
+                type: io.kestra.plugin.core.flow.Parallel
+                tasks:
+                  - id: left
+                    type: io.kestra.plugin.core.flow.Pause
+                    delay: PT1H
+                  - id: right
+                    type: io.kestra.plugin.core.flow.Pause
+                    delay: PT1H
+                finally:
+                  - id: inner_cleanup
+                    type: io.kestra.plugin.core.log.Log
+                    message: inner
+              - id: never
+                type: io.kestra.plugin.core.log.Log
+                message: never
+            finally:
+              - id: outer_cleanup
+                type: io.kestra.plugin.core.log.Log
+                message: outer
+            """)
+        let running = try cli.start(["run", flow, "--local"])
+        var id: String?
+        #expect(
+            eventually {
+                id =
+                    running.stdout.split(separator: "\n").lazy.compactMap { line in
+                        line.hasPrefix("execution ")
+                            ? line.split(separator: " ").dropFirst().first.map(String.init) : nil
+                    }.first
+                guard let id, let shown = try? cli.run(["show", id, "--json"]) else { return false }
+                let tasks = (try? JSONDecoder().decode(Report.self, from: Data(shown.stdout.utf8)))?.tasks ?? []
+                return tasks.filter { $0.state == "RUNNING" }.count == 2
+            }, "the Pauses never started: \(running.stderr)")
+        Foundation.kill(running.process.processIdentifier, SIGKILL)
+        running.process.waitUntilExit()
+        let kill = try cli.run(["kill", try #require(id), "--json"], environment: ["BATCHLEDGER_USER": "erin"])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(kill.stdout.utf8))
+        #expect(report.state == "CANCELLED")
+        #expect(
+            report.tasks.map { "\($0.id) \($0.state)" }.sorted()
+                == ["inner_cleanup SUCCEEDED", "left CANCELLED", "outer_cleanup SUCCEEDED", "right CANCELLED"],
+            "\(kill.stdout)")
+        let order = report.tasks.map(\.id)
+        #expect(
+            (order.firstIndex(of: "inner_cleanup") ?? 99) < (order.firstIndex(of: "outer_cleanup") ?? -1), "\(order)")
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
     @Test("kill of an execution a recover drives: the recover notices the request and ends it")
     func killsARecovery() throws {
         let cli = try CLI()
