@@ -398,6 +398,58 @@ struct KillTests {
         #expect(try cli.run(["verify"]).status == 0)
     }
 
+    @Test("a second kill stops the finally a driverless kill drives")
+    func secondKillStopsADriverlessFinally() throws {
+        let cli = try CLI()
+        let flow = try cli.writeFlow(
+            "waits_twice.yaml",
+            """
+            id: waits_twice
+            namespace: company.team
+            tasks:
+              - id: wait
+                type: io.kestra.plugin.core.flow.Pause
+                delay: PT1H
+            finally:
+              - id: linger
+                type: io.kestra.plugin.core.flow.Pause
+                delay: PT1H
+            """)
+        let running = try cli.start(["run", flow, "--local"])
+        var id: String?
+        #expect(
+            eventually {
+                id =
+                    running.stdout.split(separator: "\n").lazy.compactMap { line in
+                        line.hasPrefix("execution ")
+                            ? line.split(separator: " ").dropFirst().first.map(String.init) : nil
+                    }.first
+                guard let id, let shown = try? cli.run(["show", id, "--json"]) else { return false }
+                return (try? JSONDecoder().decode(Report.self, from: Data(shown.stdout.utf8)))?.tasks
+                    .contains { $0.id == "wait" && $0.state == "RUNNING" } == true
+            }, "the Pause never started: \(running.stderr)")
+        let execution = try #require(id)
+        Foundation.kill(running.process.processIdentifier, SIGKILL)
+        running.process.waitUntilExit()
+        // The first kill takes the execution over and waits in its finally.
+        let first = try cli.start(["kill", execution], environment: ["BATCHLEDGER_USER": "erin"])
+        #expect(
+            eventually {
+                guard let shown = try? cli.run(["show", execution, "--json"]) else { return false }
+                return (try? JSONDecoder().decode(Report.self, from: Data(shown.stdout.utf8)))?.tasks
+                    .contains { $0.id == "linger" && $0.state == "RUNNING" } == true
+            }, "the finally never started: \(first.stderr)")
+        let second = try cli.run(["kill", execution, "--json"], environment: ["BATCHLEDGER_USER": "frank"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(second.stdout.utf8))
+        #expect(report.state == "CANCELLED")
+        #expect(report.tasks.map { "\($0.id) \($0.state)" } == ["wait CANCELLED", "linger CANCELLED"])
+        #expect(report.tasks.last?.failureReason == "killed by frank", "\(second.stdout)")
+        #expect(waitForExit(first) == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("ended by the kill itself"), "\(first.stdout)")
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
     @Test("kill of an execution a recover drives: the recover notices the request and ends it")
     func killsARecovery() throws {
         let cli = try CLI()
