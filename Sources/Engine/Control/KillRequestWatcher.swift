@@ -77,11 +77,17 @@ final class KillRequestWatcher: @unchecked Sendable {
         for id in running.ids {
             guard let asked = pending[id] else { continue }
             var deliveredNow = false
+            var reached = true
             for request in asked {
-                if running.kill(id, by: request.by, request: request.seq) == true { deliveredNow = true }
+                switch running.kill(id, by: request.by, request: request.seq) {
+                case true?: deliveredNow = true
+                case false?: break
+                case nil: reached = false
+                }
             }
-            // Delivered (now or before): the execution's driver knows of them.
-            lock.withLock { requested[id] = nil }
+            // Delivered (now or before): the execution's driver knows of them. One that stopped being driven just
+            // now keeps them, for a later driver here.
+            if reached { lock.withLock { requested[id] = nil } }
             if deliveredNow { killed.append(id) }
         }
         return killed
