@@ -248,8 +248,13 @@ struct KillTests {
             namespace: company.team
             tasks:
               - id: wait
-                type: io.kestra.plugin.core.flow.Pause
-                delay: PT1H
+                type: io.kestra.plugin.scripts.shell.Commands
+                taskRunner:
+                  type: io.kestra.plugin.ee.gcp.runner.Batch
+                  projectId: local-project
+                  region: europe-west9
+                commands:
+                  - sleep 600
             finally:
               - id: cleanup
                 type: io.kestra.plugin.scripts.shell.Commands
@@ -266,7 +271,14 @@ struct KillTests {
         let (run, id) = try startRun(cli, emulator, flow, untilRunning: "wait")
         // The first kill starts the finally, which it waits for.
         let first = try cli.start(["kill", id], environment: ["BATCHLEDGER_USER": "carol"])
-        #expect(try eventually { try emulator.jobStates().values.contains("RUNNING") }, "the finally's job never ran")
+        #expect(
+            try eventually {
+                guard let shown = try? cli.run(["show", id, "--json"]),
+                    let report = try? JSONDecoder().decode(Report.self, from: Data(shown.stdout.utf8)),
+                    let job = report.tasks.first(where: { $0.id == "cleanup" })?.jobName
+                else { return false }
+                return try emulator.jobStates().contains { $0.key.hasSuffix(job) && $0.value == "RUNNING" }
+            }, "the finally's job never ran")
         let second = try cli.run(["kill", id], environment: ["BATCHLEDGER_USER": "dave"])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains("CANCELLED"), "\(second.stdout)")
@@ -276,13 +288,15 @@ struct KillTests {
         #expect(shown.state == "CANCELLED")
         #expect(shown.tasks.map { "\($0.id) \($0.state)" } == ["wait CANCELLED", "cleanup CANCELLED"])
         #expect(unfinished(try emulator.jobStates()).isEmpty)
-        #expect(try emulator.stats()["jobsDeleted"] as? Int == 1)
+        #expect(try emulator.stats()["jobsDeleted"] as? Int == 2)
         #expect(try finished(cli, id).contains("\"requestedBy\":\"carol\""))
         let trail = try cli.run(["events", id]).stdout
         #expect(trail.contains("JobDeleted") && trail.contains("killed by dave"), "\(trail)")
         let requests = try cli.run(["events", "control/\(id)"]).stdout
         #expect(requests.components(separatedBy: "KillRequested").count - 1 == 2, "\(requests)")
         #expect(try cli.run(["verify"]).status == 0)
+        let check = try cli.run(["replay", id, "--check", "--secrets-file", CLI.sample("local.env")])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
     }
 
     @Test("a driverless kill runs the flow's finally tasks, a script on Batch among them, and records them")
@@ -336,6 +350,8 @@ struct KillTests {
         #expect(try finished(cli, id).contains("\"requestedBy\":\"dave\""))
         #expect(report.tasks.last?.vars["reported"]?.text == "yes", "\(kill.stdout)")
         #expect(try cli.run(["verify"]).status == 0)
+        let check = try cli.run(["replay", id, "--check", "--secrets-file", CLI.sample("local.env")])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
         #expect(!(try cli.run(["recover"]).stdout.contains(id)))
     }
 

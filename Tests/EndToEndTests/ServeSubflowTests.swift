@@ -78,6 +78,9 @@ struct ServeSubflowTests {
                 Report.self, from: Data(try cli.run(["show", childId, "--json"]).stdout.utf8))
             #expect(childReport.tasks.first?.vars["value"]?.text == "revision \(revision) greets \(who)")
         }
+        #expect(try cli.run(["verify"]).status == 0)
+        let check = try cli.run(["replay", parentId, "--check"])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
     }
 
     @Test("a Subflow whose child is not in the library fails at the Subflow's place, saying what to do")
