@@ -83,7 +83,9 @@ struct ServeSubflowTests {
         #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
     }
 
-    @Test("a Subflow whose child is not in the library fails at the Subflow's place, saying what to do")
+    @Test(
+        "a Subflow whose child is not in the library, or does not take its inputs, fails at its place, saying what to do"
+    )
     func missingChildIsAnError() throws {
         let cli = try CLI()
         let serve = try Serve(cli)
@@ -110,5 +112,35 @@ struct ServeSubflowTests {
                 == "company.team.orphan@1.yaml:7:13: Subflow call: no flow company.team.missing in the flow library: "
                 + "save it (POST /api/v1/main/flows) before running this flow", "\(shown)")
         #expect(try cli.run(["executions"]).stdout.split(separator: "\n").count == 1, "no child was started")
+
+        // A child in the library that does not take the inputs given: said at the Subflow's input.
+        let caller = """
+            id: caller
+            namespace: company.team
+            tasks:
+              - id: call
+                type: io.kestra.plugin.core.flow.Subflow
+                namespace: company.team
+                flowId: child
+                inputs:
+                  whom: carol
+            """
+        #expect(serve.yaml("POST", "/api/v1/main/flows", caller).status == 200)
+        #expect(serve.yaml("POST", "/api/v1/main/flows", childFlow(revision: 1)).status == 200)
+        let called = serve.call("POST", "/api/v1/main/executions/company.team/caller?wait=true")
+        let callerId = try #require(called.object["id"] as? String, "\(called.text)")
+        #expect(state(serve.waitFor(callerId, ["SUCCESS", "FAILED", "KILLED"])) == "FAILED")
+        let failed = try JSONDecoder().decode(
+            Report.self, from: Data(try cli.run(["show", callerId, "--json"]).stdout.utf8))
+        let reason = failed.tasks.first?.failureReason ?? ""
+        #expect(
+            reason.contains(
+                "company.team.caller@1.yaml:9:7: Subflow call: flow company.team/child has no input 'whom' (its inputs: "
+                    + "who)"), "\(reason)")
+        #expect(reason.contains("company.team.caller@1.yaml:4:5: Subflow call: input 'who' of flow"), "\(reason)")
     }
+}
+
+private func state(_ execution: [String: Any]) -> String? {
+    (execution["state"] as? [String: Any])?["current"] as? String
 }

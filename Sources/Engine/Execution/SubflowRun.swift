@@ -37,7 +37,17 @@ struct SubflowRun {
         }
         try refuseCycle()
         let (flow, path, source, revision) = try childFlow()
-        let inputs = try InputResolver.resolve(flow.inputs, given: try await renderInputs())
+        let problems = FlowChecker.subflowInputProblems(task, child: flow)
+        if !problems.isEmpty { throw FlowProblems(problems.map(\.description)) }
+        let given = try await renderInputs()
+        let inputs: [String: TemplateValue]
+        do {
+            inputs = try InputResolver.resolve(flow.inputs, given: given)
+        } catch let problems as FlowProblems {
+            // Said of the child's inputs as a command line gives them: placed at the Subflow that gives them here.
+            throw FlowProblems(
+                problems.problems.map { "\(task.common.location): Subflow \(task.common.id.value): \($0)" })
+        }
         var childId = await recorder.state.taskRun(taskRunId)?.childExecutionId
         if childId == nil {
             var generator = SystemRandomNumberGenerator()
