@@ -84,7 +84,7 @@ struct ServeSubflowTests {
     }
 
     @Test(
-        "a Subflow whose child is not in the library, or does not take its inputs, fails at its place, saying what to do"
+        "a Subflow whose child is not in the library, or takes other inputs, fails at its place, saying what to do"
     )
     func missingChildIsAnError() throws {
         let cli = try CLI()
@@ -135,8 +135,8 @@ struct ServeSubflowTests {
         let reason = failed.tasks.first?.failureReason ?? ""
         #expect(
             reason.contains(
-                "company.team.caller@1.yaml:9:7: Subflow call: flow company.team/child has no input 'whom' (its inputs: "
-                    + "who)"), "\(reason)")
+                "company.team.caller@1.yaml:9:7: Subflow call: flow company.team/child has no input 'whom' "
+                    + "(its inputs: who)"), "\(reason)")
         #expect(reason.contains("company.team.caller@1.yaml:4:5: Subflow call: input 'who' of flow"), "\(reason)")
     }
 }

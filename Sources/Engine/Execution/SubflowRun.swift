@@ -4,8 +4,9 @@ import Templates
 
 /// A Subflow task run: starts the child flow (from a server's flow library when the parent's flow is a revision
 /// of it, else a flow file of the parent's folder, with the given namespace and id) as an execution of its own
-/// that names its parent, waits for its end, and gives its outputs (`executionId`, `state`, `outputs`). The child's id is recorded (`SubflowStarted`) before the child starts, so a resumed parent
-/// continues the same child instead of starting another.
+/// that names its parent, waits for its end, and gives its outputs (`executionId`, `state`, `outputs`). The
+/// child's id is recorded (`SubflowStarted`) before the child starts, so a resumed parent continues the same child
+/// instead of starting another.
 struct SubflowRun {
     let context: ExecutionContext
     let task: SubflowTask
