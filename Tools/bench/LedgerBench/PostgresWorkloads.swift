@@ -85,7 +85,8 @@ func runPostgres(_ workload: PostgresWorkload, url: String, _ first: Int, _ seco
                 let payloads = (0..<perStream).map { payload(Int64($0 * streams + stream)) }
                 group.addTask {
                     for bytes in payloads {
-                        try await ledger.appendEvents([NewEvent(type: "JobPolled", payload: bytes)], to: "bench-\(stream)")
+                        let event = NewEvent(type: "JobPolled", payload: bytes)
+                        try await ledger.appendEvents([event], to: "bench-\(stream)")
                     }
                 }
             }
