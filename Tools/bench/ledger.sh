@@ -60,6 +60,20 @@ else
 fi
 [ -x "$ours" ] || { echo "$ours is missing: build it with swift build -c release --product ledger-bench" >&2; exit 1; }
 
+median() { python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+
+report() {
+  local name=$1 events=$2 swift_s=$3 c_s=$4 target=$5
+  python3 - "$name" "$events" "$swift_s" "$c_s" "$target" <<'PY'
+import sys
+name, events, ours, c, target = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+ratio = c / ours
+verdict = "" if target == "-" else ("  target >= %s: %s" % (target, "met" if ratio >= float(target) else "MISSED"))
+print("%-34s ours %8.3f s (%9.0f ev/s)   C %8.3f s (%9.0f ev/s)   ratio %.2f%s"
+      % (name, ours, events / ours, c, events / c, ratio, verdict))
+PY
+}
+
 if [ "$backend" = postgres ]; then
   # The PostgreSQL rounds, with this script's options, ledger-bench, median and report.
   . Tools/bench/ledger_pg.sh
