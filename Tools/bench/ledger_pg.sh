@@ -78,6 +78,7 @@ run_pg() {
   else
     line=$("$ours" "pg-$workload" "$ledger" "$@")
   fi
+  echo "$line" >> "$work/lines"
   "$ours" pg-verify "$ledger" >/dev/null
   psql "$url" -qAt -v ON_ERROR_STOP=1 -c "DROP DATABASE $database WITH (FORCE)" >/dev/null
   echo "$line" | awk '{print $3}'
@@ -101,3 +102,5 @@ report "(a) 1 event per transaction" "$single" "$(median "${s_single[@]}")" "$(m
 report "(b) 100 events per transaction" "$((batches * 100))" "$(median "${s_batch[@]}")" "$(median "${c_batch[@]}")" -
 report "(d) $streams concurrent appenders" "$((streams * per_stream))" "$(median "${s_concurrent[@]}")" \
   "$(median "${c_concurrent[@]}")" 5
+store=$(grep '^pg-concurrent ' "$work/lines" | tail -1 | grep -o 'store=[^ ]*' | cut -d= -f2)
+echo "    ours appended through ${store:-?}; C through $streams connections, one transaction per event"

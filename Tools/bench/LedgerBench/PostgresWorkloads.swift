@@ -57,8 +57,8 @@ func verifyPostgresLedger(url: String) async throws {
     print("verified \(report.eventsChecked) events in \(report.streamsChecked) streams, head \(report.head.seq)")
 }
 
-/// Runs `workload` against the ledger at `url` and prints `<workload> <events> <seconds>`. The payloads are the
-/// C baseline's: numbered in append order for one stream; event i of stream s carries i * S + s.
+/// Runs `workload` against the ledger at `url` and prints `<workload> <events> <seconds> store=<type>`. The
+/// payloads are the C baseline's: numbered in append order for one stream; event i of stream s carries i * S + s.
 func runPostgres(_ workload: PostgresWorkload, url: String, _ first: Int, _ second: Int) async throws {
     let ledger = try await workload.openLedger(url: url)
     let start = ContinuousClock.now
@@ -96,5 +96,5 @@ func runPostgres(_ workload: PostgresWorkload, url: String, _ first: Int, _ seco
     }
     let elapsed = seconds(since: start)
     await ledger.close()
-    print("\(workload.rawValue) \(events) \(elapsed)")
+    print("\(workload.rawValue) \(events) \(elapsed) store=\(type(of: ledger))")
 }
