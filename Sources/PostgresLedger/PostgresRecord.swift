@@ -179,7 +179,7 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
             var outcomes: [RecordOutcome] = []
             do {
                 try connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.appendLockKey))", operation)
-                group.tail = try Self.globalTail(connection)
+                try group.prefetch(for: jobs)
                 for job in jobs {
                     do {
                         outcomes.append(try group.run(job))
@@ -188,6 +188,7 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
                         outcomes.append(.failed(error))
                     }
                 }
+                try group.flush()
             } catch {
                 _ = try? connection.query("ROLLBACK", operation)
                 throw error
@@ -247,18 +248,81 @@ private struct Group {
     /// Idempotency keys used in this transaction, with what they wrote.
     var keys: [String: (stream: String, digest: SHA256Digest, rows: [RecordedEvent])] = [:]
     var firstInserted: ChainLink?
+    /// The current lease token of each fenced stream (nil: none held), as this transaction left it.
+    var tokens: [String: Int64?] = [:]
+    /// Rows and idempotency keys written by this transaction and not sent yet: one statement each at the end.
+    var unsent: [RecordedEvent] = []
+    var unsentKeys: [(key: String, stream: String, first: Int64, last: Int64, digest: SHA256Digest)] = []
+
+    /// Reads, in one statement, what the jobs' checks need: the chain's tail, the head of every stream they
+    /// write, and the lease token of every stream they fence.
+    mutating func prefetch(for jobs: [RecordJob]) throws {
+        var streams: Set<String> = []
+        var fenced: Set<String> = []
+        for job in jobs {
+            switch job {
+            case .append(let append):
+                streams.insert(append.stream)
+                if let fence = append.fence { fenced.insert(fence.stream) }
+            case .importEvents(let events, _, _), .copy(let events):
+                streams.formUnion(events.map(\.stream))
+            default: break
+            }
+        }
+        let rows = try connection.query(
+            """
+            SELECT 0::bigint, seq, ''::text, hash FROM (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) tail
+            UNION ALL
+            SELECT 1, head.version, wanted.stream, head.stream_hash FROM unnest(\(Array(streams))::text[]) wanted(stream)
+            JOIN LATERAL (SELECT version, stream_hash FROM events e WHERE e.stream = wanted.stream
+                          ORDER BY version DESC LIMIT 1) head ON true
+            UNION ALL
+            SELECT 2, token, stream, NULL::bytea FROM leases WHERE stream = ANY(\(Array(fenced))::text[]) AND released = 0
+            """, "read the chain's tail and the heads"
+        )
+        for stream in streams { heads[stream] = (0, .zero) }
+        for stream in fenced { tokens[stream] = .some(nil) }
+        for row in rows {
+            let (kind, number, stream, digest) = try row.decode((Int64, Int64, String, ByteBuffer?).self)
+            switch kind {
+            case 0: tail = ChainLink(seq: number, hash: try PostgresEventStore.digest(digest ?? ByteBuffer()))
+            case 1: heads[stream] = (number, try PostgresEventStore.digest(digest ?? ByteBuffer()))
+            default: tokens[stream] = .some(number)
+            }
+        }
+    }
+
+    /// Sends the rows and idempotency keys this transaction wrote, each kind in one statement.
+    mutating func flush() throws {
+        if !unsent.isEmpty {
+            try insert(unsent)
+            unsent.removeAll()
+        }
+        guard !unsentKeys.isEmpty else { return }
+        try connection.query(
+            """
+            INSERT INTO append_keys(key, stream, first_seq, last_seq, request_sha256)
+            SELECT * FROM unnest(\(unsentKeys.map(\.key))::text[], \(unsentKeys.map(\.stream))::text[],
+                \(unsentKeys.map(\.first))::bigint[], \(unsentKeys.map(\.last))::bigint[],
+                \(unsentKeys.map { ByteBuffer(bytes: $0.digest.bytes) })::bytea[])
+            """, "record idempotency keys")
+        unsentKeys.removeAll()
+    }
 
     mutating func run(_ job: RecordJob) throws -> RecordOutcome {
         switch job {
         case .append(let append):
             return .appended(try self.append(append))
         case .acquireLease(let stream, let owner, let host, let pid, let decide):
-            return .lease(try acquire(stream, owner: owner, host: host, pid: pid, decide: decide))
+            let outcome = try acquire(stream, owner: owner, host: host, pid: pid, decide: decide)
+            if case .acquired(let token) = outcome, tokens[stream] != nil { tokens[stream] = .some(token) }
+            return .lease(outcome)
         case .renewLeases(let leases):
             return .lost(try renew(leases))
         case .releaseLease(let stream, let token):
-            try connection.query(
+            let changed = try connection.execute(
                 "UPDATE leases SET released = 1 WHERE stream = \(stream) AND token = \(token)", "give up a lease")
+            if changed > 0, tokens[stream] != nil { tokens[stream] = .some(nil) }
             return .done
         case .ledgerKey(let name, let candidate):
             return .key(try key(name, candidate: candidate))
@@ -320,9 +384,14 @@ private struct Group {
             }
         }
         if let fence = append.fence {
-            let current = try connection.query(
-                "SELECT token FROM leases WHERE stream = \(fence.stream) AND released = 0", "check the lease"
-            ).first?.decode(Int64.self)
+            let current: Int64?
+            if let known = tokens[fence.stream] {
+                current = known
+            } else {
+                current = try connection.query(
+                    "SELECT token FROM leases WHERE stream = \(fence.stream) AND released = 0", "check the lease"
+                ).first?.decode(Int64.self)
+            }
             guard current == fence.token else { throw LedgerError.leaseLost(stream: fence.stream) }
         }
         let current = try head(stream)
@@ -354,16 +423,12 @@ private struct Group {
                     hash: hash, streamHash: streamHash))
             tail = ChainLink(seq: seq, hash: hash)
         }
-        try insert(rows)
+        unsent += rows
         heads[stream] = (version, streamHash)
         if let key = append.idempotencyKey, let digest = append.requestDigest, let first = rows.first,
             let last = rows.last
         {
-            try connection.query(
-                """
-                INSERT INTO append_keys(key, stream, first_seq, last_seq, request_sha256)
-                VALUES (\(key), \(stream), \(first.seq), \(last.seq), \(ByteBuffer(bytes: digest.bytes)))
-                """, "record an idempotency key")
+            unsentKeys.append((key, stream, first.seq, last.seq, digest))
             keys[key] = (stream, digest, rows)
         }
         return AppendResult(events: rows, replayed: false)
@@ -426,7 +491,8 @@ private struct Group {
             heads[event.stream] = (event.version, streamHash)
             tail = ChainLink(seq: seq, hash: hash)
         }
-        try insert(rows)
+        unsent += rows
+        try flush()
         if !provenance.isEmpty {
             try connection.query(
                 """
@@ -453,7 +519,7 @@ private struct Group {
             try continuation.accept(row)
             self.heads[row.stream] = (row.version, row.streamHash)
         }
-        try insert(rows)
+        unsent += rows
         tail = continuation.tail
     }
 

@@ -21,7 +21,11 @@ extension EventStore: BenchLedger {
         try await append(events, to: stream)
     }
 
-    func close() async {}
+    /// Removes the bench's cache folder (the cache of the PostgreSQL ledger, begun for this run).
+    func close() async {
+        guard hasRecord else { return }
+        try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+    }
 }
 
 /// The PostgreSQL workloads (`ledger-bench pg-*`).
@@ -34,8 +38,11 @@ enum PostgresWorkload: String {
     /// `PostgresEventStore`, one transaction per append; group commit is `PostgresLedgerStore.open(url:)` here.
     func openLedger(url: String) async throws -> any BenchLedger {
         switch self {
-        case .single, .batched: try await PostgresEventStore.open(url: url)
-        case .concurrent: try await PostgresEventStore.open(url: url)
+        // The store the engine writes through: its writer commits groups of appends to PostgreSQL.
+        case .single, .batched, .concurrent:
+            try PostgresLedgerStore.open(
+                url: url, cacheFolder: FileManager.default.temporaryDirectory
+                    .appendingPathComponent("ledger-bench-cache-\(UUID().uuidString)").path)
         }
     }
 }
