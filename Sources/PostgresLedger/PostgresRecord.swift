@@ -174,12 +174,16 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
         let recordedAt = Timestamp.rfc3339(now)
         return try withConnection("commit \(jobs.count) ledger write(s)") { connection in
             let operation = "write to the ledger"
-            try connection.query("BEGIN", operation)
             var group = Group(connection: connection, recordedAt: recordedAt)
             var outcomes: [RecordOutcome] = []
             do {
-                try connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.appendLockKey))", operation)
-                try group.prefetch(for: jobs)
+                // The transaction, the append lock and the reads the checks need go out together.
+                let answers = try connection.pipeline([
+                    ("BEGIN", operation),
+                    ("SELECT pg_advisory_xact_lock(\(PostgresSchema.appendLockKey))", operation),
+                    (group.prefetchQuery(for: jobs), "read the chain's tail and the heads"),
+                ])
+                try group.take(prefetched: answers[2])
                 for job in jobs {
                     do {
                         outcomes.append(try group.run(job))
@@ -188,20 +192,25 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
                         outcomes.append(.failed(error))
                     }
                 }
-                try group.flush()
             } catch {
                 _ = try? connection.query("ROLLBACK", operation)
                 throw error
             }
             do {
-                try connection.query("COMMIT", operation)
+                // The writes and the commit go out together: a failed write aborts the transaction, and the
+                // commit of an aborted transaction is a rollback.
+                _ = try connection.pipeline(group.unsentStatements() + [("COMMIT", operation)])
             } catch {
-                // Without rows, running the group again changes nothing that matters (a lease is taken again
-                // by the same process, a renewal renews again).
-                guard let first = group.firstInserted else { throw error }
-                // The commit was sent and its answer lost: it committed when the group's first row is there.
-                // Running it again otherwise would append the same events twice.
-                guard try self.committed(first) else { throw error }
+                if connection.isClosed, let first = group.firstInserted {
+                    // The commit was sent and its answer lost: it committed when the group's first row is
+                    // there. Running it again otherwise would append the same events twice.
+                    guard try self.committed(first) else { throw error }
+                } else {
+                    // Refused before or at the commit (nothing written), or nothing that matters was written
+                    // (a lease taken again by the same process, a renewal renewed again).
+                    _ = try? connection.query("ROLLBACK", operation)
+                    throw error
+                }
             }
             return (outcomes, group.tail.seq)
         }
@@ -253,10 +262,11 @@ private struct Group {
     /// Rows and idempotency keys written by this transaction and not sent yet: one statement each at the end.
     var unsent: [RecordedEvent] = []
     var unsentKeys: [(key: String, stream: String, first: Int64, last: Int64, digest: SHA256Digest)] = []
+    var unsentProvenance: [ImportRecord] = []
 
-    /// Reads, in one statement, what the jobs' checks need: the chain's tail, the head of every stream they
+    /// The statement that reads what the jobs' checks need: the chain's tail, the head of every stream they
     /// write, and the lease token of every stream they fence.
-    mutating func prefetch(for jobs: [RecordJob]) throws {
+    mutating func prefetchQuery(for jobs: [RecordJob]) -> PostgresQuery {
         var streams: Set<String> = []
         var fenced: Set<String> = []
         for job in jobs {
@@ -269,8 +279,9 @@ private struct Group {
             default: break
             }
         }
-        let rows = try connection.query(
-            """
+        for stream in streams { heads[stream] = (0, .zero) }
+        for stream in fenced { tokens[stream] = .some(nil) }
+        return """
             SELECT 0::bigint, seq, ''::text, hash FROM (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) tail
             UNION ALL
             SELECT 1, head.version, wanted.stream, head.stream_hash FROM unnest(\(Array(streams))::text[]) wanted(stream)
@@ -278,10 +289,11 @@ private struct Group {
                           ORDER BY version DESC LIMIT 1) head ON true
             UNION ALL
             SELECT 2, token, stream, NULL::bytea FROM leases WHERE stream = ANY(\(Array(fenced))::text[]) AND released = 0
-            """, "read the chain's tail and the heads"
-        )
-        for stream in streams { heads[stream] = (0, .zero) }
-        for stream in fenced { tokens[stream] = .some(nil) }
+            """
+    }
+
+    /// Takes the answer of `prefetchQuery`.
+    mutating func take(prefetched rows: [PostgresRow]) throws {
         for row in rows {
             let (kind, number, stream, digest) = try row.decode((Int64, Int64, String, ByteBuffer?).self)
             switch kind {
@@ -292,21 +304,41 @@ private struct Group {
         }
     }
 
-    /// Sends the rows and idempotency keys this transaction wrote, each kind in one statement.
-    mutating func flush() throws {
-        if !unsent.isEmpty {
-            try insert(unsent)
-            unsent.removeAll()
+    /// The statements that send the rows, idempotency keys and import provenance this transaction wrote, each
+    /// kind in one statement.
+    mutating func unsentStatements() -> [(query: PostgresQuery, operation: String)] {
+        var statements: [(query: PostgresQuery, operation: String)] = []
+        if let first = unsent.first {
+            if firstInserted == nil { firstInserted = ChainLink(seq: first.seq, hash: first.hash) }
+            statements.append((Self.insertQuery(unsent), "append to the ledger"))
         }
-        guard !unsentKeys.isEmpty else { return }
-        try connection.query(
-            """
-            INSERT INTO append_keys(key, stream, first_seq, last_seq, request_sha256)
-            SELECT * FROM unnest(\(unsentKeys.map(\.key))::text[], \(unsentKeys.map(\.stream))::text[],
-                \(unsentKeys.map(\.first))::bigint[], \(unsentKeys.map(\.last))::bigint[],
-                \(unsentKeys.map { ByteBuffer(bytes: $0.digest.bytes) })::bytea[])
-            """, "record idempotency keys")
-        unsentKeys.removeAll()
+        if !unsentKeys.isEmpty {
+            statements.append(
+                (
+                    """
+                    INSERT INTO append_keys(key, stream, first_seq, last_seq, request_sha256)
+                    SELECT * FROM unnest(\(unsentKeys.map(\.key))::text[], \(unsentKeys.map(\.stream))::text[],
+                        \(unsentKeys.map(\.first))::bigint[], \(unsentKeys.map(\.last))::bigint[],
+                        \(unsentKeys.map { ByteBuffer(bytes: $0.digest.bytes) })::bytea[])
+                    """, "record idempotency keys"
+                ))
+        }
+        if !unsentProvenance.isEmpty {
+            let provenance = unsentProvenance
+            statements.append(
+                (
+                    """
+                    INSERT INTO imports(imported_seq, stream, source_ledger, source_seq, source_hash,
+                                        source_stream_hash, imported_at)
+                    SELECT * FROM unnest(\(provenance.map(\.importedSeq))::bigint[], \(provenance.map(\.stream))::text[],
+                        \(provenance.map(\.sourceLedger))::text[], \(provenance.map(\.sourceSeq))::bigint[],
+                        \(provenance.map { ByteBuffer(bytes: $0.sourceHash.bytes) })::bytea[],
+                        \(provenance.map { ByteBuffer(bytes: $0.sourceStreamHash.bytes) })::bytea[],
+                        \(provenance.map(\.importedAt))::text[])
+                    """, "record where imported events came from"
+                ))
+        }
+        return statements
     }
 
     mutating func run(_ job: RecordJob) throws -> RecordOutcome {
@@ -434,23 +466,20 @@ private struct Group {
         return AppendResult(events: rows, replayed: false)
     }
 
-    /// Inserts `rows` with one statement (arrays of columns, unnested).
-    private mutating func insert(_ rows: [RecordedEvent]) throws {
-        guard let first = rows.first else { return }
-        if firstInserted == nil { firstInserted = ChainLink(seq: first.seq, hash: first.hash) }
-        try connection.query(
-            """
-            INSERT INTO events(seq, stream, version, type, schema_version, recorded_at, payload, payload_sha256,
-                               prev_hash, hash, stream_hash)
-            SELECT * FROM unnest(\(rows.map(\.seq))::bigint[], \(rows.map(\.stream))::text[],
-                \(rows.map(\.version))::bigint[], \(rows.map(\.type))::text[],
-                \(rows.map { Int64($0.schemaVersion) })::bigint[], \(rows.map(\.recordedAt))::text[],
-                \(rows.map { ByteBuffer(bytes: $0.payload) })::bytea[],
-                \(rows.map { ByteBuffer(bytes: $0.payloadSHA256.bytes) })::bytea[],
-                \(rows.map { ByteBuffer(bytes: $0.prevHash.bytes) })::bytea[],
-                \(rows.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[],
-                \(rows.map { ByteBuffer(bytes: $0.streamHash.bytes) })::bytea[])
-            """, "append to the ledger")
+    /// The statement that inserts `rows` (arrays of columns, unnested).
+    static func insertQuery(_ rows: [RecordedEvent]) -> PostgresQuery {
+        """
+        INSERT INTO events(seq, stream, version, type, schema_version, recorded_at, payload, payload_sha256,
+                           prev_hash, hash, stream_hash)
+        SELECT * FROM unnest(\(rows.map(\.seq))::bigint[], \(rows.map(\.stream))::text[],
+            \(rows.map(\.version))::bigint[], \(rows.map(\.type))::text[],
+            \(rows.map { Int64($0.schemaVersion) })::bigint[], \(rows.map(\.recordedAt))::text[],
+            \(rows.map { ByteBuffer(bytes: $0.payload) })::bytea[],
+            \(rows.map { ByteBuffer(bytes: $0.payloadSHA256.bytes) })::bytea[],
+            \(rows.map { ByteBuffer(bytes: $0.prevHash.bytes) })::bytea[],
+            \(rows.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[],
+            \(rows.map { ByteBuffer(bytes: $0.streamHash.bytes) })::bytea[])
+        """
     }
 
     /// Each event as the next version of its stream, with its own time, continuing the global chain here; its
@@ -492,19 +521,7 @@ private struct Group {
             tail = ChainLink(seq: seq, hash: hash)
         }
         unsent += rows
-        try flush()
-        if !provenance.isEmpty {
-            try connection.query(
-                """
-                INSERT INTO imports(imported_seq, stream, source_ledger, source_seq, source_hash, source_stream_hash,
-                                    imported_at)
-                SELECT * FROM unnest(\(provenance.map(\.importedSeq))::bigint[], \(provenance.map(\.stream))::text[],
-                    \(provenance.map(\.sourceLedger))::text[], \(provenance.map(\.sourceSeq))::bigint[],
-                    \(provenance.map { ByteBuffer(bytes: $0.sourceHash.bytes) })::bytea[],
-                    \(provenance.map { ByteBuffer(bytes: $0.sourceStreamHash.bytes) })::bytea[],
-                    \(provenance.map(\.importedAt))::text[])
-                """, "record where imported events came from")
-        }
+        unsentProvenance += provenance
         return .imported(rows, provenance)
     }
 
