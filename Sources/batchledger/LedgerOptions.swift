@@ -9,7 +9,8 @@ struct LedgerOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The ledger file (default: $BATCHLEDGER_LEDGER, else ~/.local/share/batchledger/ledger.sqlite).",
+            "The ledger: a file, or postgres://USER@HOST:PORT/DB (default: $BATCHLEDGER_LEDGER, else "
+                + "~/.local/share/batchledger/ledger.sqlite).",
             valueName: "path"))
     var ledger: String?
 

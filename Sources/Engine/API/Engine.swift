@@ -93,7 +93,7 @@ public final class Engine: Sendable {
         } catch {
             throw EngineFailure(error)
         }
-        guard let state else { throw .noSuchExecution(id: executionId, ledger: store.path) }
+        guard let state else { throw .noSuchExecution(id: executionId, ledger: store.name) }
         return state
     }
 

@@ -68,7 +68,7 @@ public final class ExecutionRunner: Sendable {
         _ parentId: String, fromTask from: String, changes: ForkChangesRequested = .init(), executionId: String? = nil
     ) async throws -> ExecutionState {
         guard let parent = try store.executionState(parentId), let started = parent.started else {
-            throw EngineError.configuration("no execution \(parentId) in \(store.path)")
+            throw EngineError.configuration("no execution \(parentId) in \(store.name)")
         }
         let flowPath = changes.flow?.path ?? started.flowPath
         let source = changes.flow?.source ?? started.flowSource
@@ -269,7 +269,7 @@ public final class ExecutionRunner: Sendable {
     /// recorded (`RecoveryFailed`) and rethrown; after `recoveryFailureCap` of them the execution is marked FAILED.
     public func resume(_ executionId: String) async throws -> ResumeOutcome {
         guard let state = try store.executionState(executionId), let started = state.started else {
-            throw EngineError.configuration("no execution \(executionId) in \(store.path)")
+            throw EngineError.configuration("no execution \(executionId) in \(store.name)")
         }
         if state.isTerminal { return .alreadyTerminal(state) }
         let leased = try await holdingLease(executionId, owner: "batchledger recover") { token -> ResumeOutcome in
