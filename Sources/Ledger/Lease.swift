@@ -57,7 +57,8 @@ extension EventStore {
     /// Takes the lease of `stream` for this process, unless a live holder has it, in the writer thread's next
     /// group transaction (with the appends and lease writes queued beside it: one commit for all). A lease taken
     /// here is renewed by `heartbeatLeases` until `releaseLease` gives it up.
-    public func acquireLease(_ stream: String, owner: String, ttl: Double = EventStore.leaseTTL) async throws(LedgerError)
+    public func acquireLease(_ stream: String, owner: String, ttl: Double = EventStore.leaseTTL)
+        async throws(LedgerError)
         -> LeaseOutcome
     {
         let outcome: LeaseOutcome

@@ -95,7 +95,8 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
                 {
                     connection?.close()
                     connection = nil
-                    Thread.sleep(forTimeInterval: Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18)
+                    Thread.sleep(
+                        forTimeInterval: Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18)
                     pause = min(pause * 2, .seconds(1))
                     continue
                 }
@@ -558,7 +559,8 @@ private struct Group {
                 (Int64, String, Int64, String, Double, Int64).self)
             token = current
             let holder = LeaseHolder(
-                owner: holderOwner, pid: Int32(truncatingIfNeeded: holderPid), host: holderHost, token: current, age: age)
+                owner: holderOwner, pid: Int32(truncatingIfNeeded: holderPid), host: holderHost, token: current,
+                age: age)
             if released == 0 && decide(holder) { return .heldBy(holder) }
         }
         try connection.query(

@@ -11,7 +11,8 @@ struct SharedLedgerEndToEndTests {
     /// `batchledger ARGS` as a host whose cache is `host`, on `ledger`.
     func run(_ cli: CLI, _ arguments: [String], ledger: String, host: String) throws -> CLI.Result {
         try cli.run(
-            arguments, environment: [
+            arguments,
+            environment: [
                 "BATCHLEDGER_LEDGER": ledger,
                 "BATCHLEDGER_CACHE_DIR": cli.folder.appendingPathComponent("cache-\(host)").path,
             ])
@@ -26,7 +27,8 @@ struct SharedLedgerEndToEndTests {
         let cli = try CLI()
         let ledger = try SharedDatabase.fresh()
         let ran = try run(
-            cli, ["run", CLI.sample("multi_task.yaml"), "--local", "--secrets-file", CLI.sample("local.env"), "--json"],
+            cli,
+            ["run", CLI.sample("multi_task.yaml"), "--local", "--secrets-file", CLI.sample("local.env"), "--json"],
             ledger: ledger, host: "a")
         #expect(ran.status == 0, "\(ran.stderr)")
         let id = try #require(try object(ran.stdout)["executionId"] as? String)

@@ -35,7 +35,9 @@ public final class Engine: Sendable {
         killCheckInterval: Duration = Engine.killCheckInterval, clock: AnyClock<Duration> = .continuous
     ) {
         self.init(
-            ledger: EngineLedger(path: ledgerPath, cacheFolder: PostgresLedgerStore.defaultCacheFolder(environment: environment)), targets: targets, environment: environment,
+            ledger: EngineLedger(
+                path: ledgerPath, cacheFolder: PostgresLedgerStore.defaultCacheFolder(environment: environment)),
+            targets: targets, environment: environment,
             killCheckInterval: killCheckInterval, clock: clock)
     }
 
