@@ -38,7 +38,7 @@ public final class EventStore: Sendable {
             busyTimeout: Duration = .seconds(10), readOnly: Bool = false,
             projections: [ProjectionRegistration] = [], clock: @escaping @Sendable () -> Date = { Date() },
             maximumPageCount: Int? = nil, durable: Bool = true, record: (any LedgerOfRecord)? = nil,
-            host: String = ProcessInfo.processInfo.hostName
+            host: String = EventStore.leaseHost
         ) {
             self.record = record
             self.host = host

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Ledger
+import PostgresLedger
 import Templates
 
 /// The `--ledger` option every command that reads or writes the ledger shares.
@@ -16,6 +17,15 @@ struct LedgerOptions: ParsableArguments {
 
     var path: String {
         ledger ?? LedgerLocation.defaultPath()
+    }
+
+    /// The ledger as messages name it: the path, or a PostgreSQL URL without its password.
+    var shownName: String { Self.shown(path) }
+
+    /// `path` as messages name it: a PostgreSQL URL loses its password.
+    static func shown(_ path: String) -> String {
+        guard PostgresURL.looksLikeURL(path) else { return path }
+        return (try? PostgresURL(path).description) ?? "the PostgreSQL ledger (its URL is malformed)"
     }
 
     /// The engine over this ledger, which opens it when an operation first needs it (only `run` creates it).

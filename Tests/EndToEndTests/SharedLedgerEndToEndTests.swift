@@ -67,6 +67,17 @@ struct SharedLedgerEndToEndTests {
         let shownThere = try object(try run(cli, ["show", id, "--json"], ledger: second, host: "b").stdout)
         #expect(shownThere["importedFrom"] != nil)
         #expect(try run(cli, ["verify"], ledger: second, host: "b").status == 0)
+        // A password in the URL is never printed, whatever the command says about the ledger.
+        var withPassword = try #require(URLComponents(string: second))
+        withPassword.password = "pw-never-shown"
+        let secretURL = try #require(withPassword.string)
+        for arguments in [["verify"], ["verify", "--json"], ["recover"], ["executions"], ["show", "no-such-id"]] {
+            let said = try run(cli, arguments, ledger: secretURL, host: "b")
+            #expect(!(said.stdout + said.stderr).contains("pw-never-shown"), "\(arguments): \(said.stdout)\(said.stderr)")
+            if arguments[0] != "executions" {
+                #expect((said.stdout + said.stderr).contains("@\(withPassword.host ?? "")"), "\(arguments) names the ledger")
+            }
+        }
         // An import of the same export again is refused: the execution is already there.
         #expect(try run(cli, ["import", back], ledger: second, host: "b").status != 0)
     }

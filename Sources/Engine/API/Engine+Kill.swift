@@ -103,7 +103,7 @@ extension Engine {
                 return .ended(ExecutionOutcome(state), how: how)
             }
             if how != .inProcess {
-                switch try await store.acquireLease(id, owner: "batchledger kill") {
+                switch try await store.acquireLease(id, owner: "batchledger kill", ttl: leaseTTL) {
                 case .acquired(let token):
                     let (outcome, killedHere) = try await killDirectly(
                         id, token: token, store: store, request: request, seq: seq, observer: observer)

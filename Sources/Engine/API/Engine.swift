@@ -118,4 +118,12 @@ public final class Engine: Sendable {
 
     /// The executions this process drives now.
     public var runningExecutions: [String] { running.ids }
+
+    /// How long a lease outlives its holder's last heartbeat: `BATCHLEDGER_LEASE_TTL` (whole seconds, 1 to 3600)
+    /// when set, else the default.
+    public var leaseTTL: Double {
+        guard let text = environment["BATCHLEDGER_LEASE_TTL"], let seconds = Int(text), (1...3600).contains(seconds)
+        else { return EventStore.leaseTTL }
+        return Double(seconds)
+    }
 }
