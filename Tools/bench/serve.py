@@ -26,6 +26,7 @@ The release build goes through $SWIFT (default `swift`), e.g. SWIFT=/work/bin/sw
 """
 import argparse
 import concurrent.futures
+import datetime
 import json
 import os
 import re
@@ -34,9 +35,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pg_cluster  # noqa: E402
 from concurrency import ROOT, Emulator, Sampler, log  # noqa: E402
 
 PROJECT, REGION = "local-project", "europe-west9"
@@ -61,19 +64,25 @@ tasks:
 
 
 class Server:
-    def __init__(self, binary, work, endpoint):
+    """One `batchledger serve` on `ledger` (an SQLite file, or a PostgreSQL URL with `cache` as its cache folder)."""
+
+    def __init__(self, binary, work, endpoint, ledger=None, cache=None, lease_ttl=None):
         os.makedirs(work, exist_ok=True)
         tokens = os.path.join(work, "tokens")
         with open(tokens, "w") as handle:
             handle.write(f"bench:{TOKEN}\n")
         self.log = os.path.join(work, "serve.log")
         environment = dict(os.environ, BATCHLEDGER_TIMING="standard")
-        self.process = subprocess.Popen(
-            [binary, "serve", "--endpoint", endpoint, "--ledger", os.path.join(work, "ledger"), "--port", "0",
-             "--token-file", tokens, "--output-dir", os.path.join(work, "outputs")],
-            stdout=open(self.log, "w"), stderr=subprocess.STDOUT, env=environment)
+        if cache:
+            environment["BATCHLEDGER_CACHE_DIR"] = cache
+        command = [binary, "serve", "--endpoint", endpoint, "--ledger", ledger or os.path.join(work, "ledger"),
+                   "--port", "0", "--token-file", tokens, "--output-dir", os.path.join(work, "outputs")]
+        if lease_ttl:
+            command += ["--lease-ttl", str(lease_ttl)]
+        self.process = subprocess.Popen(command, stdout=open(self.log, "w"), stderr=subprocess.STDOUT,
+                                        env=environment)
         self.base = None
-        for _ in range(600):
+        for _ in range(1200):
             found = re.search(r"http://127\.0\.0\.1:(\d+)/", open(self.log).read())
             if found:
                 self.base = f"http://127.0.0.1:{found.group(1)}"
@@ -82,6 +91,7 @@ class Server:
                 break
             time.sleep(0.05)
         if not self.base:
+            self.stop()
             raise SystemExit(f"serve did not start:\n{open(self.log).read()[-2000:]}")
 
     def call(self, method, path, body=None, content_type=None):
@@ -92,13 +102,29 @@ class Server:
         with urllib.request.urlopen(request, timeout=120) as answer:
             return json.load(answer) if answer.status != 204 else None
 
+    def await_visible(self, path, seconds=60):
+        """Waits until this replica answers `path` (what another replica wrote reaches it through the ledger)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                return self.call("GET", path)
+            except urllib.error.HTTPError as error:
+                if error.code != 404 or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)
+
     def peak_rss_mib(self):
-        for line in open(f"/proc/{self.process.pid}/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+        try:
+            for line in open(f"/proc/{self.process.pid}/status"):
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
         return float("nan")
 
     def stop(self):
+        if self.process.poll() is not None:
+            return
         self.process.terminate()
         try:
             self.process.wait(timeout=120)
@@ -134,69 +160,92 @@ delay = function() return {int(connections * 1000 / rate)} end
     return figures
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--executions", type=int, default=1000)
-    parser.add_argument("--sleep", type=int, default=20)
-    parser.add_argument("--rate", type=int, default=100)
-    parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--skip-build", action="store_true")
-    parser.add_argument("--keep", action="store_true")
-    arguments = parser.parse_args()
-    for name, value, low, high in (("--executions", arguments.executions, 1, 100_000),
-                                   ("--sleep", arguments.sleep, 1, 3600), ("--rate", arguments.rate, 1, 10_000),
-                                   ("--seconds", arguments.seconds, 1, 3600), ("--clients", arguments.clients, 1, 256)):
-        if not low <= value <= high:
-            parser.error(f"{name} must be from {low} to {high}, not {value}")
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: apt-get install wrk")
-    swift = os.environ.get("SWIFT", "swift").split()
-    if not arguments.skip_build:
-        subprocess.run(swift + ["build", "-c", "release", "--product", "batchledger"], cwd=ROOT, check=True)
-    binary = os.path.join(
-        subprocess.run(swift + ["build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
-                       capture_output=True, text=True).stdout.strip(), "batchledger")
-    work = tempfile.mkdtemp(prefix="serve-bench-")
+def in_parallel(calls):
+    """Runs the calls at the same time; their results in order."""
+    with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
+        return [future.result() for future in [pool.submit(call) for call in calls]]
+
+
+def terminal_time(execution):
+    """The wall-clock time (seconds since the epoch) the execution ended, from its endDate; None when absent."""
+    end = execution["state"].get("endDate")
+    try:
+        return datetime.datetime.fromisoformat(end).timestamp() if end else None
+    except ValueError:
+        return None
+
+
+def measure(binary, arguments, backend, replicas, work):
+    """One run: `replicas` serves on one fresh ledger (`backend`: sqlite or postgres), its own emulator; figures."""
+    os.makedirs(work, exist_ok=True)
     emulator = Emulator(binary, work, "serve")
-    server = None
+    cluster = None
+    servers = []
     control = None
     try:
-        server = Server(binary, work, emulator.endpoint)
-        server.call("POST", "/api/v1/main/flows", flow(1).replace("serve_bench", "serve_warmup").encode(),
-                    "application/x-yaml")
-        warm = server.call("POST", "/api/v1/main/executions/bench/serve_warmup?wait=true")
+        if backend == "postgres":
+            cluster = pg_cluster.Cluster(max_connections=100 + 50 * replicas)
+            ledger = cluster.create_database("serve_bench")
+            log(f"PostgreSQL ledger {ledger}")
+        else:
+            ledger = os.path.join(work, "ledger")
+        # One after the other: the first creates the ledger's schema in the empty database.
+        for index in range(replicas):
+            folder = os.path.join(work, f"replica-{index}")
+            servers.append(Server(binary, folder, emulator.endpoint, ledger,
+                                  cache=os.path.join(folder, "cache") if cluster else None,
+                                  lease_ttl=arguments.lease_ttl))
+            log(f"replica {index}: {servers[-1].base}")
+        first = servers[0]
+        first.call("POST", "/api/v1/main/flows", flow(1).replace("serve_bench", "serve_warmup").encode(),
+                   "application/x-yaml")
+        warm = first.call("POST", "/api/v1/main/executions/bench/serve_warmup?wait=true")
         log(f"warm-up execution {warm['id']} {warm['state']['current']}")
-        baseline = wrk(server, warm["id"], arguments.rate, arguments.seconds, work)
-        log(f"baseline reads: {baseline}")
-        # A second server on the same machine that drives nothing: read beside the loaded one, it tells how much of
-        # the latency under load is the machine's (the emulator starting a thousand jobs on the same cores).
+        for server in servers:
+            server.await_visible(f"/api/v1/main/executions/{warm['id']}")
+        baselines = in_parallel([lambda server=server, index=index: wrk(
+            server, warm["id"], arguments.rate, arguments.seconds, os.path.join(work, f"replica-{index}"))
+            for index, server in enumerate(servers)])
+        log(f"baseline reads: {baselines}")
+        # A second server on the same machine that drives nothing (an SQLite ledger of its own): read beside the
+        # loaded ones, it tells how much of the latency under load is the machine's (the emulator starting a
+        # thousand jobs on the same cores).
         control = Server(binary, os.path.join(work, "control"), emulator.endpoint)
         control.call("POST", "/api/v1/main/flows", flow(1).replace("serve_bench", "serve_control").encode(),
                      "application/x-yaml")
         control_id = control.call("POST", "/api/v1/main/executions/bench/serve_control?wait=true")["id"]
 
-        server.call("POST", "/api/v1/main/flows", flow(arguments.sleep).encode(), "application/x-yaml")
+        # The flow is saved once; every replica reads it from the shared ledger.
+        first.call("POST", "/api/v1/main/flows", flow(arguments.sleep).encode(), "application/x-yaml")
+        for server in servers:
+            server.await_visible("/api/v1/main/flows/bench/serve_bench")
+        jobs_before = emulator.stats().get("jobsCreated", 0)
         sampler = Sampler(emulator)
         sampler.start()
+        began_wall = time.time()
         began = time.monotonic()
+
+        def start(number):
+            replica = number % replicas  # round robin
+            return replica, servers[replica].call("POST", "/api/v1/main/executions/bench/serve_bench")["id"]
+
         with concurrent.futures.ThreadPoolExecutor(arguments.clients) as pool:
-            ids = list(pool.map(lambda _: server.call("POST", "/api/v1/main/executions/bench/serve_bench")["id"],
-                                range(arguments.executions)))
+            started = list(pool.map(start, range(arguments.executions)))
         accepted_seconds = time.monotonic() - began
-        rss_accepted = server.peak_rss_mib()
-        log(f"{len(ids)} executions accepted in {accepted_seconds:.1f} s; peak RSS so far {rss_accepted:.1f} MiB")
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            loaded_reads = pool.submit(wrk, server, ids[len(ids) // 2], arguments.rate, arguments.seconds, work)
-            beside_reads = pool.submit(wrk, control, control_id, arguments.rate, arguments.seconds,
-                                       os.path.join(work, "control"))
-            loaded, beside = loaded_reads.result(), beside_reads.result()
+        ids = [execution_id for _, execution_id in started]
+        mine = [[execution_id for replica, execution_id in started if replica == index] for index in range(replicas)]
+        rss_accepted = [server.peak_rss_mib() for server in servers]
+        log(f"{len(ids)} executions accepted in {accepted_seconds:.1f} s; peak RSS so far {rss_accepted} MiB")
+        reads = in_parallel(
+            [lambda server=server, index=index: wrk(server, mine[index][len(mine[index]) // 2], arguments.rate,
+                                                     arguments.seconds, os.path.join(work, f"replica-{index}"))
+             for index, server in enumerate(servers)]
+            + [lambda: wrk(control, control_id, arguments.rate, arguments.seconds, os.path.join(work, "control"))])
+        loaded, beside = reads[:-1], reads[-1]
         control.stop()
         control = None
-        rss_reads = server.peak_rss_mib()
-        log(f"reads under load: {loaded}; an idle server beside it meanwhile: {beside}; peak RSS so far "
-            f"{rss_reads:.1f} MiB")
-        # Then once every job has started and sleeps: the server only watches (when --sleep leaves time for it).
+        log(f"reads under load: {loaded}; an idle server beside them meanwhile: {beside}")
+        # Then once every job has started and sleeps: the servers only watch (when --sleep leaves time for it).
         steady = None
         settle_deadline = time.monotonic() + arguments.sleep
         while time.monotonic() < settle_deadline:
@@ -205,71 +254,175 @@ def main():
             time.sleep(0.5)
         remaining = arguments.sleep - (time.monotonic() - began) - 2
         if remaining >= 5:
-            steady = wrk(server, ids[len(ids) // 3], arguments.rate, min(arguments.seconds, int(remaining)), work)
+            steady = in_parallel([lambda server=server, index=index: wrk(
+                server, mine[index][len(mine[index]) // 3], arguments.rate, min(arguments.seconds, int(remaining)),
+                os.path.join(work, f"replica-{index}")) for index, server in enumerate(servers)])
             log(f"reads while every job sleeps: {steady}")
         states = {}
+        ends = []
         deadline = time.monotonic() + arguments.sleep * 20 + 600
-        pending = list(ids)
+        pending = started
         while pending and time.monotonic() < deadline:
             still = []
-            for execution_id in pending:
-                state = server.call("GET", f"/api/v1/main/executions/{execution_id}")["state"]["current"]
+            for replica, execution_id in pending:
+                execution = servers[replica].call("GET", f"/api/v1/main/executions/{execution_id}")
+                state = execution["state"]["current"]
                 if state in ("SUCCESS", "WARNING", "FAILED", "KILLED"):
                     states[state] = states.get(state, 0) + 1
+                    ends.append(terminal_time(execution) or time.time())
                 else:
-                    still.append(execution_id)
+                    still.append((replica, execution_id))
             pending = still
             if pending:
                 time.sleep(1)
         wall = time.monotonic() - began
+        # From the first start to the last execution's end (the executions' own endDate, not the polling's).
+        to_terminal = (max(ends) - began_wall) if ends and not pending else None
         sampler.finish()
-        peak = server.peak_rss_mib()
+        peaks = [server.peak_rss_mib() for server in servers]
+        jobs_created = emulator.stats().get("jobsCreated", 0) - jobs_before
         watch_rate = sampler.steady_rate(["jobs.list", "jobs.get"], len(ids))
+        for server in servers:
+            server.stop()
+        verified = verify(binary, ledger, os.path.join(work, "verify-cache") if cluster else None)
         figures = {
-            "executions": len(ids), "finalStates": states, "unfinished": len(pending), "wallSeconds": round(wall, 1),
-            "acceptedPerSecond": round(len(ids) / accepted_seconds, 1), "peakRSSMiB": round(peak, 1),
-            "peakRSSMiBWhenAccepted": round(rss_accepted, 1), "peakRSSMiBAfterReads": round(rss_reads, 1),
-            "baseline": baseline, "underLoad": loaded, "idleServerBeside": beside, "whileJobsSleep": steady,
-            "p99Ratio": round(loaded["p99Ms"] / baseline["p99Ms"], 2) if baseline["p99Ms"] else None,
+            "backend": backend, "replicas": replicas, "executions": len(ids), "finalStates": states,
+            "unfinished": len(pending), "wallSeconds": round(wall, 1),
+            "secondsToAllTerminal": round(to_terminal, 1) if to_terminal else None,
+            "executionsPerSecond": round(len(ids) / to_terminal, 2) if to_terminal else None,
+            "acceptedPerSecond": round(len(ids) / accepted_seconds, 1),
+            "startsPerReplica": [len(own) for own in mine],
+            "peakRSSMiB": [round(peak, 1) for peak in peaks],
+            "peakRSSMiBWhenAccepted": [round(peak, 1) for peak in rss_accepted],
+            "baseline": baselines, "underLoad": loaded, "idleServerBeside": beside, "whileJobsSleep": steady,
             "loggingReadsMostInAMinute": sampler.most_in_a_minute("entries.list"),
             "batchWatchCallsPerSecond": round(watch_rate, 2) if watch_rate is not None else None,
-            "batchWatchCallsPerRound": round(watch_rate * ROUND_SECONDS, 2) if watch_rate is not None else None,
-            "jobsCreated": emulator.stats().get("jobsCreated"),
+            "jobsCreated": jobs_created, "verify": verified,
         }
-        print(json.dumps(figures, sort_keys=True))
-        if steady:
-            print(f"reads while every job sleeps: p50 {steady['p50Ms']:.2f} ms, p99 {steady['p99Ms']:.2f} ms at "
-                  f"{steady['requestsPerSecond']:.0f} requests/s (p99 x{steady['p99Ms'] / baseline['p99Ms']:.2f} "
-                  f"the idle baseline)")
-        print(f"serve with {len(ids)} executions: accepted {figures['acceptedPerSecond']} per second; states "
-              f"{states}; API p50 {loaded['p50Ms']:.2f} ms, p99 {loaded['p99Ms']:.2f} ms at "
-              f"{loaded['requestsPerSecond']:.0f} requests/s (idle baseline p50 {baseline['p50Ms']:.2f} ms, p99 "
-              f"{baseline['p99Ms']:.2f} ms: p99 x{figures['p99Ratio']}; an idle server beside it meanwhile p50 "
-              f"{beside['p50Ms']:.2f} ms, p99 {beside['p99Ms']:.2f} ms); peak RSS {peak:.1f} MiB; "
-              f"{figures['loggingReadsMostInAMinute']} entries.list in the busiest minute (one project); "
-              f"Batch watch calls {figures['batchWatchCallsPerSecond']} per second, "
-              f"{figures['batchWatchCallsPerRound']} per round")
-        checks = [
-            ("peak RSS under 256 MiB", peak < 256),
-            ("API p99 under 50 ms while the executions start", loaded["p99Ms"] < 50),
-            ("API p99 under 50 ms while the jobs sleep", steady["p99Ms"] < 50 if steady else None),
-            ("at most 60 Logging reads a minute per project", figures["loggingReadsMostInAMinute"] <= 60),
-            ("every execution SUCCESS", states.get("SUCCESS", 0) == len(ids)),
-            ("no failed read", loaded["non2xx"] == 0 and baseline["non2xx"] == 0),
-        ]
-        for name, passed in checks:
-            print(f"{'ok  ' if passed else 'n/a ' if passed is None else 'MISS'} {name}"
-                  + (": not measured, --sleep left no time after the reads under load" if passed is None else ""))
+        log(json.dumps(figures, sort_keys=True))
+        return figures
     finally:
         if control:
             control.stop()
-        if server:
+        for server in servers:
             server.stop()
         emulator.stop()
+        if cluster:
+            cluster.stop()
+
+
+def verify(binary, ledger, cache):
+    """`batchledger verify --ledger LEDGER` once every replica stopped: its exit status and last line."""
+    environment = dict(os.environ)
+    if cache:
+        environment["BATCHLEDGER_CACHE_DIR"] = cache
+    result = subprocess.run([binary, "verify", "--ledger", ledger], capture_output=True, text=True, env=environment)
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    return {"exitStatus": result.returncode, "output": lines[-1][:200] if lines else ""}
+
+
+def checks(figures):
+    """(name, passed or None when not measured) for one run."""
+    executions = figures["executions"]
+    steady = figures["whileJobsSleep"]
+    return [
+        ("peak RSS under 256 MiB on every replica", max(figures["peakRSSMiB"]) < 256),
+        ("API p99 under 50 ms while the executions start", max(r["p99Ms"] for r in figures["underLoad"]) < 50),
+        ("API p99 under 50 ms while the jobs sleep", max(r["p99Ms"] for r in steady) < 50 if steady else None),
+        ("at most 60 Logging reads a minute per project", figures["loggingReadsMostInAMinute"] <= 60),
+        ("every execution SUCCESS", figures["finalStates"].get("SUCCESS", 0) == executions),
+        ("one Batch job per execution (emulator jobsCreated)", figures["jobsCreated"] == executions),
+        ("batchledger verify passes", figures["verify"]["exitStatus"] == 0),
+        ("no failed read", all(r["non2xx"] == 0 for r in figures["underLoad"] + figures["baseline"])),
+    ]
+
+
+def table(figures):
+    """The run as text: one line per replica, then the totals and the checks."""
+    name = f"{'SQLite' if figures['backend'] == 'sqlite' else 'PostgreSQL'} x{figures['replicas']}"
+    steady = figures["whileJobsSleep"]
+    lines = [f"{name}: {figures['executions']} executions, {figures['executionsPerSecond']} executions/s "
+             f"(first start to all terminal: {figures['secondsToAllTerminal']} s), accepted "
+             f"{figures['acceptedPerSecond']}/s, states {figures['finalStates']}, jobsCreated "
+             f"{figures['jobsCreated']}, verify exit {figures['verify']['exitStatus']}",
+             "  replica  starts  p99 idle  p99 starting  p99 sleeping  p50 starting  req/s  peak RSS MiB"]
+    for index in range(figures["replicas"]):
+        loaded, baseline = figures["underLoad"][index], figures["baseline"][index]
+        sleeping = f"{steady[index]['p99Ms']:9.2f} ms" if steady else "          n/a"
+        lines.append(f"  {index:>7}  {figures['startsPerReplica'][index]:>6}  {baseline['p99Ms']:5.2f} ms  "
+                     f"{loaded['p99Ms']:9.2f} ms  {sleeping}  {loaded['p50Ms']:9.2f} ms  "
+                     f"{loaded['requestsPerSecond']:5.0f}  {figures['peakRSSMiB'][index]:12.1f}")
+    beside = figures["idleServerBeside"]
+    lines.append(f"  an idle SQLite server beside them while the executions start: p50 {beside['p50Ms']:.2f} ms, "
+                 f"p99 {beside['p99Ms']:.2f} ms; {figures['loggingReadsMostInAMinute']} entries.list in the busiest "
+                 f"minute; Batch watch calls {figures['batchWatchCallsPerSecond']} per second")
+    for check, passed in checks(figures):
+        lines.append(f"  {'ok  ' if passed else 'n/a ' if passed is None else 'MISS'} {check}"
+                     + (": not measured, --sleep left no time after the reads under load" if passed is None else ""))
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--executions", type=int, default=1000)
+    parser.add_argument("--sleep", type=int, default=20)
+    parser.add_argument("--rate", type=int, default=100, help="requests per second read from each replica")
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--replicas", type=int, default=None,
+                        help="serve replicas on one ledger (postgres only; default 1, with --compare 2)")
+    parser.add_argument("--lease-ttl", type=int, default=None, help="each replica's --lease-ttl, in seconds")
+    parser.add_argument("--compare", action="store_true",
+                        help="SQLite x1, then PostgreSQL x--replicas, in the same run; both tables")
+    parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--keep", action="store_true")
+    arguments = parser.parse_args()
+    if arguments.replicas is None:
+        arguments.replicas = 2 if arguments.compare else 1
+    for name, value, low, high in (("--executions", arguments.executions, 1, 100_000),
+                                   ("--sleep", arguments.sleep, 1, 3600), ("--rate", arguments.rate, 1, 10_000),
+                                   ("--seconds", arguments.seconds, 1, 3600), ("--clients", arguments.clients, 1, 256),
+                                   ("--replicas", arguments.replicas, 1, 16)):
+        if not low <= value <= high:
+            parser.error(f"{name} must be from {low} to {high}, not {value}")
+    if arguments.lease_ttl is not None and not 1 <= arguments.lease_ttl <= 3600:
+        parser.error(f"--lease-ttl must be from 1 to 3600 seconds, not {arguments.lease_ttl}")
+    if arguments.replicas > 1 and arguments.backend == "sqlite" and not arguments.compare:
+        parser.error("several replicas share a PostgreSQL ledger: add --backend postgres")
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    runs = [("sqlite", 1), ("postgres", arguments.replicas)] if arguments.compare else \
+        [(arguments.backend, arguments.replicas)]
+    if any(backend == "postgres" for backend, _ in runs) and shutil.which("psql") is None:
+        raise SystemExit("psql is missing: apt-get install postgresql")
+    pg_cluster.stop_on_signals()
+    swift = os.environ.get("SWIFT", "swift").split()
+    if not arguments.skip_build:
+        subprocess.run(swift + ["build", "-c", "release", "--product", "batchledger"], cwd=ROOT, check=True)
+    binary = os.path.join(
+        subprocess.run(swift + ["build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
+                       capture_output=True, text=True).stdout.strip(), "batchledger")
+    work = tempfile.mkdtemp(prefix="serve-bench-")
+    results = []
+    try:
+        for backend, replicas in runs:
+            log(f"--- {backend} x{replicas}")
+            results.append(measure(binary, arguments, backend, replicas, os.path.join(work, f"{backend}-{replicas}")))
+    finally:
         if arguments.keep:
             log(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+    print(f"serve benchmark: {arguments.executions} executions (jobs sleep {arguments.sleep} s), wrk at "
+          f"{arguments.rate} requests/s on each replica for {arguments.seconds} s, {arguments.clients} clients "
+          f"starting executions round robin over the replicas, {os.cpu_count()} cores")
+    for figures in results:
+        print(json.dumps(figures, sort_keys=True))
+    for figures in results:
+        print(table(figures))
+    if not all(passed is not False for figures in results for _, passed in checks(figures)[4:7]):
+        sys.exit(1)
 
 
 if __name__ == "__main__":
