@@ -14,14 +14,23 @@ Against a standalone `batchledger emulator` (Google's intervals and quotas: BATC
 While the jobs start, a second `serve` that drives nothing (one finished execution) is read the same way at the
 same time: the latency the machine alone adds (the emulator starts every job as processes on the same cores).
 
-Printed: executions accepted per second, API latency p50/p99 under load, at baseline (and their ratio) and of the
-idle server beside it, the server's peak RSS (VmHWM), Cloud Logging reads (entries.list) in the busiest minute, Batch watch calls
-(jobs.list + jobs.get) per second while the jobs ran and per polling round (the engine's standard round interval
-is 2 s at the least), final states, and the figures against the targets (RSS < 256 MiB, p99 < 50 ms, Logging
-reads <= 60 per minute per project).
+With --backend postgres --replicas N, N `serve` replicas share one fresh database on a throw-away PostgreSQL
+cluster (pg_cluster.py: initdb and pg_ctl as the postgres user in a mktemp folder, a free loopback port, trust
+authentication; stopped and removed on every exit, SIGTERM and SIGHUP included), each on its own port with its own
+BATCHLEDGER_CACHE_DIR and output folder. The flow is saved once (on the first replica, awaited on the others), the
+executions are started round robin over the replicas, and each replica is read by a wrk of its own at --rate.
+--compare runs SQLite x1, then PostgreSQL x--replicas (default 2), each with a fresh emulator, and prints both.
 
-Usage: serve.py [--executions 1000] [--sleep 20] [--rate 100] [--seconds 15] [--clients 16] [--skip-build]
-                [--keep]
+Printed per run: executions per second (from the first start to the last execution's endDate), executions
+accepted per second, per replica API p99 idle, while the executions start and while the jobs sleep, and peak RSS
+(VmHWM), an idle server's p99 beside them, Cloud Logging reads (entries.list) in the busiest minute, Batch watch
+calls per second, and the checks: RSS < 256 MiB, p99 < 50 ms, Logging reads <= 60 per minute per project, every
+execution SUCCESS, the emulator's jobsCreated during the load == executions (no job started twice), and
+`batchledger verify --ledger LEDGER` passing once the replicas stopped. The exit status is 1 when one of the last
+three fails.
+
+Usage: serve.py [--executions 1000] [--sleep 20] [--rate 100] [--seconds 15] [--clients 16]
+                [--backend sqlite|postgres] [--replicas N] [--lease-ttl SECONDS] [--compare] [--skip-build] [--keep]
 The release build goes through $SWIFT (default `swift`), e.g. SWIFT=/work/bin/swiftlock; wrk comes from Debian.
 """
 import argparse
@@ -299,7 +308,6 @@ def measure(binary, arguments, backend, replicas, work):
             "batchWatchCallsPerSecond": round(watch_rate, 2) if watch_rate is not None else None,
             "jobsCreated": jobs_created, "verify": verified,
         }
-        log(json.dumps(figures, sort_keys=True))
         return figures
     finally:
         if control:
@@ -362,6 +370,34 @@ def table(figures):
     return "\n".join(lines)
 
 
+def side_by_side(results):
+    """The runs' headline figures in columns, the worst replica's where there are several."""
+    def worst(figures, key, field):
+        runs = figures[key]
+        return f"{max(run[field] for run in runs):.2f}" if runs else "n/a"
+
+    rows = [
+        ("executions/s (first start to all terminal)", lambda f: str(f["executionsPerSecond"])),
+        ("seconds, first start to all terminal", lambda f: str(f["secondsToAllTerminal"])),
+        ("accepted/s", lambda f: str(f["acceptedPerSecond"])),
+        ("API p99 ms idle (worst replica)", lambda f: worst(f, "baseline", "p99Ms")),
+        ("API p99 ms while starting (worst replica)", lambda f: worst(f, "underLoad", "p99Ms")),
+        ("API p99 ms while jobs sleep (worst replica)", lambda f: worst(f, "whileJobsSleep", "p99Ms")
+         if f["whileJobsSleep"] else "n/a"),
+        ("idle server beside: p99 ms while starting", lambda f: f"{f['idleServerBeside']['p99Ms']:.2f}"),
+        ("peak RSS MiB per replica", lambda f: " ".join(f"{peak:.1f}" for peak in f["peakRSSMiB"])),
+        ("SUCCESS / executions", lambda f: f"{f['finalStates'].get('SUCCESS', 0)}/{f['executions']}"),
+        ("emulator jobsCreated", lambda f: str(f["jobsCreated"])),
+        ("verify exit status", lambda f: str(f["verify"]["exitStatus"])),
+    ]
+    names = [f"{'SQLite' if f['backend'] == 'sqlite' else 'PostgreSQL'} x{f['replicas']}" for f in results]
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{'':<{width}}  " + "  ".join(f"{name:>16}" for name in names)]
+    for label, value in rows:
+        lines.append(f"{label:<{width}}  " + "  ".join(f"{value(f):>16}" for f in results))
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--executions", type=int, default=1000)
@@ -421,6 +457,8 @@ def main():
         print(json.dumps(figures, sort_keys=True))
     for figures in results:
         print(table(figures))
+    if len(results) > 1:
+        print(side_by_side(results))
     if not all(passed is not False for figures in results for _, passed in checks(figures)[4:7]):
         sys.exit(1)
 
