@@ -166,6 +166,8 @@ delay = function() return {int(connections * 1000 / rate)} end
         figures[f"p{percentile}Ms"] = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     figures["non2xx"] = int(errors.group(1)) if errors else 0
+    # The machine's 1-minute load average as the reads end: other work on the same cores shows in the p99.
+    figures["loadAverage"] = round(os.getloadavg()[0], 2)
     return figures
 
 
@@ -353,13 +355,14 @@ def table(figures):
              f"(first start to all terminal: {figures['secondsToAllTerminal']} s), accepted "
              f"{figures['acceptedPerSecond']}/s, states {figures['finalStates']}, jobsCreated "
              f"{figures['jobsCreated']}, verify exit {figures['verify']['exitStatus']}",
-             "  replica  starts  p99 idle  p99 starting  p99 sleeping  p50 starting  req/s  peak RSS MiB"]
+             "  replica  starts  p99 idle  p99 starting  p99 sleeping  p50 starting  req/s  peak RSS MiB  load"]
     for index in range(figures["replicas"]):
         loaded, baseline = figures["underLoad"][index], figures["baseline"][index]
         sleeping = f"{steady[index]['p99Ms']:9.2f} ms" if steady else "          n/a"
         lines.append(f"  {index:>7}  {figures['startsPerReplica'][index]:>6}  {baseline['p99Ms']:5.2f} ms  "
                      f"{loaded['p99Ms']:9.2f} ms  {sleeping}  {loaded['p50Ms']:9.2f} ms  "
-                     f"{loaded['requestsPerSecond']:5.0f}  {figures['peakRSSMiB'][index]:12.1f}")
+                     f"{loaded['requestsPerSecond']:5.0f}  {figures['peakRSSMiB'][index]:12.1f}  "
+                     f"{loaded['loadAverage']:4.1f}")
     beside = figures["idleServerBeside"]
     lines.append(f"  an idle SQLite server beside them while the executions start: p50 {beside['p50Ms']:.2f} ms, "
                  f"p99 {beside['p99Ms']:.2f} ms; {figures['loggingReadsMostInAMinute']} entries.list in the busiest "
@@ -385,6 +388,7 @@ def side_by_side(results):
         ("API p99 ms while jobs sleep (worst replica)", lambda f: worst(f, "whileJobsSleep", "p99Ms")
          if f["whileJobsSleep"] else "n/a"),
         ("idle server beside: p99 ms while starting", lambda f: f"{f['idleServerBeside']['p99Ms']:.2f}"),
+        ("load average (1 min) as the start reads end", lambda f: f"{f['underLoad'][0]['loadAverage']:.1f}"),
         ("peak RSS MiB per replica", lambda f: " ".join(f"{peak:.1f}" for peak in f["peakRSSMiB"])),
         ("SUCCESS / executions", lambda f: f"{f['finalStates'].get('SUCCESS', 0)}/{f['executions']}"),
         ("emulator jobsCreated", lambda f: str(f["jobsCreated"])),
