@@ -11,8 +11,9 @@ Against a standalone `batchledger emulator` (Google's intervals and quotas: BATC
      jobs start (the emulator runs each job as a local process, on the same cores), and again once 95 % of them
      run and sleep, when --sleep leaves at least 5 s for it; then every execution is awaited.
 
-While the jobs start, a second `serve` that drives nothing (one finished execution) is read the same way at the
-same time: the latency the machine alone adds (the emulator starts every job as processes on the same cores).
+While the jobs start, and again while they sleep, a second `serve` that drives nothing (one finished execution)
+is read the same way at the same time: the latency the machine alone adds (the emulator starts every job as
+processes on the same cores).
 
 With --backend postgres --replicas N, N `serve` replicas share one fresh database on a throw-away PostgreSQL
 cluster (pg_cluster.py: initdb and pg_ctl as the postgres user in a mktemp folder, a free loopback port, trust
@@ -253,8 +254,6 @@ def measure(binary, arguments, backend, replicas, work):
              for index, server in enumerate(servers)]
             + [lambda: wrk(control, control_id, arguments.rate, arguments.seconds, os.path.join(work, "control"))])
         loaded, beside = reads[:-1], reads[-1]
-        control.stop()
-        control = None
         log(f"reads under load: {loaded}; an idle server beside them meanwhile: {beside}")
         # Then once every job has started and sleeps: the servers only watch (when --sleep leaves time for it).
         steady = None
@@ -264,11 +263,18 @@ def measure(binary, arguments, backend, replicas, work):
                 break
             time.sleep(0.5)
         remaining = arguments.sleep - (time.monotonic() - began) - 2
+        beside_sleeping = None
         if remaining >= 5:
-            steady = in_parallel([lambda server=server, index=index: wrk(
-                server, mine[index][len(mine[index]) // 3], arguments.rate, min(arguments.seconds, int(remaining)),
-                os.path.join(work, f"replica-{index}")) for index, server in enumerate(servers)])
-            log(f"reads while every job sleeps: {steady}")
+            seconds = min(arguments.seconds, int(remaining))
+            reads = in_parallel(
+                [lambda server=server, index=index: wrk(server, mine[index][len(mine[index]) // 3], arguments.rate,
+                                                         seconds, os.path.join(work, f"replica-{index}"))
+                 for index, server in enumerate(servers)]
+                + [lambda: wrk(control, control_id, arguments.rate, seconds, os.path.join(work, "control"))])
+            steady, beside_sleeping = reads[:-1], reads[-1]
+            log(f"reads while every job sleeps: {steady}; the idle server beside them: {beside_sleeping}")
+        control.stop()
+        control = None
         states = {}
         ends = []
         deadline = time.monotonic() + arguments.sleep * 20 + 600
@@ -306,6 +312,7 @@ def measure(binary, arguments, backend, replicas, work):
             "peakRSSMiB": [round(peak, 1) for peak in peaks],
             "peakRSSMiBWhenAccepted": [round(peak, 1) for peak in rss_accepted],
             "baseline": baselines, "underLoad": loaded, "idleServerBeside": beside, "whileJobsSleep": steady,
+            "idleServerBesideWhileJobsSleep": beside_sleeping,
             "loggingReadsMostInAMinute": sampler.most_in_a_minute("entries.list"),
             "batchWatchCallsPerSecond": round(watch_rate, 2) if watch_rate is not None else None,
             "jobsCreated": jobs_created, "verify": verified,
@@ -364,8 +371,10 @@ def table(figures):
                      f"{loaded['requestsPerSecond']:5.0f}  {figures['peakRSSMiB'][index]:12.1f}  "
                      f"{loaded['loadAverage']:4.1f}")
     beside = figures["idleServerBeside"]
-    lines.append(f"  an idle SQLite server beside them while the executions start: p50 {beside['p50Ms']:.2f} ms, "
-                 f"p99 {beside['p99Ms']:.2f} ms; {figures['loggingReadsMostInAMinute']} entries.list in the busiest "
+    sleeping = figures["idleServerBesideWhileJobsSleep"]
+    lines.append(f"  an idle SQLite server beside them: p99 {beside['p99Ms']:.2f} ms while the executions start, "
+                 + (f"{sleeping['p99Ms']:.2f} ms while the jobs sleep" if sleeping else "not read while they sleep")
+                 + f"; {figures['loggingReadsMostInAMinute']} entries.list in the busiest "
                  f"minute; Batch watch calls {figures['batchWatchCallsPerSecond']} per second")
     for check, passed in checks(figures):
         lines.append(f"  {'ok  ' if passed else 'n/a ' if passed is None else 'MISS'} {check}"
@@ -388,6 +397,8 @@ def side_by_side(results):
         ("API p99 ms while jobs sleep (worst replica)", lambda f: worst(f, "whileJobsSleep", "p99Ms")
          if f["whileJobsSleep"] else "n/a"),
         ("idle server beside: p99 ms while starting", lambda f: f"{f['idleServerBeside']['p99Ms']:.2f}"),
+        ("idle server beside: p99 ms while jobs sleep", lambda f: f"{f['idleServerBesideWhileJobsSleep']['p99Ms']:.2f}"
+         if f["idleServerBesideWhileJobsSleep"] else "n/a"),
         ("load average (1 min) as the start reads end", lambda f: f"{f['underLoad'][0]['loadAverage']:.1f}"),
         ("peak RSS MiB per replica", lambda f: " ".join(f"{peak:.1f}" for peak in f["peakRSSMiB"])),
         ("SUCCESS / executions", lambda f: f"{f['finalStates'].get('SUCCESS', 0)}/{f['executions']}"),
