@@ -89,8 +89,9 @@ class Server:
                    "--port", "0", "--token-file", tokens, "--output-dir", os.path.join(work, "outputs")]
         if lease_ttl:
             command += ["--lease-ttl", str(lease_ttl)]
+        # In its own folder: whatever it writes beside a relative path stays in the benchmark's temporary folder.
         self.process = subprocess.Popen(command, stdout=open(self.log, "w"), stderr=subprocess.STDOUT,
-                                        env=environment)
+                                        env=environment, cwd=work)
         self.base = None
         for _ in range(1200):
             found = re.search(r"http://127\.0\.0\.1:(\d+)/", open(self.log).read())
@@ -454,6 +455,9 @@ def main():
     binary = os.path.join(
         subprocess.run(swift + ["build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
                        capture_output=True, text=True).stdout.strip(), "batchledger")
+    if any(backend == "postgres" for backend, _ in runs) and "--lease-ttl" not in subprocess.run(
+            [binary, "serve", "--help"], capture_output=True, text=True).stdout:
+        raise SystemExit(f"{binary} predates serve replicas on a PostgreSQL ledger (no --lease-ttl): build it again")
     work = tempfile.mkdtemp(prefix="serve-bench-")
     results = []
     try:
