@@ -57,7 +57,8 @@ struct ServeKeptOutputTests {
         let runs = execution["taskRunList"] as? [[String: Any]] ?? []
         let outputs = (runs.first?["outputs"] as? [String: Any])?["outputFiles"] as? [String: Any]
         let uri = try #require(outputs?["report.txt"] as? String, "\(execution)")
-        let path = "/api/v1/main/executions/\(id)/file?path="
+        let path =
+            "/api/v1/main/executions/\(id)/file?path="
             + (uri.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? uri)
         let expected = Data("quarterly numbers\n".utf8)
 

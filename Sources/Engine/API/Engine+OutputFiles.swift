@@ -15,7 +15,9 @@ extension Engine {
         else { throw EngineFailure.noSuchExecution(id: executionId, ledger: ledgerPath) }
         guard !bucket.hasPrefix("**masked") else {
             throw EngineError.configuration(
-                "the bucket of \(taskRunId) was named by a secret: the ledger does not say where its output files are kept")
+                "the bucket of \(taskRunId) was named by a secret: the ledger does not say where its output files "
+                    + "are kept"
+            )
         }
         let account = attemptStarted.impersonatedServiceAccount.flatMap { $0.hasPrefix("**masked") ? nil : $0 }
         return try await targets.using(started.backend) { resolved in

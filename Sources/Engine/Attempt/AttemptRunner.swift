@@ -413,6 +413,7 @@ struct AttemptRunner {
     /// attempt redoes an unrecorded keep safely. The bytes come from the downloaded file when it still has the
     /// recorded CRC32C, else again from the staging object.
     private func keepOutputs(bucket: String) async throws {
+        guard services.storage.keepsOutputFiles else { return }
         let state = try await attemptState()
         for (name, download) in state.downloads.sorted(by: { $0.key < $1.key }) where state.kept[name] == nil {
             guard
@@ -430,8 +431,9 @@ struct AttemptRunner {
                 guard CRC32C.base64(fetched.crc32c) == download.crc32c, fetched.size == download.size else {
                     try? FileManager.default.removeItem(at: copy)
                     throw EngineError.configuration(
-                        "the output file \(MessageQuote.quoted(name)) of \(taskRunId) changed in gs://\(plan.recordedBucket ?? bucket)/\(download.object) "
-                            + "since it was downloaded: it is not kept")
+                        "the output file \(MessageQuote.quoted(name)) of \(taskRunId) changed in "
+                            + "gs://\(plan.recordedBucket ?? bucket)/\(download.object) since it was downloaded: "
+                            + "it is not kept")
                 }
                 source = copy
             }

@@ -197,26 +197,26 @@ public struct FilesAPI: APIRoutes {
             at: scratch, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: scratch) }
         let copy = scratch.appendingPathComponent("file")
-        let where_ = "gs://\(kept.bucket)/\(kept.object)"
+        let shown = "gs://\(kept.bucket)/\(kept.object)"
         let fetched: DownloadedObject
         do {
             fetched = try await keptFiles.downloadKeptOutput(
                 of: kept.executionId, taskRunId: file.taskRunId, attempt: kept.attempt, bucket: kept.bucket,
                 object: kept.object, to: copy)
         } catch let integrity as IntegrityError {
-            throw Self.changedInBucket(file, where_, integrity.detail)
+            throw Self.changedInBucket(file, shown, integrity.detail)
         } catch {
             throw APIError(
                 status: 502,
                 "the output file \(MessageQuote.quoted(file.name)) of task run \(MessageQuote.quoted(file.taskRunId)) "
-                    + "is not on this machine's disk and its copy \(where_) could not be fetched: \(error)")
+                    + "is not on this machine's disk and its copy \(shown) could not be fetched: \(error)")
         }
         if fetched.size != kept.size {
-            throw Self.changedInBucket(file, where_, "it has \(fetched.size) bytes, the ledger recorded \(kept.size)")
+            throw Self.changedInBucket(file, shown, "it has \(fetched.size) bytes, the ledger recorded \(kept.size)")
         }
         if CRC32C.base64(fetched.crc32c) != kept.crc32c {
             throw Self.changedInBucket(
-                file, where_, "its CRC32C is \(CRC32C.base64(fetched.crc32c)), the ledger recorded \(kept.crc32c)")
+                file, shown, "its CRC32C is \(CRC32C.base64(fetched.crc32c)), the ledger recorded \(kept.crc32c)")
         }
         return try await BlockingWork.run {
             do throws(ConfinedFile.Refusal) {
