@@ -89,3 +89,61 @@ struct ServeKeptOutputTests {
         #expect(!tampered.text.contains("QUARTERLY"))
     }
 }
+
+/// The kept copy survives a crash at each event from the download to the staging cleanup: recovery keeps a file
+/// downloaded but not yet kept (from the staging object when the local file is gone), and keeps nothing twice.
+@Suite("kept output files across a crash and recovery", .serialized)
+struct KeptOutputRecoveryTests {
+    private func events(_ cli: CLI, _ type: String) throws -> [[String: Any]] {
+        let text = try cli.run(["audit", "--type", type, "--json", "--ledger", cli.ledger]).stdout
+        return text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    private func media(_ emulator: Emulator, _ object: String) -> Data? {
+        let name = object.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? object
+        let url = URL(string: emulator.endpoint + "/download/storage/v1/b/batchledger-local/o/\(name)?alt=media")!
+        let semaphore = DispatchSemaphore(value: 0)
+        let box = Emulator.Box()
+        URLSession.shared.dataTask(with: url) { data, response, _ in
+            box.data = (response as? HTTPURLResponse)?.statusCode == 200 ? data : nil
+            semaphore.signal()
+        }.resume()
+        semaphore.wait()
+        return box.data
+    }
+
+    @Test("a crash after each event from OutputFileDownloaded to StagingCleaned: recover keeps the file once")
+    func crashAtEveryEvent() throws {
+        // A run without a crash tells which events these are (the stream's versions).
+        let probe = try CLI()
+        let probeEmulator = try Emulator(probe)
+        let flow = try probe.writeFlow("report.yaml", reportFlow)
+        let clean = try probe.run(["run", flow, "--endpoint", probeEmulator.endpoint])
+        #expect(clean.status == 0, "\(clean.stderr)")
+        let first = try #require(try events(probe, "OutputFileDownloaded").first?["version"] as? Int)
+        let last = try #require(try events(probe, "StagingCleaned").first?["version"] as? Int)
+        #expect(try events(probe, "OutputFileKept").count == 1)
+        #expect(first < last)
+
+        for crashAfter in first..<last {
+            let cli = try CLI()
+            let emulator = try Emulator(cli)
+            let path = try cli.writeFlow("report.yaml", reportFlow)
+            let crashed = try cli.run(
+                ["run", path, "--endpoint", emulator.endpoint],
+                environment: ["BATCHLEDGER_CRASH_AFTER_EVENTS": String(crashAfter)])
+            #expect(crashed.status == 137, "after event \(crashAfter): \(crashed.stderr)")
+            // Another host recovers: the downloaded file is not on its disk.
+            try? FileManager.default.removeItem(at: cli.folder.appendingPathComponent("outputs"))
+            let recovered = try cli.run(["recover"])
+            #expect(recovered.status == 0, "after event \(crashAfter): \(recovered.stderr)")
+            let kept = try events(cli, "OutputFileKept")
+            #expect(kept.count == 1, "after event \(crashAfter): \(kept)")
+            let object = try #require((kept.first?["payload"] as? [String: Any])?["object"] as? String)
+            #expect(media(emulator, object) == Data("quarterly numbers\n".utf8), "after event \(crashAfter)")
+            #expect(try events(cli, "StagingCleaned").count == 1, "after event \(crashAfter)")
+        }
+    }
+}
