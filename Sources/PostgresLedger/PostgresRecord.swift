@@ -215,7 +215,7 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
                     ("SELECT txid_current()", operation),
                     ("SELECT pg_advisory_xact_lock(\(PostgresSchema.appendLockKey))", operation),
                     (group.prefetchQuery(for: jobs), "read the chain's tail and the heads"),
-                ])
+                ], waitsForLock: 2)
                 group.transactionID = try answers[1].first?.decode(Int64.self)
                 try group.take(prefetched: answers[3])
                 for job in jobs {

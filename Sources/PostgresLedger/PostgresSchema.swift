@@ -187,7 +187,8 @@ enum PostgresSchema {
         // A session lock taken before the transaction begins: the version is then read in a transaction that
         // starts after any other migration committed (a lock taken inside it may still see the catalog as
         // it was).
-        try connection.query("SELECT pg_advisory_lock(\(migrationLockKey))", operation)
+        try connection.query(
+            "SELECT pg_advisory_lock(\(migrationLockKey))", operation, within: BlockingConnection.lockWaitLimit)
         defer { _ = try? connection.query("SELECT pg_advisory_unlock(\(migrationLockKey))", operation) }
         try connection.query("BEGIN", operation)
         do {

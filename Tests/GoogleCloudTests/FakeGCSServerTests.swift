@@ -37,8 +37,15 @@ final class FakeGCSServer: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let transport = CurlTransport()
-        let deadline = ContinuousClock.now + .seconds(60)
+        // A guard only: a loaded machine may take long to start it. A server that exited (its port taken between
+        // the probe and its start) ends the wait at once, saying so.
+        let deadline = ContinuousClock.now + .seconds(600)
         while ContinuousClock.now < deadline {
+            guard process.isRunning else {
+                Issue.record(
+                    "fake-gcs-server exited (status \(process.terminationStatus)) before answering on \(endpoint)")
+                throw CancellationError()
+            }
             if let response = try? await transport.send(
                 HTTPRequest(method: "GET", url: endpoint.appendingPathComponent("storage/v1/b"), timeout: .seconds(1))),
                 response.status == 200
@@ -48,7 +55,7 @@ final class FakeGCSServer: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         process.terminate()
-        Issue.record("fake-gcs-server did not answer on \(endpoint) within 60 s")
+        Issue.record("fake-gcs-server did not answer on \(endpoint) within 600 s")
         throw CancellationError()
     }
 
