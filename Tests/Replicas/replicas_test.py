@@ -179,6 +179,15 @@ def kill_all(pids, sig=signal.SIGKILL):
             pass
 
 
+def shared_memory_created_by(pid):
+    """The System V shared memory segments `pid` created (`ipcs -mp`)."""
+    if pid is None:
+        return []
+    listed = run(["ipcs", "-mp"], check=False).stdout
+    return [fields[0] for fields in (line.split() for line in listed.splitlines())
+            if len(fields) >= 4 and fields[0].isdigit() and fields[2] == str(pid)]
+
+
 def netns_names():
     listed = run(["ip", "netns", "list"], check=False).stdout
     return [line.split()[0] for line in listed.splitlines() if line.strip()]
@@ -480,7 +489,8 @@ class Topology:
             if self.namespace[role] in netns_names():
                 known |= descendants(netns_pids(self.namespace[role]))
         known.discard(os.getpid())
-        if self.postgres_dir and os.path.exists(os.path.join(self.postgres_dir, "data", "postmaster.pid")):
+        postmaster = self.postmaster_pid()
+        if postmaster:
             # An immediate stop lets the server remove its shared memory; killing it would leave that behind.
             try:
                 self.pg_ctl("-m immediate stop", timeout=60)
@@ -513,7 +523,15 @@ class Topology:
         shutil.rmtree(self.workdir, ignore_errors=True)
         namespaces, links = leftovers(self.prefix)
         processes = sorted(pid for pid in known if alive(pid))
-        return namespaces + links + [f"pid {pid}" for pid in processes]
+        memory = [f"shared memory {shmid} of PostgreSQL" for shmid in shared_memory_created_by(postmaster)]
+        return namespaces + links + [f"pid {pid}" for pid in processes] + memory
+
+    def postmaster_pid(self):
+        try:
+            with open(os.path.join(self.postgres_dir, "data", "postmaster.pid")) as file:
+                return int(file.readline())
+        except (TypeError, OSError, ValueError):
+            return None
 
     def save_logs(self, folder):
         target = os.path.join(folder, self.prefix)
@@ -566,6 +584,25 @@ def save_flow(topology, role):
     status, body = api("POST", role, topology, "/flows", body=FLOW.encode(), content_type="application/x-yaml")
     if status not in (200, 201):
         raise Failure(f"saving the flow on {role} answered {status}: {body}")
+
+
+def save_shared_flow(report, topology):
+    """Saves the flow on r1 and checks that it is in PostgreSQL and that r2 reads it: the replicas share the ledger
+    (a serve that took the URL for a file name would answer every request, each replica on a ledger of its own)."""
+    save_flow(topology, "r1")
+    try:
+        rows = topology.psql("r1", f"SELECT count(*) FROM events WHERE stream = 'flow/{NAMESPACE}/{FLOW_ID}'",
+                             database=topology.database)
+    except Failure as error:
+        said = [line for line in str(error).splitlines() if "ERROR" in line] or [str(error)]
+        rows = f"none ({said[0].strip()[:200]})"
+    status, _ = api("GET", "r2", topology, f"/flows/{NAMESPACE}/{FLOW_ID}")
+    shared = rows == "1" and status == 200
+    report.check(shared, "the flow saved on r1 is one event in PostgreSQL and r2 reads it",
+                 f"events of the flow's stream in PostgreSQL: {rows}; GET on r2: HTTP {status}")
+    if not shared:
+        raise StartupFailure("the replicas do not share the PostgreSQL ledger: serve keeps its ledger elsewhere "
+                             f"(it printed: {topology.replicas['r1'].output().strip()[:300]})")
 
 
 def start_execution(topology, role, n, pause, wait=False, timeout=30):
@@ -745,7 +782,7 @@ def scenario_kill_replica(binary, index, options):
     topology = Topology(binary, index, lease_ttl=options.lease_ttl, keep_logs=options.keep_logs)
     try:
         bring_up(topology, replicas=("r1", "r2"))
-        save_flow(topology, "r1")
+        save_shared_flow(report, topology)
         reference_run(report, topology, "r2")
         baseline = topology.emulator_stats()["jobsCreated"]
         total, half = 100, 50
@@ -791,7 +828,7 @@ def scenario_freeze_replica(binary, index, options):
     topology = Topology(binary, index, lease_ttl=options.lease_ttl, keep_logs=options.keep_logs)
     try:
         bring_up(topology, replicas=("r1", "r2"))
-        save_flow(topology, "r1")
+        save_shared_flow(report, topology)
         baseline = topology.emulator_stats()["jobsCreated"]
         ttl = options.lease_ttl or 10
         # Jobs that run three lease TTLs: r2 takes them over while they run, and r1 wakes up while they still do.
@@ -854,7 +891,7 @@ def scenario_restart_postgres(binary, index, options):
     topology = Topology(binary, index, lease_ttl=options.lease_ttl, keep_logs=options.keep_logs)
     try:
         bring_up(topology, replicas=("r1", "r2"))
-        save_flow(topology, "r1")
+        save_shared_flow(report, topology)
         baseline = topology.emulator_stats()["jobsCreated"]
         acknowledged, refused = {}, {}
         first = [("r1" if n % 2 else "r2", n) for n in range(1, 41)]
@@ -993,7 +1030,7 @@ def run_flow_on_emulator(report, topology):
         result = json.loads(done.stdout)
         task = result["tasks"][0]
         seen = f"{result['state']}, vars {task.get('vars')}, exit {done.returncode}"
-        passed = done.returncode == 0 and result["state"] == "SUCCESS" and task.get("vars") == {"n": 7, "lines": 20}
+        passed = done.returncode == 0 and result["state"] == "SUCCEEDED" and task.get("vars") == {"n": 7, "lines": 20}
     except (ValueError, KeyError, IndexError):
         passed, seen = False, f"exit {done.returncode}: {(done.stderr or done.stdout)[-800:]}"
     report.check(passed, "a `batchledger run` on r1 runs the flow's job on the cloud host", seen)
