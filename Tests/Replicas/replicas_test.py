@@ -73,10 +73,26 @@ def scenario_kill_replica(binary, index, options):
         seen = wait_for(f"all {total} starts answered and {half} of their jobs created", half_created, 300,
                         interval=0.1)
         killed = topology.kill_host("r1")
+        killed_at = time.monotonic()
         report.note(f"SIGKILLed {len(killed)} process(es) of r1 {killed} at {seen}; "
                     f"{len(acknowledged)} starts acknowledged, {len(refused)} refused")
         for thread in threads:
             thread.join(120)
+        # r1 is dead: whatever is appended to its unfinished executions from now on, r2 appends.
+        orphans = {n: execution_id for n, (role, execution_id) in acknowledged.items() if role == "r1"}
+        orphans = {n: execution_id for n, execution_id in orphans.items()
+                   if states(topology, "r2", [execution_id])[execution_id] not in TERMINAL}
+        before = {n: event_count(topology, "r2", execution_id) for n, execution_id in orphans.items()}
+
+        def adopted():
+            grown = [n for n, execution_id in orphans.items() if event_count(topology, "r2", execution_id) > before[n]]
+            return len(grown) == len(orphans), f"{len(grown)} of {len(orphans)} written to since the kill"
+
+        wait_for(f"r2 to write to each of r1's {len(orphans)} unfinished executions", adopted, options.timeout,
+                 interval=0.5)
+        report.check(True, f"r2 takes over r1's {len(orphans)} unfinished executions",
+                     f"each written to by r2 within {time.monotonic() - killed_at:.1f} s of the kill "
+                     f"(lease TTL {options.lease_ttl or 'default'})")
         for n, (role, error) in sorted(refused.items()):
             report.note(f"start n={n} on {role} not acknowledged: {error[:200]}")
         report.check(not any(role == "r2" for role, _ in refused.values()), "every start sent to r2 is acknowledged",
@@ -231,6 +247,11 @@ def bring_up(topology, replicas):
 
 
 def report_teardown(report, topology):
+    if not report.passed:
+        for process in topology.processes:
+            said = process.output(tail=3000).strip()
+            if said:
+                log(f"output of {process.name} (last lines):\n" + "\n".join(said.splitlines()[-15:]))
     left = topology.down()
     report.check(not left, "teardown leaves no namespace, link or process",
                  f"left: {left}" if left else f"nothing of {topology.prefix} in `ip netns list` or `ip link`")
