@@ -364,8 +364,18 @@ def check_interrupted_run(report, binary, how):
                     os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=120)
     except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
+        pass
+    finally:
+        if child.poll() is None:
+            # It hangs, or this run is being interrupted itself: a SIGTERM makes it clean up.
+            child.terminate()
+            try:
+                child.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        if how == "SIGKILL" and not prefix:
+            sweep_crashed_runs()
     if not prefix:
         report.check(False, f"a run interrupted by {how} cleans up", f"it never set up: {lines[-5:]}")
         return
