@@ -164,8 +164,11 @@ def scenario_freeze_replica(binary, index, options):
                   if re.search(r"lease|fenc|taken over|another process", line, re.IGNORECASE)]
         report.check(bool(fenced), "r1, continued, reports that its lease was taken (its writes refused)",
                      (fenced[0][:300] if fenced else f"nothing of the kind in its output: {said[-500:]!r}"))
-        report.check(serve.popen.poll() is None, "r1 keeps serving after losing the lease",
-                     "alive" if serve.popen.poll() is None else f"exited {serve.popen.returncode}")
+        seen_by_r1 = {}
+        if serve.popen.poll() is None:
+            seen_by_r1 = dict(collections.Counter(states(topology, "r1", ids.values()).values()))
+        report.check(seen_by_r1 == {"SUCCESS": count}, "r1 keeps serving after losing the lease and reads r2's ending",
+                     f"states read from r1: {seen_by_r1}" if seen_by_r1 else f"exited {serve.popen.returncode}")
         check_verify(report, topology)
     except StartupFailure as error:
         report.check(False, "the replicas start on the PostgreSQL ledger", str(error)[:1500])
