@@ -65,7 +65,8 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "Ledger", "Flows", "Templates", "GoogleCloud", .product(name: "Clocks", package: "swift-clocks"),
+                "Ledger", "PostgresLedger", "Flows", "Templates", "GoogleCloud",
+                .product(name: "Clocks", package: "swift-clocks"),
             ]
         ),
         .target(

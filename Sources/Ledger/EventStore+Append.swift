@@ -26,9 +26,15 @@ extension EventStore {
     public func append(
         _ events: [NewEvent], to stream: String, expectedVersion: ExpectedVersion = .any,
         idempotencyKey: String? = nil,
-        precondition: ((LedgerTransaction) throws(LedgerError) -> Void)? = nil
+        precondition: AppendPrecondition? = nil
     ) throws(LedgerError) -> AppendResult {
         try Self.validate(events, stream: stream)
+        if options.record != nil {
+            return try enqueueAppend(
+                events, to: stream, expectedVersion: expectedVersion, idempotencyKey: idempotencyKey,
+                precondition: precondition
+            ).waitForResult()
+        }
         let request = AppendRequest(
             events: events, stream: stream, expectedVersion: expectedVersion, idempotencyKey: idempotencyKey)
         let clock = options.clock
@@ -54,12 +60,12 @@ extension EventStore {
     /// the rows with both chains, and the projections. Shared by the synchronous append (its own transaction) and
     /// the group-committing writer (one savepoint per append inside a shared transaction).
     static func write(
-        _ request: AppendRequest, precondition: ((LedgerTransaction) throws(LedgerError) -> Void)?,
+        _ request: AppendRequest, precondition: AppendPrecondition?,
         clock: @Sendable () -> Date, projections: [ProjectionRegistration], _ connection: Connection
     ) throws(LedgerError) -> AppendResult {
         let stream = request.stream
         if let precondition {
-            try precondition(LedgerTransaction(connection: connection))
+            try precondition.check(LedgerTransaction(connection: connection))
         }
         if let idempotencyKey = request.idempotencyKey, let requestDigest = request.digest,
             let previous = try Self.previousAppend(idempotencyKey, connection: connection)
@@ -224,8 +230,24 @@ struct AppendRequest: Sendable {
 }
 
 /// A check that runs inside an append's write transaction before anything is written (a lease's fencing check,
-/// `EventStore.fence`); throwing from it fails that append alone.
-public typealias AppendPrecondition = @Sendable (LedgerTransaction) throws(LedgerError) -> Void
+/// `EventStore.fence`); throwing from it fails that append alone. A ledger of record (PostgreSQL) runs fences
+/// only: it refuses an append with any other check.
+public struct AppendPrecondition: Sendable {
+    let check: @Sendable (LedgerTransaction) throws(LedgerError) -> Void
+    /// The lease this check is the fence of, when it is one.
+    public let fence: LeaseFence?
+
+    /// A check of the SQLite ledger's tables.
+    public init(_ check: @escaping @Sendable (LedgerTransaction) throws(LedgerError) -> Void) {
+        self.check = check
+        fence = nil
+    }
+
+    init(fence: LeaseFence, check: @escaping @Sendable (LedgerTransaction) throws(LedgerError) -> Void) {
+        self.check = check
+        self.fence = fence
+    }
+}
 
 /// The open write transaction of an append, handed to its precondition (for fencing checks).
 public struct LedgerTransaction {

@@ -6,41 +6,53 @@ extension EventStore {
     /// ledger ends with the source's head; registered projections are updated as by `append`.
     public func appendCopied(_ rows: [RecordedEvent]) throws(LedgerError) {
         guard !rows.isEmpty else { return }
+        if options.record != nil {
+            try recordWrite(.copy(rows)) { (_) throws(LedgerError) in () }
+            return
+        }
         let projections = options.projections
         try withWriter { (connection) throws(LedgerError) in
             try connection.immediateTransaction { () throws(LedgerError) in
-                let tail = try Self.globalTail(connection)
-                var continuation = ChainContinuation(tail: ChainLink(seq: tail.seq, hash: tail.hash)) { stream in
-                    let head = try Self.streamHead(stream, connection)
-                    return (head.version, head.streamHash)
-                }
-                let insert = try Self.eventInsertStatement(connection)
-                for row in rows {
-                    do {
-                        try continuation.accept(row)
-                    } catch let error as LedgerError {
-                        throw error
-                    } catch {
-                        throw .invalidArgument("\(error)")
-                    }
-                    insert.reset()
-                    insert.bind(1, row.seq)
-                    insert.bind(2, row.stream)
-                    insert.bind(3, row.version)
-                    insert.bind(4, row.type)
-                    insert.bind(5, Int64(row.schemaVersion))
-                    insert.bind(6, row.recordedAt)
-                    insert.bind(7, row.payload)
-                    insert.bind(8, row.payloadSHA256)
-                    insert.bind(9, row.prevHash)
-                    insert.bind(10, row.hash)
-                    insert.bind(11, row.streamHash)
-                    try insert.step()
-                }
-                insert.reset()
-                try Self.updateProjections(projections, with: rows, connection)
+                try Self.insertCopied(rows, projections: projections, connection)
             }
         }
+    }
+
+    /// Inserts `rows` as they are inside an open write transaction, each checked to continue the file's chains,
+    /// and folds them into `projections`.
+    static func insertCopied(
+        _ rows: [RecordedEvent], projections: [ProjectionRegistration], _ connection: Connection
+    ) throws(LedgerError) {
+        let tail = try Self.globalTail(connection)
+        var continuation = ChainContinuation(tail: ChainLink(seq: tail.seq, hash: tail.hash)) { stream in
+            let head = try Self.streamHead(stream, connection)
+            return (head.version, head.streamHash)
+        }
+        let insert = try Self.eventInsertStatement(connection)
+        for row in rows {
+            do {
+                try continuation.accept(row)
+            } catch let error as LedgerError {
+                throw error
+            } catch {
+                throw .invalidArgument("\(error)")
+            }
+            insert.reset()
+            insert.bind(1, row.seq)
+            insert.bind(2, row.stream)
+            insert.bind(3, row.version)
+            insert.bind(4, row.type)
+            insert.bind(5, Int64(row.schemaVersion))
+            insert.bind(6, row.recordedAt)
+            insert.bind(7, row.payload)
+            insert.bind(8, row.payloadSHA256)
+            insert.bind(9, row.prevHash)
+            insert.bind(10, row.hash)
+            insert.bind(11, row.streamHash)
+            try insert.step()
+        }
+        insert.reset()
+        try Self.updateProjections(projections, with: rows, connection)
     }
 }
 
@@ -64,7 +76,8 @@ public struct LedgerKey: Sendable, Equatable, CustomStringConvertible, CustomDeb
 extension EventStore {
     /// The rows of `ledger_keys` (none for a ledger from before keys existed).
     public func ledgerKeys() throws -> [LedgerKey] {
-        try withReader { connection in
+        if let record = options.record { return try record.ledgerKeys() }
+        return try withReader { connection in
             let hasTable = try connection.statement(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ledger_keys'")
             try hasTable.step()
@@ -84,6 +97,10 @@ extension EventStore {
     /// Stores keys copied from another ledger; a key already here under the same name must be the same key.
     public func storeCopiedKeys(_ keys: [LedgerKey]) throws(LedgerError) {
         guard !keys.isEmpty else { return }
+        if options.record != nil {
+            try recordWrite(.copyKeys(keys)) { (_) throws(LedgerError) in () }
+            return
+        }
         try withWriter { (connection) throws(LedgerError) in
             try connection.immediateTransaction { () throws(LedgerError) in
                 for key in keys {

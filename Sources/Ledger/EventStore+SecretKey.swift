@@ -62,15 +62,17 @@ extension EventStore {
 
     /// The stored key, read without the writer when it exists; created in a write transaction otherwise.
     private func readOrCreateSecretDigestKey() throws(LedgerError) -> SecretDigestKey {
-        let stored: SecretDigestKey?
-        do {
-            stored = try withReader { connection in try Self.storedKey(connection) }
-        } catch let error as LedgerError {
-            throw error
-        } catch {
-            throw .invalidArgument("\(error)")
+        if options.record != nil {
+            let name = Self.secretDigestKeyName
+            return try recordWrite(.ledgerKey(name: name, candidate: SecretDigestKey.random().withBytes { $0 })) {
+                (outcome) throws(LedgerError) -> SecretDigestKey in
+                guard case .key(let bytes) = outcome, let key = SecretDigestKey(bytes: bytes) else {
+                    throw .corrupted(path: name, detail: "the ledger of record's secret-digest key is not 32 bytes")
+                }
+                return key
+            }
         }
-        if let stored { return stored }
+        if let stored = try storedKeyWithoutWriting() { return stored }
         return try withWriter { (connection) throws(LedgerError) -> SecretDigestKey in
             try connection.immediateTransaction { () throws(LedgerError) -> SecretDigestKey in
                 if let key = try Self.storedKey(connection) { return key }
@@ -88,18 +90,11 @@ extension EventStore {
 
     private func readOnlySecretDigestKey() throws(LedgerError) -> SecretDigestKey {
         let found: SecretDigestKey?
-        do {
-            found = try withReader { connection in try Self.storedKey(connection) }
-        } catch let error as LedgerError {
-            // A ledger from before keys existed has no `ledger_keys` table: it has no key either.
-            // Any other failure (busy, corrupt) is reported as it is, never taken for "no key".
-            if case .sqlite(_, _, let message, _) = error, message.contains("no such table") {
-                found = nil
-            } else {
-                throw error
-            }
-        } catch {
-            throw .invalidArgument("\(error)")
+        if let record = options.record {
+            let stored = try record.ledgerKeys().first { $0.name == Self.secretDigestKeyName }
+            found = stored.flatMap { SecretDigestKey(bytes: $0.bytes) }
+        } else {
+            found = try storedKeyWithoutWriting()
         }
         guard let found else {
             throw .readOnly(
@@ -107,6 +102,22 @@ extension EventStore {
                 detail: "the ledger has no secret-digest key yet and was opened read-only; open it for writing once")
         }
         return found
+    }
+
+    /// The key stored in the file, read without the writer; nil when it has none (or no `ledger_keys` table).
+    private func storedKeyWithoutWriting() throws(LedgerError) -> SecretDigestKey? {
+        do {
+            return try withReader { connection in try Self.storedKey(connection) }
+        } catch let error as LedgerError {
+            // A ledger from before keys existed has no `ledger_keys` table: it has no key either.
+            // Any other failure (busy, corrupt) is reported as it is, never taken for "no key".
+            if case .sqlite(_, _, let message, _) = error, message.contains("no such table") {
+                return nil
+            }
+            throw error
+        } catch {
+            throw .invalidArgument("\(error)")
+        }
     }
 
     private static func storedKey(_ connection: Connection) throws(LedgerError) -> SecretDigestKey? {

@@ -26,12 +26,22 @@ public final class EventStore: Sendable {
         /// for a scratch ledger that is thrown away after use (decision replay's): commits are not synced
         /// (`synchronous=OFF`), so a crash may lose or corrupt it.
         public var durable: Bool
+        /// The shared database that is the ledger of record, the file at `path` being its local cache (see
+        /// `LedgerOfRecord`); nil for a ledger that is the file itself. With it, `readOnly` refuses writes to the
+        /// ledger while the cache still takes the rows it fetches.
+        public var record: (any LedgerOfRecord)?
+        /// The host a lease names as its holder's: a lease held by a process of this host that is gone is taken
+        /// over at once; one held on another host only once it expired.
+        public var host: String
 
         public init(
             busyTimeout: Duration = .seconds(10), readOnly: Bool = false,
             projections: [ProjectionRegistration] = [], clock: @escaping @Sendable () -> Date = { Date() },
-            maximumPageCount: Int? = nil, durable: Bool = true
+            maximumPageCount: Int? = nil, durable: Bool = true, record: (any LedgerOfRecord)? = nil,
+            host: String = ProcessInfo.processInfo.hostName
         ) {
+            self.record = record
+            self.host = host
             self.maximumPageCount = maximumPageCount
             self.durable = durable
             self.busyTimeout = busyTimeout
@@ -64,7 +74,10 @@ public final class EventStore: Sendable {
         self.path = path
         self.options = options
         let connection: Connection
-        if options.readOnly {
+        if let record = options.record {
+            connection = try Self.openCache(at: path, of: record, busyTimeout: options.busyTimeout)
+            readerAccess = .readWrite
+        } else if options.readOnly {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
                 throw .noLedger(path: path)
@@ -83,8 +96,9 @@ public final class EventStore: Sendable {
             readerAccess = .readWrite
             try Self.checkIdentity(connection)
         }
-        try Self.configure(connection, readOnly: options.readOnly, durable: options.durable)
-        if options.readOnly {
+        try Self.configure(
+            connection, readOnly: options.readOnly && options.record == nil, durable: options.durable)
+        if options.readOnly && options.record == nil {
             let version = Int(try connection.pragma("user_version") ?? "0") ?? 0
             if version > Schema.latestVersion {
                 throw .newerSchema(path: path, found: version, supported: Schema.latestVersion)
@@ -100,11 +114,76 @@ public final class EventStore: Sendable {
                 _ = try connection.pragma("max_page_count = \(pages)")
             }
             writer = LedgerWriter(
-                path: path, connection: connection, clock: options.clock, projections: options.projections)
+                path: path, connection: connection, clock: options.clock, projections: options.projections,
+                record: options.record)
         }
-        if options.readOnly {
+        if options.readOnly && options.record == nil {
             idleReaders.withLock { $0.append(connection) }
         }
+        if options.record != nil {
+            try writer.catchUp()
+        }
+    }
+
+    /// What messages call the ledger: the file, or the ledger of record's address when the file is its cache.
+    public var name: String {
+        options.record?.description ?? path
+    }
+
+    /// Whether the file is the cache of a ledger of record (PostgreSQL).
+    public var hasRecord: Bool {
+        options.record != nil
+    }
+
+    /// Brings the cache up to everything the ledger of record holds now (what other hosts wrote since the last
+    /// write or catch-up of this process); returns the last `seq` the cache holds. Nothing for a plain file.
+    @discardableResult
+    public func catchUp() throws(LedgerError) -> Int64 {
+        guard options.record != nil else {
+            do {
+                return try lastSeq()
+            } catch let error as LedgerError {
+                throw error
+            } catch {
+                throw .invalidArgument("\(error)")
+            }
+        }
+        return try writer.catchUp()
+    }
+
+    /// Opens the cache of `record` at `path`, creating it as a ledger file; a cache that is not a prefix of the
+    /// ledger of record (a database created anew, a file of another ledger) is removed and begun again.
+    private static func openCache(at path: String, of record: any LedgerOfRecord, busyTimeout: Duration)
+        throws(LedgerError) -> Connection
+    {
+        for attempt in 0..<2 {
+            if !FileManager.default.fileExists(atPath: path) {
+                try createFile(at: path)
+            }
+            let connection = try Connection(path: path, access: .readWrite, busyTimeout: busyTimeout)
+            var consistent = true
+            do throws(LedgerError) {
+                try checkIdentity(connection)
+                let version = Int(try connection.pragma("user_version") ?? "0") ?? 0
+                if version > 0 {
+                    let tail = try globalTail(connection)
+                    if tail.seq > 0 {
+                        consistent = try record.hash(at: tail.seq) == tail.hash
+                    }
+                }
+            } catch {
+                switch error {
+                case .notALedger, .corrupted, .newerSchema: consistent = false
+                default: throw error
+                }
+            }
+            if consistent { return connection }
+            guard attempt == 0 else { break }
+            for suffix in ["", "-wal", "-shm"] {
+                try? FileManager.default.removeItem(atPath: path + suffix)
+            }
+        }
+        throw .corrupted(path: path, detail: "the cache of \(record.description) could not be begun again")
     }
 
     /// Commits what the writer thread still has queued, then ends it.
@@ -214,5 +293,31 @@ public final class EventStore: Sendable {
     /// Runs `body` with the writer connection, or refuses when the ledger was opened read-only.
     func withWriter<T: Sendable>(_ body: (Connection) throws(LedgerError) -> T) throws(LedgerError) -> T {
         try writer.withConnection(body)
+    }
+
+    /// Runs `job` in the writer thread's next transaction of the ledger of record and blocks until it has
+    /// committed; `answer` turns its outcome into the caller's.
+    func recordWrite<T: Sendable>(
+        _ job: RecordJob, answer: @escaping @Sendable (RecordOutcome) throws(LedgerError) -> T
+    ) throws(LedgerError) -> T {
+        if options.readOnly {
+            throw .readOnly(path: name, detail: "opened read-only")
+        }
+        let write = PendingWrite(record: job, answer: answer)
+        writer.enqueue(.write(write))
+        return try write.waitForResult()
+    }
+
+    /// Runs `job` in the writer thread's next transaction of the ledger of record, and returns once it has
+    /// committed.
+    func recordWrite<T: Sendable>(
+        _ job: RecordJob, answer: @escaping @Sendable (RecordOutcome) throws(LedgerError) -> T
+    ) async throws(LedgerError) -> T {
+        if options.readOnly {
+            throw .readOnly(path: name, detail: "opened read-only")
+        }
+        let write = PendingWrite(record: job, answer: answer)
+        writer.enqueue(.write(write))
+        return try await write.result()
     }
 }

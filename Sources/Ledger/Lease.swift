@@ -10,6 +10,14 @@ public struct LeaseHolder: Sendable, Equatable, CustomStringConvertible {
     /// Seconds since the holder's last heartbeat.
     public var age: Double
 
+    public init(owner: String, pid: Int32, host: String, token: Int64, age: Double) {
+        self.owner = owner
+        self.pid = pid
+        self.host = host
+        self.token = token
+        self.age = age
+    }
+
     public var description: String {
         "\(owner) (pid \(pid) on \(host), heartbeat \(String(format: "%.1f", age)) s ago)"
     }
@@ -34,10 +42,14 @@ extension EventStore {
     public func acquireLease(_ stream: String, owner: String, ttl: Double = EventStore.leaseTTL) throws(LedgerError)
         -> LeaseOutcome
     {
+        if options.record != nil {
+            return try recordWrite(leaseJob(stream, owner: owner, ttl: ttl), answer: Self.leaseOutcome)
+        }
         let now = options.clock()
+        let host = options.host
         return try withWriter { (connection) throws(LedgerError) -> LeaseOutcome in
             try connection.immediateTransaction { () throws(LedgerError) -> LeaseOutcome in
-                try Self.acquire(stream, owner: owner, ttl: ttl, now: now, connection)
+                try Self.acquire(stream, owner: owner, ttl: ttl, host: host, now: now, connection)
             }
         }
     }
@@ -48,8 +60,14 @@ extension EventStore {
     public func acquireLease(_ stream: String, owner: String, ttl: Double = EventStore.leaseTTL) async throws(LedgerError)
         -> LeaseOutcome
     {
-        let outcome = try await queue { (connection, now) throws(LedgerError) in
-            try Self.acquire(stream, owner: owner, ttl: ttl, now: now, connection)
+        let outcome: LeaseOutcome
+        if options.record != nil {
+            outcome = try await recordWrite(leaseJob(stream, owner: owner, ttl: ttl), answer: Self.leaseOutcome)
+        } else {
+            let host = options.host
+            outcome = try await queue { (connection, now) throws(LedgerError) in
+                try Self.acquire(stream, owner: owner, ttl: ttl, host: host, now: now, connection)
+            }
         }
         if case .acquired(let token) = outcome {
             heldLeases.hold(stream, token: token)
@@ -60,6 +78,12 @@ extension EventStore {
     /// Renews the lease; false when another process took it over.
     @discardableResult
     public func heartbeatLease(_ stream: String, token: Int64) throws(LedgerError) -> Bool {
+        if options.record != nil {
+            return try recordWrite(.renewLeases([stream: token])) { (outcome) throws(LedgerError) -> Bool in
+                guard case .lost(let lost) = outcome else { throw Self.unexpected(outcome) }
+                return !lost.contains(stream)
+            }
+        }
         let now = options.clock()
         return try withWriter { (connection) throws(LedgerError) -> Bool in
             try Self.renew(stream, token: token, now: now, connection)
@@ -76,8 +100,15 @@ extension EventStore {
     public func heartbeatLeases(coveredWithin: Duration) async throws(LedgerError) -> Set<String> {
         let now = options.clock()
         let covered = Double(coveredWithin.components.seconds) + Double(coveredWithin.components.attoseconds) / 1e18
+        let toRecord = options.record != nil
         let renewal = heldLeases.renewal(now: now, coveredWithin: covered) { leases in
-            PendingWrite<Set<String>> { (connection, now) throws(LedgerError) in
+            if toRecord {
+                return PendingWrite<Set<String>>(record: .renewLeases(leases)) { (outcome) throws(LedgerError) in
+                    guard case .lost(let lost) = outcome else { throw Self.unexpected(outcome) }
+                    return lost
+                }
+            }
+            return PendingWrite<Set<String>> { (connection, now) throws(LedgerError) in
                 var lost: Set<String> = []
                 for (stream, token) in leases where try !Self.renew(stream, token: token, now: now, connection) {
                     lost.insert(stream)
@@ -101,6 +132,10 @@ extension EventStore {
 
     /// Gives the lease up (the next taker does not wait for it to expire).
     public func releaseLease(_ stream: String, token: Int64) throws(LedgerError) {
+        if options.record != nil {
+            try recordWrite(.releaseLease(stream: stream, token: token)) { (_) throws(LedgerError) in () }
+            return
+        }
         try withWriter { (connection) throws(LedgerError) in
             try Self.release(stream, token: token, connection)
         }
@@ -109,6 +144,10 @@ extension EventStore {
     /// Gives the lease up in the writer thread's next group transaction, and stops renewing it.
     public func releaseLease(_ stream: String, token: Int64) async throws(LedgerError) {
         heldLeases.drop(stream, token: token)
+        if options.record != nil {
+            try await recordWrite(.releaseLease(stream: stream, token: token)) { (_) throws(LedgerError) in () }
+            return
+        }
         try await queue { (connection, _) throws(LedgerError) in
             try Self.release(stream, token: token, connection)
         }
@@ -116,7 +155,7 @@ extension EventStore {
 
     /// The check an append runs inside its transaction: the lease of `stream` still carries `token`.
     public static func fence(_ stream: String, token: Int64) -> AppendPrecondition {
-        { transaction throws(LedgerError) in
+        AppendPrecondition(fence: LeaseFence(stream: stream, token: token)) { transaction throws(LedgerError) in
             let current = try transaction.integer("SELECT token FROM leases WHERE stream = ? AND released = 0", stream)
             if current != token { throw .leaseLost(stream: stream) }
         }
@@ -134,10 +173,37 @@ extension EventStore {
         return try await write.result()
     }
 
-    private static func acquire(_ stream: String, owner: String, ttl: Double, now date: Date, _ connection: Connection)
-        throws(LedgerError) -> LeaseOutcome
-    {
-        let host = ProcessInfo.processInfo.hostName
+    /// The lease request for the ledger of record: the database's clock measures the holder's age (hosts'
+    /// clocks may differ), and `holds` decides.
+    private func leaseJob(_ stream: String, owner: String, ttl: Double) -> RecordJob {
+        let host = options.host
+        let pid = getpid()
+        return .acquireLease(stream: stream, owner: owner, host: host, pid: pid) { holder in
+            Self.holds(holder, ttl: ttl, host: host, pid: pid)
+        }
+    }
+
+    private static func leaseOutcome(_ outcome: RecordOutcome) throws(LedgerError) -> LeaseOutcome {
+        guard case .lease(let lease) = outcome else { throw unexpected(outcome) }
+        return lease
+    }
+
+    private static func unexpected(_ outcome: RecordOutcome) -> LedgerError {
+        .invalidArgument("the ledger of record answered a lease write with \(outcome)")
+    }
+
+    /// Whether `holder` (whose lease is not released) still holds the lease against a process `pid` of `host`:
+    /// not when it is that process, not when its heartbeat is older than `ttl` seconds, and not when it is a
+    /// process of this host that is gone. A holder on another host is alive until its lease expires.
+    public static func holds(_ holder: LeaseHolder, ttl: Double, host: String, pid: Int32) -> Bool {
+        if holder.host == host && holder.pid == pid { return false }
+        if holder.age > ttl { return false }
+        return holder.host == host ? processExists(holder.pid) : true
+    }
+
+    private static func acquire(
+        _ stream: String, owner: String, ttl: Double, host: String, now date: Date, _ connection: Connection
+    ) throws(LedgerError) -> LeaseOutcome {
         let pid = getpid()
         let now = date.timeIntervalSince1970
         let query = try connection.statement(
@@ -152,9 +218,7 @@ extension EventStore {
                 age: now - heartbeat)
             let released = query.int64(5) != 0
             query.reset()
-            let holderAlive = holder.host == host ? Self.processExists(holder.pid) : true
-            let expired = now - heartbeat > ttl
-            if !released && holderAlive && !expired && !(holder.host == host && holder.pid == pid) {
+            if !released && Self.holds(holder, ttl: ttl, host: host, pid: pid) {
                 return .heldBy(holder)
             }
         } else {

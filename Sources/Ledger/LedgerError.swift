@@ -31,6 +31,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case projection(name: String, detail: String)
     /// Another process took over the lease of an execution this process was driving.
     case leaseLost(stream: String)
+    /// The ledger of record (a shared database) failed or cannot be reached; the text says what and what to do.
+    case ledgerOfRecord(String)
     /// Any other SQLite failure, with its result code.
     case sqlite(path: String, code: Int32, message: String, operation: String)
 
@@ -72,6 +74,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .leaseLost(let stream):
             return "execution \(stream) is now driven by another process (its lease was taken over); this process "
                 + "stopped writing to it"
+        case .ledgerOfRecord(let detail):
+            return detail
         case .sqlite(let path, let code, let message, let operation):
             return "\(path): SQLite error \(code) during \(operation): \(message)"
         }

@@ -39,6 +39,8 @@ final class LedgerWriter: @unchecked Sendable {
     private let connection: Mutex<Connection?>
     private let clock: @Sendable () -> Date
     private let projections: [ProjectionRegistration]
+    /// The shared database every write goes to first, when the file is its cache (see `LedgerOfRecord`).
+    let record: (any LedgerOfRecord)?
 
     // Everything below is guarded by `condition`.
     private let condition = NSCondition()
@@ -52,8 +54,9 @@ final class LedgerWriter: @unchecked Sendable {
     /// A writer over `connection` (nil: the ledger was opened read-only, and every write is refused).
     init(
         path: String, connection: Connection?, clock: @escaping @Sendable () -> Date,
-        projections: [ProjectionRegistration]
+        projections: [ProjectionRegistration], record: (any LedgerOfRecord)? = nil
     ) {
+        self.record = record
         self.path = path
         self.connection = Mutex(connection)
         self.clock = clock
@@ -135,8 +138,8 @@ final class LedgerWriter: @unchecked Sendable {
             condition.unlock()
 
             while !remaining.isEmpty {
-                let outcome = commit(remaining)
-                record(outcome)
+                let outcome = record == nil ? commit(remaining) : commitToRecord(remaining)
+                tally(outcome)
                 // Callers resume only after their transaction has committed or failed, never before.
                 for (job, settled) in outcome.results {
                     switch (job, settled) {
@@ -162,7 +165,7 @@ final class LedgerWriter: @unchecked Sendable {
         var committed = false
     }
 
-    private func record(_ outcome: GroupOutcome) {
+    private func tally(_ outcome: GroupOutcome) {
         guard outcome.committed else { return }
         var appends = 0
         var events = 0
@@ -176,6 +179,94 @@ final class LedgerWriter: @unchecked Sendable {
         statistics.events += events
         condition.unlock()
     }
+
+    /// Runs `jobs` in one transaction of the ledger of record, then brings the local file up to what it
+    /// committed (and to what other hosts committed before it), so that a caller reads its own writes.
+    private func commitToRecord(_ jobs: ArraySlice<Job>) -> GroupOutcome {
+        guard let record else { return commit(jobs) }
+        var sent: [(index: Int, job: RecordJob)] = []
+        var results: [Settled?] = Array(repeating: nil, count: jobs.count)
+        for (offset, job) in jobs.enumerated() {
+            switch job {
+            case .append(let request, let precondition, _):
+                if let precondition, precondition.fence == nil {
+                    results[offset] = .failed(
+                        .invalidArgument("a ledger of record checks lease fences only, not other append checks"))
+                } else {
+                    sent.append((offset, .append(RecordAppend(request, fence: precondition?.fence))))
+                }
+            case .write(let write):
+                if let recordJob = write.recordJob {
+                    sent.append((offset, recordJob))
+                } else {
+                    // A write of the local file's own tables (none is queued today over a ledger of record).
+                    results[offset] = .failed(.invalidArgument("a local write was queued for the ledger of record"))
+                }
+            }
+        }
+        var committed = false
+        if !sent.isEmpty {
+            do throws(LedgerError) {
+                let (outcomes, tail) = try record.commit(sent.map(\.job), now: clock())
+                committed = true
+                for ((offset, _), outcome) in zip(sent, outcomes) {
+                    switch (jobs[jobs.startIndex + offset], outcome) {
+                    case (.append, .appended(let result)):
+                        results[offset] = .appended(result)
+                    case (.append, .failed(let error)):
+                        results[offset] = .failed(error)
+                    case (.append, _):
+                        results[offset] = .failed(.invalidArgument("an append settled as another write"))
+                    case (.write(let write), _):
+                        do throws(LedgerError) {
+                            try write.take(outcome)
+                            results[offset] = .wrote
+                        } catch {
+                            results[offset] = .failed(error)
+                        }
+                    }
+                }
+                // The rows are committed in the ledger of record whatever happens here: a cache that cannot take
+                // them now takes them at its next catch-up.
+                _ = try? catchUp(through: tail)
+            } catch {
+                for (offset, _) in sent { results[offset] = .failed(error) }
+            }
+        }
+        return GroupOutcome(
+            results: zip(jobs, results).map { job, settled in (job, settled ?? .failed(.invalidArgument("not run"))) },
+            committed: committed)
+    }
+
+    /// Brings the local file up to `through` (or the ledger of record's tail when nil), in order, each row checked
+    /// against the chains it continues, in transactions of at most `catchUpPage` rows; returns the local tail.
+    @discardableResult
+    func catchUp(through: Int64? = nil) throws(LedgerError) -> Int64 {
+        guard let record else { return 0 }
+        let target: Int64
+        if let through { target = through } else { target = try record.tail().seq }
+        let projections = projections
+        while true {
+            let done = try withConnection { (connection) throws(LedgerError) -> Int64? in
+                try connection.immediateTransaction { () throws(LedgerError) -> Int64? in
+                    let tail = try EventStore.globalTail(connection)
+                    if tail.seq >= target { return tail.seq }
+                    let rows = try record.events(after: tail.seq, through: target, limit: Self.catchUpPage)
+                    guard !rows.isEmpty else {
+                        throw .corrupted(
+                            path: record.description,
+                            detail: "events \(tail.seq + 1) to \(target) are missing from the ledger of record")
+                    }
+                    try EventStore.insertCopied(rows, projections: projections, connection)
+                    return nil
+                }
+            }
+            if let done { return done }
+        }
+    }
+
+    /// The most rows one catch-up transaction takes.
+    static let catchUpPage = 2_000
 
     /// Runs `jobs` in one `BEGIN IMMEDIATE … COMMIT`, each inside its own savepoint.
     private func commit(_ jobs: ArraySlice<Job>) -> GroupOutcome {

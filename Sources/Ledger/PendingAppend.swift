@@ -15,6 +15,11 @@ public final class PendingAppend: Sendable {
         try await outcome.wait().get()
     }
 
+    /// What the append wrote, blocking the calling thread until the writer thread has committed it.
+    func waitForResult() throws(LedgerError) -> AppendResult {
+        try outcome.waitBlocking().get()
+    }
+
     /// The writer's answer, or nil while it has not answered yet.
     public var answer: Result<AppendResult, LedgerError>? { outcome.answer }
 

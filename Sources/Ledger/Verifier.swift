@@ -202,9 +202,24 @@ extension EventStore {
     ///
     /// With `expectingHead`, also checks that the chain passes through that link (row `seq` exists and has that
     /// hash): a rewrite with recomputed chains, or rows cut from the end, verify on their own but fail this.
+    ///
+    /// Over a ledger of record, the chains walked are the database's (read page by page), the triggers checked
+    /// are the database's, and the cache's structure is checked as a plain ledger file's.
     public func verify(expectingHead anchor: ChainLink? = nil) throws -> VerificationReport {
         var walk = AnchoredChainWalk(expectingHead: anchor)
-        try readAll { walk.consume($0) }
+        var recordTriggers: Bool?
+        if let record = options.record {
+            var after: Int64 = 0
+            while true {
+                let page = try record.events(after: after, through: .max, limit: 2_000)
+                for row in page { walk.consume(row) }
+                guard let last = page.last else { break }
+                after = last.seq
+            }
+            recordTriggers = try record.immutabilityTriggersPresent()
+        } else {
+            try readAll { walk.consume($0) }
+        }
         let anchorProblem = walk.finish()
         let verifier = walk.chains
         let head = walk.head
@@ -215,7 +230,7 @@ extension EventStore {
                 AND name IN ('events_refuse_update', 'events_refuse_delete')
                 """)
             try triggers.step()
-            let present = triggers.int64(0) == 2
+            let present = recordTriggers ?? (triggers.int64(0) == 2)
             triggers.reset()
             let check = try connection.oneShotStatement("PRAGMA quick_check")
             var messages: [String] = []

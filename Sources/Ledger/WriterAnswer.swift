@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// The writer thread's answer to one queued job, given once and awaited by any number of tasks. Cancelling a task
@@ -11,6 +12,8 @@ final class WriterAnswer<T: Sendable>: Sendable {
     }
 
     private let state = Mutex(State.waiting([]))
+    /// Wakes threads blocked in `waitBlocking`.
+    private let blocked = NSCondition()
 
     /// The answer, or nil while there is none yet.
     var answer: Result<T, LedgerError>? {
@@ -38,6 +41,16 @@ final class WriterAnswer<T: Sendable>: Sendable {
         }
     }
 
+    /// Waits for the answer, blocking the calling thread (never one of an event loop's).
+    func waitBlocking() -> Result<T, LedgerError> {
+        blocked.lock()
+        defer { blocked.unlock() }
+        while true {
+            if let answer { return answer }
+            blocked.wait()
+        }
+    }
+
     /// Gives the answer and resumes every waiter; a second call changes nothing.
     func give(_ result: Result<T, LedgerError>) {
         let waiters = state.withLock { state -> [Waiter] in
@@ -45,6 +58,9 @@ final class WriterAnswer<T: Sendable>: Sendable {
             state = .done(result)
             return waiters
         }
+        blocked.lock()
+        blocked.broadcast()
+        blocked.unlock()
         for waiter in waiters {
             waiter.resume(returning: result)
         }

@@ -41,20 +41,7 @@ public final class PostgresEventStore: Sendable {
     ) async throws -> PostgresEventStore {
         let url = try PostgresURL(text)
         let logger = quietLogger()
-        let role: String?
-        do {
-            let connection = try await PostgresConnection.connect(
-                configuration: try url.connectionConfiguration(), id: 0, logger: logger)
-            do {
-                role = try await prepare(connection, url: url, readOnly: readOnly, now: Timestamp.rfc3339(clock()))
-                try? await connection.close()
-            } catch {
-                try? await connection.close()
-                throw error
-            }
-        } catch {
-            throw PostgresLedgerError.wrap(error, url: url, operation: "open the ledger")
-        }
+        let role = try preparedRole(url: url, readOnly: readOnly, now: Timestamp.rfc3339(clock()))
         let client = PostgresClient(
             configuration: url.clientConfiguration(role: role, maximumConnections: maximumConnections))
         let store = PostgresEventStore(url: url, client: client, clock: clock, logger: logger)
@@ -63,25 +50,12 @@ public final class PostgresEventStore: Sendable {
         return store
     }
 
-    /// Checks the schema's version and migrates it (unless `readOnly`); the role pooled connections switch to
-    /// (nil when the URL's role is the writer role itself).
-    private static func prepare(_ connection: PostgresConnection, url: PostgresURL, readOnly: Bool, now: String)
-        async throws -> String?
-    {
-        let logger = quietLogger()
-        let found = try await PostgresSchema.currentVersion(connection, logger: logger)
-        if found > PostgresSchema.latestVersion {
-            throw PostgresLedgerError.newerSchema(
-                url: url.description, found: found, supported: PostgresSchema.latestVersion)
-        }
-        if readOnly {
-            if found == 0 { throw PostgresLedgerError.noLedger(url: url.description) }
-        } else if found < PostgresSchema.latestVersion {
-            try await PostgresSchema.migrate(connection, now: now, logger: logger)
-        }
-        let user = try await connection.query("SELECT current_user::text", logger: logger).collect()
-            .first?.decode(String.self)
-        return user == PostgresSchema.writerRole ? nil : PostgresSchema.writerRole
+    /// Checks the schema's version and migrates it (unless `readOnly`) on a connection of its own; the role
+    /// pooled connections switch to (nil when the URL's role is the writer role itself).
+    private static func preparedRole(url: PostgresURL, readOnly: Bool, now: String) throws -> String? {
+        let connection = try BlockingConnection.connect(url, operation: "open the ledger")
+        defer { connection.close() }
+        return try PostgresSchema.prepare(connection, readOnly: readOnly, now: now)
     }
 
     /// Stops the connection pool. Appends after this fail.

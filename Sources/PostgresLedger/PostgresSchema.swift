@@ -182,43 +182,71 @@ enum PostgresSchema {
     /// Brings the database to the latest schema in one transaction (serialised by an advisory lock), creates the
     /// writer role if it is missing, and grants it what it may do. Returns the schema version found before.
     @discardableResult
-    static func migrate(_ connection: PostgresConnection, now: String, logger: Logger) async throws -> Int {
-        try await connection.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLockKey))", logger: logger)
-            let current = try await currentVersion(connection, logger: logger)
+    static func migrate(_ connection: BlockingConnection, now: String) throws -> Int {
+        let operation = "migrate the ledger schema"
+        try connection.query("BEGIN", operation)
+        do {
+            try connection.query("SELECT pg_advisory_xact_lock(\(migrationLockKey))", operation)
+            let current = try currentVersion(connection)
             for migration in migrations where migration.version > current {
                 for statement in migration.statements {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    try connection.query(PostgresQuery(unsafeSQL: statement), operation)
                 }
-                try await connection.query(
+                try connection.query(
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (\(Int64(migration.version)), \(migration.name), \(now))",
-                    logger: logger)
+                    operation)
             }
             if current < latestVersion {
-                try await createWriterRole(connection, logger: logger)
+                try createWriterRole(connection)
             }
+            try connection.query("COMMIT", operation)
             return current
+        } catch {
+            _ = try? connection.query("ROLLBACK", operation)
+            throw error
         }
     }
 
     /// The version recorded in `schema_migrations` (0 when the table does not exist yet).
-    static func currentVersion(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
+    static func currentVersion(_ connection: BlockingConnection) throws -> Int {
+        let operation = "read the ledger schema's version"
         let exists =
-            try await connection.query(
-                "SELECT to_regclass('public.schema_migrations') IS NOT NULL", logger: logger
-            ).collect().first?.decode(Bool.self) ?? false
+            try connection.query("SELECT to_regclass('public.schema_migrations') IS NOT NULL", operation)
+            .first?.decode(Bool.self) ?? false
         guard exists else { return 0 }
         let version =
-            try await connection.query(
-                "SELECT coalesce(max(version), 0) FROM schema_migrations", logger: logger
-            ).collect().first?.decode(Int64.self) ?? 0
+            try connection.query("SELECT coalesce(max(version), 0)::bigint FROM schema_migrations", operation)
+            .first?.decode(Int64.self) ?? 0
         return Int(version)
+    }
+
+    /// Checks the schema's version and migrates it (unless `readOnly`); the role the store then writes as (nil
+    /// when the URL's role is the writer role itself).
+    static func prepare(_ connection: BlockingConnection, readOnly: Bool, create: Bool = true, now: String) throws
+        -> String?
+    {
+        let found = try currentVersion(connection)
+        if found > latestVersion {
+            throw PostgresLedgerError.newerSchema(url: connection.url.description, found: found, supported: latestVersion)
+        }
+        if readOnly || !create, found == 0 {
+            throw PostgresLedgerError.noLedger(url: connection.url.description)
+        }
+        if readOnly {
+            if found == 0 { throw PostgresLedgerError.noLedger(url: connection.url.description) }
+        } else if found < latestVersion {
+            try migrate(connection, now: now)
+        }
+        let user = try connection.query("SELECT current_user::text", "read the connection's role").first?
+            .decode(String.self)
+        return user == writerRole ? nil : writerRole
     }
 
     /// Creates the writer role (NOLOGIN: it is reached through `SET ROLE` only) unless it exists, makes the
     /// connecting role a member so it may switch to it, and grants it insert and select.
-    private static func createWriterRole(_ connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
+    private static func createWriterRole(_ connection: BlockingConnection) throws {
+        let operation = "create the role \(writerRole)"
+        try connection.query(
             PostgresQuery(
                 unsafeSQL: """
                     DO $$
@@ -234,9 +262,9 @@ enum PostgresSchema {
                         NULL;
                     END
                     $$
-                    """), logger: logger)
+                    """), operation)
         for grant in grants {
-            try await connection.query(PostgresQuery(unsafeSQL: grant), logger: logger)
+            try connection.query(PostgresQuery(unsafeSQL: grant), operation)
         }
     }
 }

@@ -19,7 +19,7 @@ final class WriterGate: Sendable {
         let released = released
         pending = try store.enqueueAppend(
             [try event("GateHeld")], to: "gate",
-            precondition: { _ throws(LedgerError) in
+            precondition: AppendPrecondition { _ throws(LedgerError) in
                 entered.signal()
                 released.wait()
             })

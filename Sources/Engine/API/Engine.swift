@@ -2,6 +2,7 @@ import Clocks
 import Foundation
 import GoogleCloud
 import Ledger
+import PostgresLedger
 import Templates
 
 /// The engine as a library: what the `batchledger` CLI and a long-running server both call. It starts an
@@ -34,7 +35,7 @@ public final class Engine: Sendable {
         killCheckInterval: Duration = Engine.killCheckInterval, clock: AnyClock<Duration> = .continuous
     ) {
         self.init(
-            ledger: EngineLedger(path: ledgerPath), targets: targets, environment: environment,
+            ledger: EngineLedger(path: ledgerPath, cacheFolder: PostgresLedgerStore.defaultCacheFolder(environment: environment)), targets: targets, environment: environment,
             killCheckInterval: killCheckInterval, clock: clock)
     }
 

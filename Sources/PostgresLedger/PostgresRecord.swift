@@ -1,0 +1,445 @@
+import Foundation
+import Ledger
+import PostgresNIO
+import Primitives
+import Synchronization
+
+/// PostgreSQL as the ledger of record of an `EventStore` (see `LedgerOfRecord`): one connection, working as the
+/// insert-only writer role, on which the store's writer thread commits each group of appends and lease writes in
+/// one transaction, serialised with every writer on any host by the append lock. A connection that breaks is
+/// opened again; a transaction that failed before its commit was sent is tried again on the new connection
+/// until `retryFor` has passed, so a restart of the server costs time, never an acknowledged event.
+public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
+    public let url: PostgresURL
+    private let role: String?
+    private let retryFor: Duration
+    private let lock = NSLock()
+    /// Guarded by `lock`: the connection, opened on first use and again after it broke.
+    private var connection: BlockingConnection?
+
+    private init(url: PostgresURL, role: String?, connection: BlockingConnection, retryFor: Duration) {
+        self.url = url
+        self.role = role
+        self.connection = connection
+        self.retryFor = retryFor
+    }
+
+    /// Connects to the ledger at `url`, migrating its schema first unless `readOnly` (a database without it is
+    /// then `noLedger`).
+    ///
+    /// - Parameter retryFor: how long a write goes on trying while the server cannot be reached.
+    /// - Parameter create: false: a database without the ledger's schema is `noLedger` (nothing is created).
+    public static func open(
+        url text: String, readOnly: Bool = false, create: Bool = true, retryFor: Duration = .seconds(60)
+    ) throws -> PostgresRecord {
+        let url = try PostgresURL(text)
+        let connection = try BlockingConnection.connect(url, operation: "open the ledger")
+        do {
+            let role = try PostgresSchema.prepare(
+                connection, readOnly: readOnly, create: create, now: Timestamp.rfc3339(Date()))
+            try assume(role, connection)
+            return PostgresRecord(url: url, role: role, connection: connection, retryFor: retryFor)
+        } catch {
+            connection.close()
+            throw error
+        }
+    }
+
+    deinit {
+        connection?.close()
+    }
+
+    public var description: String { url.description }
+
+    public func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        connection?.close()
+        connection = nil
+    }
+
+    private static func assume(_ role: String?, _ connection: BlockingConnection) throws {
+        if let role {
+            try connection.query(PostgresQuery(unsafeSQL: "SET ROLE \(role)"), "switch to the role \(role)")
+        }
+    }
+
+    /// Runs `body` on the connection, opening it again when it broke; a failure to reach the server is tried
+    /// again (with a pause growing to a second) while `retry` and until `retryFor` has passed.
+    private func withConnection<T>(
+        _ operation: String, retry: Bool = true, _ body: (BlockingConnection) throws -> T
+    ) throws(LedgerError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        let deadline = ContinuousClock.now + retryFor
+        var pause = Duration.milliseconds(50)
+        while true {
+            do {
+                if connection == nil || connection?.isClosed == true {
+                    connection?.close()
+                    connection = nil
+                    let fresh = try BlockingConnection.connect(url, operation: operation)
+                    try Self.assume(role, fresh)
+                    connection = fresh
+                }
+                return try body(connection!)
+            } catch let error as LedgerError {
+                throw error
+            } catch let error as PostgresLedgerError {
+                let unreachable: Bool
+                if case .connection = error { unreachable = true } else { unreachable = false }
+                // A server shutting down answers with SQLSTATE 57P01 (admin shutdown) before it closes.
+                let shuttingDown = ["57P01", "57P02", "57P03"].contains(error.sqlState ?? "")
+                if (unreachable || shuttingDown || connection?.isClosed == true) && retry
+                    && ContinuousClock.now < deadline
+                {
+                    connection?.close()
+                    connection = nil
+                    Thread.sleep(forTimeInterval: Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18)
+                    pause = min(pause * 2, .seconds(1))
+                    continue
+                }
+                throw .ledgerOfRecord(error.description)
+            } catch {
+                throw .ledgerOfRecord("\(url): \(operation): \(error)")
+            }
+        }
+    }
+
+    // MARK: Reads
+
+    public func events(after seq: Int64, through last: Int64, limit: Int) throws(LedgerError) -> [RecordedEvent] {
+        try withConnection("read events after seq \(seq)") { connection in
+            try connection.query(
+                "SELECT \(unescaped: PostgresEventStore.columns) FROM events WHERE seq > \(seq) AND seq <= \(last) ORDER BY seq LIMIT \(Int64(limit))",
+                "read events after seq \(seq)"
+            ).map(PostgresEventStore.event(from:))
+        }
+    }
+
+    public func tail() throws(LedgerError) -> ChainLink {
+        try withConnection("read the last event") { connection in try Self.globalTail(connection) }
+    }
+
+    public func hash(at seq: Int64) throws(LedgerError) -> SHA256Digest? {
+        try withConnection("read event \(seq)") { connection in
+            let row = try connection.query("SELECT hash FROM events WHERE seq = \(seq)", "read event \(seq)").first
+            return try row.map { try PostgresEventStore.digest(try $0.decode(ByteBuffer.self)) }
+        }
+    }
+
+    public func ledgerKeys() throws(LedgerError) -> [LedgerKey] {
+        try withConnection("read the ledger keys") { connection in
+            try connection.query("SELECT name, key, created_at FROM ledger_keys ORDER BY name", "read the ledger keys")
+                .map { row in
+                    let (name, key, createdAt) = try row.decode((String, ByteBuffer, String).self)
+                    return LedgerKey(name: name, bytes: Array(key.readableBytesView), createdAt: createdAt)
+                }
+        }
+    }
+
+    public func immutabilityTriggersPresent() throws(LedgerError) -> Bool {
+        try withConnection("check the triggers") { connection in
+            try connection.query(
+                """
+                SELECT count(*)::bigint FROM pg_trigger
+                WHERE tgrelid = 'public.events'::regclass AND tgenabled <> 'D'
+                AND tgname IN ('events_refuse_update', 'events_refuse_delete', 'events_refuse_truncate')
+                """, "check the triggers"
+            ).first?.decode(Int64.self) == 3
+        }
+    }
+
+    // MARK: Writes
+
+    public func commit(_ jobs: [RecordJob], now: Date) throws(LedgerError) -> (outcomes: [RecordOutcome], tail: Int64) {
+        let recordedAt = Timestamp.rfc3339(now)
+        return try withConnection("commit \(jobs.count) ledger write(s)") { connection in
+            let operation = "write to the ledger"
+            try connection.query("BEGIN", operation)
+            var group = Group(connection: connection, recordedAt: recordedAt)
+            var outcomes: [RecordOutcome] = []
+            do {
+                try connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.appendLockKey))", operation)
+                group.tail = try Self.globalTail(connection)
+                for job in jobs {
+                    do {
+                        outcomes.append(try group.run(job))
+                    } catch let error as LedgerError {
+                        // A check refused this job before it wrote anything; the others go on.
+                        outcomes.append(.failed(error))
+                    }
+                }
+            } catch {
+                _ = try? connection.query("ROLLBACK", operation)
+                throw error
+            }
+            do {
+                try connection.query("COMMIT", operation)
+            } catch {
+                // Without rows, running the group again changes nothing that matters (a lease is taken again
+                // by the same process, a renewal renews again).
+                guard let first = group.firstInserted else { throw error }
+                // The commit was sent and its answer lost: it committed when the group's first row is there.
+                // Running it again otherwise would append the same events twice.
+                guard try self.committed(first) else { throw error }
+            }
+            return (outcomes, group.tail.seq)
+        }
+    }
+
+    /// Whether `row` is in the log, read on a new connection after a commit whose answer was lost; tried until
+    /// `retryFor` has passed. Throws `LedgerError` (never retried) when it cannot be known.
+    private func committed(_ row: ChainLink) throws -> Bool {
+        let deadline = ContinuousClock.now + retryFor
+        while true {
+            do {
+                let fresh = try BlockingConnection.connect(url, operation: "check the last commit")
+                defer { fresh.close() }
+                let stored = try fresh.query("SELECT hash FROM events WHERE seq = \(row.seq)", "check the last commit")
+                    .first
+                return try stored.map { try PostgresEventStore.digest(try $0.decode(ByteBuffer.self)) } == row.hash
+            } catch {
+                if ContinuousClock.now < deadline {
+                    Thread.sleep(forTimeInterval: 0.5)
+                    continue
+                }
+                throw LedgerError.ledgerOfRecord(
+                    "\(url): the answer to a commit was lost and the server could not be asked whether it committed "
+                        + "(\(error)); run batchledger verify, then batchledger recover, once PostgreSQL answers again")
+            }
+        }
+    }
+
+    static func globalTail(_ connection: BlockingConnection) throws -> ChainLink {
+        let row = try connection.query("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", "read the last event")
+            .first
+        guard let row else { return ChainLink(seq: 0, hash: .zero) }
+        let (seq, hash) = try row.decode((Int64, ByteBuffer).self)
+        return ChainLink(seq: seq, hash: try PostgresEventStore.digest(hash))
+    }
+}
+
+/// One transaction's writes: the chain's tail and the stream heads as this transaction left them.
+private struct Group {
+    let connection: BlockingConnection
+    let recordedAt: String
+    var tail = ChainLink(seq: 0, hash: .zero)
+    var heads: [String: (version: Int64, hash: SHA256Digest)] = [:]
+    /// Idempotency keys used in this transaction, with what they wrote.
+    var keys: [String: (stream: String, digest: SHA256Digest, rows: [RecordedEvent])] = [:]
+    var firstInserted: ChainLink?
+
+    mutating func run(_ job: RecordJob) throws -> RecordOutcome {
+        switch job {
+        case .append(let append):
+            return .appended(try self.append(append))
+        case .acquireLease(let stream, let owner, let host, let pid, let decide):
+            return .lease(try acquire(stream, owner: owner, host: host, pid: pid, decide: decide))
+        case .renewLeases(let leases):
+            return .lost(try renew(leases))
+        case .releaseLease(let stream, let token):
+            try connection.query(
+                "UPDATE leases SET released = 1 WHERE stream = \(stream) AND token = \(token)", "give up a lease")
+            return .done
+        case .ledgerKey(let name, let candidate):
+            return .key(try key(name, candidate: candidate))
+        case .copy(let rows):
+            try copy(rows)
+            return .done
+        case .copyKeys(let keys):
+            for key in keys {
+                let stored = try self.key(key.name, candidate: key.bytes, createdAt: key.createdAt)
+                guard stored == key.bytes else {
+                    throw LedgerError.invalidArgument("the target already has another key named '\(key.name)'")
+                }
+            }
+            return .done
+        }
+    }
+
+    private mutating func head(_ stream: String) throws -> (version: Int64, hash: SHA256Digest) {
+        if let known = heads[stream] { return known }
+        let row = try connection.query(
+            "SELECT version, stream_hash FROM events WHERE stream = \(stream) ORDER BY version DESC LIMIT 1",
+            "read stream \(stream)"
+        ).first
+        var head: (version: Int64, hash: SHA256Digest) = (0, .zero)
+        if let row {
+            let (version, hash) = try row.decode((Int64, ByteBuffer).self)
+            head = (version, try PostgresEventStore.digest(hash))
+        }
+        heads[stream] = head
+        return head
+    }
+
+    private mutating func append(_ append: RecordAppend) throws -> AppendResult {
+        let stream = append.stream
+        if let key = append.idempotencyKey, let digest = append.requestDigest {
+            if let used = keys[key] {
+                guard used.stream == stream, used.digest == digest else {
+                    throw LedgerError.idempotencyKeyReused(key: key, stream: stream)
+                }
+                return AppendResult(events: used.rows, replayed: true)
+            }
+            let previous = try connection.query(
+                "SELECT stream, first_seq, last_seq, request_sha256 FROM append_keys WHERE key = \(key)",
+                "read an idempotency key"
+            ).first
+            if let previous {
+                let (previousStream, first, last, previousDigest) = try previous.decode(
+                    (String, Int64, Int64, ByteBuffer).self)
+                guard previousStream == stream, SHA256Digest(bytes: previousDigest.readableBytesView) == digest else {
+                    throw LedgerError.idempotencyKeyReused(key: key, stream: stream)
+                }
+                let original = try connection.query(
+                    "SELECT \(unescaped: PostgresEventStore.columns) FROM events WHERE seq BETWEEN \(first) AND \(last) ORDER BY seq",
+                    "read an earlier append"
+                ).map(PostgresEventStore.event(from:))
+                return AppendResult(events: original, replayed: true)
+            }
+        }
+        if let fence = append.fence {
+            let current = try connection.query(
+                "SELECT token FROM leases WHERE stream = \(fence.stream) AND released = 0", "check the lease"
+            ).first?.decode(Int64.self)
+            guard current == fence.token else { throw LedgerError.leaseLost(stream: fence.stream) }
+        }
+        let current = try head(stream)
+        switch append.expectedVersion {
+        case .any: break
+        case .noStream where current.version == 0: break
+        case .exactly(let version) where version == current.version: break
+        default:
+            throw LedgerError.versionConflict(stream: stream, expected: append.expectedVersion, actual: current.version)
+        }
+        var version = current.version
+        var streamHash = current.hash
+        var rows: [RecordedEvent] = []
+        rows.reserveCapacity(append.events.count)
+        for event in append.events {
+            version += 1
+            let seq = tail.seq + 1
+            let payloadDigest = SHA256Digest.of(event.payload)
+            let hash = HashChain.globalHash(
+                prev: tail.hash, seq: seq, stream: stream, version: version, type: event.type,
+                schemaVersion: event.schemaVersion, recordedAt: recordedAt, payloadSHA256: payloadDigest)
+            streamHash = HashChain.streamHash(
+                prev: streamHash, stream: stream, version: version, type: event.type,
+                schemaVersion: event.schemaVersion, recordedAt: recordedAt, payloadSHA256: payloadDigest)
+            rows.append(
+                RecordedEvent(
+                    seq: seq, stream: stream, version: version, type: event.type, schemaVersion: event.schemaVersion,
+                    recordedAt: recordedAt, payload: event.payload, payloadSHA256: payloadDigest, prevHash: tail.hash,
+                    hash: hash, streamHash: streamHash))
+            tail = ChainLink(seq: seq, hash: hash)
+        }
+        try insert(rows)
+        heads[stream] = (version, streamHash)
+        if let key = append.idempotencyKey, let digest = append.requestDigest, let first = rows.first,
+            let last = rows.last
+        {
+            try connection.query(
+                """
+                INSERT INTO append_keys(key, stream, first_seq, last_seq, request_sha256)
+                VALUES (\(key), \(stream), \(first.seq), \(last.seq), \(ByteBuffer(bytes: digest.bytes)))
+                """, "record an idempotency key")
+            keys[key] = (stream, digest, rows)
+        }
+        return AppendResult(events: rows, replayed: false)
+    }
+
+    /// Inserts `rows` with one statement (arrays of columns, unnested).
+    private mutating func insert(_ rows: [RecordedEvent]) throws {
+        guard let first = rows.first else { return }
+        if firstInserted == nil { firstInserted = ChainLink(seq: first.seq, hash: first.hash) }
+        try connection.query(
+            """
+            INSERT INTO events(seq, stream, version, type, schema_version, recorded_at, payload, payload_sha256,
+                               prev_hash, hash, stream_hash)
+            SELECT * FROM unnest(\(rows.map(\.seq))::bigint[], \(rows.map(\.stream))::text[],
+                \(rows.map(\.version))::bigint[], \(rows.map(\.type))::text[],
+                \(rows.map { Int64($0.schemaVersion) })::bigint[], \(rows.map(\.recordedAt))::text[],
+                \(rows.map { ByteBuffer(bytes: $0.payload) })::bytea[],
+                \(rows.map { ByteBuffer(bytes: $0.payloadSHA256.bytes) })::bytea[],
+                \(rows.map { ByteBuffer(bytes: $0.prevHash.bytes) })::bytea[],
+                \(rows.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[],
+                \(rows.map { ByteBuffer(bytes: $0.streamHash.bytes) })::bytea[])
+            """, "append to the ledger")
+    }
+
+    private mutating func copy(_ rows: [RecordedEvent]) throws {
+        var known: [String: (version: Int64, hash: SHA256Digest)] = [:]
+        for row in rows where known[row.stream] == nil {
+            known[row.stream] = try head(row.stream)
+        }
+        let heads = known
+        var continuation = ChainContinuation(tail: tail) { stream in heads[stream] ?? (0, .zero) }
+        for row in rows {
+            try continuation.accept(row)
+            self.heads[row.stream] = (row.version, row.streamHash)
+        }
+        try insert(rows)
+        tail = continuation.tail
+    }
+
+    /// The lease row of `stream` (locked for this transaction) decides; the database's clock ages it, so that
+    /// hosts whose clocks differ agree on when a lease expired.
+    private func acquire(
+        _ stream: String, owner: String, host: String, pid: Int32, decide: (LeaseHolder) -> Bool
+    ) throws -> LeaseOutcome {
+        let operation = "take the lease of \(stream)"
+        let row = try connection.query(
+            """
+            SELECT token, owner, pid, host, extract(epoch FROM clock_timestamp())::float8 - heartbeat_at, released
+            FROM leases WHERE stream = \(stream) FOR UPDATE
+            """, operation
+        ).first
+        var token: Int64 = 0
+        if let row {
+            let (current, holderOwner, holderPid, holderHost, age, released) = try row.decode(
+                (Int64, String, Int64, String, Double, Int64).self)
+            token = current
+            let holder = LeaseHolder(
+                owner: holderOwner, pid: Int32(truncatingIfNeeded: holderPid), host: holderHost, token: current, age: age)
+            if released == 0 && decide(holder) { return .heldBy(holder) }
+        }
+        try connection.query(
+            """
+            INSERT INTO leases(stream, token, owner, pid, host, heartbeat_at, released)
+            VALUES (\(stream), \(token + 1), \(owner), \(Int64(pid)), \(host), extract(epoch FROM clock_timestamp()), 0)
+            ON CONFLICT(stream) DO UPDATE SET token = excluded.token, owner = excluded.owner, pid = excluded.pid,
+                host = excluded.host, heartbeat_at = excluded.heartbeat_at, released = 0
+            """, operation)
+        return .acquired(token: token + 1)
+    }
+
+    /// Renews `leases` in one statement; returns those no longer held with their token.
+    private func renew(_ leases: [String: Int64]) throws -> Set<String> {
+        guard !leases.isEmpty else { return [] }
+        let streams = Array(leases.keys)
+        let tokens = streams.map { leases[$0]! }
+        let renewed = try connection.query(
+            """
+            UPDATE leases SET heartbeat_at = extract(epoch FROM clock_timestamp())
+            FROM unnest(\(streams)::text[], \(tokens)::bigint[]) AS held(stream, token)
+            WHERE leases.stream = held.stream AND leases.token = held.token AND leases.released = 0
+            RETURNING leases.stream
+            """, "renew leases"
+        ).map { try $0.decode(String.self) }
+        return Set(streams).subtracting(renewed)
+    }
+
+    private func key(_ name: String, candidate: [UInt8], createdAt: String? = nil) throws -> [UInt8] {
+        let operation = "read the ledger key \(name)"
+        if let stored = try connection.query("SELECT key FROM ledger_keys WHERE name = \(name)", operation).first {
+            return Array(try stored.decode(ByteBuffer.self).readableBytesView)
+        }
+        try connection.query(
+            """
+            INSERT INTO ledger_keys(name, key, created_at)
+            VALUES (\(name), \(ByteBuffer(bytes: candidate)), \(createdAt ?? recordedAt))
+            """, operation)
+        return candidate
+    }
+}
