@@ -139,7 +139,9 @@ def verify_ledger(topology):
     results = []
     for argv in ([topology.binary, "verify", "--ledger", topology.ledger_url()],
                  [topology.binary, "ledger", "verify", topology.ledger_url()]):
-        done = topology.run_on("r2", argv, check=False, timeout=600, env=dict(os.environ, NO_COLOR="1"))
+        cache = os.path.join(topology.workdir, "verify-cache")
+        done = topology.run_on("r2", argv, check=False, timeout=600,
+                               env=dict(os.environ, NO_COLOR="1", BATCHLEDGER_CACHE_DIR=cache))
         shown = " ".join(argv[1:]).replace(topology.ledger_url(), "URL")
         results.append((shown, done.returncode, (done.stdout + done.stderr).strip()[-600:]))
     return results

@@ -281,7 +281,9 @@ class Topology:
                 "--secrets-file", SAMPLE_SECRETS, "--output-dir", os.path.join(folder, "outputs")]
         if self.lease_ttl is not None:
             argv += ["--lease-ttl", str(self.lease_ttl)]
-        env = dict(os.environ, NO_COLOR="1", BATCHLEDGER_TIMING="responsive", BATCHLEDGER_USER=f"replica-{role}")
+        # Each host keeps its own cache of the PostgreSQL ledger, as hosts that share no disk would.
+        env = dict(os.environ, NO_COLOR="1", BATCHLEDGER_TIMING="responsive", BATCHLEDGER_USER=f"replica-{role}",
+                   BATCHLEDGER_CACHE_DIR=os.path.join(folder, "cache"))
         replica = self.spawn(role, f"serve-{role}", argv, env=env, cwd=folder)
         wait_for(f"serve on {role} to answer at {self.api_url(role)}/flows/search",
                  lambda: self.process_answers_api(replica, role), 120)
