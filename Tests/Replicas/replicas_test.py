@@ -43,7 +43,7 @@ import time
 from constants import SAMPLE_SECRETS, ROLES, POSTGRES_PORT, LINES, TASK_ID, TERMINAL, FLOW
 from support import Failure, alive, descendants, log, process_state, wait_for
 from topology import StartupFailure, Topology, api, leftovers, netns_names, netns_pids, sweep_crashed_runs
-from serve_api import (Report, check_jobs_match_attempts, check_verify, event_count, outcome_problems,
+from serve_api import (Report, check_jobs_match_attempts, check_verify, event_counts, ledger_states, outcome_problems,
                        reference_run, save_shared_flow, serve_supports_lease_ttl, start_execution, start_many, states,
                        wait_all_terminal)
 
@@ -80,12 +80,13 @@ def scenario_kill_replica(binary, index, options):
             thread.join(120)
         # r1 is dead: whatever is appended to its unfinished executions from now on, r2 appends.
         orphans = {n: execution_id for n, (role, execution_id) in acknowledged.items() if role == "r1"}
-        orphans = {n: execution_id for n, execution_id in orphans.items()
-                   if states(topology, "r2", [execution_id])[execution_id] not in TERMINAL}
-        before = {n: event_count(topology, "r2", execution_id) for n, execution_id in orphans.items()}
+        in_ledger = ledger_states(topology, list(orphans.values()))
+        orphans = {n: execution_id for n, execution_id in orphans.items() if not in_ledger[execution_id][1]}
+        before = event_counts(topology, list(orphans.values()))
 
         def adopted():
-            grown = [n for n, execution_id in orphans.items() if event_count(topology, "r2", execution_id) > before[n]]
+            now = event_counts(topology, list(orphans.values()))
+            grown = [execution_id for execution_id in orphans.values() if now[execution_id] > before[execution_id]]
             return len(grown) == len(orphans), f"{len(grown)} of {len(orphans)} written to since the kill"
 
         wait_for(f"r2 to write to each of r1's {len(orphans)} unfinished executions", adopted, options.timeout,
@@ -98,7 +99,7 @@ def scenario_kill_replica(binary, index, options):
         report.check(not any(role == "r2" for role, _ in refused.values()), "every start sent to r2 is acknowledged",
                      f"{sum(1 for role, _ in refused.values() if role == 'r2')} refused by r2")
         ids = {n: execution_id for n, (_, execution_id) in acknowledged.items()}
-        wait_all_terminal(topology, "r2", list(ids.values()), options.timeout, "acknowledged executions")
+        wait_all_terminal(topology, list(ids.values()), options.timeout, "acknowledged executions")
         problems, attempts = outcome_problems(topology, "r2", ids)
         report.check(not problems, f"all {len(ids)} acknowledged executions end SUCCESS with the uninterrupted "
                      "run's outputs and each log line once", "; ".join(problems[:5]) or "as expected")
@@ -108,6 +109,7 @@ def scenario_kill_replica(binary, index, options):
         report.check(False, "the replicas start on the PostgreSQL ledger", str(error)[:1500])
     except Failure as error:
         report.check(False, "the scenario runs to its end", str(error)[:1500])
+        check_after_failure(report, topology)
     finally:
         report_teardown(report, topology)
     return report
@@ -129,7 +131,7 @@ def scenario_freeze_replica(binary, index, options):
 
         def all_running():
             created = topology.emulator_stats()["jobsCreated"] - baseline
-            current = states(topology, "r2", ids.values())
+            current = states(topology, "r1", ids.values())
             return created >= count and all(state == "RUNNING" for state in current.values()), \
                 f"{created} jobs, states {dict(collections.Counter(current.values()))}"
 
@@ -139,10 +141,11 @@ def scenario_freeze_replica(binary, index, options):
         wait_for(f"r1's serve (pid {serve.pid}) to be stopped", lambda: (
             process_state(serve.pid) == "T", f"state {process_state(serve.pid)}"), 10, interval=0.05)
         frozen_at = time.monotonic()
-        before = {n: event_count(topology, "r2", execution_id) for n, execution_id in ids.items()}
+        before = event_counts(topology, list(ids.values()))
 
         def taken_over():
-            grown = {n for n, execution_id in ids.items() if event_count(topology, "r2", execution_id) > before[n]}
+            now = event_counts(topology, list(ids.values()))
+            grown = [execution_id for execution_id in ids.values() if now[execution_id] > before[execution_id]]
             return len(grown) == count, f"{len(grown)} of {count} executions written to since r1 froze"
 
         # While r1 is stopped only another process can append to its executions.
@@ -154,7 +157,7 @@ def scenario_freeze_replica(binary, index, options):
         report.note(f"states at SIGCONT: {dict(collections.Counter(still_running.values()))}")
         output_before = len(serve.output(tail=10**7))
         os.kill(serve.pid, signal.SIGCONT)
-        wait_all_terminal(topology, "r2", list(ids.values()), options.timeout, "executions")
+        wait_all_terminal(topology, list(ids.values()), options.timeout, "executions")
         problems, attempts = outcome_problems(topology, "r2", ids)
         report.check(not problems, f"all {count} executions end SUCCESS with each log line once and their outputs",
                      "; ".join(problems[:5]) or "as expected")
@@ -174,6 +177,7 @@ def scenario_freeze_replica(binary, index, options):
         report.check(False, "the replicas start on the PostgreSQL ledger", str(error)[:1500])
     except Failure as error:
         report.check(False, "the scenario runs to its end", str(error)[:1500])
+        check_after_failure(report, topology)
     finally:
         report_teardown(report, topology)
     return report
@@ -201,8 +205,9 @@ def scenario_restart_postgres(binary, index, options):
         # More starts while the database goes down and comes back: some may be refused, none acknowledged lost.
         threads += start_many(topology, [("r1" if n % 2 else "r2", n) for n in range(41, 61)], 0.2, acknowledged,
                               refused)
-        running = states(topology, "r2", [execution_id for _, execution_id in list(acknowledged.values())])
-        report.note(f"states when PostgreSQL restarts: {dict(collections.Counter(running.values()))}")
+        running = ledger_states(topology, [execution_id for _, execution_id in list(acknowledged.values())])
+        report.note(f"states in the ledger when PostgreSQL restarts: "
+                    f"{dict(collections.Counter(state for state, _ in running.values()))}")
         started = time.monotonic()
         topology.pg_ctl("-m fast restart")
         report.note(f"pg_ctl restart -m fast took {time.monotonic() - started:.1f} s, with "
@@ -212,17 +217,20 @@ def scenario_restart_postgres(binary, index, options):
         for n, (role, error) in sorted(refused.items()):
             report.note(f"start n={n} on {role} not acknowledged: {error[:200]}")
         ids = {n: execution_id for n, (_, execution_id) in acknowledged.items()}
+        absent = [n for n, execution_id in ids.items()
+                  if ledger_states(topology, [execution_id])[execution_id][0] == "absent"]
+        report.check(not absent, "every acknowledged execution is in the PostgreSQL ledger",
+                     f"{len(ids)} acknowledged, absent {absent[:10]}")
+        try:
+            wait_all_terminal(topology, list(ids.values()), options.timeout, "acknowledged executions")
+        finally:
+            final = ledger_states(topology, list(ids.values()))
+            report.check(all(ended for _, ended in final.values()),
+                         f"all {len(ids)} acknowledged executions end (in the ledger)",
+                         f"{dict(collections.Counter(state for state, _ in final.values()))}")
         for role in ("r1", "r2"):
-            missing = [n for n, execution_id in ids.items()
-                       if api("GET", role, topology, f"/executions/{execution_id}")[0] != 200]
-            report.check(not missing, f"every acknowledged execution is in the ledger, read from {role}",
-                         f"{len(ids)} acknowledged, missing {missing[:10]}")
-        wait_all_terminal(topology, "r2", list(ids.values()), options.timeout, "acknowledged executions")
-        final = states(topology, "r2", ids.values())
-        report.check(all(state in TERMINAL for state in final.values()),
-                     f"all {len(ids)} acknowledged executions end in a terminal state",
-                     f"{dict(collections.Counter(final.values()))}")
-        problems, attempts = outcome_problems(topology, "r2", ids, require_success=False)
+            check_api_shows_ends(report, topology, role, ids)
+        problems, attempts = outcome_problems(topology, "r1", ids, require_success=False)
         report.check(not problems, "succeeded executions have the uninterrupted run's outputs and each line once",
                      "; ".join(problems[:5]) or "as expected")
         check_jobs_match_attempts(report, topology, baseline, attempts)
@@ -235,9 +243,36 @@ def scenario_restart_postgres(binary, index, options):
         report.check(False, "the replicas start on the PostgreSQL ledger", str(error)[:1500])
     except Failure as error:
         report.check(False, "the scenario runs to its end", str(error)[:1500])
+        check_after_failure(report, topology)
     finally:
         report_teardown(report, topology)
     return report
+
+
+def check_api_shows_ends(report, topology, role, ids):
+    """`role`'s API shows every one of `ids` ended, within 30 s of the ledger recording it."""
+    def probe():
+        shown = {}
+        for execution_id in ids.values():
+            status, body = api("GET", role, topology, f"/executions/{execution_id}")
+            shown[execution_id] = body["state"]["current"] if status == 200 else f"HTTP {status}"
+        counts = dict(collections.Counter(shown.values()))
+        return all(state in TERMINAL for state in shown.values()), f"{counts}"
+
+    try:
+        seen = wait_for(f"{role}'s API to show all {len(ids)} executions ended", probe, 30, interval=1.0)
+        report.check(True, f"{role}'s API shows every execution ended", seen)
+    except Failure as error:
+        report.check(False, f"{role}'s API shows every execution ended", str(error)[:600])
+
+
+def check_after_failure(report, topology):
+    """After a scenario stopped early: whether the ledger still verifies, as far as there is one."""
+    if topology.database and topology.replicas:
+        try:
+            check_verify(report, topology)
+        except Failure as error:
+            report.note(f"verify could not run: {error}")
 
 
 def bring_up(topology, replicas):
@@ -253,8 +288,9 @@ def report_teardown(report, topology):
     if not report.passed:
         for process in topology.processes:
             said = process.output(tail=3000).strip()
-            if said:
-                log(f"output of {process.name} (last lines):\n" + "\n".join(said.splitlines()[-15:]))
+            status = process.popen.poll()
+            log(f"{process.name}: {'running' if status is None else f'exited {status}'}; its last lines:\n"
+                + "\n".join(said.splitlines()[-15:]))
     left = topology.down()
     report.check(not left, "teardown leaves no namespace, link or process",
                  f"left: {left}" if left else f"nothing of {topology.prefix} in `ip netns list` or `ip link`")

@@ -410,4 +410,9 @@ def api(method, role, topology, path, body=None, content_type=None, timeout=30):
     headers = {"Authorization": f"Bearer {TOKEN}"}
     if content_type:
         headers["Content-Type"] = content_type
-    return http(method, topology.api_url(role) + path, body=body, headers=headers, timeout=timeout)
+    status, body = http(method, topology.api_url(role) + path, body=body, headers=headers, timeout=timeout)
+    replica = topology.replicas.get(role)
+    if status is None and replica is not None and replica.popen.poll() is not None:
+        raise Fatal(f"serve on {role} exited {replica.popen.returncode} (a negative status is the signal that "
+                    f"ended it): {replica.output(tail=1500).strip()}")
+    return status, body
