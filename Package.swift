@@ -96,7 +96,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ledger-bench",
-            dependencies: ["Ledger"],
+            dependencies: ["Ledger", "PostgresLedger"],
             path: "Tools/bench/LedgerBench"
         ),
         .executableTarget(

@@ -97,7 +97,8 @@ public final class EventStore: Sendable {
             try Self.checkIdentity(connection)
         }
         try Self.configure(
-            connection, readOnly: options.readOnly && options.record == nil, durable: options.durable)
+            connection, readOnly: options.readOnly && options.record == nil,
+            synchronous: options.record != nil ? .normal : options.durable ? .full : .off)
         if options.readOnly && options.record == nil {
             let version = Int(try connection.pragma("user_version") ?? "0") ?? 0
             if version > Schema.latestVersion {
@@ -251,8 +252,18 @@ public final class EventStore: Sendable {
         }
     }
 
+    /// How a commit reaches the disk: `full` syncs every commit (a ledger); `normal` syncs at checkpoints, so a
+    /// power loss may lose the last commits but never corrupts the file (the cache of a ledger of record, which
+    /// fetches again what it lost); `off` never syncs (a scratch ledger thrown away after use).
+    enum Synchronous: String {
+        case off = "0", normal = "1", full = "2"
+    }
+
     /// Sets and reads back the pragmas the ledger's durability depends on.
-    private static func configure(_ connection: Connection, readOnly: Bool, durable: Bool) throws(LedgerError) {
+    private static func configure(_ connection: Connection, readOnly: Bool, synchronous mode: Synchronous)
+        throws(LedgerError)
+    {
+        let (level, name) = (mode.rawValue, "\(mode)".uppercased())
         if !readOnly {
             let mode = try connection.pragma("journal_mode = WAL")
             guard mode?.lowercased() == "wal" else {
@@ -260,7 +271,6 @@ public final class EventStore: Sendable {
                     path: connection.path, detail: "cannot switch to WAL mode (journal mode is \(mode ?? "unknown"))")
             }
         }
-        let (level, name) = durable ? ("2", "FULL") : ("0", "OFF")
         try connection.execute("PRAGMA synchronous = \(name); PRAGMA foreign_keys = ON", during: "configure")
         let synchronous = try connection.pragma("synchronous")
         guard synchronous == level else {

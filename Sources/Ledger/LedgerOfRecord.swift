@@ -28,6 +28,9 @@ public protocol LedgerOfRecord: AnyObject, Sendable {
     /// The last event's link (seq 0 and the zero hash for an empty ledger).
     func tail() throws(LedgerError) -> ChainLink
 
+    /// The provenance rows of imported events with `seq` after `seq` through `last`.
+    func imports(after seq: Int64, through last: Int64) throws(LedgerError) -> [ImportRecord]
+
     /// The global hash of the event at `seq`, or nil when there is none.
     func hash(at seq: Int64) throws(LedgerError) -> SHA256Digest?
 
@@ -70,6 +73,33 @@ public enum RecordJob: Sendable {
     case copy([RecordedEvent])
     /// Keys of another ledger; one already stored under the same name must be the same key.
     case copyKeys([LedgerKey])
+    /// Events of an export, each the next version of its stream with its own time and payload, continuing
+    /// this ledger's global chain; each must reproduce the source's stream hash. The outcome is `.imported`.
+    case importEvents([RecordedEvent], sourceLedger: String, importedAt: String)
+}
+
+/// Where one imported event came from: a row of `imports`.
+public struct ImportRecord: Sendable, Equatable {
+    public let importedSeq: Int64
+    public let stream: String
+    public let sourceLedger: String
+    public let sourceSeq: Int64
+    public let sourceHash: SHA256Digest
+    public let sourceStreamHash: SHA256Digest
+    public let importedAt: String
+
+    public init(
+        importedSeq: Int64, stream: String, sourceLedger: String, sourceSeq: Int64, sourceHash: SHA256Digest,
+        sourceStreamHash: SHA256Digest, importedAt: String
+    ) {
+        self.importedSeq = importedSeq
+        self.stream = stream
+        self.sourceLedger = sourceLedger
+        self.sourceSeq = sourceSeq
+        self.sourceHash = sourceHash
+        self.sourceStreamHash = sourceStreamHash
+        self.importedAt = importedAt
+    }
 }
 
 /// An append for the ledger of record, validated.
@@ -95,6 +125,8 @@ public struct RecordAppend: Sendable {
 /// How one job of a committed transaction ended.
 public enum RecordOutcome: Sendable {
     case appended(AppendResult)
+    /// The rows an import wrote, and their provenance.
+    case imported([RecordedEvent], [ImportRecord])
     case lease(LeaseOutcome)
     case lost(Set<String>)
     case key([UInt8])

@@ -209,7 +209,16 @@ final class LedgerWriter: @unchecked Sendable {
             do throws(LedgerError) {
                 let (outcomes, tail) = try record.commit(sent.map(\.job), now: clock())
                 committed = true
+                var known: [RecordedEvent] = []
+                var provenance: [ImportRecord] = []
                 for ((offset, _), outcome) in zip(sent, outcomes) {
+                    switch outcome {
+                    case .appended(let result) where !result.replayed: known += result.events
+                    case .imported(let rows, let imports):
+                        known += rows
+                        provenance += imports
+                    default: break
+                    }
                     switch (jobs[jobs.startIndex + offset], outcome) {
                     case (.append, .appended(let result)):
                         results[offset] = .appended(result)
@@ -228,7 +237,7 @@ final class LedgerWriter: @unchecked Sendable {
                 }
                 // The rows are committed in the ledger of record whatever happens here: a cache that cannot take
                 // them now takes them at its next catch-up.
-                _ = try? catchUp(through: tail)
+                _ = try? catchUp(through: tail, known: known.sorted { $0.seq < $1.seq }, provenance: provenance)
             } catch {
                 for (offset, _) in sent { results[offset] = .failed(error) }
             }
@@ -240,24 +249,49 @@ final class LedgerWriter: @unchecked Sendable {
 
     /// Brings the local file up to `through` (or the ledger of record's tail when nil), in order, each row checked
     /// against the chains it continues, in transactions of at most `catchUpPage` rows; returns the local tail.
+    /// `known` are rows just committed (in `seq` order, with the provenance of those imported): they are not
+    /// fetched again, only the rows other writers committed between them.
     @discardableResult
-    func catchUp(through: Int64? = nil) throws(LedgerError) -> Int64 {
+    func catchUp(through: Int64? = nil, known: [RecordedEvent] = [], provenance: [ImportRecord] = [])
+        throws(LedgerError) -> Int64
+    {
         guard let record else { return 0 }
         let target: Int64
         if let through { target = through } else { target = try record.tail().seq }
         let projections = projections
+        var pending = known[...]
         while true {
             let done = try withConnection { (connection) throws(LedgerError) -> Int64? in
                 try connection.immediateTransaction { () throws(LedgerError) -> Int64? in
-                    let tail = try EventStore.globalTail(connection)
-                    if tail.seq >= target { return tail.seq }
-                    let rows = try record.events(after: tail.seq, through: target, limit: Self.catchUpPage)
-                    guard !rows.isEmpty else {
-                        throw .corrupted(
-                            path: record.description,
-                            detail: "events \(tail.seq + 1) to \(target) are missing from the ledger of record")
+                    let tail = try EventStore.globalTail(connection).seq
+                    while let first = pending.first, first.seq <= tail { pending.removeFirst() }
+                    if tail >= target { return tail }
+                    var rows: [RecordedEvent]
+                    var imports: [ImportRecord]
+                    if let first = pending.first, first.seq == tail + 1 {
+                        // Rows this process committed, up to the next gap.
+                        var end = pending.startIndex
+                        while end < pending.endIndex, pending[end].seq == tail + 1 + Int64(end - pending.startIndex),
+                            end - pending.startIndex < Self.catchUpPage
+                        {
+                            end += 1
+                        }
+                        rows = Array(pending[pending.startIndex..<end])
+                        pending = pending[end...]
+                        let range = (rows.first!.seq)...(rows.last!.seq)
+                        imports = provenance.filter { range.contains($0.importedSeq) }
+                    } else {
+                        let gapEnd = min(target, (pending.first?.seq ?? (target + 1)) - 1)
+                        rows = try record.events(after: tail, through: gapEnd, limit: Self.catchUpPage)
+                        guard let last = rows.last else {
+                            throw .corrupted(
+                                path: record.description,
+                                detail: "events \(tail + 1) to \(gapEnd) are missing from the ledger of record")
+                        }
+                        imports = try record.imports(after: tail, through: last.seq)
                     }
                     try EventStore.insertCopied(rows, projections: projections, connection)
+                    try EventStore.insertProvenance(imports, connection)
                     return nil
                 }
             }

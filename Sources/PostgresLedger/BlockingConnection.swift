@@ -40,6 +40,25 @@ final class BlockingConnection: @unchecked Sendable {
         }
     }
 
+    /// Sends `statements` one after the other without waiting in between (the connection starts each as soon as
+    /// the one before has answered, on its own thread), then waits for all of them; returns each one's rows.
+    /// Throws the first failure, naming its operation.
+    func pipeline(_ statements: [(query: PostgresQuery, operation: String)]) throws -> [[PostgresRow]] {
+        let futures = statements.map { connection.query($0.query, logger: logger) }
+        var results: [[PostgresRow]] = []
+        var failure: (any Error)?
+        for (future, statement) in zip(futures, statements) {
+            do {
+                results.append(try future.wait().rows)
+            } catch {
+                if failure == nil { failure = PostgresLedgerError.wrap(error, url: url, operation: statement.operation) }
+                results.append([])
+            }
+        }
+        if let failure { throw failure }
+        return results
+    }
+
     /// Runs one statement and returns how many rows it changed.
     func execute(_ query: PostgresQuery, _ operation: String) throws -> Int {
         do {

@@ -121,6 +121,24 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
         try withConnection("read the last event") { connection in try Self.globalTail(connection) }
     }
 
+    public func imports(after seq: Int64, through last: Int64) throws(LedgerError) -> [ImportRecord] {
+        try withConnection("read import provenance") { connection in
+            try connection.query(
+                """
+                SELECT imported_seq, stream, source_ledger, source_seq, source_hash, source_stream_hash, imported_at
+                FROM imports WHERE imported_seq > \(seq) AND imported_seq <= \(last) ORDER BY imported_seq
+                """, "read import provenance"
+            ).map { row in
+                let (importedSeq, stream, source, sourceSeq, sourceHash, sourceStreamHash, importedAt) = try row.decode(
+                    (Int64, String, String, Int64, ByteBuffer, ByteBuffer, String).self)
+                return ImportRecord(
+                    importedSeq: importedSeq, stream: stream, sourceLedger: source, sourceSeq: sourceSeq,
+                    sourceHash: try PostgresEventStore.digest(sourceHash),
+                    sourceStreamHash: try PostgresEventStore.digest(sourceStreamHash), importedAt: importedAt)
+            }
+        }
+    }
+
     public func hash(at seq: Int64) throws(LedgerError) -> SHA256Digest? {
         try withConnection("read event \(seq)") { connection in
             let row = try connection.query("SELECT hash FROM events WHERE seq = \(seq)", "read event \(seq)").first
@@ -156,12 +174,16 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
         let recordedAt = Timestamp.rfc3339(now)
         return try withConnection("commit \(jobs.count) ledger write(s)") { connection in
             let operation = "write to the ledger"
-            try connection.query("BEGIN", operation)
             var group = Group(connection: connection, recordedAt: recordedAt)
             var outcomes: [RecordOutcome] = []
             do {
-                try connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.appendLockKey))", operation)
-                group.tail = try Self.globalTail(connection)
+                // The transaction, the append lock and the reads the checks need go out together.
+                let answers = try connection.pipeline([
+                    ("BEGIN", operation),
+                    ("SELECT pg_advisory_xact_lock(\(PostgresSchema.appendLockKey))", operation),
+                    (group.prefetchQuery(for: jobs), "read the chain's tail and the heads"),
+                ])
+                try group.take(prefetched: answers[2])
                 for job in jobs {
                     do {
                         outcomes.append(try group.run(job))
@@ -175,14 +197,20 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
                 throw error
             }
             do {
-                try connection.query("COMMIT", operation)
+                // The writes and the commit go out together: a failed write aborts the transaction, and the
+                // commit of an aborted transaction is a rollback.
+                _ = try connection.pipeline(group.unsentStatements() + [("COMMIT", operation)])
             } catch {
-                // Without rows, running the group again changes nothing that matters (a lease is taken again
-                // by the same process, a renewal renews again).
-                guard let first = group.firstInserted else { throw error }
-                // The commit was sent and its answer lost: it committed when the group's first row is there.
-                // Running it again otherwise would append the same events twice.
-                guard try self.committed(first) else { throw error }
+                if connection.isClosed, let first = group.firstInserted {
+                    // The commit was sent and its answer lost: it committed when the group's first row is
+                    // there. Running it again otherwise would append the same events twice.
+                    guard try self.committed(first) else { throw error }
+                } else {
+                    // Refused before or at the commit (nothing written), or nothing that matters was written
+                    // (a lease taken again by the same process, a renewal renewed again).
+                    _ = try? connection.query("ROLLBACK", operation)
+                    throw error
+                }
             }
             return (outcomes, group.tail.seq)
         }
@@ -229,24 +257,112 @@ private struct Group {
     /// Idempotency keys used in this transaction, with what they wrote.
     var keys: [String: (stream: String, digest: SHA256Digest, rows: [RecordedEvent])] = [:]
     var firstInserted: ChainLink?
+    /// The current lease token of each fenced stream (nil: none held), as this transaction left it.
+    var tokens: [String: Int64?] = [:]
+    /// Rows and idempotency keys written by this transaction and not sent yet: one statement each at the end.
+    var unsent: [RecordedEvent] = []
+    var unsentKeys: [(key: String, stream: String, first: Int64, last: Int64, digest: SHA256Digest)] = []
+    var unsentProvenance: [ImportRecord] = []
+
+    /// The statement that reads what the jobs' checks need: the chain's tail, the head of every stream they
+    /// write, and the lease token of every stream they fence.
+    mutating func prefetchQuery(for jobs: [RecordJob]) -> PostgresQuery {
+        var streams: Set<String> = []
+        var fenced: Set<String> = []
+        for job in jobs {
+            switch job {
+            case .append(let append):
+                streams.insert(append.stream)
+                if let fence = append.fence { fenced.insert(fence.stream) }
+            case .importEvents(let events, _, _), .copy(let events):
+                streams.formUnion(events.map(\.stream))
+            default: break
+            }
+        }
+        for stream in streams { heads[stream] = (0, .zero) }
+        for stream in fenced { tokens[stream] = .some(nil) }
+        return """
+            SELECT 0::bigint, seq, ''::text, hash FROM (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) tail
+            UNION ALL
+            SELECT 1, head.version, wanted.stream, head.stream_hash FROM unnest(\(Array(streams))::text[]) wanted(stream)
+            JOIN LATERAL (SELECT version, stream_hash FROM events e WHERE e.stream = wanted.stream
+                          ORDER BY version DESC LIMIT 1) head ON true
+            UNION ALL
+            SELECT 2, token, stream, NULL::bytea FROM leases WHERE stream = ANY(\(Array(fenced))::text[]) AND released = 0
+            """
+    }
+
+    /// Takes the answer of `prefetchQuery`.
+    mutating func take(prefetched rows: [PostgresRow]) throws {
+        for row in rows {
+            let (kind, number, stream, digest) = try row.decode((Int64, Int64, String, ByteBuffer?).self)
+            switch kind {
+            case 0: tail = ChainLink(seq: number, hash: try PostgresEventStore.digest(digest ?? ByteBuffer()))
+            case 1: heads[stream] = (number, try PostgresEventStore.digest(digest ?? ByteBuffer()))
+            default: tokens[stream] = .some(number)
+            }
+        }
+    }
+
+    /// The statements that send the rows, idempotency keys and import provenance this transaction wrote, each
+    /// kind in one statement.
+    mutating func unsentStatements() -> [(query: PostgresQuery, operation: String)] {
+        var statements: [(query: PostgresQuery, operation: String)] = []
+        if let first = unsent.first {
+            if firstInserted == nil { firstInserted = ChainLink(seq: first.seq, hash: first.hash) }
+            statements.append((Self.insertQuery(unsent), "append to the ledger"))
+        }
+        if !unsentKeys.isEmpty {
+            statements.append(
+                (
+                    """
+                    INSERT INTO append_keys(key, stream, first_seq, last_seq, request_sha256)
+                    SELECT * FROM unnest(\(unsentKeys.map(\.key))::text[], \(unsentKeys.map(\.stream))::text[],
+                        \(unsentKeys.map(\.first))::bigint[], \(unsentKeys.map(\.last))::bigint[],
+                        \(unsentKeys.map { ByteBuffer(bytes: $0.digest.bytes) })::bytea[])
+                    """, "record idempotency keys"
+                ))
+        }
+        if !unsentProvenance.isEmpty {
+            let provenance = unsentProvenance
+            statements.append(
+                (
+                    """
+                    INSERT INTO imports(imported_seq, stream, source_ledger, source_seq, source_hash,
+                                        source_stream_hash, imported_at)
+                    SELECT * FROM unnest(\(provenance.map(\.importedSeq))::bigint[], \(provenance.map(\.stream))::text[],
+                        \(provenance.map(\.sourceLedger))::text[], \(provenance.map(\.sourceSeq))::bigint[],
+                        \(provenance.map { ByteBuffer(bytes: $0.sourceHash.bytes) })::bytea[],
+                        \(provenance.map { ByteBuffer(bytes: $0.sourceStreamHash.bytes) })::bytea[],
+                        \(provenance.map(\.importedAt))::text[])
+                    """, "record where imported events came from"
+                ))
+        }
+        return statements
+    }
 
     mutating func run(_ job: RecordJob) throws -> RecordOutcome {
         switch job {
         case .append(let append):
             return .appended(try self.append(append))
         case .acquireLease(let stream, let owner, let host, let pid, let decide):
-            return .lease(try acquire(stream, owner: owner, host: host, pid: pid, decide: decide))
+            let outcome = try acquire(stream, owner: owner, host: host, pid: pid, decide: decide)
+            if case .acquired(let token) = outcome, tokens[stream] != nil { tokens[stream] = .some(token) }
+            return .lease(outcome)
         case .renewLeases(let leases):
             return .lost(try renew(leases))
         case .releaseLease(let stream, let token):
-            try connection.query(
+            let changed = try connection.execute(
                 "UPDATE leases SET released = 1 WHERE stream = \(stream) AND token = \(token)", "give up a lease")
+            if changed > 0, tokens[stream] != nil { tokens[stream] = .some(nil) }
             return .done
         case .ledgerKey(let name, let candidate):
             return .key(try key(name, candidate: candidate))
         case .copy(let rows):
             try copy(rows)
             return .done
+        case .importEvents(let events, let source, let importedAt):
+            return try importEvents(events, source: source, importedAt: importedAt)
         case .copyKeys(let keys):
             for key in keys {
                 let stored = try self.key(key.name, candidate: key.bytes, createdAt: key.createdAt)
@@ -300,9 +416,14 @@ private struct Group {
             }
         }
         if let fence = append.fence {
-            let current = try connection.query(
-                "SELECT token FROM leases WHERE stream = \(fence.stream) AND released = 0", "check the lease"
-            ).first?.decode(Int64.self)
+            let current: Int64?
+            if let known = tokens[fence.stream] {
+                current = known
+            } else {
+                current = try connection.query(
+                    "SELECT token FROM leases WHERE stream = \(fence.stream) AND released = 0", "check the lease"
+                ).first?.decode(Int64.self)
+            }
             guard current == fence.token else { throw LedgerError.leaseLost(stream: fence.stream) }
         }
         let current = try head(stream)
@@ -334,38 +455,74 @@ private struct Group {
                     hash: hash, streamHash: streamHash))
             tail = ChainLink(seq: seq, hash: hash)
         }
-        try insert(rows)
+        unsent += rows
         heads[stream] = (version, streamHash)
         if let key = append.idempotencyKey, let digest = append.requestDigest, let first = rows.first,
             let last = rows.last
         {
-            try connection.query(
-                """
-                INSERT INTO append_keys(key, stream, first_seq, last_seq, request_sha256)
-                VALUES (\(key), \(stream), \(first.seq), \(last.seq), \(ByteBuffer(bytes: digest.bytes)))
-                """, "record an idempotency key")
+            unsentKeys.append((key, stream, first.seq, last.seq, digest))
             keys[key] = (stream, digest, rows)
         }
         return AppendResult(events: rows, replayed: false)
     }
 
-    /// Inserts `rows` with one statement (arrays of columns, unnested).
-    private mutating func insert(_ rows: [RecordedEvent]) throws {
-        guard let first = rows.first else { return }
-        if firstInserted == nil { firstInserted = ChainLink(seq: first.seq, hash: first.hash) }
-        try connection.query(
-            """
-            INSERT INTO events(seq, stream, version, type, schema_version, recorded_at, payload, payload_sha256,
-                               prev_hash, hash, stream_hash)
-            SELECT * FROM unnest(\(rows.map(\.seq))::bigint[], \(rows.map(\.stream))::text[],
-                \(rows.map(\.version))::bigint[], \(rows.map(\.type))::text[],
-                \(rows.map { Int64($0.schemaVersion) })::bigint[], \(rows.map(\.recordedAt))::text[],
-                \(rows.map { ByteBuffer(bytes: $0.payload) })::bytea[],
-                \(rows.map { ByteBuffer(bytes: $0.payloadSHA256.bytes) })::bytea[],
-                \(rows.map { ByteBuffer(bytes: $0.prevHash.bytes) })::bytea[],
-                \(rows.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[],
-                \(rows.map { ByteBuffer(bytes: $0.streamHash.bytes) })::bytea[])
-            """, "append to the ledger")
+    /// The statement that inserts `rows` (arrays of columns, unnested).
+    static func insertQuery(_ rows: [RecordedEvent]) -> PostgresQuery {
+        """
+        INSERT INTO events(seq, stream, version, type, schema_version, recorded_at, payload, payload_sha256,
+                           prev_hash, hash, stream_hash)
+        SELECT * FROM unnest(\(rows.map(\.seq))::bigint[], \(rows.map(\.stream))::text[],
+            \(rows.map(\.version))::bigint[], \(rows.map(\.type))::text[],
+            \(rows.map { Int64($0.schemaVersion) })::bigint[], \(rows.map(\.recordedAt))::text[],
+            \(rows.map { ByteBuffer(bytes: $0.payload) })::bytea[],
+            \(rows.map { ByteBuffer(bytes: $0.payloadSHA256.bytes) })::bytea[],
+            \(rows.map { ByteBuffer(bytes: $0.prevHash.bytes) })::bytea[],
+            \(rows.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[],
+            \(rows.map { ByteBuffer(bytes: $0.streamHash.bytes) })::bytea[])
+        """
+    }
+
+    /// Each event as the next version of its stream, with its own time, continuing the global chain here; its
+    /// stream hash must come out as the source's.
+    private mutating func importEvents(_ events: [RecordedEvent], source: String, importedAt: String) throws
+        -> RecordOutcome
+    {
+        var rows: [RecordedEvent] = []
+        var provenance: [ImportRecord] = []
+        for event in events {
+            let current = try head(event.stream)
+            guard event.version == current.version + 1 else {
+                throw LedgerError.versionConflict(
+                    stream: event.stream, expected: .exactly(event.version - 1), actual: current.version)
+            }
+            let seq = tail.seq + 1
+            let digest = SHA256Digest.of(event.payload)
+            let hash = HashChain.globalHash(
+                prev: tail.hash, seq: seq, stream: event.stream, version: event.version, type: event.type,
+                schemaVersion: event.schemaVersion, recordedAt: event.recordedAt, payloadSHA256: digest)
+            let streamHash = HashChain.streamHash(
+                prev: current.hash, stream: event.stream, version: event.version, type: event.type,
+                schemaVersion: event.schemaVersion, recordedAt: event.recordedAt, payloadSHA256: digest)
+            guard streamHash == event.streamHash else {
+                throw LedgerError.invalidArgument(
+                    "execution \(event.stream) version \(event.version) would get stream hash \(streamHash.hex), "
+                        + "not the source's \(event.streamHash.hex)")
+            }
+            rows.append(
+                RecordedEvent(
+                    seq: seq, stream: event.stream, version: event.version, type: event.type,
+                    schemaVersion: event.schemaVersion, recordedAt: event.recordedAt, payload: event.payload,
+                    payloadSHA256: digest, prevHash: tail.hash, hash: hash, streamHash: streamHash))
+            provenance.append(
+                ImportRecord(
+                    importedSeq: seq, stream: event.stream, sourceLedger: source, sourceSeq: event.seq,
+                    sourceHash: event.hash, sourceStreamHash: event.streamHash, importedAt: importedAt))
+            heads[event.stream] = (event.version, streamHash)
+            tail = ChainLink(seq: seq, hash: hash)
+        }
+        unsent += rows
+        unsentProvenance += provenance
+        return .imported(rows, provenance)
     }
 
     private mutating func copy(_ rows: [RecordedEvent]) throws {
@@ -379,7 +536,7 @@ private struct Group {
             try continuation.accept(row)
             self.heads[row.stream] = (row.version, row.streamHash)
         }
-        try insert(rows)
+        unsent += rows
         tail = continuation.tail
     }
 

@@ -184,9 +184,13 @@ enum PostgresSchema {
     @discardableResult
     static func migrate(_ connection: BlockingConnection, now: String) throws -> Int {
         let operation = "migrate the ledger schema"
+        // A session lock taken before the transaction begins: the version is then read in a transaction that
+        // starts after any other migration committed (a lock taken inside it may still see the catalog as
+        // it was).
+        try connection.query("SELECT pg_advisory_lock(\(migrationLockKey))", operation)
+        defer { _ = try? connection.query("SELECT pg_advisory_unlock(\(migrationLockKey))", operation) }
         try connection.query("BEGIN", operation)
         do {
-            try connection.query("SELECT pg_advisory_xact_lock(\(migrationLockKey))", operation)
             let current = try currentVersion(connection)
             for migration in migrations where migration.version > current {
                 for statement in migration.statements {

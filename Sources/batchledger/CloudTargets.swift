@@ -93,12 +93,34 @@ enum CloudTargets {
     /// `BATCHLEDGER_TIMING`: `standard` (Kestra's intervals, Google's quotas) or `responsive` (for an endpoint
     /// that answers at once: polls every 20 ms, no log grace); `preferred` when it is not set.
     static func timing(_ environment: [String: String], default preferred: Timing) throws -> Timing {
-        guard let name = environment["BATCHLEDGER_TIMING"], !name.isEmpty else { return preferred }
-        guard let timing = Timing.named(name) else {
-            throw EngineError.configuration(
-                "BATCHLEDGER_TIMING=\(TerminalText.escaped(String(name.prefix(40)))): not a timing; "
-                    + "set it to standard or responsive, or unset it")
+        var timing = preferred
+        if let name = environment["BATCHLEDGER_TIMING"], !name.isEmpty {
+            guard let named = Timing.named(name) else {
+                throw EngineError.configuration(
+                    "BATCHLEDGER_TIMING=\(TerminalText.escaped(String(name.prefix(40)))): not a timing; "
+                        + "set it to standard or responsive, or unset it")
+            }
+            timing = named
+        }
+        if let text = environment[leaseTTLVariable], !text.isEmpty {
+            guard let seconds = leaseTTL(text) else {
+                throw EngineError.configuration(
+                    "\(leaseTTLVariable)=\(TerminalText.escaped(String(text.prefix(40)))): not a lease TTL; "
+                        + "give a whole number of seconds from \(leaseTTLRange.lowerBound) to "
+                        + "\(leaseTTLRange.upperBound), or unset it")
+            }
+            timing.setLeaseTTL(Double(seconds))
         }
         return timing
+    }
+
+    /// The variable that sets how long a lease of another host's process lasts without a heartbeat.
+    static let leaseTTLVariable = "BATCHLEDGER_LEASE_TTL"
+    static let leaseTTLRange = 1...3600
+
+    /// `text` as a lease TTL in whole seconds, or nil when it is not one in range.
+    static func leaseTTL(_ text: String) -> Int? {
+        guard text.count <= 5, let seconds = Int(text), leaseTTLRange.contains(seconds) else { return nil }
+        return seconds
     }
 }

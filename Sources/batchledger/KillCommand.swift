@@ -14,7 +14,8 @@ struct KillCommand: AsyncParsableCommand {
             process that drives the execution (a run, a recover, a serve) notices it within a second, deletes the \
             execution's jobs and records CANCELLED; kill waits for that. An execution that no process drives any \
             more (its process was killed) is killed by this command: its lease taken, its jobs deleted, its task \
-            runs in flight cancelled.
+            runs in flight cancelled, then its finally tasks run here (kill waits for them; --secrets-file gives \
+            the secrets they read). A second kill of the same execution stops a finally that a kill started.
 
             Exit status: 0 killed, 1 it ended otherwise before the kill reached it, 2 an unknown execution or one \
             that had already ended, 3 any other error (also: its driver did not end it within --wait seconds).

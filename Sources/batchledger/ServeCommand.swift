@@ -5,6 +5,7 @@ import GoogleCloud
 import Hummingbird
 import Ledger
 import Server
+import ServiceLifecycle
 import Templates
 
 /// `batchledger serve`: Kestra's REST API over the ledger, for Kestra's own tools and SDKs. It keeps flows in the
@@ -56,12 +57,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The largest request body accepted, in bytes.", valueName: "bytes"))
     var maxBody = KestraResponder.defaultMaximumBodySize
 
+    @Option(
+        help: ArgumentHelp(
+            "How long an execution's lease outlives its driver's last heartbeat before another replica may take it "
+                + "over, in seconds (1 to 3600; default: $BATCHLEDGER_LEASE_TTL, else 10).",
+            valueName: "seconds"))
+    var leaseTTL: String?
+
     func validate() throws {
         guard (0...65_535).contains(port) else {
             throw ValidationError("--port must be from 0 to 65535, not \(port)")
         }
         guard (1_024...(1 << 30)).contains(maxBody) else {
             throw ValidationError("--max-body must be from 1024 to 1073741824 bytes, not \(maxBody)")
+        }
+        if let leaseTTL, CloudTargets.leaseTTL(leaseTTL) == nil {
+            throw ValidationError(
+                "--lease-ttl must be a whole number of seconds from \(CloudTargets.leaseTTLRange.lowerBound) to "
+                    + "\(CloudTargets.leaseTTLRange.upperBound), not \(String(leaseTTL.prefix(40)))")
         }
         if local && endpoint != nil { throw ValidationError("--local and --endpoint: choose one") }
         if let endpoint, URL(string: endpoint)?.host == nil {
@@ -82,12 +95,14 @@ struct ServeCommand: AsyncParsableCommand {
             printError("batchledger serve: \(error)")
             throw ExitCode(ExitCodes.invalidInput)
         }
-        let environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment
+        if let leaseTTL { environment[CloudTargets.leaseTTLVariable] = leaseTTL }
         let targets = ServeTargets(environment: environment)
         let engine = Engine(ledgerPath: ledgerOptions.path, targets: targets, environment: environment)
         let store: EventStore = try ExitCodes.run("serve") { try engine.store(.create) }
         let secrets: SecretStore = try ExitCodes.run("serve") { try Secrets.load(secretsFile) }
         let backend: Backend = try ExitCodes.run("serve") { try self.backend(environment) }
+        // Over a shared ledger the file is this host's cache: outputs go beside it, as they would beside a ledger.
         let outputs =
             outputDir.map { URL(fileURLWithPath: $0) }
             ?? URL(fileURLWithPath: store.path).deletingLastPathComponent().appendingPathComponent("outputs")
@@ -102,10 +117,15 @@ struct ServeCommand: AsyncParsableCommand {
         let host = host
         // Schedule triggers fire once the interrupted executions are being resumed.
         let scheduler = Scheduler(host: executions, library: FlowLibrary(store: store))
-        let app = server.application(services: [scheduler]) { port in
+        var services: [any Service] = [scheduler]
+        if store.hasRecord {
+            // Replicas on one shared ledger: follow what the others write, take over what a dead one drove.
+            services.append(ReplicaFollower(store: store, host: executions))
+        }
+        let app = server.application(services: services) { port in
             let shown = host.contains(":") ? "[\(host)]" : host
             var line =
-                "batchledger serve: Kestra's API on http://\(shown):\(port)/api/v1/main/ over \(store.path)"
+                "batchledger serve: Kestra's API on http://\(shown):\(port)/api/v1/main/ over \(store.name)"
                 + (tokens == nil ? " (no token file: loopback only)" : "")
             if !resumed.isEmpty { line += "\nbatchledger serve: resuming \(resumed.count) interrupted execution(s)" }
             FileHandle.standardOutput.write(Data((line + "\n").utf8))

@@ -173,10 +173,54 @@ struct CoreTaskRunTests {
             environment: ["SECRET_SUBFLOW_TOKEN": Data(secret.utf8).base64EncodedString()])
         #expect(result.status == 1)
         #expect(report?.state == "FAILED")
-        #expect(result.stderr.contains("parent.yaml:9:14: Subflow call: input token holds a secret's value"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("parent.yaml:9:14: Subflow call: input token holds a secret's value"),
+            "\(result.stderr)")
         #expect(!result.stdout.contains(secret) && !result.stderr.contains(secret))
         #expect(cli.ledgerBytes().range(of: Data(secret.utf8)) == nil, "the secret is in the ledger")
         #expect(try cli.run(["executions"]).stdout.split(separator: "\n").count == 1, "no child was started")
+    }
+
+    @Test("a Subflow's revision under run must be its child flow file's: validate and run say so at its place")
+    func subflowRevisionOfAFile() throws {
+        let cli = try CLI()
+        let parent = try cli.writeFlow(
+            "parent.yaml",
+            """
+            id: parent
+            namespace: company.team
+            tasks:
+              - id: call
+                type: io.kestra.plugin.core.flow.Subflow
+                namespace: company.team
+                flowId: child
+                revision: 2
+            """)
+        try cli.writeFlow(
+            "child.yaml",
+            """
+            id: child
+            namespace: company.team
+            revision: 3
+            tasks:
+              - id: say
+                type: io.kestra.plugin.core.log.Log
+                message: hi
+            """)
+        let message =
+            "parent.yaml:8:15: Subflow call: revision 2 was asked, and the flow file \(cli.folder.path)/child.yaml is "
+            + "revision 3: remove 'revision' (a flow file has one), or run the flows in batchledger serve, whose flow "
+            + "library keeps every revision"
+        let validated = try cli.run(["validate", parent])
+        #expect(validated.status != 0)
+        #expect(validated.stdout.contains(message) || validated.stderr.contains(message), "\(validated.stderr)")
+        try cli.writeFlow(
+            "parent.yaml",
+            try String(contentsOfFile: parent, encoding: .utf8).replacingOccurrences(
+                of: "revision: 2", with: "revision: 3"))
+        let (result, report) = try cli.runLocal(parent)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(report?.state == "SUCCEEDED")
     }
 
     @Test("a Subflow that would run its own flow again through another fails, and starts no third execution")

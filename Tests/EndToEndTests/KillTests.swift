@@ -216,6 +216,256 @@ struct KillTests {
         #expect(!recover.stdout.contains(id), "\(recover.stdout)")
     }
 
+    /// Starts `run FLOW --endpoint` in its own process and waits until task `taskId` runs; its execution id.
+    func startRun(_ cli: CLI, _ emulator: Emulator, _ flow: String, untilRunning taskId: String) throws -> (
+        CLI.Running, String
+    ) {
+        let running = try cli.start(
+            ["run", flow, "--endpoint", emulator.endpoint, "--secrets-file", CLI.sample("local.env")])
+        var id: String?
+        #expect(
+            eventually {
+                id =
+                    running.stdout.split(separator: "\n").lazy.compactMap { line in
+                        line.hasPrefix("execution ")
+                            ? line.split(separator: " ").dropFirst().first.map(String.init) : nil
+                    }.first
+                guard let id, let shown = try? cli.run(["show", id, "--json"]) else { return false }
+                return (try? JSONDecoder().decode(Report.self, from: Data(shown.stdout.utf8)))?.tasks
+                    .contains { $0.id == taskId && $0.state == "RUNNING" } == true
+            }, "\(taskId) never ran: \(running.stderr)")
+        return (running, try #require(id))
+    }
+
+    @Test("a second kill stops the finally the first kill started: its job deleted, its task run cancelled, KILLED")
+    func secondKillStopsTheFinally() throws {
+        let cli = try CLI()
+        let emulator = try Emulator(cli)
+        let flow = try cli.writeFlow(
+            "slow_finally.yaml",
+            """
+            id: slow_finally
+            namespace: company.team
+            tasks:
+              - id: wait
+                type: io.kestra.plugin.scripts.shell.Commands
+                taskRunner:
+                  type: io.kestra.plugin.ee.gcp.runner.Batch
+                  projectId: local-project
+                  region: europe-west9
+                commands:
+                  - sleep 600
+            finally:
+              - id: cleanup
+                type: io.kestra.plugin.scripts.shell.Commands
+                taskRunner:
+                  type: io.kestra.plugin.ee.gcp.runner.Batch
+                  projectId: local-project
+                  region: europe-west9
+                commands:
+                  - sleep 600
+              - id: after
+                type: io.kestra.plugin.core.log.Log
+                message: not after a second kill
+            """)
+        let (run, id) = try startRun(cli, emulator, flow, untilRunning: "wait")
+        // The first kill starts the finally, which it waits for.
+        let first = try cli.start(["kill", id], environment: ["BATCHLEDGER_USER": "carol"])
+        #expect(
+            try eventually {
+                guard let shown = try? cli.run(["show", id, "--json"]),
+                    let report = try? JSONDecoder().decode(Report.self, from: Data(shown.stdout.utf8)),
+                    let job = report.tasks.first(where: { $0.id == "cleanup" })?.jobName
+                else { return false }
+                return try emulator.jobStates().contains { $0.key.hasSuffix(job) && $0.value == "RUNNING" }
+            }, "the finally's job never ran")
+        let second = try cli.run(["kill", id], environment: ["BATCHLEDGER_USER": "dave"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("CANCELLED"), "\(second.stdout)")
+        #expect(waitForExit(run) == 130, "the run ends as cancelled: \(run.stderr)")
+        #expect(waitForExit(first) == 0, "\(first.stderr)")
+        let shown = try JSONDecoder().decode(Report.self, from: Data(try cli.run(["show", id, "--json"]).stdout.utf8))
+        #expect(shown.state == "CANCELLED")
+        #expect(shown.tasks.map { "\($0.id) \($0.state)" } == ["wait CANCELLED", "cleanup CANCELLED"])
+        #expect(unfinished(try emulator.jobStates()).isEmpty)
+        #expect(try emulator.stats()["jobsDeleted"] as? Int == 2)
+        #expect(try finished(cli, id).contains("\"requestedBy\":\"carol\""))
+        let trail = try cli.run(["events", id]).stdout
+        #expect(trail.contains("JobDeleted") && trail.contains("killed by dave"), "\(trail)")
+        let requests = try cli.run(["events", "control/\(id)"]).stdout
+        #expect(requests.components(separatedBy: "KillRequested").count - 1 == 2, "\(requests)")
+        #expect(try cli.run(["verify"]).status == 0)
+        let check = try cli.run(["replay", id, "--check", "--secrets-file", CLI.sample("local.env")])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+    }
+
+    @Test("a driverless kill runs the flow's finally tasks, a script on Batch among them, and records them")
+    func driverlessKillRunsTheFinally() throws {
+        let cli = try CLI()
+        let emulator = try Emulator(cli)
+        let flow = try cli.writeFlow(
+            "sleeper_cleans_up.yaml",
+            """
+            id: sleeper_cleans_up
+            namespace: company.team
+            tasks:
+              - id: sleeps
+                type: io.kestra.plugin.scripts.shell.Commands
+                taskRunner:
+                  type: io.kestra.plugin.ee.gcp.runner.Batch
+                  projectId: local-project
+                  region: europe-west9
+                commands:
+                  - sleep 600
+              - id: never
+                type: io.kestra.plugin.core.log.Log
+                message: never
+            finally:
+              - id: cleanup
+                type: io.kestra.plugin.core.log.Log
+                message: cleaning up after {{ flow.id }}
+              - id: report
+                type: io.kestra.plugin.scripts.shell.Commands
+                taskRunner:
+                  type: io.kestra.plugin.ee.gcp.runner.Batch
+                  projectId: local-project
+                  region: europe-west9
+                commands:
+                  - echo '::{"outputs":{"reported":"yes"}}::'
+            """)
+        let (run, id) = try startRun(cli, emulator, flow, untilRunning: "sleeps")
+        #expect(try eventually { try emulator.jobStates().values.contains("RUNNING") }, "the job never ran")
+        Foundation.kill(run.process.processIdentifier, SIGKILL)
+        run.process.waitUntilExit()
+        let kill = try cli.run(["kill", id, "--json"], environment: ["BATCHLEDGER_USER": "dave"])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(kill.stdout.utf8))
+        #expect(report.state == "CANCELLED")
+        #expect(
+            report.tasks.map { "\($0.id) \($0.state)" } == [
+                "sleeps CANCELLED", "cleanup SUCCEEDED", "report SUCCEEDED",
+            ],
+            "\(kill.stdout)")
+        #expect(unfinished(try emulator.jobStates()).isEmpty)
+        #expect(try finished(cli, id).contains("\"requestedBy\":\"dave\""))
+        #expect(report.tasks.last?.vars["reported"]?.text == "yes", "\(kill.stdout)")
+        #expect(try cli.run(["verify"]).status == 0)
+        let check = try cli.run(["replay", id, "--check", "--secrets-file", CLI.sample("local.env")])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        #expect(!(try cli.run(["recover"]).stdout.contains(id)))
+    }
+
+    @Test("a driverless kill runs the finally of the Parallel it interrupted, then the flow's, and starts nothing else")
+    func driverlessKillRunsNestedFinallyInnermostFirst() throws {
+        let cli = try CLI()
+        let flow = try cli.writeFlow(
+            "nested_finally.yaml",
+            """
+            id: nested_finally
+            namespace: company.team
+            tasks:
+              - id: both
+                type: io.kestra.plugin.core.flow.Parallel
+                tasks:
+                  - id: left
+                    type: io.kestra.plugin.core.flow.Pause
+                    delay: PT1H
+                  - id: right
+                    type: io.kestra.plugin.core.flow.Pause
+                    delay: PT1H
+                finally:
+                  - id: inner_cleanup
+                    type: io.kestra.plugin.core.log.Log
+                    message: inner
+              - id: never
+                type: io.kestra.plugin.core.log.Log
+                message: never
+            finally:
+              - id: outer_cleanup
+                type: io.kestra.plugin.core.log.Log
+                message: outer
+            """)
+        let running = try cli.start(["run", flow, "--local"])
+        var id: String?
+        #expect(
+            eventually {
+                id =
+                    running.stdout.split(separator: "\n").lazy.compactMap { line in
+                        line.hasPrefix("execution ")
+                            ? line.split(separator: " ").dropFirst().first.map(String.init) : nil
+                    }.first
+                guard let id, let shown = try? cli.run(["show", id, "--json"]) else { return false }
+                let tasks = (try? JSONDecoder().decode(Report.self, from: Data(shown.stdout.utf8)))?.tasks ?? []
+                return tasks.filter { $0.state == "RUNNING" }.count == 2
+            }, "the Pauses never started: \(running.stderr)")
+        Foundation.kill(running.process.processIdentifier, SIGKILL)
+        running.process.waitUntilExit()
+        let kill = try cli.run(["kill", try #require(id), "--json"], environment: ["BATCHLEDGER_USER": "erin"])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(kill.stdout.utf8))
+        #expect(report.state == "CANCELLED")
+        #expect(
+            report.tasks.map { "\($0.id) \($0.state)" }.sorted()
+                == ["inner_cleanup SUCCEEDED", "left CANCELLED", "outer_cleanup SUCCEEDED", "right CANCELLED"],
+            "\(kill.stdout)")
+        let order = report.tasks.map(\.id)
+        #expect(
+            (order.firstIndex(of: "inner_cleanup") ?? 99) < (order.firstIndex(of: "outer_cleanup") ?? -1), "\(order)")
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
+    @Test("a second kill stops the finally a driverless kill drives")
+    func secondKillStopsADriverlessFinally() throws {
+        let cli = try CLI()
+        let flow = try cli.writeFlow(
+            "waits_twice.yaml",
+            """
+            id: waits_twice
+            namespace: company.team
+            tasks:
+              - id: wait
+                type: io.kestra.plugin.core.flow.Pause
+                delay: PT1H
+            finally:
+              - id: linger
+                type: io.kestra.plugin.core.flow.Pause
+                delay: PT1H
+            """)
+        let running = try cli.start(["run", flow, "--local"])
+        var id: String?
+        #expect(
+            eventually {
+                id =
+                    running.stdout.split(separator: "\n").lazy.compactMap { line in
+                        line.hasPrefix("execution ")
+                            ? line.split(separator: " ").dropFirst().first.map(String.init) : nil
+                    }.first
+                guard let id, let shown = try? cli.run(["show", id, "--json"]) else { return false }
+                return (try? JSONDecoder().decode(Report.self, from: Data(shown.stdout.utf8)))?.tasks
+                    .contains { $0.id == "wait" && $0.state == "RUNNING" } == true
+            }, "the Pause never started: \(running.stderr)")
+        let execution = try #require(id)
+        Foundation.kill(running.process.processIdentifier, SIGKILL)
+        running.process.waitUntilExit()
+        // The first kill takes the execution over and waits in its finally.
+        let first = try cli.start(["kill", execution], environment: ["BATCHLEDGER_USER": "erin"])
+        #expect(
+            eventually {
+                guard let shown = try? cli.run(["show", execution, "--json"]) else { return false }
+                return (try? JSONDecoder().decode(Report.self, from: Data(shown.stdout.utf8)))?.tasks
+                    .contains { $0.id == "linger" && $0.state == "RUNNING" } == true
+            }, "the finally never started: \(first.stderr)")
+        let second = try cli.run(["kill", execution, "--json"], environment: ["BATCHLEDGER_USER": "frank"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(second.stdout.utf8))
+        #expect(report.state == "CANCELLED")
+        #expect(report.tasks.map { "\($0.id) \($0.state)" } == ["wait CANCELLED", "linger CANCELLED"])
+        #expect(report.tasks.last?.failureReason == "killed by frank", "\(second.stdout)")
+        #expect(waitForExit(first) == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("ended by the kill itself"), "\(first.stdout)")
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
     @Test("kill of an execution a recover drives: the recover notices the request and ends it")
     func killsARecovery() throws {
         let cli = try CLI()

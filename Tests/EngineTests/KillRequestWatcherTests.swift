@@ -60,6 +60,36 @@ struct KillRequestWatcherTests {
         #expect(probe.requestedBy == "dave")
     }
 
+    @Test("a request is delivered once; a second request stops the finally the first one started")
+    func secondRequestStopsTheFinally() async throws {
+        let store = try store()
+        let running = RunningExecutions()
+        let steps = FinallyProbe()
+        let driven = Task {
+            try await running.drive("exec-e") {
+                await Gate.shared.untilCancelled()
+                return try await KillNote.afterKill {
+                    steps.note("finally started")
+                    await Gate.shared.untilCancelled()
+                    steps.note(Task.isCancelled ? "finally stopped" : "finally ended")
+                    try Task.checkCancellation()
+                }
+            }
+        }
+        await driving(running, ["exec-e"])
+        let watcher = watcher(running, store)
+        try await ExecutionControl.requestKill("exec-e", by: "carol", in: store)
+        #expect(try watcher.check() == ["exec-e"])
+        while !steps.seen.contains("finally started") { await Task.yield() }
+        // The first request is not delivered again: the finally goes on.
+        #expect(try watcher.check().isEmpty)
+        #expect(steps.seen == ["finally started"])
+        try await ExecutionControl.requestKill("exec-e", by: "dave", in: store)
+        #expect(try watcher.check() == ["exec-e"])
+        await #expect(throws: CancellationError.self) { try await driven.value }
+        #expect(steps.seen == ["finally started", "finally stopped"])
+    }
+
     @Test("kill requests live in control streams, which the execution summary skips")
     func controlStreamsAreNotExecutions() async throws {
         let store = try store()
@@ -110,4 +140,14 @@ actor Gate {
     private func release(_ id: UUID) {
         waiters.removeValue(forKey: id)?.resume()
     }
+}
+
+/// What a driven body did, in order.
+final class FinallyProbe: @unchecked Sendable {
+    private let lock = NSLock()
+    private var steps: [String] = []
+
+    func note(_ step: String) { lock.withLock { steps.append(step) } }
+
+    var seen: [String] { lock.withLock { steps } }
 }

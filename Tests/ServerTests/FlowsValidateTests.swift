@@ -99,8 +99,8 @@ struct FlowsValidateTests {
         #expect(command.filter { $0.severity == .error }.map(\.description) == expected)
     }
 
-    @Test("a flow with a Subflow task is not saved in the library, with the task's place and what to do")
-    func subflowRefusedInTheLibrary() throws {
+    @Test("a flow with a Subflow task is saved in the library: its child is read from the library when it runs")
+    func subflowSavedInTheLibrary() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("library-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -113,12 +113,10 @@ struct FlowsValidateTests {
                 type: io.kestra.plugin.core.flow.Subflow
                 namespace: company.team
                 flowId: child
+                revision: 2
             """
-        #expect {
-            try library.save(source, path: "parent.yaml", mode: .create, requestedBy: "alice")
-        } throws: { error in
-            "\(error)".hasPrefix("parent.yaml:5:11: Subflow call is not supported in a server's flow library yet")
-        }
-        #expect(try library.catalog().isEmpty)
+        let saved = try library.save(source, path: "parent.yaml", mode: .create, requestedBy: "alice")
+        #expect(saved.revision == 1)
+        #expect(try library.catalog().map(\.flowId) == ["parent"])
     }
 }

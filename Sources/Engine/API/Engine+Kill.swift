@@ -78,11 +78,12 @@ extension Engine {
                         + "Subflow task stops the child with it"
                 ])
             }
-            try await ExecutionControl.requestKill(id, by: request.requestedBy, in: store)
-            if running.kill(id, by: request.requestedBy) {
-                return try await waitForEnd(id, store: store, request: request, how: .inProcess)
+            let seq = try await ExecutionControl.requestKill(id, by: request.requestedBy, in: store)
+            if running.kill(id, by: request.requestedBy, request: seq) != nil {
+                return try await waitForEnd(id, store: store, request: request, seq: seq, how: .inProcess)
             }
-            return try await waitForEnd(id, store: store, request: request, how: .driver, observer: observer)
+            return try await waitForEnd(
+                id, store: store, request: request, seq: seq, how: .driver, observer: observer)
         } catch let failure as EngineFailure {
             throw failure
         } catch {
@@ -92,7 +93,8 @@ extension Engine {
 
     /// Waits until the execution ended; when no process drives it (its lease is free), kills it directly.
     private func waitForEnd(
-        _ id: String, store: EventStore, request: KillRequest, how: KillPath, observer: EngineObserver = .silent
+        _ id: String, store: EventStore, request: KillRequest, seq: Int64, how: KillPath,
+        observer: EngineObserver = .silent
     ) async throws -> KillOutcome {
         let deadline = clock.now.advanced(by: request.wait)
         var holder: LeaseHolder?
@@ -104,7 +106,7 @@ extension Engine {
                 switch try await store.acquireLease(id, owner: "batchledger kill") {
                 case .acquired(let token):
                     let (outcome, killedHere) = try await killDirectly(
-                        id, token: token, store: store, request: request, observer: observer)
+                        id, token: token, store: store, request: request, seq: seq, observer: observer)
                     return .ended(outcome, how: killedHere ? .directly : how)
                 case .heldBy(let current):
                     holder = current
@@ -124,9 +126,10 @@ extension Engine {
     }
 
     /// Kills an execution whose lease this process took (`token`), and gives the lease up; false with the outcome
-    /// when its driver had ended it just before.
+    /// when its driver had ended it just before. This process drives it while its `finally` tasks run, so that a
+    /// further kill request (`seq` is this one's) stops them as it would stop its driver's.
     private func killDirectly(
-        _ id: String, token: Int64, store: EventStore, request: KillRequest, observer: EngineObserver
+        _ id: String, token: Int64, store: EventStore, request: KillRequest, seq: Int64, observer: EngineObserver
     ) async throws -> (ExecutionOutcome, killedHere: Bool) {
         let result: Result<(ExecutionState, Bool), any Error>
         do {
@@ -137,11 +140,15 @@ extension Engine {
                 // Its driver ended it between the last look and the lease.
                 result = .success((state, false))
             } else {
-                let final = try await targets.using(started.backend) { resolved in
-                    try await DriverlessKill(
-                        store: store, executionId: id, token: token, target: resolved.target,
-                        secrets: request.secrets, requester: request.requestedBy, clock: clock
-                    ).run(state, observer: observer.events(id))
+                let final = try await running.drive(id) { [self] in
+                    running.noteDelivered(id, by: request.requestedBy, request: seq)
+                    return try await targets.using(started.backend) { resolved in
+                        try await DriverlessKill(
+                            store: store, executionId: id, token: token, target: resolved.target,
+                            secrets: request.secrets, requester: request.requestedBy, environment: environment,
+                            clock: clock
+                        ).run(state, observer: observer.events(id))
+                    }
                 }
                 result = .success((final, true))
             }

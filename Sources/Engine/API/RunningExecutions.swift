@@ -69,10 +69,25 @@ final class RunningExecutions: @unchecked Sendable {
     /// Cancels the task that drives `executionId`, noting who asked (when given); false when this process does not
     /// drive it.
     func kill(_ executionId: String, by requester: String?) -> Bool {
-        guard let handle = lock.withLock({ running[executionId] }) else { return false }
-        if let requester { handle.note.note(requester) }
+        kill(executionId, by: requester, request: nil) != nil
+    }
+
+    /// Cancels the task that drives `executionId` for the kill request recorded at `request` (its `seq` in the
+    /// control stream; nil for a kill without a record): nil when this process does not drive it, false when
+    /// that request was delivered before (nothing is done again), true when it was delivered now. A kill after
+    /// the first also stops the `finally` branches the first started.
+    func kill(_ executionId: String, by requester: String?, request: Int64?) -> Bool? {
+        guard let handle = lock.withLock({ running[executionId] }) else { return nil }
+        guard handle.note.noteKill(by: requester, request: request) else { return false }
         handle.cancel()
         return true
+    }
+
+    /// Notes, before anything delivers it, a kill request that the task driving `executionId` acts on itself (a
+    /// kill of an execution no process drove, which drives its `finally` here): the watcher delivers it no more.
+    func noteDelivered(_ executionId: String, by requester: String, request: Int64) {
+        guard let handle = lock.withLock({ running[executionId] }) else { return }
+        handle.note.noteKill(by: requester, request: request)
     }
 
     /// Stops driving every execution without ending any (each stays interrupted, its jobs running, its lease given

@@ -153,9 +153,16 @@ struct FlowChecker {
 
     /// The inputs given must be the child's, and every required child input without a default must be given.
     private mutating func checkSubflowInputs(_ subflow: SubflowTask, child: Flow) {
+        diagnostics += Self.subflowInputProblems(subflow, child: child)
+    }
+
+    /// What `checkSubflowInputs` finds, each at its place in the parent (a run checks a child read from a flow
+    /// library with it, which `validate` cannot see).
+    static func subflowInputProblems(_ subflow: SubflowTask, child: Flow) -> [FlowDiagnostic] {
+        var problems: [FlowDiagnostic] = []
         let declared = Set(child.inputs.map(\.id.value))
         for entry in subflow.inputs where !declared.contains(entry.key.value) {
-            diagnostics.append(
+            problems.append(
                 FlowDiagnostic(
                     "Subflow \(subflow.common.id.value): flow \(child.namespace.value)/\(child.id.value) has no input "
                         + "'\(entry.key.value)'"
@@ -165,11 +172,12 @@ struct FlowChecker {
         let given = Set(subflow.inputs.map(\.key.value))
         for input in child.inputs
         where input.required.value && input.defaults == nil && !given.contains(input.id.value) {
-            diagnostics.append(
+            problems.append(
                 FlowDiagnostic(
                     "Subflow \(subflow.common.id.value): input '\(input.id.value)' of flow \(child.namespace.value)/"
                         + "\(child.id.value) is required: give it under inputs", at: subflow.common.location))
         }
+        return problems
     }
 
     /// The child flow must be a flow file of the same folder (checked when the flow file is on disk).
@@ -184,6 +192,14 @@ struct FlowChecker {
             ?? nil
         if let found, let child = FlowParser.parse(source: found.source, file: found.path).flow {
             checkSubflowInputs(subflow, child: child)
+            if let wanted = subflow.revision, child.revision?.value != wanted.value {
+                diagnostics.append(
+                    FlowDiagnostic(
+                        "Subflow \(subflow.common.id.value): revision \(wanted.value) was asked, and the flow file "
+                            + "\(found.path) is " + (child.revision.map { "revision \($0.value)" } ?? "no revision")
+                            + ": remove 'revision' (a flow file has one), or run the flows in batchledger serve, whose "
+                            + "flow library keeps every revision", at: wanted.location))
+            }
         } else {
             diagnostics.append(
                 FlowDiagnostic(

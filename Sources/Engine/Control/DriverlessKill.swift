@@ -7,8 +7,9 @@ import Templates
 
 /// Kills an execution that no process drives (its driver crashed or was stopped), holding its lease: every job
 /// whose creation was requested and that was not deleted is deleted (looked up by its deterministic name, so one
-/// whose creation was never confirmed goes too), every task run in flight is recorded cancelled, and the
-/// execution ends CANCELLED with who asked. The events are those a driver records when it is killed.
+/// whose creation was never confirmed goes too), every task run in flight is recorded cancelled, the `finally`
+/// tasks of the blocks the kill interrupted run here (as Kestra runs them after a kill), and the execution ends
+/// CANCELLED with who asked. The events are those a driver records when it is killed.
 struct DriverlessKill {
     let store: EventStore
     let executionId: String
@@ -16,6 +17,8 @@ struct DriverlessKill {
     let target: CloudTarget
     let secrets: SecretStore
     let requester: String
+    /// The process environment (for the `envs` of `finally` tasks).
+    var environment: [String: String] = [:]
     var clock: AnyClock<Duration> = .continuous
 
     /// Records the kill; returns the execution's final state.
@@ -55,8 +58,27 @@ struct DriverlessKill {
             try await recorder.record(
                 .taskCancelled(TaskCancelled(taskRunId: run.taskRunId, attempt: attempt.attempt, reason: reason)))
         }
-        try await recorder.record(.executionFinished(ExecutionFinished(state: .cancelled, requestedBy: requester)))
-        return await recorder.state
+        guard let flow else {
+            // Its text no longer parses here (another version of BatchLedger started it): nothing more can run.
+            try await recorder.record(
+                .executionFinished(ExecutionFinished(state: .cancelled, requestedBy: requester)))
+            return await recorder.state
+        }
+        let heartbeat = ExecutionRunner.heartbeat(store, every: target.timing.leaseHeartbeat, clock: clock)
+        defer { heartbeat.cancel() }
+        var configuration = RunConfiguration(
+            target: target, secrets: secrets, environment: environment,
+            outputDirectory: URL(fileURLWithPath: started.outputDirectory).deletingLastPathComponent(),
+            namespaceFilesDirectory: started.namespaceFilesDirectory.map { URL(fileURLWithPath: $0) },
+            observer: observer, clock: clock)
+        configuration.requestedBy = started.requestedBy
+        let execution = ExecutionContext(
+            flow: flow, started: started, inputs: started.inputs.mapValues(Convert.templateValue),
+            namespaceFiles: (try? NamespaceFolder.list(configuration.namespaceFilesDirectory)) ?? [:],
+            recorder: recorder, configuration: configuration, registry: registry)
+        return try await RetryRecording.$current.withValue(.init(recorder: recorder)) {
+            try await execution.endKilled(by: requester)
+        }
     }
 
     /// Deletes the attempt's job (when its creation was requested) and its staged files (when the runner deletes

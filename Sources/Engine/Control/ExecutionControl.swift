@@ -44,18 +44,18 @@ public enum ExecutionControl {
         return result.events.last?.seq ?? 0
     }
 
-    /// The kill requests recorded after `seq`, oldest first, with the last `seq` read (one query on the events'
-    /// type index, however many executions the caller drives).
+    /// The kill requests recorded after `seq`, oldest first, each with its own `seq`, and the last `seq` read (one
+    /// query on the events' type index, however many executions the caller drives).
     static func killRequests(after seq: Int64, in store: EventStore) throws -> (
-        requests: [KillRequested], lastSeq: Int64
+        requests: [(request: KillRequested, seq: Int64)], lastSeq: Int64
     ) {
-        var requests: [KillRequested] = []
+        var requests: [(request: KillRequested, seq: Int64)] = []
         var last = seq
         try store.query(EventFilter(types: [EventRegistry.name(of: KillRequested.self)], afterSeq: seq)) { event in
             last = max(last, event.seq)
             guard isControlStream(event.stream), case .killRequested(let request) = try ExecutionEvent.decode(event)
             else { return }
-            requests.append(request)
+            requests.append((request, event.seq))
         }
         return (requests, last)
     }

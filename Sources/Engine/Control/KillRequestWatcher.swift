@@ -17,8 +17,8 @@ final class KillRequestWatcher: @unchecked Sendable {
     private let lock = NSLock()
     private var task: Task<Void, Never>?
     private var cursor: Int64 = 0
-    /// Who asked to kill each execution whose request was read (the first request stays).
-    private var requested: [String: String] = [:]
+    /// The kill requests read and not yet delivered, by execution: who asked, and the request's `seq`.
+    private var requested: [String: [(by: String, seq: Int64)]] = [:]
 
     init(
         running: RunningExecutions, interval: Duration, clock: AnyClock<Duration>,
@@ -57,24 +57,40 @@ final class KillRequestWatcher: @unchecked Sendable {
         }
     }
 
-    /// Reads the requests recorded since the last check and kills the requested executions this engine drives;
-    /// returns their ids.
+    /// Reads the requests recorded since the last check and kills the requested executions this engine drives
+    /// (each request once: a second request of an execution whose `finally` runs after a first kill stops it);
+    /// returns the ids of the executions a request was delivered to now.
     @discardableResult
     func check() throws -> [String] {
         guard let store = store() else { return [] }
+        // Over a shared ledger, a kill may come from another host: the cache takes what it wrote first.
+        if store.hasRecord { try store.catchUp() }
         let after = lock.withLock { cursor }
         let (requests, last) = try ExecutionControl.killRequests(after: after, in: store)
-        let pending: [String: String] = lock.withLock {
+        let pending: [String: [(by: String, seq: Int64)]] = lock.withLock {
             cursor = max(cursor, last)
-            for request in requests where requested[request.executionId] == nil {
-                requested[request.executionId] = request.requestedBy
+            for (request, seq) in requests
+            where !(requested[request.executionId] ?? []).contains(where: { $0.seq == seq }) {
+                requested[request.executionId, default: []].append((request.requestedBy, seq))
             }
             return requested
         }
         var killed: [String] = []
         for id in running.ids {
-            guard let requester = pending[id] else { continue }
-            if running.kill(id, by: requester) { killed.append(id) }
+            guard let asked = pending[id] else { continue }
+            var deliveredNow = false
+            var reached = true
+            for request in asked {
+                switch running.kill(id, by: request.by, request: request.seq) {
+                case true?: deliveredNow = true
+                case false?: break
+                case nil: reached = false
+                }
+            }
+            // Delivered (now or before): the execution's driver knows of them. One that stopped being driven just
+            // now keeps them, for a later driver here.
+            if reached { lock.withLock { requested[id] = nil } }
+            if deliveredNow { killed.append(id) }
         }
         return killed
     }

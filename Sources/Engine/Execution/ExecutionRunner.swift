@@ -207,7 +207,7 @@ public final class ExecutionRunner: Sendable {
         async throws -> Leased<T>
     {
         let token: Int64
-        switch try await store.acquireLease(stream, owner: owner) {
+        switch try await store.acquireLease(stream, owner: owner, ttl: configuration.timing.leaseTTL) {
         case .heldBy(let holder): return .held(holder)
         case .acquired(let acquired): token = acquired
         }
@@ -272,11 +272,15 @@ public final class ExecutionRunner: Sendable {
             throw EngineError.configuration("no execution \(executionId) in \(store.path)")
         }
         if state.isTerminal { return .alreadyTerminal(state) }
-        let leased = try await holdingLease(executionId, owner: "batchledger recover") { token in
-            try await resume(executionId, state: state, started: started, token: token)
+        let leased = try await holdingLease(executionId, owner: "batchledger recover") { token -> ResumeOutcome in
+            // Read again under the lease: the process that held it before may have written since (on another
+            // host, what this store read first may be behind what that process wrote before it stopped).
+            guard let current = try store.executionState(executionId) else { return .finished(state) }
+            if current.isTerminal { return .alreadyTerminal(current) }
+            return .finished(try await resume(executionId, state: current, started: started, token: token))
         }
         switch leased {
-        case .done(let final): return .finished(final)
+        case .done(let outcome): return outcome
         case .held(let holder): return .heldBy(holder)
         }
     }
@@ -417,7 +421,7 @@ final class ExecutionContext: Sendable {
     /// Decides the final state once the tasks, `errors` and `finally` have ended; with flow outputs or
     /// `afterExecution`, records it (`ExecutionEnding`, with the outputs) and runs `afterExecution`, whose
     /// outcome does not change it.
-    private func end(problem: (any Error)?, succeeded: Bool) async throws -> (RunState, String?) {
+    func end(problem: (any Error)?, succeeded: Bool) async throws -> (RunState, String?) {
         let state = await recorder.state
         if let ending = state.ending {
             if !flow.afterExecution.isEmpty { _ = try? await runTasks(flow.afterExecution, Scope()) }
@@ -442,7 +446,8 @@ final class ExecutionContext: Sendable {
 
     /// Runs a block of tasks with its handlers, as Kestra does: `errors` when a task failed (the block still
     /// fails), then `finally` whatever happened, also when the execution is being killed (not when the process
-    /// is only leaving it for a later recovery). False when the block failed.
+    /// is only leaving it for a later recovery; a further kill stops it, see `KillNote.afterKill`). False when the
+    /// block failed.
     func runBlock(_ tasks: [FlowTask], handlers: TaskHandlers, _ scope: Scope) async throws -> Bool {
         try await withHandlers(handlers, scope) { try await self.runTasks(tasks, scope) }
     }
@@ -456,7 +461,8 @@ final class ExecutionContext: Sendable {
         do {
             do {
                 succeeded = try await body()
-            } catch where error is FlowProblems || error is TemplateError
+            } catch
+                where error is FlowProblems || error is TemplateError
                 || (!recovering && !(error is CancellationError) && !Task.isCancelled && !(error is LedgerError))
             {
                 // A task that could not render, or whose Google call was refused after its retries, is recorded
@@ -467,10 +473,10 @@ final class ExecutionContext: Sendable {
                 throw error
             }
             if !succeeded && !handlers.errors.isEmpty { _ = try await runTasks(handlers.errors, scope) }
-        } catch where error is CancellationError || Task.isCancelled {
+        } catch  where error is CancellationError || Task.isCancelled {
             if KillNote.isDetaching { throw CancellationError() }
             if !handlers.finally.isEmpty {
-                _ = try await withoutCancellation { try await self.runTasks(handlers.finally, scope) }
+                _ = try await KillNote.afterKill { try await self.runTasks(handlers.finally, scope) }
             }
             throw CancellationError()
         }
@@ -487,6 +493,9 @@ final class ExecutionContext: Sendable {
     }
 
     func runTask(_ task: FlowTask, _ scope: Scope) async throws -> Bool {
+        // A killed execution starts nothing new outside its `finally` branches (which run in tasks of their own);
+        // what it started before goes on, to be stopped and recorded as its kind is.
+        if Task.isCancelled, !(await hasStarted(task, scope)) { throw CancellationError() }
         switch task {
         case .script(let script):
             // Its own lane of time on a stepping clock (decision replay), as it has its own on the wall clock.

@@ -2,10 +2,11 @@ import Flows
 import Foundation
 import Templates
 
-/// A Subflow task run: starts the child flow (a flow file of the same folder with the given namespace and id) as
-/// an execution of its own that names its parent, waits for its end, and gives its outputs (`executionId`,
-/// `state`, `outputs`). The child's id is recorded (`SubflowStarted`) before the child starts, so a resumed parent
-/// continues the same child instead of starting another.
+/// A Subflow task run: starts the child flow (from a server's flow library when the parent's flow is a revision
+/// of it, else a flow file of the parent's folder, with the given namespace and id) as an execution of its own
+/// that names its parent, waits for its end, and gives its outputs (`executionId`, `state`, `outputs`). The
+/// child's id is recorded (`SubflowStarted`) before the child starts, so a resumed parent continues the same child
+/// instead of starting another.
 struct SubflowRun {
     let context: ExecutionContext
     let task: SubflowTask
@@ -24,7 +25,7 @@ struct SubflowRun {
             return try await finish(recorded.state)
         }
         let store = recorder.store
-        let runner = ExecutionRunner(store: store, configuration: childConfiguration())
+        var runner = ExecutionRunner(store: store, configuration: childConfiguration())
         if let childId = await recorder.state.taskRun(taskRunId)?.childExecutionId,
             try store.executionState(childId) != nil
         {
@@ -36,8 +37,18 @@ struct SubflowRun {
             }
         }
         try refuseCycle()
-        let (flow, path, source) = try childFlow()
-        let inputs = try InputResolver.resolve(flow.inputs, given: try await renderInputs())
+        let (flow, path, source, revision) = try childFlow()
+        let problems = FlowChecker.subflowInputProblems(task, child: flow)
+        if !problems.isEmpty { throw FlowProblems(problems.map(\.description)) }
+        let given = try await renderInputs()
+        let inputs: [String: TemplateValue]
+        do {
+            inputs = try InputResolver.resolve(flow.inputs, given: given)
+        } catch let problems as FlowProblems {
+            // Said of the child's inputs as a command line gives them: placed at the Subflow that gives them here.
+            throw FlowProblems(
+                problems.problems.map { "\(task.common.location): Subflow \(task.common.id.value): \($0)" })
+        }
         var childId = await recorder.state.taskRun(taskRunId)?.childExecutionId
         if childId == nil {
             var generator = SystemRandomNumberGenerator()
@@ -45,12 +56,17 @@ struct SubflowRun {
             try await recorder.record(started(id))
             childId = id
         }
+        if let revision {
+            var configuration = childConfiguration()
+            configuration.flowRevision = revision
+            runner = ExecutionRunner(store: store, configuration: configuration)
+        }
         let state: ExecutionState
         do {
             state = try await runner.runChild(
                 flow: flow, flowPath: path, source: source, inputs: inputs, executionId: childId!,
                 parent: (context.started.executionId, taskRunId))
-        } catch where !(error is CancellationError) && !Task.isCancelled {
+        } catch  where !(error is CancellationError) && !Task.isCancelled {
             guard let ended = try store.executionState(childId!), ended.isTerminal else { throw error }
             state = ended
         }
@@ -103,8 +119,11 @@ struct SubflowRun {
         return configuration
     }
 
-    /// The flow file of the same folder as the parent's with the Subflow's namespace and id.
-    private func childFlow() throws -> (Flow, String, String) {
+    /// The child flow, its path (for diagnostics), its text and its revision in a flow library (nil for a file).
+    private func childFlow() throws -> (Flow, String, String, Int?) {
+        if let library = try parentLibrary() {
+            return try libraryFlow(library)
+        }
         let folder = URL(fileURLWithPath: context.started.flowPath).deletingLastPathComponent()
         let found = try SubflowFiles.find(
             namespace: task.namespace.value, flowId: task.flowId.value, in: folder)
@@ -114,7 +133,57 @@ struct SubflowRun {
                     + "\(task.flowId.value) among the flow files of \(folder.path)"
             ])
         }
-        return (try ExecutionRunner.load(flowPath: found.path, source: found.source), found.path, found.source)
+        let flow = try ExecutionRunner.load(flowPath: found.path, source: found.source)
+        if let wanted = task.revision, flow.revision?.value != wanted.value {
+            throw FlowProblems([
+                "\(wanted.location): Subflow \(task.common.id.value): revision \(wanted.value) of "
+                    + "\(task.namespace.value)/\(task.flowId.value) was asked, and its flow file \(found.path) is "
+                    + (flow.revision.map { "revision \($0.value)" } ?? "no revision")
+                    + ": remove 'revision' (a flow file has one), or run the flows in batchledger serve, whose flow "
+                    + "library keeps every revision"
+            ])
+        }
+        return (flow, found.path, found.source, nil)
+    }
+
+    /// The flow library the parent's flow came from: the ledger's, when the parent's recorded text is the library's
+    /// revision it names (a server's execution); nil for a flow file.
+    private func parentLibrary() throws -> FlowLibrary? {
+        let started = context.started
+        guard let revision = started.flowRevision else { return nil }
+        let library = FlowLibrary(store: context.recorder.store)
+        guard
+            let stored = try library.revision(namespace: started.namespace, id: started.flowId, revision),
+            stored.sourceSHA256 == started.flowSHA256
+        else { return nil }
+        return library
+    }
+
+    /// The child's latest revision in `library`, or the one the task names.
+    private func libraryFlow(_ library: FlowLibrary) throws -> (Flow, String, String, Int?) {
+        let namespace = task.namespace.value
+        let flowId = task.flowId.value
+        let stored: FlowRevision?
+        if let wanted = task.revision {
+            stored = try library.revision(namespace: namespace, id: flowId, wanted.value)
+            if stored == nil, try library.latest(namespace: namespace, id: flowId, allowDeleted: true) != nil {
+                throw FlowProblems([
+                    "\(wanted.location): Subflow \(task.common.id.value): flow \(namespace).\(flowId) has no revision "
+                        + "\(wanted.value) in the flow library: give one of its revisions (GET /api/v1/main/flows/"
+                        + "\(namespace)/\(flowId)/revisions), or remove 'revision' for its latest"
+                ])
+            }
+        } else {
+            stored = try library.latest(namespace: namespace, id: flowId)
+        }
+        guard let stored else {
+            throw FlowProblems([
+                "\(task.flowId.location): Subflow \(task.common.id.value): no flow \(namespace).\(flowId) in the "
+                    + "flow library: save it (POST /api/v1/main/flows) before running this flow"
+            ])
+        }
+        let path = "\(stored.namespace).\(stored.flowId)@\(stored.revision).yaml"
+        return (try ExecutionRunner.load(flowPath: path, source: stored.source), path, stored.source, stored.revision)
     }
 
     /// The child's inputs: strings rendered as templates, other values as their text (JSON for lists and maps).

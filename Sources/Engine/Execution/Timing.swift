@@ -1,5 +1,6 @@
 import Foundation
 import GoogleCloud
+import Ledger
 
 /// How often the engine asks and how long it waits: explicit configuration, the same whatever the endpoint.
 /// A flow's `completionCheckInterval` and `waitForLogInterval` win over the defaults here when the flow sets them.
@@ -21,6 +22,18 @@ public struct Timing: Sendable, Equatable {
     public var minimumRoundInterval: Duration
     /// How often the lease of a driven execution is renewed (nil: never, for a ledger no one else reads).
     public var leaseHeartbeat: Duration? = .seconds(2)
+    /// How long after its last heartbeat a lease held by a process of another host (or one whose liveness this
+    /// host cannot see) expires and may be taken over, in seconds.
+    public var leaseTTL: Double = EventStore.leaseTTL
+
+    /// Sets the lease TTL to `seconds`, with a heartbeat a third of it (at most 2 s), so that two heartbeats may
+    /// be missed before the lease expires.
+    public mutating func setLeaseTTL(_ seconds: Double) {
+        leaseTTL = seconds
+        if leaseHeartbeat != nil {
+            leaseHeartbeat = min(.seconds(2), .milliseconds(Int64(seconds * 1000 / 3)))
+        }
+    }
 
     public init(
         checkInterval: Duration, maximumCheckInterval: Duration, logGrace: Duration, timeoutMargin: Duration,

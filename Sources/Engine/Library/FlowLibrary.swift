@@ -60,15 +60,6 @@ public struct FlowLibrary: Sendable {
     @discardableResult
     public func save(_ source: String, path: String, mode: SaveMode, requestedBy: String?) throws -> FlowRevision {
         let flow = try Self.parse(source, path: path)
-        // A Subflow finds its child among the flow files of its parent's folder; a library has no folder.
-        let subflows = flow.allTasks.compactMap { task -> FlowDiagnostic? in
-            guard case .subflow(let subflow) = task else { return nil }
-            return FlowDiagnostic(
-                "Subflow \(subflow.common.id.value) is not supported in a server's flow library yet: run flows with "
-                    + "Subflow tasks with batchledger run, which finds the child flow in the parent's folder",
-                at: subflow.common.type.location)
-        }
-        if !subflows.isEmpty { throw Refusal.invalid(subflows) }
         let namespace = flow.namespace.value
         let id = flow.id.value
         let stream = Self.stream(namespace: namespace, id: id)

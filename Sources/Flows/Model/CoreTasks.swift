@@ -89,14 +89,20 @@ public struct SubflowTask: Sendable, Equatable {
     public var namespace: Located<String>
     /// The child flow's id.
     public var flowId: Located<String>
+    /// The child flow's revision in a server's flow library (nil: its latest).
+    public var revision: Located<Int>?
     /// Inputs given to the child, in file order; string values are templates.
     public var inputs: [YAMLEntry]
 
     /// Creates a Subflow task.
-    public init(common: TaskCommon, namespace: Located<String>, flowId: Located<String>, inputs: [YAMLEntry]) {
+    public init(
+        common: TaskCommon, namespace: Located<String>, flowId: Located<String>, revision: Located<Int>? = nil,
+        inputs: [YAMLEntry]
+    ) {
         self.common = common
         self.namespace = namespace
         self.flowId = flowId
+        self.revision = revision
         self.inputs = inputs
     }
 }

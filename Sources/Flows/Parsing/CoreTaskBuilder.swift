@@ -165,15 +165,16 @@ struct CoreTaskBuilder {
             return .pause(PauseTask(common: base, delay: delay))
         case SubflowTask.typeName:
             var explanations = unsupported
-            for key in ["revision", "labels", "inheritLabels", "scheduleDate", "restartBehavior"] {
+            for key in ["labels", "inheritLabels", "scheduleDate", "restartBehavior"] {
                 explanations[key] = "'\(key)' of a Subflow task is not supported by BatchLedger: remove it"
             }
             reader.rejectUnknown(
-                known: common + ["namespace", "flowId", "inputs", "wait", "transmitFailed"],
+                known: common + ["namespace", "flowId", "revision", "inputs", "wait", "transmitFailed"],
                 explanations: explanations)
             let base = taskBuilder.buildCommon(reader, type: type)
             let namespace = reader.string("namespace", required: true)
             let flowId = reader.string("flowId", required: true)
+            let revision = reader.int("revision", range: 1...Int.max)
             var inputs: [YAMLEntry] = []
             if let node = reader.node("inputs") {
                 if let entries = node.entries {
@@ -202,7 +203,8 @@ struct CoreTaskBuilder {
                         + "before the run", at: namespaceLike.location)
             }
             guard let base, let namespace, let flowId else { return nil }
-            return .subflow(SubflowTask(common: base, namespace: namespace, flowId: flowId, inputs: inputs))
+            return .subflow(
+                SubflowTask(common: base, namespace: namespace, flowId: flowId, revision: revision, inputs: inputs))
         default:
             return nil
         }

@@ -36,6 +36,8 @@ extension EventStore {
             throw ExportError.tampered(path: path, problem: problem)
         }
         let header = verification.header
+        // Over a ledger of record, what other hosts wrote decides what already exists.
+        if options.record != nil { try catchUp() }
         var resumable: [String: Int64] = [:]
         for execution in header.executions {
             if execution.fromVersion != 1 {
@@ -123,6 +125,15 @@ extension EventStore {
     private func insertImported(
         _ events: [RecordedEvent], source: String, importedAt: String, exportPath: String
     ) throws(LedgerError) -> [RecordedEvent] {
+        if options.record != nil {
+            return try recordWrite(.importEvents(events, sourceLedger: source, importedAt: importedAt)) {
+                (outcome) throws(LedgerError) -> [RecordedEvent] in
+                guard case .imported(let rows, _) = outcome else {
+                    throw .invalidArgument("the ledger of record answered an import with \(outcome)")
+                }
+                return rows
+            }
+        }
         let projections = options.projections
         return try withWriter { (connection) throws(LedgerError) -> [RecordedEvent] in
             try connection.immediateTransaction { () throws(LedgerError) -> [RecordedEvent] in
@@ -195,6 +206,29 @@ extension EventStore {
                 return recorded
             }
         }
+    }
+
+    /// Stores provenance rows taken from a ledger of record (inside an open write transaction).
+    static func insertProvenance(_ rows: [ImportRecord], _ connection: Connection) throws(LedgerError) {
+        guard !rows.isEmpty else { return }
+        let insert = try connection.statement(
+            """
+            INSERT INTO imports(imported_seq, stream, source_ledger, source_seq, source_hash, source_stream_hash,
+                                imported_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for row in rows {
+            insert.reset()
+            insert.bind(1, row.importedSeq)
+            insert.bind(2, row.stream)
+            insert.bind(3, row.sourceLedger)
+            insert.bind(4, row.sourceSeq)
+            insert.bind(5, row.sourceHash)
+            insert.bind(6, row.sourceStreamHash)
+            insert.bind(7, row.importedAt)
+            try insert.step()
+        }
+        insert.reset()
     }
 
     /// The provenance of imported events: the target seq and where it came from.

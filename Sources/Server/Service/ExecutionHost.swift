@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Ledger
 import ServiceLifecycle
+import Synchronization
 import Templates
 
 /// The executions a server drives, on one engine: it starts, forks and kills them for API calls, each driven by
@@ -16,6 +17,8 @@ public final class ExecutionHost: Sendable {
     public let outputDirectory: URL
     private let tasks = DrivenTasks()
     private let ends = EndSignals()
+    /// The executions a takeover is resuming right now (so that the next look does not resume them twice).
+    private let takingOver = TakeoverSet()
 
     public init(engine: Engine, backend: Backend, secrets: SecretStore, outputDirectory: URL) {
         self.engine = engine
@@ -99,6 +102,35 @@ public final class ExecutionHost: Sendable {
         try await engine.kill(KillRequest(executionId: id, requestedBy: requester, secrets: secrets))
     }
 
+    /// Resumes, in the background, the interrupted executions that neither this server drives nor a live process
+    /// holds the lease of (a replica that died: its leases expired). A lease still held leaves the execution to
+    /// its holder. Returns the ids it tried.
+    @discardableResult
+    public func takeOverOrphans() throws(EngineFailure) -> [String] {
+        let candidates: [String]
+        do {
+            candidates = try engine.interruptedExecutions()
+        } catch .noLedger {
+            return []
+        }
+        let engine = engine
+        let running = Set(engine.runningExecutions)
+        let ids = takingOver.claim(candidates.filter { !running.contains($0) })
+        guard !ids.isEmpty else { return [] }
+        let ends = ends
+        let takingOver = takingOver
+        let request = RecoveryRequest(secrets: secrets)
+        let observer = EngineObserver(events: { driven in
+            { _, state in if state.state.isTerminal { ends.finished(driven) } }
+        })
+        let task = Task<Void, Never> {
+            _ = try? await engine.resume(ids, request, observer: observer)
+            takingOver.release(ids)
+        }
+        tasks.addBackground(task)
+        return ids
+    }
+
     /// Resumes every interrupted execution of the ledger (those another process drives are left to it: their
     /// leases say so), each driven in the background like a started one. Returns their ids.
     @discardableResult
@@ -132,6 +164,24 @@ public final class ExecutionHost: Sendable {
         ends.finishAll()
     }
 
+}
+
+/// The executions a takeover is resuming.
+private final class TakeoverSet: Sendable {
+    private let busy = Mutex<Set<String>>([])
+
+    /// Those of `ids` no takeover resumes yet, now marked as resumed.
+    func claim(_ ids: [String]) -> [String] {
+        busy.withLock { busy in
+            let fresh = ids.filter { !busy.contains($0) }
+            busy.formUnion(fresh)
+            return fresh
+        }
+    }
+
+    func release(_ ids: [String]) {
+        busy.withLock { $0.subtract(ids) }
+    }
 }
 
 /// The driving tasks of a host, by execution id.

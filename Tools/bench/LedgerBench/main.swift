@@ -11,6 +11,12 @@
 //   ledger-bench append PATH WORKER BATCHES SIZE [GO]
 //                                                 append BATCHES batches of SIZE events to stream "shared",
 //                                                 once the file GO exists (a start line for several processes)
+//   ledger-bench pg-init URL                      create the ledger's schema in a PostgreSQL database
+//   ledger-bench pg-single URL N                  N appends of one event each, one transaction per append
+//   ledger-bench pg-batched URL B K               B transactions of K events each
+//   ledger-bench pg-concurrent URL S N            S streams appending at once, N events each, one event per
+//                                                 async append (the store is chosen in PostgresWorkloads.swift)
+//   ledger-bench pg-verify URL                    recompute both chains of a PostgreSQL ledger
 //
 // Each workload prints one line: `<workload> <events> <seconds>`.
 import Foundation
@@ -42,7 +48,9 @@ func seconds(since start: ContinuousClock.Instant) -> Double {
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first, arguments.count >= 2 else {
-    fail("usage: ledger-bench init|single|batched|concurrent|populate|scan|append PATH [ARGS]")
+    fail(
+        "usage: ledger-bench init|single|batched|concurrent|populate|scan|append PATH [ARGS]"
+            + " | pg-init|pg-single|pg-batched|pg-concurrent|pg-verify URL [ARGS]")
 }
 let path = arguments[1]
 func integer(_ index: Int) -> Int {
@@ -53,6 +61,18 @@ func integer(_ index: Int) -> Int {
 }
 
 do {
+    if command == "pg-init" {
+        try await initPostgresLedger(url: path)
+        exit(0)
+    }
+    if command == "pg-verify" {
+        try await verifyPostgresLedger(url: path)
+        exit(0)
+    }
+    if let workload = PostgresWorkload(rawValue: command) {
+        try await runPostgres(workload, url: path, integer(2), workload == .single ? 1 : integer(3))
+        exit(0)
+    }
     let store = try EventStore(path: path)
     switch command {
     case "init":
