@@ -116,6 +116,15 @@ def ledger_states(topology, ids):
     return {execution_id: listed.get(execution_id, ("absent", False)) for execution_id in ids}
 
 
+def ledger_executions(topology):
+    """Every execution of the flow the PostgreSQL ledger holds, acknowledged or not: (state, ended) by id."""
+    cache = os.path.join(topology.workdir, "reader-cache")
+    done = topology.run_on("r2", [topology.binary, "executions", "--ledger", topology.ledger_url(), "--json"],
+                           timeout=120, env=dict(os.environ, NO_COLOR="1", BATCHLEDGER_CACHE_DIR=cache))
+    return {item["executionId"]: (item["state"], item.get("endedAt") is not None)
+            for item in json.loads(done.stdout)["executions"] if item.get("flowId") == FLOW_ID}
+
+
 def wait_all_terminal(topology, ids, timeout, what):
     """Waits until the ledger (not a replica's view of it) records an end for every one of `ids`."""
     def probe():
