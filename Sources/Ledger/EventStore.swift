@@ -38,7 +38,7 @@ public final class EventStore: Sendable {
             busyTimeout: Duration = .seconds(10), readOnly: Bool = false,
             projections: [ProjectionRegistration] = [], clock: @escaping @Sendable () -> Date = { Date() },
             maximumPageCount: Int? = nil, durable: Bool = true, record: (any LedgerOfRecord)? = nil,
-            host: String = ProcessInfo.processInfo.hostName
+            host: String = EventStore.leaseHost
         ) {
             self.record = record
             self.host = host
@@ -256,7 +256,9 @@ public final class EventStore: Sendable {
     /// power loss may lose the last commits but never corrupts the file (the cache of a ledger of record, which
     /// fetches again what it lost); `off` never syncs (a scratch ledger thrown away after use).
     enum Synchronous: String {
-        case off = "0", normal = "1", full = "2"
+        case off = "0"
+        case normal = "1"
+        case full = "2"
     }
 
     /// Sets and reads back the pragmas the ledger's durability depends on.

@@ -38,6 +38,52 @@ public enum LeaseOutcome: Sendable, Equatable {
 extension EventStore {
     public static let leaseTTL: Double = 10
 
+    /// This process's host as leases name it: the host name, with the kernel's boot id and the process's pid
+    /// namespace when they can be read. A process id means something only within its pid namespace, so two
+    /// containers that share a host name are two hosts to a lease: neither takes the other's process id for its
+    /// own, or for a process that is gone.
+    public static let leaseHost: String = {
+        let name = ProcessInfo.processInfo.hostName
+        let boot = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))
+            .map { String($0.trimmingCharacters(in: .whitespacesAndNewlines).prefix(8)) }
+        let namespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")
+        guard let boot, !boot.isEmpty, let namespace else { return name }
+        return "\(name) (boot \(boot), \(namespace))"
+    }()
+
+    /// The current holders of the leases of `streams` that are not released, aged by the clock of the ledger
+    /// of record (or this host's, for a plain file).
+    public func leaseHolders(_ streams: [String]) throws(LedgerError) -> [String: LeaseHolder] {
+        if let record = options.record { return try record.leaseHolders(streams) }
+        let now = options.clock().timeIntervalSince1970
+        do {
+            return try withReader { connection in
+                let query = try connection.statement(
+                    "SELECT token, owner, pid, host, heartbeat_at FROM leases WHERE stream = ? AND released = 0")
+                var holders: [String: LeaseHolder] = [:]
+                for stream in streams {
+                    query.bind(1, stream)
+                    if try query.step() {
+                        holders[stream] = LeaseHolder(
+                            owner: query.text(1), pid: Int32(truncatingIfNeeded: query.int64(2)), host: query.text(3),
+                            token: query.int64(0), age: now - query.double(4))
+                    }
+                    query.reset()
+                }
+                return holders
+            }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw .invalidArgument("\(error)")
+        }
+    }
+
+    /// Whether a holder of a lease this process may read holds it still against this process (see `holds`).
+    public func leaseIsHeld(by holder: LeaseHolder, ttl: Double) -> Bool {
+        Self.holds(holder, ttl: ttl, host: options.host, pid: getpid())
+    }
+
     /// Takes the lease of `stream` for this process, unless a live holder has it.
     public func acquireLease(_ stream: String, owner: String, ttl: Double = EventStore.leaseTTL) throws(LedgerError)
         -> LeaseOutcome
@@ -57,7 +103,8 @@ extension EventStore {
     /// Takes the lease of `stream` for this process, unless a live holder has it, in the writer thread's next
     /// group transaction (with the appends and lease writes queued beside it: one commit for all). A lease taken
     /// here is renewed by `heartbeatLeases` until `releaseLease` gives it up.
-    public func acquireLease(_ stream: String, owner: String, ttl: Double = EventStore.leaseTTL) async throws(LedgerError)
+    public func acquireLease(_ stream: String, owner: String, ttl: Double = EventStore.leaseTTL)
+        async throws(LedgerError)
         -> LeaseOutcome
     {
         let outcome: LeaseOutcome

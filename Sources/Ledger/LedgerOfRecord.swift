@@ -34,6 +34,9 @@ public protocol LedgerOfRecord: AnyObject, Sendable {
     /// The global hash of the event at `seq`, or nil when there is none.
     func hash(at seq: Int64) throws(LedgerError) -> SHA256Digest?
 
+    /// The holders of the leases of `streams` that are not released, aged by the database's clock.
+    func leaseHolders(_ streams: [String]) throws(LedgerError) -> [String: LeaseHolder]
+
     /// The ledger's keys (the secret-digest key), without creating any.
     func ledgerKeys() throws(LedgerError) -> [LedgerKey]
 

@@ -51,7 +51,9 @@ final class BlockingConnection: @unchecked Sendable {
             do {
                 results.append(try future.wait().rows)
             } catch {
-                if failure == nil { failure = PostgresLedgerError.wrap(error, url: url, operation: statement.operation) }
+                if failure == nil {
+                    failure = PostgresLedgerError.wrap(error, url: url, operation: statement.operation)
+                }
                 results.append([])
             }
         }

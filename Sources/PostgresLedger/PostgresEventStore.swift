@@ -74,7 +74,12 @@ public final class PostgresEventStore: Sendable {
         _ operation: String, _ body: @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            return try await client.withTransaction(logger: logger) { [logger] connection in
+                // READ COMMITTED whatever the database's default: statements after the append lock read what
+                // every earlier holder committed.
+                try await connection.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED", logger: logger)
+                return try await body(connection)
+            }
         } catch {
             throw Self.unwrap(error, url: url, operation: operation)
         }

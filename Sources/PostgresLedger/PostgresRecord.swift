@@ -58,9 +58,19 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
         connection = nil
     }
 
+    /// Switches the session to the writer role, and ends a transaction left idle by a client that went away
+    /// (its append lock would stop every writer on every host).
     private static func assume(_ role: String?, _ connection: BlockingConnection) throws {
-        if let role {
+        try connection.query(
+            "SELECT set_config('idle_in_transaction_session_timeout', '60s', false)", "configure the session")
+        guard let role else { return }
+        do {
             try connection.query(PostgresQuery(unsafeSQL: "SET ROLE \(role)"), "switch to the role \(role)")
+        } catch let error as PostgresLedgerError where error.sqlState == "42501" {
+            throw PostgresLedgerError.server(
+                url: connection.url.description, operation: "switch to the role \(role)", sqlState: "42501",
+                message: "the URL's user may not act as \(role); as the user that created the ledger, run "
+                    + "GRANT \(role) TO \(connection.url.user)")
         }
     }
 
@@ -95,7 +105,8 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
                 {
                     connection?.close()
                     connection = nil
-                    Thread.sleep(forTimeInterval: Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18)
+                    Thread.sleep(
+                        forTimeInterval: Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18)
                     pause = min(pause * 2, .seconds(1))
                     continue
                 }
@@ -146,6 +157,25 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
         }
     }
 
+    public func leaseHolders(_ streams: [String]) throws(LedgerError) -> [String: LeaseHolder] {
+        guard !streams.isEmpty else { return [:] }
+        return try withConnection("read leases") { connection in
+            var holders: [String: LeaseHolder] = [:]
+            for row in try connection.query(
+                """
+                SELECT stream, token, owner, pid, host, extract(epoch FROM clock_timestamp())::float8 - heartbeat_at
+                FROM leases WHERE stream = ANY(\(streams)::text[]) AND released = 0
+                """, "read leases")
+            {
+                let (stream, token, owner, pid, host, age) = try row.decode(
+                    (String, Int64, String, Int64, String, Double).self)
+                holders[stream] = LeaseHolder(
+                    owner: owner, pid: Int32(truncatingIfNeeded: pid), host: host, token: token, age: age)
+            }
+            return holders
+        }
+    }
+
     public func ledgerKeys() throws(LedgerError) -> [LedgerKey] {
         try withConnection("read the ledger keys") { connection in
             try connection.query("SELECT name, key, created_at FROM ledger_keys ORDER BY name", "read the ledger keys")
@@ -178,17 +208,23 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
             var outcomes: [RecordOutcome] = []
             do {
                 // The transaction, the append lock and the reads the checks need go out together.
+                // READ COMMITTED whatever the database's default: each statement after the lock then reads what
+                // every earlier holder of the lock committed (a snapshot taken before the lock would not).
                 let answers = try connection.pipeline([
-                    ("BEGIN", operation),
+                    ("BEGIN ISOLATION LEVEL READ COMMITTED", operation),
+                    ("SELECT txid_current()", operation),
                     ("SELECT pg_advisory_xact_lock(\(PostgresSchema.appendLockKey))", operation),
                     (group.prefetchQuery(for: jobs), "read the chain's tail and the heads"),
                 ])
-                try group.take(prefetched: answers[2])
+                group.transactionID = try answers[1].first?.decode(Int64.self)
+                try group.take(prefetched: answers[3])
                 for job in jobs {
+                    let before = group
                     do {
                         outcomes.append(try group.run(job))
                     } catch let error as LedgerError {
-                        // A check refused this job before it wrote anything; the others go on.
+                        // A check refused this job: what it counted or buffered is dropped, the others go on.
+                        group = before
                         outcomes.append(.failed(error))
                     }
                 }
@@ -201,10 +237,10 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
                 // commit of an aborted transaction is a rollback.
                 _ = try connection.pipeline(group.unsentStatements() + [("COMMIT", operation)])
             } catch {
-                if connection.isClosed, let first = group.firstInserted {
-                    // The commit was sent and its answer lost: it committed when the group's first row is
-                    // there. Running it again otherwise would append the same events twice.
-                    guard try self.committed(first) else { throw error }
+                if connection.isClosed, group.firstInserted != nil, let transaction = group.transactionID {
+                    // The commit was sent and its answer lost: the server says whether that transaction
+                    // committed, once it has ended. Running it again otherwise would append the same events twice.
+                    guard try self.committed(transaction) else { throw error }
                 } else {
                     // Refused before or at the commit (nothing written), or nothing that matters was written
                     // (a lease taken again by the same process, a renewal renewed again).
@@ -216,27 +252,32 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
         }
     }
 
-    /// Whether `row` is in the log, read on a new connection after a commit whose answer was lost; tried until
-    /// `retryFor` has passed. Throws `LedgerError` (never retried) when it cannot be known.
-    private func committed(_ row: ChainLink) throws -> Bool {
+    /// Whether transaction `id` committed, asked on a new connection after a commit whose answer was lost: the
+    /// server answers "in progress" until the old session has ended it, so this waits for that answer rather
+    /// than reading rows it may not see yet. Tried until `retryFor` has passed; throws `LedgerError` (never
+    /// retried) when it cannot be known.
+    private func committed(_ id: Int64) throws -> Bool {
         let deadline = ContinuousClock.now + retryFor
-        while true {
+        var lastProblem = "the server did not answer"
+        while ContinuousClock.now < deadline {
             do {
                 let fresh = try BlockingConnection.connect(url, operation: "check the last commit")
                 defer { fresh.close() }
-                let stored = try fresh.query("SELECT hash FROM events WHERE seq = \(row.seq)", "check the last commit")
-                    .first
-                return try stored.map { try PostgresEventStore.digest(try $0.decode(ByteBuffer.self)) } == row.hash
-            } catch {
-                if ContinuousClock.now < deadline {
-                    Thread.sleep(forTimeInterval: 0.5)
-                    continue
+                let status = try fresh.query("SELECT txid_status(\(id))::text", "check the last commit").first?
+                    .decode(String?.self)
+                switch status {
+                case "committed": return true
+                case "aborted": return false
+                default: lastProblem = "transaction \(id) is \(status ?? "too old to tell")"
                 }
-                throw LedgerError.ledgerOfRecord(
-                    "\(url): the answer to a commit was lost and the server could not be asked whether it committed "
-                        + "(\(error)); run batchledger verify, then batchledger recover, once PostgreSQL answers again")
+            } catch {
+                lastProblem = "\(error)"
             }
+            Thread.sleep(forTimeInterval: 0.2)
         }
+        throw LedgerError.ledgerOfRecord(
+            "\(url): the answer to a commit was lost and whether it committed cannot be known (\(lastProblem)); run "
+                + "batchledger verify, then batchledger recover, once PostgreSQL answers again")
     }
 
     static func globalTail(_ connection: BlockingConnection) throws -> ChainLink {
@@ -257,6 +298,8 @@ private struct Group {
     /// Idempotency keys used in this transaction, with what they wrote.
     var keys: [String: (stream: String, digest: SHA256Digest, rows: [RecordedEvent])] = [:]
     var firstInserted: ChainLink?
+    /// The server's id of this transaction (`txid_current()`), to ask whether it committed.
+    var transactionID: Int64?
     /// The current lease token of each fenced stream (nil: none held), as this transaction left it.
     var tokens: [String: Int64?] = [:]
     /// Rows and idempotency keys written by this transaction and not sent yet: one statement each at the end.
@@ -364,11 +407,14 @@ private struct Group {
         case .importEvents(let events, let source, let importedAt):
             return try importEvents(events, source: source, importedAt: importedAt)
         case .copyKeys(let keys):
+            // Every key is checked before any is stored: a mismatch writes nothing.
             for key in keys {
-                let stored = try self.key(key.name, candidate: key.bytes, createdAt: key.createdAt)
-                guard stored == key.bytes else {
+                if let stored = try storedKey(key.name), stored != key.bytes {
                     throw LedgerError.invalidArgument("the target already has another key named '\(key.name)'")
                 }
+            }
+            for key in keys {
+                _ = try self.key(key.name, candidate: key.bytes, createdAt: key.createdAt)
             }
             return .done
         }
@@ -558,7 +604,8 @@ private struct Group {
                 (Int64, String, Int64, String, Double, Int64).self)
             token = current
             let holder = LeaseHolder(
-                owner: holderOwner, pid: Int32(truncatingIfNeeded: holderPid), host: holderHost, token: current, age: age)
+                owner: holderOwner, pid: Int32(truncatingIfNeeded: holderPid), host: holderHost, token: current,
+                age: age)
             if released == 0 && decide(holder) { return .heldBy(holder) }
         }
         try connection.query(
@@ -587,11 +634,16 @@ private struct Group {
         return Set(streams).subtracting(renewed)
     }
 
+    private func storedKey(_ name: String) throws -> [UInt8]? {
+        let row = try connection.query(
+            "SELECT key FROM ledger_keys WHERE name = \(name)", "read the ledger key \(name)"
+        ).first
+        return try row.map { Array(try $0.decode(ByteBuffer.self).readableBytesView) }
+    }
+
     private func key(_ name: String, candidate: [UInt8], createdAt: String? = nil) throws -> [UInt8] {
         let operation = "read the ledger key \(name)"
-        if let stored = try connection.query("SELECT key FROM ledger_keys WHERE name = \(name)", operation).first {
-            return Array(try stored.decode(ByteBuffer.self).readableBytesView)
-        }
+        if let stored = try storedKey(name) { return stored }
         try connection.query(
             """
             INSERT INTO ledger_keys(name, key, created_at)

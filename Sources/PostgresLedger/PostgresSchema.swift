@@ -231,7 +231,8 @@ enum PostgresSchema {
     {
         let found = try currentVersion(connection)
         if found > latestVersion {
-            throw PostgresLedgerError.newerSchema(url: connection.url.description, found: found, supported: latestVersion)
+            throw PostgresLedgerError.newerSchema(
+                url: connection.url.description, found: found, supported: latestVersion)
         }
         if readOnly || !create, found == 0 {
             throw PostgresLedgerError.noLedger(url: connection.url.description)

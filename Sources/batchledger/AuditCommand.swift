@@ -98,7 +98,7 @@ struct AuditCommand: ParsableCommand {
             var which = flow.map { ["of flow \($0)"] } ?? []
             if !labels.isEmpty { which.append("with label \(labels.joined(separator: ", "))") }
             printError(
-                TerminalText.escaped("batchledger audit: no execution \(which.joined(separator: " ")) in \(store.path)")
+                TerminalText.escaped("batchledger audit: no execution \(which.joined(separator: " ")) in \(store.name)")
             )
             return
         }

@@ -30,7 +30,7 @@ struct EventsCommand: ParsableCommand {
         let store = try ExitCodes.run("events") { try ledgerOptions.openReadOnly() }
         // Existence only: the trail must print even when the execution's fold fails (that is when it is needed).
         if try store.currentVersion(of: execution) == 0 {
-            try ExitCodes.run("events") { throw EngineFailure.noSuchExecution(id: execution, ledger: store.path) }
+            try ExitCodes.run("events") { throw EngineFailure.noSuchExecution(id: execution, ledger: store.name) }
         }
         let printer = EventPrinter(json: json, showExecution: false)
         try store.audit(AuditFilter(events: EventFilter(types: type, streams: [execution]))) { event in

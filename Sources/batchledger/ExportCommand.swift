@@ -86,7 +86,7 @@ struct ExportCommand: ParsableCommand {
                 .map(\.executionId)
             : executions
         if ids.isEmpty {
-            printError("batchledger export: no execution in \(store.path)")
+            printError("batchledger export: no execution in \(store.name)")
             throw ExitCode(ExitCodes.invalidInput)
         }
         if ids.count == 1 && !isFolder(output) {

@@ -27,7 +27,7 @@ struct ImportCommand: ParsableCommand {
             let store = try ledgerOptions.engine().store(.create)
             let report = try store.importExport(at: file)
             var message =
-                "imported \(report.eventsImported) events of \(report.executions.count) executions into \(store.path)"
+                "imported \(report.eventsImported) events of \(report.executions.count) executions into \(store.name)"
             if let first = report.firstSeq, let last = report.lastSeq { message += " (seq \(first)…\(last))" }
             if report.eventsAlreadyPresent > 0 {
                 message += "; \(report.eventsAlreadyPresent) were already there from an interrupted import"

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Ledger
+import PostgresLedger
 import Templates
 
 /// The `--ledger` option every command that reads or writes the ledger shares.
@@ -9,12 +10,22 @@ struct LedgerOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The ledger file (default: $BATCHLEDGER_LEDGER, else ~/.local/share/batchledger/ledger.sqlite).",
+            "The ledger: a file, or postgres://USER@HOST:PORT/DB (default: $BATCHLEDGER_LEDGER, else "
+                + "~/.local/share/batchledger/ledger.sqlite).",
             valueName: "path"))
     var ledger: String?
 
     var path: String {
         ledger ?? LedgerLocation.defaultPath()
+    }
+
+    /// The ledger as messages name it: the path, or a PostgreSQL URL without its password.
+    var shownName: String { Self.shown(path) }
+
+    /// `path` as messages name it: a PostgreSQL URL loses its password.
+    static func shown(_ path: String) -> String {
+        guard PostgresURL.looksLikeURL(path) else { return path }
+        return (try? PostgresURL(path).description) ?? "the PostgreSQL ledger (its URL is malformed)"
     }
 
     /// The engine over this ledger, which opens it when an operation first needs it (only `run` creates it).

@@ -121,7 +121,7 @@ enum RecoveryPrinter {
             throw failure
         }
         if ids.isEmpty && !json {
-            print("nothing to recover: no interrupted execution in \(engine.ledgerPath)")
+            print("nothing to recover: no interrupted execution in \(LedgerOptions.shown(engine.ledgerPath))")
         }
         return ids
     }

@@ -55,7 +55,7 @@ struct VerifyCommand: ParsableCommand {
             try verifyExport(export)
             return
         }
-        let path = ledgerOptions.path
+        let path = ledgerOptions.shownName
         let anchor = expectHead.flatMap { ChainLink($0) }
         let verification = try ExitCodes.run("verify") {
             try LedgerVerification(try ledgerOptions.openReadOnly(), expectingHead: anchor)

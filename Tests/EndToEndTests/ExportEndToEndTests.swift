@@ -116,10 +116,11 @@ struct ExportEndToEndTests {
             .filter { !$0.isEmpty }
         #expect(rows.count == csv.count - 1)
         // Polls and log batches depend on how fast the jobs ran; every other event is one per step: 13 per task
-        // run, plus the execution's start and end.
+        // run, plus the execution's start and end, plus one OutputFileKept per output file (two).
         let polls = rows.filter { $0.contains(" JobPolled ") }.count
         let logBatches = rows.filter { $0.contains(" LogLinesReceived ") }.count
-        #expect(rows.count - polls - logBatches == 28, "\(trail.stdout)")
+        #expect(rows.count - polls - logBatches == 30, "\(trail.stdout)")
+        #expect(rows.filter { $0.contains(" OutputFileKept ") }.count == 2, "\(trail.stdout)")
         #expect(polls >= 2 && logBatches >= 2, "each job polled, each task's lines received: \(trail.stdout)")
         #expect(rows.last?.contains("ExecutionFinished") == true)
         #expect(rows.first?.hasPrefix("1  ") == true)

@@ -11,7 +11,8 @@ struct SharedLedgerEndToEndTests {
     /// `batchledger ARGS` as a host whose cache is `host`, on `ledger`.
     func run(_ cli: CLI, _ arguments: [String], ledger: String, host: String) throws -> CLI.Result {
         try cli.run(
-            arguments, environment: [
+            arguments,
+            environment: [
                 "BATCHLEDGER_LEDGER": ledger,
                 "BATCHLEDGER_CACHE_DIR": cli.folder.appendingPathComponent("cache-\(host)").path,
             ])
@@ -26,7 +27,8 @@ struct SharedLedgerEndToEndTests {
         let cli = try CLI()
         let ledger = try SharedDatabase.fresh()
         let ran = try run(
-            cli, ["run", CLI.sample("multi_task.yaml"), "--local", "--secrets-file", CLI.sample("local.env"), "--json"],
+            cli,
+            ["run", CLI.sample("multi_task.yaml"), "--local", "--secrets-file", CLI.sample("local.env"), "--json"],
             ledger: ledger, host: "a")
         #expect(ran.status == 0, "\(ran.stderr)")
         let id = try #require(try object(ran.stdout)["executionId"] as? String)
@@ -65,6 +67,17 @@ struct SharedLedgerEndToEndTests {
         let shownThere = try object(try run(cli, ["show", id, "--json"], ledger: second, host: "b").stdout)
         #expect(shownThere["importedFrom"] != nil)
         #expect(try run(cli, ["verify"], ledger: second, host: "b").status == 0)
+        // A password in the URL is never printed, whatever the command says about the ledger.
+        var withPassword = try #require(URLComponents(string: second))
+        withPassword.password = "pw-never-shown"
+        let secretURL = try #require(withPassword.string)
+        for arguments in [["verify"], ["verify", "--json"], ["recover"], ["executions"], ["show", "no-such-id"]] {
+            let said = try run(cli, arguments, ledger: secretURL, host: "b")
+            #expect(!(said.stdout + said.stderr).contains("pw-never-shown"), "\(arguments): \(said.stdout)\(said.stderr)")
+            if arguments[0] != "executions" {
+                #expect((said.stdout + said.stderr).contains("@\(withPassword.host ?? "")"), "\(arguments) names the ledger")
+            }
+        }
         // An import of the same export again is refused: the execution is already there.
         #expect(try run(cli, ["import", back], ledger: second, host: "b").status != 0)
     }

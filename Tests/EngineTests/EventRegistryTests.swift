@@ -35,6 +35,10 @@ import Testing
             OutputFileDownloaded(
                 taskRunId: "t1", attempt: 1, name: "out.txt", object: "wd1/out.txt", localPath: "/out/out.txt",
                 size: 2, crc32c: "c")),
+        .outputFileKept(
+            OutputFileKept(
+                taskRunId: "t1", attempt: 1, name: "out.txt", bucket: "b", object: "kestra-outputs/e/t1/1/out.txt",
+                generation: 3, size: 2, crc32c: "c")),
         .jobDeleteRequested(
             JobDeleteRequested(taskRunId: "t1", attempt: 1, name: "n", requestId: "r", reason: "task completed")),
         .jobDeleted(JobDeleted(taskRunId: "t1", attempt: 1, name: "n", alreadyGone: true)),

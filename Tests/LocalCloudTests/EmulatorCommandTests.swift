@@ -59,6 +59,16 @@ private final class EmulatorProcess: @unchecked Sendable {
 /// A client for an endpoint that is not an in-process LocalCloud.
 private func client(_ endpoint: URL) async throws -> TestClient { TestClient(base: endpoint) }
 
+/// Whether the object at `path` exists, looked for until it does (or a guard of ten minutes has passed).
+private func waitForObject(_ api: TestClient, _ path: String) async -> Bool {
+    let deadline = Date().addingTimeInterval(600)
+    while Date() < deadline {
+        if let answer = try? await api.get(path), answer.status == 200 { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return false
+}
+
 @Suite("batchledger emulator")
 struct EmulatorCommandTests {
     @Test("prints its endpoint first, and a job survives the emulator being killed (SIGKILL) and restarted")
@@ -69,12 +79,17 @@ struct EmulatorCommandTests {
         let first = try EmulatorProcess(binary, ["--port", "0", "--state-dir", state.path])
         let endpoint = try #require(try await first.endpoint(), "output: \(first.text)")
         let api = try await client(endpoint)
-        let script = "sleep 2.0303; echo after-crash > /mnt/disks/share/result.txt"
+        // The script says it started, then waits for a gate the test opens only after the restart: it is
+        // running across the crash however slow the machine is.
+        let script =
+            "touch /mnt/disks/share/started; until [ -e /mnt/disks/share/go ]; do sleep 0.05; done; "
+            + "echo after-crash > /mnt/disks/share/result.txt"
         let created = try await api.send(
             "POST", "\(parent)/jobs?jobId=crash", json: shellJob(script, bucketPath: "crash"))
         #expect(created.status == 200)
         _ = try await waitForJob(api, "projects/p/locations/us-central1/jobs/crash", states: ["RUNNING"])
-        #expect(await waitForProcesses(running: ["sleep", "2.0303"], count: 1), "the job's script is running")
+        #expect(
+            await waitForObject(api, "/storage/v1/b/crash/o/started"), "the job's script is running")
         kill(first.process.processIdentifier, SIGKILL)
         first.process.waitUntilExit()
         let second = try EmulatorProcess(binary, ["--port", "0", "--state-dir", state.path])
@@ -84,6 +99,9 @@ struct EmulatorCommandTests {
         }
         let endpoint2 = try #require(try await second.endpoint(), "output: \(second.text)")
         let api2 = try await client(endpoint2)
+        let gate = try await api2.send(
+            "POST", "/upload/storage/v1/b/crash/o?uploadType=media&name=go", body: Data("go".utf8))
+        #expect(gate.status == 200)
         let done = try await waitForJob(api2, "projects/p/locations/us-central1/jobs/crash")
         #expect(done["status"]?["state"] == .string("SUCCEEDED"))
         #expect(lastExitCode(done) == 0)

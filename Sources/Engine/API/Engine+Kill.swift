@@ -62,7 +62,7 @@ extension Engine {
         let store = try ledger.store(.existing)
         do {
             guard let state = try store.executionState(id), state.started != nil else {
-                throw EngineFailure.noSuchExecution(id: id, ledger: store.path)
+                throw EngineFailure.noSuchExecution(id: id, ledger: store.name)
             }
             if state.isTerminal { return .alreadyEnded(state) }
             if let origin = try ImportedHistory.origin(of: id, in: store) {
@@ -103,7 +103,7 @@ extension Engine {
                 return .ended(ExecutionOutcome(state), how: how)
             }
             if how != .inProcess {
-                switch try await store.acquireLease(id, owner: "batchledger kill") {
+                switch try await store.acquireLease(id, owner: "batchledger kill", ttl: leaseTTL) {
                 case .acquired(let token):
                     let (outcome, killedHere) = try await killDirectly(
                         id, token: token, store: store, request: request, seq: seq, observer: observer)
@@ -134,7 +134,7 @@ extension Engine {
         let result: Result<(ExecutionState, Bool), any Error>
         do {
             guard let state = try store.executionState(id), let started = state.started else {
-                throw EngineFailure.noSuchExecution(id: id, ledger: store.path)
+                throw EngineFailure.noSuchExecution(id: id, ledger: store.name)
             }
             if state.isTerminal {
                 // Its driver ended it between the last look and the lease.

@@ -21,7 +21,7 @@ extension Engine {
         } catch {
             throw EngineFailure(error)
         }
-        guard version > 0 else { throw .noSuchExecution(id: executionId, ledger: store.path) }
+        guard version > 0 else { throw .noSuchExecution(id: executionId, ledger: store.name) }
         do {
             return try Timeline.steps(of: executionId, in: store)
         } catch {
@@ -41,7 +41,7 @@ extension Engine {
         } catch {
             throw EngineFailure(error)
         }
-        guard version > 0 else { throw .noSuchExecution(id: executionId, ledger: store.path) }
+        guard version > 0 else { throw .noSuchExecution(id: executionId, ledger: store.name) }
         do {
             return .asRecorded(
                 try await DecisionReplay.check(executionId, in: store, secrets: secrets, environment: environment))

@@ -35,7 +35,9 @@ public final class Engine: Sendable {
         killCheckInterval: Duration = Engine.killCheckInterval, clock: AnyClock<Duration> = .continuous
     ) {
         self.init(
-            ledger: EngineLedger(path: ledgerPath, cacheFolder: PostgresLedgerStore.defaultCacheFolder(environment: environment)), targets: targets, environment: environment,
+            ledger: EngineLedger(
+                path: ledgerPath, cacheFolder: PostgresLedgerStore.defaultCacheFolder(environment: environment)),
+            targets: targets, environment: environment,
             killCheckInterval: killCheckInterval, clock: clock)
     }
 
@@ -93,7 +95,7 @@ public final class Engine: Sendable {
         } catch {
             throw EngineFailure(error)
         }
-        guard let state else { throw .noSuchExecution(id: executionId, ledger: store.path) }
+        guard let state else { throw .noSuchExecution(id: executionId, ledger: store.name) }
         return state
     }
 
@@ -116,4 +118,12 @@ public final class Engine: Sendable {
 
     /// The executions this process drives now.
     public var runningExecutions: [String] { running.ids }
+
+    /// How long a lease outlives its holder's last heartbeat: `BATCHLEDGER_LEASE_TTL` (whole seconds, 1 to 3600)
+    /// when set, else the default.
+    public var leaseTTL: Double {
+        guard let text = environment["BATCHLEDGER_LEASE_TTL"], let seconds = Int(text), (1...3600).contains(seconds)
+        else { return EventStore.leaseTTL }
+        return Double(seconds)
+    }
 }

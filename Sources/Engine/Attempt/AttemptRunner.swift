@@ -349,6 +349,7 @@ struct AttemptRunner {
         }
         if let bucket = plan.started.bucket, plan.collection.collectsAnything {
             try await collect(bucket: bucket)
+            try await keepOutputs(bucket: bucket)
         }
         let succeeded = jobState == .succeeded
         try await teardown(deleteJob: succeeded && plan.deleteWhenDone, reason: "task completed")
@@ -403,6 +404,47 @@ struct AttemptRunner {
                         taskRunId: taskRunId, attempt: attempt, name: file.key, object: objectName,
                         localPath: destination.standardizedFileURL.path, size: download.size,
                         crc32c: CRC32C.base64(download.crc32c))))
+        }
+    }
+
+    /// Keeps every downloaded output file not kept yet in the bucket outside the staging folder (`KeptOutput`),
+    /// before the folder is cleaned, so that any host sharing the ledger can serve it. The object is created only
+    /// if absent (the same bytes already there, from a try whose answer was lost, are adopted), so a resumed
+    /// attempt redoes an unrecorded keep safely. The bytes come from the downloaded file when it still has the
+    /// recorded CRC32C, else again from the staging object.
+    private func keepOutputs(bucket: String) async throws {
+        guard services.storage.keepsOutputFiles else { return }
+        let state = try await attemptState()
+        for (name, download) in state.downloads.sorted(by: { $0.key < $1.key }) where state.kept[name] == nil {
+            guard
+                let object = KeptOutput.objectName(
+                    executionId: recorder.executionId, taskRunId: taskRunId, attempt: attempt, name: name)
+            else { continue }
+            let local = URL(fileURLWithPath: download.localPath)
+            var source = local
+            var scratch: URL?
+            if KeptOutput.checksum(of: local)?.crc32c != download.crc32c {
+                let copy = FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "batchledger-keep-\(UUID().uuidString)")
+                scratch = copy
+                let fetched = try await services.storage.download(bucket: bucket, name: download.object, to: copy)
+                guard CRC32C.base64(fetched.crc32c) == download.crc32c, fetched.size == download.size else {
+                    try? FileManager.default.removeItem(at: copy)
+                    throw EngineError.configuration(
+                        "the output file \(MessageQuote.quoted(name)) of \(taskRunId) changed in "
+                            + "gs://\(plan.recordedBucket ?? bucket)/\(download.object) since it was downloaded: "
+                            + "it is not kept")
+                }
+                source = copy
+            }
+            defer { if let scratch { try? FileManager.default.removeItem(at: scratch) } }
+            let stored = try await services.storage.create(bucket: bucket, name: object, file: source)
+            try await recorder.record(
+                .outputFileKept(
+                    OutputFileKept(
+                        taskRunId: taskRunId, attempt: attempt, name: name, bucket: plan.recordedBucket ?? bucket,
+                        object: object, generation: stored.generation, size: download.size,
+                        crc32c: download.crc32c)))
         }
     }
 

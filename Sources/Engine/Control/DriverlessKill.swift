@@ -26,7 +26,7 @@ struct DriverlessKill {
         -> ExecutionState
     {
         guard let started = state.started else {
-            throw EngineError.configuration("no execution \(executionId) in \(store.path)")
+            throw EngineError.configuration("no execution \(executionId) in \(store.name)")
         }
         let recorder = ExecutionRecorder(
             store: store, executionId: executionId, state: state, leaseToken: token, observer: observer)

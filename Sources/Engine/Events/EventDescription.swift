@@ -139,6 +139,8 @@ public struct EventDescription: Sendable, Equatable {
             )
         case .outputFileDownloaded(let e):
             return (e.taskRunId, "\(run(e.taskRunId, e.attempt)) \(e.name) \(bytes(e.size)) → \(e.localPath)")
+        case .outputFileKept(let e):
+            return (e.taskRunId, "\(run(e.taskRunId, e.attempt)) \(e.name) kept as gs://\(e.bucket)/\(e.object)")
         case .jobDeleteRequested(let e):
             return (e.taskRunId, "\(run(e.taskRunId, e.attempt)) job \(shortJob(e.name)): \(e.reason)")
         case .jobDeleted(let e):

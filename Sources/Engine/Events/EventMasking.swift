@@ -29,6 +29,7 @@ extension ExecutionEvent {
         case .outputsParsed(let value): return .outputsParsed(value.masked(by: masker))
         case .exitCodeObserved(let value): return .exitCodeObserved(value.masked(by: masker))
         case .outputFileDownloaded(let value): return .outputFileDownloaded(value.masked(by: masker))
+        case .outputFileKept(let value): return .outputFileKept(value.masked(by: masker))
         case .jobDeleteRequested(let value): return .jobDeleteRequested(value.masked(by: masker))
         case .jobDeleted(let value): return .jobDeleted(value.masked(by: masker))
         case .stagingCleaned(let value): return .stagingCleaned(value.masked(by: masker))
@@ -179,6 +180,11 @@ extension ExitCodeObserved: SecretMaskedPayload {
 
 extension OutputFileDownloaded: SecretMaskedPayload {
     public func masked(by masker: SecretMasker) -> OutputFileDownloaded { self }
+}
+
+// The bucket is recorded already masked when a secret named it; the object name is the engine's own.
+extension OutputFileKept: SecretMaskedPayload {
+    public func masked(by masker: SecretMasker) -> OutputFileKept { self }
 }
 
 // The object name is the key a resumed attempt looks up, as for downloaded files; the reason is free text.

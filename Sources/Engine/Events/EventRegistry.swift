@@ -99,6 +99,7 @@ public struct EventRegistry: Sendable {
         registry.register(OutputsParsed.self, as: "OutputsParsed") { .outputsParsed($0) }
         registry.register(ExitCodeObserved.self, as: "ExitCodeObserved") { .exitCodeObserved($0) }
         registry.register(OutputFileDownloaded.self, as: "OutputFileDownloaded") { .outputFileDownloaded($0) }
+        registry.register(OutputFileKept.self, as: "OutputFileKept") { .outputFileKept($0) }
         registry.register(JobDeleteRequested.self, as: "JobDeleteRequested") { .jobDeleteRequested($0) }
         registry.register(JobDeleted.self, as: "JobDeleted") { .jobDeleted($0) }
         registry.register(StagingCleaned.self, as: "StagingCleaned") { .stagingCleaned($0) }

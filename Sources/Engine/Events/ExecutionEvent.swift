@@ -17,6 +17,7 @@ public enum ExecutionEvent: Sendable, Equatable {
     case outputsParsed(OutputsParsed)
     case exitCodeObserved(ExitCodeObserved)
     case outputFileDownloaded(OutputFileDownloaded)
+    case outputFileKept(OutputFileKept)
     case jobDeleteRequested(JobDeleteRequested)
     case jobDeleted(JobDeleted)
     case stagingCleaned(StagingCleaned)
@@ -56,6 +57,7 @@ public enum ExecutionEvent: Sendable, Equatable {
         case .outputsParsed(let value): return value
         case .exitCodeObserved(let value): return value
         case .outputFileDownloaded(let value): return value
+        case .outputFileKept(let value): return value
         case .jobDeleteRequested(let value): return value
         case .jobDeleted(let value): return value
         case .stagingCleaned(let value): return value

@@ -68,7 +68,7 @@ public final class ExecutionRunner: Sendable {
         _ parentId: String, fromTask from: String, changes: ForkChangesRequested = .init(), executionId: String? = nil
     ) async throws -> ExecutionState {
         guard let parent = try store.executionState(parentId), let started = parent.started else {
-            throw EngineError.configuration("no execution \(parentId) in \(store.path)")
+            throw EngineError.configuration("no execution \(parentId) in \(store.name)")
         }
         let flowPath = changes.flow?.path ?? started.flowPath
         let source = changes.flow?.source ?? started.flowSource
@@ -269,12 +269,14 @@ public final class ExecutionRunner: Sendable {
     /// recorded (`RecoveryFailed`) and rethrown; after `recoveryFailureCap` of them the execution is marked FAILED.
     public func resume(_ executionId: String) async throws -> ResumeOutcome {
         guard let state = try store.executionState(executionId), let started = state.started else {
-            throw EngineError.configuration("no execution \(executionId) in \(store.path)")
+            throw EngineError.configuration("no execution \(executionId) in \(store.name)")
         }
         if state.isTerminal { return .alreadyTerminal(state) }
         let leased = try await holdingLease(executionId, owner: "batchledger recover") { token -> ResumeOutcome in
             // Read again under the lease: the process that held it before may have written since (on another
-            // host, what this store read first may be behind what that process wrote before it stopped).
+            // host, what this store read first may be behind what that process wrote before it stopped). Over a
+            // shared ledger the cache first takes everything committed: a failure here stops the resume.
+            if store.hasRecord { try store.catchUp() }
             guard let current = try store.executionState(executionId) else { return .finished(state) }
             if current.isTerminal { return .alreadyTerminal(current) }
             return .finished(try await resume(executionId, state: current, started: started, token: token))

@@ -125,8 +125,13 @@ public struct ExecutionState: Codable, Sendable, Equatable {
             updateAttempt(observed.taskRunId, observed.attempt) { $0.exitCode = observed.exitCode }
             updateRun(observed.taskRunId) { $0.exitCode = observed.exitCode }
         case .outputFileDownloaded(let file):
-            updateAttempt(file.taskRunId, file.attempt) { $0.downloaded[file.name] = file.localPath }
+            updateAttempt(file.taskRunId, file.attempt) {
+                $0.downloaded[file.name] = file.localPath
+                $0.downloads[file.name] = file
+            }
             updateRun(file.taskRunId) { $0.outputFiles[file.name] = file.localPath }
+        case .outputFileKept(let kept):
+            updateAttempt(kept.taskRunId, kept.attempt) { $0.kept[kept.name] = kept.object }
         case .jobDeleteRequested(let request):
             updateAttempt(request.taskRunId, request.attempt) { $0.deleteRequested = true }
         case .jobDeleted(let deleted):
@@ -369,6 +374,10 @@ public struct AttemptState: Codable, Sendable, Equatable {
     public var stderrLines = 0
     public var exitCode: Int?
     public var downloaded: [String: String] = [:]
+    /// Output file key → its download as recorded.
+    public var downloads: [String: OutputFileDownloaded] = [:]
+    /// Output file key → the object it is kept as outside the staging folder (`OutputFileKept`).
+    public var kept: [String: String] = [:]
     /// Objects not downloaded: full object name → why.
     public var refusedOutputs: [String: String] = [:]
     public var deleteRequested = false

@@ -67,6 +67,7 @@ public enum Timeline {
         case .outputsParsed(let e): return e.taskRunId
         case .exitCodeObserved(let e): return e.taskRunId
         case .outputFileDownloaded(let e): return e.taskRunId
+        case .outputFileKept(let e): return e.taskRunId
         case .jobDeleteRequested(let e): return e.taskRunId
         case .jobDeleted(let e): return e.taskRunId
         case .stagingCleaned(let e): return e.taskRunId
@@ -121,6 +122,7 @@ public enum Timeline {
         case .exitCodeObserved(let e):
             return "\(e.taskRunId) exit code \(e.exitCode)" + (e.meaning.map { " (\($0))" } ?? "")
         case .outputFileDownloaded(let e): return "\(e.taskRunId) downloaded \(e.name) → \(e.localPath)"
+        case .outputFileKept(let e): return "\(e.taskRunId) kept \(e.name) as gs://\(e.bucket)/\(e.object)"
         case .jobDeleteRequested(let e): return "\(e.taskRunId) deleting job (\(e.reason))"
         case .jobDeleted(let e): return "\(e.taskRunId) job deleted" + (e.alreadyGone ? " (it was already gone)" : "")
         case .stagingCleaned(let e): return "\(e.taskRunId) cleaned \(e.prefix) (\(e.objectsDeleted) object(s))"

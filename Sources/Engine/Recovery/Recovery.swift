@@ -90,7 +90,7 @@ struct Recovery {
                     }
                 }
             } else {
-                result = .failed(.noSuchExecution(id: id, ledger: store.path))
+                result = .failed(.noSuchExecution(id: id, ledger: store.name))
             }
         } catch {
             result = .failed(EngineFailure(error))

@@ -47,7 +47,7 @@ public enum DecisionReplay {
             state.apply(recorded, decoded: event)
         }
         guard !recordedEvents.isEmpty, var started = state.started else {
-            throw EngineError.configuration("no execution \(executionId) in \(store.path)")
+            throw EngineError.configuration("no execution \(executionId) in \(store.name)")
         }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)

@@ -236,6 +236,7 @@ struct RecordedJobs: BatchJobs {
 }
 
 struct RecordedStorage: ObjectStorage {
+    var keepsOutputFiles: Bool { false }
     let history: RecordedHistory
 
     func object(bucket: String, name: String) async throws -> StoredObject? {

@@ -15,6 +15,13 @@ public protocol ObjectStorage: Sendable {
     func download(bucket: String, name: String, to file: URL) async throws -> DownloadedObject
     /// Deletes every object under `prefix`; the number deleted.
     func deleteAll(bucket: String, prefix: String) async throws -> Int
+    /// Whether downloaded output files are also kept in the bucket (`OutputFileKept`): a store that acts, yes; a
+    /// recorded history (decision replay), no, since keeping decides nothing and its files may not be here.
+    var keepsOutputFiles: Bool { get }
+}
+
+extension ObjectStorage {
+    public var keepsOutputFiles: Bool { true }
 }
 
 /// An object's metadata.

@@ -94,7 +94,7 @@ extension EventStore {
             }
             return ExportHeader(
                 format: ExportFormat.name, formatVersion: ExportFormat.version,
-                exportedAt: Timestamp.rfc3339(exportedAt), sourceLedger: path, sinceSeq: since, throughSeq: through,
+                exportedAt: Timestamp.rfc3339(exportedAt), sourceLedger: name, sinceSeq: since, throughSeq: through,
                 events: executions.reduce(0) { $0 + $1.events }, executions: executions, global: global)
         }
     }

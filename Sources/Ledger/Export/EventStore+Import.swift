@@ -46,7 +46,7 @@ extension EventStore {
             let existing = try currentVersion(of: execution.id)
             if existing == 0 { continue }
             guard existing < execution.throughVersion, try importedRows(of: execution.id) == existing else {
-                throw ExportError.executionExists(path: path, execution: execution.id, ledger: self.path)
+                throw ExportError.executionExists(path: path, execution: execution.id, ledger: name)
             }
             resumable[execution.id] = existing
         }
@@ -74,7 +74,7 @@ extension EventStore {
             let event = exported.event
             if let stored = resumable[event.stream], event.version <= stored {
                 guard try storedStreamHash(event.stream, version: event.version) == event.streamHash else {
-                    throw ExportError.executionExists(path: path, execution: event.stream, ledger: self.path)
+                    throw ExportError.executionExists(path: path, execution: event.stream, ledger: name)
                 }
                 report.eventsAlreadyPresent += 1
                 continue

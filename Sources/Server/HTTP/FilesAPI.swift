@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import GoogleCloud
 import HTTPTypes
 import Hummingbird
 import Ledger
@@ -14,11 +15,16 @@ import Primitives
 ///
 /// `path` must be one of the execution's `outputs.outputFiles` URIs; nothing else is served, and the file is read
 /// from the task run's recorded output folder without following a symbolic link. A file whose size or CRC32C
-/// differs from what the ledger recorded when it was downloaded is refused (409): it changed on disk since. A file
-/// the ledger lists that is no longer on disk is 404, and so is every file of an execution imported from another
-/// ledger (its files are on another machine).
+/// differs from what the ledger recorded when it was downloaded is refused (409): it changed on disk since.
+///
+/// A file the ledger lists that is not on this machine's disk (another host drove the execution) is served from
+/// the copy its attempt kept in the bucket (`OutputFileKept`), fetched through the execution's recorded target by
+/// `keptFiles`, and refused (409) unless its size and CRC32C are the ledger's. Without a kept copy (or without
+/// `keptFiles`) such a file is 404, and so is every file of an execution imported from another ledger.
 public struct FilesAPI: APIRoutes {
     public let store: EventStore
+    /// Fetches kept copies from Cloud Storage (nil: files are served from this machine's disk only).
+    public let keptFiles: (any KeptOutputSource)?
 
     public static let operations = [
         APIOperation("GET", "/executions/{executionId}/file"),
@@ -28,8 +34,9 @@ public struct FilesAPI: APIRoutes {
     /// The size of each piece read from disk and sent.
     public let pieceSize: Int
 
-    public init(store: EventStore, pieceSize: Int = 256 << 10) {
+    public init(store: EventStore, keptFiles: (any KeptOutputSource)? = nil, pieceSize: Int = 256 << 10) {
         self.store = store
+        self.keptFiles = keptFiles
         self.pieceSize = max(1, pieceSize)
     }
 
@@ -40,9 +47,13 @@ public struct FilesAPI: APIRoutes {
         case 3:
             return try await download(call.route[1], path: try Self.path(call.request))
         case 4 where call.route[3] == "metas":
-            let (file, opened) = try await open(call.route[1], path: try Self.path(call.request))
-            try check(file, opened, digest: false)
-            return try .kestra(Kestra.FileMetas(size: opened.size))
+            switch try await open(call.route[1], path: try Self.path(call.request)) {
+            case .local(let file, let opened):
+                try check(file, opened, digest: false)
+                return try .kestra(Kestra.FileMetas(size: opened.size))
+            case .kept(_, let kept):
+                return try .kestra(Kestra.FileMetas(size: kept.size))
+            }
         default:
             return nil
         }
@@ -61,10 +72,18 @@ public struct FilesAPI: APIRoutes {
         return path
     }
 
-    /// The one recorded output file of execution `id` whose URI is `path`, opened.
-    func open(_ id: String, path: String) async throws -> (RecordedOutputFile, ConfinedFile) {
+    /// Where a recorded output file's bytes are: this machine's disk, or the copy kept in the bucket.
+    enum Source {
+        case local(RecordedOutputFile, ConfinedFile)
+        case kept(RecordedOutputFile, RecordedOutputFile.Kept)
+    }
+
+    /// The one recorded output file of execution `id` whose URI is `path`, opened (or, when it is not on this
+    /// machine's disk and a kept copy can be fetched, that copy).
+    func open(_ id: String, path: String) async throws -> Source {
         let store = store
-        return try await BlockingWork.run {
+        let fetches = keptFiles != nil
+        return try await BlockingWork.run { () throws -> Source in
             guard ExecutionID.isValid(id) else {
                 throw APIError.notFound("no execution \(MessageQuote.quoted(id))")
             }
@@ -83,8 +102,9 @@ public struct FilesAPI: APIRoutes {
                 throw APIError(status: 409, "\(MessageQuote.quoted(path)) names \(files.count) output files")
             }
             do throws(ConfinedFile.Refusal) {
-                return (file, try ConfinedFile(file.name, in: file.folder))
+                return .local(file, try ConfinedFile(file.name, in: file.folder))
             } catch .missing {
+                if fetches, let kept = file.kept { return .kept(file, kept) }
                 throw APIError.notFound(
                     "the output file \(MessageQuote.quoted(file.name)) of task run \(MessageQuote.quoted(file.taskRunId)) "
                         + "is in the ledger but no longer on disk")
@@ -130,8 +150,15 @@ public struct FilesAPI: APIRoutes {
     /// The file's bytes, after its size and CRC32C were checked; read again piece by piece as the client takes
     /// them, and the download broken off (no complete response) if what was read differs from what was checked.
     func download(_ id: String, path: String) async throws -> Response {
-        let (file, opened) = try await open(id, path: path)
-        try await BlockingWork.run { [self] in try check(file, opened, digest: true) }
+        let file: RecordedOutputFile
+        let opened: ConfinedFile
+        switch try await open(id, path: path) {
+        case .local(let recorded, let local):
+            (file, opened) = (recorded, local)
+            try await BlockingWork.run { [self] in try check(file, opened, digest: true) }
+        case .kept(let recorded, let kept):
+            (file, opened) = (recorded, try await fetch(recorded, kept))
+        }
         let pieceSize = pieceSize
         let size = opened.size
         let headers: HTTPFields = [
@@ -158,4 +185,63 @@ public struct FilesAPI: APIRoutes {
                 try await writer.finish(nil)
             })
     }
+
+    /// Fetches the kept copy into a private scratch folder and opens it, after its size and CRC32C were checked
+    /// against the ledger's (409 when they differ: the object changed in the bucket). The scratch file is unlinked
+    /// once opened; the open descriptor keeps it readable until the response is sent.
+    func fetch(_ file: RecordedOutputFile, _ kept: RecordedOutputFile.Kept) async throws -> ConfinedFile {
+        guard let keptFiles else { throw APIError.notFound("no kept copies are served here") }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "batchledger-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: scratch, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let copy = scratch.appendingPathComponent("file")
+        let shown = "gs://\(kept.bucket)/\(kept.object)"
+        let fetched: DownloadedObject
+        do {
+            fetched = try await keptFiles.downloadKeptOutput(
+                of: kept.executionId, taskRunId: file.taskRunId, attempt: kept.attempt, bucket: kept.bucket,
+                object: kept.object, to: copy)
+        } catch let integrity as IntegrityError {
+            throw Self.changedInBucket(file, shown, integrity.detail)
+        } catch {
+            throw APIError(
+                status: 502,
+                "the output file \(MessageQuote.quoted(file.name)) of task run \(MessageQuote.quoted(file.taskRunId)) "
+                    + "is not on this machine's disk and its copy \(shown) could not be fetched: \(error)")
+        }
+        if fetched.size != kept.size {
+            throw Self.changedInBucket(file, shown, "it has \(fetched.size) bytes, the ledger recorded \(kept.size)")
+        }
+        if CRC32C.base64(fetched.crc32c) != kept.crc32c {
+            throw Self.changedInBucket(
+                file, shown, "its CRC32C is \(CRC32C.base64(fetched.crc32c)), the ledger recorded \(kept.crc32c)")
+        }
+        return try await BlockingWork.run {
+            do throws(ConfinedFile.Refusal) {
+                return try ConfinedFile("file", in: scratch.path)
+            } catch {
+                throw APIError(status: 500, "the fetched copy of \(MessageQuote.quoted(file.name)) cannot be read")
+            }
+        }
+    }
+
+    static func changedInBucket(_ file: RecordedOutputFile, _ object: String, _ detail: String) -> APIError {
+        APIError(
+            status: 409,
+            "the output file \(MessageQuote.quoted(file.name)) of task run \(MessageQuote.quoted(file.taskRunId)) "
+                + "changed in \(object) since the ledger recorded it (\(detail)): it is not served")
+    }
 }
+
+/// Fetches an output file an attempt kept in Cloud Storage (`OutputFileKept`), for a host whose disk does not hold
+/// it: `Engine` does, through the execution's recorded target.
+public protocol KeptOutputSource: Sendable {
+    /// Downloads the kept object into `file`, checking the CRC32C the store reports.
+    func downloadKeptOutput(
+        of executionId: String, taskRunId: String, attempt: Int, bucket: String, object: String, to file: URL
+    ) async throws -> DownloadedObject
+}
+
+extension Engine: KeptOutputSource {}

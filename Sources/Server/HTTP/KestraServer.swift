@@ -31,17 +31,17 @@ public struct KestraServer: Sendable {
             [
                 FlowsAPI(library: library), ExecutionsAPI(host: executions, library: library, history: history),
                 history,
-            ] + ledgerRoutes(store)
+            ] + ledgerRoutes(store, keptFiles: executions.engine)
         return KestraServer(
             responder: KestraResponder(routes: routes, tokens: tokens, pages: pages, maximumBodySize: maximumBodySize),
             host: host, port: port)
     }
 
     /// The reading routes besides `HistoryAPI`: follow, output files, and the ledger's own routes.
-    static func ledgerRoutes(_ store: EventStore) -> [any APIRoutes] {
+    static func ledgerRoutes(_ store: EventStore, keptFiles: (any KeptOutputSource)? = nil) -> [any APIRoutes] {
         [
             FollowAPI(store: store),
-            FilesAPI(store: store),
+            FilesAPI(store: store, keptFiles: keptFiles),
             LedgerAPI(store: store),
         ]
     }

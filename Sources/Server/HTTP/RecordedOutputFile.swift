@@ -18,6 +18,18 @@ struct RecordedOutputFile: Sendable, Equatable {
     var size: Int64?
     /// Base64, as Cloud Storage gives it.
     var crc32c: String?
+    /// Where the file is kept in the bucket (`OutputFileKept`), when the attempt that downloaded it kept it.
+    var kept: Kept?
+
+    /// An output file kept in the bucket by execution `executionId` (a fork's adopted file is its parent's).
+    struct Kept: Sendable, Equatable {
+        var executionId: String
+        var attempt: Int
+        var bucket: String
+        var object: String
+        var size: Int64
+        var crc32c: String
+    }
 
     /// How many forks deep an adopted file is looked up in the executions it came from.
     static let maximumForkDepth = 16
@@ -30,6 +42,7 @@ struct RecordedOutputFile: Sendable, Equatable {
     private static func files(of id: String, in store: EventStore, depth: Int) throws -> [RecordedOutputFile] {
         var state = ExecutionState()
         var downloads: [String: OutputFileDownloaded] = [:]
+        var kept: [String: OutputFileKept] = [:]
         var any = false
         try store.readStream(id) { recorded in
             any = true
@@ -38,6 +51,9 @@ struct RecordedOutputFile: Sendable, Equatable {
             if case .outputFileDownloaded(let file) = event {
                 // A later attempt's download replaces the file at the same path.
                 downloads[key(file.taskRunId, file.name)] = file
+            }
+            if case .outputFileKept(let file) = event {
+                kept[key(file.taskRunId, file.name)] = file
             }
         }
         guard any else { throw APIError.notFound("no execution \(MessageQuote.quoted(id))") }
@@ -66,10 +82,19 @@ struct RecordedOutputFile: Sendable, Equatable {
                     folder.appendingPathComponent(name).standardizedFileURL.path == localPath
                 else { continue }
                 let download = downloads[key(run.taskRunId, name)]
+                // Only the copy of the download the ledger lists: the same attempt, the same bytes.
+                let keptCopy = kept[key(run.taskRunId, name)].flatMap { copy -> Kept? in
+                    guard let download, copy.attempt == download.attempt, copy.size == download.size,
+                        copy.crc32c == download.crc32c
+                    else { return nil }
+                    return Kept(
+                        executionId: id, attempt: copy.attempt, bucket: copy.bucket, object: copy.object,
+                        size: copy.size, crc32c: copy.crc32c)
+                }
                 files.append(
                     RecordedOutputFile(
                         uri: uri, taskRunId: run.taskRunId, name: name, folder: folder.standardizedFileURL.path,
-                        size: download?.size, crc32c: download?.crc32c))
+                        size: download?.size, crc32c: download?.crc32c, kept: keptCopy))
             }
         }
         return files

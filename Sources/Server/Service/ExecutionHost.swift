@@ -115,7 +115,20 @@ public final class ExecutionHost: Sendable {
         }
         let engine = engine
         let running = Set(engine.runningExecutions)
-        let ids = takingOver.claim(candidates.filter { !running.contains($0) })
+        var free = candidates.filter { !running.contains($0) }
+        // Only those whose lease is free or expired: a live holder (another replica) keeps its executions.
+        if !free.isEmpty {
+            let store = try engine.store(.existing)
+            let holders: [String: LeaseHolder]
+            do {
+                holders = try store.leaseHolders(free)
+            } catch {
+                throw EngineFailure.ledger(error)
+            }
+            let ttl = engine.leaseTTL
+            free = free.filter { id in holders[id].map { !store.leaseIsHeld(by: $0, ttl: ttl) } ?? true }
+        }
+        let ids = takingOver.claim(free)
         guard !ids.isEmpty else { return [] }
         let ends = ends
         let takingOver = takingOver

@@ -29,8 +29,12 @@ public final class ReplicaFollower: Service, Sendable {
     }
 
     public func run() async throws {
+        // Takeovers wait until the ledger has answered every catch-up for one lease TTL: after an outage every
+        // lease looks expired by the database's clock, and the replicas that drive them need that long to renew.
+        let settled = Int((host.engine.leaseTTL / interval.seconds).rounded(.up))
         await cancelWhenGracefulShutdown {
             var beats = 0
+            var answeredInARow = 0
             var lastProblem: String?
             while !Task.isCancelled {
                 do {
@@ -39,7 +43,9 @@ public final class ReplicaFollower: Service, Sendable {
                     return
                 }
                 beats += 1
-                let problem = await self.beat(takeOver: beats % self.takeoverEvery == 0)
+                let problem = await self.beat(
+                    takeOver: beats % self.takeoverEvery == 0 && answeredInARow >= settled)
+                answeredInARow = problem == nil ? answeredInARow + 1 : 0
                 if let problem, problem != lastProblem {
                     FileHandle.standardError.write(Data("batchledger serve: shared ledger: \(problem)\n".utf8))
                 }
@@ -60,5 +66,12 @@ public final class ReplicaFollower: Service, Sendable {
         } catch {
             return "\(error)"
         }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    fileprivate var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

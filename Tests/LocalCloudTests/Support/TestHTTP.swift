@@ -39,7 +39,8 @@ struct TestClient: Sendable {
     init(base: URL) {
         self.base = base
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 30
+        // A guard against a server that never answers, not a bound: a loaded machine may take long.
+        configuration.timeoutIntervalForRequest = 600
         session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
     }
 
