@@ -284,7 +284,12 @@ def leases(topology, ids):
     listed = ", ".join(f"'{execution_id}'" for execution_id in ids if re.fullmatch(r"[0-9a-z]+", execution_id))
     answer = topology.psql("r2", f"SELECT stream || ' ' || host || ' ' || token FROM leases WHERE stream IN ({listed})",
                            database=topology.database)
-    found = {stream: (host, int(token)) for stream, host, token in (line.split() for line in answer.splitlines())}
+    found = {}
+    for line in answer.splitlines():
+        # A lease's host is the host name, then (on Linux) its boot id and pid namespace in parentheses.
+        stream, rest = line.split(" ", 1)
+        host, token = rest.rsplit(" ", 1)
+        found[stream] = (host.split(" (", 1)[0], int(token))
     return {execution_id: found.get(execution_id, ("none", 0)) for execution_id in ids}
 
 
