@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -49,14 +50,31 @@ def stats(endpoint):
         return json.load(answer)
 
 
+KEPT_PREFIX = "kestra-outputs/"
+
+
+def kept_outputs(endpoint, execution):
+    """The output files kept for `execution`, by their path under its folder."""
+    folder = f"{KEPT_PREFIX}{execution}/"
+    return sorted(name[len(folder):] for name in bucket_objects(endpoint, "batchledger-local")
+                  if name.startswith(folder))
+
+
 def bucket_objects(endpoint, bucket):
-    try:
-        with urllib.request.urlopen(f"{endpoint}/storage/v1/b/{bucket}/o") as answer:
-            return [item["name"] for item in json.load(answer).get("items", [])]
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return []
-        raise
+    names, token = [], None
+    while True:
+        query = "?pageToken=" + urllib.parse.quote(token) if token else ""
+        try:
+            with urllib.request.urlopen(f"{endpoint}/storage/v1/b/{bucket}/o{query}") as answer:
+                page = json.load(answer)
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return names
+            raise
+        names += [item["name"] for item in page.get("items", [])]
+        token = page.get("nextPageToken")
+        if not token:
+            return names
 
 
 def cli(binary, args, workdir, env=None, timeout=300):
@@ -107,6 +125,8 @@ class Sweep:
             sys.exit(f"crash-sweep: the uninterrupted run of {self.flow} failed: {result.stderr}")
         report = json.loads(result.stdout)
         self.expected_jobs = stats(self.endpoint)["jobsCreated"] - before
+        # The output files the uninterrupted run kept in the bucket, under its own execution's folder.
+        self.expected_kept = kept_outputs(self.endpoint, report["executionId"])
         self.total_events = int(cli(self.binary, ["verify", "--ledger", ledger, "--json"], self.workdir).stdout and
                                 json.loads(cli(self.binary, ["verify", "--ledger", ledger, "--json"],
                                                self.workdir).stdout)["eventsChecked"])
@@ -139,9 +159,15 @@ class Sweep:
                 missing = [l for l in self.expected_logs if l not in lines]
                 doubled = [l for l in set(lines) if lines.count(l) > self.expected_logs.count(l)]
                 problems.append(f"log lines differ: missing {missing[:3]}, doubled {doubled[:3]}")
-        left = bucket_objects(self.endpoint, "batchledger-local")
+        # Staging is cleaned; the output files kept outside it (kestra-outputs/EXECUTION/…) stay, once each.
+        left = [name for name in bucket_objects(self.endpoint, "batchledger-local")
+                if not name.startswith(KEPT_PREFIX)]
         if left:
             problems.append(f"bucket not cleaned: {left[:5]}")
+        if len(executions) == 1:
+            kept = kept_outputs(self.endpoint, executions[0]["executionId"])
+            if kept != self.expected_kept:
+                problems.append(f"kept output files {kept[:5]}, uninterrupted {self.expected_kept[:5]}")
         verify = cli(self.binary, ["verify", "--ledger", ledger], self.workdir)
         if verify.returncode != 0:
             problems.append("verify failed: " + verify.stdout.strip())
