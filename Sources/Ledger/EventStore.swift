@@ -136,6 +136,11 @@ public final class EventStore: Sendable {
         options.record != nil
     }
 
+    /// The ledger of record the file is the cache of (nil for a plain file).
+    public var record: (any LedgerOfRecord)? {
+        options.record
+    }
+
     /// Brings the cache up to everything the ledger of record holds now (what other hosts wrote since the last
     /// write or catch-up of this process); returns the last `seq` the cache holds. Nothing for a plain file.
     @discardableResult

@@ -20,7 +20,13 @@ public protocol LedgerOfRecord: AnyObject, Sendable {
     /// or, when the outcome of the commit itself is unknown, the store finds out by reading the log. Returns each
     /// job's outcome and the last `seq` committed when the transaction ended (what the local file then catches
     /// up to: the writes of every host before this one).
-    func commit(_ jobs: [RecordJob], now: Date) throws(LedgerError) -> (outcomes: [RecordOutcome], tail: Int64)
+    ///
+    /// `local` is what the local file held of the chain when the group was formed (given for groups of appends
+    /// only): while no other host has written since, it is the database's own state, and the group can be written
+    /// in one round trip that checks it; otherwise the database's state is read first.
+    func commit(_ jobs: [RecordJob], now: Date, local: LocalChain?) throws(LedgerError) -> (
+        outcomes: [RecordOutcome], tail: Int64
+    )
 
     /// Up to `limit` events with `seq` after `seq` (and at most `last`), in order.
     func events(after seq: Int64, through last: Int64, limit: Int) throws(LedgerError) -> [RecordedEvent]
@@ -45,6 +51,29 @@ public protocol LedgerOfRecord: AnyObject, Sendable {
 
     /// Ends the connection; calls after this fail.
     func close()
+}
+
+/// The local file's chain as a group of appends is formed: its tail, and the head of every stream the group
+/// appends to. The file is a prefix of the ledger of record, so when their tails agree these heads are the
+/// database's too.
+public struct LocalChain: Sendable, Equatable {
+    public struct Head: Sendable, Equatable {
+        public let version: Int64
+        public let hash: SHA256Digest
+
+        public init(version: Int64, hash: SHA256Digest) {
+            self.version = version
+            self.hash = hash
+        }
+    }
+
+    public let tail: ChainLink
+    public let heads: [String: Head]
+
+    public init(tail: ChainLink, heads: [String: Head]) {
+        self.tail = tail
+        self.heads = heads
+    }
 }
 
 /// A lease check an append carries into the database's transaction: the lease of `stream` still has `token`.

@@ -207,7 +207,8 @@ final class LedgerWriter: @unchecked Sendable {
         var committed = false
         if !sent.isEmpty {
             do throws(LedgerError) {
-                let (outcomes, tail) = try record.commit(sent.map(\.job), now: clock())
+                let (outcomes, tail) = try record.commit(
+                    sent.map(\.job), now: clock(), local: localChain(sent.map(\.job)))
                 committed = true
                 var known: [RecordedEvent] = []
                 var provenance: [ImportRecord] = []
@@ -245,6 +246,25 @@ final class LedgerWriter: @unchecked Sendable {
         return GroupOutcome(
             results: zip(jobs, results).map { job, settled in (job, settled ?? .failed(.invalidArgument("not run"))) },
             committed: committed)
+    }
+
+    /// The local file's tail and the heads of the streams `jobs` append to, when every job is an append (nil
+    /// otherwise, or when the file cannot be read: the ledger of record then reads its own).
+    private func localChain(_ jobs: [RecordJob]) -> LocalChain? {
+        var streams: Set<String> = []
+        for job in jobs {
+            guard case .append(let append) = job else { return nil }
+            streams.insert(append.stream)
+        }
+        return try? withConnection { (connection) throws(LedgerError) -> LocalChain in
+            let tail = try EventStore.globalTail(connection)
+            var heads: [String: LocalChain.Head] = [:]
+            for stream in streams {
+                let head = try EventStore.streamHead(stream, connection)
+                heads[stream] = LocalChain.Head(version: head.version, hash: head.streamHash)
+            }
+            return LocalChain(tail: ChainLink(seq: tail.seq, hash: tail.hash), heads: heads)
+        }
     }
 
     /// Brings the local file up to `through` (or the ledger of record's tail when nil), in order, each row checked

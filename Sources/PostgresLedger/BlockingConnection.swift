@@ -9,6 +9,9 @@ final class BlockingConnection: @unchecked Sendable {
     let url: PostgresURL
     private let connection: PostgresConnection
     private let logger = quietLogger()
+    /// Whether this session has the function that writes a group of appends in one statement
+    /// (`PostgresRecord.oneStatementFunction`).
+    var appendsInOneStatement = false
 
     private init(url: PostgresURL, connection: PostgresConnection) {
         self.url = url
@@ -48,9 +51,10 @@ final class BlockingConnection: @unchecked Sendable {
         let settled = Settled()
         let timer = loop.scheduleTask(in: limit) {
             guard settled.settle() else { return }
-            promise.fail(PostgresLedgerError.connection(
-                url: url.description, operation: operation,
-                detail: "no answer within \(limit.nanoseconds / 1_000_000_000) s"))
+            promise.fail(
+                PostgresLedgerError.connection(
+                    url: url.description, operation: operation,
+                    detail: "no answer within \(limit.nanoseconds / 1_000_000_000) s"))
         }
         future.whenComplete { result in
             guard settled.settle() else { return }
@@ -96,20 +100,25 @@ final class BlockingConnection: @unchecked Sendable {
     func pipeline(_ statements: [(query: PostgresQuery, operation: String)], waitsForLock: Int? = nil) throws
         -> [[PostgresRow]]
     {
-        let futures = statements.map { connection.query($0.query, logger: logger) }
-        var results: [[PostgresRow]] = []
-        var failure: (any Error)?
-        for (index, (future, statement)) in zip(futures, statements).enumerated() {
-            do {
-                let limit = index == waitsForLock ? Self.lockWaitLimit : Self.answerLimit
-                results.append(try wait(for: future, statement.operation, within: limit).rows)
-            } catch {
-                if failure == nil { failure = error }
-                results.append([])
-            }
+        let results = pipelineResults(statements, waitsForLock: waitsForLock)
+        if let failure = results.lazy.compactMap({ result -> (any Error)? in
+            if case .failure(let error) = result { return error }
+            return nil
+        }).first {
+            throw failure
         }
-        if let failure { throw failure }
-        return results
+        return results.map { (try? $0.get()) ?? [] }
+    }
+
+    /// Like `pipeline`, but returns each statement's own result, failures included.
+    func pipelineResults(_ statements: [(query: PostgresQuery, operation: String)], waitsForLock: Int? = nil)
+        -> [Result<[PostgresRow], any Error>]
+    {
+        let futures = statements.map { connection.query($0.query, logger: logger) }
+        return zip(futures, statements).enumerated().map { index, sent in
+            let limit = index == waitsForLock ? Self.lockWaitLimit : Self.answerLimit
+            return Result { try wait(for: sent.0, sent.1.operation, within: limit).rows }
+        }
     }
 
     /// Runs one statement and returns how many rows it changed.

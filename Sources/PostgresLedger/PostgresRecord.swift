@@ -63,16 +63,62 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
     private static func assume(_ role: String?, _ connection: BlockingConnection) throws {
         try connection.query(
             "SELECT set_config('idle_in_transaction_session_timeout', '60s', false)", "configure the session")
-        guard let role else { return }
-        do {
-            try connection.query(PostgresQuery(unsafeSQL: "SET ROLE \(role)"), "switch to the role \(role)")
-        } catch let error as PostgresLedgerError where error.sqlState == "42501" {
-            throw PostgresLedgerError.server(
-                url: connection.url.description, operation: "switch to the role \(role)", sqlState: "42501",
-                message: "the URL's user may not act as \(role); as the user that created the ledger, run "
-                    + "GRANT \(role) TO \(connection.url.user)")
+        if let role {
+            do {
+                try connection.query(PostgresQuery(unsafeSQL: "SET ROLE \(role)"), "switch to the role \(role)")
+            } catch let error as PostgresLedgerError where error.sqlState == "42501" {
+                throw PostgresLedgerError.server(
+                    url: connection.url.description, operation: "switch to the role \(role)", sqlState: "42501",
+                    message: "the URL's user may not act as \(role); as the user that created the ledger, run "
+                        + "GRANT \(role) TO \(connection.url.user)")
+            }
         }
+        // A session's own function, gone with the session: the schema stays the SQLite ledger's. Where temporary
+        // objects are not allowed, every group takes the two-step way.
+        connection.appendsInOneStatement =
+            (try? connection.query(PostgresQuery(unsafeSQL: oneStatementFunction), "prepare the session")) != nil
     }
+
+    /// Writes one group of appends computed from the local file's chain, in one statement (inside a READ
+    /// COMMITTED transaction): it takes the append lock, then checks, each statement reading what every earlier
+    /// holder of the lock committed, that the chain's tail is still the one the rows continue, that every fenced lease
+    /// still has its token, and that no idempotency key was used; only then does it insert the rows and keys.
+    /// Returns the transaction's id, or NULL (nothing written) when a check failed: the group is then run the
+    /// two-step way, which reads the database's state and decides each append on it.
+    static let oneStatementFunction = """
+        CREATE OR REPLACE FUNCTION pg_temp.batchledger_append(
+            tail_seq bigint, tail_hash bytea,
+            row_seqs bigint[], row_streams text[], row_versions bigint[], row_types text[],
+            row_schema_versions bigint[], row_recorded_ats text[], row_payloads bytea[], row_payload_digests bytea[],
+            row_prev_hashes bytea[], row_hashes bytea[], row_stream_hashes bytea[],
+            key_names text[], key_streams text[], key_firsts bigint[], key_lasts bigint[], key_digests bytea[],
+            fence_streams text[], fence_tokens bigint[]
+        ) RETURNS bigint LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_advisory_xact_lock(\(PostgresSchema.appendLockKey));
+            IF tail_seq <> coalesce((SELECT max(seq) FROM events), 0)
+               OR (tail_seq > 0 AND NOT EXISTS (SELECT 1 FROM events WHERE seq = tail_seq AND hash = tail_hash)) THEN
+                RETURN NULL;
+            END IF;
+            IF EXISTS (SELECT 1 FROM unnest(fence_streams, fence_tokens) AS fence(fenced, held)
+                       WHERE NOT EXISTS (SELECT 1 FROM leases WHERE leases.stream = fence.fenced
+                                         AND leases.token = fence.held AND leases.released = 0)) THEN
+                RETURN NULL;
+            END IF;
+            IF EXISTS (SELECT 1 FROM append_keys WHERE append_keys.key = ANY(key_names)) THEN
+                RETURN NULL;
+            END IF;
+            INSERT INTO events(seq, stream, version, type, schema_version, recorded_at, payload, payload_sha256,
+                               prev_hash, hash, stream_hash)
+            SELECT * FROM unnest(row_seqs, row_streams, row_versions, row_types, row_schema_versions,
+                                 row_recorded_ats, row_payloads, row_payload_digests, row_prev_hashes, row_hashes,
+                                 row_stream_hashes);
+            INSERT INTO append_keys(key, stream, first_seq, last_seq, request_sha256)
+            SELECT * FROM unnest(key_names, key_streams, key_firsts, key_lasts, key_digests);
+            RETURN txid_current();
+        END
+        $$
+        """
 
     /// Runs `body` on the connection, opening it again when it broke; a failure to reach the server is tried
     /// again (with a pause growing to a second) while `retry` and until `retryFor` has passed.
@@ -200,56 +246,174 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
 
     // MARK: Writes
 
-    public func commit(_ jobs: [RecordJob], now: Date) throws(LedgerError) -> (outcomes: [RecordOutcome], tail: Int64) {
+    public func commit(_ jobs: [RecordJob], now: Date, local: LocalChain?) throws(LedgerError) -> (
+        outcomes: [RecordOutcome], tail: Int64
+    ) {
         let recordedAt = Timestamp.rfc3339(now)
         return try withConnection("commit \(jobs.count) ledger write(s)") { connection in
-            let operation = "write to the ledger"
-            var group = Group(connection: connection, recordedAt: recordedAt)
-            var outcomes: [RecordOutcome] = []
-            do {
-                // The transaction, the append lock and the reads the checks need go out together.
-                // READ COMMITTED whatever the database's default: each statement after the lock then reads what
-                // every earlier holder of the lock committed (a snapshot taken before the lock would not).
-                let answers = try connection.pipeline([
-                    ("BEGIN ISOLATION LEVEL READ COMMITTED", operation),
-                    ("SELECT txid_current()", operation),
-                    ("SELECT pg_advisory_xact_lock(\(PostgresSchema.appendLockKey))", operation),
-                    (group.prefetchQuery(for: jobs), "read the chain's tail and the heads"),
-                ], waitsForLock: 2)
-                group.transactionID = try answers[1].first?.decode(Int64.self)
-                try group.take(prefetched: answers[3])
-                for job in jobs {
-                    let before = group
-                    do {
-                        outcomes.append(try group.run(job))
-                    } catch let error as LedgerError {
-                        // A check refused this job: what it counted or buffered is dropped, the others go on.
-                        group = before
-                        outcomes.append(.failed(error))
-                    }
+            if let local, connection.appendsInOneStatement, twoStepGroupsAhead == 0 {
+                if let written = try commitInOneStatement(jobs, local: local, recordedAt: recordedAt, connection) {
+                    statistics.oneStatement += 1
+                    return written
                 }
-            } catch {
+                // Another host wrote since the local file caught up: the next few groups read the database's state
+                // first rather than try (and miss) again.
+                statistics.missed += 1
+                twoStepGroupsAhead = Self.twoStepGroupsAfterMiss
+            } else if twoStepGroupsAhead > 0 {
+                twoStepGroupsAhead -= 1
+            }
+            statistics.twoStep += 1
+            return try commitInTwoSteps(jobs, recordedAt: recordedAt, connection)
+        }
+    }
+
+    /// How many groups after a miss go the two-step way without trying one statement first.
+    static let twoStepGroupsAfterMiss = 4
+
+    /// How the groups committed so far were written.
+    public struct Statistics: Sendable, Equatable {
+        /// Groups written in one statement.
+        public var oneStatement = 0
+        /// Groups whose one statement found the database moved on, and that were then written in two steps.
+        public var missed = 0
+        /// Groups written in two steps (those that missed included).
+        public var twoStep = 0
+
+        public init(oneStatement: Int = 0, missed: Int = 0, twoStep: Int = 0) {
+            self.oneStatement = oneStatement
+            self.missed = missed
+            self.twoStep = twoStep
+        }
+    }
+
+    /// Guarded by `lock`.
+    private var statistics = Statistics()
+    /// Guarded by `lock`: groups still to go the two-step way after a miss.
+    private var twoStepGroupsAhead = 0
+
+    /// How the groups committed so far were written.
+    public var currentStatistics: Statistics {
+        lock.lock()
+        defer { lock.unlock() }
+        return statistics
+    }
+
+    /// Writes a group of appends in one statement (`oneStatementFunction`), its rows computed from `local`; nil
+    /// when the database's state was not `local` (nothing was written). The transaction, the statement and the
+    /// commit go out together: the connection sends each once the one before has answered, so a commit is sent
+    /// only after the statement's answer (the transaction's id) came back. A statement the server refused for
+    /// another reason is left to the two-step way too, which names what failed.
+    private func commitInOneStatement(
+        _ jobs: [RecordJob], local: LocalChain, recordedAt: String, _ connection: BlockingConnection
+    ) throws -> (outcomes: [RecordOutcome], tail: Int64)? {
+        for job in jobs {
+            guard case .append(let append) = job, local.heads[append.stream] != nil else { return nil }
+        }
+        var group = Group(connection: connection, recordedAt: recordedAt)
+        group.assumeLocal(local)
+        var outcomes: [RecordOutcome] = []
+        var fences: [LeaseFence] = []
+        for case .append(let append) in jobs {
+            let before = group
+            do {
+                let result = try group.append(append)
+                if !result.replayed, let fence = append.fence { fences.append(fence) }
+                outcomes.append(.appended(result))
+            } catch let error as LedgerError {
+                group = before
+                outcomes.append(.failed(error))
+            }
+        }
+        // A group that writes nothing was decided on the local state alone: the two-step way decides it on the
+        // database's.
+        guard !group.unsent.isEmpty else { return nil }
+        let operation = "write to the ledger"
+        let statements: [(query: PostgresQuery, operation: String)] = [
+            ("BEGIN ISOLATION LEVEL READ COMMITTED", operation),
+            (group.oneStatement(fences: fences), "append to the ledger"),
+            ("COMMIT", operation),
+        ]
+        let answers = connection.pipelineResults(statements, waitsForLock: 1)
+        let transaction: Int64?
+        do {
+            transaction = try answers[1].get().first?.decode(Int64?.self)
+        } catch {
+            // Refused, or its answer lost: nothing is committed (the commit is sent only after that answer).
+            _ = try? connection.query("ROLLBACK", operation)
+            if connection.isClosed { throw error }
+            if let error = error as? PostgresLedgerError, error.sqlState == "42883" {
+                connection.appendsInOneStatement = false
+            }
+            return nil
+        }
+        do {
+            // (A BEGIN refused would have left the statement to commit on its own: its answer decides.)
+            _ = try answers[2].get()
+        } catch {
+            guard connection.isClosed, let transaction else {
                 _ = try? connection.query("ROLLBACK", operation)
                 throw error
             }
-            do {
-                // The writes and the commit go out together: a failed write aborts the transaction, and the
-                // commit of an aborted transaction is a rollback.
-                _ = try connection.pipeline(group.unsentStatements() + [("COMMIT", operation)])
-            } catch {
-                if connection.isClosed, group.firstInserted != nil, let transaction = group.transactionID {
-                    // The commit was sent and its answer lost: the server says whether that transaction
-                    // committed, once it has ended. Running it again otherwise would append the same events twice.
-                    guard try self.committed(transaction) else { throw error }
-                } else {
-                    // Refused before or at the commit (nothing written), or nothing that matters was written
-                    // (a lease taken again by the same process, a renewal renewed again).
-                    _ = try? connection.query("ROLLBACK", operation)
-                    throw error
+            // The commit was sent and its answer lost: the server says whether that transaction committed.
+            guard try committed(transaction) else { throw error }
+        }
+        // NULL: the database moved on since the local file caught up; the empty transaction committed nothing.
+        guard transaction != nil else { return nil }
+        return (outcomes, group.tail.seq)
+    }
+
+    /// Runs the group in a transaction: the database's state is read first, under the append lock, and every job
+    /// decided on it.
+    private func commitInTwoSteps(_ jobs: [RecordJob], recordedAt: String, _ connection: BlockingConnection) throws
+        -> (outcomes: [RecordOutcome], tail: Int64)
+    {
+        let operation = "write to the ledger"
+        var group = Group(connection: connection, recordedAt: recordedAt)
+        var outcomes: [RecordOutcome] = []
+        do {
+            // The transaction, the append lock and the reads the checks need go out together.
+            // READ COMMITTED whatever the database's default: each statement after the lock then reads what
+            // every earlier holder of the lock committed (a snapshot taken before the lock would not).
+            let answers = try connection.pipeline(
+                [
+                    ("BEGIN ISOLATION LEVEL READ COMMITTED", operation),
+                    ("SELECT txid_current(), pg_advisory_xact_lock(\(PostgresSchema.appendLockKey))::text", operation),
+                    (group.prefetchQuery(for: jobs), "read the chain's tail and the heads"),
+                ], waitsForLock: 1)
+            group.transactionID = try answers[1].first.map { try $0.decode((Int64, String).self).0 }
+            try group.take(prefetched: answers[2])
+            for job in jobs {
+                let before = group
+                do {
+                    outcomes.append(try group.run(job))
+                } catch let error as LedgerError {
+                    // A check refused this job: what it counted or buffered is dropped, the others go on.
+                    group = before
+                    outcomes.append(.failed(error))
                 }
             }
-            return (outcomes, group.tail.seq)
+        } catch {
+            _ = try? connection.query("ROLLBACK", operation)
+            throw error
         }
+        do {
+            // The writes and the commit go out together: a failed write aborts the transaction, and the
+            // commit of an aborted transaction is a rollback.
+            _ = try connection.pipeline(group.unsentStatements() + [("COMMIT", operation)])
+        } catch {
+            if connection.isClosed, group.firstInserted != nil, let transaction = group.transactionID {
+                // The commit was sent and its answer lost: the server says whether that transaction
+                // committed, once it has ended. Running it again otherwise would append the same events twice.
+                guard try self.committed(transaction) else { throw error }
+            } else {
+                // Refused before or at the commit (nothing written), or nothing that matters was written
+                // (a lease taken again by the same process, a renewal renewed again).
+                _ = try? connection.query("ROLLBACK", operation)
+                throw error
+            }
+        }
+        return (outcomes, group.tail.seq)
     }
 
     /// Whether transaction `id` committed, asked on a new connection after a commit whose answer was lost: the
@@ -306,6 +470,38 @@ private struct Group {
     var unsent: [RecordedEvent] = []
     var unsentKeys: [(key: String, stream: String, first: Int64, last: Int64, digest: SHA256Digest)] = []
     var unsentProvenance: [ImportRecord] = []
+
+    /// Whether the tail and heads are the local file's (`assumeLocal`): idempotency keys and lease fences are then
+    /// not read here but checked by `oneStatement`.
+    var assumed = false
+
+    /// Takes the local file's tail and heads for the database's.
+    mutating func assumeLocal(_ local: LocalChain) {
+        assumed = true
+        tail = local.tail
+        for (stream, head) in local.heads { heads[stream] = (head.version, head.hash) }
+    }
+
+    /// The statement that writes this group's rows and keys if the database is as assumed (`assumeLocal`) and
+    /// `fences` still hold (see `PostgresRecord.oneStatementFunction`).
+    func oneStatement(fences: [LeaseFence]) -> PostgresQuery {
+        let rows = unsent
+        let expected = rows.first.map { ChainLink(seq: $0.seq - 1, hash: $0.prevHash) } ?? tail
+        return """
+            SELECT pg_temp.batchledger_append(\(expected.seq), \(ByteBuffer(bytes: expected.hash.bytes)),
+                \(rows.map(\.seq))::bigint[], \(rows.map(\.stream))::text[], \(rows.map(\.version))::bigint[],
+                \(rows.map(\.type))::text[], \(rows.map { Int64($0.schemaVersion) })::bigint[],
+                \(rows.map(\.recordedAt))::text[], \(rows.map { ByteBuffer(bytes: $0.payload) })::bytea[],
+                \(rows.map { ByteBuffer(bytes: $0.payloadSHA256.bytes) })::bytea[],
+                \(rows.map { ByteBuffer(bytes: $0.prevHash.bytes) })::bytea[],
+                \(rows.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[],
+                \(rows.map { ByteBuffer(bytes: $0.streamHash.bytes) })::bytea[],
+                \(unsentKeys.map(\.key))::text[], \(unsentKeys.map(\.stream))::text[],
+                \(unsentKeys.map(\.first))::bigint[], \(unsentKeys.map(\.last))::bigint[],
+                \(unsentKeys.map { ByteBuffer(bytes: $0.digest.bytes) })::bytea[],
+                \(fences.map(\.stream))::text[], \(fences.map(\.token))::bigint[])
+            """
+    }
 
     /// The statement that reads what the jobs' checks need: the chain's tail, the head of every stream they
     /// write, and the lease token of every stream they fence.
@@ -435,7 +631,7 @@ private struct Group {
         return head
     }
 
-    private mutating func append(_ append: RecordAppend) throws -> AppendResult {
+    mutating func append(_ append: RecordAppend) throws -> AppendResult {
         let stream = append.stream
         if let key = append.idempotencyKey, let digest = append.requestDigest {
             if let used = keys[key] {
@@ -444,10 +640,14 @@ private struct Group {
                 }
                 return AppendResult(events: used.rows, replayed: true)
             }
-            let previous = try connection.query(
-                "SELECT stream, first_seq, last_seq, request_sha256 FROM append_keys WHERE key = \(key)",
-                "read an idempotency key"
-            ).first
+            // Assumed unused when the group is written in one statement, which checks it.
+            let previous =
+                assumed
+                ? nil
+                : try connection.query(
+                    "SELECT stream, first_seq, last_seq, request_sha256 FROM append_keys WHERE key = \(key)",
+                    "read an idempotency key"
+                ).first
             if let previous {
                 let (previousStream, first, last, previousDigest) = try previous.decode(
                     (String, Int64, Int64, ByteBuffer).self)
@@ -461,7 +661,7 @@ private struct Group {
                 return AppendResult(events: original, replayed: true)
             }
         }
-        if let fence = append.fence {
+        if let fence = append.fence, !assumed {
             let current: Int64?
             if let known = tokens[fence.stream] {
                 current = known
