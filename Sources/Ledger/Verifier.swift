@@ -209,13 +209,7 @@ extension EventStore {
         var walk = AnchoredChainWalk(expectingHead: anchor)
         var recordTriggers: Bool?
         if let record = options.record {
-            var after: Int64 = 0
-            while true {
-                let page = try record.events(after: after, through: .max, limit: 2_000)
-                for row in page { walk.consume(row) }
-                guard let last = page.last else { break }
-                after = last.seq
-            }
+            try record.walkChains(&walk)
             recordTriggers = try record.immutabilityTriggersPresent()
         } else {
             try readAll { walk.consume($0) }
@@ -240,6 +234,20 @@ extension EventStore {
                 firstProblem: verifier.firstProblem, immutabilityTriggersPresent: present,
                 storageCheck: messages.joined(separator: "; "), head: head, expectedHead: anchor,
                 anchorProblem: anchorProblem)
+        }
+    }
+}
+
+extension LedgerOfRecord {
+    /// Feeds `walk` every event of the database's log in `seq` order, read page by page, so memory stays bounded
+    /// however long the log.
+    public func walkChains(_ walk: inout AnchoredChainWalk) throws(LedgerError) {
+        var after: Int64 = 0
+        while true {
+            let page = try events(after: after, through: .max, limit: 2_000)
+            for row in page { walk.consume(row) }
+            guard let last = page.last else { return }
+            after = last.seq
         }
     }
 }

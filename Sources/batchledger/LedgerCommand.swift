@@ -5,7 +5,7 @@ import Ledger
 import PostgresLedger
 
 /// `batchledger ledger`: work on whole ledgers, on SQLite or PostgreSQL.
-struct LedgerCommand: AsyncParsableCommand {
+struct LedgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
         abstract: "Copy and verify whole ledgers, as SQLite files or PostgreSQL databases.",
@@ -14,23 +14,29 @@ struct LedgerCommand: AsyncParsableCommand {
 
 /// A ledger named on the command line: an SQLite file path or a `postgres://` URL.
 enum LedgerArgument {
-    /// Opens `text` for reading (SQLite read-only) or for writing (created and migrated as needed).
-    static func open(_ text: String, writing: Bool) async throws -> LedgerEndpoint {
-        if PostgresURL.looksLikeURL(text) {
-            return .postgres(try await PostgresEventStore.open(url: text, readOnly: !writing))
-        }
-        let engine = Engine(
-            ledgerPath: text, targets: CLITargets(environment: [:]), environment: ProcessInfo.processInfo.environment)
-        return .sqlite(try engine.store(writing ? .create : .readOnly))
+    /// The engine's store of `text` (a file or a PostgreSQL ledger with its cache), created and migrated as needed:
+    /// what a copy writes into, through the same writer as every other write.
+    static func target(_ text: String) throws -> EventStore {
+        try engine(text).store(.create)
     }
 
-    static func close(_ endpoint: LedgerEndpoint) async {
-        if case .postgres(let store) = endpoint { await store.close() }
+    /// `text` to read from: a file opened read-only, or a PostgreSQL ledger read in the database itself (no cache
+    /// is made for it, and nothing is created there).
+    static func source(_ text: String) throws -> LedgerSource {
+        if PostgresURL.looksLikeURL(text) {
+            return .record(try PostgresRecord.open(url: text, readOnly: true, create: false))
+        }
+        return .store(try engine(text).store(.readOnly))
+    }
+
+    private static func engine(_ text: String) -> Engine {
+        Engine(
+            ledgerPath: text, targets: CLITargets(environment: [:]), environment: ProcessInfo.processInfo.environment)
     }
 }
 
 /// `batchledger ledger copy FROM TO`.
-struct LedgerCopyCommand: AsyncParsableCommand {
+struct LedgerCopyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "copy",
         abstract: "Copy a whole ledger to another backend, keeping both hash chains and the head.",
@@ -39,9 +45,10 @@ struct LedgerCopyCommand: AsyncParsableCommand {
             prefer by default; a password in the URL is never printed). Every row keeps its seq, time, payload and \
             hashes, so the head (SEQ:HASH) printed at the end is the source's, and batchledger ledger verify on \
             either side prints it. TO must be empty, or hold the start of FROM from an interrupted copy, which is \
-            then completed. A PostgreSQL target is migrated first and written through the role \
-            batchledger_writer, which may only insert and read events. The secret-digest key goes along, so the \
-            copy checks the digests its events hold.
+            then completed. A PostgreSQL target is migrated first and written as every command writes it, through \
+            the role batchledger_writer, which may only insert and read events; its local cache goes to \
+            $BATCHLEDGER_CACHE_DIR (else ~/.cache/batchledger). A PostgreSQL source is read in the database, \
+            without a cache. The secret-digest key goes along, so the copy checks the digests its events hold.
 
             Exit status: 0 when copied, 3 when a ledger cannot be read or written, or TO holds other events.
             """)
@@ -59,21 +66,12 @@ struct LedgerCopyCommand: AsyncParsableCommand {
         if from == to { throw ValidationError("FROM and TO are the same ledger") }
     }
 
-    func run() async throws {
-        try await ExitCodes.run("ledger copy") {
-            let source = try await LedgerArgument.open(from, writing: false)
-            let target: LedgerEndpoint
-            do { target = try await LedgerArgument.open(to, writing: true) } catch {
-                await LedgerArgument.close(source)
-                throw error
-            }
-            let outcome: Result<LedgerCopyReport, any Error>
-            do { outcome = .success(try await LedgerCopy.copy(from: source, to: target)) } catch {
-                outcome = .failure(error)
-            }
-            await LedgerArgument.close(source)
-            await LedgerArgument.close(target)
-            let report = try outcome.get()
+    func run() throws {
+        try ExitCodes.run("ledger copy") {
+            let source = try LedgerArgument.source(from)
+            defer { if case .record(let record) = source { record.close() } }
+            let target = try LedgerArgument.target(to)
+            let report = try LedgerCopy.copy(from: source, to: target)
             var message = "copied \(report.eventsCopied) events from \(source.name) to \(target.name)"
             if report.eventsAlreadyPresent > 0 {
                 message += " (\(report.eventsAlreadyPresent) were already there from an interrupted copy)"
@@ -85,7 +83,7 @@ struct LedgerCopyCommand: AsyncParsableCommand {
 }
 
 /// `batchledger ledger verify LEDGER`: the chain checks of `verify`, on a file or a PostgreSQL ledger.
-struct LedgerVerifyCommand: AsyncParsableCommand {
+struct LedgerVerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check a ledger's hash chains and immutability triggers, on SQLite or PostgreSQL.",
@@ -112,7 +110,7 @@ struct LedgerVerifyCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    func run() throws {
         let anchor = expectHead.flatMap { ChainLink($0) }
         guard PostgresURL.looksLikeURL(ledger) else {
             var verify = try VerifyCommand.parse(
@@ -120,11 +118,10 @@ struct LedgerVerifyCommand: AsyncParsableCommand {
             try verify.run()
             return
         }
-        let (name, report) = try await ExitCodes.run("ledger verify") {
-            let store = try await PostgresEventStore.open(url: ledger, readOnly: true)
-            let report = try await store.verify(expectingHead: anchor)
-            await store.close()
-            return (store.url.description, report)
+        let (name, report) = try ExitCodes.run("ledger verify") {
+            let record = try PostgresRecord.open(url: ledger, readOnly: true, create: false)
+            defer { record.close() }
+            return (record.description, try record.verify(expectingHead: anchor))
         }
         if report.isValid {
             print(

@@ -73,13 +73,85 @@ struct SharedLedgerEndToEndTests {
         let secretURL = try #require(withPassword.string)
         for arguments in [["verify"], ["verify", "--json"], ["recover"], ["executions"], ["show", "no-such-id"]] {
             let said = try run(cli, arguments, ledger: secretURL, host: "b")
-            #expect(!(said.stdout + said.stderr).contains("pw-never-shown"), "\(arguments): \(said.stdout)\(said.stderr)")
+            #expect(
+                !(said.stdout + said.stderr).contains("pw-never-shown"), "\(arguments): \(said.stdout)\(said.stderr)")
             if arguments[0] != "executions" {
-                #expect((said.stdout + said.stderr).contains("@\(withPassword.host ?? "")"), "\(arguments) names the ledger")
+                #expect(
+                    (said.stdout + said.stderr).contains("@\(withPassword.host ?? "")"), "\(arguments) names the ledger"
+                )
             }
         }
         // An import of the same export again is refused: the execution is already there.
         #expect(try run(cli, ["import", back], ledger: second, host: "b").status != 0)
+    }
+
+    /// The head `ledger verify` (or `verify`, or `ledger copy`) printed: "head seq N hash H".
+    func head(_ output: String) throws -> String {
+        let line = try #require(
+            output.split(separator: "\n").first { $0.contains("head seq ") }, "no head in: \(output)")
+        let words = line.split(separator: " ")
+        let seq = try #require(words.firstIndex(of: "seq"))
+        try #require(words.count > seq + 3 && words[seq + 2] == "hash", "\(line)")
+        return "\(words[seq + 1]):\(words[seq + 3].prefix(64))"
+    }
+
+    @Test("ledger copy: SQLite to PostgreSQL, on to another database and back to SQLite, the same head on every side")
+    func copyAcrossBackends() throws {
+        let cli = try CLI()
+        let source = cli.folder.appendingPathComponent("source.ledger").path
+        let ran = try cli.run(
+            ["run", CLI.sample("multi_task.yaml"), "--local", "--secrets-file", CLI.sample("local.env"), "--json"],
+            environment: ["BATCHLEDGER_LEDGER": source])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        let id = try #require(try object(ran.stdout)["executionId"] as? String)
+        let verifiedSource = try cli.run(["ledger", "verify", source])
+        #expect(verifiedSource.status == 0, "\(verifiedSource.stdout)\(verifiedSource.stderr)")
+        let expected = try head(verifiedSource.stdout)
+
+        let first = try SharedDatabase.fresh()
+        let there = try run(cli, ["ledger", "copy", source, first], ledger: first, host: "a")
+        #expect(there.status == 0, "\(there.stderr)")
+        #expect(try head(there.stdout) == expected)
+        let verifiedFirst = try run(
+            cli, ["ledger", "verify", first, "--expect-head", expected], ledger: first, host: "a")
+        #expect(verifiedFirst.status == 0, "\(verifiedFirst.stdout)\(verifiedFirst.stderr)")
+        #expect(try head(verifiedFirst.stdout) == expected)
+        // The engine reads the copy as its own: another host shows the execution and verifies it.
+        let shown = try run(cli, ["show", id, "--json"], ledger: first, host: "b")
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let original = try cli.run(["show", id, "--json"], environment: ["BATCHLEDGER_LEDGER": source])
+        #expect(NSDictionary(dictionary: try object(shown.stdout)).isEqual(to: try object(original.stdout)))
+        #expect(try run(cli, ["verify", "--expect-head", expected], ledger: first, host: "b").status == 0)
+
+        let second = try SharedDatabase.fresh()
+        let onward = try run(cli, ["ledger", "copy", first, second], ledger: second, host: "a")
+        #expect(onward.status == 0, "\(onward.stderr)")
+        let verifiedSecond = try run(
+            cli, ["ledger", "verify", second, "--expect-head", expected], ledger: second, host: "a")
+        #expect(verifiedSecond.status == 0, "\(verifiedSecond.stdout)\(verifiedSecond.stderr)")
+
+        let back = cli.folder.appendingPathComponent("back.ledger").path
+        let returned = try run(cli, ["ledger", "copy", second, back], ledger: back, host: "a")
+        #expect(returned.status == 0, "\(returned.stderr)")
+        let verifiedBack = try cli.run(["ledger", "verify", back, "--expect-head", expected])
+        #expect(verifiedBack.status == 0, "\(verifiedBack.stdout)\(verifiedBack.stderr)")
+        #expect(try head(verifiedBack.stdout) == expected)
+        let shownBack = try cli.run(["show", id, "--json"], environment: ["BATCHLEDGER_LEDGER": back])
+        #expect(NSDictionary(dictionary: try object(shownBack.stdout)).isEqual(to: try object(original.stdout)))
+
+        // Again: nothing is missing. Into a ledger holding other events: refused, nothing written.
+        let again = try run(cli, ["ledger", "copy", source, first], ledger: first, host: "a")
+        #expect(again.status == 0 && again.stdout.contains("copied 0 events"), "\(again.stdout)\(again.stderr)")
+        let other = cli.folder.appendingPathComponent("other.ledger").path
+        #expect(
+            try cli.run(
+                ["run", CLI.sample("multi_task.yaml"), "--local", "--secrets-file", CLI.sample("local.env")],
+                environment: ["BATCHLEDGER_LEDGER": other]
+            ).status == 0)
+        let refused = try run(cli, ["ledger", "copy", other, first], ledger: first, host: "a")
+        #expect(refused.status == 3, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("already holds events"), "\(refused.stderr)")
+        #expect(try head(try run(cli, ["ledger", "verify", first], ledger: first, host: "a").stdout) == expected)
     }
 
     @Test("a command that only reads creates nothing in a database without a ledger, and says so")

@@ -2,7 +2,6 @@ import Foundation
 import Ledger
 import PostgresLedger
 import PostgresNIO
-import Synchronization
 import Testing
 
 /// The PostgreSQL server the tests use, named by `BATCHLEDGER_TEST_POSTGRES`; each test gets a database of its own.
@@ -19,7 +18,7 @@ enum PostgresTestServer {
     static func freshDatabase() async throws -> String {
         let base = try #require(url)
         let name = "batchledger_test_\(UInt64.random(in: 0 ... .max))"
-        try await asOwner(base) { connection in
+        _ = try await asOwner(base) { connection in
             try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: testLogger)
         }
         var components = try #require(URLComponents(string: base))
@@ -42,20 +41,54 @@ enum PostgresTestServer {
         }
     }
 
-    /// Opens a store on a fresh database; closes it after `body`.
+    /// Runs `body` on a connection working as the ledger's writer role, as the ledger's own connection does.
+    static func asWriter<T: Sendable>(_ text: String, _ body: @Sendable (PostgresConnection) async throws -> T)
+        async throws -> T
+    {
+        let client = PostgresClient(
+            configuration: try PostgresURL(text).clientConfiguration(role: "batchledger_writer", maximumConnections: 1))
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                await client.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await client.withConnection { try await body($0) }
+        }
+    }
+
+    /// Opens the store the engine writes through on a fresh database (its cache in a temporary folder), then runs
+    /// `body` with it and the database's URL.
     static func withStore<T: Sendable>(
-        clock: @escaping @Sendable () -> Date = { Date() }, _ body: (PostgresEventStore, String) async throws -> T
+        clock: @escaping @Sendable () -> Date = { Date() }, _ body: (EventStore, String) async throws -> T
     ) async throws -> T {
         let url = try await freshDatabase()
-        let store = try await PostgresEventStore.open(url: url, clock: clock)
-        do {
-            let result = try await body(store, url)
-            await store.close()
-            return result
-        } catch {
-            await store.close()
-            throw error
+        return try await withTemporaryFolder { folder in
+            let store = try PostgresLedgerStore.open(
+                url: url, options: .init(clock: clock, host: "a"), cacheFolder: folder.path)
+            return try await body(store, url)
         }
+    }
+
+    /// Every event in the database at `url`, read there (not from a cache).
+    static func databaseRows(_ url: String) throws -> [RecordedEvent] {
+        let record = try PostgresRecord.open(url: url, readOnly: true, create: false)
+        defer { record.close() }
+        var rows: [RecordedEvent] = []
+        while true {
+            let page = try record.events(after: rows.last?.seq ?? 0, through: .max, limit: 500)
+            guard !page.isEmpty else { return rows }
+            rows += page
+        }
+    }
+
+    /// `verify` run on the database at `url` itself.
+    static func verifyDatabase(_ url: String, expectingHead anchor: ChainLink? = nil) throws
+        -> PostgresVerificationReport
+    {
+        let record = try PostgresRecord.open(url: url, readOnly: true, create: false)
+        defer { record.close() }
+        return try record.verify(expectingHead: anchor)
     }
 }
 
@@ -70,19 +103,8 @@ enum PostgresTestServer {
     #expect(!required, "BATCHLEDGER_REQUIRE_POSTGRES_TESTS=1 but \(PostgresTestServer.skipReason)")
 }
 
-/// A clock that ticks one microsecond per reading, from a fixed instant: two ledgers fed the same appends record
-/// the same times.
-final class TickingClock: Sendable {
-    private let readings = Mutex<Int>(0)
-
-    func now() -> Date {
-        let tick = readings.withLock { value -> Int in
-            value += 1
-            return value
-        }
-        return Date(timeIntervalSince1970: 1_800_000_000 + Double(tick) / 1_000_000)
-    }
-}
+/// A clock that always reads the same instant: two ledgers fed the same appends record the same times.
+let fixedClock: @Sendable () -> Date = { Date(timeIntervalSince1970: 1_800_000_000.25) }
 
 /// A temporary folder for SQLite ledgers, removed after `body`.
 func withTemporaryFolder<T>(_ body: (URL) async throws -> T) async throws -> T {

@@ -40,10 +40,7 @@ struct SharedLedgerTests {
             #expect(store.writerStatistics.appends == 200)
             #expect(try store.verify().isValid)
             // The database holds the same rows as the cache.
-            let database = try await PostgresEventStore.open(url: url, readOnly: true)
-            var fromDatabase: [RecordedEvent] = []
-            try await database.readAll { fromDatabase += $0 }
-            await database.close()
+            let fromDatabase = try PostgresTestServer.databaseRows(url)
             var fromCache: [RecordedEvent] = []
             try store.readAll { fromCache.append($0) }
             #expect(fromDatabase == fromCache)

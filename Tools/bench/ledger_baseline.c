@@ -7,55 +7,17 @@
  * `concurrent` is the plain answer to S streams appending at once: one durable transaction per event, taking
  * the S streams in turn, N events each (what a writer without group commit does).
  */
-#include <openssl/sha.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
+
+#include "ledger_chain.h"
 
 static void die(sqlite3 *db, const char *what) {
     fprintf(stderr, "ledger_baseline: %s: %s\n", what, db ? sqlite3_errmsg(db) : "");
     exit(1);
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void put64(unsigned char **p, int64_t v) {
-    uint64_t b = (uint64_t)v;
-    for (int s = 56; s >= 0; s -= 8) *(*p)++ = (unsigned char)(b >> s);
-}
-
-static void putstr(unsigned char **p, const char *s, size_t n) {
-    uint32_t c = (uint32_t)n;
-    for (int s2 = 24; s2 >= 0; s2 -= 8) *(*p)++ = (unsigned char)(c >> s2);
-    memcpy(*p, s, n);
-    *p += n;
-}
-
-static void meta(unsigned char **p, const char *stream, int64_t version, const char *type, int64_t schema,
-                 const char *at) {
-    putstr(p, stream, strlen(stream));
-    put64(p, version);
-    putstr(p, type, strlen(type));
-    put64(p, schema);
-    putstr(p, at, strlen(at));
-}
-
-static void rfc3339(char *out, size_t size) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm parts;
-    time_t secs = tv.tv_sec;
-    gmtime_r(&secs, &parts);
-    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", parts.tm_year + 1900, parts.tm_mon + 1,
-             parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, (long)tv.tv_usec);
 }
 
 static sqlite3 *open_ledger(const char *path) {
@@ -98,21 +60,8 @@ static void append(sqlite3 *db, sqlite3_stmt *head, sqlite3_stmt *last, sqlite3_
                          (long long)(*index)++);
         seq++;
         version++;
-        unsigned char digest[32], hash[32], shash[32], buf[512], *p;
-        SHA256((unsigned char *)payload, n, digest);
-        p = buf;
-        memcpy(p, "BLG1", 4), p += 4;
-        memcpy(p, prev, 32), p += 32;
-        put64(&p, seq);
-        meta(&p, stream, version, type, 1, at);
-        memcpy(p, digest, 32), p += 32;
-        SHA256(buf, p - buf, hash);
-        p = buf;
-        memcpy(p, "BLS1", 4), p += 4;
-        memcpy(p, stream_hash, 32), p += 32;
-        meta(&p, stream, version, type, 1, at);
-        memcpy(p, digest, 32), p += 32;
-        SHA256(buf, p - buf, shash);
+        unsigned char digest[32], hash[32], shash[32];
+        chain_event(prev, stream_hash, seq, stream, version, type, at, payload, n, digest, hash, shash);
         sqlite3_reset(insert);
         sqlite3_bind_int64(insert, 1, seq);
         sqlite3_bind_text(insert, 2, stream, -1, SQLITE_TRANSIENT);

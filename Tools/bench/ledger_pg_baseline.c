@@ -1,9 +1,9 @@
 /* The PostgreSQL baseline of the ledger benchmark: the workloads of `ledger-bench pg-*`, written directly against
- * libpq and libcrypto, doing per append what PostgresEventStore.append does, statement for statement: BEGIN; the
- * append lock (pg_advisory_xact_lock); the stream's head; the chain's tail; per event the payload digest and both
+ * libpq and libcrypto, doing per append what a writer without group commit does, statement for statement: BEGIN;
+ * the append lock (pg_advisory_xact_lock); the stream's head; the chain's tail; per event the payload digest and both
  * chain links (SHA-256, the layout of HashChain.swift) and one INSERT; COMMIT. Every statement goes through the
  * extended protocol with typed binary parameters and binary results, as PostgresNIO sends them, and the session
- * works as the writer role, as the store's pooled connections do.
+ * works as the writer role, as the ledger's connection does.
  *
  *   ledger_pg_baseline single URL N | batched URL B K | concurrent URL S N
  * prints `<workload> <events> <seconds>` like ledger-bench. URL (postgres://USER@HOST:PORT/DB) must hold a ledger
@@ -11,14 +11,13 @@
  * to a stream of its own, one transaction per event.
  */
 #include <libpq-fe.h>
-#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
+
+#include "ledger_chain.h"
 
 /* PostgreSQL's type OIDs (pg_type.h), as PostgresNIO declares its parameters. */
 #define BYTEAOID 17
@@ -35,50 +34,13 @@ static void die(PGconn *db, const char *what) {
     exit(1);
 }
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void put64(unsigned char **p, int64_t v) {
-    uint64_t b = (uint64_t)v;
-    for (int s = 56; s >= 0; s -= 8) *(*p)++ = (unsigned char)(b >> s);
-}
-
 static int64_t get64(const char *bytes) {
     uint64_t v = 0;
     for (int i = 0; i < 8; i++) v = (v << 8) | (unsigned char)bytes[i];
     return (int64_t)v;
 }
 
-static void putstr(unsigned char **p, const char *s, size_t n) {
-    uint32_t c = (uint32_t)n;
-    for (int s2 = 24; s2 >= 0; s2 -= 8) *(*p)++ = (unsigned char)(c >> s2);
-    memcpy(*p, s, n);
-    *p += n;
-}
-
-static void meta(unsigned char **p, const char *stream, int64_t version, const char *type, int64_t schema,
-                 const char *at) {
-    putstr(p, stream, strlen(stream));
-    put64(p, version);
-    putstr(p, type, strlen(type));
-    put64(p, schema);
-    putstr(p, at, strlen(at));
-}
-
-static void rfc3339(char *out, size_t size) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm parts;
-    time_t secs = tv.tv_sec;
-    gmtime_r(&secs, &parts);
-    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", parts.tm_year + 1900, parts.tm_mon + 1,
-             parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, (long)tv.tv_usec);
-}
-
-/* A session on the ledger as the writer role (the startup parameter PostgresClient sends). */
+/* A session on the ledger as the writer role (set by a startup parameter). */
 static PGconn *connect_ledger(const char *url) {
     const char *keys[] = {"dbname", "options", NULL};
     char options[64];
@@ -102,8 +64,8 @@ static void command(PGconn *db, const char *sql, const char *what) {
     PQclear(run(db, sql, 0, NULL, NULL, NULL, PGRES_COMMAND_OK, what));
 }
 
-/* One transaction appending `count` events to `stream`, exactly as PostgresEventStore.append does. `index` is
- * the first payload's number, then each next event's is `step` further. */
+/* One transaction appending `count` events to `stream`, one INSERT per event. `index` is the first payload's
+ * number, then each next event's is `step` further. */
 static void append(PGconn *db, const char *stream, int count, int64_t index, int64_t step) {
     static const char *type = "JobPolled";
     char at[96];
@@ -147,21 +109,8 @@ static void append(PGconn *db, const char *stream, int count, int64_t index, int
                          (long long)index);
         seq++;
         version++;
-        unsigned char digest[32], hash[32], shash[32], buf[512], *p;
-        SHA256((unsigned char *)payload, n, digest);
-        p = buf;
-        memcpy(p, "BLG1", 4), p += 4;
-        memcpy(p, prev, 32), p += 32;
-        put64(&p, seq);
-        meta(&p, stream, version, type, 1, at);
-        memcpy(p, digest, 32), p += 32;
-        SHA256(buf, p - buf, hash);
-        p = buf;
-        memcpy(p, "BLS1", 4), p += 4;
-        memcpy(p, stream_hash, 32), p += 32;
-        meta(&p, stream, version, type, 1, at);
-        memcpy(p, digest, 32), p += 32;
-        SHA256(buf, p - buf, shash);
+        unsigned char digest[32], hash[32], shash[32];
+        chain_event(prev, stream_hash, seq, stream, version, type, at, payload, n, digest, hash, shash);
 
         unsigned char seq_bytes[8], version_bytes[8], schema_bytes[8], *q;
         q = seq_bytes, put64(&q, seq);

@@ -2,27 +2,9 @@ import Foundation
 import Ledger
 import PostgresLedger
 
-/// What the PostgreSQL workloads append through: one async append of events to one stream. Both stores conform,
-/// so a workload can run on `PostgresEventStore` (one transaction per append) or on an `EventStore` whose writer
-/// commits to PostgreSQL (group commit).
-protocol BenchLedger: Sendable {
-    func appendEvents(_ events: [NewEvent], to stream: String) async throws
-    func close() async
-}
-
-extension PostgresEventStore: BenchLedger {
-    func appendEvents(_ events: [NewEvent], to stream: String) async throws {
-        try await append(events, to: stream)
-    }
-}
-
-extension EventStore: BenchLedger {
-    func appendEvents(_ events: [NewEvent], to stream: String) async throws {
-        try await append(events, to: stream)
-    }
-
+extension EventStore {
     /// Removes the bench's cache folder (the cache of the PostgreSQL ledger, begun for this run).
-    func close() async {
+    func removeCache() {
         guard hasRecord else { return }
         try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
     }
@@ -34,30 +16,26 @@ enum PostgresWorkload: String {
     case batched = "pg-batched"
     case concurrent = "pg-concurrent"
 
-    /// The store each workload appends through: the one place that chooses it. Every workload appends through
-    /// `PostgresEventStore`, one transaction per append; group commit is `PostgresLedgerStore.open(url:)` here.
-    func openLedger(url: String) async throws -> any BenchLedger {
-        switch self {
-        // The store the engine writes through: its writer commits groups of appends to PostgreSQL.
-        case .single, .batched, .concurrent:
-            try PostgresLedgerStore.open(
-                url: url, cacheFolder: FileManager.default.temporaryDirectory
-                    .appendingPathComponent("ledger-bench-cache-\(UUID().uuidString)").path)
-        }
+    /// The store each workload appends through: the one the engine writes through, whose writer commits groups
+    /// of appends to PostgreSQL.
+    func openLedger(url: String) throws -> EventStore {
+        try PostgresLedgerStore.open(
+            url: url,
+            cacheFolder: FileManager.default.temporaryDirectory
+                .appendingPathComponent("ledger-bench-cache-\(UUID().uuidString)").path)
     }
 }
 
 /// Creates the ledger's schema at `url` (what `init` is for a file).
 func initPostgresLedger(url: String) async throws {
-    let store = try await PostgresEventStore.open(url: url)
-    await store.close()
+    try PostgresRecord.open(url: url).close()
 }
 
 /// Recomputes both chains of the ledger at `url`; prints what it checked and fails on the first problem.
 func verifyPostgresLedger(url: String) async throws {
-    let store = try await PostgresEventStore.open(url: url, readOnly: true)
-    let report = try await store.verify()
-    await store.close()
+    let record = try PostgresRecord.open(url: url, readOnly: true, create: false)
+    let report = try record.verify()
+    record.close()
     guard report.isValid else {
         fail("the ledger does not verify: \(report.firstProblem.map { "\($0)" } ?? "anchor or triggers")")
     }
@@ -67,13 +45,13 @@ func verifyPostgresLedger(url: String) async throws {
 /// Runs `workload` against the ledger at `url` and prints `<workload> <events> <seconds> store=<type>`. The
 /// payloads are the C baseline's: numbered in append order for one stream; event i of stream s carries i * S + s.
 func runPostgres(_ workload: PostgresWorkload, url: String, _ first: Int, _ second: Int) async throws {
-    let ledger = try await workload.openLedger(url: url)
+    let ledger = try workload.openLedger(url: url)
     let start = ContinuousClock.now
     let events: Int
     switch workload {
     case .single:
         for index in 0..<first {
-            try await ledger.appendEvents([NewEvent(type: "JobPolled", payload: payload(Int64(index)))], to: "bench")
+            try await ledger.append([NewEvent(type: "JobPolled", payload: payload(Int64(index)))], to: "bench")
         }
         events = first
     case .batched:
@@ -82,7 +60,7 @@ func runPostgres(_ workload: PostgresWorkload, url: String, _ first: Int, _ seco
             let batchEvents = (0..<size).map { index in
                 NewEvent(type: "JobPolled", payload: payload(Int64(batch * size + index)))
             }
-            try await ledger.appendEvents(batchEvents, to: "bench")
+            try await ledger.append(batchEvents, to: "bench")
         }
         events = batches * size
     case .concurrent:
@@ -93,7 +71,7 @@ func runPostgres(_ workload: PostgresWorkload, url: String, _ first: Int, _ seco
                 group.addTask {
                     for bytes in payloads {
                         let event = NewEvent(type: "JobPolled", payload: bytes)
-                        try await ledger.appendEvents([event], to: "bench-\(stream)")
+                        try await ledger.append([event], to: "bench-\(stream)")
                     }
                 }
             }
@@ -102,6 +80,6 @@ func runPostgres(_ workload: PostgresWorkload, url: String, _ first: Int, _ seco
         events = streams * perStream
     }
     let elapsed = seconds(since: start)
-    await ledger.close()
+    ledger.removeCache()
     print("\(workload.rawValue) \(events) \(elapsed) store=\(type(of: ledger))")
 }
