@@ -168,9 +168,9 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
     public func events(after seq: Int64, through last: Int64, limit: Int) throws(LedgerError) -> [RecordedEvent] {
         try withConnection("read events after seq \(seq)") { connection in
             try connection.query(
-                "SELECT \(unescaped: PostgresEventStore.columns) FROM events WHERE seq > \(seq) AND seq <= \(last) ORDER BY seq LIMIT \(Int64(limit))",
+                "SELECT \(unescaped: PostgresRows.columns) FROM events WHERE seq > \(seq) AND seq <= \(last) ORDER BY seq LIMIT \(Int64(limit))",
                 "read events after seq \(seq)"
-            ).map(PostgresEventStore.event(from:))
+            ).map(PostgresRows.event(from:))
         }
     }
 
@@ -190,8 +190,8 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
                     (Int64, String, String, Int64, ByteBuffer, ByteBuffer, String).self)
                 return ImportRecord(
                     importedSeq: importedSeq, stream: stream, sourceLedger: source, sourceSeq: sourceSeq,
-                    sourceHash: try PostgresEventStore.digest(sourceHash),
-                    sourceStreamHash: try PostgresEventStore.digest(sourceStreamHash), importedAt: importedAt)
+                    sourceHash: try PostgresRows.digest(sourceHash),
+                    sourceStreamHash: try PostgresRows.digest(sourceStreamHash), importedAt: importedAt)
             }
         }
     }
@@ -199,7 +199,7 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
     public func hash(at seq: Int64) throws(LedgerError) -> SHA256Digest? {
         try withConnection("read event \(seq)") { connection in
             let row = try connection.query("SELECT hash FROM events WHERE seq = \(seq)", "read event \(seq)").first
-            return try row.map { try PostgresEventStore.digest(try $0.decode(ByteBuffer.self)) }
+            return try row.map { try PostgresRows.digest(try $0.decode(ByteBuffer.self)) }
         }
     }
 
@@ -449,7 +449,7 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
             .first
         guard let row else { return ChainLink(seq: 0, hash: .zero) }
         let (seq, hash) = try row.decode((Int64, ByteBuffer).self)
-        return ChainLink(seq: seq, hash: try PostgresEventStore.digest(hash))
+        return ChainLink(seq: seq, hash: try PostgresRows.digest(hash))
     }
 }
 
@@ -536,8 +536,8 @@ private struct Group {
         for row in rows {
             let (kind, number, stream, digest) = try row.decode((Int64, Int64, String, ByteBuffer?).self)
             switch kind {
-            case 0: tail = ChainLink(seq: number, hash: try PostgresEventStore.digest(digest ?? ByteBuffer()))
-            case 1: heads[stream] = (number, try PostgresEventStore.digest(digest ?? ByteBuffer()))
+            case 0: tail = ChainLink(seq: number, hash: try PostgresRows.digest(digest ?? ByteBuffer()))
+            case 1: heads[stream] = (number, try PostgresRows.digest(digest ?? ByteBuffer()))
             default: tokens[stream] = .some(number)
             }
         }
@@ -625,7 +625,7 @@ private struct Group {
         var head: (version: Int64, hash: SHA256Digest) = (0, .zero)
         if let row {
             let (version, hash) = try row.decode((Int64, ByteBuffer).self)
-            head = (version, try PostgresEventStore.digest(hash))
+            head = (version, try PostgresRows.digest(hash))
         }
         heads[stream] = head
         return head
@@ -655,9 +655,9 @@ private struct Group {
                     throw LedgerError.idempotencyKeyReused(key: key, stream: stream)
                 }
                 let original = try connection.query(
-                    "SELECT \(unescaped: PostgresEventStore.columns) FROM events WHERE seq BETWEEN \(first) AND \(last) ORDER BY seq",
+                    "SELECT \(unescaped: PostgresRows.columns) FROM events WHERE seq BETWEEN \(first) AND \(last) ORDER BY seq",
                     "read an earlier append"
-                ).map(PostgresEventStore.event(from:))
+                ).map(PostgresRows.event(from:))
                 return AppendResult(events: original, replayed: true)
             }
         }

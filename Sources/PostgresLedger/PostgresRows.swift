@@ -34,9 +34,6 @@ enum PostgresRows {
     }
 }
 
-/// The name `PostgresRecord` reads the row helpers by.
-typealias PostgresEventStore = PostgresRows
-
 /// The driver logs queries at debug level; nothing below critical reaches the terminal.
 func quietLogger() -> Logger {
     var logger = Logger(label: "batchledger.postgres")

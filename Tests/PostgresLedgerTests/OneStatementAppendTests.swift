@@ -31,7 +31,7 @@ struct OneStatementAppendTests {
             try store.readAll { seqs.append($0.seq) }
             #expect(seqs == Array(1...10))
             #expect(try store.verify().isValid)
-            #expect(try await databaseRows(url) == cacheRows(store))
+            #expect(try PostgresTestServer.databaseRows(url) == cacheRows(store))
         }
     }
 
@@ -52,7 +52,7 @@ struct OneStatementAppendTests {
             try hostA.catchUp()
             #expect(try hostA.verify().isValid)
             #expect(try hostB.verify().isValid)
-            #expect(try await databaseRows(url) == cacheRows(hostA))
+            #expect(try PostgresTestServer.databaseRows(url) == cacheRows(hostA))
             #expect(try cacheRows(hostA) == cacheRows(hostB))
         }
     }
@@ -79,7 +79,7 @@ struct OneStatementAppendTests {
                     [event("Late", "{}")], to: "exec-1", precondition: EventStore.fence("exec-1", token: tokenA))
             }
             #expect(recordA.currentStatistics.missed == before.missed + 1)
-            #expect(try await databaseRows(url).map(\.type) == ["Started"])
+            #expect(try PostgresTestServer.databaseRows(url).map(\.type) == ["Started"])
         }
     }
 
@@ -98,17 +98,8 @@ struct OneStatementAppendTests {
             await #expect(throws: LedgerError.idempotencyKeyReused(key: "k-1", stream: "exec-1")) {
                 try await hostB.append([event("Other", "{}")], to: "exec-1", idempotencyKey: "k-1")
             }
-            #expect(try await databaseRows(url).count == 1)
+            #expect(try PostgresTestServer.databaseRows(url).count == 1)
         }
-    }
-
-    /// Every row of the database, read by itself.
-    func databaseRows(_ url: String) async throws -> [RecordedEvent] {
-        let database = try await PostgresEventStore.open(url: url, readOnly: true)
-        var rows: [RecordedEvent] = []
-        try await database.readAll { rows += $0 }
-        await database.close()
-        return rows
     }
 
     func cacheRows(_ store: EventStore) throws -> [RecordedEvent] {
