@@ -46,7 +46,8 @@ final class KillRequestWatcher: @unchecked Sendable {
                 lock.withLock { task = nil }
                 return
             }
-            _ = try? check()
+            // On a thread of its own: over a shared ledger the check catches up first, which waits for the database.
+            _ = try? await OwnThread.run { try self.check() }
             let done: Bool = lock.withLock {
                 // Under the lock `ensureRunning` takes: an execution admitted after this sees no task and starts one.
                 guard running.ids.isEmpty else { return false }

@@ -276,7 +276,7 @@ public final class ExecutionRunner: Sendable {
             // Read again under the lease: the process that held it before may have written since (on another
             // host, what this store read first may be behind what that process wrote before it stopped). Over a
             // shared ledger the cache first takes everything committed: a failure here stops the resume.
-            if store.hasRecord { try store.catchUp() }
+            if store.hasRecord { try await store.caughtUp() }
             guard let current = try store.executionState(executionId) else { return .finished(state) }
             if current.isTerminal { return .alreadyTerminal(current) }
             return .finished(try await resume(executionId, state: current, started: started, token: token))
