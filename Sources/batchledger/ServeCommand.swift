@@ -106,8 +106,10 @@ struct ServeCommand: AsyncParsableCommand {
         let outputs =
             outputDir.map { URL(fileURLWithPath: $0) }
             ?? URL(fileURLWithPath: store.path).deletingLastPathComponent().appendingPathComponent("outputs")
+        // Replicas on a shared ledger answer a request with FILE inputs once its files are in the bucket.
         let executions = ExecutionHost(
-            engine: engine, backend: backend, secrets: secrets, outputDirectory: outputs.standardizedFileURL)
+            engine: engine, backend: backend, secrets: secrets, outputDirectory: outputs.standardizedFileURL,
+            storesInputFilesBeforeAnswering: store.hasRecord)
         let history = HistoryAPI(store: store)
         let server = KestraServer.serving(
             store: store, executions: executions, tokens: tokens, host: host, port: port,

@@ -125,6 +125,88 @@ struct FileInputTests {
     }
 }
 
+/// Another host recovers an execution whose FILE input's copy its disk does not hold: the copy is restored from the
+/// bucket when the receiving host stored it, and the execution fails at once, saying why, when it did not.
+@Suite("FILE inputs recovered on another host", .serialized)
+struct FileInputTakeoverTests {
+    private func types(_ cli: CLI, _ ledger: String) throws -> [String] {
+        try cli.run(["audit", "--json", "--ledger", ledger]).stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["type"] as? String
+        }
+    }
+
+    @Test("stored before the crash: restored from the bucket, and the job gets the same bytes")
+    func restored() throws {
+        let cli = try CLI()
+        let emulator = try Emulator(cli)
+        let content = "rows from a file\nsecond line\n"
+        let data = cli.folder.appendingPathComponent("data.txt")
+        try Data(content.utf8).write(to: data)
+        let receiver = cli.folder.appendingPathComponent("receiver")
+        let ledger = cli.folder.appendingPathComponent("takeover.ledger").path
+        // ExecutionStarted, InputFileUploadRequested, InputFileUploaded, then the receiving host dies.
+        let crashed = try cli.run(
+            [
+                "run", try FileInputTests.pluginExample(cli), "--endpoint", emulator.endpoint, "--secrets-file",
+                CLI.sample("local.env"), "--input", "file=@\(data.path)", "--ledger", ledger, "--output-dir",
+                receiver.path,
+            ],
+            environment: ["BATCHLEDGER_CRASH_AFTER_EVENTS": "3"])
+        #expect(crashed.status == 137, "\(crashed.stderr)")
+        #expect(try types(cli, ledger) == ["ExecutionStarted", "InputFileUploadRequested", "InputFileUploaded"])
+        try FileManager.default.removeItem(at: receiver)
+
+        let recovered = try cli.run(
+            ["recover", "--secrets-file", CLI.sample("local.env"), "--ledger", ledger, "--json"])
+        #expect(recovered.status == 0, "\(recovered.stdout) \(recovered.stderr)")
+        #expect(
+            (recovered.stdout + recovered.stderr).contains("restored from gs://mybucket/"), "\(recovered.stderr)")
+        let restored = try FileManager.default.contentsOfDirectory(
+            at: receiver, includingPropertiesForKeys: nil
+        ).first.map { $0.appendingPathComponent("_inputs/file/data.txt") }
+        #expect(restored.flatMap { FileManager.default.contents(atPath: $0.path) } == Data(content.utf8))
+        let outputs = try FileManager.default.subpathsOfDirectory(atPath: receiver.path)
+        let out = try #require(outputs.first { $0.hasSuffix("out.txt") }, "\(outputs)")
+        #expect(
+            FileManager.default.contents(atPath: receiver.appendingPathComponent(out).path) == Data(content.utf8))
+        #expect(try types(cli, ledger).filter { $0 == "InputFileUploaded" }.count == 1)
+    }
+
+    @Test("never stored: the execution fails at once, naming the input, the host that had it and what to do")
+    func lost() throws {
+        let cli = try CLI()
+        let emulator = try Emulator(cli)
+        let data = cli.folder.appendingPathComponent("data.txt")
+        try Data("rows\n".utf8).write(to: data)
+        let receiver = cli.folder.appendingPathComponent("receiver")
+        let ledger = cli.folder.appendingPathComponent("lost.ledger").path
+        let crashed = try cli.run(
+            [
+                "run", try FileInputTests.pluginExample(cli), "--endpoint", emulator.endpoint, "--secrets-file",
+                CLI.sample("local.env"), "--input", "file=@\(data.path)", "--ledger", ledger, "--output-dir",
+                receiver.path,
+            ],
+            environment: ["BATCHLEDGER_CRASH_AFTER_EVENTS": "1"])
+        #expect(crashed.status == 137, "\(crashed.stderr)")
+        try FileManager.default.removeItem(at: receiver)
+
+        let recovered = try cli.run(
+            ["recover", "--secrets-file", CLI.sample("local.env"), "--ledger", ledger])
+        #expect(recovered.status != 0)
+        let said = recovered.stdout + recovered.stderr
+        #expect(said.contains("input file: the file 'data.txt'"), "\(said)")
+        #expect(said.contains("received by host \(ProcessInfo.processInfo.hostName)"), "\(said)")
+        #expect(said.contains("start a new execution of company.team/new_shell_with_file"), "\(said)")
+        let audit = try cli.run(["audit", "--json", "--ledger", ledger]).stdout
+        #expect(audit.contains("\"state\":\"FAILED\""), "\(audit)")
+        #expect(try types(cli, ledger).last == "RecoveryFailed")
+        // Nothing is left for the next recover.
+        let again = try cli.run(["recover", "--secrets-file", CLI.sample("local.env"), "--ledger", ledger])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(!(again.stdout + again.stderr).contains("input file"), "\(again.stdout) \(again.stderr)")
+    }
+}
+
 /// A multipart/form-data body with one file part.
 func fileForm(input: String, filename: String, content: Data) -> (Data, String) {
     let boundary = "----batchledger-\(UUID().uuidString)"

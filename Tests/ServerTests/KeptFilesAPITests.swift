@@ -28,6 +28,13 @@ final class MemoryKeptFiles: KeptOutputSource, @unchecked Sendable {
         try data.write(to: file)
         return DownloadedObject(size: Int64(data.count), crc32c: CRC32C.checksum(data))
     }
+
+    func downloadInputFile(
+        of executionId: String, input: String, bucket: String, object: String, to file: URL
+    ) async throws -> DownloadedObject {
+        try await downloadKeptOutput(
+            of: executionId, taskRunId: "", attempt: 0, bucket: bucket, object: object, to: file)
+    }
 }
 
 @Suite("Output files not on this host's disk: served from the copy kept in the bucket")

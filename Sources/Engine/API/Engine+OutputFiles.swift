@@ -29,4 +29,28 @@ extension Engine {
             return try await services.storage.download(bucket: bucket, name: object, to: file)
         }
     }
+
+    /// Downloads a FILE input's file the execution stored in the bucket (`InputFileUploadRequested` and
+    /// `InputFileUploaded`: `bucket` and `object` as recorded) into `file`, through the execution's recorded target,
+    /// as the default credentials. The download checks the CRC32C the store reports; the caller compares the size
+    /// and CRC32C with the ledger's.
+    public func downloadInputFile(
+        of executionId: String, input: String, bucket: String, object: String, to file: URL
+    ) async throws -> DownloadedObject {
+        let state = try state(of: executionId)
+        guard let started = state.started, started.inputFiles?[input] != nil else {
+            throw EngineFailure.noSuchExecution(id: executionId, ledger: ledgerPath)
+        }
+        guard !bucket.hasPrefix("**masked") else {
+            throw EngineError.configuration(
+                "the bucket of input \(input) was named by a secret: the ledger does not say where its file is stored")
+        }
+        return try await targets.using(started.backend) { resolved in
+            let services = try await resolved.target.world.services(
+                for: Identity(
+                    serviceAccountJSON: nil, scopes: ["https://www.googleapis.com/auth/cloud-platform"],
+                    origin: "the default credentials"))
+            return try await services.storage.download(bucket: bucket, name: object, to: file)
+        }
+    }
 }

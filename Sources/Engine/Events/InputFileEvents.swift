@@ -15,14 +15,20 @@ public struct InputFileRecord: Codable, Sendable, Equatable {
     public var sha256: String
     /// Base64 of the big-endian CRC32C, as Cloud Storage gives it.
     public var crc32c: String
+    /// The host that received the file and holds `localPath` (nil in executions recorded before hosts were).
+    public var host: String?
 
-    public init(filename: String, uri: String, localPath: String, size: Int64, sha256: String, crc32c: String) {
+    public init(
+        filename: String, uri: String, localPath: String, size: Int64, sha256: String, crc32c: String,
+        host: String? = nil
+    ) {
         self.filename = filename
         self.uri = uri
         self.localPath = localPath
         self.size = size
         self.sha256 = sha256
         self.crc32c = crc32c
+        self.host = host
     }
 }
 

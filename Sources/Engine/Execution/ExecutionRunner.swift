@@ -319,7 +319,7 @@ public final class ExecutionRunner: Sendable {
             throw CancellationError()
         } catch {
             let failures = await recorder.state.recoveryFailures + 1
-            let givenUp = failures >= Self.recoveryFailureCap || error is FlowProblems
+            let givenUp = failures >= Self.recoveryFailureCap || error is FlowProblems || error is InputFileUnavailable
             let masker = await recorder.masker
             let reason = masker.mask("\(error)")
             try await withoutCancellation {
@@ -383,9 +383,11 @@ final class ExecutionContext: Sendable {
         var succeeded = false
         var refused: RunState?
         do {
+            // The FILE inputs go to the bucket first, also while the execution waits for a concurrency slot: a
+            // file stored is one any host can resume from, and a host answers the request that gave it once it is.
+            try await storeInputFiles()
             refused = try await awaitConcurrencySlot()
             if refused == nil {
-                try await storeInputFiles()
                 succeeded = try await runBlock(
                     flow.tasks, handlers: TaskHandlers(errors: flow.errors, finally: flow.finally), Scope())
             }

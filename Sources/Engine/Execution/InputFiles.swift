@@ -94,7 +94,7 @@ enum InputFiles {
                 namespace: namespace, flowId: flowId, executionId: executionId, input: input, filename: file.filename)
             records[input] = InputFileRecord(
                 filename: file.filename, uri: uri, localPath: destination.standardizedFileURL.path, size: size,
-                sha256: sha, crc32c: CRC32C.base64(crc))
+                sha256: sha, crc32c: CRC32C.base64(crc), host: host)
             values[input] = .string(uri)
         }
         return (records, values)
@@ -146,6 +146,25 @@ enum InputFiles {
         return (size, crc.value)
     }
 
+    /// This host, as input file records name the host that received a file.
+    static let host = ProcessInfo.processInfo.hostName
+
+    /// Whether the record's copy is on this host's disk (a regular file at its path).
+    static func isOnDisk(_ record: InputFileRecord) -> Bool {
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: record.localPath, isDirectory: &isFolder) && !isFolder.boolValue
+    }
+
+    /// How an object's size and CRC32C differ from the record's, or nil when they do not (a CRC32C the store does
+    /// not give is not compared).
+    static func difference(_ record: InputFileRecord, size: Int64, crc32c: String?) -> String? {
+        if size != record.size { return "it has \(size) bytes, the ledger recorded \(record.size)" }
+        if let crc32c, crc32c != record.crc32c {
+            return "its CRC32C is \(crc32c), the ledger recorded \(record.crc32c)"
+        }
+        return nil
+    }
+
     /// The local copies, by URI, for tasks that name them.
     static func files(of started: ExecutionStarted) -> [String: URL] {
         var files: [String: URL] = [:]
@@ -158,11 +177,16 @@ enum InputFiles {
 
 extension ExecutionContext {
     /// Stores the FILE inputs' files in the bucket of the first task runner that has one, each once (see
-    /// `InputFiles`). Without such a runner the files stay local, and the tasks get them all the same.
+    /// `InputFiles`), and makes sure this host holds a copy of each: a copy missing here (another host received the
+    /// file, then stopped) is restored from the stored object, checked against the recorded size, CRC32C and
+    /// SHA-256. A file that is neither here nor stored (its host stopped before the upload) ends the execution with
+    /// `InputFileUnavailable`. Without such a runner the files stay on the host that received them, and its tasks
+    /// get them all the same.
     func storeInputFiles() async throws {
         guard let records = started.inputFiles, !records.isEmpty else { return }
         let state = await recorder.state
-        if records.keys.allSatisfy({ state.inputFilesStored.contains($0) }) { return }
+        let missing = Set(records.filter { !InputFiles.isOnDisk($0.value) }.keys)
+        if missing.isEmpty && records.keys.allSatisfy({ state.inputFilesStored.contains($0) }) { return }
         guard
             let (task, runner) = flow.allTasks.lazy.compactMap({ task -> (ScriptTask, BatchRunner)? in
                 guard case .script(let script) = task, !script.common.disabled.value,
@@ -171,6 +195,7 @@ extension ExecutionContext {
                 return (script, runner)
             }).first
         else {
+            if let input = missing.min() { throw unavailable(input, records[input]!, .noBucket) }
             configuration.notice(
                 "the FILE inputs are kept under \(started.outputDirectory)/_inputs only: no task runner has a bucket")
             return
@@ -184,18 +209,23 @@ extension ExecutionContext {
             text: text)
         let placement = try renderer.placement(secretsUsed)
         await recorder.addSecrets(secretsUsed.masker)
-        guard let bucket = placement.bucket else { return }
+        guard let bucket = placement.bucket else {
+            if let input = missing.min() { throw unavailable(input, records[input]!, .noBucket) }
+            return
+        }
         let recordedBucket = placement.bucketSecret == nil ? bucket : SecretMasker.mask(for: bucket)
         let services = try await registry.services(
             for: Identity(
                 serviceAccountJSON: placement.serviceAccountJSON, scopes: placement.scopes,
                 origin: "the serviceAccount of task \(task.id.value)"))
-        for (input, record) in records.sorted(by: { $0.key < $1.key }) where !state.inputFilesStored.contains(input) {
-            let object =
-                state.inputFileObjects[input]
+        func object(_ input: String, _ record: InputFileRecord) -> String {
+            state.inputFileObjects[input]
                 ?? InputFiles.objectName(
                     namespace: started.namespace, flowId: started.flowId, executionId: started.executionId,
                     input: input, filename: record.filename)
+        }
+        for (input, record) in records.sorted(by: { $0.key < $1.key }) where !state.inputFilesStored.contains(input) {
+            let object = object(input, record)
             if state.inputFileObjects[input] == nil {
                 try await recorder.record(
                     .inputFileUploadRequested(
@@ -204,6 +234,12 @@ extension ExecutionContext {
                             crc32c: record.crc32c, sha256: record.sha256)))
             }
             if let existing = try await services.storage.object(bucket: bucket, name: object) {
+                if missing.contains(input),
+                    let problem = InputFiles.difference(record, size: existing.size, crc32c: existing.crc32c)
+                {
+                    throw unavailable(
+                        input, record, .changedInBucket(object: "gs://\(recordedBucket)/\(object)", detail: problem))
+                }
                 guard existing.size == record.size, existing.crc32c == nil || existing.crc32c == record.crc32c else {
                     throw EngineError.configuration(
                         "input \(input): gs://\(recordedBucket)/\(object) exists with other content (\(existing.size) "
@@ -215,6 +251,9 @@ extension ExecutionContext {
                             input: input, object: object, generation: existing.generation, size: existing.size,
                             crc32c: record.crc32c, adopted: true)))
                 continue
+            }
+            if missing.contains(input) {
+                throw unavailable(input, record, .neverStored(object: "gs://\(recordedBucket)/\(object)"))
             }
             let local = URL(fileURLWithPath: record.localPath)
             let digest = try FileDigest.sha256Hex(of: local, role: "the copy of input \(input)")
@@ -230,5 +269,60 @@ extension ExecutionContext {
                         input: input, object: object, generation: stored.generation, size: stored.size,
                         crc32c: stored.crc32c ?? record.crc32c, adopted: false)))
         }
+        for input in missing.sorted() {
+            let record = records[input]!
+            try await restore(
+                input, record, bucket: bucket, shown: "gs://\(recordedBucket)/\(object(input, record))",
+                object: object(input, record), storage: services.storage)
+        }
+    }
+
+    /// Downloads a stored input file to the path its record names (beside it first, then moved into place), after
+    /// checking the object's size and CRC32C, and the download's size, CRC32C and SHA-256, against the record.
+    private func restore(
+        _ input: String, _ record: InputFileRecord, bucket: String, shown: String, object: String,
+        storage: any ObjectStorage
+    ) async throws {
+        guard let stored = try await storage.object(bucket: bucket, name: object) else {
+            throw unavailable(input, record, .goneFromBucket(object: shown))
+        }
+        if let problem = InputFiles.difference(record, size: stored.size, crc32c: stored.crc32c) {
+            throw unavailable(input, record, .changedInBucket(object: shown, detail: problem))
+        }
+        let manager = FileManager.default
+        let destination = URL(fileURLWithPath: record.localPath)
+        let folder = destination.deletingLastPathComponent()
+        do {
+            try manager.createDirectory(
+                at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw EngineError.configuration(
+                "input \(input): cannot restore \(record.localPath) from \(shown): \(folder.path) cannot be created "
+                    + "on this host (\(error.localizedDescription)); let this host write there, then recover again")
+        }
+        let temporary = folder.appendingPathComponent(".restoring-\(UUID().uuidString)")
+        defer { try? manager.removeItem(at: temporary) }
+        let fetched = try await storage.download(bucket: bucket, name: object, to: temporary)
+        if let problem = InputFiles.difference(record, size: fetched.size, crc32c: CRC32C.base64(fetched.crc32c)) {
+            throw unavailable(input, record, .changedInBucket(object: shown, detail: problem))
+        }
+        let sha = try FileDigest.sha256Hex(of: temporary, role: "the restored copy of input \(input)")
+        guard sha == record.sha256 else {
+            throw unavailable(input, record, .changedInBucket(object: shown, detail: "its SHA-256 differs"))
+        }
+        try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: temporary.path)
+        if manager.fileExists(atPath: destination.path) { try manager.removeItem(at: destination) }
+        try manager.moveItem(at: temporary, to: destination)
+        configuration.notice(
+            "input \(input): \(record.localPath) was not on this host; restored from \(shown)"
+                + (record.host.map { " (received by host \($0))" } ?? ""))
+    }
+
+    private func unavailable(_ input: String, _ record: InputFileRecord, _ reason: InputFileUnavailable.Reason)
+        -> InputFileUnavailable
+    {
+        InputFileUnavailable(
+            input: input, filename: record.filename, localPath: record.localPath, receivedBy: record.host,
+            host: InputFiles.host, reason: reason, flow: "\(started.namespace)/\(started.flowId)")
     }
 }

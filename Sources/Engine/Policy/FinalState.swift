@@ -44,9 +44,11 @@ enum FinalState {
 
     /// Whether a recovery that stopped on `problem` leaves the execution interrupted (no final state recorded),
     /// so that a later `recover` continues it: any failure of the outside world does, while a cancellation or a
-    /// flow or template problem ends it. A run that is not a recovery always records a final state.
+    /// flow or template problem ends it, and so does a FILE input's file that no host can give any more. A run that
+    /// is not a recovery always records a final state.
     static func staysInterrupted(recovering: Bool, problem: (any Error)?) -> Bool {
         guard recovering, let problem else { return false }
         return !(problem is CancellationError) && !(problem is FlowProblems) && !(problem is TemplateError)
+            && !(problem is InputFileUnavailable)
     }
 }

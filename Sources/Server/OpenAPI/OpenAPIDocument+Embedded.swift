@@ -2117,8 +2117,8 @@ extension OpenAPIDocument {
         "tags": [
           "Files"
         ],
-        "summary": "Download an output file of an execution.",
-        "description": "Only files the ledger lists are served; 409 when the file changed on disk since it was recorded.",
+        "summary": "Download an output file or a FILE input's file of an execution.",
+        "description": "Only files the ledger lists are served; one not on this host's disk is fetched from its copy in the bucket (a kept output file, a stored input file); 409 when the file changed on disk or in the bucket since it was recorded.",
         "parameters": [
           {
             "name": "executionId",
@@ -2135,7 +2135,7 @@ extension OpenAPIDocument {
             "name": "path",
             "in": "query",
             "required": true,
-            "description": "The file's URI, one of the execution's `outputs.outputFiles` values.",
+            "description": "The file's URI: one of the execution's `outputs.outputFiles` values, or a FILE input's value (`kestra:///…/executions/{executionId}/inputs/<input>/<name>`).",
             "schema": {
               "type": "string",
               "pattern": "^kestra:///"
@@ -2184,7 +2184,7 @@ extension OpenAPIDocument {
         "tags": [
           "Files"
         ],
-        "summary": "The size of an output file of an execution.",
+        "summary": "The size of an output file or a FILE input's file of an execution.",
         "parameters": [
           {
             "name": "executionId",
@@ -2201,7 +2201,7 @@ extension OpenAPIDocument {
             "name": "path",
             "in": "query",
             "required": true,
-            "description": "The file's URI, one of the execution's `outputs.outputFiles` values.",
+            "description": "The file's URI: one of the execution's `outputs.outputFiles` values, or a FILE input's value (`kestra:///…/executions/{executionId}/inputs/<input>/<name>`).",
             "schema": {
               "type": "string",
               "pattern": "^kestra:///"

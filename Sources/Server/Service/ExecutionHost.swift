@@ -15,16 +15,24 @@ public final class ExecutionHost: Sendable {
     public let secrets: SecretStore
     /// Output files go under `<outputDirectory>/<executionId>/`.
     public let outputDirectory: URL
+    /// Whether a launch waits until the FILE inputs' files are stored in the bucket (or the execution went past
+    /// storing them, or ended) before it answers: replicas on a shared ledger do, so that a file a request gave
+    /// survives this host (another replica that takes the execution over restores it from the bucket).
+    public let storesInputFilesBeforeAnswering: Bool
     private let tasks = DrivenTasks()
     private let ends = EndSignals()
     /// The executions a takeover is resuming right now (so that the next look does not resume them twice).
     private let takingOver = TakeoverSet()
 
-    public init(engine: Engine, backend: Backend, secrets: SecretStore, outputDirectory: URL) {
+    public init(
+        engine: Engine, backend: Backend, secrets: SecretStore, outputDirectory: URL,
+        storesInputFilesBeforeAnswering: Bool = false
+    ) {
         self.engine = engine
         self.backend = backend
         self.secrets = secrets
         self.outputDirectory = outputDirectory
+        self.storesInputFilesBeforeAnswering = storesInputFilesBeforeAnswering
     }
 
     /// What a start or fork asks for.
@@ -35,7 +43,9 @@ public final class ExecutionHost: Sendable {
 
     /// Starts an execution and returns its id once its first event is recorded (so a read of it finds it), or
     /// throws the engine's refusal when it could not start (bad inputs, a flow that cannot run, no credentials).
-    /// The execution goes on being driven after this returns; `waitForEnd(of:)` waits for its end.
+    /// With `storesInputFilesBeforeAnswering`, an execution with FILE inputs returns once they are stored (see
+    /// `inputFilesSettled`). The execution goes on being driven after this returns; `waitForEnd(of:)` waits for
+    /// its end.
     public func launch(_ launch: Launch) async throws(EngineFailure) -> String {
         let id: String
         switch launch {
@@ -44,9 +54,12 @@ public final class ExecutionHost: Sendable {
         }
         let first = FirstEvent()
         let ends = ends
+        let waitsForInputFiles = storesInputFilesBeforeAnswering
         let observer = EngineObserver(events: { driven in
-            { _, state in
-                if driven == id { first.signal(.recorded) }
+            { event, state in
+                if driven == id, !waitsForInputFiles || ExecutionHost.inputFilesSettled(after: event, state) {
+                    first.signal(.recorded)
+                }
                 if state.state.isTerminal { ends.finished(driven) }
             }
         })
@@ -78,6 +91,18 @@ public final class ExecutionHost: Sendable {
         switch await first.wait() {
         case .recorded: return id
         case .failed(let failure): throw failure
+        }
+    }
+
+    /// Whether an execution's FILE inputs are settled after `event`: it has none, each is stored in the bucket, or
+    /// it went past storing them (no task runner has a bucket; the storing failed and the execution ended).
+    static func inputFilesSettled(after event: ExecutionEvent, _ state: ExecutionState) -> Bool {
+        switch event {
+        case .executionStarted, .taskAdopted, .inputFileUploadRequested, .inputFileUploaded:
+            let inputs = state.started?.inputFiles ?? [:]
+            return inputs.keys.allSatisfy { state.inputFilesStored.contains($0) }
+        default:
+            return true
         }
     }
 
