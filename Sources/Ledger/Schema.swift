@@ -113,6 +113,12 @@ enum Schema {
                     SELECT RAISE(ABORT, 'ledger keys are immutable: DELETE refused');
                 END;
                 """),
+        // Leases taken before this step were all judged with the default TTL, which they keep.
+        Migration(
+            version: 6, name: "leases keep their holder's TTL",
+            sql: """
+                ALTER TABLE leases ADD COLUMN ttl REAL NOT NULL DEFAULT 10 CHECK (ttl >= 0);
+                """),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }

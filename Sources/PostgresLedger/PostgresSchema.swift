@@ -166,6 +166,12 @@ enum PostgresSchema {
                 FOR EACH STATEMENT EXECUTE FUNCTION batchledger_refuse_change('ledger keys')
                 """,
             ]),
+        // Leases taken before this step were all judged with the default TTL, which they keep.
+        Migration(
+            version: 6, name: "leases keep their holder's TTL",
+            statements: [
+                "ALTER TABLE leases ADD COLUMN ttl DOUBLE PRECISION NOT NULL DEFAULT 10 CHECK (ttl >= 0)"
+            ]),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }
