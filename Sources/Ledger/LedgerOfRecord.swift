@@ -38,6 +38,11 @@ public protocol LedgerOfRecord: AnyObject, Sendable {
     /// TTL it chose.
     func leaseHolders(_ streams: [String]) throws(LedgerError) -> [String: LeaseHolder]
 
+    /// Takes one call from the allowance `scope` of `perMinute` calls in any `window` seconds of the database's
+    /// clock, in a short transaction of its own, serialised with every other taker of that allowance on any host:
+    /// nil when taken, else the seconds until the oldest call that counts ages out (nothing is taken then).
+    func takeRequest(_ scope: String, perMinute: Int, window: Double) throws(LedgerError) -> Double?
+
     /// The ledger's keys (the secret-digest key), without creating any.
     func ledgerKeys() throws(LedgerError) -> [LedgerKey]
 

@@ -119,6 +119,15 @@ enum Schema {
             sql: """
                 ALTER TABLE leases ADD COLUMN ttl REAL NOT NULL DEFAULT 10 CHECK (ttl >= 0);
                 """),
+        Migration(
+            version: 7, name: "request allowances shared by every process",
+            sql: """
+                CREATE TABLE request_budget(
+                    scope TEXT NOT NULL CHECK (length(scope) > 0),
+                    taken_at REAL NOT NULL
+                );
+                CREATE INDEX request_budget_by_scope ON request_budget(scope, taken_at);
+                """),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }

@@ -76,7 +76,7 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
 
     /// Runs `body` on the connection, opening it again when it broke; a failure to reach the server is tried
     /// again (with a pause growing to a second) while `retry` and until `retryFor` has passed.
-    private func withConnection<T>(
+    func withConnection<T>(
         _ operation: String, retry: Bool = true, _ body: (BlockingConnection) throws -> T
     ) throws(LedgerError) -> T {
         lock.lock()

@@ -116,6 +116,7 @@ struct LeaseTTLTests {
             rawSQL(
                 path,
                 """
+                DROP TABLE request_budget;
                 ALTER TABLE leases DROP COLUMN ttl;
                 DELETE FROM schema_migrations WHERE version >= 6;
                 PRAGMA user_version = 5;

@@ -179,7 +179,7 @@ struct PostgresEventStoreTests {
                 }
                 return versions
             }
-            #expect(versions == [1, 2, 3, 4, 5, 6])
+            #expect(versions == [1, 2, 3, 4, 5, 6, 7])
         }
     }
 

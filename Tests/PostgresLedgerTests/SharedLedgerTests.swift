@@ -220,6 +220,7 @@ struct SharedLedgerTests {
             // The database as the previous schema left it, with a lease host z holds.
             try await PostgresTestServer.asOwner(url) { connection in
                 for statement in [
+                    "DROP TABLE request_budget",
                     "ALTER TABLE leases DROP COLUMN ttl",
                     "DELETE FROM schema_migrations WHERE version >= 6",
                     """
@@ -240,6 +241,41 @@ struct SharedLedgerTests {
                 return
             }
             #expect(token == 4)
+        }
+    }
+
+    @Test func twoHostsShareOneRequestAllowanceByTheDatabasesClock() async throws {
+        let url = try await PostgresTestServer.freshDatabase()
+        try await withTemporaryFolder { folder in
+            let hosts = [try open(url, host: "a", cache: folder), try open(url, host: "b", cache: folder)]
+            let answers = try await withThrowingTaskGroup(of: Duration?.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        try await hosts[index % 2].takeRequest(from: "logging projects/p", perMinute: 5)
+                    }
+                }
+                var answers: [Duration?] = []
+                for try await answer in group { answers.append(answer) }
+                return answers
+            }
+            #expect(answers.filter { $0 == nil }.count == 5)
+            #expect(answers.compactMap { $0 }.allSatisfy { $0 > .seconds(50) && $0 <= .seconds(60) })
+            #expect(try await hosts[1].takeRequest(from: "logging projects/q", perMinute: 5) == nil)
+            // A minute later by the database's clock, the calls no longer count and are forgotten.
+            try await PostgresTestServer.asOwner(url) { connection in
+                _ = try await connection.query("UPDATE request_budget SET taken_at = taken_at - 61", logger: testLogger)
+            }
+            for index in 0..<5 {
+                #expect(try await hosts[index % 2].takeRequest(from: "logging projects/p", perMinute: 5) == nil)
+            }
+            #expect(try await hosts[0].takeRequest(from: "logging projects/p", perMinute: 5) != nil)
+            let kept = try await PostgresTestServer.asOwner(url) { connection in
+                try await connection.query(
+                    "SELECT count(*)::bigint FROM request_budget WHERE scope = 'logging projects/p'", logger: testLogger
+                )
+                .collect().first?.decode(Int64.self)
+            }
+            #expect(kept == 5)
         }
     }
 
