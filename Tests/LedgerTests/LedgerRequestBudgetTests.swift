@@ -40,6 +40,36 @@ struct LedgerRequestBudgetTests {
             "calls that no longer count are forgotten")
     }
 
+    @Test("two processes on one host taking calls at once get no more than the allowance between them")
+    func twoOSProcessesShareTheAllowance() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("shared.ledger")
+        _ = try EventStore(path: path)
+        let go = folder.path("go")
+        // A window of an hour: however slow the machine, every call of the test counts.
+        let workers = try (1...2).map { _ in
+            let process = Process()
+            process.executableURL = try ConcurrentProcessesTests.benchTool()
+            process.arguments = ["take", path, "logging projects/p", "5", "3600", "10", go]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            return (process, output)
+        }
+        try Data().write(to: URL(fileURLWithPath: go))
+        var granted = 0
+        for (process, output) in workers {
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            let words = text.split(separator: " ")
+            #expect(words.first == "take")
+            granted += words.count > 1 ? Int(words[1]) ?? 0 : 0
+        }
+        #expect(granted == 5, "twenty calls asked for by two processes, an allowance of five")
+        #expect(rawInteger(path, "SELECT count(*) FROM request_budget") == 5)
+    }
+
     @Test("a window other than a minute, and allowances that make no sense, refused")
     func windowsAndBadAllowances() async throws {
         let folder = try TemporaryFolder()
