@@ -9,17 +9,25 @@ public struct LeaseHolder: Sendable, Equatable, CustomStringConvertible {
     public var token: Int64
     /// Seconds since the holder's last heartbeat.
     public var age: Double
+    /// The TTL the holder chose when it took the lease: its lease expires this many seconds after its last
+    /// heartbeat, whatever TTL the process that looks at it was given.
+    public var ttl: Double
 
-    public init(owner: String, pid: Int32, host: String, token: Int64, age: Double) {
+    public init(owner: String, pid: Int32, host: String, token: Int64, age: Double, ttl: Double) {
         self.owner = owner
         self.pid = pid
         self.host = host
         self.token = token
         self.age = age
+        self.ttl = ttl
     }
 
+    /// Whether the lease outlived its holder's TTL: its last heartbeat is older than the TTL the holder chose.
+    public var isExpired: Bool { age > ttl }
+
     public var description: String {
-        "\(owner) (pid \(pid) on \(host), heartbeat \(String(format: "%.1f", age)) s ago)"
+        let heartbeat = String(format: "%.1f", age)
+        return "\(owner) (pid \(pid) on \(host), heartbeat \(heartbeat) s ago, TTL \(String(format: "%g", ttl)) s)"
     }
 }
 
@@ -34,8 +42,10 @@ public enum LeaseOutcome: Sendable, Equatable {
 /// Leases: one process at a time drives an execution. A lease is a row with a fencing token that grows with
 /// every takeover; writers check their token inside each write transaction, so a process that lost its lease
 /// can never append again. A lease whose holder is a dead process on this host is taken over at once;
-/// otherwise it expires `ttl` after its last heartbeat.
+/// otherwise it expires its holder's TTL after its last heartbeat. The TTL is stored with the lease when it is
+/// taken, so that processes given different TTLs agree on when a lease expired.
 extension EventStore {
+    /// The TTL a lease is taken with unless the caller chooses one (and that of leases stored before TTLs were).
     public static let leaseTTL: Double = 10
 
     /// This process's host as leases name it: the host name, with the kernel's boot id and the process's pid
@@ -59,14 +69,14 @@ extension EventStore {
         do {
             return try withReader { connection in
                 let query = try connection.statement(
-                    "SELECT token, owner, pid, host, heartbeat_at FROM leases WHERE stream = ? AND released = 0")
+                    "SELECT token, owner, pid, host, heartbeat_at, ttl FROM leases WHERE stream = ? AND released = 0")
                 var holders: [String: LeaseHolder] = [:]
                 for stream in streams {
                     query.bind(1, stream)
                     if try query.step() {
                         holders[stream] = LeaseHolder(
                             owner: query.text(1), pid: Int32(truncatingIfNeeded: query.int64(2)), host: query.text(3),
-                            token: query.int64(0), age: now - query.double(4))
+                            token: query.int64(0), age: now - query.double(4), ttl: query.double(5))
                     }
                     query.reset()
                 }
@@ -79,15 +89,18 @@ extension EventStore {
         }
     }
 
-    /// Whether a holder of a lease this process may read holds it still against this process (see `holds`).
-    public func leaseIsHeld(by holder: LeaseHolder, ttl: Double) -> Bool {
-        Self.holds(holder, ttl: ttl, host: options.host, pid: getpid())
+    /// Whether a holder of a lease this process may read holds it still against this process, by the TTL the
+    /// holder chose (see `holds`).
+    public func leaseIsHeld(by holder: LeaseHolder) -> Bool {
+        Self.holds(holder, host: options.host, pid: getpid())
     }
 
-    /// Takes the lease of `stream` for this process, unless a live holder has it.
+    /// Takes the lease of `stream` for this process, unless a live holder has it. `ttl` is stored with the lease:
+    /// how long after this process's last heartbeat any process may take it over.
     public func acquireLease(_ stream: String, owner: String, ttl: Double = EventStore.leaseTTL) throws(LedgerError)
         -> LeaseOutcome
     {
+        try Self.checkTTL(ttl)
         if options.record != nil {
             return try recordWrite(leaseJob(stream, owner: owner, ttl: ttl), answer: Self.leaseOutcome)
         }
@@ -107,6 +120,7 @@ extension EventStore {
         async throws(LedgerError)
         -> LeaseOutcome
     {
+        try Self.checkTTL(ttl)
         let outcome: LeaseOutcome
         if options.record != nil {
             outcome = try await recordWrite(leaseJob(stream, owner: owner, ttl: ttl), answer: Self.leaseOutcome)
@@ -221,12 +235,20 @@ extension EventStore {
     }
 
     /// The lease request for the ledger of record: the database's clock measures the holder's age (hosts'
-    /// clocks may differ), and `holds` decides.
+    /// clocks may differ), and `holds` decides by the holder's stored TTL.
     private func leaseJob(_ stream: String, owner: String, ttl: Double) -> RecordJob {
         let host = options.host
         let pid = getpid()
-        return .acquireLease(stream: stream, owner: owner, host: host, pid: pid) { holder in
-            Self.holds(holder, ttl: ttl, host: host, pid: pid)
+        return .acquireLease(stream: stream, owner: owner, host: host, pid: pid, ttl: ttl) { holder in
+            Self.holds(holder, host: host, pid: pid)
+        }
+    }
+
+    /// A TTL is a finite number of seconds, zero or more (zero: the lease expires with the next tick of the
+    /// clock after each heartbeat).
+    private static func checkTTL(_ ttl: Double) throws(LedgerError) {
+        guard ttl.isFinite, ttl >= 0 else {
+            throw .invalidArgument("a lease TTL must be a finite number of seconds, 0 or more, not \(ttl)")
         }
     }
 
@@ -240,11 +262,11 @@ extension EventStore {
     }
 
     /// Whether `holder` (whose lease is not released) still holds the lease against a process `pid` of `host`:
-    /// not when it is that process, not when its heartbeat is older than `ttl` seconds, and not when it is a
-    /// process of this host that is gone. A holder on another host is alive until its lease expires.
-    public static func holds(_ holder: LeaseHolder, ttl: Double, host: String, pid: Int32) -> Bool {
+    /// not when it is that process, not when its heartbeat is older than the TTL the holder chose, and not when it
+    /// is a process of this host that is gone. A holder on another host is alive until its lease expires.
+    public static func holds(_ holder: LeaseHolder, host: String, pid: Int32) -> Bool {
         if holder.host == host && holder.pid == pid { return false }
-        if holder.age > ttl { return false }
+        if holder.isExpired { return false }
         return holder.host == host ? processExists(holder.pid) : true
     }
 
@@ -254,7 +276,7 @@ extension EventStore {
         let pid = getpid()
         let now = date.timeIntervalSince1970
         let query = try connection.statement(
-            "SELECT token, owner, pid, host, heartbeat_at, released FROM leases WHERE stream = ?")
+            "SELECT token, owner, pid, host, heartbeat_at, released, ttl FROM leases WHERE stream = ?")
         query.bind(1, stream)
         var token: Int64 = 0
         if try query.step() {
@@ -262,10 +284,10 @@ extension EventStore {
             let heartbeat = query.double(4)
             let holder = LeaseHolder(
                 owner: query.text(1), pid: Int32(query.int64(2)), host: query.text(3), token: token,
-                age: now - heartbeat)
+                age: now - heartbeat, ttl: query.double(6))
             let released = query.int64(5) != 0
             query.reset()
-            if !released && Self.holds(holder, ttl: ttl, host: host, pid: pid) {
+            if !released && Self.holds(holder, host: host, pid: pid) {
                 return .heldBy(holder)
             }
         } else {
@@ -273,9 +295,10 @@ extension EventStore {
         }
         let upsert = try connection.statement(
             """
-            INSERT INTO leases(stream, token, owner, pid, host, heartbeat_at, released) VALUES (?, ?, ?, ?, ?, ?, 0)
+            INSERT INTO leases(stream, token, owner, pid, host, heartbeat_at, released, ttl)
+            VALUES (?, ?, ?, ?, ?, ?, 0, ?)
             ON CONFLICT(stream) DO UPDATE SET token = excluded.token, owner = excluded.owner, pid = excluded.pid,
-                host = excluded.host, heartbeat_at = excluded.heartbeat_at, released = 0
+                host = excluded.host, heartbeat_at = excluded.heartbeat_at, released = 0, ttl = excluded.ttl
             """)
         upsert.bind(1, stream)
         upsert.bind(2, token + 1)
@@ -283,6 +306,7 @@ extension EventStore {
         upsert.bind(4, Int64(pid))
         upsert.bind(5, host)
         upsert.bind(6, now)
+        upsert.bind(7, ttl)
         try upsert.step()
         return .acquired(token: token + 1)
     }

@@ -40,8 +40,14 @@ public protocol LedgerOfRecord: AnyObject, Sendable {
     /// The global hash of the event at `seq`, or nil when there is none.
     func hash(at seq: Int64) throws(LedgerError) -> SHA256Digest?
 
-    /// The holders of the leases of `streams` that are not released, aged by the database's clock.
+    /// The holders of the leases of `streams` that are not released, aged by the database's clock, each with the
+    /// TTL it chose.
     func leaseHolders(_ streams: [String]) throws(LedgerError) -> [String: LeaseHolder]
+
+    /// Takes one call from the allowance `scope` of `perMinute` calls in any `window` seconds of the database's
+    /// clock, in a short transaction of its own, serialised with every other taker of that allowance on any host:
+    /// nil when taken, else the seconds until the oldest call that counts ages out (nothing is taken then).
+    func takeRequest(_ scope: String, perMinute: Int, window: Double) throws(LedgerError) -> Double?
 
     /// The ledger's keys (the secret-digest key), without creating any.
     func ledgerKeys() throws(LedgerError) -> [LedgerKey]
@@ -92,9 +98,11 @@ public enum RecordJob: Sendable {
     /// Append `events` to `stream`: the idempotency key, the fence and the expected version are checked in
     /// that order, as in the SQLite ledger.
     case append(RecordAppend)
-    /// Take the lease of `stream` unless a live holder has it; `decide` says whether the current holder still
-    /// holds it (it sees the holder's row and the time).
-    case acquireLease(stream: String, owner: String, host: String, pid: Int32, decide: @Sendable (LeaseHolder) -> Bool)
+    /// Take the lease of `stream` unless a live holder has it, storing `ttl` with it (how long after its last
+    /// heartbeat it expires); `decide` says whether the current holder still holds it (it sees the holder's row,
+    /// its age by the database's clock and the TTL it chose).
+    case acquireLease(
+        stream: String, owner: String, host: String, pid: Int32, ttl: Double, decide: @Sendable (LeaseHolder) -> Bool)
     /// Renew leases held by this process; the outcome names those taken over by another.
     case renewLeases([String: Int64])
     /// Give a lease up.

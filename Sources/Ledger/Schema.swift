@@ -113,6 +113,21 @@ enum Schema {
                     SELECT RAISE(ABORT, 'ledger keys are immutable: DELETE refused');
                 END;
                 """),
+        // Leases taken before this step were all judged with the default TTL, which they keep.
+        Migration(
+            version: 6, name: "leases keep their holder's TTL",
+            sql: """
+                ALTER TABLE leases ADD COLUMN ttl REAL NOT NULL DEFAULT 10 CHECK (ttl >= 0);
+                """),
+        Migration(
+            version: 7, name: "request allowances shared by every process",
+            sql: """
+                CREATE TABLE request_budget(
+                    scope TEXT NOT NULL CHECK (length(scope) > 0),
+                    taken_at REAL NOT NULL
+                );
+                CREATE INDEX request_budget_by_scope ON request_budget(scope, taken_at);
+                """),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }

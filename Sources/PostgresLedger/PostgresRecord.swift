@@ -122,7 +122,7 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
 
     /// Runs `body` on the connection, opening it again when it broke; a failure to reach the server is tried
     /// again (with a pause growing to a second) while `retry` and until `retryFor` has passed.
-    private func withConnection<T>(
+    func withConnection<T>(
         _ operation: String, retry: Bool = true, _ body: (BlockingConnection) throws -> T
     ) throws(LedgerError) -> T {
         lock.lock()
@@ -209,14 +209,15 @@ public final class PostgresRecord: LedgerOfRecord, @unchecked Sendable {
             var holders: [String: LeaseHolder] = [:]
             for row in try connection.query(
                 """
-                SELECT stream, token, owner, pid, host, extract(epoch FROM clock_timestamp())::float8 - heartbeat_at
+                SELECT stream, token, owner, pid, host, extract(epoch FROM clock_timestamp())::float8 - heartbeat_at,
+                    ttl
                 FROM leases WHERE stream = ANY(\(streams)::text[]) AND released = 0
                 """, "read leases")
             {
-                let (stream, token, owner, pid, host, age) = try row.decode(
-                    (String, Int64, String, Int64, String, Double).self)
+                let (stream, token, owner, pid, host, age, ttl) = try row.decode(
+                    (String, Int64, String, Int64, String, Double, Double).self)
                 holders[stream] = LeaseHolder(
-                    owner: owner, pid: Int32(truncatingIfNeeded: pid), host: host, token: token, age: age)
+                    owner: owner, pid: Int32(truncatingIfNeeded: pid), host: host, token: token, age: age, ttl: ttl)
             }
             return holders
         }
@@ -584,8 +585,8 @@ private struct Group {
         switch job {
         case .append(let append):
             return .appended(try self.append(append))
-        case .acquireLease(let stream, let owner, let host, let pid, let decide):
-            let outcome = try acquire(stream, owner: owner, host: host, pid: pid, decide: decide)
+        case .acquireLease(let stream, let owner, let host, let pid, let ttl, let decide):
+            let outcome = try acquire(stream, owner: owner, host: host, pid: pid, ttl: ttl, decide: decide)
             if case .acquired(let token) = outcome, tokens[stream] != nil { tokens[stream] = .some(token) }
             return .lease(outcome)
         case .renewLeases(let leases):
@@ -786,34 +787,37 @@ private struct Group {
         tail = continuation.tail
     }
 
-    /// The lease row of `stream` (locked for this transaction) decides; the database's clock ages it, so that
-    /// hosts whose clocks differ agree on when a lease expired.
+    /// The lease row of `stream` (locked for this transaction) decides; the database's clock ages it, and its
+    /// holder's stored TTL says when it expired, so that hosts whose clocks and TTLs differ agree on it. The lease
+    /// taken keeps `ttl`.
     private func acquire(
-        _ stream: String, owner: String, host: String, pid: Int32, decide: (LeaseHolder) -> Bool
+        _ stream: String, owner: String, host: String, pid: Int32, ttl: Double, decide: (LeaseHolder) -> Bool
     ) throws -> LeaseOutcome {
         let operation = "take the lease of \(stream)"
         let row = try connection.query(
             """
-            SELECT token, owner, pid, host, extract(epoch FROM clock_timestamp())::float8 - heartbeat_at, released
+            SELECT token, owner, pid, host, extract(epoch FROM clock_timestamp())::float8 - heartbeat_at, released,
+                ttl
             FROM leases WHERE stream = \(stream) FOR UPDATE
             """, operation
         ).first
         var token: Int64 = 0
         if let row {
-            let (current, holderOwner, holderPid, holderHost, age, released) = try row.decode(
-                (Int64, String, Int64, String, Double, Int64).self)
+            let (current, holderOwner, holderPid, holderHost, age, released, holderTTL) = try row.decode(
+                (Int64, String, Int64, String, Double, Int64, Double).self)
             token = current
             let holder = LeaseHolder(
                 owner: holderOwner, pid: Int32(truncatingIfNeeded: holderPid), host: holderHost, token: current,
-                age: age)
+                age: age, ttl: holderTTL)
             if released == 0 && decide(holder) { return .heldBy(holder) }
         }
         try connection.query(
             """
-            INSERT INTO leases(stream, token, owner, pid, host, heartbeat_at, released)
-            VALUES (\(stream), \(token + 1), \(owner), \(Int64(pid)), \(host), extract(epoch FROM clock_timestamp()), 0)
+            INSERT INTO leases(stream, token, owner, pid, host, heartbeat_at, released, ttl)
+            VALUES (\(stream), \(token + 1), \(owner), \(Int64(pid)), \(host), extract(epoch FROM clock_timestamp()), 0,
+                \(ttl))
             ON CONFLICT(stream) DO UPDATE SET token = excluded.token, owner = excluded.owner, pid = excluded.pid,
-                host = excluded.host, heartbeat_at = excluded.heartbeat_at, released = 0
+                host = excluded.host, heartbeat_at = excluded.heartbeat_at, released = 0, ttl = excluded.ttl
             """, operation)
         return .acquired(token: token + 1)
     }

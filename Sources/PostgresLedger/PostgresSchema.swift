@@ -17,6 +17,9 @@ enum PostgresSchema {
     static let migrationLockKey: Int64 = 0x424C_4752_0000_0001
     /// Serialises appends: held from reading the tail to commit, so `seq` has no gaps and the chain no forks.
     static let appendLockKey: Int64 = 0x424C_4752_0000_0002
+    /// With the hash of an allowance's name, serialises the takers of that allowance (`pg_advisory_xact_lock` of
+    /// two keys: a space apart from the single-key locks above).
+    static let requestBudgetLockClass: Int32 = 0x424C_4752
 
     static let migrations: [Migration] = [
         Migration(
@@ -166,17 +169,36 @@ enum PostgresSchema {
                 FOR EACH STATEMENT EXECUTE FUNCTION batchledger_refuse_change('ledger keys')
                 """,
             ]),
+        // Leases taken before this step were all judged with the default TTL, which they keep.
+        Migration(
+            version: 6, name: "leases keep their holder's TTL",
+            statements: [
+                "ALTER TABLE leases ADD COLUMN ttl DOUBLE PRECISION NOT NULL DEFAULT 10 CHECK (ttl >= 0)"
+            ]),
+        Migration(
+            version: 7, name: "request allowances shared by every process",
+            statements: [
+                """
+                CREATE TABLE request_budget(
+                    scope TEXT NOT NULL CHECK (length(scope) > 0),
+                    taken_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                "CREATE INDEX request_budget_by_scope ON request_budget(scope, taken_at)",
+            ]),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }
 
     /// What the writer role may do: read and insert on the log and its append keys, imports and keys; the
-    /// projection caches and leases are mutable state, not history.
+    /// projection caches and leases are mutable state, not history; the calls taken from request allowances are
+    /// recorded and forgotten once they no longer count.
     static let grants = [
         "GRANT USAGE ON SCHEMA public TO \(writerRole)",
         "GRANT SELECT, INSERT ON events, append_keys, imports, ledger_keys TO \(writerRole)",
         "GRANT SELECT ON schema_migrations TO \(writerRole)",
         "GRANT SELECT, INSERT, UPDATE, DELETE ON projection_checkpoints, projection_state, leases TO \(writerRole)",
+        "GRANT SELECT, INSERT, DELETE ON request_budget TO \(writerRole)",
     ]
 
     /// Brings the database to the latest schema in one transaction (serialised by an advisory lock), creates the

@@ -216,7 +216,7 @@ struct PostgresLedgerStoreTests {
                 }
                 return versions
             }
-            #expect(versions == [1, 2, 3, 4, 5])
+            #expect(versions == [1, 2, 3, 4, 5, 6, 7])
         }
     }
 }

@@ -113,8 +113,10 @@ struct SharedLedgerTests {
             }
             #expect(holder.host == "a")
             #expect(holder.token == tokenA)
-            // Expired (a TTL of 0 s has always passed): host b takes it over, and host a's writes are refused.
-            guard case .acquired(let tokenB) = try await hostB.acquireLease("exec-1", owner: "serve", ttl: 0) else {
+            // Expired (its heartbeat older than host a's TTL by the database's clock): host b takes it over, and
+            // host a's writes are refused.
+            try await ageLeases(url, by: EventStore.leaseTTL + 1)
+            guard case .acquired(let tokenB) = try await hostB.acquireLease("exec-1", owner: "serve", ttl: 3600) else {
                 Issue.record("host b did not take over an expired lease")
                 return
             }
@@ -134,6 +136,143 @@ struct SharedLedgerTests {
                 Issue.record("a released lease was not free")
                 return
             }
+        }
+    }
+
+    @Test func aHolderWithALongTTLIsNotTakenOverByAHostConfiguredWithAShortOne() async throws {
+        let url = try await PostgresTestServer.freshDatabase()
+        try await withTemporaryFolder { folder in
+            let hostA = try open(url, host: "a", cache: folder)
+            let hostB = try open(url, host: "b", cache: folder)
+            guard case .acquired(let tokenA) = try await hostA.acquireLease("exec-1", owner: "serve", ttl: 60) else {
+                Issue.record("host a did not get the lease of a new execution")
+                return
+            }
+            // A TTL of 0 s has always passed; host a's 60 s have not.
+            try await ageLeases(url, by: 30)
+            guard case .heldBy(let holder) = try await hostB.acquireLease("exec-1", owner: "serve", ttl: 0) else {
+                Issue.record("host b, whose own TTL is 0 s, took a lease 30 s into its holder's 60 s TTL")
+                return
+            }
+            #expect(holder.host == "a" && holder.token == tokenA && holder.ttl == 60)
+            #expect(holder.age >= 30 && holder.age < 60)
+            let seen = try #require(try hostB.leaseHolders(["exec-1"])["exec-1"])
+            #expect(seen.ttl == 60 && hostB.leaseIsHeld(by: seen))
+            // A heartbeat keeps the TTL.
+            #expect(try await hostA.heartbeatLeases(coveredWithin: .zero) == [])
+            #expect(try hostB.leaseHolders(["exec-1"])["exec-1"]?.ttl == 60)
+            try await ageLeases(url, by: 61)
+            #expect(try hostB.leaseHolders(["exec-1"])["exec-1"].map(hostB.leaseIsHeld(by:)) == false)
+            guard case .acquired(let tokenB) = try await hostB.acquireLease("exec-1", owner: "serve", ttl: 0) else {
+                Issue.record("host b did not take over a lease 61 s after its heartbeat, TTL 60 s")
+                return
+            }
+            #expect(tokenB == tokenA + 1)
+            #expect(try hostA.leaseHolders(["exec-1"])["exec-1"]?.ttl == 0, "the taker's TTL is stored")
+        }
+    }
+
+    @Test func aHolderWithAShortTTLIsTakenOverAfterItEvenByAHostWithALongOne() async throws {
+        let url = try await PostgresTestServer.freshDatabase()
+        try await withTemporaryFolder { folder in
+            let hostA = try open(url, host: "a", cache: folder)
+            let hostB = try open(url, host: "b", cache: folder)
+            guard case .acquired(let tokenA) = try await hostA.acquireLease("exec-1", owner: "run", ttl: 5) else {
+                Issue.record("host a did not get the lease of a new execution")
+                return
+            }
+            try await ageLeases(url, by: 3)
+            guard case .heldBy(let holder) = try await hostB.acquireLease("exec-1", owner: "serve", ttl: 3600) else {
+                Issue.record("host b took a lease 3 s into its holder's 5 s TTL")
+                return
+            }
+            #expect(holder.ttl == 5)
+            try await ageLeases(url, by: 3)
+            guard case .acquired(let tokenB) = try await hostB.acquireLease("exec-1", owner: "serve", ttl: 3600) else {
+                Issue.record("host b, whose own TTL is 3600 s, did not take over a lease 6 s old, TTL 5 s")
+                return
+            }
+            #expect(tokenB == tokenA + 1)
+            await #expect(throws: LedgerError.leaseLost(stream: "exec-1")) {
+                try await hostA.append(
+                    [event("Late", "{}")], to: "exec-1", precondition: EventStore.fence("exec-1", token: tokenA))
+            }
+            // The same with a TTL of 0 s: taken at once, by the database's clock.
+            guard case .acquired(let tokenC) = try await hostB.acquireLease("exec-2", owner: "run", ttl: 0),
+                case .acquired = try await hostA.acquireLease("exec-2", owner: "serve", ttl: 3600)
+            else {
+                Issue.record("a lease with a TTL of 0 s was not taken over at once")
+                return
+            }
+            #expect(tokenC == 1)
+        }
+    }
+
+    @Test func leasesOfAnEarlierSchemaKeepTheDefaultTTL() async throws {
+        let url = try await PostgresTestServer.freshDatabase()
+        try await withTemporaryFolder { folder in
+            do {
+                _ = try open(url, host: "a", cache: folder)
+            }
+            // The database as the previous schema left it, with a lease host z holds.
+            try await PostgresTestServer.asOwner(url) { connection in
+                for statement in [
+                    "DROP TABLE request_budget",
+                    "ALTER TABLE leases DROP COLUMN ttl",
+                    "DELETE FROM schema_migrations WHERE version >= 6",
+                    """
+                    INSERT INTO leases(stream, token, owner, pid, host, heartbeat_at, released)
+                    VALUES ('exec-1', 3, 'serve', 4242, 'z', extract(epoch FROM clock_timestamp()) - 9, 0)
+                    """,
+                ] {
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: testLogger)
+                }
+            }
+            let store = try open(url, host: "b", cache: folder)
+            let holder = try #require(try store.leaseHolders(["exec-1"])["exec-1"])
+            #expect(holder.ttl == EventStore.leaseTTL && holder.token == 3)
+            #expect(store.leaseIsHeld(by: holder))
+            try await ageLeases(url, by: 2)
+            guard case .acquired(let token) = try await store.acquireLease("exec-1", owner: "serve", ttl: 3600) else {
+                Issue.record("a lease of the earlier schema 11 s old was not taken over")
+                return
+            }
+            #expect(token == 4)
+        }
+    }
+
+    @Test func twoHostsShareOneRequestAllowanceByTheDatabasesClock() async throws {
+        let url = try await PostgresTestServer.freshDatabase()
+        try await withTemporaryFolder { folder in
+            let hosts = [try open(url, host: "a", cache: folder), try open(url, host: "b", cache: folder)]
+            let answers = try await withThrowingTaskGroup(of: Duration?.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        try await hosts[index % 2].takeRequest(from: "logging projects/p", perMinute: 5)
+                    }
+                }
+                var answers: [Duration?] = []
+                for try await answer in group { answers.append(answer) }
+                return answers
+            }
+            #expect(answers.filter { $0 == nil }.count == 5)
+            #expect(answers.compactMap { $0 }.allSatisfy { $0 > .seconds(50) && $0 <= .seconds(60) })
+            #expect(try await hosts[1].takeRequest(from: "logging projects/q", perMinute: 5) == nil)
+            // A minute later by the database's clock, the calls no longer count and are forgotten.
+            try await PostgresTestServer.asOwner(url) { connection in
+                _ = try await connection.query("UPDATE request_budget SET taken_at = taken_at - 61", logger: testLogger)
+            }
+            for index in 0..<5 {
+                #expect(try await hosts[index % 2].takeRequest(from: "logging projects/p", perMinute: 5) == nil)
+            }
+            #expect(try await hosts[0].takeRequest(from: "logging projects/p", perMinute: 5) != nil)
+            let kept = try await PostgresTestServer.asOwner(url) { connection in
+                try await connection.query(
+                    "SELECT count(*)::bigint FROM request_budget WHERE scope = 'logging projects/p'", logger: testLogger
+                )
+                .collect().first?.decode(Int64.self)
+            }
+            #expect(kept == 5)
         }
     }
 
@@ -185,5 +324,12 @@ struct SharedLedgerTests {
             }
             #expect(try writer.events(in: "exec-1").count == 1)
         }
+    }
+}
+
+/// Moves every lease's last heartbeat `seconds` into the past, as the database's clock would after that long.
+func ageLeases(_ url: String, by seconds: Double) async throws {
+    try await PostgresTestServer.asOwner(url) { connection in
+        _ = try await connection.query("UPDATE leases SET heartbeat_at = heartbeat_at - \(seconds)", logger: testLogger)
     }
 }

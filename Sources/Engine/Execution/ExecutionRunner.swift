@@ -206,6 +206,8 @@ public final class ExecutionRunner: Sendable {
     private func holdingLease<T: Sendable>(_ stream: String, owner: String, _ body: (Int64) async throws -> T)
         async throws -> Leased<T>
     {
+        // The quotas every process of this ledger draws from are kept in it.
+        await configuration.target.world.shareQuotas(through: LedgerRequestAllowance(store: store))
         let token: Int64
         switch try await store.acquireLease(stream, owner: owner, ttl: configuration.timing.leaseTTL) {
         case .heldBy(let holder): return .held(holder)

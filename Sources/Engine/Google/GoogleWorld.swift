@@ -17,6 +17,12 @@ public actor GoogleWorld: CloudWorld {
     private var services: [String: WorldServices] = [:]
     private var budgets: [String: RequestBudget] = [:]
     private var logs: [String: GoogleTaskLogs] = [:]
+    /// The allowance the quotas are also drawn from, shared with the other processes of the ledger.
+    private var sharedQuotas: (any SharedRequestAllowance)?
+
+    /// A budget above this many calls a minute keeps no real quota (an emulator's): it stays this process's
+    /// alone, rather than cost a ledger write per call.
+    static let sharedBudgetLimit = 1_000
 
     public init(
         endpoints: GoogleEndpoints, transport: any HTTPTransport, defaultCredentials: (any AccessTokenProvider)?,
@@ -27,6 +33,12 @@ public actor GoogleWorld: CloudWorld {
         self.defaultCredentials = defaultCredentials
         self.timing = timing
         self.clock = clock
+    }
+
+    /// Budgets made from now on take each call from `allowance` too (the first allowance given stays: one
+    /// process has one ledger).
+    public func shareQuotas(through allowance: any SharedRequestAllowance) {
+        if sharedQuotas == nil { sharedQuotas = allowance }
     }
 
     public func services(for identity: Identity) throws -> WorldServices {
@@ -71,12 +83,24 @@ public actor GoogleWorld: CloudWorld {
     private func logs(key: String, client: LoggingClient, project: String) -> GoogleTaskLogs {
         let id = key + "|" + project
         if let existing = logs[id] { return existing }
-        let budget = budgets[project] ?? RequestBudget(perMinute: timing.logReadsPerMinute, clock: clock)
+        let budget = budgets[project] ?? makeBudget(project)
         budgets[project] = budget
         let reader = GoogleTaskLogs(
             reader: BatchLogReader(client: client, project: project, budget: budget), clock: clock)
         logs[id] = reader
         return reader
+    }
+
+    /// The `entries.list` budget of `project`: shared, when an allowance was given, under a name that says the
+    /// endpoint and the project (two emulators' projects of the same name are two quotas).
+    private func makeBudget(_ project: String) -> RequestBudget {
+        let perMinute = timing.logReadsPerMinute
+        guard let sharedQuotas, perMinute <= Self.sharedBudgetLimit else {
+            return RequestBudget(perMinute: perMinute, clock: clock)
+        }
+        return RequestBudget(
+            perMinute: perMinute, clock: clock,
+            scope: "\(endpoints.logging.absoluteString) entries.list projects/\(project)", shared: sharedQuotas)
     }
 }
 

@@ -7,6 +7,15 @@ import GoogleCloud
 public protocol CloudWorld: Sendable {
     /// The services for tasks that run as `identity`.
     func services(for identity: Identity) async throws -> WorldServices
+
+    /// Draws the world's per-project quotas (Cloud Logging's reads) from `allowance` too, which the other
+    /// processes of the same ledger share, so that together they keep to each quota.
+    func shareQuotas(through allowance: any SharedRequestAllowance) async
+}
+
+extension CloudWorld {
+    /// A world without quotas to keep (a recorded history) shares none.
+    public func shareQuotas(through allowance: any SharedRequestAllowance) async {}
 }
 
 /// Who a task acts as: its runner's (rendered) `serviceAccount` JSON, or the default credentials, and the

@@ -49,38 +49,6 @@ public struct LoggingClient: Sendable {
     }
 }
 
-/// A shared allowance of calls per minute (Cloud Logging allows about 60 `entries.list` per minute per
-/// project): every reader of the project draws from it, and waits when it is spent.
-public actor RequestBudget {
-    public let perMinute: Int
-    private var recent: [AnyClock<Duration>.Instant] = []
-    private let clock: AnyClock<Duration>
-
-    public init(perMinute: Int = 55, clock: AnyClock<Duration> = .continuous) {
-        self.perMinute = max(1, perMinute)
-        self.clock = clock
-    }
-
-    /// Takes one call from the allowance, waiting until the oldest call of the last minute has aged out.
-    public func acquire() async throws {
-        while true {
-            let now = clock.now
-            recent.removeAll { $0.duration(to: now) >= .seconds(60) }
-            if recent.count < perMinute {
-                recent.append(now)
-                return
-            }
-            try await clock.sleep(until: recent[0].advanced(by: .seconds(60)))
-        }
-    }
-
-    /// Calls taken in the last minute.
-    public var used: Int {
-        let now = clock.now
-        return recent.filter { $0.duration(to: now) < .seconds(60) }.count
-    }
-}
-
 /// Reads the task logs of many Batch jobs of one project with one query: an OR of their job uids, from the
 /// earliest cursor, paged; each job's entries are delivered once, in order, after its own cursor.
 public struct BatchLogReader: Sendable {

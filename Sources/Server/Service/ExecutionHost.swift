@@ -129,9 +129,14 @@ public final class ExecutionHost: Sendable {
 
     /// Resumes, in the background, the interrupted executions that neither this server drives nor a live process
     /// holds the lease of (a replica that died: its leases expired). A lease still held leaves the execution to
-    /// its holder. Returns the ids it tried.
+    /// its holder. Each lease is judged by the TTL its holder chose, whatever this server's own TTL.
+    ///
+    /// - Parameter ledgerAnsweredFor: how long, in seconds, the ledger has answered without a break. After an
+    ///   outage every lease looks expired by the database's clock; a holder needs up to its own TTL to renew, so
+    ///   an expired lease whose TTL is longer than that is left alone for now.
+    /// - Returns: the ids it tried.
     @discardableResult
-    public func takeOverOrphans() throws(EngineFailure) -> [String] {
+    public func takeOverOrphans(ledgerAnsweredFor: Double = .infinity) throws(EngineFailure) -> [String] {
         let candidates: [String]
         do {
             candidates = try engine.interruptedExecutions()
@@ -150,8 +155,10 @@ public final class ExecutionHost: Sendable {
             } catch {
                 throw EngineFailure.ledger(error)
             }
-            let ttl = engine.leaseTTL
-            free = free.filter { id in holders[id].map { !store.leaseIsHeld(by: $0, ttl: ttl) } ?? true }
+            free = free.filter { id in
+                guard let holder = holders[id] else { return true }
+                return !store.leaseIsHeld(by: holder) && holder.ttl <= ledgerAnsweredFor
+            }
         }
         let ids = takingOver.claim(free)
         guard !ids.isEmpty else { return [] }

@@ -29,9 +29,9 @@ public final class ReplicaFollower: Service, Sendable {
     }
 
     public func run() async throws {
-        // Takeovers wait until the ledger has answered every catch-up for one lease TTL: after an outage every
-        // lease looks expired by the database's clock, and the replicas that drive them need that long to renew.
-        let settled = Int((host.engine.leaseTTL / interval.seconds).rounded(.up))
+        // A lease is taken over only once the ledger has answered every catch-up for its holder's TTL: after an
+        // outage every lease looks expired by the database's clock, and the replica that drives it needs up to
+        // its own TTL to renew it.
         await cancelWhenGracefulShutdown {
             var beats = 0
             var answeredInARow = 0
@@ -44,7 +44,8 @@ public final class ReplicaFollower: Service, Sendable {
                 }
                 beats += 1
                 let problem = await self.beat(
-                    takeOver: beats % self.takeoverEvery == 0 && answeredInARow >= settled)
+                    takeOver: beats % self.takeoverEvery == 0,
+                    ledgerAnsweredFor: Double(answeredInARow) * self.interval.seconds)
                 answeredInARow = problem == nil ? answeredInARow + 1 : 0
                 if let problem, problem != lastProblem {
                     FileHandle.standardError.write(Data("batchledger serve: shared ledger: \(problem)\n".utf8))
@@ -54,13 +55,17 @@ public final class ReplicaFollower: Service, Sendable {
         }
     }
 
-    /// One catch-up, and with `takeOver` one look for executions to take over; the problem met, if any.
-    func beat(takeOver: Bool) async -> String? {
+    /// One catch-up, and with `takeOver` one look for executions to take over (those whose holder's TTL is
+    /// at most `ledgerAnsweredFor` seconds, how long the ledger had answered before this catch-up); the problem
+    /// met, if any.
+    func beat(takeOver: Bool, ledgerAnsweredFor: Double) async -> String? {
         let store = store
         do {
             try await BlockingWork.run { try store.catchUp() }
             if takeOver {
-                try host.takeOverOrphans()
+                // Reading the leases waits on the ledger of record: off the cooperative threads, like the catch-up.
+                let host = host
+                _ = try await BlockingWork.run { try host.takeOverOrphans(ledgerAnsweredFor: ledgerAnsweredFor) }
             }
             return nil
         } catch {

@@ -11,6 +11,9 @@
 //   ledger-bench append PATH WORKER BATCHES SIZE [GO]
 //                                                 append BATCHES batches of SIZE events to stream "shared",
 //                                                 once the file GO exists (a start line for several processes)
+//   ledger-bench take PATH SCOPE PER_WINDOW WINDOW CALLS [GO]
+//                                                 try CALLS times to take a call from the allowance SCOPE of
+//                                                 PER_WINDOW calls in WINDOW seconds, once the file GO exists
 //   ledger-bench pg-init URL                      create the ledger's schema in a PostgreSQL database
 //   ledger-bench pg-single URL N                  N appends of one event each, one transaction per append
 //   ledger-bench pg-batched URL B K               B transactions of K events each
@@ -49,7 +52,7 @@ func seconds(since start: ContinuousClock.Instant) -> Double {
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first, arguments.count >= 2 else {
     fail(
-        "usage: ledger-bench init|single|batched|concurrent|populate|scan|append PATH [ARGS]"
+        "usage: ledger-bench init|single|batched|concurrent|populate|scan|append|take PATH [ARGS]"
             + " | pg-init|pg-single|pg-batched|pg-concurrent|pg-verify URL [ARGS]")
 }
 let path = arguments[1]
@@ -158,6 +161,26 @@ do {
             usleep(2000)
         }
         print("append \(batches * size) worker=\(worker)")
+    case "take":
+        guard arguments.count > 2 else { fail("argument 2 must name the allowance") }
+        let scope = arguments[2]
+        let perWindow = integer(3)
+        let window = integer(4)
+        let calls = integer(5)
+        if arguments.count > 6 {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !FileManager.default.fileExists(atPath: arguments[6]) {
+                guard ContinuousClock.now < deadline else { fail("start file \(arguments[6]) never appeared") }
+                usleep(1000)
+            }
+        }
+        var granted = 0
+        for _ in 0..<calls {
+            if try await store.takeRequest(from: scope, perMinute: perWindow, window: .seconds(window)) == nil {
+                granted += 1
+            }
+        }
+        print("take \(granted) refused=\(calls - granted)")
     default:
         fail("unknown workload \(command)")
     }
